@@ -1,0 +1,1 @@
+"""The integration: triggers (blueprints), flows and clients."""

@@ -1,0 +1,77 @@
+"""Shopify's mandatory compliance webhooks and app/uninstalled.
+
+What the integration itself keeps of a customer is the webhook bodies it stored as blobs (large
+payloads) and parked envelopes. ``customers/redact`` deletes those for the listed orders,
+``shop/redact`` deletes all of them. Every request is recorded (without personal data) in the
+``compliance`` table for the operations team; ``customers/data_request`` is recorded for a person
+to answer, since the ERP (not this integration) is the system of record for customer data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from integration.inbox import INBOX_TABLE
+from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope
+from shared.storage import Storage, safe_key
+
+COMPLIANCE_TABLE = "compliance"
+
+
+def _delete_payload_blobs(storage: Storage, order_ids: list[str] | None) -> int:
+    container = storage.container(PAYLOAD_CONTAINER)
+    deleted = 0
+    for blob in container.list_blobs():
+        parts = blob.name.split("/")
+        if order_ids is None or (len(parts) >= 2 and parts[1] in order_ids):
+            try:
+                container.delete_blob(blob.name)
+                deleted += 1
+            except ResourceNotFoundError:
+                pass
+    return deleted
+
+
+def _delete_inbox(storage: Storage, order_ids: list[str] | None) -> int:
+    table = storage.table(INBOX_TABLE)
+    deleted = 0
+    for entity in table.list_entities(select=["PartitionKey", "RowKey", "ResourceId"]):
+        if order_ids is None or str(entity.get("ResourceId")) in order_ids:
+            table.delete_entity(entity["PartitionKey"], entity["RowKey"])
+            deleted += 1
+    return deleted
+
+
+def handle(storage: Storage, envelope: Envelope, payload: dict[str, Any]) -> dict[str, Any]:
+    topic = envelope.topic
+    outcome: dict[str, Any] = {"topic": topic}
+    if topic == "customers/redact":
+        orders = [str(o) for o in payload.get("orders_to_redact") or []]
+        outcome["orders"] = len(orders)
+        outcome["blobs_deleted"] = _delete_payload_blobs(storage, orders)
+        outcome["inbox_deleted"] = _delete_inbox(storage, orders)
+        status = "redacted"
+    elif topic == "shop/redact":
+        outcome["blobs_deleted"] = _delete_payload_blobs(storage, None)
+        outcome["inbox_deleted"] = _delete_inbox(storage, None)
+        status = "redacted"
+    elif topic == "customers/data_request":
+        outcome["orders_requested"] = len(payload.get("orders_requested") or [])
+        status = "needs_person"
+    else:  # app/uninstalled
+        status = "recorded"
+    storage.table(COMPLIANCE_TABLE).upsert_entity({
+        "PartitionKey": safe_key(topic),
+        "RowKey": safe_key(envelope.webhook_id),
+        "Status": status,
+        "ShopId": str(payload.get("shop_id", "")),
+        "CustomerId": str((payload.get("customer") or {}).get("id", "")),
+        "DataRequestId": str((payload.get("data_request") or {}).get("id", "")),
+        "Outcome": str(outcome),
+        "HandledAt": datetime.now(UTC).isoformat(),
+    })
+    outcome["status"] = status
+    return outcome

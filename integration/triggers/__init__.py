@@ -1,0 +1,1 @@
+"""One blueprint per entry point. Triggers are thin: parse, call one service, answer."""

@@ -1,0 +1,23 @@
+"""POST /api/shopify/webhooks: every Shopify webhook topic. Anonymous: the HMAC authenticates."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from integration.triggers.http import config_error, json_response
+from integration.webhooks.intake import WebhookIntake
+from shared.settings import SettingsError, get_settings
+from shared.storage import get_storage
+
+bp = func.Blueprint()
+
+
+@bp.function_name("shopify_webhooks")
+@bp.route(route="shopify/webhooks", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def shopify_webhooks(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        intake = WebhookIntake(get_settings(), get_storage())
+        result = intake.handle(dict(req.headers), req.get_body())
+    except SettingsError as error:
+        return config_error(error)
+    return json_response(result.body(), status=result.status, headers=result.headers or None)

@@ -1,0 +1,1 @@
+"""Shopify webhook intake: verify, de-duplicate, route to queues."""

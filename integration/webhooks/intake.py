@@ -1,0 +1,211 @@
+"""Webhook intake: verify the HMAC, validate, de-duplicate in Table Storage and enqueue.
+
+The answer must reach Shopify well inside its 5 s: the work here is one table transaction, one
+queue message (plus a blob for a large body) and one table update.
+
+De-duplication keys are ``(topic, X-Shopify-Webhook-Id)`` and ``(topic, X-Shopify-Event-Id)``:
+Shopify documents the first as the per-delivery id, and whether a retry keeps it is disputed, while
+the event id is shared by every delivery of one merchant action on one topic. A record moves from
+``received`` to ``queued``; a delivery that finds ``queued`` is a duplicate (200, nothing queued),
+one that finds a fresh ``received`` is in progress elsewhere (409, Shopify retries later), and one
+that finds a stale ``received`` (an earlier attempt died before enqueueing) takes over.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.data.tables import TableTransactionError, UpdateMode
+
+from integration.webhooks import signature
+from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope, blob_name, fits_inline
+from integration.webhooks.topics import queue_for, resource_id
+from shared.logs import get_logger, log_event
+from shared.settings import Settings, SettingsError
+from shared.storage import Storage, safe_key
+
+log = get_logger(__name__)
+
+DEDUP_TABLE = "webhooks"
+IN_PROGRESS_WINDOW = timedelta(seconds=60)
+JSON_TYPES = ("application/json", "text/json")
+
+
+@dataclass
+class IntakeResult:
+    status: int
+    reason: str
+    duplicate: bool = False
+    queue: str | None = None
+    correlation_id: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"status": self.status, "reason": self.reason}
+        if self.duplicate:
+            data["duplicate"] = True
+        if self.correlation_id:
+            data["correlation_id"] = self.correlation_id
+        return data
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    # Header names are case-insensitive (HTTP/2 lower-cases them).
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value.strip()
+    return ""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class WebhookIntake:
+    def __init__(self, settings: Settings, storage: Storage,
+                 clock: Callable[[], datetime] = _now) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.clock = clock
+
+    # -- validation: everything here answers 4xx and touches no storage ---------------------------
+    def _reject(self, status: int, reason: str, **fields: Any) -> IntakeResult:
+        log_event(log, "webhook.rejected", status=status, reason=reason, **fields)
+        return IntakeResult(status, reason)
+
+    def handle(self, headers: Mapping[str, str], body: bytes) -> IntakeResult:
+        topic = _header(headers, "X-Shopify-Topic")
+        if len(body) > self.settings.WEBHOOK_MAX_BODY_BYTES:
+            return self._reject(413, f"body exceeds {self.settings.WEBHOOK_MAX_BODY_BYTES} bytes", topic=topic)
+        secrets = self.settings.webhook_secrets()
+        if not secrets:
+            raise SettingsError("missing setting: SHOPIFY_API_SECRET (the webhook HMAC key)")
+        hmac_header = _header(headers, "X-Shopify-Hmac-Sha256")
+        if not hmac_header:
+            return self._reject(401, "missing X-Shopify-Hmac-Sha256 header", topic=topic)
+        if not signature.verify(body, hmac_header, secrets):
+            return self._reject(401, "invalid HMAC signature", topic=topic)
+        webhook_id = _header(headers, "X-Shopify-Webhook-Id")
+        if not topic:
+            return self._reject(400, "missing X-Shopify-Topic header")
+        if not webhook_id:
+            return self._reject(400, "missing X-Shopify-Webhook-Id header", topic=topic)
+        content_type = _header(headers, "Content-Type").split(";")[0].strip().lower()
+        if content_type and content_type not in JSON_TYPES:
+            return self._reject(415, f"unsupported content type {content_type!r}; expected application/json",
+                                topic=topic)
+        shop = _header(headers, "X-Shopify-Shop-Domain").lower()
+        expected_shop = self.settings.SHOPIFY_SHOP_DOMAIN
+        if expected_shop and shop and shop != expected_shop:
+            return self._reject(403, "webhook is for another shop", topic=topic)
+        queue = queue_for(topic)
+        if queue is None:
+            return self._reject(400, f"unknown topic {topic!r}", topic=topic)
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            return self._reject(400, "body is not valid JSON", topic=topic)
+        if not isinstance(payload, dict):
+            return self._reject(400, "body is not a JSON object", topic=topic)
+
+        envelope = Envelope(
+            topic=topic, webhook_id=webhook_id, event_id=_header(headers, "X-Shopify-Event-Id"),
+            shop=shop or expected_shop, api_version=_header(headers, "X-Shopify-API-Version"),
+            triggered_at=_header(headers, "X-Shopify-Triggered-At"),
+            received_at=self.clock().isoformat(), correlation_id=uuid.uuid4().hex,
+            resource_id=resource_id(topic, payload), payload=payload,
+        )
+        try:
+            return self._store_and_enqueue(envelope, queue, body)
+        except AzureError as error:
+            log_event(log, "webhook.storage_unavailable", topic=topic, webhook_id=webhook_id,
+                      error=type(error).__name__, correlation_id=envelope.correlation_id)
+            return IntakeResult(503, "storage unavailable, retry later",
+                                correlation_id=envelope.correlation_id, headers={"Retry-After": "5"})
+
+    # -- de-duplication and enqueue ----------------------------------------------------------------
+    def _keys(self, envelope: Envelope) -> list[str]:
+        keys = [f"w_{safe_key(envelope.webhook_id)}"]
+        if envelope.event_id:
+            keys.append(f"e_{safe_key(envelope.event_id)}")
+        return keys
+
+    def _store_and_enqueue(self, envelope: Envelope, queue: str, body: bytes) -> IntakeResult:
+        table = self.storage.table(DEDUP_TABLE)
+        partition = safe_key(envelope.topic)
+        record = {
+            "PartitionKey": partition, "Status": "received", "WebhookId": envelope.webhook_id,
+            "EventId": envelope.event_id, "Topic": envelope.topic, "ResourceId": envelope.resource_id,
+            "TriggeredAt": envelope.triggered_at, "ReceivedAt": envelope.received_at,
+            "CorrelationId": envelope.correlation_id, "Queue": queue,
+        }
+        keys = self._keys(envelope)
+        try:
+            table.submit_transaction([("create", {**record, "RowKey": k}) for k in keys])
+        except TableTransactionError:
+            existing = [self._get(table, partition, k) for k in keys]
+            found = [e for e in existing if e is not None]
+            if any(e.get("Status") == "queued" for e in found):
+                first = next(e for e in found if e.get("Status") == "queued")
+                log_event(log, "webhook.duplicate", topic=envelope.topic, webhook_id=envelope.webhook_id,
+                          correlation_id=first.get("CorrelationId", ""))
+                return IntakeResult(200, "duplicate delivery, already queued", duplicate=True, queue=queue,
+                                    correlation_id=first.get("CorrelationId", ""))
+            if any(self._fresh(e) for e in found):
+                return IntakeResult(409, "the same webhook is being processed, retry later",
+                                    headers={"Retry-After": "10"})
+            # An earlier attempt died between recording and enqueueing: take it over.
+            table.submit_transaction([("upsert", {**record, "RowKey": k}, {"mode": UpdateMode.REPLACE})
+                                      for k in keys])
+        try:
+            self._enqueue(envelope, queue, body)
+        except AzureError:
+            self._forget(table, partition, keys)
+            raise
+        try:
+            table.submit_transaction([("update", {"PartitionKey": partition, "RowKey": k, "Status": "queued"},
+                                       {"mode": UpdateMode.MERGE}) for k in keys])
+        except AzureError as error:
+            # The message is queued (the effect that matters); a retry would only re-queue a duplicate
+            # that the consumers absorb.
+            log_event(log, "webhook.mark_queued_failed", topic=envelope.topic, error=type(error).__name__)
+        log_event(log, "webhook.queued", topic=envelope.topic, webhook_id=envelope.webhook_id, queue=queue,
+                  resource_id=envelope.resource_id, inline=envelope.payload is not None,
+                  correlation_id=envelope.correlation_id)
+        return IntakeResult(200, "queued", queue=queue, correlation_id=envelope.correlation_id)
+
+    def _enqueue(self, envelope: Envelope, queue: str, body: bytes) -> None:
+        if not fits_inline(envelope):
+            name = blob_name(envelope.topic, envelope.resource_id, envelope.webhook_id)
+            self.storage.container(PAYLOAD_CONTAINER).upload_blob(name, body, overwrite=True)
+            envelope = envelope.model_copy(update={"payload": None, "payload_blob": name})
+        self.storage.queue(queue).send_message(envelope.to_message())
+
+    def _fresh(self, entity: Mapping[str, Any]) -> bool:
+        try:
+            received = datetime.fromisoformat(str(entity.get("ReceivedAt")))
+        except ValueError:
+            return False
+        return self.clock() - received < IN_PROGRESS_WINDOW
+
+    @staticmethod
+    def _get(table: Any, partition: str, row: str) -> dict[str, Any] | None:
+        try:
+            return dict(table.get_entity(partition, row))
+        except ResourceNotFoundError:
+            return None
+
+    @staticmethod
+    def _forget(table: Any, partition: str, keys: list[str]) -> None:
+        for key in keys:
+            try:
+                table.delete_entity(partition, key)
+            except AzureError:
+                pass

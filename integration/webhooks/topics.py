@@ -1,0 +1,38 @@
+"""Which queue each Shopify webhook topic goes to."""
+
+from __future__ import annotations
+
+from shared import queues
+
+ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
+REFUND_TOPICS = frozenset({"refunds/create"})
+CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
+# Compliance (GDPR/CPRA) and app lifecycle topics share one queue, consumed by the compliance function.
+COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact", "app/uninstalled"})
+
+KNOWN_TOPICS = ORDER_TOPICS | REFUND_TOPICS | CUSTOMER_TOPICS | COMPLIANCE_TOPICS
+
+
+def queue_for(topic: str) -> str | None:
+    """The queue name for ``topic``, or None when the integration does not handle it."""
+    if topic in ORDER_TOPICS:
+        return queues.ORDERS
+    if topic in REFUND_TOPICS:
+        return queues.REFUNDS
+    if topic in CUSTOMER_TOPICS:
+        return queues.CUSTOMERS
+    if topic in COMPLIANCE_TOPICS:
+        return queues.COMPLIANCE
+    return None
+
+
+def resource_id(topic: str, payload: dict) -> str:
+    """The id of the Shopify resource a webhook is about (used for pointers, logs and redaction)."""
+    if topic == "refunds/create":
+        value = payload.get("order_id") or payload.get("id")
+    elif topic in COMPLIANCE_TOPICS:
+        customer = payload.get("customer") or {}
+        value = customer.get("id") or payload.get("shop_id") or payload.get("id")
+    else:
+        value = payload.get("id")
+    return str(value) if value not in (None, "") else "unknown"

@@ -1,0 +1,2 @@
+"""Local development tools: the Python-only Functions host and the emulators of Shopify Admin,
+Dynamics 365 F&O and FedEx. Never deployed (see .funcignore)."""

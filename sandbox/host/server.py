@@ -1,0 +1,175 @@
+"""The local host: one asyncio loop running the HTTP server, the queue listeners and the timers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox.host.config import HostConfig, load_host_json, load_local_settings
+from sandbox.host.http import Keys, admin_input, build_routes, given_key, match, to_func_request, to_response
+from sandbox.host.invoke import Invoker, stamp
+from sandbox.host.loader import FunctionSpec, load_app
+from sandbox.host.queues import QueueListener
+from sandbox.host.timers import TimerRunner
+from shared.storage import Storage
+
+log = logging.getLogger("sandbox.host")
+
+DEFAULT_FUNCTION_KEY = "local-function-key"
+DEFAULT_MASTER_KEY = "local-master-key"
+
+
+class LocalHost:
+    def __init__(self, app_dir: Path, settings_file: Path | None = None, host: str = "127.0.0.1",
+                 port: int = 7071, function_key: str | None = None, master_key: str | None = None) -> None:
+        self.app_dir = app_dir.resolve()
+        load_local_settings(settings_file)
+        self.config: HostConfig = load_host_json(self.app_dir)
+        self.keys = Keys(function_key or os.environ.get("LOCAL_HOST_FUNCTION_KEY", DEFAULT_FUNCTION_KEY),
+                         master_key or os.environ.get("LOCAL_HOST_MASTER_KEY", DEFAULT_MASTER_KEY))
+        self.host, self.port = host, port
+        self.app, self.specs = load_app(self.app_dir)
+        self.routes = build_routes(self.specs, self.config.route_prefix)
+        self.invoker = Invoker(str(self.app_dir))
+        self._storages: dict[str, Storage] = {}
+        self.listeners = [QueueListener(s, self.config, self.invoker, self.storage_for)
+                          for s in self.specs if s.trigger_type == "queueTrigger"]
+        self.timers = [TimerRunner(s, self.invoker, self._timer_storage())
+                       for s in self.specs if s.trigger_type == "timerTrigger"]
+        self.url = ""
+        self._admin_tasks: set[asyncio.Task[None]] = set()
+
+    def storage_for(self, connection: str | None) -> Storage:
+        name = connection or "AzureWebJobsStorage"
+        if name not in self._storages:
+            self._storages[name] = Storage.from_setting(name)
+        return self._storages[name]
+
+    def _timer_storage(self) -> Storage | None:
+        try:
+            return self.storage_for("AzureWebJobsStorage")
+        except Exception:  # timers run without a monitor when host storage is not configured
+            return None
+
+    # -- HTTP --------------------------------------------------------------------------------------
+    async def handle(self, request: Request) -> Response:
+        path = request.url.path
+        if path.startswith("/admin/"):
+            return await self.admin(request)
+        route, params, wrong_method = match(self.routes, request.method, path)
+        if route is None:
+            return Response(status_code=405 if wrong_method else 404)
+        if not self.keys.allows(route.auth_level, given_key(request)):
+            return Response(status_code=401)
+        outcome = await self.invoker.invoke(route.spec, await to_func_request(request, params),
+                                            "This function was programmatically called via the host APIs.")
+        if not outcome.ok:
+            return Response("Internal Server Error", status_code=500)
+        return to_response(outcome.value)
+
+    async def admin(self, request: Request) -> Response:
+        if given_key(request) != self.keys.master_key:
+            return Response(status_code=401)
+        parts = request.url.path.strip("/").split("/")
+        if request.url.path.rstrip("/") == "/admin/host/status":
+            return JSONResponse({"state": "Running", "functions": [s.name for s in self.specs],
+                                 "invocations": self.invoker.stats})
+        if len(parts) == 3 and parts[1] == "functions" and request.method == "POST":
+            spec = next((s for s in self.specs if s.name.lower() == parts[2].lower()), None)
+            if spec is None or spec.trigger_type == "httpTrigger":
+                return Response(status_code=404)
+            task = asyncio.create_task(self._invoke_admin(spec, admin_input(await request.body())))
+            self._admin_tasks.add(task)
+            task.add_done_callback(self._admin_tasks.discard)
+            return Response(status_code=202)
+        return Response(status_code=404)
+
+    async def _invoke_admin(self, spec: FunctionSpec, value: str) -> None:
+        timer = next((t for t in self.timers if t.spec is spec), None)
+        if timer is not None:
+            await timer.fire(False, "This function was programmatically called via the host APIs.")
+            return
+        from azure.functions.queue import QueueMessage
+
+        await self.invoker.invoke(spec, QueueMessage(id="admin", body=value.encode(), dequeue_count=1),
+                                  "This function was programmatically called via the host APIs.")
+
+    def asgi(self) -> Starlette:
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        return Starlette(routes=[Route("/{path:path}", self.handle, methods=methods)])
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def banner(self) -> str:
+        lines = ["", "Functions:", ""]
+        for spec in self.specs:
+            t = spec.trigger
+            if spec.trigger_type == "httpTrigger":
+                route = next(r for r in self.routes if r.spec is spec)
+                methods = ",".join(sorted(route.methods)) if route.methods else "ALL"
+                template = (t.route or spec.name).strip("/")
+                lines.append(f"        {spec.name}: [{methods}] {self.url}/{self.config.route_prefix}/{template}")
+            else:
+                lines.append(f"        {spec.name}: {spec.trigger_type}")
+        return "\n".join(lines) + "\n"
+
+    async def serve(self, sock: socket.socket | None = None) -> None:
+        sock = sock or _bind(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        self.url = f"http://{self.host}:{self.port}"
+        server = uvicorn.Server(uvicorn.Config(self.asgi(), log_level="warning", access_log=False,
+                                               lifespan="off", backlog=2048, timeout_graceful_shutdown=5))
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+            except (NotImplementedError, RuntimeError):
+                pass
+        tasks = [asyncio.create_task(listener.run()) for listener in self.listeners]
+        tasks += [asyncio.create_task(timer.run()) for timer in self.timers]
+        print(self.banner(), flush=True)
+        print(f"[{stamp()}] Host started: {self.url}", flush=True)
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            print(f"[{stamp()}] Host stopping", flush=True)
+            for timer in self.timers:
+                timer.stop()
+            await asyncio.gather(*(listener.stop() for listener in self.listeners))
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.invoker.close()
+            print(f"[{stamp()}] Host stopped", flush=True)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%Y-%m-%dT%H:%M:%S")
+    for noisy in ("azure", "azure.core.pipeline.policies.http_logging_policy", "httpx", "uvicorn.error"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main_args(args: Any) -> None:
+    configure_logging()
+    settings = Path(args.settings) if args.settings else None
+    host = LocalHost(Path(args.app_dir), settings, port=args.port)
+    asyncio.run(host.serve())

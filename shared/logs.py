@@ -1,0 +1,29 @@
+"""Structured logs: one event name plus key=value fields, also attached as ``custom_dimensions``
+so Application Insights can filter on them. Never pass secrets or personal data here."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+from typing import Any
+
+correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
+
+
+def get_logger(name: str) -> logging.Logger:
+    return logging.getLogger(name)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, str) and value and " " not in value and "=" not in value:
+        return value
+    return json.dumps(value, default=str)
+
+
+def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
+    cid = fields.pop("correlation_id", None) or correlation_id.get()
+    if cid:
+        fields = {"correlation_id": cid, **fields}
+    text = " ".join([event, *(f"{k}={_fmt(v)}" for k, v in fields.items() if v is not None)])
+    logger.log(level, text, extra={"custom_dimensions": {"event": event, **fields}})

@@ -1,0 +1,119 @@
+"""One typed settings object, read lazily from the environment (app settings in Azure,
+``local.settings.json`` ``Values`` under ``func start``, the environment for the local host).
+
+Nothing here runs at import time: a bad setting must fail the function that needs it, with the
+setting's name, and never break every function of the app at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """A missing or malformed setting. The message names the setting(s) and never the value."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, populate_by_name=True)
+
+    # Storage: a connection string, or identity-based `AzureWebJobsStorage__*` settings (see storage.py).
+    AzureWebJobsStorage: str = ""
+
+    # Shopify
+    SHOPIFY_SHOP_DOMAIN: str = ""
+    SHOPIFY_ADMIN_TOKEN: SecretStr = SecretStr("")
+    SHOPIFY_API_SECRET: SecretStr = SecretStr("")
+    # Accepted during a client-secret rotation: webhooks may be signed with either secret for up to an hour.
+    SHOPIFY_API_SECRET_PREVIOUS: SecretStr = SecretStr("")
+    SHOPIFY_API_VERSION: str = "2025-10"
+    SHOPIFY_ADMIN_URL: HttpUrl | None = None
+
+    # Dynamics 365 F&O
+    D365_URL: HttpUrl | None = None
+    D365_LEGAL_ENTITY: str = ""
+    D365_TENANT_ID: str = ""
+    D365_CLIENT_ID: str = ""
+    D365_CLIENT_SECRET: SecretStr = SecretStr("")
+    D365_TOKEN: SecretStr = SecretStr("")
+
+    # FedEx
+    FEDEX_URL: HttpUrl = HttpUrl("https://apis.fedex.com")
+    FEDEX_CLIENT_ID: str = ""
+    FEDEX_CLIENT_SECRET: SecretStr = SecretStr("")
+    FEDEX_ACCOUNT_NUMBER: str = ""
+
+    REDIS_URL: str = ""
+
+    # Webhook intake
+    WEBHOOK_MAX_BODY_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
+    WEBHOOK_RETENTION_DAYS: int = Field(default=14, gt=0)
+
+    @field_validator("SHOPIFY_SHOP_DOMAIN")
+    @classmethod
+    def _shop_domain(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value and ("/" in value or " " in value):
+            raise ValueError("must be a bare domain such as example.myshopify.com")
+        return value
+
+    @field_validator("SHOPIFY_API_VERSION")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        parts = value.split("-")
+        if value != "unstable" and (len(parts) != 2 or not all(p.isdigit() for p in parts)):
+            raise ValueError("must look like 2025-10 (or 'unstable')")
+        return value
+
+    def require(self, *names: str) -> None:
+        """Fail loudly, naming every setting a flow needs that is empty."""
+        missing = [n for n in names if not _has_value(getattr(self, n))]
+        if missing:
+            raise SettingsError(
+                f"missing setting(s): {', '.join(missing)} (set them as app settings, or in "
+                "local.settings.json / the environment when running locally)"
+            )
+
+    def webhook_secrets(self) -> list[bytes]:
+        secrets = [s.get_secret_value() for s in (self.SHOPIFY_API_SECRET, self.SHOPIFY_API_SECRET_PREVIOUS)]
+        return [s.encode() for s in secrets if s]
+
+
+def _has_value(value: Any) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return value is not None and value != ""
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        name = ".".join(str(p) for p in item["loc"]) or "?"
+        parts.append(f"{name}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``environ`` (default: the process environment)."""
+    source = dict(os.environ if environ is None else environ)
+    try:
+        return Settings.model_validate(
+            {k: v for k, v in source.items() if k in Settings.model_fields}
+        )
+    except ValidationError as error:
+        raise SettingsError(f"invalid setting(s): {_describe(error)}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return load_settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()

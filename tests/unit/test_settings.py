@@ -1,0 +1,51 @@
+import pytest
+
+from shared.settings import SettingsError, load_settings
+
+
+def test_defaults_load_without_any_setting() -> None:
+    settings = load_settings({})
+    assert settings.SHOPIFY_API_VERSION == "2025-10"
+    assert settings.WEBHOOK_MAX_BODY_BYTES > 0
+
+
+def test_missing_settings_are_named() -> None:
+    settings = load_settings({})
+    with pytest.raises(SettingsError) as info:
+        settings.require("SHOPIFY_API_SECRET", "D365_URL", "FEDEX_ACCOUNT_NUMBER")
+    message = str(info.value)
+    for name in ("SHOPIFY_API_SECRET", "D365_URL", "FEDEX_ACCOUNT_NUMBER"):
+        assert name in message
+
+
+@pytest.mark.parametrize("name,value", [
+    ("SHOPIFY_API_VERSION", "latest"),
+    ("D365_URL", "not a url"),
+    ("WEBHOOK_MAX_BODY_BYTES", "-5"),
+    ("WEBHOOK_MAX_BODY_BYTES", "lots"),
+    ("SHOPIFY_SHOP_DOMAIN", "https://shop.example/admin"),
+])
+def test_malformed_setting_names_the_setting_not_the_value(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({name: value})
+    assert name in str(info.value)
+
+
+def test_secrets_are_not_printed() -> None:
+    settings = load_settings({"SHOPIFY_API_SECRET": "s3cr3t-value", "D365_CLIENT_SECRET": "another-one"})
+    text = repr(settings) + str(settings.model_dump())
+    assert "s3cr3t-value" not in text and "another-one" not in text
+    assert settings.webhook_secrets() == [b"s3cr3t-value"]
+
+
+def test_rotation_secret_is_accepted() -> None:
+    settings = load_settings({"SHOPIFY_API_SECRET": "new", "SHOPIFY_API_SECRET_PREVIOUS": "old"})
+    assert settings.webhook_secrets() == [b"new", b"old"]
+
+
+def test_settings_are_read_lazily_not_at_import() -> None:
+    import importlib
+
+    import function_app
+
+    importlib.reload(function_app)  # importing the app reads no setting and touches no network
