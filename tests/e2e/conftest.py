@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.hostproc import HostProcess, start_host
+from tests.conftest import SHOP, WEBHOOK_SECRET
+
+FAST_QUEUES = {
+    # The real host reads these overrides too; they make retries immediate for the tests.
+    "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:00",
+    "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
+}
+
+
+@pytest.fixture(scope="module")
+def product_host(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    env = {"AzureWebJobsStorage": azurite, "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP,
+           "WEBHOOK_RETENTION_SCHEDULE": "*/2 * * * * *", **FAST_QUEUES}
+    host = start_host(env, log_file=tmp_path_factory.mktemp("host") / "host.log")
+    yield host
+    host.stop()
+
+
+@pytest.fixture(scope="module")
+def test_host(azurite: str) -> Iterator[HostProcess]:
+    env = {"AzureWebJobsStorage": azurite, "HOSTAPP_SCHEDULE": "*/1 * * * * *",
+           "LOCAL_HOST_FUNCTION_KEY": "fkey", "LOCAL_HOST_MASTER_KEY": "mkey", **FAST_QUEUES}
+    host = start_host(env, app_dir=Path(__file__).parent / "hostapp")
+    yield host
+    host.stop()
