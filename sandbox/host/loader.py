@@ -52,6 +52,11 @@ def load_app(app_dir: Path, script: str = "function_app.py") -> tuple[func.Funct
     return app, specs
 
 
+def _is_out(direction: Any) -> bool:
+    # Depending on the library version the direction is the enum or its int value (OUT = 1).
+    return direction == BindingDirection.OUT or getattr(direction, "value", direction) == 1
+
+
 def _spec(function: Any) -> FunctionSpec:
     name = function.get_function_name()
     bindings = list(function.get_bindings())
@@ -66,7 +71,7 @@ def _spec(function: Any) -> FunctionSpec:
     if unknown:
         raise LoadError(f"function {name}: the following parameters are declared in Python but not as "
                         f"bindings: {unknown}")
-    outputs = [b for b in bindings if b.direction == BindingDirection.OUT and b.name != "$return"]
+    outputs = [b for b in bindings if _is_out(b.direction) and b.name != "$return"]
     return FunctionSpec(
         name=name, trigger=trigger, bindings=bindings, user_function=user,
         is_async=inspect.iscoroutinefunction(user), wants_context="context" in params,

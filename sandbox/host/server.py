@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.host.bindings import write_outputs
 from sandbox.host.config import HostConfig, load_host_json, load_local_settings
 from sandbox.host.http import Keys, admin_input, build_routes, given_key, match, to_func_request, to_response
 from sandbox.host.invoke import Invoker, stamp
@@ -76,6 +77,7 @@ class LocalHost:
                                             "This function was programmatically called via the host APIs.")
         if not outcome.ok:
             return Response("Internal Server Error", status_code=500)
+        await write_outputs(route.spec, outcome, self.config, self.storage_for)
         return to_response(outcome.value)
 
     async def admin(self, request: Request) -> Response:

@@ -1,0 +1,41 @@
+from concurrent.futures import ThreadPoolExecutor
+
+from integration.exceptions import ExceptionStore
+from shared.audit import AuditLog
+from shared.storage import Storage
+
+
+def test_exception_lifecycle(storage: Storage) -> None:
+    store = ExceptionStore(storage)
+    first = store.open("order", "1001", "UNKNOWN_SKU", 'SKU "ABC-1" is not a released product in F&O',
+                       {"sku": "ABC-1", "email": "someone@example.com"})
+    assert (first.status, first.attempts) == ("open", 1)
+    again = store.open("order", "1001", "UNKNOWN_SKU", "still unknown", {"sku": "ABC-1"})
+    assert again.attempts == 2 and again.first_seen == first.first_seen
+    assert "someone@example.com" not in str(store.get("order", "1001").values)  # redacted
+    assert [r.entity_id for r in store.list(entity="order", reason_code="UNKNOWN_SKU")] == ["1001"]
+    assert store.resolve("order", "1001", "synced as SO SH1001")
+    assert store.get("order", "1001").status == "resolved"
+    assert not store.resolve("order", "1001", "again")
+    assert store.list(entity="order", reason_code="UNKNOWN_SKU") == []
+
+
+def test_concurrent_opens_count_every_attempt(storage: Storage) -> None:
+    store = ExceptionStore(storage)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: store.open("refund", "r-9", "NOT_INVOICED", "waiting"), range(16)))
+    assert store.get("refund", "r-9").attempts == 16
+
+
+def test_audit_timeline_and_day(storage: Storage) -> None:
+    audit = AuditLog(storage)
+    audit.record("order", "77", "validated", "ok", correlation_id="c1",
+                 snapshot={"email": "x@example.com", "id": 77})
+    audit.record("order", "77", "f&o.created", "ok", target="SH77", duration_ms=12.5)
+    steps = audit.timeline("order", "77")
+    assert [s.step for s in steps] == ["validated", "f&o.created"]
+    assert steps[1].target == "SH77"
+    rows = list(storage.table("audit").query_entities("PartitionKey eq 'order|77'"))
+    assert all("x@example.com" not in str(r) for r in rows)
+    day = steps[0].at[:10]
+    assert any(e.entity_id == "77" for e in audit.day(day, "order"))
