@@ -1,0 +1,344 @@
+"""Dynamics 365 Finance & Operations OData client.
+
+Owns auth (static token for the local emulator, client secret, or managed identity through
+azure-identity), the legal entity (``dataAreaId``), retries (``shared.http``), paging through
+``@odata.nextLink``, one-changeset ``$batch`` and error classification. F&O puts the useful text of
+an error in ``error.innererror.message`` ("Write failed for table row of type ... Infolog: ..."),
+and answers a failed write inside a ``$batch`` changeset with an inner ``500``: both are read here
+so callers see one typed error.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
+from shared.settings import Settings
+
+JSON_HEADERS = {"OData-Version": "4.0", "OData-MaxVersion": "4.0",
+                "Accept": "application/json;odata.metadata=minimal",
+                "Content-Type": "application/json;odata.metadata=minimal"}
+
+
+class D365Error(Exception):
+    def __init__(self, status: int, message: str, entity_set: str = "", body: Any = None) -> None:
+        super().__init__(f"F&O {status} on {entity_set or 'request'}: {message}")
+        self.status = status
+        self.message = message
+        self.entity_set = entity_set
+        self.body = body
+
+
+class D365ValidationError(D365Error):
+    """F&O refused the write (a permanent 4xx or a failed changeset): fix data or mapping, do not retry."""
+
+
+class D365AlreadyExists(D365ValidationError):
+    """The key exists: for deterministic keys this means an earlier attempt already created it."""
+
+
+class D365NotFound(D365Error):
+    pass
+
+
+class D365PreconditionFailed(D365Error):
+    """Stale ``If-Match`` ETag."""
+
+
+class D365AuthError(D365Error):
+    pass
+
+
+class D365Transient(D365Error):
+    """429/5xx/timeouts/dropped connections that outlasted the client's own retries: retry later."""
+
+
+def odata_literal(value: Any) -> str:
+    """A value as an OData literal: strings quoted with ' doubled, numbers and booleans bare."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal, float)):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def key_segment(key: Mapping[str, Any]) -> str:
+    return "(" + ",".join(f"{name}={odata_literal(value)}" for name, value in key.items()) + ")"
+
+
+def dumps(body: Any) -> str:
+    # Decimals go out as JSON numbers with their exact digits (F&O's Edm.Decimal), never via float rounding.
+    return json.dumps(body, default=_decimal_marker).replace('"__dec__:', "").replace(':__dec__"', "")
+
+
+def _decimal_marker(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"__dec__:{value}:__dec__"
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def loads(text: str | bytes) -> Any:
+    return json.loads(text, parse_float=Decimal)
+
+
+def classify(status: int, payload: Any, entity_set: str = "", in_batch: bool = False) -> D365Error:
+    error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
+    inner = error.get("innererror") or {}
+    message = inner.get("message") or error.get("message") or (str(payload)[:500] if payload else f"HTTP {status}")
+    text = message.lower()
+    write_failure = "write failed" in text or "WriteException" in str(inner.get("type", ""))
+    if "already exist" in text:
+        return D365AlreadyExists(status, message, entity_set, payload)
+    if "no resources were found" in text or status == 404:
+        return D365NotFound(status, message, entity_set, payload)
+    if status in (401, 403):
+        return D365AuthError(status, message, entity_set, payload)
+    if status == 412:
+        return D365PreconditionFailed(status, message, entity_set, payload)
+    if 400 <= status < 500 or (in_batch and write_failure):
+        return D365ValidationError(status, message, entity_set, payload)
+    return D365Transient(status, message, entity_set, payload)
+
+
+@dataclass
+class BatchOp:
+    method: str  # POST | PATCH | DELETE
+    entity_set: str
+    body: dict[str, Any] | None = None
+    key: Mapping[str, Any] | None = None
+
+
+@dataclass
+class BatchResult:
+    status: int
+    body: Any
+
+
+TokenProvider = Callable[[], str]
+
+
+def token_provider_from_settings(settings: Settings) -> TokenProvider:
+    static = settings.D365_TOKEN.get_secret_value()
+    if static:
+        return lambda: static
+    from azure.identity import ClientSecretCredential, DefaultAzureCredential
+
+    scope = f"{str(settings.D365_URL).rstrip('/')}/.default"
+    secret = settings.D365_CLIENT_SECRET.get_secret_value()
+    credential: Any
+    if secret:
+        settings.require("D365_TENANT_ID", "D365_CLIENT_ID")
+        credential = ClientSecretCredential(settings.D365_TENANT_ID, settings.D365_CLIENT_ID, secret)
+    else:
+        credential = DefaultAzureCredential(managed_identity_client_id=settings.D365_CLIENT_ID or None)
+    cache: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def provide() -> str:
+        with lock:
+            token = cache.get("token")
+            if token is None or token.expires_on - time.time() < 300:  # refresh 5 minutes early
+                token = credential.get_token(scope)
+                cache["token"] = token
+            return str(token.token)
+
+    return provide
+
+
+class D365Client:
+    def __init__(self, base_url: str, legal_entity: str, token: TokenProvider, *,
+                 transport: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None,
+                 timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+        self.root = base_url.rstrip("/") + "/data"
+        self.legal_entity = legal_entity
+        self.token = token
+        self.policy = policy or RetryPolicy()
+        self.stats = CallStats()
+        self.http = httpx.Client(transport=transport, timeout=timeout, headers=JSON_HEADERS)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> D365Client:
+        settings.require("D365_URL", "D365_LEGAL_ENTITY")
+        return cls(str(settings.D365_URL), settings.D365_LEGAL_ENTITY, token_provider_from_settings(settings),
+                   **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- plumbing ----------------------------------------------------------------------------------
+    def _send(self, method: str, url: str, entity_set: str, *, params: Mapping[str, str] | None = None,
+              content: str | bytes | None = None, headers: Mapping[str, str] | None = None,
+              retry_transport_errors: bool = True) -> httpx.Response:
+        request = self.http.build_request(
+            method, url, params=params, content=content,
+            headers={"Authorization": f"Bearer {self.token()}", **(headers or {})})
+        try:
+            response = send_with_retry(self.http, request, self.policy, self.stats, retry_transport_errors)
+        except Exhausted as error:
+            if error.response is not None:
+                raise classify(error.response.status_code, _safe_json(error.response), entity_set) from None
+            raise D365Transient(0, str(error), entity_set) from error
+        if response.status_code >= 400:
+            raise classify(response.status_code, _safe_json(response), entity_set)
+        return response
+
+    def _key(self, key: Mapping[str, Any] | None) -> dict[str, Any]:
+        merged = {"dataAreaId": self.legal_entity}
+        merged.update(key or {})
+        return merged
+
+    # -- reads -------------------------------------------------------------------------------------
+    def _params(self, filter: str | None, select: list[str] | str | None, expand: str | None, top: int | None,
+                orderby: str | None, cross_company: bool, count: bool = False) -> dict[str, str]:
+        params: dict[str, str] = {}
+        if filter:
+            params["$filter"] = filter
+        if select:
+            params["$select"] = select if isinstance(select, str) else ",".join(select)
+        if expand:
+            params["$expand"] = expand
+        if top is not None:
+            params["$top"] = str(top)
+        if orderby:
+            params["$orderby"] = orderby
+        if cross_company:
+            params["cross-company"] = "true"
+        if count:
+            params["$count"] = "true"
+        return params
+
+    def get(self, entity_set: str, key: Mapping[str, Any] | None = None, *, filter: str | None = None,
+            select: list[str] | str | None = None, expand: str | None = None, top: int | None = None,
+            orderby: str | None = None, cross_company: bool = False) -> Any:
+        """One entity by key (``dataAreaId`` added), or the first page of a collection (a list)."""
+        params = self._params(filter, select, expand, top, orderby, cross_company)
+        if key is not None:
+            url = f"{self.root}/{entity_set}{key_segment(self._key(key))}"
+            return loads(self._send("GET", url, entity_set, params=params).content)
+        data = loads(self._send("GET", f"{self.root}/{entity_set}", entity_set, params=params).content)
+        return data.get("value", [])
+
+    def query(self, entity_set: str, *, filter: str | None = None, select: list[str] | str | None = None,
+              expand: str | None = None, top: int | None = None, orderby: str | None = None,
+              cross_company: bool = False) -> Iterator[dict[str, Any]]:
+        """Every matching entity, following ``@odata.nextLink`` page by page."""
+        url: str | None = f"{self.root}/{entity_set}"
+        params: Mapping[str, str] | None = self._params(filter, select, expand, top, orderby, cross_company)
+        while url:
+            data = loads(self._send("GET", url, entity_set, params=params).content)
+            yield from data.get("value", [])
+            url, params = data.get("@odata.nextLink"), None
+
+    def find(self, entity_set: str, filter: str, select: list[str] | str | None = None) -> dict[str, Any] | None:
+        rows = self.get(entity_set, filter=filter, select=select, top=1)
+        return rows[0] if rows else None
+
+    # -- writes ------------------------------------------------------------------------------------
+    def create(self, entity_set: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        payload = {"dataAreaId": self.legal_entity, **body}
+        response = self._send("POST", f"{self.root}/{entity_set}", entity_set, content=dumps(payload))
+        return loads(response.content) if response.content else {}
+
+    def update(self, entity_set: str, key: Mapping[str, Any], body: Mapping[str, Any],
+               etag: str | None = None) -> None:
+        headers = {"If-Match": etag} if etag else None
+        self._send("PATCH", f"{self.root}/{entity_set}{key_segment(self._key(key))}", entity_set,
+                   content=dumps(body), headers=headers)
+
+    def delete(self, entity_set: str, key: Mapping[str, Any], etag: str | None = None) -> None:
+        headers = {"If-Match": etag} if etag else None
+        self._send("DELETE", f"{self.root}/{entity_set}{key_segment(self._key(key))}", entity_set,
+                   headers=headers)
+
+    def batch(self, operations: list[BatchOp]) -> list[BatchResult]:
+        """Run ``operations`` as ONE changeset: all applied or none. Raises the classified error of the
+        failing operation (F&O answers the batch 200 with an inner 500 for a failed changeset)."""
+        if not operations:
+            return []
+        if len(operations) > 5000:
+            raise ValueError("an F&O changeset holds at most 5000 operations")
+        batch_boundary, changeset_boundary = f"batch_{uuid.uuid4()}", f"changeset_{uuid.uuid4()}"
+        parts = []
+        for index, op in enumerate(operations, start=1):
+            target = f"{self.root}/{op.entity_set}"
+            if op.key is not None:
+                target += key_segment(self._key(op.key))
+            body = dumps({"dataAreaId": self.legal_entity, **op.body}) if op.body is not None and op.method == "POST" \
+                else (dumps(op.body) if op.body is not None else "")
+            parts.append(
+                f"--{changeset_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+                f"Content-ID: {index}\r\n\r\n{op.method} {target} HTTP/1.1\r\nOData-Version: 4.0\r\n"
+                f"Content-Type: application/json;odata.metadata=minimal\r\nAccept: application/json\r\n\r\n{body}\r\n")
+        changeset = "".join(parts) + f"--{changeset_boundary}--\r\n"
+        payload = (f"--{batch_boundary}\r\nContent-Type: multipart/mixed; boundary={changeset_boundary}\r\n\r\n"
+                   f"{changeset}\r\n--{batch_boundary}--\r\n")
+        entity_sets = ",".join(sorted({op.entity_set for op in operations}))
+        response = self._send("POST", f"{self.root}/$batch", entity_sets, content=payload.encode(),
+                              headers={"Content-Type": f"multipart/mixed; boundary={batch_boundary}",
+                                       "Accept": "multipart/mixed"})
+        results = parse_batch_response(response.headers.get("content-type", ""), response.content)
+        for result in results:
+            if result.status >= 400:
+                raise classify(result.status, result.body, entity_sets, in_batch=True)
+        return results
+
+
+def _safe_json(response: httpx.Response) -> Any:
+    try:
+        return loads(response.content)
+    except ValueError:
+        return {"error": {"message": response.text[:500]}}
+
+
+def _boundary(content_type: str) -> str:
+    for piece in content_type.split(";"):
+        name, _, value = piece.strip().partition("=")
+        if name.lower() == "boundary":
+            return value.strip('"')
+    raise D365Transient(0, f"$batch response without a multipart boundary: {content_type!r}")
+
+
+def parse_batch_response(content_type: str, content: bytes) -> list[BatchResult]:
+    """The HTTP responses inside a multipart ``$batch`` answer, changesets flattened, in order."""
+    text = content.decode("utf-8", errors="replace")
+    results: list[BatchResult] = []
+    for part in _split(text, _boundary(content_type)):
+        head, _, rest = part.partition("\r\n\r\n") if "\r\n\r\n" in part else part.partition("\n\n")
+        if "multipart/mixed" in head.lower():
+            inner_type = next(line.split(":", 1)[1] for line in head.splitlines()
+                              if line.lower().startswith("content-type"))
+            results.extend(parse_batch_response(inner_type, rest.encode()))
+            continue
+        status_line, _, after = rest.lstrip().partition("\n")
+        try:
+            status = int(status_line.split()[1])
+        except (IndexError, ValueError):
+            continue
+        _, _, body_text = after.replace("\r\n", "\n").partition("\n\n")
+        body_text = body_text.strip()
+        try:
+            body = loads(body_text) if body_text else None
+        except ValueError:
+            body = {"error": {"message": body_text[:500]}}
+        results.append(BatchResult(status, body))
+    return results
+
+
+def _split(text: str, boundary: str) -> list[str]:
+    delimiter = f"--{boundary}"
+    pieces = text.split(delimiter)
+    parts = []
+    for piece in pieces[1:]:
+        if piece.startswith("--"):
+            break
+        parts.append(piece.strip("\r\n"))
+    return parts

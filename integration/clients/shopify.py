@@ -1,0 +1,210 @@
+"""Shopify Admin API client: GraphQL (writes and most reads) plus the REST order reads whose shape
+equals the webhook body (re-fetch and reconciliation reuse the webhook mapping).
+
+Rate limits: GraphQL is a leaky bucket of query cost. The client remembers the last
+``extensions.cost.throttleStatus`` and waits for the bucket to refill before a request whose cost it
+expects not to fit, so it paces itself instead of hitting ``THROTTLED``; a ``THROTTLED`` answer is
+still retried after the refill time. REST honours ``Retry-After`` on 429.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
+from shared.settings import Settings
+
+
+class ShopifyError(Exception):
+    pass
+
+
+class ShopifyGraphQLError(ShopifyError):
+    def __init__(self, message: str, errors: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class ShopifyUserErrors(ShopifyError):
+    """A mutation answered ``userErrors``: the request was understood and refused."""
+
+    def __init__(self, mutation: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{mutation}: " + "; ".join(str(e.get("message")) for e in errors))
+        self.mutation = mutation
+        self.errors = errors
+
+    @property
+    def codes(self) -> set[str]:
+        return {str(e.get("code")) for e in self.errors if e.get("code")}
+
+
+class ShopifyAuthError(ShopifyError):
+    pass
+
+
+class ShopifyTransient(ShopifyError):
+    """429/5xx/timeouts/THROTTLED that outlasted the client's retries, or a write whose outcome is unknown."""
+
+
+def gid(kind: str, value: Any) -> str:
+    text = str(value)
+    return text if text.startswith("gid://") else f"gid://shopify/{kind}/{text}"
+
+
+def legacy_id(value: str) -> str:
+    return str(value).rsplit("/", 1)[-1]
+
+
+@dataclass
+class Bucket:
+    maximum: float = 1000.0
+    available: float = 1000.0
+    restore_rate: float = 50.0
+    seen_at: float = field(default_factory=time.monotonic)
+
+    def now_available(self) -> float:
+        return min(self.maximum, self.available + (time.monotonic() - self.seen_at) * self.restore_rate)
+
+    def wait_for(self, cost: float) -> float:
+        missing = min(cost, self.maximum) - self.now_available()
+        return max(0.0, missing / self.restore_rate) if self.restore_rate > 0 else 1.0
+
+
+@dataclass
+class ShopifyStats(CallStats):
+    cost: float = 0.0
+    throttle_waits: float = 0.0
+
+
+TAGS_ADD = """mutation tagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } } }"""
+
+METAFIELDS_SET = """mutation metafieldsSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) { metafields { key namespace value } userErrors { field message code } } }"""
+
+
+class ShopifyAdmin:
+    def __init__(self, base_url: str, token: str, api_version: str, *,
+                 transport: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None,
+                 timeout: httpx.Timeout = DEFAULT_TIMEOUT, sleep: Callable[[float], None] = time.sleep,
+                 max_throttle_retries: int = 8) -> None:
+        self.base = base_url.rstrip("/") + f"/admin/api/{api_version}"
+        self.policy = policy or RetryPolicy()
+        self.stats = ShopifyStats()
+        self.bucket = Bucket()
+        self.sleep = sleep
+        self.max_throttle_retries = max_throttle_retries
+        self._lock = threading.Lock()
+        self.http = httpx.Client(transport=transport, timeout=timeout,
+                                 headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json",
+                                          "Accept": "application/json"})
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> ShopifyAdmin:
+        settings.require("SHOPIFY_ADMIN_TOKEN")
+        if settings.SHOPIFY_ADMIN_URL:
+            base = str(settings.SHOPIFY_ADMIN_URL)
+        else:
+            settings.require("SHOPIFY_SHOP_DOMAIN")
+            base = f"https://{settings.SHOPIFY_SHOP_DOMAIN}"
+        return cls(base, settings.SHOPIFY_ADMIN_TOKEN.get_secret_value(), settings.SHOPIFY_API_VERSION, **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _send(self, request: httpx.Request, retry_transport_errors: bool = True) -> httpx.Response:
+        try:
+            response = send_with_retry(self.http, request, self.policy, self.stats, retry_transport_errors)
+        except Exhausted as error:
+            raise ShopifyTransient(str(error)) from error
+        if response.status_code in (401, 403):
+            raise ShopifyAuthError(f"Shopify {response.status_code}: {response.text[:300]}")
+        if response.status_code >= 400:
+            raise ShopifyError(f"Shopify {response.status_code}: {response.text[:300]}")
+        return response
+
+    # -- GraphQL -----------------------------------------------------------------------------------
+    def graphql(self, query: str, variables: dict[str, Any] | None = None, *, expected_cost: float = 10.0,
+                idempotent: bool = True) -> dict[str, Any]:
+        """Run a query or mutation and return ``data``. ``idempotent=False`` for writes that must not
+        be sent twice when a connection drops (the caller then checks what happened)."""
+        for _ in range(self.max_throttle_retries + 1):
+            with self._lock:
+                wait = self.bucket.wait_for(expected_cost)
+            if wait > 0:
+                self.stats.throttle_waits += wait
+                self.sleep(wait)
+            request = self.http.build_request("POST", f"{self.base}/graphql.json",
+                                              json={"query": query, "variables": variables or {}})
+            payload = self._send(request, retry_transport_errors=idempotent).json()
+            cost = (payload.get("extensions") or {}).get("cost") or {}
+            status = cost.get("throttleStatus")
+            if status:
+                with self._lock:
+                    self.bucket = Bucket(float(status["maximumAvailable"]), float(status["currentlyAvailable"]),
+                                         float(status["restoreRate"]))
+            errors = payload.get("errors") or []
+            if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors if isinstance(e, dict)):
+                self.stats.throttled += 1
+                expected_cost = float(cost.get("requestedQueryCost") or expected_cost)
+                if not status:
+                    self.sleep(1.0)  # Shopify's recommended backoff when it gives no bucket status
+                continue
+            self.stats.cost += float(cost.get("actualQueryCost") or cost.get("requestedQueryCost") or 0)
+            if errors:
+                messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+                raise ShopifyGraphQLError(messages, errors)
+            return payload.get("data") or {}
+        raise ShopifyTransient("THROTTLED: the cost bucket did not refill in time")
+
+    @staticmethod
+    def check(data: dict[str, Any], mutation: str) -> dict[str, Any]:
+        """The mutation's payload; raises ShopifyUserErrors when it has userErrors."""
+        result = data.get(mutation) or {}
+        errors = result.get("userErrors") or []
+        if errors:
+            raise ShopifyUserErrors(mutation, errors)
+        return result
+
+    def tags_add(self, resource_gid: str, tags: list[str]) -> None:
+        self.check(self.graphql(TAGS_ADD, {"id": resource_gid, "tags": tags}), "tagsAdd")
+
+    def metafields_set(self, metafields: list[dict[str, Any]]) -> None:
+        self.check(self.graphql(METAFIELDS_SET, {"metafields": metafields}), "metafieldsSet")
+
+    # -- REST reads (same shape as webhook bodies) ---------------------------------------------------
+    def get_order(self, order_id: str | int) -> dict[str, Any] | None:
+        request = self.http.build_request("GET", f"{self.base}/orders/{legacy_id(str(order_id))}.json")
+        try:
+            return self._send(request).json().get("order")
+        except ShopifyError as error:
+            if " 404:" in str(error):
+                return None
+            raise
+
+    def list_orders(self, updated_at_min: str, updated_at_max: str | None = None,
+                    page_size: int = 250) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] | None = {"updated_at_min": updated_at_min, "status": "any", "limit": page_size,
+                                         "order": "updated_at asc"}
+        if updated_at_max and params is not None:
+            params["updated_at_max"] = updated_at_max
+        url: str | None = f"{self.base}/orders.json"
+        while url:
+            response = self._send(self.http.build_request("GET", url, params=params))
+            yield from response.json().get("orders", [])
+            url, params = _next_link(response.headers.get("link", "")), None
+
+
+_LINK = re.compile(r'<([^>]+)>;\s*rel="?next"?')
+
+
+def _next_link(header: str) -> str | None:
+    found = _LINK.search(header or "")
+    return found.group(1) if found else None

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from integration.clients.shopify import ShopifyAdmin, ShopifyGraphQLError, ShopifyUserErrors, gid, legacy_id
+from shared.http import RetryPolicy
+
+
+def admin(handler, sleeps: list[float]) -> ShopifyAdmin:
+    return ShopifyAdmin("https://shop.example", "tok", "2025-10", transport=httpx.MockTransport(handler),
+                        policy=RetryPolicy(attempts=3, sleep=sleeps.append), sleep=sleeps.append)
+
+
+def cost(available: float, requested: float = 10, maximum: float = 2000, rate: float = 100) -> dict:
+    return {"cost": {"requestedQueryCost": requested, "actualQueryCost": requested,
+                     "throttleStatus": {"maximumAvailable": maximum, "currentlyAvailable": available,
+                                        "restoreRate": rate}}}
+
+
+def test_gids() -> None:
+    assert gid("Order", 5) == "gid://shopify/Order/5"
+    assert gid("Order", "gid://shopify/Order/5") == "gid://shopify/Order/5"
+    assert legacy_id("gid://shopify/Order/5") == "5"
+
+
+def test_throttled_then_paced_retry() -> None:
+    sleeps: list[float] = []
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        assert request.headers["x-shopify-access-token"] == "tok"
+        if len(calls) == 1:
+            return httpx.Response(200, json={"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                                             "extensions": cost(available=0, requested=50)})
+        return httpx.Response(200, json={"data": {"shop": {"name": "x"}}, "extensions": cost(1900)})
+
+    client = admin(handler, sleeps)
+    assert client.graphql("{ shop { name } }") == {"shop": {"name": "x"}}
+    assert len(calls) == 2 and client.stats.throttled == 1
+    assert sleeps and 0.4 <= sleeps[0] <= 0.51  # 50 points at 100/s
+
+
+def test_graphql_errors_and_user_errors() -> None:
+    client = admin(lambda r: httpx.Response(200, json={"errors": [{"message": "Field 'x' doesn't exist"}]}), [])
+    with pytest.raises(ShopifyGraphQLError, match="doesn't exist"):
+        client.graphql("{ x }")
+    body = {"data": {"tagsAdd": {"node": None, "userErrors": [{"field": ["id"], "message": "Order not found"}]}}}
+    client = admin(lambda r: httpx.Response(200, json=body), [])
+    with pytest.raises(ShopifyUserErrors, match="Order not found"):
+        client.tags_add(gid("Order", 1), ["synced"])
+
+
+def test_rest_list_follows_link_header() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("page_info") == "p2":
+            return httpx.Response(200, json={"orders": [{"id": 2}]})
+        nxt = '<https://shop.example/admin/api/2025-10/orders.json?page_info=p2&limit=250>; rel="next"'
+        return httpx.Response(200, json={"orders": [{"id": 1}]}, headers={"Link": nxt})
+
+    assert [o["id"] for o in admin(handler, []).list_orders("2026-11-01T00:00:00Z")] == [1, 2]
+
+
+def test_rest_429_retry_after() -> None:
+    sleeps: list[float] = []
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            return httpx.Response(429, headers={"Retry-After": "2.0"})
+        return httpx.Response(200, json={"order": {"id": 9}})
+
+    assert admin(handler, sleeps).get_order(9) == {"id": 9}
+    assert sleeps == [2.0]
