@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
@@ -36,7 +35,8 @@ def client(handler) -> D365Client:
 def test_literals_and_keys() -> None:
     assert odata_literal("O'Brien") == "'O''Brien'"
     assert odata_literal(5) == "5" and odata_literal(True) == "true"
-    assert key_segment({"dataAreaId": "usmf", "SalesOrderNumber": "SH1"}) == "(dataAreaId='usmf',SalesOrderNumber='SH1')"
+    segment = key_segment({"dataAreaId": "usmf", "SalesOrderNumber": "SH1"})
+    assert segment == "(dataAreaId='usmf',SalesOrderNumber='SH1')"
 
 
 def test_decimals_keep_their_digits() -> None:
@@ -90,7 +90,8 @@ def test_transient_after_retries_and_400_not_retried() -> None:
         c.get("X")
     assert c.stats.requests == 4
     body = {"error": {"code": "", "message": "An error has occurred.", "innererror": {
-        "message": "Write failed for table row of type 'SalesOrderLineV2Entity'. Infolog: Warning: Item 'X' does not exist."}}}
+        "message": "Write failed for table row of type 'SalesOrderLineV2Entity'. "
+                   "Infolog: Warning: Item 'X' does not exist."}}}
     c = client(lambda r: httpx.Response(400, json=body))
     with pytest.raises(D365ValidationError) as info:
         c.create("SalesOrderLines", {})
