@@ -14,7 +14,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from integration.inbox import INBOX_TABLE
+from integration.inbox import INBOX_CONTAINER, INBOX_TABLE
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope
 from shared.storage import Storage, safe_key
 
@@ -37,9 +37,14 @@ def _delete_payload_blobs(storage: Storage, order_ids: list[str] | None) -> int:
 
 def _delete_inbox(storage: Storage, order_ids: list[str] | None) -> int:
     table = storage.table(INBOX_TABLE)
+    container = storage.container(INBOX_CONTAINER)
     deleted = 0
     for entity in table.list_entities(select=["PartitionKey", "RowKey", "ResourceId"]):
         if order_ids is None or str(entity.get("ResourceId")) in order_ids:
+            try:
+                container.delete_blob(f"{entity['PartitionKey']}/{entity['RowKey']}.json")
+            except ResourceNotFoundError:
+                pass
             table.delete_entity(entity["PartitionKey"], entity["RowKey"])
             deleted += 1
     return deleted

@@ -80,7 +80,8 @@ def build_routes(specs: list[FunctionSpec], prefix: str) -> list[HttpRoute]:
         level = trigger.auth_level.value if hasattr(trigger.auth_level, "value") else str(trigger.auth_level)
         routes.append(HttpRoute(spec, compile_route("/" + full), {m.upper() for m in methods} if methods else None,
                                 str(level).lower()))
-    return routes
+    # Literal segments win over parameters and catch-alls, as in ASP.NET routing.
+    return sorted(routes, key=lambda r: ("{*" in (r.spec.trigger.route or ""), (r.spec.trigger.route or "").count("{")))
 
 
 async def to_func_request(request: Request, route_params: dict[str, str]) -> func.HttpRequest:

@@ -92,3 +92,13 @@ def test_retention_timer_fires(product_host: HostProcess, storage: Storage) -> N
     product_host.wait_for(lambda t: "Executed 'Functions.retention_timer' (Succeeded" in t, what="timer")
     blobs = [b.name for b in storage.container("azure-webjobs-hosts").list_blobs(name_starts_with="timers/")]
     assert any(name.endswith("/retention_timer/status") for name in blobs)  # use_monitor keeps status
+
+
+def test_ops_api_needs_a_function_key(product_host: HostProcess) -> None:
+    url = f"{product_host.url}/api/ops/dashboard"
+    assert httpx.get(url).status_code == 401
+    r = httpx.get(url, headers={"x-functions-key": "local-function-key"})
+    assert r.status_code == 200 and "queues" in r.json()
+    doc = httpx.get(f"{product_host.url}/api/ops/openapi.json", params={"code": "local-function-key"}).json()
+    assert "/api/ops/dashboard" in doc["paths"]
+    assert httpx.get(f"{product_host.url}/api/ops/nothing", params={"code": "local-function-key"}).status_code == 404

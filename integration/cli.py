@@ -1,0 +1,140 @@
+"""``python -m integration.cli``: the operator's command line. Every command goes through the same
+router as the ops API (``integration.ops.api.dispatch``), so both behave the same.
+
+Settings come from the environment, or from a local.settings.json given with ``--settings``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from integration.ops.api import Request, dispatch
+from shared.settings import get_settings, reset_settings_cache
+from shared.storage import get_storage, reset_storage
+
+app = typer.Typer(help="Operate the Shopify ↔ F&O ↔ FedEx integration.", no_args_is_help=True)
+console = Console()
+
+WEBHOOK_TOPICS = ["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_PAID", "ORDERS_CANCELLED", "REFUNDS_CREATE",
+                  "CUSTOMERS_CREATE", "CUSTOMERS_UPDATE", "APP_UNINSTALLED"]
+
+
+@app.callback()
+def main(settings: Path | None = typer.Option(None, help="local.settings.json to read settings from")) -> None:
+    if settings is not None:
+        values = json.loads(settings.read_text()).get("Values", {})
+        for key, value in values.items():
+            os.environ.setdefault(key, str(value))
+        reset_settings_cache()
+        reset_storage()
+
+
+def call(method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+    query = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (params or {}).items() if v is not None}
+    status, result = dispatch(get_storage(), Request(method, path, query, json.dumps(body).encode() if body else b""))
+    if status >= 400:
+        console.print(f"[red]{status}[/] {result.get('error', result)}")
+        raise typer.Exit(1)
+    return result
+
+
+def show(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(str(row.get(c, "")) for c in columns))
+    console.print(table)
+
+
+@app.command()
+def status(day: str | None = typer.Option(None, help="YYYY-MM-DD, default today (UTC)")) -> None:
+    """Dashboard: synced today, open exceptions by reason, queue and poison depths."""
+    data = call("GET", "dashboard", {"day": day})
+    console.print_json(json.dumps(data))
+
+
+@app.command()
+def exceptions(entity: str | None = None, reason: str | None = None, status: str = "open", limit: int = 100) -> None:
+    """List exceptions."""
+    data = call("GET", "exceptions", {"entity": entity, "reason": reason, "status": status, "limit": limit})
+    show(data["items"], ["entity", "entity_id", "reason_code", "message", "attempts", "last_seen"], "Exceptions")
+
+
+@app.command()
+def retry(entity: str | None = typer.Argument(None), entity_id: str | None = typer.Argument(None),
+          reason: str | None = typer.Option(None, help="retry every open exception with this reason code"),
+          dry_run: bool = False) -> None:
+    """Retry one blocked document, or all with --reason (and --entity)."""
+    if entity and entity_id:
+        data = call("POST", f"exceptions/{entity}/{entity_id}/retry")
+    else:
+        data = call("POST", "exceptions/retry", {"entity": entity, "reason": reason, "dry_run": dry_run or None})
+    console.print_json(json.dumps(data))
+
+
+@app.command()
+def resync(entity: str, entity_id: str) -> None:
+    """Run a document through its flow again, by Shopify id (order, refund as <order id>/<refund id>)."""
+    console.print(call("POST", f"resync/{entity}/{entity_id}")["result"])
+
+
+@app.command()
+def timeline(entity: str, entity_id: str) -> None:
+    """A document's timeline."""
+    data = call("GET", f"timeline/{entity}/{entity_id}")
+    show(data["events"], ["at", "source", "step", "outcome", "target"], f"{entity} {entity_id}")
+    if data.get("exception"):
+        console.print(f"[yellow]exception[/]: {data['exception']['reason_code']} {data['exception']['message']}")
+
+
+@app.command("replay-poison")
+def replay_poison(queue: str, limit: int = 32, dry_run: bool = False) -> None:
+    """Move messages from <queue>-poison back to <queue>."""
+    console.print_json(json.dumps(call("POST", f"queues/{queue}/replay-poison", {"limit": limit,
+                                                                               "dry_run": dry_run or None})))
+
+
+@app.command("replay-parked")
+def replay_parked(queue: str, limit: int = 1000, dry_run: bool = False) -> None:
+    """Re-enqueue envelopes parked in the inbox."""
+    console.print_json(json.dumps(call("POST", f"queues/{queue}/replay-parked", {"limit": limit,
+                                                                               "dry_run": dry_run or None})))
+
+
+@app.command()
+def register(app_url: str = typer.Option(..., help="the deployed app, e.g. https://my-app.azurewebsites.net"),
+             carrier_service: bool = typer.Option(True, help="also register the FedEx carrier service")) -> None:
+    """Register the webhook subscriptions (and the carrier service) in Shopify for the deployed app."""
+    from integration.clients.shopify import ShopifyAdmin
+
+    admin = ShopifyAdmin.from_settings(get_settings())
+    base = app_url.rstrip("/")
+    mutation = """mutation($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
+      webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
+        webhookSubscription { id } userErrors { field message } } }"""
+    for topic in WEBHOOK_TOPICS:
+        data = admin.graphql(mutation, {"topic": topic, "sub": {"callbackUrl": f"{base}/api/shopify/webhooks",
+                                                                "format": "JSON"}})
+        errors = data["webhookSubscriptionCreate"]["userErrors"]
+        console.print(f"{topic}: " + ("[red]" + "; ".join(e["message"] for e in errors) + "[/]" if errors else "ok"))
+    if carrier_service:
+        carrier = """mutation($input: DeliveryCarrierServiceCreateInput!) {
+          carrierServiceCreate(input: $input) { carrierService { id } userErrors { field message } } }"""
+        data = admin.graphql(carrier, {"input": {"name": "FedEx (live rates)", "callbackUrl":
+                                                 f"{base}/api/shopify/carrier-rates", "supportsServiceDiscovery": True,
+                                                 "active": True}})
+        errors = data["carrierServiceCreate"]["userErrors"]
+        console.print("carrier service: " + ("[red]" + "; ".join(e["message"] for e in errors) + "[/]"
+                                             if errors else "ok"))
+    console.print("Compliance webhooks (customers/data_request, customers/redact, shop/redact) are set in the "
+                  f"app's configuration in the Partner Dashboard: {base}/api/shopify/webhooks")
+
+
+if __name__ == "__main__":
+    app()

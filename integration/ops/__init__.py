@@ -1,0 +1,1 @@
+"""Operations: exceptions, timelines, retry/replay, resync, dashboard; used by the ops API and the CLI."""
