@@ -6,9 +6,10 @@ the function that needs it and the app starts within Flex Consumption's initiali
 
 import azure.functions as func
 
-from integration.triggers import compliance_queue, health, ops, parked_queues, retention_timer, webhooks
+from integration.triggers import compliance_queue, health, ops, ops_console, parked_queues, retention_timer, webhooks
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (webhooks.bp, health.bp, parked_queues.bp, compliance_queue.bp, retention_timer.bp, ops.bp):
+for blueprint in (webhooks.bp, health.bp, parked_queues.bp, compliance_queue.bp, retention_timer.bp, ops.bp,
+                  ops_console.bp):
     app.register_functions(blueprint)
