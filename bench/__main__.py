@@ -1,0 +1,39 @@
+"""``python -m bench``: run every benchmark, print one table, write one JSON file.
+
+Each benchmark is bounded in count and time; ``--quick`` shrinks the counts for a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import traceback
+
+from bench.common import Row, save, show
+
+# module -> (quick kwargs, full kwargs)
+BENCHMARKS: dict[str, tuple[dict, dict]] = {
+    "bench.intake": ({"count": 100, "seconds": 60}, {"count": 1000, "seconds": 300}),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", action="append", help="run only these modules, e.g. bench.intake")
+    args = parser.parse_args()
+    rows: list[Row] = []
+    for name, (quick, full) in BENCHMARKS.items():
+        if args.only and name not in args.only:
+            continue
+        try:
+            rows += importlib.import_module(name).run(**(quick if args.quick else full))
+        except Exception:  # one failing benchmark must not hide the others' numbers
+            traceback.print_exc()
+            rows.append(Row(name.split(".")[-1], "FAILED", 0.0, "", note="see the traceback above"))
+    show(rows)
+    print(f"saved {save(rows, 'all')}")
+
+
+if __name__ == "__main__":
+    main()
