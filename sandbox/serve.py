@@ -48,7 +48,6 @@ def start_in_thread(app: Any, port: int = 0, log_level: str = "warning",
     sock = bind(port)
     actual = sock.getsockname()[1]
     server = uvicorn.Server(_config(app, log_level))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name,
                               daemon=True)
     thread.start()

@@ -97,7 +97,7 @@ def _identity_credential(env: Mapping[str, str], prefix: str) -> Any:
     return DefaultAzureCredential(managed_identity_client_id=client_id)
 
 
-_CLIENT_KW = {"connection_timeout": CONNECTION_TIMEOUT, "read_timeout": READ_TIMEOUT}
+_CLIENT_KW: dict[str, Any] = {"connection_timeout": CONNECTION_TIMEOUT, "read_timeout": READ_TIMEOUT}
 
 
 class Storage:

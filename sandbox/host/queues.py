@@ -149,7 +149,7 @@ class QueueListener:
             await asyncio.sleep(LEASE.total_seconds() / 2)
             receipt = await asyncio.to_thread(self._raw().update_message, message.id, state["pop_receipt"],
                                               visibility_timeout=int(LEASE.total_seconds()))
-            state["pop_receipt"] = receipt.pop_receipt
+            state["pop_receipt"] = receipt.pop_receipt or state["pop_receipt"]
 
     async def _to_poison(self, message: Any, state: dict[str, str]) -> None:
         if not self.has_poison:

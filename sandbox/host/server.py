@@ -44,12 +44,24 @@ class LocalHost:
         self.routes = build_routes(self.specs, self.config.route_prefix)
         self.invoker = Invoker(str(self.app_dir))
         self._storages: dict[str, Storage] = {}
-        self.listeners = [QueueListener(s, self.config, self.invoker, self.storage_for)
-                          for s in self.specs if s.trigger_type == "queueTrigger"]
-        self.timers = [TimerRunner(s, self.invoker, self._timer_storage())
-                       for s in self.specs if s.trigger_type == "timerTrigger"]
+        self.errors: dict[str, str] = {}
+        self.listeners = [listener for s in self.specs if s.trigger_type == "queueTrigger"
+                          if (listener := self._build(s, lambda s=s: QueueListener(s, self.config, self.invoker,
+                                                                                   self.storage_for)))]
+        self.timers = [timer for s in self.specs if s.trigger_type == "timerTrigger"
+                       if (timer := self._build(s, lambda s=s: TimerRunner(s, self.invoker, self._timer_storage())))]
         self.url = ""
         self._admin_tasks: set[asyncio.Task[None]] = set()
+
+    def _build(self, spec: FunctionSpec, make: Any) -> Any:
+        """Like the real host, a function whose binding cannot be resolved (e.g. a missing %SETTING%)
+        is reported in error and left out; the other functions still run."""
+        try:
+            return make()
+        except ValueError as error:
+            self.errors[spec.name] = str(error)
+            print(f"[{stamp()}] The '{spec.name}' function is in error: {error}", flush=True)
+            return None
 
     def storage_for(self, connection: str | None) -> Storage:
         name = connection or "AzureWebJobsStorage"
@@ -86,7 +98,7 @@ class LocalHost:
         parts = request.url.path.strip("/").split("/")
         if request.url.path.rstrip("/") == "/admin/host/status":
             return JSONResponse({"state": "Running", "functions": [s.name for s in self.specs],
-                                 "invocations": self.invoker.stats})
+                                 "errors": self.errors, "invocations": self.invoker.stats})
         if len(parts) == 3 and parts[1] == "functions" and request.method == "POST":
             spec = next((s for s in self.specs if s.name.lower() == parts[2].lower()), None)
             if spec is None or spec.trigger_type == "httpTrigger":
@@ -121,6 +133,8 @@ class LocalHost:
                 methods = ",".join(sorted(route.methods)) if route.methods else "ALL"
                 template = (t.route or spec.name).strip("/")
                 lines.append(f"        {spec.name}: [{methods}] {self.url}/{self.config.route_prefix}/{template}")
+            elif spec.name in self.errors:
+                lines.append(f"        {spec.name}: {spec.trigger_type} (in error: {self.errors[spec.name]})")
             else:
                 lines.append(f"        {spec.name}: {spec.trigger_type}")
         return "\n".join(lines) + "\n"
@@ -131,7 +145,6 @@ class LocalHost:
         self.url = f"http://{self.host}:{self.port}"
         server = uvicorn.Server(uvicorn.Config(self.asgi(), log_level="warning", access_log=False,
                                                lifespan="off", backlog=2048, timeout_graceful_shutdown=5))
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:

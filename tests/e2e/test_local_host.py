@@ -82,3 +82,19 @@ def test_admin_endpoint_runs_a_non_http_function(test_host: HostProcess) -> None
     assert httpx.post(url, json={"input": f"ok-{token}"}).status_code == 401
     assert httpx.post(url, json={"input": f"ok-{token}"}, headers={"x-functions-key": "mkey"}).status_code == 202
     test_host.wait_for(lambda t: f"WORK ok-{token}" in t, what="admin invocation")
+
+
+def test_function_with_unresolvable_binding_is_in_error_and_others_run(azurite: str, storage: Storage) -> None:
+    from pathlib import Path
+
+    from sandbox.hostproc import start_host
+
+    # No HOSTAPP_SCHEDULE: the timer cannot be bound.
+    host = start_host({"AzureWebJobsStorage": azurite}, app_dir=Path(__file__).parent / "hostapp")
+    try:
+        assert "The 'tick' function is in error" in host.text()
+        status = httpx.get(f"{host.url}/admin/host/status", headers={"x-functions-key": "local-master-key"}).json()
+        assert "HOSTAPP_SCHEDULE" in status["errors"]["tick"]
+        assert httpx.post(f"{host.url}/api/public/async", content=b"ab").content == b"ba"
+    finally:
+        host.stop()
