@@ -54,6 +54,37 @@ class Settings(BaseSettings):
     WEBHOOK_MAX_BODY_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
     WEBHOOK_RETENTION_DAYS: int = Field(default=14, gt=0)
 
+    # Inventory push: location/warehouse mapping, measure, safety stock (relative to the app root).
+    INVENTORY_CONFIG_PATH: str = "config/inventory.json"
+
+    # Order sync (Shopify orders -> F&O sales orders)
+    D365_ORDER_NUMBER_PREFIX: str = "SH"
+    D365_CUSTOMER_PREFIX: str = "SC"
+    D365_FREIGHT_ITEM: str = "FREIGHT"
+    ORDER_RECONCILE_SCHEDULE: str = "0 */15 * * * *"
+    ORDER_RECONCILE_LOOKBACK_MINUTES: int = Field(default=120, gt=0)
+
+    # Fulfillment sync (F&O packing slips -> Shopify fulfillments)
+    FULFILLMENT_SYNC_SCHEDULE: str = "0 */5 * * * *"
+    FULFILLMENT_NOTIFY_CUSTOMER: bool = True
+    FULFILLMENT_REQUIRE_TRACKING: bool = True
+    FULFILLMENT_TRACKING_COMPANY: str = "FedEx"
+    FULFILLMENT_TRACKING_URL_TEMPLATE: str = "https://www.fedex.com/fedextrack/?trknbr={number}"
+    FULFILLMENT_OVERLAP_MINUTES: int = Field(default=30, ge=0)
+    FULFILLMENT_LOOKBACK_DAYS: int = Field(default=7, gt=0)
+
+    # Refunds (Shopify refunds -> F&O credit notes as return orders)
+    D365_RETURN_NUMBER_PREFIX: str = "RF"
+    D365_RETURN_DISPOSITION_RESTOCK: str = "Credit"
+    D365_RETURN_DISPOSITION_NO_RESTOCK: str = "CreditOnly"
+    D365_RETURN_REASON_CODE: str = ""
+    D365_REFUND_MISC_ITEM: str = ""
+    D365_REFUND_DUTY_ITEM: str = ""
+    REFUND_UNINVOICED_ACTION: str = "reduce_order"
+    REFUND_WAIT_HORIZON_HOURS: float = Field(default=72, gt=0)
+    REFUND_RETRY_BASE_SECONDS: float = Field(default=60, ge=0)
+    REFUND_RETRY_MAX_SECONDS: float = Field(default=3600, ge=0, le=7 * 24 * 3600)
+
     @field_validator("SHOPIFY_SHOP_DOMAIN")
     @classmethod
     def _shop_domain(cls, value: str) -> str:
