@@ -1,0 +1,95 @@
+"""Shopify's CarrierService callback body (reference shopify.md §3.2), validated at the edge.
+
+``items[].price`` is an integer in subunits, ``grams`` the per-unit weight. Shopify's sample sends
+``postal_code`` while its field list says ``zip``: both are accepted. Anything malformed raises
+:class:`InvalidRateRequest`, which the HTTP trigger turns into a 400.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class InvalidRateRequest(ValueError):
+    """The callback body is not a usable CarrierService rate request (message says why)."""
+
+
+class ShopifyAddress(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    country: str = Field(min_length=2, max_length=2)
+    postal_code: str = Field(default="", validation_alias=AliasChoices("postal_code", "zip"))
+    province: str | None = None
+    city: str | None = None
+    address1: str | None = None
+    company_name: str | None = Field(default=None, validation_alias=AliasChoices("company_name", "company"))
+    address_type: str | None = None
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @field_validator("postal_code", mode="before")
+    @classmethod
+    def _postal(cls, value: Any) -> str:
+        return "" if value is None else str(value).strip().upper()
+
+    @property
+    def residential(self) -> bool:
+        """Shopify's own FedEx integration rates a buyer who enters a company name as a business
+        (reference fedex.md §4.1); an explicit ``address_type`` wins when a provider sends one."""
+        if self.address_type:
+            return self.address_type.lower() not in ("commercial", "business")
+        return not (self.company_name or "").strip()
+
+
+class ShopifyItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str = ""
+    sku: str | None = ""
+    quantity: int = Field(ge=0)
+    grams: int = Field(ge=0)
+    price: int = Field(ge=0)  # subunits per unit
+    requires_shipping: bool = True
+    product_id: int | None = None
+    variant_id: int | None = None
+
+
+class ShopifyRate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    origin: ShopifyAddress
+    destination: ShopifyAddress
+    items: list[ShopifyItem] = Field(min_length=1)
+    currency: str = Field(min_length=3, max_length=3)
+    locale: str | None = None
+
+    @property
+    def shipped_items(self) -> list[ShopifyItem]:
+        return [i for i in self.items if i.requires_shipping and i.quantity > 0]
+
+    def subtotal(self) -> Decimal:
+        """Value of the shipped goods in currency units (for free-shipping thresholds; pre-tax)."""
+        return sum((Decimal(i.price) * i.quantity for i in self.shipped_items), Decimal(0)) / 100
+
+
+class CarrierRateRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    rate: ShopifyRate
+
+
+def parse_rate_request(raw: bytes | str | dict[str, Any]) -> ShopifyRate:
+    try:
+        data = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
+    except ValueError as error:
+        raise InvalidRateRequest(f"body is not JSON: {error}") from None
+    if not isinstance(data, dict) or "rate" not in data:
+        raise InvalidRateRequest("body must be a JSON object with a 'rate' member")
+    try:
+        return CarrierRateRequest.model_validate(data).rate
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5])
+        raise InvalidRateRequest(f"invalid rate request: {problems}") from None

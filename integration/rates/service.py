@@ -1,0 +1,146 @@
+"""Checkout rates, end to end but transport-free: Shopify request → Shopify response body.
+
+plan (packages) → cache key → in-process cache → circuit breaker → single-flight FedEx call under
+a hard deadline (``deadline_s``, well inside Shopify's 3-10 s) → rules → response. When FedEx is
+slow, failing or the circuit is open the answer is the fallback table, never an error: Shopify
+has no retry and would show its own backup rates. A late FedEx answer still fills the cache.
+
+FedEx refusing the shipment (no service to the destination, an invalid postal code, a package it
+cannot carry) answers an empty ``rates`` list: Shopify's documented "this carrier cannot handle
+this request", rather than a fallback price for a delivery that cannot happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from integration.clients.fedex import FedexAuthError, FedexClient, FedexError, FedexRejected, ServiceQuote
+from integration.rates.breaker import CircuitBreaker
+from integration.rates.cache import SingleFlight, TTLCache
+from integration.rates.checkout import from_fallback, from_quotes, plan
+from integration.rates.config import RatesConfig, load_rates_config
+from integration.rates.keys import rate_cache_key
+from integration.rates.packaging import PackagingError
+from integration.rates.request import ShopifyRate
+from integration.rates.shared_cache import RedisQuoteCache
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RatesOutcome:
+    body: dict[str, Any]
+    source: str        # fedex | cache | fallback | none
+    reason: str = ""   # why fallback / none (for the trigger's summary log line)
+
+
+@dataclass
+class RateStats:
+    requests: int = 0
+    cache_hits: int = 0
+    shared_hits: int = 0
+    fedex_calls: int = 0
+    coalesced: int = 0
+    fallbacks: int = 0
+    deadline_hits: int = 0
+    breaker_skips: int = 0
+    refused: int = 0
+    by_key: dict[str, int] = field(default_factory=dict)
+
+
+class RateService:
+    def __init__(self, client: FedexClient, config: RatesConfig, *, shared: RedisQuoteCache | None = None,
+                 breaker: CircuitBreaker | None = None, clock: Callable[[], float] = time.monotonic,
+                 today: Callable[[], date] | None = None) -> None:
+        self.client, self.config = client, config
+        self.cache: TTLCache[list[ServiceQuote]] = TTLCache(clock=clock)
+        self.shared = shared  # optional Redis (REDIS_URL) behind the in-process cache
+        self.breaker = breaker or CircuitBreaker(clock=clock)
+        self.flights: SingleFlight[list[ServiceQuote]] = SingleFlight()
+        self.stats = RateStats()
+        self._clock = clock
+        self._today = today or (lambda: datetime.now(ZoneInfo(config.timezone)).date())
+
+    async def rates(self, rate: ShopifyRate) -> RatesOutcome:
+        started = self._clock()
+        self.stats.requests += 1
+        today = self._today()
+        try:
+            query = plan(rate, self.config)
+        except PackagingError as error:
+            self.stats.refused += 1
+            return RatesOutcome({"rates": []}, "none", f"packaging: {error}")
+        key = rate_cache_key(query, self.client.account_number)
+        cached = await self._cached(key)
+        if cached is not None:
+            self.stats.cache_hits += 1
+            return RatesOutcome(from_quotes(rate, cached, self.config, today), "cache")
+        if not self.breaker.allow():
+            self.stats.breaker_skips += 1
+            return self._fallback(rate, query, today, "circuit open")
+
+        async def call() -> list[ServiceQuote]:
+            self.stats.fedex_calls += 1
+            self.stats.by_key[key] = self.stats.by_key.get(key, 0) + 1
+            try:
+                quotes = await self.client.rate(query)
+            except FedexRejected:
+                self.breaker.success()  # FedEx answered; the request was the problem
+                raise
+            except Exception:
+                self.breaker.failure()
+                raise
+            self.breaker.success()
+            self.cache.set(key, quotes, self.config.cache_ttl_s)
+            if self.shared is not None:
+                await self.shared.set(key, quotes, self.config.cache_ttl_s)
+            return quotes
+
+        before = self.flights.coalesced
+        task = self.flights.task(key, call)
+        self.stats.coalesced += self.flights.coalesced - before
+        remaining = self.config.deadline_s - (self._clock() - started)
+        try:
+            quotes = await asyncio.wait_for(asyncio.shield(task), timeout=max(0.0, remaining))
+        except TimeoutError:
+            self.stats.deadline_hits += 1
+            return self._fallback(rate, query, today, "deadline")
+        except FedexRejected as error:
+            self.stats.refused += 1
+            return RatesOutcome({"rates": []}, "none", f"fedex refused: {','.join(error.codes) or error.status}")
+        except FedexAuthError as error:
+            log.error("FedEx refused our credentials (%s); serving fallback rates", error.codes)
+            return self._fallback(rate, query, today, "auth")
+        except FedexError as error:
+            log.warning("FedEx unavailable (%s); serving fallback rates", error)
+            return self._fallback(rate, query, today, f"fedex: {type(error).__name__}")
+        return RatesOutcome(from_quotes(rate, quotes, self.config, today), "fedex")
+
+    async def _cached(self, key: str) -> list[ServiceQuote] | None:
+        quotes = self.cache.get(key)
+        if quotes is None and self.shared is not None:
+            quotes = await self.shared.get(key)
+            if quotes is not None:
+                self.stats.shared_hits += 1
+                self.cache.set(key, quotes, self.config.cache_ttl_s)
+        return quotes
+
+    def _fallback(self, rate: ShopifyRate, query: Any, today: date, reason: str) -> RatesOutcome:
+        self.stats.fallbacks += 1
+        return RatesOutcome(from_fallback(rate, query, self.config, today), "fallback", reason)
+
+
+def build_rate_service(settings: Settings, config_path: str | None = None) -> RateService:
+    """The long-lived service for the trigger (one per worker process, created on first use):
+    FedEx client from ``FEDEX_*`` settings, rules from ``config_path`` (default file if None),
+    Redis only when ``REDIS_URL`` is set."""
+    shared = RedisQuoteCache.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+    return RateService(FedexClient.from_settings(settings), load_rates_config(config_path), shared=shared)

@@ -1,0 +1,152 @@
+"""Checkout rates end to end against the FedEx emulator: cache, single-flight, deadline with
+fallback, circuit breaker, refusals. No timed assertions: outcomes and call counts only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import fakeredis
+
+from integration.rates.breaker import CircuitBreaker
+from integration.rates.config import load_rates_config
+from integration.rates.request import ShopifyRate, parse_rate_request
+from integration.rates.service import RateService
+from integration.rates.shared_cache import RedisQuoteCache
+from tests.integration.rates.conftest import Stack
+
+SAMPLE = Path(__file__).resolve().parents[3].parent / "shared" / "shopify" / "samples" / \
+    "shopify_dev__carrier_service_rate_request.json"
+CONFIG = load_rates_config()
+
+
+def shopify_request(**destination: str) -> ShopifyRate:
+    body = json.loads(SAMPLE.read_text())
+    body["rate"]["destination"].update(destination)
+    return parse_rate_request(body)
+
+
+def service(stack: Stack, **config: object) -> RateService:
+    # The emulator's fake clock says 2026-11-23; the service computes dates from the same day.
+    return RateService(stack.client(), CONFIG.model_copy(update=config), today=lambda: _today(stack))
+
+
+def _today(stack: Stack) -> date:
+    return datetime.fromtimestamp(stack.clock(), UTC).date()
+
+
+async def test_shopify_sample_gets_fedex_rates(stack: Stack) -> None:
+    rates = service(stack)
+    outcome = await rates.rates(shopify_request())
+    assert outcome.source == "fedex"
+    body = outcome.body["rates"]
+    codes = [r["service_code"] for r in body]
+    assert codes == ["FEDEX_GROUND", "FEDEX_EXPRESS_SAVER", "FEDEX_2_DAY", "STANDARD_OVERNIGHT", "PRIORITY_OVERNIGHT"]
+    ground = body[0]
+    assert ground["service_name"] == "FedEx Ground" and ground["currency"] == "USD"
+    assert ground["total_price"].isdigit() and int(ground["total_price"]) > 0
+    assert ground["min_delivery_date"].startswith("2026-11-24")
+    last = stack.state()["last_requests"][-1]
+    assert last["body"]["requestedShipment"]["recipient"]["address"]["residential"] is True
+    await rates.client.aclose()
+
+
+async def test_identical_requests_hit_the_cache(stack: Stack) -> None:
+    rates = service(stack)
+    first = await rates.rates(shopify_request())
+    second = await rates.rates(shopify_request())
+    assert (first.source, second.source) == ("fedex", "cache")
+    assert first.body == second.body
+    assert stack.state()["counts"]["rate_requests"] == 1
+    await rates.client.aclose()
+
+
+async def test_concurrent_identical_requests_coalesce(stack: Stack) -> None:
+    rates = service(stack)
+    outcomes = await asyncio.gather(*(rates.rates(shopify_request()) for _ in range(20)))
+    assert {o.source for o in outcomes} == {"fedex"}
+    assert rates.stats.fedex_calls == 1 and rates.stats.coalesced == 19
+    assert stack.state()["counts"]["rate_requests"] == 1
+    await rates.client.aclose()
+
+
+async def test_slow_fedex_gets_fallback_at_the_deadline_and_fills_the_cache_later(stack: Stack) -> None:
+    stack.admin("PUT", "/_emulator/faults", json={"latency_ms": 800, "paths": "^/rate/"})
+    rates = service(stack, deadline_s=0.2)
+    outcome = await rates.rates(shopify_request())
+    assert (outcome.source, outcome.reason) == ("fallback", "deadline")
+    assert [r["service_code"] for r in outcome.body["rates"]] == ["FALLBACK_STANDARD", "FALLBACK_EXPRESS"]
+    for _ in range(100):  # bounded wait for the shielded FedEx call to land in the cache
+        if rates.stats.fedex_calls and not rates.flights.in_flight:
+            break
+        await asyncio.sleep(0.05)
+    later = await rates.rates(shopify_request())
+    assert later.source == "cache"
+    await rates.client.aclose()
+
+
+async def test_fedex_down_opens_the_circuit(stack: Stack) -> None:
+    stack.admin("PUT", "/_emulator/faults", json={"rate_503": 1.0, "paths": "^/rate/"})
+    rates = RateService(stack.client(), CONFIG, breaker=CircuitBreaker(threshold=2, cool_down_s=60),
+                        today=lambda: _today(stack))
+    outcomes = [await rates.rates(shopify_request(postal_code=f"K1M{n}M4")) for n in range(5)]
+    assert {o.source for o in outcomes} == {"fallback"}
+    assert rates.breaker.state == "open"
+    assert (rates.stats.fedex_calls, rates.stats.breaker_skips) == (2, 3)
+    await rates.client.aclose()
+
+
+async def test_no_service_destination_answers_empty_rates(stack: Stack) -> None:
+    stack.admin("PUT", "/_emulator/config", json={"unserved_postal_codes": ["K1M1M4"]})
+    rates = service(stack)
+    outcome = await rates.rates(shopify_request())
+    assert outcome.body == {"rates": []} and outcome.source == "none"
+    assert "RATE.LOCATION.NOSERVICE" in outcome.reason
+    assert rates.breaker.state == "closed"
+    await rates.client.aclose()
+
+
+async def test_bad_credentials_fall_back(stack: Stack) -> None:
+    rates = RateService(stack.client(client_secret="wrong"), CONFIG, today=lambda: _today(stack))
+    outcome = await rates.rates(shopify_request())
+    assert (outcome.source, outcome.reason) == ("fallback", "auth")
+    await rates.client.aclose()
+
+
+async def test_free_shipping_applies_after_the_cache(stack: Stack) -> None:
+    rules = CONFIG.model_copy(update={"services": {"FEDEX_GROUND": CONFIG.services["FEDEX_GROUND"].model_copy(
+        update={"free_shipping_threshold": Decimal("50")})}})
+    rates = RateService(stack.client(), rules, today=lambda: _today(stack))
+    cheap = await rates.rates(shopify_request())
+    body = json.loads(SAMPLE.read_text())
+    body["rate"]["items"][0]["price"] = 6000
+    rich = await rates.rates(parse_rate_request(body))
+    assert rich.source == "cache"  # same parcels, same FedEx quote
+    assert int(cheap.body["rates"][0]["total_price"]) > 0 and rich.body["rates"][0]["total_price"] == "0"
+    await rates.client.aclose()
+
+
+async def test_unpackable_cart_answers_empty_rates(stack: Stack) -> None:
+    body = json.loads(SAMPLE.read_text())
+    body["rate"]["items"][0]["grams"] = 80000
+    rates = service(stack)
+    outcome = await rates.rates(parse_rate_request(body))
+    assert outcome.body == {"rates": []} and outcome.reason.startswith("packaging")
+    await rates.client.aclose()
+
+
+async def test_instances_share_quotes_through_redis(stack: Stack) -> None:
+    server = fakeredis.FakeServer()
+    first = RateService(stack.client(), CONFIG, shared=RedisQuoteCache(fakeredis.FakeAsyncRedis(server=server)),
+                        today=lambda: _today(stack))
+    second = RateService(stack.client(), CONFIG, shared=RedisQuoteCache(fakeredis.FakeAsyncRedis(server=server)),
+                         today=lambda: _today(stack))
+    a = await first.rates(shopify_request())
+    b = await second.rates(shopify_request())
+    assert (a.source, b.source, second.stats.shared_hits) == ("fedex", "cache", 1)
+    assert a.body == b.body and stack.state()["counts"]["rate_requests"] == 1
+    for svc in (first, second):
+        await svc.client.aclose()

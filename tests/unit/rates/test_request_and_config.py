@@ -1,0 +1,93 @@
+"""Shopify CarrierService request parsing and the rates config file."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from integration.rates.config import DEFAULT_PATH, RatesConfigError, load_rates_config
+from integration.rates.request import InvalidRateRequest, parse_rate_request
+
+SAMPLE = Path(__file__).resolve().parents[3].parent / "shared" / "shopify" / "samples" / \
+    "shopify_dev__carrier_service_rate_request.json"
+
+
+def sample() -> dict:
+    return json.loads(SAMPLE.read_text())
+
+
+def test_parses_shopify_sample() -> None:
+    rate = parse_rate_request(SAMPLE.read_bytes())
+    assert (rate.origin.country, rate.origin.postal_code, rate.destination.postal_code) == ("CA", "K2P1L4", "K1M1M4")
+    assert rate.origin.residential is False  # company_name "Jamie D's Emporium"
+    assert rate.destination.residential is True  # no company name
+    item = rate.items[0]
+    assert (item.grams, item.price, item.quantity, item.requires_shipping) == (1000, 1999, 1, True)
+    assert rate.subtotal() == Decimal("19.99")
+
+
+def test_zip_alias_and_subtotal_counts_only_shipped_items() -> None:
+    body = sample()
+    body["rate"]["destination"].pop("postal_code")
+    body["rate"]["destination"]["zip"] = "k1m 1m4"
+    body["rate"]["items"].append({"name": "Gift card", "quantity": 2, "grams": 0, "price": 5000,
+                                  "requires_shipping": False})
+    body["rate"]["items"].append({"name": "Mug", "quantity": 3, "grams": 400, "price": 1250})
+    rate = parse_rate_request(body)
+    assert rate.destination.postal_code == "K1M 1M4"
+    assert rate.subtotal() == Decimal("57.49")
+    assert [i.name for i in rate.shipped_items] == ["Short Sleeve T-Shirt", "Mug"]
+
+
+def test_address_type_wins_over_company_name() -> None:
+    body = sample()
+    body["rate"]["destination"]["address_type"] = "commercial"
+    assert parse_rate_request(body).destination.residential is False
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda b: b.pop("rate"),
+    lambda b: b["rate"].update(items=[]),
+    lambda b: b["rate"]["items"][0].update(grams=-1),
+    lambda b: b["rate"]["items"][0].update(price="cheap"),
+    lambda b: b["rate"]["items"][0].update(quantity=1.5),
+    lambda b: b["rate"]["destination"].update(country="Canada"),
+    lambda b: b["rate"].pop("currency"),
+])
+def test_invalid_requests_raise_a_clear_error(mutate) -> None:
+    body = sample()
+    mutate(body)
+    with pytest.raises(InvalidRateRequest) as caught:
+        parse_rate_request(body)
+    assert str(caught.value)
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[]", b'"rate"', "{}"])
+def test_non_objects_raise(raw) -> None:
+    with pytest.raises(InvalidRateRequest):
+        parse_rate_request(raw)
+
+
+def test_default_config_loads() -> None:
+    config = load_rates_config()
+    assert "FEDEX_GROUND" in config.services and config.packaging.boxes
+    assert config.fingerprint() == load_rates_config(DEFAULT_PATH).fingerprint()
+
+
+def test_bad_config_names_the_field(tmp_path: Path) -> None:
+    data = json.loads(DEFAULT_PATH.read_text())
+    data["services"]["FEDEX_GROUND"]["markup_percnt"] = "5"
+    path = tmp_path / "rates.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(RatesConfigError, match="markup_percnt"):
+        load_rates_config(path)
+    data = json.loads(DEFAULT_PATH.read_text())
+    data["packaging"]["boxes"][0]["max_weight_lb"] = "200"
+    path.write_text(json.dumps(data))
+    with pytest.raises(RatesConfigError, match="max_weight_lb"):
+        load_rates_config(path)
+    with pytest.raises(RatesConfigError, match=r"missing\.json"):
+        load_rates_config(tmp_path / "missing.json")
