@@ -6,10 +6,35 @@ the function that needs it and the app starts within Flex Consumption's initiali
 
 import azure.functions as func
 
-from integration.triggers import compliance_queue, health, ops, ops_console, parked_queues, retention_timer, webhooks
+from integration.triggers import (
+    carrier_rates,
+    compliance_queue,
+    health,
+    ops,
+    ops_console,
+    order_queue,
+    order_reconcile_timer,
+    parked_queues,
+    refund_queue,
+    retention_timer,
+    webhooks,
+)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (webhooks.bp, health.bp, parked_queues.bp, compliance_queue.bp, retention_timer.bp, ops.bp,
-                  ops_console.bp):
+BLUEPRINTS = (
+    webhooks.bp,
+    carrier_rates.bp,
+    health.bp,
+    compliance_queue.bp,
+    parked_queues.bp,
+    retention_timer.bp,
+    ops.bp,
+    ops_console.bp,
+    order_queue.bp,
+    order_reconcile_timer.bp,
+    refund_queue.bp,
+)
+
+for blueprint in BLUEPRINTS:
     app.register_functions(blueprint)

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     FEDEX_ACCOUNT_NUMBER: str = ""
 
     REDIS_URL: str = ""
+    # Checkout-rate rules (services, markups, boxes, fallback table); empty = integration/rates/rates.default.json.
+    RATES_CONFIG_PATH: str = ""
 
     # Webhook intake
     WEBHOOK_MAX_BODY_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)

@@ -15,6 +15,7 @@ from typing import Any
 from integration.exceptions import OPEN, ExceptionStore
 from integration.inbox import INBOX_TABLE
 from integration.ops.queues import depths
+from integration.rates.quotes import day_counts
 from integration.webhooks.intake import DEDUP_TABLE
 from shared.audit import AuditLog
 from shared.storage import Storage
@@ -28,7 +29,7 @@ def dashboard(storage: Storage, day: str | None = None) -> dict[str, Any]:
     open_exceptions = ExceptionStore(storage).list(status=OPEN, limit=10_000)
     by_reason = Counter(f"{e.entity}:{e.reason_code}" for e in open_exceptions)
     parked = sum(1 for _ in storage.table(INBOX_TABLE).query_entities("Status eq 'parked'", select=["RowKey"]))
-    rates = Counter(e.outcome for e in entries if e.entity == "rate")
+    rates = day_counts(storage, day)
     served = sum(rates.values())
     return {
         "day": day,

@@ -21,8 +21,6 @@ log = get_logger(__name__)
 
 # function name -> (queue, flow)
 PARKED: dict[str, tuple[str, str]] = {
-    "order_queue": (queues.ORDERS, "order"),
-    "refund_queue": (queues.REFUNDS, "refund"),
     "customer_queue": (queues.CUSTOMERS, "customer"),
 }
 

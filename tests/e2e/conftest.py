@@ -18,7 +18,7 @@ FAST_QUEUES = {
 @pytest.fixture(scope="module")
 def product_host(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
     env = {"AzureWebJobsStorage": azurite, "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP,
-           "WEBHOOK_RETENTION_SCHEDULE": "*/2 * * * * *", **FAST_QUEUES}
+           "WEBHOOK_RETENTION_SCHEDULE": "*/2 * * * * *", "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *", **FAST_QUEUES}
     host = start_host(env, log_file=tmp_path_factory.mktemp("host") / "host.log")
     yield host
     host.stop()

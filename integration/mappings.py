@@ -1,0 +1,170 @@
+"""Configurable mappings from Shopify values to F&O codes, and the order-flow policies.
+
+Defaults come from ``config/mappings.json`` (shipped with the app, reviewed like code). Operations
+override any entry in the Table ``mappings`` without a deployment: PartitionKey = section, RowKey =
+key, ``Value`` = the F&O code (or a JSON object for warehouse rules and policies). Overrides are read
+for every order, so fixing an ``UNMAPPED_SHIPPING_METHOD`` and retrying the order takes effect at once.
+
+Sections (keys are case-insensitive except SKUs):
+* ``shipping_methods``: shipping line ``code`` or ``title`` -> ``DeliveryModeCode``.
+* ``tax``: ``title:<tax line title>`` (or ``title:<a>+<b>`` for a combination) -> sales tax group;
+  special keys ``exempt`` (tax-exempt order), ``no_tax`` (no tax lines and no tax), ``channel_liable``
+  (a marketplace collects and remits the tax).
+* ``skus``: ``<sku>`` or ``variant:<variant id>`` -> ``ItemNumber`` (default: the SKU itself).
+* ``warehouses``: ``location:<id>``, ``province:<CC>-<PC>``, ``country:<CC>``, ``default`` ->
+  ``{"site": "...", "warehouse": "..."}`` (first match in that order).
+* ``policies``: ``inventory`` (``backorder`` | ``hold``), ``guest`` (``account`` | ``create`` |
+  ``reject``), ``guest_account``, ``customer_group``, ``customer_match`` (``link,email,phone``),
+  ``payment_terms``.
+* ``header_defaults``: extra ``SalesOrderHeadersV2`` fields sent on every order (e.g.
+  ``SalesOrderOriginCode``); empty values are not sent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from azure.data.tables import UpdateMode
+
+from shared.storage import Storage, safe_key
+
+MAPPINGS_TABLE = "mappings"
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "mappings.json"
+SECTIONS = ("shipping_methods", "tax", "skus", "warehouses", "policies", "header_defaults")
+_CASE_SENSITIVE = {"skus", "header_defaults"}
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    site: str
+    warehouse: str
+
+
+@dataclass
+class Mappings:
+    shipping_methods: dict[str, str] = field(default_factory=dict)
+    tax: dict[str, str] = field(default_factory=dict)
+    skus: dict[str, str] = field(default_factory=dict)
+    warehouses: dict[str, Any] = field(default_factory=dict)
+    policies: dict[str, Any] = field(default_factory=dict)
+    header_defaults: dict[str, Any] = field(default_factory=dict)
+
+    def set(self, section: str, key: str, value: Any) -> None:
+        """Put one entry (the key normalized the way lookups normalize it)."""
+        target: dict[str, Any] = getattr(self, section)
+        target[key if section in _CASE_SENSITIVE else _norm(key)] = value
+
+    # ---- lookups ---------------------------------------------------------------------------------
+    def delivery_mode(self, code: str, title: str) -> str | None:
+        for key in (code, title):
+            value = self.shipping_methods.get(_norm(key)) if key else None
+            if value:
+                return value
+        return None
+
+    def item_number(self, sku: str, variant_id: int | None) -> str:
+        if variant_id is not None and self.skus.get(f"variant:{variant_id}"):
+            return self.skus[f"variant:{variant_id}"]
+        return self.skus.get(sku) or sku
+
+    def tax_group(self, key: str) -> str | None:
+        return self.tax.get(_norm(key)) or None
+
+    def warehouse_for(self, location_id: int | None, country: str, province: str) -> Warehouse | None:
+        keys = []
+        if location_id is not None:
+            keys.append(f"location:{location_id}")
+        if country and province:
+            keys.append(f"province:{country}-{province}")
+        if country:
+            keys.append(f"country:{country}")
+        keys.append("default")
+        for key in keys:
+            rule = self.warehouses.get(_norm(key))
+            if isinstance(rule, dict) and (rule.get("warehouse") or rule.get("site")):
+                return Warehouse(str(rule.get("site", "")), str(rule.get("warehouse", "")))
+        return None
+
+    def policy(self, name: str, default: Any = "") -> Any:
+        value = self.policies.get(_norm(name))
+        return default if value in (None, "") else value
+
+    @property
+    def inventory_policy(self) -> str:
+        return str(self.policy("inventory", "backorder")).lower()
+
+    @property
+    def guest_policy(self) -> str:
+        return str(self.policy("guest", "account")).lower()
+
+    @property
+    def customer_match(self) -> list[str]:
+        value = self.policy("customer_match", "link,email,phone")
+        items = value if isinstance(value, list) else str(value).split(",")
+        return [str(i).strip().lower() for i in items if str(i).strip()]
+
+
+def _norm(key: str) -> str:
+    return " ".join(str(key).split()).lower()
+
+
+@cache
+def _defaults(path: str) -> dict[str, Any]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {k: v for k, v in data.items() if k in SECTIONS}
+
+
+def _section(name: str, values: dict[str, Any]) -> dict[str, Any]:
+    if name in _CASE_SENSITIVE:
+        return dict(values)
+    return {_norm(k): v for k, v in values.items()}
+
+
+def _value(text: Any) -> Any:
+    if isinstance(text, str) and text[:1] in "{[":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def load_mappings(storage: Storage | None = None, path: Path | str = DEFAULT_FILE) -> Mappings:
+    """Defaults from the JSON file, overridden by the ``mappings`` table (when storage is given)."""
+    sections = {name: _section(name, values) for name, values in _defaults(str(path)).items()}
+    if storage is not None:
+        for row in storage.table(MAPPINGS_TABLE).query_entities("PartitionKey ne ''"):
+            name = row["PartitionKey"]
+            if name not in SECTIONS:
+                continue
+            key = row.get("Key") or row["RowKey"]
+            target = sections.setdefault(name, {})
+            target[key if name in _CASE_SENSITIVE else _norm(key)] = _value(row.get("Value", ""))
+    return Mappings(**{name: dict(sections.get(name, {})) for name in SECTIONS})
+
+
+class MappingStore:
+    """Read/write access to the override table (used by tests and the ops API)."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def set(self, section: str, key: str, value: Any) -> None:
+        if section not in SECTIONS:
+            raise ValueError(f"unknown mapping section {section!r}; one of {', '.join(SECTIONS)}")
+        text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+        self.storage.table(MAPPINGS_TABLE).upsert_entity(
+            {"PartitionKey": section, "RowKey": safe_key(key), "Key": key, "Value": text}, mode=UpdateMode.REPLACE)
+
+    def delete(self, section: str, key: str) -> None:
+        self.storage.table(MAPPINGS_TABLE).delete_entity(section, safe_key(key))
+
+    def list(self, section: str | None = None) -> list[dict[str, Any]]:
+        query = "PartitionKey eq @s" if section else "PartitionKey ne ''"
+        rows = self.storage.table(MAPPINGS_TABLE).query_entities(query, parameters={"s": section} if section else {})
+        return [{"section": r["PartitionKey"], "key": r.get("Key") or r["RowKey"], "value": _value(r.get("Value"))}
+                for r in rows]

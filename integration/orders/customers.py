@@ -1,0 +1,197 @@
+"""Which F&O customer account an order belongs to: deterministic, never fuzzy.
+
+Order of matching (``policies.customer_match``): the stored link (Shopify customer id -> account,
+Table ``customerlinks``, zero F&O requests), then the e-mail (case-insensitive exact), then the
+phone (E.164-equal), then create in ``CustomersV3`` with the deterministic account
+``D365_CUSTOMER_PREFIX`` + Shopify customer id. Two concurrent first orders of one new customer both
+try to create that account; F&O answers the loser "already exists" and it reads the winner's record,
+so exactly one customer exists. Several F&O customers sharing an e-mail or phone is
+``AMBIGUOUS_CUSTOMER`` (a person decides), unless one of them is the deterministic account.
+
+Guest checkout (no Shopify customer) follows ``policies.guest``: ``account`` (one configured
+account), ``create`` (a customer keyed by a hash of the e-mail) or ``reject`` (``UNKNOWN_CUSTOMER``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from integration.clients.d365 import D365AlreadyExists, D365Client, odata_literal
+from integration.mappings import Mappings
+from integration.orders.contact import country_iso3, normalize_email, normalize_phone
+from integration.orders.model import Address, Order
+from integration.orders.validation import AMBIGUOUS_CUSTOMER, UNKNOWN_CUSTOMER, Failure
+from shared.storage import Storage, safe_key
+
+LINKS_TABLE = "customerlinks"
+_SELECT = ["CustomerAccount", "PrimaryContactEmail", "PrimaryContactPhone"]
+
+
+@dataclass
+class Resolution:
+    account: str = ""
+    how: str = ""  # link | email | phone | created | existing | guest
+    failure: Failure | None = None
+
+
+def email_key(email: str) -> str:
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()
+
+
+class CustomerLinks:
+    """Shopify customer (or hashed guest e-mail) -> F&O account. Personal data is never a key."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def get(self, key: str) -> str | None:
+        try:
+            return str(self.storage.table(LINKS_TABLE).get_entity("shopify", safe_key(key))["Account"])
+        except ResourceNotFoundError:
+            return None
+
+    def put(self, key: str, account: str, how: str) -> None:
+        self.storage.table(LINKS_TABLE).upsert_entity(
+            {"PartitionKey": "shopify", "RowKey": safe_key(key), "Account": account, "How": how},
+            mode=UpdateMode.REPLACE)
+
+    def forget(self, key: str) -> None:
+        try:
+            self.storage.table(LINKS_TABLE).delete_entity("shopify", safe_key(key))
+        except ResourceNotFoundError:
+            pass
+
+
+class CustomerResolver:
+    def __init__(self, client: D365Client, links: CustomerLinks, prefix: str = "SC") -> None:
+        self.client = client
+        self.links = links
+        self.prefix = prefix
+
+    def resolve(self, order: Order, mappings: Mappings) -> Resolution:
+        if order.customer is None:
+            return self._guest(order, mappings)
+        key = f"customer:{order.customer.id}"
+        account = self.links.get(key)
+        if account:
+            return Resolution(account, "link")
+        deterministic = f"{self.prefix}{order.customer.id}"
+        region = _address(order).country_code if _address(order) else ""
+        email = order.customer.email or order.email
+        phone = normalize_phone(order.customer.phone or order.phone, region)
+        resolution = self._match(mappings.customer_match, email, phone, deterministic)
+        if resolution is None:
+            resolution = self._create(order, mappings, deterministic, email, phone)
+        if resolution.account:
+            self.links.put(key, resolution.account, resolution.how)
+        return resolution
+
+    # ---- matching ----------------------------------------------------------------------------------
+    def _match(self, rules: list[str], email: str, phone: str, deterministic: str) -> Resolution | None:
+        for rule in rules:
+            if rule == "email" and email:
+                rows = self._query(f"PrimaryContactEmail eq {odata_literal(normalize_email(email))}")
+                rows = [r for r in rows if normalize_email(str(r.get("PrimaryContactEmail", ""))) ==
+                        normalize_email(email)]
+            elif rule == "phone" and phone:
+                rows = self._query(" or ".join(f"PrimaryContactPhone eq {odata_literal(p)}"
+                                               for p in _phone_spellings(phone)))
+                rows = [r for r in rows if normalize_phone(str(r.get("PrimaryContactPhone", "")),
+                                                           _region(phone)) == phone]
+            else:
+                continue
+            accounts = sorted({str(r["CustomerAccount"]) for r in rows})
+            if len(accounts) == 1:
+                return Resolution(accounts[0], rule)
+            if deterministic in accounts:
+                return Resolution(deterministic, rule)
+            if len(accounts) > 1:
+                return Resolution(failure=Failure(AMBIGUOUS_CUSTOMER, f"several F&O customers share this {rule}",
+                                                  {"rule": rule, "accounts": accounts}))
+        return None
+
+    def _query(self, clause: str) -> list[dict[str, Any]]:
+        return list(self.client.get("CustomersV3", filter=f"dataAreaId eq {odata_literal(self.client.legal_entity)}"
+                                    f" and ({clause})", select=_SELECT, top=10, cross_company=True))
+
+    # ---- creation ----------------------------------------------------------------------------------
+    def _create(self, order: Order, mappings: Mappings, account: str, email: str, phone: str) -> Resolution:
+        customer = order.customer
+        address = (customer.default_address if customer else None) or _address(order)
+        first = (customer.first_name if customer else "") or (address.first_name if address else "")
+        last = (customer.last_name if customer else "") or (address.last_name if address else "")
+        body: dict[str, Any] = {
+            "CustomerAccount": account,
+            "CustomerGroupId": str(mappings.policy("customer_group", "30")),
+            "SalesCurrencyCode": order.currency,
+        }
+        if address and address.company and not (first or last):
+            body.update(PartyType="Organization", OrganizationName=address.company)
+        else:
+            body.update(PartyType="Person", PersonFirstName=first, PersonLastName=last or first or account)
+        if email:
+            body["PrimaryContactEmail"] = normalize_email(email)
+        if phone:
+            body["PrimaryContactPhone"] = phone
+        if mappings.policy("payment_terms"):
+            body["PaymentTerms"] = str(mappings.policy("payment_terms"))
+        if address and country_iso3(address.country_code):
+            body.update({k: v for k, v in {
+                "AddressDescription": "Shopify", "AddressStreet": "\n".join(
+                    p for p in (address.address1, address.address2) if p),
+                "AddressCity": address.city, "AddressState": address.province_code,
+                "AddressZipCode": address.zip, "AddressCountryRegionId": country_iso3(address.country_code),
+            }.items() if v})
+        try:
+            created = self.client.create("CustomersV3", body)
+            return Resolution(str(created.get("CustomerAccount") or account), "created")
+        except D365AlreadyExists:
+            # A concurrent first order (or an earlier attempt whose response was lost) created it.
+            return Resolution(account, "existing")
+
+    def _guest(self, order: Order, mappings: Mappings) -> Resolution:
+        policy = mappings.guest_policy
+        if policy == "account" and mappings.policy("guest_account"):
+            return Resolution(str(mappings.policy("guest_account")), "guest")
+        if policy == "create" and order.email:
+            key = f"email:{email_key(order.email)}"
+            account = self.links.get(key)
+            if account:
+                return Resolution(account, "link")
+            deterministic = f"{self.prefix}G{email_key(order.email)[:12].upper()}"
+            phone = normalize_phone(order.phone, _address(order).country_code if _address(order) else "")
+            resolution = self._match(mappings.customer_match, order.email, phone, deterministic) or \
+                self._create(order, mappings, deterministic, order.email, phone)
+            if resolution.account:
+                self.links.put(key, resolution.account, resolution.how)
+            return resolution
+        return Resolution(failure=Failure(UNKNOWN_CUSTOMER, f"guest checkout and the guest policy is '{policy}'"
+                                          + (" (no e-mail to create a customer from)" if policy == "create" else ""),
+                                          {"guest_policy": policy}))
+
+
+def _address(order: Order) -> Address | None:
+    return order.billing_address or order.shipping_address
+
+
+def _region(e164: str) -> str:
+    import phonenumbers
+
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
+
+
+def _phone_spellings(e164: str) -> list[str]:
+    """The spellings F&O users commonly store for one number; results are re-checked E.164-equal."""
+    import phonenumbers
+
+    number = phonenumbers.parse(e164)
+    fmt = phonenumbers.PhoneNumberFormat
+    spellings = {e164, phonenumbers.format_number(number, fmt.INTERNATIONAL),
+                 phonenumbers.format_number(number, fmt.NATIONAL),
+                 phonenumbers.format_number(number, fmt.INTERNATIONAL).replace("-", " ")}
+    return sorted(spellings)

@@ -1,0 +1,63 @@
+"""Queue message -> refund flow, with the "not yet" backoff.
+
+A refund that cannot be credited yet (money pending, order or invoice not in F&O) is put back on the
+``refunds`` queue as the same message with a visibility timeout (exponential, capped), and the current
+message completes. The wait state (first seen, attempts) lives in the refund record, so the horizon
+holds across redeliveries; after it the refund becomes an exception. F&O/Shopify outages
+(``D365Transient``/``ShopifyTransient``) raise instead: the host's own retries and poison queue apply.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from integration.clients.d365 import D365Client
+from integration.clients.shopify import ShopifyAdmin
+from integration.refunds.config import RefundConfig
+from integration.refunds.service import Outcome, RefundService
+from integration.webhooks.envelope import Envelope, load_payload
+from shared import queues
+from shared.settings import Settings, get_settings
+from shared.storage import Storage
+
+REFUND_TOPIC = "refunds/create"
+RESYNC_TOPIC = "integration/resync"
+
+_clients: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def _service(storage: Storage, settings: Settings) -> RefundService:
+    """Long-lived clients per process (connection reuse); settings read on first use."""
+    with _lock:
+        if "d365" not in _clients:
+            _clients["d365"] = D365Client.from_settings(settings)
+            _clients["shopify"] = (ShopifyAdmin.from_settings(settings)
+                                   if settings.SHOPIFY_ADMIN_TOKEN.get_secret_value() else None)
+        return RefundService(_clients["d365"], _clients["shopify"], storage, RefundConfig.from_settings(settings))
+
+
+def reset_clients() -> None:
+    with _lock:
+        for client in _clients.values():
+            if client is not None:
+                client.close()
+        _clients.clear()
+
+
+def refund_payload(service: RefundService, envelope: Envelope, storage: Storage) -> dict[str, Any]:
+    payload = load_payload(envelope, storage)
+    if envelope.topic == RESYNC_TOPIC:
+        return service.fetch_refund(str(payload.get("id") or envelope.resource_id))
+    return payload
+
+
+def process_message(storage: Storage, text: str, service: RefundService | None = None) -> Outcome:
+    envelope = Envelope.from_message(text)
+    service = service or _service(storage, get_settings())
+    outcome = service.handle(refund_payload(service, envelope, storage))
+    if outcome.retry_after is not None:
+        # Storage queues cap the visibility timeout at 7 days; the config caps it lower.
+        storage.queue(queues.REFUNDS).send_message(text, visibility_timeout=max(0, int(outcome.retry_after)))
+    return outcome

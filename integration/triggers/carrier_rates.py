@@ -1,0 +1,77 @@
+"""POST /api/shopify/carrier-rates: Shopify's CarrierService callback, answered with FedEx rates.
+
+Anonymous at the Functions level; when Shopify sends ``X-Shopify-Hmac-Sha256`` it is verified like a
+webhook (a mismatch answers 401, which makes Shopify show its backup rates). The service never
+raises for FedEx trouble: it answers fallback rates inside its deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import azure.functions as func
+
+from integration.rates.quotes import record_quote
+from integration.rates.request import InvalidRateRequest, parse_rate_request
+from integration.rates.service import RateService, build_rate_service
+from integration.triggers.http import config_error, json_response
+from integration.webhooks import signature
+from shared.logs import get_logger, log_event
+from shared.settings import SettingsError, get_settings
+from shared.storage import get_storage
+
+bp = func.Blueprint()
+log = get_logger(__name__)
+_service: RateService | None = None
+
+
+def _rate_service() -> RateService:
+    global _service
+    if _service is None:
+        settings = get_settings()
+        settings.require("FEDEX_CLIENT_ID", "FEDEX_CLIENT_SECRET", "FEDEX_ACCOUNT_NUMBER")
+        _service = build_rate_service(settings, settings.RATES_CONFIG_PATH or None)
+    return _service
+
+
+@bp.function_name("carrier_rates")
+@bp.route(route="shopify/carrier-rates", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+async def carrier_rates(req: func.HttpRequest) -> func.HttpResponse:
+    started = time.perf_counter()
+    body = req.get_body()
+    try:
+        settings = get_settings()
+        given = req.headers.get("X-Shopify-Hmac-Sha256")
+        if given is not None and not signature.verify(body, given, settings.webhook_secrets()):
+            return json_response({"status": 401, "reason": "invalid HMAC signature"}, status=401)
+        rate = parse_rate_request(body)
+        service = _rate_service()
+    except InvalidRateRequest as error:
+        return json_response({"status": 400, "reason": str(error)}, status=400)
+    except SettingsError as error:
+        return config_error(error)
+    outcome = await service.rates(rate)
+    latency = (time.perf_counter() - started) * 1000
+    correlation = uuid.uuid4().hex
+    log_event(log, "rates.answered", source=outcome.source, reason=outcome.reason or None,
+              rates=len(outcome.body.get("rates", [])), latency_ms=round(latency, 1), correlation_id=correlation,
+              shopify_timeout_ms=req.headers.get("X-Shopify-Timeout"))
+    audit = asyncio.get_running_loop().run_in_executor(None, lambda: _audit(
+        source=outcome.source, reason=outcome.reason, latency_ms=latency, body=outcome.body,
+        destination_country=rate.destination.country, destination_postal=rate.destination.postal_code,
+        currency=rate.currency, correlation_id=correlation))
+    _pending.add(audit)  # written off the response path; kept referenced until done
+    audit.add_done_callback(_pending.discard)
+    return json_response(outcome.body)
+
+
+_pending: set[asyncio.Future[None]] = set()
+
+
+def _audit(**fields: object) -> None:
+    try:
+        record_quote(get_storage(), **fields)  # type: ignore[arg-type]
+    except Exception as error:  # the audit must never cost the shopper a rate
+        log_event(log, "rates.audit_failed", error=type(error).__name__)

@@ -1,0 +1,28 @@
+"""Queue `orders`: orders/create, orders/updated, orders/paid, orders/cancelled, ops retries and
+reconciliation pointers -> one F&O sales order per Shopify order (integration/orders/service.py)."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from integration.orders.service import get_order_sync
+from integration.webhooks.envelope import Envelope, load_payload
+from shared import queues
+from shared.logs import correlation_id, get_logger, log_event
+from shared.storage import get_storage
+
+bp = func.Blueprint()
+log = get_logger(__name__)
+
+
+@bp.function_name("order_queue")
+@bp.queue_trigger(arg_name="msg", queue_name=queues.ORDERS, connection="AzureWebJobsStorage")
+def order_queue(msg: func.QueueMessage) -> None:
+    envelope = Envelope.from_message(msg.get_body())
+    correlation_id.set(envelope.correlation_id)
+    log_event(log, "order.received", topic=envelope.topic, resource_id=envelope.resource_id,
+              webhook_id=envelope.webhook_id, dequeue_count=msg.dequeue_count)
+    payload = load_payload(envelope, get_storage()) if envelope.payload or envelope.payload_blob else None
+    outcome = get_order_sync().handle(envelope.topic, payload, envelope.resource_id, envelope.correlation_id)
+    log_event(log, "order.handled", topic=envelope.topic, resource_id=envelope.resource_id, status=outcome.status,
+              action=outcome.action, sales_order=outcome.sales_order_number, detail=outcome.detail)

@@ -1,0 +1,112 @@
+"""End to end through the local host: an order synced by the order flow and invoiced in F&O, then a
+signed refunds/create webhook -> the refunds queue -> exactly one F&O credit note (return order) linked
+to the invoiced lines, tax and shipping reversed, totals equal to Shopify's, visible in the ops API and
+written back to the Shopify order."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from integration.webhooks.signature import sign
+from sandbox.d365.app import create_app as create_d365
+from sandbox.hostproc import HostProcess, start_host
+from sandbox.serve import start_in_thread
+from sandbox.shopify.app import create_app as create_shopify
+from tests.conftest import SHOP, WEBHOOK_SECRET
+from tests.e2e.conftest import FAST_QUEUES
+from tests.integration.orders.conftest import good_order
+
+pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
+FUNCTION_KEY = "refund-e2e-key"
+
+
+@pytest.fixture(scope="module")
+def stack(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HostProcess, str, str]]:
+    fo, shop = start_in_thread(create_d365()), start_in_thread(create_shopify())
+    env = {"AzureWebJobsStorage": azurite, "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP,
+           "SHOPIFY_ADMIN_URL": shop.url, "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev", "D365_URL": fo.url,
+           "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": "local-dev-token", "D365_ORDER_NUMBER_PREFIX": "E2R",
+           "D365_RETURN_NUMBER_PREFIX": "RF", "LOCAL_HOST_FUNCTION_KEY": FUNCTION_KEY,
+           "WEBHOOK_RETENTION_SCHEDULE": "0 0 0 1 1 *", "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *", **FAST_QUEUES}
+    host = start_host(env, log_file=tmp_path_factory.mktemp("refunds-host") / "host.log")
+    try:
+        yield host, fo.url, shop.url
+    finally:
+        host.stop()
+        fo.stop()
+        shop.stop()
+
+
+def deliver(host: HostProcess, topic: str, payload: dict[str, Any], copies: int = 1) -> None:
+    body = json.dumps(payload).encode()
+    headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+               "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+               "X-Shopify-Event-Id": str(uuid.uuid4()), "X-Shopify-API-Version": "2025-10",
+               "Content-Type": "application/json"}
+    for _ in range(copies):
+        response = httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10)
+        assert response.status_code == 200, response.text
+
+
+def with_shipping_tax(refund: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+    """Shopify (2024-10+) sends the refunded shipping tax in ``tax_amount_set``; the emulator omits it."""
+    for line in refund["refund_shipping_lines"]:
+        if "tax_amount_set" not in line:
+            tax = sum(Decimal(t["price"]) for t in order["shipping_lines"][0]["tax_lines"])
+            money = {"amount": f"{tax:.2f}", "currency_code": order["currency"]}
+            line["tax_amount_set"] = {"shop_money": money, "presentment_money": money}
+    return refund
+
+
+def test_signed_refund_webhook_becomes_one_credit_note_linked_to_the_invoice(stack) -> None:
+    host, fo_url, shop_url = stack
+    unique = int(time.time() * 1000)
+    order = httpx.post(f"{shop_url}/_emulator/orders", params={"webhook": "false"}, timeout=10, json={
+        "order": good_order(order_number=5150, customer_id=unique % 10**9) | {"id": unique}}).json()["order"]
+    deliver(host, "orders/create", order)
+    host.wait_for(lambda text: "order.synced" in text and "E2R5150" in text, what="the order synced to F&O")
+    invoice = httpx.post(f"{fo_url}/_emulator/sales-orders/E2R5150/invoice", json={}, timeout=10)
+    assert invoice.status_code == 201, invoice.text
+
+    green = next(li for li in order["line_items"] if li["sku"] == "IPOD2008GREEN")
+    created = httpx.post(f"{shop_url}/_emulator/orders/{order['id']}/refunds", params={"webhook": "false"},
+                         timeout=10, json={"refund_line_items": [{"line_item_id": green["id"], "quantity": 2,
+                                                                  "restock_type": "return"}],
+                                           "shipping": {"full_refund": True}})
+    assert created.status_code == 201, created.text
+    refund = with_shipping_tax(created.json()["refund"], order)
+    deliver(host, "refunds/create", refund, copies=2)  # a duplicate delivery is absorbed
+    host.wait_for(lambda text: "refund.done" in text and "status=credited" in text, what="the credit note")
+
+    number = f"RF{refund['id']}"
+    state = httpx.get(f"{fo_url}/_emulator/state", params={"set": "ReturnOrderHeadersV2"}, timeout=10).json()
+    (header,) = state["value"]
+    assert header["ReturnOrderNumber"] == number
+    lines = httpx.get(f"{fo_url}/_emulator/state", params={"set": "ReturnOrderLinesV2"}, timeout=10).json()["value"]
+    assert sorted(line["ItemNumber"] for line in lines) == ["FREIGHT", "IPOD2008GREEN"]
+    sold = httpx.get(f"{fo_url}/_emulator/state", params={"set": "SalesOrderLines"}, timeout=10).json()["value"]
+    sold_lots = {line["InventoryLotId"] for line in sold if line["SalesOrderNumber"] == "E2R5150"}
+    assert {line["ReturningInventoryLotId"] for line in lines} <= sold_lots
+    shopify_total = sum(Decimal(r["subtotal_set"]["shop_money"]["amount"]) +
+                        Decimal(r["total_tax_set"]["shop_money"]["amount"]) for r in refund["refund_line_items"])
+    shopify_total += sum(Decimal(s["subtotal_amount_set"]["shop_money"]["amount"]) +
+                         Decimal(s["tax_amount_set"]["shop_money"]["amount"]) for s in refund["refund_shipping_lines"])
+    assert -Decimal(str(header["OrderTotalAmount"])) == shopify_total
+    assert Decimal(str(header["OrderTotalTaxAmount"])) < 0  # tax reversed, freight tax included
+
+    link = httpx.get(f"{host.url}/api/ops/refunds/{refund['id']}", params={"code": FUNCTION_KEY}, timeout=10)
+    assert link.status_code == 200, link.text
+    record = link.json()
+    assert record["status"] == "credited" and record["credit_note_number"] == number
+    assert record["invoice_numbers"] == [invoice.json()["InvoiceNumber"]]
+    assert record["sales_order_number"] == "E2R5150" and len(record["lines"]) == 2
+    tags = httpx.get(f"{shop_url}/_emulator/orders/{order['id']}", timeout=10).json()["summary"]["tags"] or ""
+    assert f"D365-CN-{number}" in tags
