@@ -70,7 +70,9 @@ class Route:
     params: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        self.pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
+        # An {id} may hold '/' (a refund is "<order id>/<refund id>"); other parameters are one segment.
+        pattern = re.sub(r"\{id\}", r"(?P<id>.+?)", self.template)
+        self.pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
 
 
 def _exceptions(storage: Storage, request: Request, _: dict[str, str]) -> Any:

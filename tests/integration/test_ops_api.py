@@ -136,3 +136,13 @@ def test_cli_uses_the_same_paths(clean: Storage, app_env) -> None:
     assert result.exit_code == 0 and "queued on orders" in result.output
     result = runner.invoke(app, ["replay-poison", "nope"])
     assert result.exit_code == 1 and "unknown queue" in result.output
+
+
+def test_refund_ids_with_a_slash_can_be_retried(clean: Storage) -> None:
+    ExceptionStore(clean).open("refund", "820982911946154508/509562969", "refund_total_mismatch", "differs by 0.01")
+    status, data = call(clean, "GET", "exceptions/refund/820982911946154508/509562969")
+    assert status == 200 and data["reason_code"] == "refund_total_mismatch"
+    status, data = call(clean, "POST", "exceptions/refund/820982911946154508/509562969/retry")
+    assert status == 200 and data["results"][0]["ok"], data
+    [envelope] = drain(clean, queues.REFUNDS)
+    assert envelope.resource_id == "820982911946154508/509562969"
