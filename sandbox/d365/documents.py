@@ -209,6 +209,13 @@ def invoice_return_order(env: Env, company: str, number: str) -> Row:
     for line in lines:
         env.store.update(returns.LINE, line, {"ReturnStatus": "Invoiced",
                                               "ReturnedSalesQuantity": decimal(line, "ReturnSalesQuantity")})
+        # Goods come back into stock unless the disposition says credit only / scrap.
+        item = env.item(company, line.get("ItemNumber", "")) or {}
+        disposition = env.store.get("ReturnDispositionCode", (company, line.get("ReturnDispositionCode", "")))
+        action = (disposition or {}).get("DispositionAction", "Credit")
+        if env.is_stocked(item) and action in ("Credit", "ReplaceCredit") and line.get("ReturnWarehouseId"):
+            adjust_on_hand(env, company, line["ItemNumber"], line.get("ReturnSiteId", ""),
+                           line["ReturnWarehouseId"], -decimal(line, "ReturnSalesQuantity"))
     doc = _post_invoice(env, header, "CreditNoteNumber", posted, False, number)
     env.store.update(returns.HEADER, header, {"ReturnStatus": "Closed", "ReturnOrderStatus": "Invoiced"})
     return doc

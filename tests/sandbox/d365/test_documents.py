@@ -108,8 +108,10 @@ def test_invoice_credit_note_and_return_limits(client: httpx.Client) -> None:
     dup = client.post("/data/ReturnOrderHeadersV2", json={"RMANumber": "RMA-SH9001", "CustomerAccountNumber": "US-002"})
     assert dup.status_code == 400 and "The record already exists" in inner_message(dup)
 
+    stock = _on_hand(client, "IPOD2008GREEN")
     credit = client.post("/_emulator/return-orders/RF9001/invoice", json={})
     assert credit.status_code == 201
+    assert _on_hand(client, "IPOD2008GREEN") == stock + 2  # disposition Credit: back in warehouse 11
     note = credit.json()
     assert note["InvoiceNumber"].startswith("CCN-") and note["SalesOrderNumber"] == "RF9001"
     assert _d(note["TotalInvoiceAmount"]) == -(Decimal("20") + Decimal("1.78") + Decimal("7.5") + Decimal("0.67"))
