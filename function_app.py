@@ -9,6 +9,8 @@ import azure.functions as func
 from integration.triggers import (
     carrier_rates,
     compliance_queue,
+    fulfillment_events,
+    fulfillment_timer,
     health,
     ops,
     ops_console,
@@ -34,6 +36,8 @@ BLUEPRINTS = (
     order_queue.bp,
     order_reconcile_timer.bp,
     refund_queue.bp,
+    fulfillment_timer.bp,
+    fulfillment_events.bp,
 )
 
 for blueprint in BLUEPRINTS:

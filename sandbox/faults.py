@@ -27,8 +27,9 @@ import asyncio
 import json
 import random
 import re
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Awaitable, Callable, MutableMapping
+from typing import Any
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,7 +61,7 @@ class FaultConfig:
     methods: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "FaultConfig":
+    def from_dict(cls, data: dict[str, Any]) -> FaultConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

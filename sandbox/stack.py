@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import time
 from contextlib import ExitStack
-from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
@@ -56,10 +53,10 @@ def main() -> int:
             stack.callback(instance.stop)
             storage = instance.connection_string
             console.print("[green]Azurite[/] started on 127.0.0.1:10000-10002 (data in .local/azurite)")
-        emulators = start_emulators()
+        emulators = start_emulators(settings=app_settings(storage, {}))
         stack.callback(emulators.stop)
         for name, url in emulators.urls.items():
-            console.print(f"[green]{name} emulator[/] at {url}")
+            console.print(f"[green]{name} emulator[/] at {url} (operator API: {url}/_emulator/state)")
         settings = app_settings(storage, emulators.settings())
         log_file = ROOT / ".local" / "host.log"
         log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -81,10 +78,6 @@ def main() -> int:
             pass
         console.print("Stopping…")
     return 0
-
-
-def env_with(values: dict[str, Any]) -> dict[str, str]:
-    return {**os.environ, **{k: str(v) for k, v in values.items()}}
 
 
 if __name__ == "__main__":

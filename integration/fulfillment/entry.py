@@ -1,0 +1,71 @@
+"""What the triggers call: the process-wide FulfillmentSync (long-lived HTTP clients, built on first
+use from settings) and the business-event handler that turns a request body into an HTTP answer."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from integration.clients.d365 import D365Client, D365Transient
+from integration.clients.shopify import ShopifyAdmin, ShopifyTransient
+from integration.fulfillment.events import EventError, parse_events
+from integration.fulfillment.service import FulfillmentConfig, FulfillmentSync
+from shared.logs import get_logger, log_event
+from shared.settings import Settings, get_settings
+from shared.storage import get_storage
+
+log = get_logger(__name__)
+_sync: FulfillmentSync | None = None
+_lock = threading.Lock()
+
+
+def build_sync(settings: Settings, **kwargs: Any) -> FulfillmentSync:
+    settings.require("SHOPIFY_ADMIN_TOKEN", "D365_URL", "D365_LEGAL_ENTITY")
+    return FulfillmentSync(kwargs.pop("storage", None) or get_storage(), D365Client.from_settings(settings),
+                           ShopifyAdmin.from_settings(settings), FulfillmentConfig.from_settings(settings))
+
+
+def get_sync() -> FulfillmentSync:
+    global _sync
+    with _lock:
+        if _sync is None:
+            _sync = build_sync(get_settings())
+        return _sync
+
+
+def reset_sync() -> None:
+    global _sync
+    with _lock:
+        _sync = None
+
+
+@dataclass
+class EventAnswer:
+    status: int
+    body: dict[str, Any]
+
+
+def handle_packing_slip_event(raw: bytes, sync: FulfillmentSync, legal_entity: str) -> EventAnswer:
+    """400 for a body that is not a packing-slip event; 503 (F&O's HTTPS endpoint retries, and the timer
+    picks the slip up anyway) when F&O or Shopify is unavailable; 200 with each slip's outcome."""
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        return EventAnswer(400, {"reason": "body is not JSON"})
+    try:
+        events = parse_events(body, legal_entity)
+    except EventError as error:
+        return EventAnswer(400, {"reason": str(error)})
+    results = []
+    for event in events:
+        log_event(log, "fulfillment.event", event_id=event.event_id, control_number=event.control_number,
+                  business_event=event.business_event_id, sales_order=event.sales_order,
+                  packing_slip=event.packing_slip)
+        try:
+            results.append(sync.sync_slip(event.ref).as_dict())
+        except (D365Transient, ShopifyTransient) as error:
+            return EventAnswer(503, {"reason": f"temporarily unavailable: {type(error).__name__}",
+                                     "results": results})
+    return EventAnswer(200, {"results": results})
