@@ -4,9 +4,11 @@
 2. order sync: an ERP-ready order created in the Shopify emulator reaches F&O as a sales order with
    equal totals and a Shopify tag; the public sample order (SKUs F&O does not know) becomes an
    exception with its reason;
-3. refund: the order is invoiced in F&O, refunded in Shopify, and becomes a credit note (return order)
+3. fulfillment: a partial packing slip with a tracking number in F&O becomes a Shopify fulfillment
+   for exactly the shipped quantity;
+4. refund: the order is invoiced in F&O, refunded in Shopify, and becomes a credit note (return order)
    linked to the invoice;
-4. checkout rates: the public CarrierService sample priced by FedEx, then served from cache.
+5. checkout rates: the public CarrierService sample priced by FedEx, then served from cache.
 """
 
 from __future__ import annotations
@@ -106,7 +108,31 @@ def run_demo(host: HostProcess, settings: dict[str, str], emulators: Any, consol
     detail = httpx.get(f"{host.url}/api/ops/exceptions/order/{sample_id}", headers=KEY, timeout=10).json()
     row("public sample order (not ERP-ready)", f"exception {exc}: {detail.get('message', '')[:90]}", bool(exc))
 
-    # 3. refund → credit note linked to the invoice
+    # 3. a partial shipment in F&O → a Shopify fulfillment for exactly what shipped, with FedEx tracking
+    if header:
+        fo_lines = [r for r in fo_rows(fo, "SalesOrderLines") if r.get("SalesOrderNumber") == so_number
+                    and r.get("ItemNumber") == order["line_items"][0]["sku"]]
+        slip = httpx.post(f"{fo}/_emulator/sales-orders/{so_number}/packing-slip", timeout=10, json={
+            "lines": [{"InventoryLotId": fo_lines[0]["InventoryLotId"], "Quantity": 1}],
+            "tracking_numbers": ["794644790132"]})
+        httpx.post(f"{host.url}/admin/functions/fulfillment_timer", json={"input": ""}, timeout=10,
+                   headers={"x-functions-key": "local-master-key"})
+
+        def fulfilled() -> Any:
+            summary = httpx.get(f"{shop}/_emulator/orders/{order['id']}", timeout=10).json()["summary"]
+            return summary if summary["fulfillments"] else None
+
+        summary = wait(fulfilled, 40)
+        if summary:
+            f = summary["fulfillments"][0]
+            shipped = sum(line["quantity"] for line in f["lines"])
+            row(f"partial packing slip ({slip.status_code}) → Shopify",
+                f"fulfillment of {shipped} unit(s), tracking {f['tracking']}, order "
+                f"{summary['display_fulfillment_status']}", shipped == 1)
+        else:
+            row("partial packing slip → Shopify", "no fulfillment within 40 s (see .local/host.log)", False)
+
+    # 4. refund → credit note linked to the invoice
     if header:
         invoice = httpx.post(f"{fo}/_emulator/sales-orders/{so_number}/invoice", json={}, timeout=10)
         line = order["line_items"][0]
@@ -126,7 +152,7 @@ def run_demo(host: HostProcess, settings: dict[str, str], emulators: Any, consol
         else:
             row(f"refund {refund_id} → F&O", "no credit note within 40 s (see .local/host.log)", False)
 
-    # 4. checkout rates
+    # 5. checkout rates
     rate_body = (SAMPLES / "shopify_dev__carrier_service_rate_request.json").read_bytes()
     signed = {"Content-Type": "application/json",
               "X-Shopify-Hmac-Sha256": sign(rate_body, settings["SHOPIFY_API_SECRET"])}

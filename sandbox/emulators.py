@@ -7,6 +7,7 @@ They are development tools following the public contracts, not replacements for 
 from __future__ import annotations
 
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,8 @@ def start_emulators(ports: dict[str, int] | None = None, settings: dict[str, str
     shopify_config.api_secret = settings.get("SHOPIFY_API_SECRET") or shopify_config.api_secret
     shopify_config.shop_domain = settings.get("SHOPIFY_SHOP_DOMAIN") or shopify_config.shop_domain
     shopify_config.access_token = settings.get("SHOPIFY_ADMIN_TOKEN") or shopify_config.access_token
+    # Ids that no earlier run handed out, so records kept in a reused Azurite never collide.
+    shopify_config.id_start = int(time.time() * 1000)
     apps: dict[str, Any] = {"d365": create_d365(), "shopify": create_shopify(shopify_config),
                             "fedex": create_fedex()}
     emulators = Emulators()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import sys
 import time
@@ -49,10 +50,13 @@ def main() -> int:
             console.print("[green]Azurite[/] already running on 10000-10002: reusing it")
             storage = existing
         else:
-            instance = azurite.start(location=ROOT / ".local" / "azurite", blob=10000, queue=10001, table=10002)
+            # A fresh data folder per run: the emulators start empty too, so old records would only confuse.
+            location = ROOT / ".local" / "azurite"
+            shutil.rmtree(location, ignore_errors=True)
+            instance = azurite.start(location=location, blob=10000, queue=10001, table=10002)
             stack.callback(instance.stop)
             storage = instance.connection_string
-            console.print("[green]Azurite[/] started on 127.0.0.1:10000-10002 (data in .local/azurite)")
+            console.print("[green]Azurite[/] started on 127.0.0.1:10000-10002 (fresh data in .local/azurite)")
         emulators = start_emulators(settings=app_settings(storage, {}))
         stack.callback(emulators.stop)
         for name, url in emulators.urls.items():
@@ -60,6 +64,7 @@ def main() -> int:
         settings = app_settings(storage, emulators.settings())
         log_file = ROOT / ".local" / "host.log"
         log_file.parent.mkdir(parents=True, exist_ok=True)
+        log_file.unlink(missing_ok=True)
         host = start_host(settings, port=args.port, log_file=log_file)
         stack.callback(host.stop)
         console.print(f"[green]Functions app[/] on the local host at {host.url} (log: .local/host.log)")

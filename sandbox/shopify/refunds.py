@@ -10,7 +10,7 @@ stock, ``return`` puts fulfilled units back on hand, ``no_restock`` leaves ``ava
 from __future__ import annotations
 
 import copy
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sandbox.shopify.orders import OPEN_FO_STATUSES, OrderError, fulfillment_orders_of, touch
@@ -44,8 +44,8 @@ def _line_amounts(line: dict[str, Any], quantity: int, side: str) -> tuple[Decim
     if not line.get("discount_allocations"):
         discount = _amount(line, "total_discount", side)
     tax = sum((_amount(t, "price", side) for t in line.get("tax_lines") or []), Decimal(0))
-    subtotal = (price * quantity - discount * quantity / ordered).quantize(CENT)
-    return subtotal, (tax * quantity / ordered).quantize(CENT)
+    subtotal = (price * quantity - discount * quantity / ordered).quantize(CENT, rounding=ROUND_HALF_UP)
+    return subtotal, (tax * quantity / ordered).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _refunded_quantity(order: dict[str, Any], line_id: int) -> int:
@@ -99,14 +99,18 @@ def _refund_shipping(store: Store, order: dict[str, Any], shipping: dict[str, An
     if not (shipping.get("full_refund") or shipping.get("amount")) or not order.get("shipping_lines"):
         return []
     line = order["shipping_lines"][0]
-    amounts = {}
+    amounts, taxes = {}, {}
     for side in SIDES:
         full = _amount(line, "discounted_price", side) if line.get("discounted_price_set") or line.get(
             "discounted_price") else _amount(line, "price", side)
         amounts[side] = full if shipping.get("full_refund") else Decimal(str(shipping["amount"]))
-        totals[side] += amounts[side]
+        # The shipping tax refunded with it (``tax_amount_set``, API 2024-10+), pro rata of the line's tax.
+        tax = sum((_amount(t, "price", side) for t in line.get("tax_lines") or []), Decimal(0))
+        share = amounts[side] / full if full else Decimal(0)
+        taxes[side] = (tax * share).quantize(CENT, rounding=ROUND_HALF_UP)
+        totals[side] += amounts[side] + taxes[side]
     return [{"id": store.next_id(), "shipping_line_id": line.get("id"), "shipping_line": copy.deepcopy(line),
-             "subtotal_amount_set": _money_set(order, amounts)}]
+             "subtotal_amount_set": _money_set(order, amounts), "tax_amount_set": _money_set(order, taxes)}]
 
 
 def _transaction(store: Store, order: dict[str, Any], amount: Decimal, stamp: str) -> dict[str, Any]:
