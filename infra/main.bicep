@@ -164,6 +164,7 @@ var connectionSettings = {
   FEDEX_CLIENT_SECRET: keyVault.outputs.fedexClientSecretRef
   FEDEX_ACCOUNT_NUMBER: fedexAccountNumber
   REDIS_URL: enableRedis ? redis.outputs.redisUrlRef : ''
+  RATES_CONFIG_PATH: ''
 }
 
 // Behaviour of the flows, with the same defaults as shared/settings.py, and the timer schedules
