@@ -12,6 +12,7 @@ from integration.triggers import (
     fulfillment_events,
     fulfillment_timer,
     health,
+    inventory_timer,
     ops,
     ops_console,
     order_queue,
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     refund_queue.bp,
     fulfillment_timer.bp,
     fulfillment_events.bp,
+    inventory_timer.bp,
 )
 
 for blueprint in BLUEPRINTS:
