@@ -16,9 +16,11 @@ from rich.console import Console
 from rich.table import Table
 
 from integration.ops.api import Request, dispatch
+from integration.ops.flows import register
 from shared.settings import get_settings, reset_settings_cache
 from shared.storage import get_storage, reset_storage
 
+register()
 app = typer.Typer(help="Operate the Shopify ↔ F&O ↔ FedEx integration.", no_args_is_help=True)
 console = Console()
 
@@ -107,8 +109,25 @@ def replay_parked(queue: str, limit: int = 1000, dry_run: bool = False) -> None:
                                                                                "dry_run": dry_run or None})))
 
 
-@app.command()
-def register(app_url: str = typer.Option(..., help="the deployed app, e.g. https://my-app.azurewebsites.net"),
+@app.command("reconcile")
+def reconcile(since: str | None = typer.Option(None, help="ISO date/time, default 24 h ago"),
+              until: str | None = typer.Option(None, help="ISO date/time, default now"),
+              apply: bool = typer.Option(False, help="queue the orders never synced (default: a dry run)")) -> None:
+    """Compare Shopify orders in a date range with F&O; --apply backfills the missing ones."""
+    data = call("POST", "reconcile/orders", {"since": since, "until": until, "dry_run": not apply})
+    console.print_json(json.dumps(data))
+
+
+@app.command("inventory-resync")
+def inventory_resync(full: bool = typer.Option(True, help="compare every SKU, not only changes")) -> None:
+    """Run the inventory push now."""
+    with console.status("pushing inventory…"):
+        data = call("POST", "inventory/resync", {"full": full})
+    console.print_json(json.dumps(data, default=str))
+
+
+@app.command("register")
+def register_in_shopify(app_url: str = typer.Option(..., help="the deployed app, e.g. https://my-app.azurewebsites.net"),
              carrier_service: bool = typer.Option(True, help="also register the FedEx carrier service")) -> None:
     """Register the webhook subscriptions (and the carrier service) in Shopify for the deployed app."""
     from integration.clients.shopify import ShopifyAdmin

@@ -102,7 +102,7 @@ def _retry(storage: Storage, request: Request, args: dict[str, str]) -> Any:
             results.append({**item, "ok": True, "result": outcome})
         except (KeyError, TypeError):
             raise ApiError(400, "each item needs entity and id") from None
-        except UnknownEntity as error:
+        except ValueError as error:  # an unknown entity, or an id its handler cannot read
             results.append({**item, "ok": False, "error": str(error)})
     return {"results": results}
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import azure.functions as func
 
 from integration.ops.api import Request, dispatch
+from integration.ops.flows import register
 from integration.triggers.http import config_error, json_response
 from shared.settings import SettingsError
 from shared.storage import get_storage
 
 bp = func.Blueprint()
+register()
 
 
 @bp.function_name("ops_api")

@@ -1,0 +1,109 @@
+"""Ops operations that belong to the flows: order reconciliation for a date range (dry run first),
+the on-demand inventory resync, and retry of a blocked packing slip. Registered on the ops router by
+the ops trigger (``register()``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from integration.ops.api import ApiError, Request, Route, extend
+from integration.ops.resync import RETRY_HANDLERS
+from shared import queues
+from shared.settings import get_settings
+from shared.storage import Storage
+
+_registered = False
+
+
+def _moment(request: Request, name: str, default: datetime) -> datetime:
+    value = request.params.get(name)
+    if not value:
+        return default
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"{name} must be an ISO 8601 date or time, e.g. 2026-11-20T00:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def reconcile_orders(storage: Storage, since: datetime, until: datetime, apply: bool) -> dict[str, Any]:
+    """Compare Shopify's orders updated in [since, until] with the integration's records. A dry run says
+    what would be queued; with ``apply`` the orders that never reached F&O are queued (a backfill)."""
+    from integration.clients.shopify import ShopifyAdmin
+    from integration.orders import records as rec
+    from integration.orders.reconcile import RECONCILE_TOPIC, order_message
+
+    shopify = ShopifyAdmin.from_settings(get_settings())
+    records = rec.OrderRecords(storage)
+    report: dict[str, Any] = {"since": since.isoformat(), "until": until.isoformat(), "dry_run": not apply,
+                              "seen": 0, "in_fo": 0, "blocked": [], "cancelled": 0, "to_queue": [], "queued": 0}
+    try:
+        for order in shopify.list_orders(since.isoformat(), until.isoformat()):
+            report["seen"] += 1
+            order_id = str(order["id"])
+            record = records.get(order_id)
+            if record is None or record.status == rec.PENDING:
+                report["to_queue"].append(order_id)
+                if apply:
+                    storage.queue(queues.ORDERS).send_message(order_message(order_id, RECONCILE_TOPIC, order))
+                    report["queued"] += 1
+            elif record.status in rec.IN_FO:
+                report["in_fo"] += 1
+            elif record.status == rec.BLOCKED:
+                report["blocked"].append(order_id)
+            else:
+                report["cancelled"] += 1
+            if report["seen"] >= 10_000:
+                report["truncated"] = True
+                break
+    finally:
+        shopify.close()
+    return report
+
+
+def _reconcile(storage: Storage, request: Request, _: dict[str, str]) -> Any:
+    now = datetime.now(UTC)
+    since = _moment(request, "since", now - timedelta(days=1))
+    until = _moment(request, "until", now)
+    if since >= until:
+        raise ApiError(400, "since must be before until")
+    apply = request.params.get("dry_run", "true").lower() in ("0", "false", "no")
+    return reconcile_orders(storage, since, until, apply)
+
+
+def _inventory_resync(storage: Storage, request: Request, _: dict[str, str]) -> Any:
+    from integration.inventory.service import run_inventory_sync
+
+    summary = run_inventory_sync(full=request.params.get("full", "true").lower() not in ("0", "false", "no"))
+    return summary.fields() if hasattr(summary, "fields") else (asdict(summary) if is_dataclass(summary) else summary)
+
+
+def _retry_packing_slip(storage: Storage, entity_id: str) -> str:
+    from integration.fulfillment.entry import get_sync
+    from integration.fulfillment.model import SlipRef
+
+    sales_order, _, packing_slip = entity_id.partition(":")
+    if not packing_slip:
+        raise ValueError("a packing slip id is '<sales order>:<packing slip>'")
+    outcome = get_sync().sync_slip(SlipRef(sales_order, packing_slip))
+    return f"packing slip {entity_id}: {outcome.as_dict()}"
+
+
+def register() -> None:
+    """Add these operations (and the refund flow's) to the ops router; idempotent."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    from integration.refunds.ops import register as register_refunds
+
+    register_refunds()
+    extend(Route("POST", "reconcile/orders", _reconcile,
+                 "Shopify orders updated in [since, until] vs the integration; dry_run=true (default) only reports, "
+                 "dry_run=false queues the orders that never reached F&O (backfill)", ("since", "until", "dry_run")))
+    extend(Route("POST", "inventory/resync", _inventory_resync,
+                 "Run the inventory push now (full=true by default: every SKU compared, not only changes)",
+                 ("full",)))
+    RETRY_HANDLERS["packing_slip"] = _retry_packing_slip
