@@ -71,7 +71,6 @@ class SlipBusy(Exception):
 class FulfillmentRecords:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        self.owner = uuid.uuid4().hex
 
     def _table(self) -> TableClient:
         return self.storage.table(TABLE)
@@ -87,9 +86,12 @@ class FulfillmentRecords:
         """Take the slip's lease (creating the record when new). Raises SlipBusy when another run holds it."""
         table = self._table()
         pk, rk = slip_key(ref)
+        # One owner per claim, not per process: the timer, the business-event endpoint and an ops retry
+        # share this object on different threads and must still exclude each other.
+        owner = uuid.uuid4().hex
         for _ in range(5):
             now = _now()
-            lease = {"LeaseOwner": self.owner, "LeaseUntil": (now + LEASE).isoformat(), "UpdatedAt": now.isoformat()}
+            lease = {"LeaseOwner": owner, "LeaseUntil": (now + LEASE).isoformat(), "UpdatedAt": now.isoformat()}
             try:
                 row = table.get_entity(pk, rk)
             except ResourceNotFoundError:
@@ -102,7 +104,7 @@ class FulfillmentRecords:
                 return SlipRecord(ref, etag=meta["etag"])
             held_by = row.get("LeaseOwner") or ""
             until = row.get("LeaseUntil") or ""
-            if held_by and held_by != self.owner and until and datetime.fromisoformat(until) > now:
+            if held_by and until and datetime.fromisoformat(until) > now:
                 raise SlipBusy(f"packing slip {ref.packing_slip} is being synced by another run")
             try:
                 meta = table.update_entity({"PartitionKey": pk, "RowKey": rk, **lease}, mode=UpdateMode.MERGE,
