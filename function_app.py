@@ -9,6 +9,7 @@ import azure.functions as func
 from integration.triggers import (
     carrier_rates,
     compliance_queue,
+    customer_queue,
     fulfillment_events,
     fulfillment_timer,
     health,
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     order_queue.bp,
     order_reconcile_timer.bp,
     refund_queue.bp,
+    customer_queue.bp,
     fulfillment_timer.bp,
     fulfillment_events.bp,
     inventory_timer.bp,

@@ -2,7 +2,8 @@
 
 What the integration itself keeps of a customer is the webhook bodies it stored as blobs (large
 payloads) and parked envelopes. ``customers/redact`` deletes those for the listed orders,
-``shop/redact`` deletes all of them. Every request is recorded (without personal data) in the
+``shop/redact`` deletes all of them; ``customers/redact`` also drops the customer's link to their F&O
+account (Table ``customerlinks``) and customer sync record. Every request is recorded (without personal data) in the
 ``compliance`` table for the operations team; ``customers/data_request`` is recorded for a person
 to answer, since the ERP (not this integration) is the system of record for customer data.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from integration.customers.service import forget_customer
 from integration.inbox import INBOX_CONTAINER, INBOX_TABLE
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope
 from shared.storage import Storage, safe_key
@@ -58,6 +60,8 @@ def handle(storage: Storage, envelope: Envelope, payload: dict[str, Any]) -> dic
         outcome["orders"] = len(orders)
         outcome["blobs_deleted"] = _delete_payload_blobs(storage, orders)
         outcome["inbox_deleted"] = _delete_inbox(storage, orders)
+        customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+        outcome["customer_links_dropped"] = forget_customer(storage, customer or {})
         status = "redacted"
     elif topic == "shop/redact":
         outcome["blobs_deleted"] = _delete_payload_blobs(storage, None)

@@ -72,8 +72,9 @@ def send_with_retry(client: httpx.Client, request: httpx.Request, policy: RetryP
                     retry_transport_errors: bool = True) -> httpx.Response:
     """Send ``request``; return the first non-retryable response, or raise :class:`Exhausted`.
 
-    ``retry_transport_errors=False`` is for writes that are not idempotent: a dropped connection
-    may mean the write happened, so the caller must find out rather than send it again.
+    ``retry_transport_errors=False`` is for writes that are not idempotent: a dropped connection or a
+    5xx may mean the write happened, so the caller must find out rather than send it again (only 429 is
+    retried).
     """
     started = time.monotonic()
     attempt = 0
@@ -97,6 +98,10 @@ def send_with_retry(client: httpx.Client, request: httpx.Request, policy: RetryP
         stats.failures += 1
         if response.status_code == 429:
             stats.throttled += 1
+        elif not retry_transport_errors:
+            # A 5xx/408 may come back after a gateway applied the write: a write that must not be sent
+            # twice is handed to the caller, who checks what happened. A 429 means "not done", so it retries.
+            raise Exhausted(f"HTTP {response.status_code} (not retried: the outcome is unknown)", response, None)
         wait = retry_after_seconds(response)
         delay = min(policy.max_retry_after, wait) if wait is not None else policy.backoff(attempt)
         if attempt >= policy.attempts or time.monotonic() - started + delay > policy.deadline:

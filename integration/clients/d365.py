@@ -14,10 +14,11 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -92,7 +93,9 @@ def loads(text: str | bytes) -> Any:
 
 def classify(status: int, payload: Any, entity_set: str = "", in_batch: bool = False) -> D365Error:
     error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
-    inner = error.get("innererror") or {}
+    if not isinstance(error, dict):  # a gateway's or proxy's {"error": "text"}, not OData's error object
+        error = {"message": str(error)}
+    inner: dict[str, Any] = error["innererror"] if isinstance(error.get("innererror"), dict) else {}
     message = inner.get("message") or error.get("message") or (str(payload)[:500] if payload else f"HTTP {status}")
     text = message.lower()
     write_failure = "write failed" in text or "WriteException" in str(inner.get("type", ""))
@@ -118,9 +121,27 @@ class BatchOp:
 
 
 @dataclass
+class BatchRead:
+    """A GET sent in the same ``$batch`` after the changeset (outside it: OData runs requests outside
+    changesets on their own, in order, so it sees what the changeset committed)."""
+
+    entity_set: str
+    key: Mapping[str, Any] | None = None
+    filter: str | None = None
+    select: list[str] | str | None = None
+    expand: str | None = None
+    top: int | None = None
+    cross_company: bool = False
+
+
+@dataclass
 class BatchResult:
     status: int
     body: Any
+
+    def error(self, entity_set: str = "") -> D365Error | None:
+        """The classified error of a failed part (None when it succeeded)."""
+        return classify(self.status, self.body, entity_set, in_batch=True) if self.status >= 400 else None
 
 
 TokenProvider = Callable[[], str]
@@ -259,13 +280,19 @@ class D365Client:
         self._send("DELETE", f"{self.root}/{entity_set}{key_segment(self._key(key))}", entity_set,
                    headers=headers)
 
-    def batch(self, operations: list[BatchOp]) -> list[BatchResult]:
+    def batch(self, operations: list[BatchOp], reads: Sequence[BatchRead] = ()) -> list[BatchResult]:
         """Run ``operations`` as ONE changeset: all applied or none. Raises the classified error of the
-        failing operation (F&O answers the batch 200 with an inner 500 for a failed changeset)."""
-        if not operations:
+        failing operation (F&O answers the batch 200 with an inner 500 for a failed changeset).
+
+        ``reads`` are GET parts sent after the changeset in the same HTTP request (one round trip
+        for "write, then read what F&O computed"). Their results follow the changeset's, one per
+        read, in order; a failed read is returned, not raised (``BatchResult.error()``), because the
+        changeset before it was committed and the caller decides what a missing read means.
+        """
+        if not operations and not reads:
             return []
-        if len(operations) > 5000:
-            raise ValueError("an F&O changeset holds at most 5000 operations")
+        if len(operations) + len(reads) > 5000:
+            raise ValueError("an F&O batch holds at most 5000 operations")
         batch_boundary, changeset_boundary = f"batch_{uuid.uuid4()}", f"changeset_{uuid.uuid4()}"
         parts = []
         for index, op in enumerate(operations, start=1):
@@ -278,18 +305,37 @@ class D365Client:
                 f"--{changeset_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
                 f"Content-ID: {index}\r\n\r\n{op.method} {target} HTTP/1.1\r\nOData-Version: 4.0\r\n"
                 f"Content-Type: application/json;odata.metadata=minimal\r\nAccept: application/json\r\n\r\n{body}\r\n")
-        changeset = "".join(parts) + f"--{changeset_boundary}--\r\n"
-        payload = (f"--{batch_boundary}\r\nContent-Type: multipart/mixed; boundary={changeset_boundary}\r\n\r\n"
-                   f"{changeset}\r\n--{batch_boundary}--\r\n")
-        entity_sets = ",".join(sorted({op.entity_set for op in operations}))
+        payload = ""
+        if operations:
+            changeset = "".join(parts) + f"--{changeset_boundary}--\r\n"
+            payload += (f"--{batch_boundary}\r\nContent-Type: multipart/mixed; boundary={changeset_boundary}\r\n\r\n"
+                        f"{changeset}\r\n")
+        for read in reads:
+            payload += (f"--{batch_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+                        f"\r\nGET {self._read_url(read)} HTTP/1.1\r\nOData-Version: 4.0\r\n"
+                        f"Accept: application/json;odata.metadata=minimal\r\n\r\n")
+        payload += f"--{batch_boundary}--\r\n"
+        entity_sets = ",".join(sorted({op.entity_set for op in operations} | {r.entity_set for r in reads}))
         response = self._send("POST", f"{self.root}/$batch", entity_sets, content=payload.encode(),
                               headers={"Content-Type": f"multipart/mixed; boundary={batch_boundary}",
                                        "Accept": "multipart/mixed"})
         results = parse_batch_response(response.headers.get("content-type", ""), response.content)
-        for result in results:
+        if reads and len(results) < len(reads):
+            raise D365Transient(0, f"$batch answered {len(results)} parts for {len(reads)} reads", entity_sets)
+        written, read_back = (results[:len(results) - len(reads)], results[len(results) - len(reads):]) if reads \
+            else (results, [])
+        for result in written:
             if result.status >= 400:
                 raise classify(result.status, result.body, entity_sets, in_batch=True)
-        return results
+        return [*written, *read_back]
+
+    def _read_url(self, read: BatchRead) -> str:
+        url = f"{self.root}/{read.entity_set}"
+        if read.key is not None:
+            url += quote(key_segment(self._key(read.key)), safe="(),='")
+        params = self._params(read.filter, read.select, read.expand, read.top, None, read.cross_company)
+        # Encoded like httpx encodes a query: a request line cannot carry spaces.
+        return f"{url}?{urlencode(params, quote_via=quote, safe='$,()=')}" if params else url
 
 
 def _safe_json(response: httpx.Response) -> Any:

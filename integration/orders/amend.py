@@ -1,10 +1,13 @@
 """Changes after the order reached F&O: ``orders/updated`` and ``orders/cancelled``.
 
-Updates: F&O's open order is compared line by line (Shopify line id = ``OrderLineReference``) with
-what the updated Shopify order maps to. A changed ship-to on an open order is patched onto the
-header. Any line difference (an order edit: quantities, added or removed items, prices) is an
-``UPDATE_CONFLICT`` exception naming each difference: the ERP order never silently diverges, and a
-person decides (F&O may already be picking). Older updates are ignored by the caller.
+Updates: F&O's order is compared line by line (Shopify line id = ``OrderLineReference``) with what
+the edited Shopify order maps to (``edits.py``: current quantities, refunds left to the refund flow).
+A changed ship-to and the line changes (quantity PATCH, added line POST, removed line DELETE) go to
+F&O in ONE changeset with the totals read back in the same ``$batch``; the read-back refreshes the
+record's ``line_lots`` and is checked against Shopify's current total. A line that F&O has picked,
+delivered or invoiced (or a header past that point) makes the update an ``UPDATE_CONFLICT``
+exception naming each difference: the ERP order never silently diverges. Older updates are
+ignored by the caller.
 
 Cancellation: F&O has no standard OData "cancel" action, so an open sales order with nothing
 delivered or invoiced is deleted (F&O itself refuses once anything was shipped or invoiced); the
@@ -17,11 +20,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from integration.clients.d365 import D365NotFound, D365ValidationError
+from integration.clients.d365 import BatchOp, D365NotFound, D365ValidationError, odata_literal
 from integration.mappings import load_mappings
 from integration.orders import records as rec
+from integration.orders.edits import (
+    by_ref,
+    edited_order,
+    header_blocks_edits,
+    needs_shipped_lots,
+    plan_line_changes,
+    touched_lines,
+)
 from integration.orders.model import Order, fingerprint
-from integration.orders.salesorder import build_sales_order, delivery_address
+from integration.orders.salesorder import build_sales_order, delivery_address, fo_total_failure, total_failure
 from integration.orders.validation import CANCEL_CONFLICT, UPDATE_CONFLICT, Failure, item_numbers, validate
 
 if TYPE_CHECKING:
@@ -32,7 +43,7 @@ OPEN_PROCESSING = ("Active", "Confirmed", "None", "")
 _ADDRESS_SELECT = ["DeliveryAddressName", "DeliveryAddressStreet", "DeliveryAddressCity", "DeliveryAddressStateId",
                    "DeliveryAddressZipCode", "DeliveryAddressCountryRegionId"]
 _LINES = ("SalesOrderLines($select=InventoryLotId,OrderLineReference,ItemNumber,OrderedSalesQuantity,SalesPrice,"
-          "LineDiscountAmount,SalesOrderLineStatus)")
+          "LineDiscountAmount,LineAmount,SalesOrderLineStatus,FulfillmentStatus)")
 
 
 def _is_open(header: dict[str, Any]) -> bool:
@@ -43,78 +54,106 @@ def _is_open(header: dict[str, Any]) -> bool:
 def _read(sync: OrderSync, number: str) -> dict[str, Any]:
     return dict(sync.d365.get("SalesOrderHeadersV2", {"SalesOrderNumber": number},
                               select=["SalesOrderNumber", "SalesOrderStatus", "SalesOrderProcessingStatus",
-                                      *_ADDRESS_SELECT], expand=_LINES))
-
-
-def _wanted_lines(sync: OrderSync, order: Order) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
-    """ref -> (quantity, unit price, total discount) the updated order maps to (current quantities)."""
-    mappings = load_mappings(sync.storage)
-    released = sync.products.released(sync.d365, item_numbers(order, mappings))
-    decisions, _ = validate(order, mappings, released)
-    plan = build_sales_order(order, decisions, sync.config.order)
-    wanted: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
-    current = {str(li.id): li.current_quantity for li in order.lines}
-    for line in plan.lines:
-        ref = line["OrderLineReference"]
-        qty, price, disc = wanted.get(ref, (Decimal(0), Decimal(line["SalesPrice"]), Decimal(0)))
-        wanted[ref] = (qty + line["OrderedSalesQuantity"], price,
-                       disc + line["LineDiscountAmount"] * line["OrderedSalesQuantity"])
-    for ref, quantity in current.items():  # an order edit changes current_quantity, not quantity
-        if quantity is not None and ref in wanted and quantity != wanted[ref][0]:
-            qty, price, disc = wanted[ref]
-            wanted[ref] = (Decimal(quantity), price, disc) if quantity else (Decimal(0), price, disc)
-    return {ref: v for ref, v in wanted.items() if v[0] > 0}
-
-
-def _have_lines(header: dict[str, Any]) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
-    have: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
-    for line in header.get("SalesOrderLines") or []:
-        if line.get("SalesOrderLineStatus") == "Canceled":
-            continue
-        ref = str(line.get("OrderLineReference", ""))
-        qty = Decimal(str(line.get("OrderedSalesQuantity", 0)))
-        q, _, d = have.get(ref, (Decimal(0), Decimal(0), Decimal(0)))
-        have[ref] = (q + qty, Decimal(str(line.get("SalesPrice", 0))),
-                     d + Decimal(str(line.get("LineDiscountAmount", 0))) * qty)
-    return have
+                                      "OrderTotalAmount", "OrderTotalTaxAmount", *_ADDRESS_SELECT], expand=_LINES))
 
 
 def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
-    from integration.orders.service import ENTITY, Outcome
+    """Apply an ``orders/updated`` to the F&O order: ship-to on the header, edited lines (quantity
+    changed, added, removed) as PATCH/POST/DELETE of ``SalesOrderLines`` -- all in one changeset,
+    with F&O's totals read back in the same ``$batch``. Lines F&O has picked, delivered or invoiced
+    (or a header past that point) make the whole update an ``UPDATE_CONFLICT``; nothing is half-applied."""
+    from integration.orders.service import ENTITY, Outcome, line_lots
 
-    header = _read(sync, record.sales_order_number)
-    wanted, have = _wanted_lines(sync, order), _have_lines(header)
-    differences = [{"line": ref, "fo": [str(x) for x in have.get(ref, ())], "shopify": [str(x) for x in
-                                                                                        wanted.get(ref, ())]}
-                   for ref in sorted(set(wanted) | set(have)) if wanted.get(ref) != have.get(ref)]
+    number = record.sales_order_number
+    header = _read(sync, number)
+    edit = edited_order(order)
+    mappings = load_mappings(sync.storage)
+    released = sync.products.released(sync.d365, item_numbers(edit.order, mappings))
+    decisions, failures = validate(edit.order, mappings, released)
+    plan = build_sales_order(edit.order, decisions, sync.config.order)
+    have = by_ref(header.get("SalesOrderLines") or [])
+    changes = plan_line_changes(by_ref(plan.lines), have, edit.refunded_refs)
     address = delivery_address(order.shipping_address)
     address_changes = {k: v for k, v in address.items()
                        if k in _ADDRESS_SELECT and str(header.get(k, "")) != str(v)}
-    if differences or (address_changes and not _is_open(header)):
-        failure = Failure(UPDATE_CONFLICT, f"Shopify order {order.name} changed after F&O sales order "
-                          f"{record.sales_order_number} was created and F&O cannot take the change automatically",
-                          {"sales_order": record.sales_order_number, "line_differences": differences,
-                           "address_changes": sorted(address_changes),
-                           "fo_status": header.get("SalesOrderProcessingStatus", "")})
-        sync._open(order, [failure])
-        sync.audit.record(ENTITY, str(order.id), "update", "conflict", target=record.sales_order_number,
-                          details={"lines": len(differences), "address": sorted(address_changes)})
-        return Outcome(record.status, "conflict", record.sales_order_number, UPDATE_CONFLICT)
-    if address_changes:
+    money_checked = not order.refunded_quantities  # current totals include refunds the refund flow books
+    if changes.differences and failures:
+        return _refuse(sync, order, record, failures)
+    if changes.differences and money_checked and (failure := total_failure(edit.order, plan)):
+        return _refuse(sync, order, record, [failure])
+    blocked = header_blocks_edits(header) if changes.differences else ""
+    touched: list[dict[str, str]] = []
+    if changes.differences and not blocked:
+        shipped = _shipped_lots(sync, number) if needs_shipped_lots(header) else set()
+        touched = touched_lines(changes.refs, have, shipped)
+    if blocked or touched or edit.mixed or (address_changes and not _is_open(header)):
+        why = blocked or ("F&O lines are picked, delivered or invoiced" if touched else
+                          "lines changed by an edit and a refund" if edit.mixed else "the order is not open")
+        return _conflict(sync, order, record, header, f"{why}; F&O cannot take the change automatically", {
+            "line_differences": changes.differences, "address_changes": sorted(address_changes),
+            "lines_in_progress": touched, "edited_and_refunded_lines": list(edit.mixed)})
+    ops = ([BatchOp("PATCH", "SalesOrderHeadersV2", {"IsDeliveryAddressOrderSpecific": "Yes", **address},
+                    {"SalesOrderNumber": number})] if address_changes else []) + changes.operations
+    if ops:
         try:
-            sync.d365.update("SalesOrderHeadersV2", {"SalesOrderNumber": record.sales_order_number},
-                             {"IsDeliveryAddressOrderSpecific": "Yes", **address})
+            *_, read = sync.d365.batch(ops, reads=[sync.order_read(number)])
         except D365ValidationError as error:
-            failure = Failure(UPDATE_CONFLICT, f"F&O refused the address change: {error.message}",
-                              {"sales_order": record.sales_order_number, "fo_message": error.message})
-            sync._open(order, [failure])
-            return Outcome(record.status, "conflict", record.sales_order_number, UPDATE_CONFLICT)
+            return _conflict(sync, order, record, header, f"F&O refused the change: {error.message}",
+                             {"line_differences": changes.differences, "address_changes": sorted(address_changes),
+                              "fo_message": error.message})
+        header = dict(read.body) if read.error() is None and isinstance(read.body, dict) else sync.read_order(number)
+        record.line_lots = line_lots(header)
+    # With refunds the current totals include money the refund flow books: the status stays what it was.
+    checked = money_checked and "OrderTotalAmount" in header
+    mismatch = fo_total_failure(edit.order, plan, header) if checked else None
+    if "OrderTotalAmount" in header:
+        record.fo_total = str(header["OrderTotalAmount"])
+    if checked:
+        record.shopify_total = str(edit.order.total_price.shop)
+        record.status, record.reason_code = (rec.MISMATCH, mismatch.reason_code) if mismatch else (rec.CREATED, "")
     record.fingerprint = fingerprint(order)
     record.shopify_updated_at = order.updated_at.isoformat() if order.updated_at else record.shopify_updated_at
     sync.records.save(record)
-    sync.audit.record(ENTITY, str(order.id), "update", "applied" if address_changes else "no-op",
-                      target=record.sales_order_number, details={"address": sorted(address_changes)})
-    return Outcome(record.status, "updated", record.sales_order_number)
+    if mismatch:
+        sync._open(order, [mismatch])
+    elif checked:
+        sync.exceptions.resolve(ENTITY, str(order.id), f"update applied to F&O sales order {number}")
+    sync.audit.record(ENTITY, str(order.id), "update", "applied" if ops else "no-op", target=number,
+                      details={"address": sorted(address_changes), "lines": changes.differences,
+                               "operations": [f"{op.method} {op.entity_set}" for op in ops]})
+    return Outcome(record.status, "updated", number)
+
+
+def _shipped_lots(sync: OrderSync, number: str) -> set[str]:
+    rows = sync.d365.query("CustPackingSlipTransBiEntities", filter=f"SalesId eq {odata_literal(number)}",
+                           select=["InventTransId", "Qty"])
+    return {str(r.get("InventTransId", "")) for r in rows if Decimal(str(r.get("Qty", 0))) != 0}
+
+
+def _conflict(sync: OrderSync, order: Order, record: rec.OrderRecord, header: dict[str, Any], why: str,
+              values: dict[str, Any]) -> Outcome:
+    from integration.orders.service import ENTITY, Outcome
+
+    failure = Failure(UPDATE_CONFLICT, f"Shopify order {order.name} changed after F&O sales order "
+                      f"{record.sales_order_number} was created: {why}",
+                      {"sales_order": record.sales_order_number, **values,
+                       "fo_status": header.get("SalesOrderStatus", ""),
+                       "fo_processing_status": header.get("SalesOrderProcessingStatus", "")})
+    sync._open(order, [failure])
+    sync.audit.record(ENTITY, str(order.id), "update", "conflict", target=record.sales_order_number,
+                      details={"lines": len(values.get("line_differences") or []),
+                               "address": values.get("address_changes") or []})
+    return Outcome(record.status, "conflict", record.sales_order_number, UPDATE_CONFLICT)
+
+
+def _refuse(sync: OrderSync, order: Order, record: rec.OrderRecord, failures: list[Failure]) -> Outcome:
+    """The edited order is not ERP-ready (unknown SKU, totals): nothing is written, the update waits."""
+    from integration.orders.service import ENTITY, Outcome
+
+    sync._open(order, failures)
+    sync.audit.record(ENTITY, str(order.id), "update", failures[0].reason_code, target=record.sales_order_number,
+                      details={"reasons": [f.reason_code for f in failures]})
+    return Outcome(record.status, "conflict", record.sales_order_number, failures[0].reason_code)
 
 
 def cancel(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:

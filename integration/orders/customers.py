@@ -8,6 +8,9 @@ try to create that account; F&O answers the loser "already exists" and it reads 
 so exactly one customer exists. Several F&O customers sharing an e-mail or phone is
 ``AMBIGUOUS_CUSTOMER`` (a person decides), unless one of them is the deterministic account.
 
+A stored link whose account F&O no longer has (F&O refuses the order: "not found in the relating
+table") is dropped and matching runs once more (:meth:`CustomerResolver.relink`).
+
 Guest checkout (no Shopify customer) follows ``policies.guest``: ``account`` (one configured
 account), ``create`` (a customer keyed by a hash of the e-mail) or ``reject`` (``UNKNOWN_CUSTOMER``).
 """
@@ -21,7 +24,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from integration.clients.d365 import D365AlreadyExists, D365Client, odata_literal
+from integration.clients.d365 import D365AlreadyExists, D365Client, D365NotFound, odata_literal
 from integration.mappings import Mappings
 from integration.orders.contact import country_iso3, normalize_email, normalize_phone
 from integration.orders.model import Address, Order
@@ -37,6 +40,7 @@ class Resolution:
     account: str = ""
     how: str = ""  # link | email | phone | created | existing | guest
     failure: Failure | None = None
+    link_key: str = ""  # the customerlinks key the account came from (how == "link")
 
 
 def email_key(email: str) -> str:
@@ -79,9 +83,9 @@ class CustomerResolver:
         key = f"customer:{order.customer.id}"
         account = self.links.get(key)
         if account:
-            return Resolution(account, "link")
+            return Resolution(account, "link", link_key=key)
         deterministic = f"{self.prefix}{order.customer.id}"
-        region = _address(order).country_code if _address(order) else ""
+        region = _region_of(order)
         email = order.customer.email or order.email
         phone = normalize_phone(order.customer.phone or order.phone, region)
         resolution = self._match(mappings.customer_match, email, phone, deterministic)
@@ -90,6 +94,19 @@ class CustomerResolver:
         if resolution.account:
             self.links.put(key, resolution.account, resolution.how)
         return resolution
+
+    def relink(self, order: Order, mappings: Mappings, resolution: Resolution) -> Resolution | None:
+        """After F&O refused an order for a linked account: when that account no longer exists in F&O
+        (deleted or merged there), drop the stale link and match again (e-mail, phone, create).
+        None when the account exists: the refusal has another cause."""
+        if resolution.how != "link" or not resolution.link_key:
+            return None
+        try:
+            self.client.get("CustomersV3", {"CustomerAccount": resolution.account}, select=["CustomerAccount"])
+            return None
+        except D365NotFound:
+            self.links.forget(resolution.link_key)
+        return self.resolve(order, mappings)
 
     # ---- matching ----------------------------------------------------------------------------------
     def _match(self, rules: list[str], email: str, phone: str, deterministic: str) -> Resolution | None:
@@ -162,9 +179,9 @@ class CustomerResolver:
             key = f"email:{email_key(order.email)}"
             account = self.links.get(key)
             if account:
-                return Resolution(account, "link")
+                return Resolution(account, "link", link_key=key)
             deterministic = f"{self.prefix}G{email_key(order.email)[:12].upper()}"
-            phone = normalize_phone(order.phone, _address(order).country_code if _address(order) else "")
+            phone = normalize_phone(order.phone, _region_of(order))
             resolution = self._match(mappings.customer_match, order.email, phone, deterministic) or \
                 self._create(order, mappings, deterministic, order.email, phone)
             if resolution.account:
@@ -177,6 +194,11 @@ class CustomerResolver:
 
 def _address(order: Order) -> Address | None:
     return order.billing_address or order.shipping_address
+
+
+def _region_of(order: Order) -> str:
+    address = _address(order)
+    return address.country_code if address else ""
 
 
 def _region(e164: str) -> str:

@@ -161,6 +161,12 @@ class Order:
     # (older payloads); mapping spreads it over the lines.
     unallocated_discount: Decimal = ZERO
     raw_keys: frozenset[str] = field(default_factory=frozenset)
+    # After order edits and refunds (``current_total_price_set`` ...); None when the body has none.
+    current_total_price: Money | None = None
+    current_total_tax: Money | None = None
+    # Shopify line item id -> quantity refunded (``refunds[].refund_line_items``): refunds lower
+    # ``current_quantity`` too, but the refund flow owns those reductions, not order sync.
+    refunded_quantities: dict[int, int] = field(default_factory=dict)
 
     @property
     def is_guest(self) -> bool:
@@ -230,6 +236,11 @@ def _address(value: Any) -> Address | None:
     return address if any(address.__dict__.values()) else None
 
 
+def parse_address(value: Any) -> Address | None:
+    """A REST address object (order or customer) as an :class:`Address`; None when empty or absent."""
+    return _address(value)
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -281,6 +292,17 @@ def _shipping(body: dict[str, Any], shop: str, pres: str) -> ShippingLine:
                         price=money(body, "price", shop, pres), discount=discount,
                         tax_lines=_tax_lines(body.get("tax_lines"), shop, pres),
                         is_removed=bool(body.get("is_removed", False)))
+
+
+def _refunded(refunds: Any) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for refund in refunds if isinstance(refunds, list) else []:
+        items = refund.get("refund_line_items") if isinstance(refund, dict) else None
+        for item in items if isinstance(items, list) else []:
+            line_id = _int(item.get("line_item_id")) if isinstance(item, dict) else None
+            if line_id:
+                out[line_id] = out.get(line_id, 0) + (_int(item.get("quantity")) or 0)
+    return out
 
 
 def parse_order(body: dict[str, Any]) -> Order:
@@ -336,7 +358,12 @@ def parse_order(body: dict[str, Any]) -> Order:
             tags=tags, location_id=_int(body.get("location_id")), source_name=str(body.get("source_name") or ""),
             note=str(body.get("note") or ""),
             unallocated_discount=max(total_discounts.shop - allocated, ZERO),
-            raw_keys=frozenset(body))
+            raw_keys=frozenset(body),
+            current_total_price=money(body, "current_total_price", shop, pres)
+            if "current_total_price" in body or "current_total_price_set" in body else None,
+            current_total_tax=money(body, "current_total_tax", shop, pres)
+            if "current_total_tax" in body or "current_total_tax_set" in body else None,
+            refunded_quantities=_refunded(body.get("refunds")))
     except (ValidationError, ValueError) as error:
         raise OrderPayloadError(f"order {order_id}: malformed body: {error}") from None
 

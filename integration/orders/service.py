@@ -6,9 +6,10 @@ before writing (a failure opens one exception and nothing reaches F&O), resolve 
 create header + lines in ONE ``$batch`` changeset under the deterministic ``SalesOrderNumber``,
 read F&O's totals back, record the outcome and tag the Shopify order.
 
-F&O requests for a known customer (link cached) and cached products: 2 (the ``$batch`` and the
-read-back). Transient errors propagate so the queue retries; F&O's permanent 400s and every
-validation failure become exceptions, never poison messages.
+F&O requests for a known customer (link cached) and cached products: 1 (the ``$batch`` carries the
+changeset and, after it, the GET that reads F&O's computed totals back). Transient errors propagate
+so the queue retries; F&O's permanent 400s and every validation failure become exceptions, never
+poison messages.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from integration.clients.d365 import (
     BatchOp,
+    BatchRead,
     D365AlreadyExists,
     D365Client,
     D365NotFound,
@@ -50,6 +52,7 @@ ENTITY = "order"
 RETRY_TOPIC = "orders/retry"  # internal: an ops retry (payload re-fetched from Shopify)
 RESYNC_TOPIC = "integration/resync"  # the ops API's resync/retry envelope (integration/ops/resync.py)
 RECONCILE_TOPIC = "orders/reconcile"  # internal: found by the reconciliation timer
+TRANSIENT_EXHAUSTED = "TRANSIENT_EXHAUSTED"  # the last delivery failed transiently (integration/orders/exhausted.py)
 HEADER_SELECT = ["SalesOrderNumber", "CustomerRequisitionNumber", "SalesOrderStatus", "SalesOrderProcessingStatus",
                  "OrderTotalAmount", "OrderTotalTaxAmount", "CurrencyCode"]
 LINES_EXPAND = ("SalesOrderLines($select=InventoryLotId,OrderLineReference,ItemNumber,OrderedSalesQuantity,"
@@ -93,6 +96,22 @@ class OrderSync:
         order_id = str((payload or {}).get("id") or order_id)
         record = self.records.get(order_id) or rec.OrderRecord(shopify_order_id=order_id)
         record.correlation_id = correlation_id or record.correlation_id
+        exhausted = record.reason_code == TRANSIENT_EXHAUSTED
+        outcome = self._handle(topic, payload, order_id, record)
+        if exhausted and outcome.action not in ("blocked", "conflict") and outcome.status != rec.MISMATCH:
+            # A replay from the poison queue (or any later delivery) got through.
+            self.exceptions.resolve(ENTITY, order_id, f"processed after transient failures ({outcome.action})")
+            if record.reason_code == TRANSIENT_EXHAUSTED:
+                record.reason_code = ""
+                self.records.save(record)
+        return outcome
+
+    def transient_exhausted(self, order_id: str, topic: str, error: BaseException, dequeue_count: int) -> None:
+        from integration.orders.exhausted import record_exhausted
+
+        record_exhausted(self, order_id, topic, error, dequeue_count)
+
+    def _handle(self, topic: str, payload: dict[str, Any] | None, order_id: str, record: rec.OrderRecord) -> Outcome:
         payload = self._load(topic, payload, order_id, record)
         if payload is None:
             return Outcome(record.status, "ignored", record.sales_order_number, "order not found in Shopify")
@@ -112,10 +131,9 @@ class OrderSync:
                 if not record.written_back:
                     self._write_back(order, record)
                 return self._ignore(order, record, "no ERP-relevant change (e.g. our own tag write-back)")
-            if record.status == rec.CREATED:
-                from integration.orders.amend import update
+            from integration.orders.amend import update
 
-                return update(self, order, record)
+            return update(self, order, record)
         return self.create(order, record)
 
     def _load(self, topic: str, payload: dict[str, Any] | None, order_id: str,
@@ -142,6 +160,7 @@ class OrderSync:
         plan = build_sales_order(order, decisions, self.config.order, mappings.header_defaults)
         if not failures and (failure := total_failure(order, plan)):
             failures.append(failure)
+        resolution = None
         if not failures:
             resolution = self.customers.resolve(order, mappings)
             if resolution.failure:
@@ -157,7 +176,20 @@ class OrderSync:
         record.attempts += 1
         record.sales_order_number = plan.number
         try:
-            header, action = self._create_in_fo(order, plan, record)
+            try:
+                header, action = self._create_in_fo(order, plan, record)
+            except D365ValidationError as error:
+                # A linked account F&O no longer has: drop the link, match once more, create again.
+                retry = self.customers.relink(order, mappings, resolution) if resolution else None
+                if retry is None:
+                    raise
+                self.audit.record(ENTITY, str(order.id), "customer", "relinked", target=retry.account,
+                                  details={"stale_account": resolution.account if resolution else "",
+                                           "how": retry.how, "fo_message": error.message})
+                if retry.failure:
+                    return self._block(order, record, [retry.failure])
+                plan, record.customer_account = plan.with_customer(retry.account), retry.account
+                header, action = self._create_in_fo(order, plan, record)
         except D365ValidationError as error:
             return self._block(order, record, [Failure(FO_REJECTED, f"F&O refused the sales order: {error.message}",
                                                        {"sales_order": plan.number, "status": error.status,
@@ -175,16 +207,25 @@ class OrderSync:
             return existing, "existing"
         ops = [BatchOp("POST", "SalesOrderHeadersV2", plan.header),
                *(BatchOp("POST", "SalesOrderLines", line) for line in plan.lines)]
+        header: dict[str, Any] | None = None
         try:
-            self.d365.batch(ops)
+            # The read-back of F&O's computed totals rides in the same $batch, after the changeset:
+            # one F&O request per order for a known customer.
+            *_, read = self.d365.batch(ops, reads=[self.order_read(plan.number)])
             action = "created"
+            header = dict(read.body) if read.error() is None and isinstance(read.body, dict) else None
         except D365AlreadyExists:
             action = "existing"
-        header = self.read_order(plan.number)
+        if header is None:
+            header = self.read_order(plan.number)
         if str(header.get("CustomerRequisitionNumber", "")) not in ("", str(order.id)):
             raise D365ValidationError(409, f"sales order number {plan.number} belongs to Shopify order "
                                            f"{header.get('CustomerRequisitionNumber')}", "SalesOrderHeadersV2")
         return header, action
+
+    def order_read(self, number: str) -> BatchRead:
+        return BatchRead("SalesOrderHeadersV2", {"SalesOrderNumber": number}, select=HEADER_SELECT,
+                         expand=LINES_EXPAND)
 
     def read_order(self, number: str) -> dict[str, Any]:
         return dict(self.d365.get("SalesOrderHeadersV2", {"SalesOrderNumber": number}, select=HEADER_SELECT,

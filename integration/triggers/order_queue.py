@@ -1,10 +1,13 @@
 """Queue `orders`: orders/create, orders/updated, orders/paid, orders/cancelled, ops retries and
-reconciliation pointers -> one F&O sales order per Shopify order (integration/orders/service.py)."""
+reconciliation pointers -> one F&O sales order per Shopify order (integration/orders/service.py).
+On the host's last delivery a transient failure also opens a TRANSIENT_EXHAUSTED exception before the
+message goes to poison (integration/orders/exhausted.py)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
+from integration.orders.exhausted import is_last_delivery, is_transient
 from integration.orders.service import get_order_sync
 from integration.webhooks.envelope import Envelope, load_payload
 from shared import queues
@@ -22,7 +25,14 @@ def order_queue(msg: func.QueueMessage) -> None:
     correlation_id.set(envelope.correlation_id)
     log_event(log, "order.received", topic=envelope.topic, resource_id=envelope.resource_id,
               webhook_id=envelope.webhook_id, dequeue_count=msg.dequeue_count)
-    payload = load_payload(envelope, get_storage()) if envelope.payload or envelope.payload_blob else None
-    outcome = get_order_sync().handle(envelope.topic, payload, envelope.resource_id, envelope.correlation_id)
+    sync = get_order_sync()
+    try:
+        payload = load_payload(envelope, get_storage()) if envelope.payload or envelope.payload_blob else None
+        outcome = sync.handle(envelope.topic, payload, envelope.resource_id, envelope.correlation_id)
+    except Exception as error:
+        deliveries = msg.dequeue_count or 0
+        if is_last_delivery(deliveries) and is_transient(error):
+            sync.transient_exhausted(envelope.resource_id, envelope.topic, error, deliveries)
+        raise
     log_event(log, "order.handled", topic=envelope.topic, resource_id=envelope.resource_id, status=outcome.status,
               action=outcome.action, sales_order=outcome.sales_order_number, detail=outcome.detail)

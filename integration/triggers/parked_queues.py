@@ -12,17 +12,14 @@ import azure.functions as func
 
 from integration.inbox import park
 from integration.webhooks.envelope import Envelope
-from shared import queues
 from shared.logs import correlation_id, get_logger, log_event
 from shared.storage import get_storage
 
 bp = func.Blueprint()
 log = get_logger(__name__)
 
-# function name -> (queue, flow)
-PARKED: dict[str, tuple[str, str]] = {
-    "customer_queue": (queues.CUSTOMERS, "customer"),
-}
+# function name -> (queue, flow). Empty: every queue has its flow (customers: triggers/customer_queue.py).
+PARKED: dict[str, tuple[str, str]] = {}
 
 
 def _parker(queue: str, flow: str) -> Callable[[func.QueueMessage], None]:

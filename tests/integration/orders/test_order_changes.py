@@ -91,7 +91,7 @@ def test_cancel_after_invoicing_is_an_exception(sync, admin):
     assert len(admin.fo_rows("SalesOrderHeadersV2")) == 1
 
 
-def test_address_update_is_applied_line_edit_is_a_conflict_older_update_ignored(sync, admin):
+def test_address_update_is_applied_older_update_ignored_inconsistent_edit_refused(sync, admin):
     order = admin.shop_order(good_order())
     sync.handle("orders/create", order)
     moved = dict(order, updated_at="2099-01-01T00:00:00Z",
@@ -103,9 +103,12 @@ def test_address_update_is_applied_line_edit_is_a_conflict_older_update_ignored(
     assert sync.handle("orders/updated", older).action == "ignored"
     edited = dict(moved, updated_at="2099-01-02T00:00:00Z",
                   line_items=[dict(order["line_items"][0], current_quantity=1), *order["line_items"][1:]])
+    # A line edit whose Shopify totals do not add up is refused before anything is written
+    # (consistent edits are applied: tests/integration/orders/test_order_edits.py).
     assert sync.handle("orders/updated", edited).action == "conflict"
     record = ExceptionStore(sync.storage).get("order", str(order["id"]))
-    assert record.reason_code == "UPDATE_CONFLICT" and record.values["failures"][0]["values"]["line_differences"]
+    assert record.reason_code == "TOTAL_MISMATCH"
+    assert sorted(ln["OrderedSalesQuantity"] for ln in admin.fo_rows("SalesOrderLines")) == [1, 1, 2]
 
 
 def test_reconciliation_queues_orders_that_never_reached_fo(sync, admin):

@@ -10,6 +10,7 @@ import pytest
 
 from integration.clients.d365 import (
     BatchOp,
+    BatchRead,
     D365AlreadyExists,
     D365Client,
     D365NotFound,
@@ -157,3 +158,70 @@ def test_batch_request_is_one_changeset_in_the_wire_format() -> None:
     assert body.count("Content-Type: multipart/mixed; boundary=changeset_") == 1
     assert "POST https://fo.example.com/data/SalesOrderHeadersV2 HTTP/1.1" in body
     assert '"dataAreaId": "usmf"' in body and "Content-ID: 2" in body
+
+
+def _multipart(boundary: str, parts: list[str]) -> bytes:
+    return ("".join(f"--{boundary}\r\n{p}" for p in parts) + f"--{boundary}--\r\n").encode()
+
+
+def _http_part(status: str, body: dict) -> str:
+    return (f"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 {status}\r\n"
+            f"Content-Type: application/json\r\n\r\n{json.dumps(body)}\r\n")
+
+
+def test_batch_reads_travel_after_the_changeset_and_come_back_last() -> None:
+    captured = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        captured["body"] = request.content.decode()
+        changeset = _multipart("cs", [_http_part("201 Created", {"n": 1})])
+        parts = [f"Content-Type: multipart/mixed; boundary=cs\r\n\r\n{changeset.decode()}\r\n",
+                 _http_part("200 OK", {"OrderTotalAmount": 10.10})]
+        return httpx.Response(200, headers={"content-type": "multipart/mixed; boundary=b"},
+                              content=_multipart("b", parts))
+
+    read = BatchRead("SalesOrderHeadersV2", {"SalesOrderNumber": "SH 1"}, select=["OrderTotalAmount"],
+                     expand="SalesOrderLines($select=InventoryLotId,ItemNumber)")
+    results = client(handler).batch([BatchOp("POST", "SalesOrderHeadersV2", {"SalesOrderNumber": "SH 1"})],
+                                    reads=[read])
+    assert [r.status for r in results] == [201, 200]
+    assert results[-1].body["OrderTotalAmount"] == Decimal("10.10") and results[-1].error() is None
+    body = captured["body"]
+    changeset_end = body.index("--changeset_", body.rindex("POST "))
+    get_at = body.index("GET https://fo.example.com/data/SalesOrderHeadersV2(dataAreaId='usmf',"
+                        "SalesOrderNumber='SH%201')?$select=OrderTotalAmount&"
+                        "$expand=SalesOrderLines($select=InventoryLotId,ItemNumber) HTTP/1.1")
+    assert get_at > changeset_end  # outside the changeset, after it
+    assert " " not in body[get_at:].split("\r\n")[0].removeprefix("GET ").removesuffix(" HTTP/1.1")
+
+
+def test_batch_failed_changeset_raises_even_when_reads_answer() -> None:
+    failure = {"error": {"innererror": {"message": "Write failed. The record already exists."}}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        changeset = _multipart("cs", [_http_part("500 Internal Server Error", failure)])
+        parts = [f"Content-Type: multipart/mixed; boundary=cs\r\n\r\n{changeset.decode()}\r\n",
+                 _http_part("404 Not Found", {"error": {"message": "not found"}})]
+        return httpx.Response(200, headers={"content-type": "multipart/mixed; boundary=b"},
+                              content=_multipart("b", parts))
+
+    with pytest.raises(D365AlreadyExists):
+        client(handler).batch([BatchOp("POST", "CustomerGroups", {"CustomerGroupId": "X"})],
+                              reads=[BatchRead("CustomerGroups", {"CustomerGroupId": "X"})])
+
+
+def test_batch_failed_read_is_returned_not_raised() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        parts = [_http_part("404 Not Found", {"error": {"message": "No resources were found"}})]
+        return httpx.Response(200, headers={"content-type": "multipart/mixed; boundary=b"},
+                              content=_multipart("b", parts))
+
+    [result] = client(handler).batch([], reads=[BatchRead("CustomerGroups", {"CustomerGroupId": "X"})])
+    assert isinstance(result.error(), D365NotFound)
+
+
+def test_non_odata_error_bodies_are_classified() -> None:
+    c = client(lambda r: httpx.Response(503, json={"error": "injected 503"}))
+    with pytest.raises(D365Transient) as failure:
+        c.get("X")
+    assert failure.value.message == "injected 503"

@@ -74,3 +74,21 @@ def test_rest_429_retry_after() -> None:
 
     assert admin(handler, sleeps).get_order(9) == {"id": 9}
     assert sleeps == [2.0]
+
+
+def test_non_idempotent_write_is_not_resent_after_a_5xx() -> None:
+    from integration.clients.shopify import ShopifyTransient
+
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(502)
+
+    with pytest.raises(ShopifyTransient, match="outcome is unknown"):
+        admin(handler, []).graphql("mutation { x }", idempotent=False)
+    assert len(calls) == 1
+    calls.clear()
+    with pytest.raises(ShopifyTransient):
+        admin(handler, []).graphql("{ shop { name } }")
+    assert len(calls) == 3  # reads are retried

@@ -1,0 +1,64 @@
+"""Transient failures that outlast the queue's retries.
+
+The host delivers a message at most ``maxDequeueCount`` times (host.json, 5) and then moves it to
+``orders-poison``, where nobody would notice an order that simply could not reach F&O or Shopify
+for a while. On the last delivery, a transient failure therefore also opens a
+``TRANSIENT_EXHAUSTED`` exception with the last error; the ops API's poison replay retries the
+order, and the delivery that gets through resolves the exception (``OrderSync.handle``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+
+from integration.clients.d365 import D365Transient
+from integration.clients.shopify import ShopifyTransient
+from integration.orders import records as rec
+from shared.logs import get_logger, log_event
+
+if TYPE_CHECKING:
+    from integration.orders.service import OrderSync
+
+# host.json extensions.queues.maxDequeueCount (tests/unit/orders/test_order_exhausted.py keeps them equal).
+MAX_DEQUEUE_COUNT = 5
+log = get_logger(__name__)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Failures a later delivery may not meet: F&O/Shopify throttling, 5xx, timeouts, dropped
+    connections (after the clients' own retries), and storage being unreachable."""
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+
+    if isinstance(error, (D365Transient, ShopifyTransient, httpx.TransportError, ServiceRequestError,
+                          ServiceResponseError, TimeoutError, ConnectionError)):
+        return True
+    status = getattr(error, "status_code", None)
+    return isinstance(error, HttpResponseError) and isinstance(status, int) and (status == 429 or status >= 500)
+
+
+def is_last_delivery(dequeue_count: int) -> bool:
+    return dequeue_count >= MAX_DEQUEUE_COUNT
+
+
+def record_exhausted(sync: OrderSync, order_id: str, topic: str, error: BaseException, dequeue_count: int) -> None:
+    """Open the ``TRANSIENT_EXHAUSTED`` exception (and note it on the order record). Never raises:
+    the caller re-raises the original error so the host still moves the message to poison."""
+    from integration.orders.service import ENTITY, TRANSIENT_EXHAUSTED
+
+    last_error = f"{type(error).__name__}: {error}"[:1000]
+    try:
+        record = sync.records.get(order_id) or rec.OrderRecord(shopify_order_id=order_id)
+        record.reason_code, record.last_error = TRANSIENT_EXHAUSTED, last_error
+        sync.records.save(record)
+        sync.exceptions.open(ENTITY, order_id, TRANSIENT_EXHAUSTED,
+                             f"order {record.order_name or order_id} failed on {dequeue_count} deliveries with "
+                             f"transient errors and goes to the poison queue; replay it once the system is back. "
+                             f"Last error: {last_error}",
+                             {"topic": topic, "dequeue_count": dequeue_count, "error_type": type(error).__name__,
+                              "last_error": last_error, "status": getattr(error, "status", None),
+                              "sales_order": record.sales_order_number, "record_status": record.status})
+        sync.audit.record(ENTITY, order_id, "exhausted", TRANSIENT_EXHAUSTED, details={"topic": topic})
+    except Exception as failure:  # storage itself may be what is down
+        log_event(log, "order.exhausted_unrecorded", order_id=order_id, error=type(failure).__name__)

@@ -1,0 +1,25 @@
+"""Queue `customers`: customers/create and customers/update -> the linked F&O customer's contact fields
+(integration/customers/service.py)."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from integration.customers.service import get_customer_sync
+from integration.webhooks.envelope import Envelope, load_payload
+from shared import queues
+from shared.logs import correlation_id, get_logger, log_event
+from shared.storage import get_storage
+
+bp = func.Blueprint()
+log = get_logger(__name__)
+
+
+@bp.function_name("customer_queue")
+@bp.queue_trigger(arg_name="msg", queue_name=queues.CUSTOMERS, connection="AzureWebJobsStorage")
+def customer_queue(msg: func.QueueMessage) -> None:
+    envelope = Envelope.from_message(msg.get_body())
+    correlation_id.set(envelope.correlation_id)
+    outcome = get_customer_sync().handle(envelope.topic, load_payload(envelope, get_storage()))
+    log_event(log, "customer.done", topic=envelope.topic, resource_id=envelope.resource_id, action=outcome.action,
+              account=outcome.account, detail=outcome.detail, dequeue_count=msg.dequeue_count)
