@@ -172,6 +172,7 @@ var connectionSettings = {
 var flowSettings = {
   WEBHOOK_MAX_BODY_BYTES: '5242880'
   WEBHOOK_RETENTION_DAYS: '14'
+  AUDIT_RETENTION_DAYS: '90'
   WEBHOOK_RETENTION_SCHEDULE: '0 15 3 * * *'
   INVENTORY_CONFIG_PATH: 'config/inventory.json'
   D365_ORDER_NUMBER_PREFIX: 'SH'

@@ -58,9 +58,11 @@ def handle(storage: Storage, envelope: Envelope, payload: dict[str, Any]) -> dic
     if topic == "customers/redact":
         orders = [str(o) for o in payload.get("orders_to_redact") or []]
         outcome["orders"] = len(orders)
-        outcome["blobs_deleted"] = _delete_payload_blobs(storage, orders)
-        outcome["inbox_deleted"] = _delete_inbox(storage, orders)
         customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+        # Stored bodies and parked envelopes of customers/* webhooks are keyed by the customer id.
+        keys = orders + ([str(customer["id"])] if customer and customer.get("id") else [])
+        outcome["blobs_deleted"] = _delete_payload_blobs(storage, keys)
+        outcome["inbox_deleted"] = _delete_inbox(storage, keys)
         outcome["customer_links_dropped"] = forget_customer(storage, customer or {})
         status = "redacted"
     elif topic == "shop/redact":

@@ -10,6 +10,8 @@ when a later attempt succeeds. Every open/resolve is also a structured log event
 from __future__ import annotations
 
 import json
+import random
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -79,7 +81,9 @@ class ExceptionStore:
         payload = {"ReasonCode": reason_code, "Message": message[:4000],
                    "Values": json.dumps(redact(values or {}), default=str)[:30_000], "Status": OPEN,
                    "LastSeen": now, "CorrelationId": cid, "ResolvedAt": "", "Resolution": ""}
-        for _ in range(10):
+        for attempt in range(40):
+            if attempt:
+                time.sleep(random.uniform(0, min(0.5, 0.02 * attempt)))  # spread out concurrent writers
             try:
                 row = table.get_entity(*key)
             except ResourceNotFoundError:
@@ -110,14 +114,24 @@ class ExceptionStore:
     def resolve(self, entity: str, entity_id: str, resolution: str) -> bool:
         """Close the open exception for a document, if there is one. Returns whether one was closed."""
         table = self._table()
-        try:
-            row = table.get_entity(safe_key(entity), safe_key(str(entity_id)))
-        except ResourceNotFoundError:
+        for _ in range(10):
+            try:
+                row = table.get_entity(safe_key(entity), safe_key(str(entity_id)))
+            except ResourceNotFoundError:
+                return False
+            if row.get("Status") != OPEN:
+                return False
+            try:
+                # ETag-checked: a new occurrence opened meanwhile must not be closed by this resolve.
+                table.update_entity({"PartitionKey": row["PartitionKey"], "RowKey": row["RowKey"],
+                                     "Status": RESOLVED, "ResolvedAt": _now(), "Resolution": resolution[:1000]},
+                                    mode=UpdateMode.MERGE, etag=row.metadata["etag"],
+                                    match_condition=MatchConditions.IfNotModified)
+                break
+            except ResourceModifiedError:
+                continue
+        else:
             return False
-        if row.get("Status") != OPEN:
-            return False
-        table.update_entity({"PartitionKey": row["PartitionKey"], "RowKey": row["RowKey"], "Status": RESOLVED,
-                             "ResolvedAt": _now(), "Resolution": resolution[:1000]}, mode=UpdateMode.MERGE)
         log_event(log, "exception.resolved", entity=entity, entity_id=str(entity_id),
                   reason_code=row.get("ReasonCode", ""), resolution=resolution)
         return True

@@ -6,9 +6,19 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import uuid
 from typing import Any
 
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
+
+
+def new_correlation(value: str = "") -> str:
+    """Start an invocation's correlation id. Every trigger calls this (or sets one from its message)
+    first: the Python worker reuses pool threads for sync functions without a fresh context, so an
+    id left from the previous invocation would otherwise leak into this one's logs and records."""
+    cid = value or uuid.uuid4().hex
+    correlation_id.set(cid)
+    return cid
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -15,7 +15,9 @@ PERSONAL_KEYS = frozenset({
     "company", "latitude", "longitude", "browser_ip", "customer_locale", "note", "landing_site",
     "referring_site", "client_details", "PrimaryContactEmail", "PrimaryContactPhone", "DeliveryAddressStreet",
     "DeliveryAddressZipCode", "DeliveryAddressName", "AddressStreet", "AddressZipCode", "OrganizationName",
-    "PersonFirstName", "PersonLastName", "Email", "Phone",
+    "PersonFirstName", "PersonLastName", "Email", "Phone", "order_status_url", "note_attributes", "properties",
+    "credit_card_name", "credit_card_number", "cardholder_name", "streetLines", "personName", "phoneNumber",
+    "emailAddress", "contact",
 })
 # Objects that are entirely about a person: every string in them is personal except these keys.
 PERSON_OBJECTS = frozenset({"billing_address", "shipping_address", "default_address", "addresses", "customer",
@@ -55,5 +57,7 @@ def redact(value: Any, _in_person: bool = False) -> Any:
                 out[key_s] = redact(item, _in_person)
         return out
     if isinstance(value, list):
+        if _in_person:  # e.g. street lines or aliases of a person
+            return [fingerprint(item) if isinstance(item, str) else redact(item, True) for item in value]
         return [redact(item, _in_person) for item in value]
     return value

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     # Webhook intake
     WEBHOOK_MAX_BODY_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
     WEBHOOK_RETENTION_DAYS: int = Field(default=14, gt=0)
+    AUDIT_RETENTION_DAYS: int = Field(default=90, gt=0)
 
     # Inventory push: location/warehouse mapping, measure, safety stock (relative to the app root).
     INVENTORY_CONFIG_PATH: str = "config/inventory.json"
@@ -86,6 +87,18 @@ class Settings(BaseSettings):
     REFUND_WAIT_HORIZON_HOURS: float = Field(default=72, gt=0)
     REFUND_RETRY_BASE_SECONDS: float = Field(default=60, ge=0)
     REFUND_RETRY_MAX_SECONDS: float = Field(default=3600, ge=0, le=7 * 24 * 3600)
+
+    @field_validator("SHOPIFY_ADMIN_URL", "D365_URL", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # An empty optional URL (a blank app setting) means "not set", not "malformed": it must not
+        # take every function down with a validation error.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("FEDEX_URL", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return "https://apis.fedex.com" if isinstance(value, str) and not value.strip() else value
 
     @field_validator("SHOPIFY_SHOP_DOMAIN")
     @classmethod

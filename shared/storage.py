@@ -23,6 +23,8 @@ from typing import Any, Literal
 from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.blob import BlobServiceClient, ContainerClient
+from azure.storage.blob import LinearRetry as BlobLinearRetry
+from azure.storage.queue import LinearRetry as QueueLinearRetry
 from azure.storage.queue import (
     QueueClient,
     QueueServiceClient,
@@ -38,9 +40,12 @@ Service = Literal["queue", "table", "blob"]
 QUEUE_MESSAGE_MAX_BYTES = 64 * 1024
 QUEUE_MESSAGE_MAX_RAW_BYTES = QUEUE_MESSAGE_MAX_BYTES * 3 // 4
 
-# Timeouts on every call (seconds): storage that hangs must not hold a webhook past Shopify's 5 s.
-CONNECTION_TIMEOUT = 3
-READ_TIMEOUT = 10
+# Timeouts and retries on every call: storage that hangs or fails must not hold a webhook past
+# Shopify's 5 s (the SDK defaults retry for minutes); the callers' own retries (queue redelivery,
+# Shopify's webhook retries) take over from there.
+CONNECTION_TIMEOUT = 2
+READ_TIMEOUT = 4
+RETRIES = 1
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,9 @@ def resolve_connection(name: str = "AzureWebJobsStorage",
     endpoints: dict[str, str] = {}
     account = env.get(f"{prefix}accountName", "").strip()
     for service in ("queue", "table", "blob"):
-        uri = env.get(f"{prefix}{service}ServiceUri", "").strip() or env.get(f"{prefix}serviceUri", "").strip()
+        uri = env.get(f"{prefix}{service}ServiceUri", "").strip()
+        if not uri and service == "queue":  # __serviceUri is the queue extension's alias only
+            uri = env.get(f"{prefix}serviceUri", "").strip()
         if uri:
             endpoints[service] = uri
         elif account:
@@ -100,6 +107,18 @@ def _identity_credential(env: Mapping[str, str], prefix: str) -> Any:
 _CLIENT_KW: dict[str, Any] = {"connection_timeout": CONNECTION_TIMEOUT, "read_timeout": READ_TIMEOUT}
 
 
+def _queue_kw() -> dict[str, Any]:
+    return {**_CLIENT_KW, "retry_policy": QueueLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1)}
+
+
+def _blob_kw() -> dict[str, Any]:
+    return {**_CLIENT_KW, "retry_policy": BlobLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1)}
+
+
+def _table_kw() -> dict[str, Any]:
+    return {**_CLIENT_KW, "retry_total": RETRIES, "retry_backoff_factor": 0.5, "retry_backoff_max": 1}
+
+
 class Storage:
     """Clients for one storage connection, cached per process and thread-safe."""
 
@@ -121,9 +140,9 @@ class Storage:
         if self._queue_service is None:
             c = self.connection
             self._queue_service = (
-                QueueServiceClient.from_connection_string(c.connection_string, **_CLIENT_KW)
+                QueueServiceClient.from_connection_string(c.connection_string, **_queue_kw())
                 if c.connection_string
-                else QueueServiceClient(c.endpoint("queue"), credential=c.credential, **_CLIENT_KW)
+                else QueueServiceClient(c.endpoint("queue"), credential=c.credential, **_queue_kw())
             )
         return self._queue_service
 
@@ -131,9 +150,9 @@ class Storage:
         if self._table_service is None:
             c = self.connection
             self._table_service = (
-                TableServiceClient.from_connection_string(c.connection_string, **_CLIENT_KW)
+                TableServiceClient.from_connection_string(c.connection_string, **_table_kw())
                 if c.connection_string
-                else TableServiceClient(c.endpoint("table"), credential=c.credential, **_CLIENT_KW)
+                else TableServiceClient(c.endpoint("table"), credential=c.credential, **_table_kw())
             )
         return self._table_service
 
@@ -141,9 +160,9 @@ class Storage:
         if self._blob_service is None:
             c = self.connection
             self._blob_service = (
-                BlobServiceClient.from_connection_string(c.connection_string, **_CLIENT_KW)
+                BlobServiceClient.from_connection_string(c.connection_string, **_blob_kw())
                 if c.connection_string
-                else BlobServiceClient(c.endpoint("blob"), credential=c.credential, **_CLIENT_KW)
+                else BlobServiceClient(c.endpoint("blob"), credential=c.credential, **_blob_kw())
             )
         return self._blob_service
 
@@ -168,13 +187,9 @@ class Storage:
         return client
 
     def raw_queue(self, name: str) -> QueueClient:
-        """A queue client without base64 policies: for copying messages verbatim (poison handling)."""
-        c = self.connection
-        client = (
-            QueueClient.from_connection_string(c.connection_string, name, **_CLIENT_KW)
-            if c.connection_string
-            else QueueClient(c.endpoint("queue"), name, credential=c.credential, **_CLIENT_KW)
-        )
+        """A queue client without base64 policies: for copying messages verbatim (poison handling).
+        It shares the service client's connection pool."""
+        client = self.queue_service().get_queue_client(name)
         self._ensure("queue", name, client.create_queue)
         return client
 

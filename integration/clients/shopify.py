@@ -83,6 +83,9 @@ class ShopifyStats(CallStats):
     throttle_waits: float = 0.0
 
 
+# GraphQL error codes that say "not now" rather than "never" (classified once, here).
+TRANSIENT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"})
+
 TAGS_ADD = """mutation tagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } } }"""
 
@@ -158,6 +161,9 @@ class ShopifyAdmin:
                     self.sleep(1.0)  # Shopify's recommended backoff when it gives no bucket status
                 continue
             self.stats.cost += float(cost.get("actualQueryCost") or cost.get("requestedQueryCost") or 0)
+            codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
+            if codes & TRANSIENT_CODES:
+                raise ShopifyTransient(f"Shopify GraphQL {sorted(c for c in codes if c)}: try again later")
             if errors:
                 messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
                 raise ShopifyGraphQLError(messages, errors)

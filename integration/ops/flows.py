@@ -4,6 +4,7 @@ the ops trigger (``register()``)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,9 @@ def _moment(request: Request, name: str, default: datetime) -> datetime:
     except ValueError:
         raise ApiError(400, f"{name} must be an ISO 8601 date or time, e.g. 2026-11-20T00:00:00Z") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+MAX_RECONCILE_ORDERS = 2_000  # per call, to stay inside the HTTP limit; narrow the range for more
 
 
 def reconcile_orders(storage: Storage, since: datetime, until: datetime, apply: bool) -> dict[str, Any]:
@@ -55,7 +59,7 @@ def reconcile_orders(storage: Storage, since: datetime, until: datetime, apply: 
                 report["blocked"].append(order_id)
             else:
                 report["cancelled"] += 1
-            if report["seen"] >= 10_000:
+            if report["seen"] >= MAX_RECONCILE_ORDERS:
                 report["truncated"] = True
                 break
     finally:
@@ -73,10 +77,23 @@ def _reconcile(storage: Storage, request: Request, _: dict[str, str]) -> Any:
     return reconcile_orders(storage, since, until, apply)
 
 
+# Azure ends an HTTP response at 230 s: answer before that and let a longer run finish on its own
+# (the run holds its lease and checkpoint, and logs its summary line as inventory.sync).
+HTTP_BUDGET_S = 200.0
+
+
 def _inventory_resync(storage: Storage, request: Request, _: dict[str, str]) -> Any:
     from integration.inventory.service import run_inventory_sync
 
-    summary = run_inventory_sync(full=request.params.get("full", "true").lower() not in ("0", "false", "no"))
+    full = request.params.get("full", "true").lower() not in ("0", "false", "no")
+    worker = threading.Thread(target=lambda: result.append(run_inventory_sync(full=full)), daemon=True,
+                              name="inventory-resync")
+    result: list[Any] = []
+    worker.start()
+    worker.join(HTTP_BUDGET_S)
+    if not result:
+        return {"status": "running", "note": "the run goes on; its summary is logged as inventory.sync"}
+    summary = result[0]
     return summary.fields() if hasattr(summary, "fields") else (asdict(summary) if is_dataclass(summary) else summary)
 
 

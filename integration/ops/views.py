@@ -48,8 +48,9 @@ def timeline(storage: Storage, entity: str, entity_id: str) -> dict[str, Any]:
     """Everything the integration knows about one document, oldest first."""
     events: list[dict[str, Any]] = []
     if entity in ("order", "refund"):
+        # Webhooks carry the order id for both (a refund's id is "<order id>/<refund id>").
         rows = storage.table(DEDUP_TABLE).query_entities(
-            "ResourceId eq @id", parameters={"id": str(entity_id)},
+            "ResourceId eq @id", parameters={"id": str(entity_id).split("/")[0]},
             select=["Topic", "WebhookId", "Status", "ReceivedAt", "CorrelationId", "RowKey"])
         for row in rows:
             if str(row.get("RowKey", "")).startswith("w_"):

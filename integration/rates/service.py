@@ -33,6 +33,7 @@ from integration.rates.shared_cache import RedisQuoteCache
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+MAX_TRACKED_KEYS = 10_000
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ class RateService:
 
         async def call() -> list[ServiceQuote]:
             self.stats.fedex_calls += 1
-            self.stats.by_key[key] = self.stats.by_key.get(key, 0) + 1
+            # FedEx calls per key, for tests and benchmarks; bounded so a long-lived worker cannot grow it.
+            if key in self.stats.by_key or len(self.stats.by_key) < MAX_TRACKED_KEYS:
+                self.stats.by_key[key] = self.stats.by_key.get(key, 0) + 1
             try:
                 quotes = await self.client.rate(query)
             except FedexRejected:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import azure.functions as func
 
 from integration.orders.reconcile import reconcile
 from integration.orders.service import get_order_sync
-from shared.logs import get_logger, log_event
+from shared.logs import get_logger, log_event, new_correlation
 from shared.settings import get_settings
 
 bp = func.Blueprint()
@@ -16,6 +18,7 @@ log = get_logger(__name__)
 @bp.function_name("order_reconcile_timer")
 @bp.timer_trigger(arg_name="timer", schedule="%ORDER_RECONCILE_SCHEDULE%", run_on_startup=False, use_monitor=True)
 def order_reconcile_timer(timer: func.TimerRequest) -> None:
+    new_correlation(f"reconcile-{uuid.uuid4().hex[:12]}")
     sync = get_order_sync()
     result = reconcile(sync.storage, sync.shopify, get_settings().ORDER_RECONCILE_LOOKBACK_MINUTES)
     log_event(log, "order.reconciled", past_due=timer.past_due, **result)

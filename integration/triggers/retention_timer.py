@@ -1,11 +1,15 @@
-"""Timer: purge old webhook de-duplication records and payload blobs (schedule: WEBHOOK_RETENTION_SCHEDULE)."""
+"""Timer: purge old webhook de-duplication records, payload blobs and audit rows
+(schedule: WEBHOOK_RETENTION_SCHEDULE; WEBHOOK_RETENTION_DAYS, AUDIT_RETENTION_DAYS)."""
 
 from __future__ import annotations
+
+import uuid
 
 import azure.functions as func
 
 from integration.retention import purge
-from shared.logs import get_logger, log_event
+from shared.audit import AuditLog
+from shared.logs import get_logger, log_event, new_correlation
 from shared.settings import get_settings
 from shared.storage import get_storage
 
@@ -17,6 +21,9 @@ log = get_logger(__name__)
 @bp.timer_trigger(arg_name="timer", schedule="%WEBHOOK_RETENTION_SCHEDULE%", run_on_startup=False,
                   use_monitor=True)
 def retention_timer(timer: func.TimerRequest) -> None:
-    days = get_settings().WEBHOOK_RETENTION_DAYS
-    result = purge(get_storage(), days)
-    log_event(log, "retention.purged", days=days, past_due=timer.past_due, **result)
+    new_correlation(f"retention-{uuid.uuid4().hex[:12]}")
+    settings = get_settings()
+    result = purge(get_storage(), settings.WEBHOOK_RETENTION_DAYS)
+    audit_rows = AuditLog(get_storage()).purge_before(settings.AUDIT_RETENTION_DAYS)
+    log_event(log, "retention.purged", days=settings.WEBHOOK_RETENTION_DAYS, audit_days=settings.AUDIT_RETENTION_DAYS,
+              audit_rows_deleted=audit_rows, past_due=timer.past_due, **result)

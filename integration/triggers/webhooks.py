@@ -6,6 +6,7 @@ import azure.functions as func
 
 from integration.triggers.http import config_error, json_response
 from integration.webhooks.intake import WebhookIntake
+from shared.logs import new_correlation
 from shared.settings import SettingsError, get_settings
 from shared.storage import get_storage
 
@@ -15,6 +16,7 @@ bp = func.Blueprint()
 @bp.function_name("shopify_webhooks")
 @bp.route(route="shopify/webhooks", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def shopify_webhooks(req: func.HttpRequest) -> func.HttpResponse:
+    new_correlation()
     try:
         intake = WebhookIntake(get_settings(), get_storage())
         result = intake.handle(dict(req.headers), req.get_body())

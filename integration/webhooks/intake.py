@@ -26,7 +26,7 @@ from azure.data.tables import UpdateMode
 from integration.webhooks import signature
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope, blob_name, fits_inline
 from integration.webhooks.topics import queue_for, resource_id
-from shared.logs import get_logger, log_event
+from shared.logs import correlation_id, get_logger, log_event
 from shared.settings import Settings, SettingsError
 from shared.storage import Storage, safe_key
 
@@ -119,7 +119,7 @@ class WebhookIntake:
             topic=topic, webhook_id=webhook_id, event_id=_header(headers, "X-Shopify-Event-Id"),
             shop=shop or expected_shop, api_version=_header(headers, "X-Shopify-API-Version"),
             triggered_at=_header(headers, "X-Shopify-Triggered-At"),
-            received_at=self.clock().isoformat(), correlation_id=uuid.uuid4().hex,
+            received_at=self.clock().isoformat(), correlation_id=correlation_id.get() or uuid.uuid4().hex,
             resource_id=resource_id(topic, payload), payload=payload,
         )
         try:

@@ -5,7 +5,6 @@ the event loop; and log lines shaped like the real host's."""
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import os
 import secrets
@@ -110,9 +109,10 @@ class Invoker:
             if spec.is_async:
                 value = await spec.user_function(**args)
             else:
-                ctx = contextvars.copy_context()
+                # Like the worker: the pool thread's own context, not a fresh copy, so state a function
+                # leaves in a contextvar is seen by the next invocation on that thread (as in Azure).
                 loop = asyncio.get_running_loop()
-                value = await loop.run_in_executor(self.pool, lambda: ctx.run(spec.user_function, **args))
+                value = await loop.run_in_executor(self.pool, lambda: spec.user_function(**args))
             if value is not None and not spec.has_return:
                 raise RuntimeError(f"function {spec.name} without a $return binding returned a non-None value")
             outcome = Outcome(True, value, {k: h.get() for k, h in holders.items()})

@@ -73,6 +73,7 @@ class TimerRunner:
         self.storage = storage if self.monitor else None
         self.stopping = False
         self._wake = asyncio.Event()
+        self._running = asyncio.Lock()
         self.last: datetime | None = None
 
     def _status_blob(self) -> Any:
@@ -95,6 +96,11 @@ class TimerRunner:
         self._status_blob().upload_blob(json.dumps(data), overwrite=True)
 
     async def fire(self, past_due: bool, reason: str) -> None:
+        # One invocation at a time, whether from the schedule or the admin endpoint, as on the real host.
+        async with self._running:
+            await self._fire(past_due, reason)
+
+    async def _fire(self, past_due: bool, reason: str) -> None:
         now = datetime.now(UTC)
         next_ = self.schedule.next_after(now)
         request = TimerRequest(
@@ -114,10 +120,10 @@ class TimerRunner:
         except AzureError:
             status = None
         now = datetime.now(UTC)
-        if status and status.get("Next"):
-            due = datetime.fromisoformat(str(status["Next"]).replace("Z", "+00:00"))
-            if due < now and not disabled(self.spec.name):
-                await self.fire(True, "This function was programmatically called via the host APIs.")
+        next_due = datetime.fromisoformat(str(status["Next"]).replace("Z", "+00:00")) \
+            if status and status.get("Next") else None
+        if next_due is not None and next_due < now and not disabled(self.spec.name):
+            await self.fire(True, "Timer fired at startup (a scheduled occurrence was missed).")
         elif self.spec.trigger.run_on_startup and not disabled(self.spec.name):
             await self.fire(False, "Timer fired at startup (run_on_startup).")
         while not self.stopping:

@@ -49,3 +49,11 @@ def test_settings_are_read_lazily_not_at_import() -> None:
     import function_app
 
     importlib.reload(function_app)  # importing the app reads no setting and touches no network
+
+
+def test_blank_optional_urls_mean_unset() -> None:
+    settings = load_settings({"SHOPIFY_ADMIN_URL": "", "D365_URL": "  ", "FEDEX_URL": ""})
+    assert settings.SHOPIFY_ADMIN_URL is None and settings.D365_URL is None
+    assert str(settings.FEDEX_URL).startswith("https://apis.fedex.com")
+    with pytest.raises(SettingsError):
+        settings.require("D365_URL")

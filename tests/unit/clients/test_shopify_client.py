@@ -92,3 +92,11 @@ def test_non_idempotent_write_is_not_resent_after_a_5xx() -> None:
     with pytest.raises(ShopifyTransient):
         admin(handler, []).graphql("{ shop { name } }")
     assert len(calls) == 3  # reads are retried
+
+
+def test_internal_errors_in_graphql_are_transient() -> None:
+    from integration.clients.shopify import ShopifyTransient
+
+    body = {"errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}
+    with pytest.raises(ShopifyTransient):
+        admin(lambda r: httpx.Response(200, json=body), []).graphql("{ shop { name } }")
