@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from integration.clients.d365 import D365Client
+from integration.clients.d365 import D365Client, D365Transient
 from integration.clients.shopify import ShopifyAdmin, ShopifyTransient, ShopifyUserErrors
 from integration.exceptions import ExceptionStore
 from integration.fulfillment import order_link
@@ -37,6 +37,8 @@ ENTITY = "packing_slip"
 CREATE_ATTEMPTS = 3  # sends of one fulfillmentCreate whose answers keep getting lost, per run
 
 log = get_logger(__name__)
+# Failures worth reading the slip again for on the next run (anything else becomes an exception).
+TRANSIENT = (D365Transient, ShopifyTransient, SlipBusy, OSError)
 
 
 @dataclass
@@ -100,10 +102,14 @@ class FulfillmentSync:
             try:
                 outcome = self.sync_slip(ref, tracking.get(ref, ((), ())) if ref in tracking else None)
                 counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
-            except Exception as error:  # one bad slip must not stop the others; it is retried next run
+            except TRANSIENT as error:  # read again next run: the watermark waits for it
                 failed += 1
                 log_event(log, "fulfillment.slip_failed", sales_order=ref.sales_order, packing_slip=ref.packing_slip,
                           error=type(error).__name__, message=str(error)[:300])
+            except Exception as error:  # permanent: an exception for a person, and the watermark moves on
+                counts["error"] = counts.get("error", 0) + 1
+                self.exceptions.open(ENTITY, ref.entity_id, "sync_error", f"{type(error).__name__}: {error}"[:1000],
+                                     {"sales_order": ref.sales_order, "packing_slip": ref.packing_slip})
         if not failed:
             self.records.set_watermark(started)
         summary: dict[str, Any] = {"since": since.isoformat(), "slips": len(refs), "failed": failed,
