@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from azure.core.exceptions import ResourceExistsError
+from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from azure.storage.blob import LinearRetry as BlobLinearRetry
@@ -107,16 +108,26 @@ def _identity_credential(env: Mapping[str, str], prefix: str) -> Any:
 _CLIENT_KW: dict[str, Any] = {"connection_timeout": CONNECTION_TIMEOUT, "read_timeout": READ_TIMEOUT}
 
 
+def _transport() -> RequestsTransport:
+    # Reading proxy settings from the environment costs a scan of os.environ on every call (about a
+    # tenth of the host's CPU in the benchmarks): only do it when a proxy is actually configured.
+    proxied = any(os.environ.get(name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"))
+    return RequestsTransport(use_env_settings=proxied)
+
+
 def _queue_kw() -> dict[str, Any]:
-    return {**_CLIENT_KW, "retry_policy": QueueLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1)}
+    return {**_CLIENT_KW, "transport": _transport(),
+            "retry_policy": QueueLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1)}
 
 
 def _blob_kw() -> dict[str, Any]:
-    return {**_CLIENT_KW, "retry_policy": BlobLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1)}
+    return {**_CLIENT_KW, "transport": _transport(),
+            "retry_policy": BlobLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1)}
 
 
 def _table_kw() -> dict[str, Any]:
-    return {**_CLIENT_KW, "retry_total": RETRIES, "retry_backoff_factor": 0.5, "retry_backoff_max": 1}
+    return {**_CLIENT_KW, "transport": _transport(), "retry_total": RETRIES, "retry_backoff_factor": 0.5,
+            "retry_backoff_max": 1}
 
 
 class Storage:
@@ -129,6 +140,7 @@ class Storage:
         self._queue_service: QueueServiceClient | None = None
         self._table_service: TableServiceClient | None = None
         self._blob_service: BlobServiceClient | None = None
+        self._tables: dict[str, TableClient] = {}
 
     @classmethod
     def from_setting(cls, name: str = "AzureWebJobsStorage",
@@ -194,8 +206,11 @@ class Storage:
         return client
 
     def table(self, name: str) -> TableClient:
-        client = self.table_service().get_table_client(name)
-        self._ensure("table", name, client.create_table)
+        client = self._tables.get(name)
+        if client is None:
+            client = self.table_service().get_table_client(name)
+            self._ensure("table", name, client.create_table)
+            self._tables[name] = client  # one client per table: building one per call costs CPU
         return client
 
     def container(self, name: str) -> ContainerClient:

@@ -1,8 +1,8 @@
 """Read models for operators: dashboard counts and a document's timeline.
 
-Conventions the flows follow so these views work: audit rows use entity names ``order``, ``refund``,
-``fulfillment``, ``inventory``, ``rate``; the final step of a successful sync is recorded as step
-``synced`` with outcome ``ok``; exceptions use the same entity names.
+Conventions the flows follow so these views work: audit rows and exceptions use the entity names
+``order``, ``refund``, ``packing_slip``, ``customer``; the step that puts a document in its target
+system is a milestone (``shared.audit.MILESTONES``), counted as synced.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from integration.inbox import INBOX_TABLE
 from integration.ops.queues import depths
 from integration.rates.quotes import day_counts
 from integration.webhooks.intake import DEDUP_TABLE
-from shared.audit import AuditLog
+from shared.audit import AuditLog, is_milestone
 from shared.storage import Storage
 
 
 def dashboard(storage: Storage, day: str | None = None) -> dict[str, Any]:
     day = day or datetime.now(UTC).strftime("%Y-%m-%d")
     entries = AuditLog(storage).day(day)
-    synced = Counter(e.entity for e in entries if e.step == "synced" and e.outcome == "ok")
-    failed = Counter(e.entity for e in entries if e.outcome in ("failed", "exception"))
+    synced = Counter(e.entity for e in entries if is_milestone(e.entity, e.step, e.outcome))
+    failed = Counter(e.entity for e in entries if not is_milestone(e.entity, e.step, e.outcome))
     open_exceptions = ExceptionStore(storage).list(status=OPEN, limit=10_000)
     by_reason = Counter(f"{e.entity}:{e.reason_code}" for e in open_exceptions)
     parked = sum(1 for _ in storage.table(INBOX_TABLE).query_entities("Status eq 'parked'", select=["RowKey"]))

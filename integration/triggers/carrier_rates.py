@@ -7,13 +7,12 @@ raises for FedEx trouble: it answers fallback rates inside its deadline.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 
 import azure.functions as func
 
-from integration.rates.quotes import record_quote
+from integration.rates.quotes import QuoteRecorder, quote_row
 from integration.rates.request import InvalidRateRequest, parse_rate_request
 from integration.rates.service import RateService, build_rate_service
 from integration.triggers.http import config_error, json_response
@@ -58,20 +57,11 @@ async def carrier_rates(req: func.HttpRequest) -> func.HttpResponse:
     log_event(log, "rates.answered", source=outcome.source, reason=outcome.reason or None,
               rates=len(outcome.body.get("rates", [])), latency_ms=round(latency, 1), correlation_id=correlation,
               shopify_timeout_ms=req.headers.get("X-Shopify-Timeout"))
-    audit = asyncio.get_running_loop().run_in_executor(None, lambda: _audit(
+    _recorder.add(quote_row(
         source=outcome.source, reason=outcome.reason, latency_ms=latency, body=outcome.body,
         destination_country=rate.destination.country, destination_postal=rate.destination.postal_code,
-        currency=rate.currency, correlation_id=correlation))
-    _pending.add(audit)  # written off the response path; kept referenced until done
-    audit.add_done_callback(_pending.discard)
+        currency=rate.currency, correlation_id=correlation))  # written in batches off the response path
     return json_response(outcome.body)
 
 
-_pending: set[asyncio.Future[None]] = set()
-
-
-def _audit(**fields: object) -> None:
-    try:
-        record_quote(get_storage(), **fields)  # type: ignore[arg-type]
-    except Exception as error:  # the audit must never cost the shopper a rate
-        log_event(log, "rates.audit_failed", error=type(error).__name__)
+_recorder = QuoteRecorder(get_storage)

@@ -66,9 +66,12 @@ def test_sample_request_gets_fedex_rates_then_cache(rates_host: HostProcess, fed
     assert httpx.get(f"{fedex.url}/_emulator/state").json() == calls  # served from cache: FedEx not called
     rates_host.wait_for(lambda t: "rates.answered" in t and "source=cache" in t, what="cache hit logged")
     day = time.strftime("%Y-%m-%d", time.gmtime())
-    sources = {r["Source"] for r in storage.table("ratequotes").query_entities("PartitionKey eq @d",
-                                                                               parameters={"d": day})}
-    assert {"fedex", "cache"} <= sources
+
+    def sources() -> set[str]:
+        rows = storage.table("ratequotes").query_entities("PartitionKey eq @d", parameters={"d": day})
+        return {r["Source"] for r in rows}
+
+    rates_host.wait_for(lambda _: {"fedex", "cache"} <= sources(), timeout=15, what="quote audit rows (batched)")
 
 
 def test_fedex_down_answers_fallback_inside_the_deadline(rates_host: HostProcess, fedex: RunningServer) -> None:

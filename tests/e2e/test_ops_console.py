@@ -58,7 +58,7 @@ def test_console_timeline(product_host: HostProcess, storage: Storage, browser: 
 
     order_id = str(uuid.uuid4().int)[:11]
     AuditLog(storage).record("order", order_id, "validated", "ok")
-    AuditLog(storage).record("order", order_id, "synced", "ok", target="SH4242")
+    AuditLog(storage).record("order", order_id, "create", "created", target="SH4242")
     page = browser.new_page()
     page.goto(f"{product_host.url}/api/ops/console")
     page.fill("#key", "local-function-key")

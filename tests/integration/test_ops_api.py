@@ -96,9 +96,9 @@ def test_parked_replay(clean: Storage) -> None:
 def test_timeline_and_dashboard(clean: Storage) -> None:
     oid = str(uuid.uuid4().int)[:10]
     AuditLog(clean).record("order", oid, "validated", "ok")
-    AuditLog(clean).record("order", oid, "synced", "ok", target="SH1")
+    AuditLog(clean).record("order", oid, "create", "created", target="SH1")
     status, data = call(clean, "GET", f"timeline/order/{oid}")
-    assert [e["step"] for e in data["events"]] == ["validated", "synced"]
+    assert [e["step"] for e in data["events"]] == ["validated", "create"]
     status, dash = call(clean, "GET", "dashboard")
     assert dash["synced"].get("order", 0) >= 1 and "orders" in dash["queues"]
 

@@ -1,0 +1,18 @@
+from integration.rates.quotes import QUOTES_TABLE, QuoteRecorder, day_counts, quote_row
+from shared.storage import Storage
+
+
+def test_quotes_are_written_in_batches_and_counted(storage: Storage) -> None:
+    recorder = QuoteRecorder(lambda: storage, interval_s=60)  # no timed flush: flushed by hand below
+    body = {"rates": [{"service_code": "FEDEX_GROUND", "total_price": "1973"}]}
+    rows = [quote_row(source="cache" if i % 5 else "fedex", reason="", latency_ms=1.0, body=body,
+                      destination_country="US", destination_postal="10001", currency="USD", correlation_id=str(i))
+            for i in range(150)]
+    for row in rows:
+        recorder.add(row)
+    recorder.wait_idle()
+    assert recorder.written == 150 and recorder.dropped == 0
+    counts = day_counts(storage, rows[0]["PartitionKey"])
+    assert counts.get("fedex", 0) >= 30 and counts.get("cache", 0) >= 120
+    stored = storage.table(QUOTES_TABLE).get_entity(rows[0]["PartitionKey"], rows[0]["RowKey"])
+    assert stored["PostalPrefix"] == "100" and "10001" not in str(stored)  # no full postal code kept
