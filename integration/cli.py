@@ -126,6 +126,23 @@ def inventory_resync(full: bool = typer.Option(True, help="compare every SKU, no
     console.print_json(json.dumps(data, default=str))
 
 
+@app.command("mapping")
+def mapping(section: str | None = typer.Argument(None, help="shipping_methods, tax, skus, warehouses, policies"),
+            key: str | None = typer.Argument(None), value: str | None = typer.Argument(None),
+            delete: bool = typer.Option(False, help="remove the override")) -> None:
+    """List mapping overrides, or set one: mapping skus ABC-1 D0001 (then retry the blocked orders)."""
+    if section and key and delete:
+        console.print_json(json.dumps(call("DELETE", f"mappings/{section}/{key}")))
+    elif section and key and value is not None:
+        parsed: Any = value
+        if value.startswith("{"):
+            parsed = json.loads(value)
+        console.print_json(json.dumps(call("PUT", f"mappings/{section}/{key}", body={"value": parsed})))
+    else:
+        data = call("GET", "mappings", {"section": section})
+        show(data["overrides"], ["section", "key", "value"], "Mapping overrides")
+
+
 @app.command("register")
 def register_in_shopify(app_url: str = typer.Option(..., help="the deployed app, e.g. https://my-app.azurewebsites.net"),
              carrier_service: bool = typer.Option(True, help="also register the FedEx carrier service")) -> None:

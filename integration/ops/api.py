@@ -199,7 +199,7 @@ def openapi() -> dict[str, Any]:
                           "400": {"description": "Bad request"}, "401": {"description": "Function key missing"},
                           "404": {"description": "Not found"}},
         }
-        if route.method == "POST":
+        if route.method in ("POST", "PUT"):
             operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": {
                 "type": "object"}}}}
         paths.setdefault(f"/api/ops/{route.template}", {})[route.method.lower()] = operation

@@ -97,6 +97,40 @@ def _inventory_resync(storage: Storage, request: Request, _: dict[str, str]) -> 
     return summary.fields() if hasattr(summary, "fields") else (asdict(summary) if is_dataclass(summary) else summary)
 
 
+def _mappings(storage: Storage, request: Request, _: dict[str, str]) -> Any:
+    from integration.mappings import SECTIONS, MappingStore
+
+    section = request.params.get("section") or None
+    if section and section not in SECTIONS:
+        raise ApiError(400, f"unknown mapping section {section!r}; one of {', '.join(SECTIONS)}")
+    return {"sections": list(SECTIONS), "overrides": MappingStore(storage).list(section)}
+
+
+def _set_mapping(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+    from integration.mappings import SECTIONS, MappingStore
+
+    body = request.json()
+    if not isinstance(body, dict) or "value" not in body:
+        raise ApiError(400, 'body must be {"value": "<F&O code or JSON object>"}')
+    if args["section"] not in SECTIONS:
+        raise ApiError(404, f"unknown mapping section {args['section']!r}; one of {', '.join(SECTIONS)}")
+    MappingStore(storage).set(args["section"], args["id"], body["value"])
+    return {"section": args["section"], "key": args["id"], "value": body["value"],
+            "note": "takes effect for the next order processed; retry the blocked ones"}
+
+
+def _delete_mapping(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from integration.mappings import MappingStore
+
+    try:
+        MappingStore(storage).delete(args["section"], args["id"])
+    except ResourceNotFoundError:
+        raise ApiError(404, f"no override {args['section']}/{args['id']}") from None
+    return {"deleted": f"{args['section']}/{args['id']}"}
+
+
 def _retry_packing_slip(storage: Storage, entity_id: str) -> str:
     from integration.fulfillment.entry import get_sync
     from integration.fulfillment.model import SlipRef
@@ -123,4 +157,9 @@ def register() -> None:
     extend(Route("POST", "inventory/resync", _inventory_resync,
                  "Run the inventory push now (full=true by default: every SKU compared, not only changes)",
                  ("full",)))
+    extend(Route("GET", "mappings", _mappings, "Mapping overrides (SKU -> item, shipping method -> delivery mode, "
+                 "tax, warehouses, policies) on top of config/mappings.json", ("section",)))
+    extend(Route("PUT", "mappings/{section}/{id}", _set_mapping,
+                 'Set an override, body {"value": ...}; takes effect on the next order (retry blocked ones)'))
+    extend(Route("DELETE", "mappings/{section}/{id}", _delete_mapping, "Remove an override"))
     RETRY_HANDLERS["packing_slip"] = _retry_packing_slip

@@ -53,6 +53,22 @@ def test_console_shows_a_seeded_exception_and_retries_it(product_host: HostProce
     assert errors == []
 
 
+def test_console_saves_a_mapping_override(product_host: HostProcess, storage: Storage, browser: Browser) -> None:
+    from integration.mappings import load_mappings
+
+    sku = f"SKU-{uuid.uuid4().hex[:6]}"
+    page = browser.new_page()
+    page.goto(f"{product_host.url}/api/ops/console")
+    page.fill("#key", "local-function-key")
+    page.click("#save-key")
+    page.select_option("#map-section", "skus")
+    page.fill("#map-key", sku)
+    page.fill("#map-value", "D0042")
+    page.click("#mapping-form button")
+    expect(page.locator("#map-result")).to_contain_text(f"{sku} → D0042")
+    assert load_mappings(storage).item_number(sku, None) == "D0042"
+
+
 def test_console_timeline(product_host: HostProcess, storage: Storage, browser: Browser) -> None:
     from shared.audit import AuditLog
 

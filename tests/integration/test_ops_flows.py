@@ -94,3 +94,22 @@ def test_cli_reconcile_is_a_dry_run_by_default(env, shop: RunningServer, storage
     assert result.exit_code == 0, result.output
     assert '"dry_run": true' in result.output
     assert queued_ids(storage) == []
+
+
+def test_mapping_overrides_via_api_and_cli(env, storage: Storage) -> None:
+    from integration.cli import app
+    from integration.mappings import load_mappings
+
+    status, body = dispatch(storage, Request("PUT", "mappings/skus/ABC-1/blue", {},
+                                             json.dumps({"value": "D0001"}).encode()))
+    assert status == 200, body
+    assert load_mappings(storage).item_number("ABC-1/blue", None) == "D0001"
+    status, listed = call(storage, "GET", "mappings", section="skus")
+    assert {"section": "skus", "key": "ABC-1/blue", "value": "D0001"} in listed["overrides"]
+    assert dispatch(storage, Request("PUT", "mappings/nope/x", {}, b'{"value": 1}'))[0] == 404
+    assert dispatch(storage, Request("PUT", "mappings/skus/x", {}, b'{"nope": 1}'))[0] == 400
+    result = CliRunner().invoke(app, ["mapping", "shipping_methods", "Drone", "2DAY"])
+    assert result.exit_code == 0, result.output
+    assert load_mappings(storage).delivery_mode("Drone", "Drone") == "2DAY"
+    assert dispatch(storage, Request("DELETE", "mappings/skus/ABC-1/blue", {}, b""))[0] == 200
+    assert load_mappings(storage).item_number("ABC-1/blue", None) == "ABC-1/blue"

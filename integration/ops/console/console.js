@@ -6,11 +6,13 @@ const $ = (id) => document.getElementById(id);
 
 function key() { return sessionStorage.getItem("functionKey") || ""; }
 
-async function api(method, path) {
-  const response = await fetch(`${base}/${path}`, { method, headers: { "x-functions-key": key() } });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
-  return body;
+async function api(method, path, body) {
+  const init = { method, headers: { "x-functions-key": key() } };
+  if (body !== undefined) { init.body = JSON.stringify(body); init.headers["content-type"] = "application/json"; }
+  const response = await fetch(`${base}/${path}`, init);
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
+  return answer;
 }
 
 function cell(row, text) {
@@ -100,6 +102,15 @@ async function refresh() {
 
 $("save-key").addEventListener("click", () => { sessionStorage.setItem("functionKey", $("key").value); refresh(); });
 $("timeline-form").addEventListener("submit", loadTimeline);
+$("mapping-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const section = $("map-section").value, k = $("map-key").value.trim(), v = $("map-value").value.trim();
+  try {
+    await api("PUT", `mappings/${encodeURIComponent(section)}/${encodeURIComponent(k)}`, { value: v });
+    $("map-result").textContent = `Saved ${section}: ${k} → ${v}`;
+    say("");
+  } catch (error) { say(error.message); }
+});
 $("key").value = key();
 refresh();
 setInterval(refresh, 30000);
