@@ -43,7 +43,7 @@ OPEN_PROCESSING = ("Active", "Confirmed", "None", "")
 _ADDRESS_SELECT = ["DeliveryAddressName", "DeliveryAddressStreet", "DeliveryAddressCity", "DeliveryAddressStateId",
                    "DeliveryAddressZipCode", "DeliveryAddressCountryRegionId"]
 _LINES = ("SalesOrderLines($select=InventoryLotId,OrderLineReference,ItemNumber,OrderedSalesQuantity,SalesPrice,"
-          "LineDiscountAmount,LineAmount,SalesOrderLineStatus,FulfillmentStatus)")
+          "LineDiscountAmount,FixedPriceCharges,LineAmount,SalesOrderLineStatus,FulfillmentStatus)")
 
 
 def _is_open(header: dict[str, Any]) -> bool:

@@ -32,7 +32,7 @@ PER_LOT_PROCESSING = frozenset({"PartiallyDelivered"})  # packing-slip lines nam
 DONE_LINE = frozenset({"Delivered", "Invoiced"})
 PICKED_FULFILLMENT = frozenset({"Picking", "PartiallyPicked", "Picked", "PartiallyPacked", "Packed",
                                 "PartiallyInvoiced", "Invoiced"})
-LINE_FIELDS = ("OrderedSalesQuantity", "SalesPrice", "LineDiscountAmount", "LineAmount")
+LINE_FIELDS = ("OrderedSalesQuantity", "SalesPrice", "LineDiscountAmount", "FixedPriceCharges", "LineAmount")
 Summary = tuple[Decimal, Decimal, Decimal]  # quantity, unit price, total discount
 
 
@@ -99,7 +99,9 @@ def summary(lines: list[dict[str, Any]]) -> Summary:
         qty = Decimal(str(line.get("OrderedSalesQuantity", 0)))
         quantity += qty
         price = Decimal(str(line.get("SalesPrice", 0)))
-        discount += Decimal(str(line.get("LineDiscountAmount", 0))) * qty
+        # The cents an uneven discount leaves over sit in the line's (negative) price charges.
+        charges = Decimal(str(line.get("FixedPriceCharges", 0)))
+        discount += Decimal(str(line.get("LineDiscountAmount", 0))) * qty - charges
     return quantity, price, discount
 
 
@@ -123,7 +125,8 @@ def plan_line_changes(wanted: dict[str, list[dict[str, Any]]], have: dict[str, l
         current = sorted(have.get(ref, []), key=lambda ln: str(ln.get("InventoryLotId", "")))
         for index, body in enumerate(wanted.get(ref, [])):
             if index < len(current):
-                patch = {k: body[k] for k in LINE_FIELDS if _differs(current[index].get(k), body[k])}
+                patch = {k: body.get(k, 0) for k in LINE_FIELDS
+                         if _differs(current[index].get(k, 0), body.get(k, 0))}
                 if patch:
                     changes.operations.append(BatchOp("PATCH", "SalesOrderLines", patch,
                                                       {"InventoryLotId": current[index]["InventoryLotId"]}))

@@ -5,11 +5,18 @@ exposes no sales-order charge collection), one line per Shopify shipping line, i
 discount as the line discount. F&O computes tax from the sales tax group on header and lines.
 
 Discounts: F&O's ``LineDiscountAmount`` is a discount **per unit** (``LineAmount = (SalesPrice -
-LineDiscountAmount) x quantity``). Shopify allocates discounts per line (line-level and order-level
-``discount_allocations``); when a line's discount is not a whole number of cents per unit, the line
-is split into two F&O lines (``r`` units with one cent more) so every amount stays exact and
-``LineAmount`` is what F&O itself would compute. Discount the payload reports but allocates to no
-line (older payloads) is spread over the lines by amount, largest remainder first.
+LineDiscountAmount) x quantity + price charges``). Shopify allocates discounts per line (line-level and
+order-level ``discount_allocations``) and charges tax per line item. Every Shopify line item is ONE F&O
+line, because F&O also computes and rounds tax per line: two F&O lines for one Shopify line (the old
+split for an uneven discount) round tax twice and miss Shopify's tax by a cent. When the discount is
+not a whole number of cents per unit, the per-unit discount is rounded down to the cent and the cents
+left over go on the line as a negative price charge (``FixedPriceCharges``, SalesLine "Charges"),
+which is how Microsoft's own dual-write stores a whole-line discount (qty 3, 10.00 off -> 3.33 per unit
+and -0.01 charges); the exact ``LineAmount`` is sent as well, so the amount is the same whether F&O keeps
+the sent amount or recalculates it ("Calculate line net amount"). F&O's totals are still checked
+against Shopify's afterwards, so a deployment that computes otherwise shows up as TOTAL_MISMATCH.
+Discount the payload reports but allocates to no line (older payloads) is spread over the lines by
+amount, largest remainder first.
 """
 
 from __future__ import annotations
@@ -57,13 +64,13 @@ def fo_date(value: datetime | None) -> str:
     return f"{day.isoformat()}T12:00:00Z"
 
 
-def split_discount(quantity: int, discount: Decimal) -> list[tuple[int, Decimal]]:
-    """[(units, per-unit discount)] whose sum is exactly ``discount`` (at most two parts)."""
+def line_discount(quantity: int, discount: Decimal) -> tuple[Decimal, Decimal]:
+    """(per-unit ``LineDiscountAmount``, ``FixedPriceCharges``) that take exactly ``discount`` off
+    ``quantity`` units on one line: the per-unit discount rounded down to the cent, the rest (0 to
+    quantity - 1 cents) as a negative line charge."""
     cents = int((discount / CENT).to_integral_value())
     base, extra = divmod(cents, quantity)
-    if extra == 0:
-        return [(quantity, Decimal(base) * CENT)]
-    return [(extra, Decimal(base + 1) * CENT), (quantity - extra, Decimal(base) * CENT)]
+    return Decimal(base) * CENT, -Decimal(extra) * CENT
 
 
 def spread(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
@@ -136,12 +143,15 @@ def build_sales_order(order: Order, decisions: Decisions, settings: OrderSetting
         discount = li.discount.shop + extra[index - 1]
         gross_total += li.gross
         discount_total += discount
-        for units, per_unit in split_discount(li.quantity, discount) if li.quantity > 0 else []:
-            lines.append({**common, "ItemNumber": item, "OrderedSalesQuantity": units,
-                          "SalesPrice": li.price.shop, "LineDiscountAmount": per_unit,
-                          "LineAmount": (li.price.shop - per_unit) * units,
-                          "OrderLineReference": str(li.id), "CustomersLineNumber": index,
-                          "LineDescription": li.title[:60]})
+        if li.quantity <= 0:
+            continue
+        per_unit, charges = line_discount(li.quantity, discount)
+        lines.append({**common, "ItemNumber": item, "OrderedSalesQuantity": li.quantity,
+                      "SalesPrice": li.price.shop, "LineDiscountAmount": per_unit,
+                      **({"FixedPriceCharges": charges} if charges else {}),
+                      "LineAmount": li.price.shop * li.quantity - discount,
+                      "OrderLineReference": str(li.id), "CustomersLineNumber": index,
+                      "LineDescription": li.title[:60]})
     shipping_total = shipping_discount = ZERO
     for s in order.shipping_lines:
         if s.is_removed or (s.price.shop == 0 and s.discount.shop == 0):

@@ -71,3 +71,22 @@ def test_status_rules():
                    {"InventoryLotId": "L3", "OrderLineReference": "13", "SalesOrderLineStatus": "Delivered"}])
     assert [t["lot"] for t in touched_lines(["11", "12", "13"], have, set())] == ["L1", "L3"]
     assert [t["lot"] for t in touched_lines(["12"], have, {"L2"})] == ["L2"]
+
+
+def test_left_over_cents_in_price_charges_count_as_discount_and_are_patched():
+    one = {"InventoryLotId": "L1", "OrderLineReference": "11", "OrderedSalesQuantity": 3, "SalesPrice": D("19.99"),
+           "LineDiscountAmount": D("3.33"), "FixedPriceCharges": D("-0.01"), "LineAmount": D("49.97")}
+    legacy_split = by_ref([
+        {"InventoryLotId": "L1", "OrderLineReference": "11", "OrderedSalesQuantity": 1, "SalesPrice": D("19.99"),
+         "LineDiscountAmount": D("3.34"), "LineAmount": D("16.65")},
+        {"InventoryLotId": "L2", "OrderLineReference": "11", "OrderedSalesQuantity": 2, "SalesPrice": D("19.99"),
+         "LineDiscountAmount": D("3.33"), "LineAmount": D("33.32")}])
+    # An unchanged line is no edit, whether F&O holds it as one line with charges or as an older split pair.
+    assert plan_line_changes(by_ref([one]), legacy_split, frozenset()).operations == []
+    two = {**one, "OrderedSalesQuantity": 2, "LineDiscountAmount": D("3.33"), "FixedPriceCharges": D("-0.01"),
+           "LineAmount": D("33.31")}
+    even = {k: v for k, v in one.items() if k != "FixedPriceCharges"}  # the mapping omits zero charges
+    fewer = plan_line_changes(by_ref([{**even, "OrderedSalesQuantity": 2, "LineDiscountAmount": D("3.34"),
+                                       "LineAmount": D("31.30")}]), by_ref([two]), frozenset())
+    assert fewer.operations[0].body == {"LineDiscountAmount": D("3.34"), "FixedPriceCharges": 0,
+                                        "LineAmount": D("31.30")}

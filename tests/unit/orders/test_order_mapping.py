@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -14,10 +14,11 @@ from integration.orders.salesorder import (
     OrderSettings,
     build_sales_order,
     fo_total_failure,
-    split_discount,
+    line_discount,
     spread,
     total_failure,
 )
+from sandbox.sample_orders import erp_ready_order
 from tests.unit.orders import samples
 
 SETTINGS = OrderSettings(legal_entity="usmf")
@@ -224,7 +225,7 @@ def test_multi_currency_books_shop_money_and_keeps_presentment_for_audit():
     assert failure.values["presentment_total"] == "39.52"
 
 
-def test_uneven_discount_splits_the_line_so_amounts_stay_exact():
+def test_uneven_discount_stays_one_line_with_the_left_over_cents_as_a_negative_charge():
     body = samples.consistent_fixture()
     line = body["line_items"][0]
     line["quantity"] = 3
@@ -232,10 +233,27 @@ def test_uneven_discount_splits_the_line_so_amounts_stay_exact():
     body.update(total_discounts="10.00", total_line_items_price="995.00", total_price="996.94")
     order, _, failures, plan = plan_for(body, samples.FIXTURE_SKUS)
     assert failures == []
-    parts = [p for p in plan.lines if p["OrderLineReference"] == "466157049"]
-    assert [(p["OrderedSalesQuantity"], p["LineDiscountAmount"], p["LineAmount"]) for p in parts] == [
-        (1, Decimal("3.34"), Decimal("195.66")), (2, Decimal("3.33"), Decimal("391.34"))]
+    [part] = [p for p in plan.lines if p["OrderLineReference"] == "466157049"]
+    # Microsoft's dual-write rule: 3 x 3.33 per unit, the last cent as -0.01 charges; one line, one tax rounding.
+    assert (part["OrderedSalesQuantity"], part["LineDiscountAmount"], part["FixedPriceCharges"],
+            part["LineAmount"]) == (3, Decimal("3.33"), Decimal("-0.01"), Decimal("587.00"))
+    assert (part["SalesPrice"] - part["LineDiscountAmount"]) * 3 + part["FixedPriceCharges"] == part["LineAmount"]
     assert total_failure(order, plan) is None
+
+
+def test_one_fo_line_per_shopify_line_so_fo_per_line_tax_equals_shopifys():
+    """The chaos-suite finding: at 19.99 x 3 with 10.00 off, two F&O lines (1 x 16.65 + 2 x 16.66) round tax
+    to 1.21 + 2.42 = 3.63, Shopify charged 3.62 on 49.97. F&O rounds tax per line, so one line per line item."""
+    body = erp_ready_order(lines=[("IPOD2008GREEN", 3, "19.99", "10.00")])
+    body.update(id=9001, order_number=1001, name="#1001")
+    body["line_items"][0]["id"] = 11
+    order, _, failures, plan = plan_for(body, samples.FIXTURE_SKUS)
+    assert failures == []
+    rate = Decimal("0.0725")
+    fo_tax = sum(((p["LineAmount"] * rate).quantize(Decimal("0.01"), ROUND_HALF_UP) for p in plan.lines), Decimal(0))
+    assert [p["LineAmount"] for p in plan.lines if p["OrderLineReference"] == "11"] == [Decimal("49.97")]
+    assert fo_tax == order.total_tax.shop == Decimal("4.35")  # 3.62 on the goods + 0.73 on the freight
+    assert plan.expected_total == order.total_price.shop
 
 
 def test_unallocated_order_discount_is_spread_over_lines():
@@ -262,10 +280,13 @@ def test_fo_total_check_names_both_totals():
     assert failure.values["shopify_total"] == "608.94" and failure.values["difference"] == "23.88"
 
 
-@pytest.mark.parametrize(("qty", "discount", "parts"), [
-    (1, "5.00", [(1, "5.00")]), (4, "10.00", [(4, "2.50")]), (3, "0.01", [(1, "0.01"), (2, "0.00")])])
-def test_split_discount(qty, discount, parts):
-    assert split_discount(qty, Decimal(discount)) == [(u, Decimal(d)) for u, d in parts]
+@pytest.mark.parametrize(("qty", "discount", "per_unit", "charges"), [
+    (1, "5.00", "5.00", "0"), (4, "10.00", "2.50", "0"), (3, "0.01", "0.00", "-0.01"), (3, "10.00", "3.33", "-0.01"),
+    (7, "1.00", "0.14", "-0.02")])
+def test_line_discount_is_exact_on_one_line(qty, discount, per_unit, charges):
+    unit, rest = line_discount(qty, Decimal(discount))
+    assert (unit, rest) == (Decimal(per_unit), Decimal(charges))
+    assert unit * qty - rest == Decimal(discount) and Decimal("-0.01") * (qty - 1) <= rest <= 0
 
 
 def test_spread_is_exact_and_deterministic():
