@@ -52,7 +52,7 @@ def handle_packing_slip_event(raw: bytes, sync: FulfillmentSync, legal_entity: s
     picks the slip up anyway) when F&O or Shopify is unavailable; 200 with each slip's outcome."""
     try:
         body = json.loads(raw or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):
         return EventAnswer(400, {"reason": "body is not JSON"})
     try:
         events = parse_events(body, legal_entity)

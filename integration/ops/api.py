@@ -39,7 +39,7 @@ class Request:
             return {}
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ApiError(400, "body is not valid JSON") from None
 
     def flag(self, name: str) -> bool:

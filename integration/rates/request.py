@@ -81,11 +81,17 @@ class CarrierRateRequest(BaseModel):
     rate: ShopifyRate
 
 
+# A cart is a few kilobytes; anything far larger is not a rate request worth parsing.
+MAX_BODY_BYTES = 1024 * 1024
+
+
 def parse_rate_request(raw: bytes | str | dict[str, Any]) -> ShopifyRate:
+    if isinstance(raw, (bytes, str)) and len(raw) > MAX_BODY_BYTES:
+        raise InvalidRateRequest(f"body is larger than {MAX_BODY_BYTES} bytes")
     try:
         data = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
-    except ValueError as error:
-        raise InvalidRateRequest(f"body is not JSON: {error}") from None
+    except (ValueError, RecursionError) as error:
+        raise InvalidRateRequest(f"body is not JSON: {str(error)[:200]}") from None
     if not isinstance(data, dict) or "rate" not in data:
         raise InvalidRateRequest("body must be a JSON object with a 'rate' member")
     try:
