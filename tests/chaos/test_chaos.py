@@ -49,3 +49,25 @@ def test_the_faults_really_happened(chaos: ChaosResult) -> None:
 def test_inventory_ledger_shopify_and_fo_agree_after_the_push(chaos: ChaosResult) -> None:
     # When the inventory push is not registered the report says so (a note, not a skip) and has no failure.
     assert not failed(chaos, "inventory"), chaos.report.details
+
+
+def test_no_secret_or_personal_data_in_the_host_logs(chaos: ChaosResult) -> None:
+    """Everything the app logged during the run (every function, every retry, the crash) is free of
+    secrets and of the customers' personal data."""
+    from sandbox.chaos.stack import SECRET
+
+    log = chaos.host_output
+    assert len(log) > 10_000, "the host output should have been captured"
+    secrets = [SECRET, "shpat_local_dev", "local-dev-token"]
+    personal: set[str] = set()
+    for order in chaos.docs.orders:
+        personal.add(order["email"])
+        for key in ("shipping_address", "billing_address"):
+            address = order.get(key) or {}
+            # (postal codes are left out: short digit runs also occur inside ids and timestamps)
+            personal |= {str(address[k]) for k in ("address1", "first_name", "last_name", "name")
+                         if address.get(k)}
+        customer = order.get("customer") or {}
+        personal |= {str(customer[k]) for k in ("email", "last_name") if customer.get(k)}
+    leaked = sorted(value for value in secrets + sorted(personal) if value and value in log)
+    assert leaked == [], f"found in the host logs: {leaked[:10]}"
