@@ -73,7 +73,9 @@ def odata_literal(value: Any) -> str:
 
 
 def key_segment(key: Mapping[str, Any]) -> str:
-    return "(" + ",".join(f"{name}={odata_literal(value)}" for name, value in key.items()) + ")"
+    """``(name='value',...)`` with each literal percent-encoded: a '#', '?', '/' or '%' in a key value
+    would otherwise cut or change the URL."""
+    return "(" + ",".join(f"{name}={quote(odata_literal(value), safe=chr(39))}" for name, value in key.items()) + ")"
 
 
 def dumps(body: Any) -> str:
@@ -332,7 +334,7 @@ class D365Client:
     def _read_url(self, read: BatchRead) -> str:
         url = f"{self.root}/{read.entity_set}"
         if read.key is not None:
-            url += quote(key_segment(self._key(read.key)), safe="(),='")
+            url += key_segment(self._key(read.key))
         params = self._params(read.filter, read.select, read.expand, read.top, None, read.cross_company)
         # Encoded like httpx encodes a query: a request line cannot carry spaces.
         return f"{url}?{urlencode(params, quote_via=quote, safe='$,()=')}" if params else url

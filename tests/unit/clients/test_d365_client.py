@@ -38,6 +38,7 @@ def test_literals_and_keys() -> None:
     assert odata_literal(5) == "5" and odata_literal(True) == "true"
     segment = key_segment({"dataAreaId": "usmf", "SalesOrderNumber": "SH1"})
     assert segment == "(dataAreaId='usmf',SalesOrderNumber='SH1')"
+    assert key_segment({"CustomerAccount": "A#1/2?x y"}) == "(CustomerAccount='A%231%2F2%3Fx%20y')"
 
 
 def test_decimals_keep_their_digits() -> None:
