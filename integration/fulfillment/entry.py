@@ -11,6 +11,7 @@ from typing import Any
 from integration.clients.d365 import D365Client, D365Transient
 from integration.clients.shopify import ShopifyAdmin, ShopifyTransient
 from integration.fulfillment.events import EventError, parse_events
+from integration.fulfillment.records import SlipBusy
 from integration.fulfillment.service import FulfillmentConfig, FulfillmentSync
 from shared.logs import get_logger, log_event
 from shared.settings import Settings, get_settings
@@ -65,7 +66,12 @@ def handle_packing_slip_event(raw: bytes, sync: FulfillmentSync, legal_entity: s
                   packing_slip=event.packing_slip)
         try:
             results.append(sync.sync_slip(event.ref).as_dict())
-        except (D365Transient, ShopifyTransient) as error:
+        except (D365Transient, ShopifyTransient, SlipBusy) as error:
             return EventAnswer(503, {"reason": f"temporarily unavailable: {type(error).__name__}",
                                      "results": results})
+        except Exception as error:  # permanent: an exception for a person; the event itself was fine
+            sync.exceptions.open("packing_slip", event.ref.entity_id, "sync_error",
+                                 f"{type(error).__name__}: {error}"[:1000],
+                                 {"sales_order": event.sales_order, "packing_slip": event.packing_slip})
+            results.append({"packing_slip": event.packing_slip, "outcome": "exception", "error": type(error).__name__})
     return EventAnswer(200, {"results": results})
