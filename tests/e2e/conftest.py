@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from sandbox.d365.app import create_app as create_d365
 from sandbox.hostproc import HostProcess, start_host
+from sandbox.serve import start_in_thread
+from sandbox.shopify.app import create_app as create_shopify
 from tests.conftest import SHOP, WEBHOOK_SECRET
 
 FAST_QUEUES = {
@@ -31,3 +35,22 @@ def test_host(azurite: str) -> Iterator[HostProcess]:
     host = start_host(env, app_dir=Path(__file__).parent / "hostapp")
     yield host
     host.stop()
+
+
+@contextmanager
+def flows_stack(azurite: str, log_dir: Path, **settings: str) -> Iterator[tuple[HostProcess, str, str]]:
+    """The F&O and Shopify emulators in this process and the app on the local host pointed at them;
+    yields (host, F&O url, Shopify url)."""
+    fo, shop = start_in_thread(create_d365()), start_in_thread(create_shopify())
+    env = {"AzureWebJobsStorage": azurite, "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP,
+           "SHOPIFY_ADMIN_URL": shop.url, "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev", "D365_URL": fo.url,
+           "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": "local-dev-token",
+           "WEBHOOK_RETENTION_SCHEDULE": "0 0 0 1 1 *", "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *", **FAST_QUEUES,
+           **settings}
+    host = start_host(env, log_file=log_dir / "host.log")
+    try:
+        yield host, fo.url, shop.url
+    finally:
+        host.stop()
+        fo.stop()
+        shop.stop()

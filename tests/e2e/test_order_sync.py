@@ -12,12 +12,9 @@ import httpx
 import pytest
 
 from integration.webhooks.signature import sign
-from sandbox.d365.app import create_app as create_d365
-from sandbox.hostproc import HostProcess, start_host
-from sandbox.serve import start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
+from sandbox.hostproc import HostProcess
 from tests.conftest import SHOP, WEBHOOK_SECRET
-from tests.e2e.conftest import FAST_QUEUES
+from tests.e2e.conftest import flows_stack
 from tests.integration.orders.conftest import good_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
@@ -25,18 +22,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
 
 @pytest.fixture(scope="module")
 def stack(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HostProcess, str, str]]:
-    fo, shop = start_in_thread(create_d365()), start_in_thread(create_shopify())
-    env = {"AzureWebJobsStorage": azurite, "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP,
-           "SHOPIFY_ADMIN_URL": shop.url, "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev", "D365_URL": fo.url,
-           "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": "local-dev-token", "D365_ORDER_NUMBER_PREFIX": "E2E",
-           "WEBHOOK_RETENTION_SCHEDULE": "0 0 0 1 1 *", "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *", **FAST_QUEUES}
-    host = start_host(env, log_file=tmp_path_factory.mktemp("orders-host") / "host.log")
-    try:
-        yield host, fo.url, shop.url
-    finally:
-        host.stop()
-        fo.stop()
-        shop.stop()
+    with flows_stack(azurite, tmp_path_factory.mktemp("orders-host"), D365_ORDER_NUMBER_PREFIX="E2E") as stack:
+        yield stack
 
 
 def test_signed_webhook_becomes_an_fo_sales_order_and_a_shopify_tag(stack) -> None:

@@ -16,12 +16,9 @@ import httpx
 import pytest
 
 from integration.webhooks.signature import sign
-from sandbox.d365.app import create_app as create_d365
-from sandbox.hostproc import HostProcess, start_host
-from sandbox.serve import start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
+from sandbox.hostproc import HostProcess
 from tests.conftest import SHOP, WEBHOOK_SECRET
-from tests.e2e.conftest import FAST_QUEUES
+from tests.e2e.conftest import flows_stack
 from tests.integration.orders.conftest import good_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
@@ -30,19 +27,9 @@ FUNCTION_KEY = "refund-e2e-key"
 
 @pytest.fixture(scope="module")
 def stack(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HostProcess, str, str]]:
-    fo, shop = start_in_thread(create_d365()), start_in_thread(create_shopify())
-    env = {"AzureWebJobsStorage": azurite, "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP,
-           "SHOPIFY_ADMIN_URL": shop.url, "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev", "D365_URL": fo.url,
-           "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": "local-dev-token", "D365_ORDER_NUMBER_PREFIX": "E2R",
-           "D365_RETURN_NUMBER_PREFIX": "RF", "LOCAL_HOST_FUNCTION_KEY": FUNCTION_KEY,
-           "WEBHOOK_RETENTION_SCHEDULE": "0 0 0 1 1 *", "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *", **FAST_QUEUES}
-    host = start_host(env, log_file=tmp_path_factory.mktemp("refunds-host") / "host.log")
-    try:
-        yield host, fo.url, shop.url
-    finally:
-        host.stop()
-        fo.stop()
-        shop.stop()
+    with flows_stack(azurite, tmp_path_factory.mktemp("refunds-host"), D365_ORDER_NUMBER_PREFIX="E2R",
+                     D365_RETURN_NUMBER_PREFIX="RF", LOCAL_HOST_FUNCTION_KEY=FUNCTION_KEY) as stack:
+        yield stack
 
 
 def deliver(host: HostProcess, topic: str, payload: dict[str, Any], copies: int = 1) -> None:
