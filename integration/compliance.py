@@ -16,7 +16,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 
 from integration.customers.service import forget_customer
-from integration.inbox import INBOX_CONTAINER, INBOX_TABLE
+from integration.inbox import INBOX_CONTAINER, INBOX_TABLE, blob_path
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope
 from shared.storage import Storage, safe_key
 
@@ -44,7 +44,7 @@ def _delete_inbox(storage: Storage, order_ids: list[str] | None) -> int:
     for entity in table.list_entities(select=["PartitionKey", "RowKey", "ResourceId"]):
         if order_ids is None or str(entity.get("ResourceId")) in order_ids:
             try:
-                container.delete_blob(f"{entity['PartitionKey']}/{entity['RowKey']}.json")
+                container.delete_blob(blob_path(entity["PartitionKey"], entity["RowKey"]))
             except ResourceNotFoundError:
                 pass
             table.delete_entity(entity["PartitionKey"], entity["RowKey"])

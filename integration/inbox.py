@@ -20,13 +20,14 @@ INBOX_TABLE = "inbox"
 INBOX_CONTAINER = "inbox"
 
 
-def _blob(queue: str, row_key: str) -> str:
+def blob_path(queue: str, row_key: str) -> str:
+    """Where a parked envelope is kept (compliance redaction deletes by this path too)."""
     return f"{safe_key(queue)}/{row_key}.json"
 
 
 def park(storage: Storage, envelope: Envelope, queue: str, reason: str) -> None:
     row_key = safe_key(f"{envelope.topic}|{envelope.webhook_id}")
-    storage.container(INBOX_CONTAINER).upload_blob(_blob(queue, row_key), envelope.to_message(), overwrite=True)
+    storage.container(INBOX_CONTAINER).upload_blob(blob_path(queue, row_key), envelope.to_message(), overwrite=True)
     storage.table(INBOX_TABLE).upsert_entity({
         "PartitionKey": safe_key(queue), "RowKey": row_key, "Status": "parked", "Reason": reason,
         "Topic": envelope.topic, "ResourceId": envelope.resource_id, "WebhookId": envelope.webhook_id,
@@ -46,7 +47,7 @@ def replay_parked(storage: Storage, queue: str, limit: int = 1000, dry_run: bool
     replayed = 0
     for row in rows:
         try:
-            message = container.download_blob(_blob(queue, row["RowKey"])).readall().decode()
+            message = container.download_blob(blob_path(queue, row["RowKey"])).readall().decode()
         except ResourceNotFoundError:
             continue
         storage.queue(queue).send_message(message)

@@ -8,11 +8,12 @@ so a deployment without the setting still gets the default instead of a binding 
 from __future__ import annotations
 
 import os
+import uuid
 
 import azure.functions as func
 
 from integration.fulfillment.entry import get_sync
-from shared.logs import correlation_id, get_logger, log_event
+from shared.logs import get_logger, log_event, new_correlation
 
 DEFAULT_SCHEDULE = "0 */5 * * * *"
 
@@ -24,6 +25,6 @@ log = get_logger(__name__)
 @bp.timer_trigger(arg_name="timer", schedule=os.environ.get("FULFILLMENT_SYNC_SCHEDULE") or DEFAULT_SCHEDULE,
                   run_on_startup=False, use_monitor=True)
 def fulfillment_timer(timer: func.TimerRequest) -> None:
-    correlation_id.set("fulfillment-poll")
+    new_correlation(f"fulfillment-poll-{uuid.uuid4().hex[:12]}")  # one id per run, not shared by all runs
     summary = get_sync().poll()
     log_event(log, "fulfillment.timer", past_due=timer.past_due, **summary)

@@ -10,11 +10,12 @@ also keeps a slow run and the on-demand full resync from overlapping.
 from __future__ import annotations
 
 import os
+import uuid
 
 import azure.functions as func
 
 from integration.inventory.service import run_inventory_sync
-from shared.logs import correlation_id, get_logger
+from shared.logs import get_logger, new_correlation
 
 DEFAULT_SCHEDULE = "0 */5 * * * *"
 
@@ -26,5 +27,5 @@ log = get_logger(__name__)
 @bp.timer_trigger(arg_name="timer", schedule=os.environ.get("INVENTORY_SYNC_SCHEDULE") or DEFAULT_SCHEDULE,
                   run_on_startup=False, use_monitor=True)
 def inventory_timer(timer: func.TimerRequest) -> None:
-    correlation_id.set("inventory-sync")
+    new_correlation(f"inventory-sync-{uuid.uuid4().hex[:12]}")  # one id per run, not shared by all runs
     run_inventory_sync(full=False)  # logs its own summary line
