@@ -53,8 +53,16 @@ def show(rows: list[Row], console: Console | None = None) -> None:
 def save(rows: list[Row], name: str) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
-    path.write_text(json.dumps({"at": datetime.now(UTC).isoformat(), "machine": platform.platform(),
-                                "rows": [asdict(r) | {"ratio": r.ratio} for r in rows]}, indent=2))
+    path.write_text(
+        json.dumps(
+            {
+                "at": datetime.now(UTC).isoformat(),
+                "machine": platform.platform(),
+                "rows": [asdict(r) | {"ratio": r.ratio} for r in rows],
+            },
+            indent=2,
+        )
+    )
     return path
 
 

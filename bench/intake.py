@@ -21,8 +21,9 @@ from sandbox.hostproc import ROOT, start_host
 from shared.storage import Storage
 
 SECRET = "bench-secret"
-BODY = (ROOT.parent / "shared" / "shopify" / "samples" / "itakastudio__orders_create__line_item_discount.json"
-        ).read_bytes()
+BODY = (
+    ROOT.parent / "shared" / "shopify" / "samples" / "itakastudio__orders_create__line_item_discount.json"
+).read_bytes()
 LEVELS = (1, 16, 64)
 
 
@@ -35,12 +36,17 @@ async def _send_all(url: str, count: int, concurrency: int, deadline: Deadline) 
     signature = sign(BODY, SECRET)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+
         async def worker() -> None:
             nonlocal failures
             while not queue.empty() and not deadline.passed():
                 queue.get_nowait()
-                headers = {"X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": signature,
-                           "X-Shopify-Webhook-Id": str(uuid.uuid4()), "Content-Type": "application/json"}
+                headers = {
+                    "X-Shopify-Topic": "orders/create",
+                    "X-Shopify-Hmac-Sha256": signature,
+                    "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+                    "Content-Type": "application/json",
+                }
                 started = time.perf_counter()
                 response = await client.post(url, content=BODY, headers=headers)
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -66,10 +72,13 @@ def run(count: int = 400, seconds: float = 120) -> list[Row]:
     host = None
     rows: list[Row] = []
     try:
-        env = {"AzureWebJobsStorage": instance.connection_string, "SHOPIFY_API_SECRET": SECRET,
-               "WEBHOOK_RETENTION_SCHEDULE": "0 0 3 * * *",
-               # The order queue is not what is measured here: keep its function off.
-               "AzureWebJobs.order_queue.Disabled": "true"}
+        env = {
+            "AzureWebJobsStorage": instance.connection_string,
+            "SHOPIFY_API_SECRET": SECRET,
+            "WEBHOOK_RETENTION_SCHEDULE": "0 0 3 * * *",
+            # The order queue is not what is measured here: keep its function off.
+            "AzureWebJobs.order_queue.Disabled": "true",
+        }
         host = start_host(env)
         storage = Storage.from_setting("S", {"S": instance.connection_string})
         url = f"{host.url}/api/shopify/webhooks"
@@ -79,11 +88,13 @@ def run(count: int = 400, seconds: float = 120) -> list[Row]:
             rate = len(latencies) / elapsed if elapsed else 0.0
             limit = raw_enqueue_rate(storage, min(count, 400), concurrency)
             note = f"{len(latencies)} webhooks, {failures} non-200"
-            rows.append(Row("intake", f"webhooks/s @{concurrency}", rate, "/s", limit,
-                            f"raw enqueue @{concurrency}", note))
+            rows.append(
+                Row("intake", f"webhooks/s @{concurrency}", rate, "/s", limit, f"raw enqueue @{concurrency}", note)
+            )
             rows.append(Row("intake", f"ack p50 @{concurrency}", percentile(latencies, 50), "ms"))
-            rows.append(Row("intake", f"ack p99 @{concurrency}", percentile(latencies, 99), "ms", 5000.0,
-                            "Shopify timeout"))
+            rows.append(
+                Row("intake", f"ack p99 @{concurrency}", percentile(latencies, 99), "ms", 5000.0, "Shopify timeout")
+            )
     finally:
         if host:
             host.stop()

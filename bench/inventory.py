@@ -39,8 +39,15 @@ WAREHOUSES = [("1", "11"), ("1", "12"), ("2", "21")]
 TOKEN, D365_TOKEN, VERSION = "shpat_local_dev", "local-dev-token", "2026-04"
 
 
-def run(skus: int = 50_000, locations: int = 3, changed: float = 0.05, bucket_max: float = 100.0,
-        restore_rate: float = 10.0, seconds: float = 900.0, seed_value: int = 7) -> list[Row]:
+def run(
+    skus: int = 50_000,
+    locations: int = 3,
+    changed: float = 0.05,
+    bucket_max: float = 100.0,
+    restore_rate: float = 10.0,
+    seconds: float = 900.0,
+    seed_value: int = 7,
+) -> list[Row]:
     if not 1 <= locations <= len(WAREHOUSES):
         raise ValueError(f"--locations must be 1..{len(WAREHOUSES)}")
     rng = random.Random(seed_value)
@@ -62,17 +69,28 @@ def run(skus: int = 50_000, locations: int = 3, changed: float = 0.05, bucket_ma
 
     store = azurite_mod.start()
     servers = [start_in_thread(fo_app), start_in_thread(shop_app)]
-    config = parse_config({"locations": [{"shopify_location": name, "warehouses": [{"site": s, "warehouse": w}]}
-                                         for name, (s, w) in zip(names, WAREHOUSES, strict=False)],
-                           "max_run_seconds": seconds, "lease_seconds": seconds + 60})
+    config = parse_config(
+        {
+            "locations": [
+                {"shopify_location": name, "warehouses": [{"site": s, "warehouse": w}]}
+                for name, (s, w) in zip(names, WAREHOUSES, strict=False)
+            ],
+            "max_run_seconds": seconds,
+            "lease_seconds": seconds + 60,
+        }
+    )
     storage = Storage.from_setting("S", {"S": store.connection_string})
     rows: list[Row] = []
     try:
+
         def sync() -> tuple[InventorySync, D365Client, ShopifyAdmin]:
             d365 = D365Client(servers[0].url, "usmf", lambda: D365_TOKEN)
             shopify = ShopifyAdmin(servers[1].url, TOKEN, VERSION)
-            return InventorySync(config, storage, d365, shopify, api_version=VERSION, legal_entity="usmf"), d365, \
-                shopify
+            return (
+                InventorySync(config, storage, d365, shopify, api_version=VERSION, legal_entity="usmf"),
+                d365,
+                shopify,
+            )
 
         # The SKU cache is warm in steady state; filling it through Shopify's search would measure the
         # emulator's unindexed search (items x OR-terms), not the integration.
@@ -88,17 +106,30 @@ def run(skus: int = 50_000, locations: int = 3, changed: float = 0.05, bucket_ma
         warm = first.run()
         d365.close()
         shopify.close()
-        rows.append(Row("inventory", "first full push (unthrottled)", time.monotonic() - started, "s",
-                        note=f"{warm.pushed:,} quantities, {warm.batches} calls, status {warm.status}, "
-                             f"phases ms {warm.phase_ms}"))
+        rows.append(
+            Row(
+                "inventory",
+                "first full push (unthrottled)",
+                time.monotonic() - started,
+                "s",
+                note=f"{warm.pushed:,} quantities, {warm.batches} calls, status {warm.status}, "
+                f"phases ms {warm.phase_ms}",
+            )
+        )
 
         # K % of the on-hand rows change in F&O.
         keys = sorted(quantities)
         moved = rng.sample(keys, round(len(keys) * changed))
         for item, warehouse in moved:
             site = next(s for s, w in WAREHOUSES if w == warehouse)
-            documents.set_on_hand(env, "usmf", item, site, warehouse,
-                                  OnHandQuantity=Decimal(quantities[(item, warehouse)] + rng.randint(1, 50)))
+            documents.set_on_hand(
+                env,
+                "usmf",
+                item,
+                site,
+                warehouse,
+                OnHandQuantity=Decimal(quantities[(item, warehouse)] + rng.randint(1, 50)),
+            )
         shop.log.clear()
         fo_app.emulator.log.clear()
         shop.bucket.configure(bucket_max, restore_rate, bucket_max)
@@ -119,20 +150,55 @@ def run(skus: int = 50_000, locations: int = 3, changed: float = 0.05, bucket_ma
         bound = max(0.0, push_cost - bucket_max) / restore_rate
         goal_calls = math.ceil(len(moved) / 250)
         rows += [
-            Row("inventory", "delta run: duration", duration, "s",
-                note=f"{skus:,} SKUs x {locations} locations, {changed:.0%} changed; phases ms {summary.phase_ms}"),
-            Row("inventory", "delta run: push phase", push_s, "s", limit=bound,
+            Row(
+                "inventory",
+                "delta run: duration",
+                duration,
+                "s",
+                note=f"{skus:,} SKUs x {locations} locations, {changed:.0%} changed; phases ms {summary.phase_ms}",
+            ),
+            Row(
+                "inventory",
+                "delta run: push phase",
+                push_s,
+                "s",
+                limit=bound,
                 limit_note=f"({push_cost:.0f} - bucket {bucket_max:g}) / restore {restore_rate:g}/s",
-                note="Shopify calls + ledger writes; includes the in-process emulator's CPU"),
-            Row("inventory", "delta run: inventorySetQuantities calls", mutations, "calls", limit=goal_calls,
-                limit_note=f"ceil({len(moved):,} changed / 250)"),
-            Row("inventory", "delta run: Shopify calls (all) / cost", log["total"], "calls",
-                note=f"cost {cost:.0f} points, throttled {log['throttled']}, waited {summary.throttle_wait_s:.1f} s"),
-            Row("inventory", "delta run: F&O pages read", fo_app.emulator.log.http_requests, "requests",
-                limit=math.ceil(summary.fo_rows / 10_000), limit_note="rows / 10,000 page size",
-                note=f"{summary.fo_rows:,} rows"),
-            Row("inventory", "delta run: pushed", summary.pushed, "quantities", limit=len(moved),
-                limit_note="rows changed in F&O", note=f"status {summary.status}, skipped {dict(summary.skipped)}"),
+                note="Shopify calls + ledger writes; includes the in-process emulator's CPU",
+            ),
+            Row(
+                "inventory",
+                "delta run: inventorySetQuantities calls",
+                mutations,
+                "calls",
+                limit=goal_calls,
+                limit_note=f"ceil({len(moved):,} changed / 250)",
+            ),
+            Row(
+                "inventory",
+                "delta run: Shopify calls (all) / cost",
+                log["total"],
+                "calls",
+                note=f"cost {cost:.0f} points, throttled {log['throttled']}, waited {summary.throttle_wait_s:.1f} s",
+            ),
+            Row(
+                "inventory",
+                "delta run: F&O pages read",
+                fo_app.emulator.log.http_requests,
+                "requests",
+                limit=math.ceil(summary.fo_rows / 10_000),
+                limit_note="rows / 10,000 page size",
+                note=f"{summary.fo_rows:,} rows",
+            ),
+            Row(
+                "inventory",
+                "delta run: pushed",
+                summary.pushed,
+                "quantities",
+                limit=len(moved),
+                limit_note="rows changed in F&O",
+                note=f"status {summary.status}, skipped {dict(summary.skipped)}",
+            ),
         ]
     finally:
         for server in servers:

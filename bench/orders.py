@@ -109,8 +109,17 @@ def cpu_seconds(pid: int | None = None) -> float:
 def order_body(number: int) -> dict[str, Any]:
     """The public sample made ERP-ready: USD, known SKUs, one customer, a mapped shipping method."""
     order = json.loads(SAMPLE.read_text().replace('"HKD"', '"USD"'))
-    for key in ("id", "admin_graphql_api_id", "name", "number", "order_status_url", "token", "checkout_token",
-                "checkout_id", "confirmation_number"):
+    for key in (
+        "id",
+        "admin_graphql_api_id",
+        "name",
+        "number",
+        "order_status_url",
+        "token",
+        "checkout_token",
+        "checkout_id",
+        "confirmation_number",
+    ):
         order.pop(key, None)
     order["order_number"] = number
     for line, sku in zip(order["line_items"], SKUS, strict=True):
@@ -120,19 +129,41 @@ def order_body(number: int) -> dict[str, Any]:
     for shipping in order["shipping_lines"]:
         shipping.pop("id", None)
         shipping["title"] = shipping["code"] = "Standard"
-    address = {"first_name": "Ada", "last_name": "Lovelace", "address1": "1 Market St", "city": "San Francisco",
-               "province_code": "CA", "zip": "94105", "country_code": "US", "country": "United States"}
-    order |= {"email": "ada.bench@example.com", "shipping_address": address, "billing_address": address,
-              "customer": {"id": CUSTOMER_ID, "email": "ada.bench@example.com", "phone": "+1 415 555 0199",
-                           "first_name": "Ada", "last_name": "Lovelace"}}
+    address = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "address1": "1 Market St",
+        "city": "San Francisco",
+        "province_code": "CA",
+        "zip": "94105",
+        "country_code": "US",
+        "country": "United States",
+    }
+    order |= {
+        "email": "ada.bench@example.com",
+        "shipping_address": address,
+        "billing_address": address,
+        "customer": {
+            "id": CUSTOMER_ID,
+            "email": "ada.bench@example.com",
+            "phone": "+1 415 555 0199",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+        },
+    }
     return order
 
 
 def _headers(body: bytes) -> dict[str, str]:
-    return {"X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": sign(body, SECRET),
-            "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-            "X-Shopify-Event-Id": str(uuid.uuid4()), "X-Shopify-API-Version": "2025-10",
-            "Content-Type": "application/json"}
+    return {
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": sign(body, SECRET),
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2025-10",
+        "Content-Type": "application/json",
+    }
 
 
 async def _send_all(url: str, bodies: list[bytes], deadline: Deadline) -> tuple[int, int]:
@@ -141,6 +172,7 @@ async def _send_all(url: str, bodies: list[bytes], deadline: Deadline) -> tuple[
     sent = failures = 0
     connector = aiohttp.TCPConnector(limit=SENDERS, keepalive_timeout=3)  # under uvicorn's 5 s keep-alive
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+
         async def sender() -> None:
             nonlocal sent, failures
             while pending and not deadline.passed():
@@ -161,7 +193,7 @@ class Progress:
         self.host, self.seen, self.synced, self.blocked = host, 0, 0, 0
 
     def poll(self) -> int:
-        lines = self.host.lines[self.seen:]
+        lines = self.host.lines[self.seen :]
         self.seen += len(lines)
         for line in lines:
             self.synced += "order.synced" in line
@@ -175,28 +207,46 @@ def _wait(progress: Progress, target: int, deadline: Deadline) -> float:
     return time.perf_counter()
 
 
-def run(count: int = 2000, seconds: float = 600, latency_ms: float = 150.0, cap: int = 16,
-        host_log: str = "") -> list[Row]:
+def run(
+    count: int = 2000, seconds: float = 600, latency_ms: float = 150.0, cap: int = 16, host_log: str = ""
+) -> list[Row]:
     deadline = Deadline(seconds)
     instance = azurite.start()
     fo_app = InFlight(create_d365(D365EmulatorConfig(faults=FaultConfig(latency_ms=latency_ms))))
     fo = start_in_thread(fo_app, name="bench-d365")
-    shop = start_in_thread(create_shopify(ShopifyEmulatorConfig(
-        api_secret=SECRET, shop_domain=SHOP, bucket_max=PLUS_BUCKET, restore_rate=PLUS_RESTORE)), name="bench-shop")
+    shop = start_in_thread(
+        create_shopify(
+            ShopifyEmulatorConfig(
+                api_secret=SECRET, shop_domain=SHOP, bucket_max=PLUS_BUCKET, restore_rate=PLUS_RESTORE
+            )
+        ),
+        name="bench-shop",
+    )
     host: HostProcess | None = None
     try:
-        env = {"AzureWebJobsStorage": instance.connection_string, "SHOPIFY_API_SECRET": SECRET,
-               "SHOPIFY_SHOP_DOMAIN": SHOP, "SHOPIFY_ADMIN_URL": shop.url, "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev",
-               "D365_URL": fo.url, "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": "local-dev-token",
-               "D365_ORDER_NUMBER_PREFIX": "BN",
-               "PYTHON_THREADPOOL_THREAD_COUNT": str(cap),
-               "AzureFunctionsJobHost__extensions__queues__batchSize": str(cap),
-               "AzureFunctionsJobHost__extensions__queues__newBatchThreshold": str(cap // 2),
-               "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
-               **{f"{name}_SCHEDULE": OFF for name in ("WEBHOOK_RETENTION", "ORDER_RECONCILE", "FULFILLMENT_SYNC",
-                                                       "INVENTORY_SYNC")},
-               **{f"AzureWebJobs.{name}.Disabled": "true" for name in (
-                   "order_reconcile_timer", "fulfillment_timer", "inventory_timer", "retention_timer")}}
+        env = {
+            "AzureWebJobsStorage": instance.connection_string,
+            "SHOPIFY_API_SECRET": SECRET,
+            "SHOPIFY_SHOP_DOMAIN": SHOP,
+            "SHOPIFY_ADMIN_URL": shop.url,
+            "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev",
+            "D365_URL": fo.url,
+            "D365_LEGAL_ENTITY": "usmf",
+            "D365_TOKEN": "local-dev-token",
+            "D365_ORDER_NUMBER_PREFIX": "BN",
+            "PYTHON_THREADPOOL_THREAD_COUNT": str(cap),
+            "AzureFunctionsJobHost__extensions__queues__batchSize": str(cap),
+            "AzureFunctionsJobHost__extensions__queues__newBatchThreshold": str(cap // 2),
+            "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
+            **{
+                f"{name}_SCHEDULE": OFF
+                for name in ("WEBHOOK_RETENTION", "ORDER_RECONCILE", "FULFILLMENT_SYNC", "INVENTORY_SYNC")
+            },
+            **{
+                f"AzureWebJobs.{name}.Disabled": "true"
+                for name in ("order_reconcile_timer", "fulfillment_timer", "inventory_timer", "retention_timer")
+            },
+        }
         host = start_host(env, log_file=Path(host_log) if host_log else None)
         admin_shop = httpx.Client(base_url=shop.url, timeout=30)
         admin_fo = httpx.Client(base_url=fo.url, timeout=30)
@@ -204,8 +254,9 @@ def run(count: int = 2000, seconds: float = 600, latency_ms: float = 150.0, cap:
         webhook_url = f"{host.url}/api/shopify/webhooks"
 
         def create_in_shopify(number: int) -> bytes:
-            response = admin_shop.post("/_emulator/orders", params={"webhook": "false"},
-                                       json={"order": order_body(number)})
+            response = admin_shop.post(
+                "/_emulator/orders", params={"webhook": "false"}, json={"order": order_body(number)}
+            )
             response.raise_for_status()
             return json.dumps(response.json()["order"]).encode()
 
@@ -242,32 +293,85 @@ def run(count: int = 2000, seconds: float = 600, latency_ms: float = 150.0, cap:
         elapsed = finished - started
         rate = synced / elapsed if elapsed else 0.0
         limit = cap / (latency_ms / 1000) / per_order if synced else None
-        counts = (f"{synced}/{count} synced in {elapsed:.1f} s ({sent} sent, {failures} non-200, "
-                  f"{progress.blocked} blocked); Table orders created={created - 1}, F&O orders={fo_orders - 1}")
+        counts = (
+            f"{synced}/{count} synced in {elapsed:.1f} s ({sent} sent, {failures} non-200, "
+            f"{progress.blocked} blocked); Table orders created={created - 1}, F&O orders={fo_orders - 1}"
+        )
         rows = [
-            Row("orders", "orders/s end to end", rate, "/s", limit,
-                f"{cap} / {latency_ms / 1000:g} s / {per_order:.2f} req", counts),
-            Row("orders", "F&O requests per order", per_order, "req", 2.0, "goal, known customer",
-                f"warm-up order (customer create + product cache): {warm_requests} requests"),
-            Row("orders", "F&O requests in flight (peak)", float(peak), "req", float(cap), "cap",
-                f"time-weighted mean {mean_inflight:.1f} while running"),
-            Row("orders", "webhook acks/s during the run", sent / (acked - started) if acked > started else 0.0,
-                "/s", note=f"all {sent} acked after {acked - started:.1f} s; intake shares the {cap} threads"),
+            Row(
+                "orders",
+                "orders/s end to end",
+                rate,
+                "/s",
+                limit,
+                f"{cap} / {latency_ms / 1000:g} s / {per_order:.2f} req",
+                counts,
+            ),
+            Row(
+                "orders",
+                "F&O requests per order",
+                per_order,
+                "req",
+                2.0,
+                "goal, known customer",
+                f"warm-up order (customer create + product cache): {warm_requests} requests",
+            ),
+            Row(
+                "orders",
+                "F&O requests in flight (peak)",
+                float(peak),
+                "req",
+                float(cap),
+                "cap",
+                f"time-weighted mean {mean_inflight:.1f} while running",
+            ),
+            Row(
+                "orders",
+                "webhook acks/s during the run",
+                sent / (acked - started) if acked > started else 0.0,
+                "/s",
+                note=f"all {sent} acked after {acked - started:.1f} s; intake shares the {cap} threads",
+            ),
         ]
         if synced:
             per = {name: 1000 * value / synced for name, value in cpu.items()}
             total = sum(per.values())
             cores = os.cpu_count() or 1
-            rows.append(Row("orders", "CPU per order", total, "ms", note=", ".join(
-                f"{name} {value:.0f}" for name, value in per.items()) + f"; load avg {os.getloadavg()[0]:.1f}"))
-            rows.append(Row("orders", "orders/s vs this machine's CPU", rate, "/s", cores * 1000 / total,
-                            f"{cores} cores / CPU per order", "other work on the machine shares the cores"))
+            rows.append(
+                Row(
+                    "orders",
+                    "CPU per order",
+                    total,
+                    "ms",
+                    note=", ".join(f"{name} {value:.0f}" for name, value in per.items())
+                    + f"; load avg {os.getloadavg()[0]:.1f}",
+                )
+            )
+            rows.append(
+                Row(
+                    "orders",
+                    "orders/s vs this machine's CPU",
+                    rate,
+                    "/s",
+                    cores * 1000 / total,
+                    f"{cores} cores / CPU per order",
+                    "other work on the machine shares the cores",
+                )
+            )
         graphql_cost = (shop_after["total_cost"] - shop_before["total_cost"]) / synced if synced else 0.0
         if graphql_cost:
-            rows.append(Row("orders", "orders/s vs Shopify Standard write-back", rate, "/s",
-                            STANDARD_RESTORE / graphql_cost, "100 points/s / points per order",
-                            f"~{graphql_cost:.0f} GraphQL points per order; this run used the Plus bucket "
-                            f"({PLUS_RESTORE:g}/s), on Standard the write-back caps the pipeline"))
+            rows.append(
+                Row(
+                    "orders",
+                    "orders/s vs Shopify Standard write-back",
+                    rate,
+                    "/s",
+                    STANDARD_RESTORE / graphql_cost,
+                    "100 points/s / points per order",
+                    f"~{graphql_cost:.0f} GraphQL points per order; this run used the Plus bucket "
+                    f"({PLUS_RESTORE:g}/s), on Standard the write-back caps the pipeline",
+                )
+            )
         return rows
     finally:
         if host:

@@ -48,8 +48,9 @@ from sandbox.hostproc import ROOT, HostProcess, start_host
 from sandbox.serve import start_in_thread
 
 SECRET = "bench-secret"
-SAMPLE = json.loads((ROOT.parent / "shared" / "shopify" / "samples" /
-                     "shopify_dev__carrier_service_rate_request.json").read_text())
+SAMPLE = json.loads(
+    (ROOT.parent / "shared" / "shopify" / "samples" / "shopify_dev__carrier_service_rate_request.json").read_text()
+)
 REPEATED = 0.8
 OFF = "0 0 0 1 1 *"
 _ANSWERED = re.compile(r"rates\.answered .*?source=(\w+).*?latency_ms=([\d.]+)")
@@ -70,6 +71,7 @@ def wave_keys(callers: int, hot: int, first_new: int) -> list[int]:
 
 async def _wave(session: aiohttp.ClientSession, url: str, bodies: list[bytes]) -> tuple[list[float], int]:
     """Send every body at once; (latency in ms per body, answers that were not 200 with rates)."""
+
     async def one(body: bytes) -> tuple[float, bool]:
         headers = {"Content-Type": "application/json", "X-Shopify-Hmac-Sha256": sign(body, SECRET)}
         started = time.perf_counter()
@@ -102,7 +104,7 @@ class Answers:
         found: list[tuple[str, float]] = []
         end = time.monotonic() + wait_s
         while len(found) < expected and time.monotonic() < end:
-            lines = self.host.lines[self.seen:]
+            lines = self.host.lines[self.seen :]
             self.seen += len(lines)
             found += [(m.group(1), float(m.group(2))) for m in map(_ANSWERED.search, lines) if m]
             if len(found) < expected:
@@ -110,16 +112,20 @@ class Answers:
         return found
 
 
-async def _measure(host: HostProcess, fedex_url: str, callers: int, waves: int, hot: int, deadline: Deadline,
-                   deadline_s: float) -> dict[str, Any]:
+async def _measure(
+    host: HostProcess, fedex_url: str, callers: int, waves: int, hot: int, deadline: Deadline, deadline_s: float
+) -> dict[str, Any]:
     answers = Answers(host)
     url = f"{host.url}/api/shopify/carrier-rates"
     out: dict[str, Any] = {"hits": [], "misses": [], "failed": 0, "warm_sources": [], "designed_hits": 0}
     # Idle connections are dropped before uvicorn's 5 s keep-alive ends (no reuse of a closing socket).
     connector = aiohttp.TCPConnector(limit=callers, keepalive_timeout=3)
     timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session, \
-            aiohttp.ClientSession(base_url=fedex_url, timeout=timeout) as admin:
+    async with (
+        aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
+        aiohttp.ClientSession(base_url=fedex_url, timeout=timeout) as admin,
+    ):
+
         async def fedex_calls() -> int:
             async with admin.get("/_emulator/state") as response:
                 return int((await response.json())["counts"].get("rate_requests", 0))
@@ -174,20 +180,29 @@ async def _measure(host: HostProcess, fedex_url: str, callers: int, waves: int, 
     return out
 
 
-def run(callers: int = 200, waves: int = 5, seconds: float = 300, latency_ms: float = 800.0,
-        hot: int = 10) -> list[Row]:
+def run(
+    callers: int = 200, waves: int = 5, seconds: float = 300, latency_ms: float = 800.0, hot: int = 10
+) -> list[Row]:
     deadline = Deadline(seconds)
     deadline_s = load_rates_config(None).deadline_s  # the host reads the same default file
     instance = azurite.start()
-    fedex = start_in_thread(create_fedex(FedexEmulatorConfig(faults=FaultConfig(latency_ms=latency_ms))),
-                            name="bench-fedex")
+    fedex = start_in_thread(
+        create_fedex(FedexEmulatorConfig(faults=FaultConfig(latency_ms=latency_ms))), name="bench-fedex"
+    )
     host: HostProcess | None = None
     try:
-        env = {"AzureWebJobsStorage": instance.connection_string, "SHOPIFY_API_SECRET": SECRET,
-               "FEDEX_URL": fedex.url, "FEDEX_CLIENT_ID": "local-fedex-client",
-               "FEDEX_CLIENT_SECRET": "local-fedex-secret", "FEDEX_ACCOUNT_NUMBER": "740561073",
-               **{f"{name}_SCHEDULE": OFF for name in ("WEBHOOK_RETENTION", "ORDER_RECONCILE", "FULFILLMENT_SYNC",
-                                                       "INVENTORY_SYNC")}}
+        env = {
+            "AzureWebJobsStorage": instance.connection_string,
+            "SHOPIFY_API_SECRET": SECRET,
+            "FEDEX_URL": fedex.url,
+            "FEDEX_CLIENT_ID": "local-fedex-client",
+            "FEDEX_CLIENT_SECRET": "local-fedex-secret",
+            "FEDEX_ACCOUNT_NUMBER": "740561073",
+            **{
+                f"{name}_SCHEDULE": OFF
+                for name in ("WEBHOOK_RETENTION", "ORDER_RECONCILE", "FULFILLMENT_SYNC", "INVENTORY_SYNC")
+            },
+        }
         host = start_host(env)
         result = asyncio.run(_measure(host, fedex.url, callers, waves, hot, deadline, deadline_s))
         return _rows(result, callers, latency_ms, deadline_s)
@@ -205,37 +220,83 @@ def _rows(r: dict[str, Any], callers: int, latency_ms: float, deadline_s: float)
     at = f"@{callers}"
     rows: list[Row] = []
     for q in (50, 95, 99):
-        note = {50: f"{len(hits)} hits in {len(hits) // max(1, round(callers * REPEATED))} warm waves; "
-                    f"load avg {os.getloadavg()[0]:.1f}",
-                95: f"log: {sources.count('cache')} cache answers for {r['designed_hits']} designed hits; host CPU "
-                    f"per request {r['cpu_per_request']:.1f} ms (bare {r['cpu_per_bare']:.1f} ms)",
-                99: f"in the function: p50 {percentile(server_hits, 50):.1f} / p99 "
-                    f"{percentile(server_hits, 99):.1f} ms"}[q]
-        rows.append(Row("rates", f"cache hit p{q} {at}", percentile(hits, q), "ms", percentile(bare, q),
-                        f"bare round trip p{q} {at}", note))
+        note = {
+            50: f"{len(hits)} hits in {len(hits) // max(1, round(callers * REPEATED))} warm waves; "
+            f"load avg {os.getloadavg()[0]:.1f}",
+            95: f"log: {sources.count('cache')} cache answers for {r['designed_hits']} designed hits; host CPU "
+            f"per request {r['cpu_per_request']:.1f} ms (bare {r['cpu_per_bare']:.1f} ms)",
+            99: f"in the function: p50 {percentile(server_hits, 50):.1f} / p99 {percentile(server_hits, 99):.1f} ms",
+        }[q]
+        rows.append(
+            Row(
+                "rates",
+                f"cache hit p{q} {at}",
+                percentile(hits, q),
+                "ms",
+                percentile(bare, q),
+                f"bare round trip p{q} {at}",
+                note,
+            )
+        )
     for q in (50, 95, 99):
-        note = {50: f"{len(misses)} misses (new keys in warm waves); {r['failed']} answers without rates",
-                95: f"log: {sources.count('fedex')} fedex / {sources.count('fallback')} fallback answers",
-                99: ""}[q]
-        rows.append(Row("rates", f"miss p{q} {at}", percentile(misses, q), "ms", latency_ms + percentile(bare, q),
-                        f"FedEx {latency_ms:g} ms + bare p{q}", note))
+        note = {
+            50: f"{len(misses)} misses (new keys in warm waves); {r['failed']} answers without rates",
+            95: f"log: {sources.count('fedex')} fedex / {sources.count('fallback')} fallback answers",
+            99: "",
+        }[q]
+        rows.append(
+            Row(
+                "rates",
+                f"miss p{q} {at}",
+                percentile(misses, q),
+                "ms",
+                latency_ms + percentile(bare, q),
+                f"FedEx {latency_ms:g} ms + bare p{q}",
+                note,
+            )
+        )
     cold_sources = r["cold_sources"]
-    rows.append(Row("rates", f"cold wave p99 {at}", percentile(cold, 99), "ms", latency_ms + percentile(bare, 99),
-                    f"FedEx {latency_ms:g} ms + bare p99",
-                    f"p50 {percentile(cold, 50):.0f} ms; {cold_sources.count('fedex')} waited on FedEx "
-                    f"(coalesced), {cold_sources.count('cache')} reached the host after the first answer, "
-                    f"{cold_sources.count('fallback')} fell back at the deadline"))
+    rows.append(
+        Row(
+            "rates",
+            f"cold wave p99 {at}",
+            percentile(cold, 99),
+            "ms",
+            latency_ms + percentile(bare, 99),
+            f"FedEx {latency_ms:g} ms + bare p99",
+            f"p50 {percentile(cold, 50):.0f} ms; {cold_sources.count('fedex')} waited on FedEx "
+            f"(coalesced), {cold_sources.count('cache')} reached the host after the first answer, "
+            f"{cold_sources.count('fallback')} fell back at the deadline",
+        )
+    )
     keys = r["keys"]
-    rows.append(Row("rates", "FedEx calls per unique key", r["fedex_calls"] / keys if keys else 0.0, "calls",
-                    1.0, "goal", f"{r['fedex_calls']} FedEx calls for {keys} keys"))
+    rows.append(
+        Row(
+            "rates",
+            "FedEx calls per unique key",
+            r["fedex_calls"] / keys if keys else 0.0,
+            "calls",
+            1.0,
+            "goal",
+            f"{r['fedex_calls']} FedEx calls for {keys} keys",
+        )
+    )
     limit_ms = deadline_s * 1000 + 100
     for name, what in (("timeout", "hangs"), ("503", "answers 503")):
         latencies = r[f"down_{name}"]
         got = r[f"down_{name}_sources"]
-        rows.append(Row("rates", f"FedEx down ({name}) p99", percentile(latencies, 99), "ms", limit_ms,
-                        f"deadline {deadline_s:g} s + 100 ms",
-                        f"FedEx {what}: {len(latencies)} new keys at once, p50 {percentile(latencies, 50):.0f} ms, "
-                        f"{got.count('fallback')} fallback answers, {r[f'down_{name}_failed']} without rates"))
+        rows.append(
+            Row(
+                "rates",
+                f"FedEx down ({name}) p99",
+                percentile(latencies, 99),
+                "ms",
+                limit_ms,
+                f"deadline {deadline_s:g} s + 100 ms",
+                f"FedEx {what}: {len(latencies)} new keys at once, p50 {percentile(latencies, 50):.0f} ms, "
+                f"{got.count('fallback')} fallback answers, {r[f'down_{name}_failed']} without rates",
+            )
+        )
     return rows
 
 

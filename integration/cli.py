@@ -24,8 +24,16 @@ register()
 app = typer.Typer(help="Operate the Shopify ↔ F&O ↔ FedEx integration.", no_args_is_help=True)
 console = Console()
 
-WEBHOOK_TOPICS = ["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_PAID", "ORDERS_CANCELLED", "REFUNDS_CREATE",
-                  "CUSTOMERS_CREATE", "CUSTOMERS_UPDATE", "APP_UNINSTALLED"]
+WEBHOOK_TOPICS = [
+    "ORDERS_CREATE",
+    "ORDERS_UPDATED",
+    "ORDERS_PAID",
+    "ORDERS_CANCELLED",
+    "REFUNDS_CREATE",
+    "CUSTOMERS_CREATE",
+    "CUSTOMERS_UPDATE",
+    "APP_UNINSTALLED",
+]
 
 
 @app.callback()
@@ -69,9 +77,12 @@ def exceptions(entity: str | None = None, reason: str | None = None, status: str
 
 
 @app.command()
-def retry(entity: str | None = typer.Argument(None), entity_id: str | None = typer.Argument(None),
-          reason: str | None = typer.Option(None, help="retry every open exception with this reason code"),
-          dry_run: bool = False) -> None:
+def retry(
+    entity: str | None = typer.Argument(None),
+    entity_id: str | None = typer.Argument(None),
+    reason: str | None = typer.Option(None, help="retry every open exception with this reason code"),
+    dry_run: bool = False,
+) -> None:
     """Retry one blocked document, or all with --reason (and --entity)."""
     if entity and entity_id:
         data = call("POST", f"exceptions/{entity}/{entity_id}/retry")
@@ -98,21 +109,25 @@ def timeline(entity: str, entity_id: str) -> None:
 @app.command("replay-poison")
 def replay_poison(queue: str, limit: int = 32, dry_run: bool = False) -> None:
     """Move messages from <queue>-poison back to <queue>."""
-    console.print_json(json.dumps(call("POST", f"queues/{queue}/replay-poison", {"limit": limit,
-                                                                               "dry_run": dry_run or None})))
+    console.print_json(
+        json.dumps(call("POST", f"queues/{queue}/replay-poison", {"limit": limit, "dry_run": dry_run or None}))
+    )
 
 
 @app.command("replay-parked")
 def replay_parked(queue: str, limit: int = 1000, dry_run: bool = False) -> None:
     """Re-enqueue envelopes parked in the inbox."""
-    console.print_json(json.dumps(call("POST", f"queues/{queue}/replay-parked", {"limit": limit,
-                                                                               "dry_run": dry_run or None})))
+    console.print_json(
+        json.dumps(call("POST", f"queues/{queue}/replay-parked", {"limit": limit, "dry_run": dry_run or None}))
+    )
 
 
 @app.command("reconcile")
-def reconcile(since: str | None = typer.Option(None, help="ISO date/time, default 24 h ago"),
-              until: str | None = typer.Option(None, help="ISO date/time, default now"),
-              apply: bool = typer.Option(False, help="queue the orders never synced (default: a dry run)")) -> None:
+def reconcile(
+    since: str | None = typer.Option(None, help="ISO date/time, default 24 h ago"),
+    until: str | None = typer.Option(None, help="ISO date/time, default now"),
+    apply: bool = typer.Option(False, help="queue the orders never synced (default: a dry run)"),
+) -> None:
     """Compare Shopify orders in a date range with F&O; --apply backfills the missing ones."""
     data = call("POST", "reconcile/orders", {"since": since, "until": until, "dry_run": not apply})
     console.print_json(json.dumps(data))
@@ -127,9 +142,12 @@ def inventory_resync(full: bool = typer.Option(True, help="compare every SKU, no
 
 
 @app.command("mapping")
-def mapping(section: str | None = typer.Argument(None, help="shipping_methods, tax, skus, warehouses, policies"),
-            key: str | None = typer.Argument(None), value: str | None = typer.Argument(None),
-            delete: bool = typer.Option(False, help="remove the override")) -> None:
+def mapping(
+    section: str | None = typer.Argument(None, help="shipping_methods, tax, skus, warehouses, policies"),
+    key: str | None = typer.Argument(None),
+    value: str | None = typer.Argument(None),
+    delete: bool = typer.Option(False, help="remove the override"),
+) -> None:
     """List mapping overrides, or set one: mapping skus ABC-1 D0001 (then retry the blocked orders)."""
     if section and key and delete:
         console.print_json(json.dumps(call("DELETE", f"mappings/{section}/{key}")))
@@ -144,8 +162,10 @@ def mapping(section: str | None = typer.Argument(None, help="shipping_methods, t
 
 
 @app.command("register")
-def register_in_shopify(app_url: str = typer.Option(..., help="the deployed app, e.g. https://my-app.azurewebsites.net"),
-             carrier_service: bool = typer.Option(True, help="also register the FedEx carrier service")) -> None:
+def register_in_shopify(
+    app_url: str = typer.Option(..., help="the deployed app, e.g. https://my-app.azurewebsites.net"),
+    carrier_service: bool = typer.Option(True, help="also register the FedEx carrier service"),
+) -> None:
     """Register the webhook subscriptions (and the carrier service) in Shopify for the deployed app."""
     from integration.clients.shopify import ShopifyAdmin
 
@@ -155,21 +175,33 @@ def register_in_shopify(app_url: str = typer.Option(..., help="the deployed app,
       webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
         webhookSubscription { id } userErrors { field message } } }"""
     for topic in WEBHOOK_TOPICS:
-        data = admin.graphql(mutation, {"topic": topic, "sub": {"callbackUrl": f"{base}/api/shopify/webhooks",
-                                                                "format": "JSON"}})
+        data = admin.graphql(
+            mutation, {"topic": topic, "sub": {"callbackUrl": f"{base}/api/shopify/webhooks", "format": "JSON"}}
+        )
         errors = data["webhookSubscriptionCreate"]["userErrors"]
         console.print(f"{topic}: " + ("[red]" + "; ".join(e["message"] for e in errors) + "[/]" if errors else "ok"))
     if carrier_service:
         carrier = """mutation($input: DeliveryCarrierServiceCreateInput!) {
           carrierServiceCreate(input: $input) { carrierService { id } userErrors { field message } } }"""
-        data = admin.graphql(carrier, {"input": {"name": "FedEx (live rates)", "callbackUrl":
-                                                 f"{base}/api/shopify/carrier-rates", "supportsServiceDiscovery": True,
-                                                 "active": True}})
+        data = admin.graphql(
+            carrier,
+            {
+                "input": {
+                    "name": "FedEx (live rates)",
+                    "callbackUrl": f"{base}/api/shopify/carrier-rates",
+                    "supportsServiceDiscovery": True,
+                    "active": True,
+                }
+            },
+        )
         errors = data["carrierServiceCreate"]["userErrors"]
-        console.print("carrier service: " + ("[red]" + "; ".join(e["message"] for e in errors) + "[/]"
-                                             if errors else "ok"))
-    console.print("Compliance webhooks (customers/data_request, customers/redact, shop/redact) are set in the "
-                  f"app's configuration in the Partner Dashboard: {base}/api/shopify/webhooks")
+        console.print(
+            "carrier service: " + ("[red]" + "; ".join(e["message"] for e in errors) + "[/]" if errors else "ok")
+        )
+    console.print(
+        "Compliance webhooks (customers/data_request, customers/redact, shop/redact) are set in the "
+        f"app's configuration in the Partner Dashboard: {base}/api/shopify/webhooks"
+    )
 
 
 if __name__ == "__main__":

@@ -74,15 +74,17 @@ def handle(storage: Storage, envelope: Envelope, payload: dict[str, Any]) -> dic
         status = "needs_person"
     else:  # app/uninstalled
         status = "recorded"
-    storage.table(COMPLIANCE_TABLE).upsert_entity({
-        "PartitionKey": safe_key(topic),
-        "RowKey": safe_key(envelope.webhook_id),
-        "Status": status,
-        "ShopId": str(payload.get("shop_id", "")),
-        "CustomerId": str((payload.get("customer") or {}).get("id", "")),
-        "DataRequestId": str((payload.get("data_request") or {}).get("id", "")),
-        "Outcome": str(outcome),
-        "HandledAt": datetime.now(UTC).isoformat(),
-    })
+    storage.table(COMPLIANCE_TABLE).upsert_entity(
+        {
+            "PartitionKey": safe_key(topic),
+            "RowKey": safe_key(envelope.webhook_id),
+            "Status": status,
+            "ShopId": str(payload.get("shop_id", "")),
+            "CustomerId": str((payload.get("customer") or {}).get("id", "")),
+            "DataRequestId": str((payload.get("data_request") or {}).get("id", "")),
+            "Outcome": str(outcome),
+            "HandledAt": datetime.now(UTC).isoformat(),
+        }
+    )
     outcome["status"] = status
     return outcome

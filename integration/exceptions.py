@@ -56,12 +56,19 @@ def _now() -> str:
 
 def _record(row: dict[str, Any]) -> ExceptionRecord:
     return ExceptionRecord(
-        entity=row["PartitionKey"], entity_id=row.get("EntityId", row["RowKey"]),
-        reason_code=row.get("ReasonCode", ""), message=row.get("Message", ""),
-        values=json.loads(row.get("Values") or "{}"), status=row.get("Status", OPEN),
-        first_seen=row.get("FirstSeen", ""), last_seen=row.get("LastSeen", ""),
-        attempts=int(row.get("Attempts", 0)), correlation_id=row.get("CorrelationId", ""),
-        resolved_at=row.get("ResolvedAt", ""), resolution=row.get("Resolution", ""))
+        entity=row["PartitionKey"],
+        entity_id=row.get("EntityId", row["RowKey"]),
+        reason_code=row.get("ReasonCode", ""),
+        message=row.get("Message", ""),
+        values=json.loads(row.get("Values") or "{}"),
+        status=row.get("Status", OPEN),
+        first_seen=row.get("FirstSeen", ""),
+        last_seen=row.get("LastSeen", ""),
+        attempts=int(row.get("Attempts", 0)),
+        correlation_id=row.get("CorrelationId", ""),
+        resolved_at=row.get("ResolvedAt", ""),
+        resolution=row.get("Resolution", ""),
+    )
 
 
 class ExceptionStore:
@@ -71,24 +78,44 @@ class ExceptionStore:
     def _table(self) -> Any:
         return self.storage.table(EXCEPTIONS_TABLE)
 
-    def open(self, entity: str, entity_id: str, reason_code: str, message: str,
-             values: dict[str, Any] | None = None, correlation_id: str = "") -> ExceptionRecord:
+    def open(
+        self,
+        entity: str,
+        entity_id: str,
+        reason_code: str,
+        message: str,
+        values: dict[str, Any] | None = None,
+        correlation_id: str = "",
+    ) -> ExceptionRecord:
         """Open (or refresh) the exception for a document. Safe under concurrency (ETag retry)."""
         table = self._table()
         key = (safe_key(entity), safe_key(str(entity_id)))
         now = _now()
         cid = correlation_id or current_correlation_id.get()
-        payload = {"ReasonCode": reason_code, "Message": message[:4000],
-                   "Values": json.dumps(redact(values or {}), default=str)[:30_000], "Status": OPEN,
-                   "LastSeen": now, "CorrelationId": cid, "ResolvedAt": "", "Resolution": ""}
+        payload = {
+            "ReasonCode": reason_code,
+            "Message": message[:4000],
+            "Values": json.dumps(redact(values or {}), default=str)[:30_000],
+            "Status": OPEN,
+            "LastSeen": now,
+            "CorrelationId": cid,
+            "ResolvedAt": "",
+            "Resolution": "",
+        }
         for attempt in range(40):
             if attempt:
                 time.sleep(random.uniform(0, min(0.5, 0.02 * attempt)))  # spread out concurrent writers
             try:
                 row = table.get_entity(*key)
             except ResourceNotFoundError:
-                entity_row = {"PartitionKey": key[0], "RowKey": key[1], "EntityId": str(entity_id),
-                              "FirstSeen": now, "Attempts": 1, **payload}
+                entity_row = {
+                    "PartitionKey": key[0],
+                    "RowKey": key[1],
+                    "EntityId": str(entity_id),
+                    "FirstSeen": now,
+                    "Attempts": 1,
+                    **payload,
+                }
                 try:
                     table.create_entity(entity_row)
                 except ResourceExistsError:
@@ -99,16 +126,27 @@ class ExceptionStore:
             if row.get("Status") == RESOLVED:
                 updated["FirstSeen"] = now  # a new occurrence after a resolution
             try:
-                table.update_entity(updated, mode=UpdateMode.REPLACE, etag=row.metadata["etag"],
-                                    match_condition=MatchConditions.IfNotModified)
+                table.update_entity(
+                    updated,
+                    mode=UpdateMode.REPLACE,
+                    etag=row.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
             except ResourceModifiedError:
                 continue
             result = _record(updated)
             break
         else:
             raise RuntimeError(f"could not record exception for {entity} {entity_id}: too much contention")
-        log_event(log, "exception.opened", entity=entity, entity_id=str(entity_id), reason_code=reason_code,
-                  attempts=result.attempts, correlation_id=cid)
+        log_event(
+            log,
+            "exception.opened",
+            entity=entity,
+            entity_id=str(entity_id),
+            reason_code=reason_code,
+            attempts=result.attempts,
+            correlation_id=cid,
+        )
         return result
 
     def resolve(self, entity: str, entity_id: str, resolution: str) -> bool:
@@ -123,17 +161,31 @@ class ExceptionStore:
                 return False
             try:
                 # ETag-checked: a new occurrence opened meanwhile must not be closed by this resolve.
-                table.update_entity({"PartitionKey": row["PartitionKey"], "RowKey": row["RowKey"],
-                                     "Status": RESOLVED, "ResolvedAt": _now(), "Resolution": resolution[:1000]},
-                                    mode=UpdateMode.MERGE, etag=row.metadata["etag"],
-                                    match_condition=MatchConditions.IfNotModified)
+                table.update_entity(
+                    {
+                        "PartitionKey": row["PartitionKey"],
+                        "RowKey": row["RowKey"],
+                        "Status": RESOLVED,
+                        "ResolvedAt": _now(),
+                        "Resolution": resolution[:1000],
+                    },
+                    mode=UpdateMode.MERGE,
+                    etag=row.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
                 break
             except ResourceModifiedError:
                 continue
         else:
             return False
-        log_event(log, "exception.resolved", entity=entity, entity_id=str(entity_id),
-                  reason_code=row.get("ReasonCode", ""), resolution=resolution)
+        log_event(
+            log,
+            "exception.resolved",
+            entity=entity,
+            entity_id=str(entity_id),
+            reason_code=row.get("ReasonCode", ""),
+            resolution=resolution,
+        )
         return True
 
     def get(self, entity: str, entity_id: str) -> ExceptionRecord | None:
@@ -142,8 +194,9 @@ class ExceptionStore:
         except ResourceNotFoundError:
             return None
 
-    def list(self, entity: str | None = None, status: str | None = OPEN, reason_code: str | None = None,
-             limit: int = 100) -> list[ExceptionRecord]:
+    def list(
+        self, entity: str | None = None, status: str | None = OPEN, reason_code: str | None = None, limit: int = 100
+    ) -> list[ExceptionRecord]:
         clauses, params = [], {}
         if entity:
             clauses.append("PartitionKey eq @entity")

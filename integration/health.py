@@ -69,6 +69,9 @@ def check_health() -> dict[str, Any]:
     return {
         "status": "ok" if ok else "unhealthy",
         "checks": {"settings": settings_check, "storage": storage_check},
-        "versions": {"app": APP_VERSION, "python": platform.python_version(),
-                     "azure-functions": _version("azure-functions")},
+        "versions": {
+            "app": APP_VERSION,
+            "python": platform.python_version(),
+            "azure-functions": _version("azure-functions"),
+        },
     }

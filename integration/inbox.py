@@ -28,18 +28,29 @@ def blob_path(queue: str, row_key: str) -> str:
 def park(storage: Storage, envelope: Envelope, queue: str, reason: str) -> None:
     row_key = safe_key(f"{envelope.topic}|{envelope.webhook_id}")
     storage.container(INBOX_CONTAINER).upload_blob(blob_path(queue, row_key), envelope.to_message(), overwrite=True)
-    storage.table(INBOX_TABLE).upsert_entity({
-        "PartitionKey": safe_key(queue), "RowKey": row_key, "Status": "parked", "Reason": reason,
-        "Topic": envelope.topic, "ResourceId": envelope.resource_id, "WebhookId": envelope.webhook_id,
-        "CorrelationId": envelope.correlation_id, "ParkedAt": datetime.now(UTC).isoformat(),
-    }, mode=UpdateMode.REPLACE)
+    storage.table(INBOX_TABLE).upsert_entity(
+        {
+            "PartitionKey": safe_key(queue),
+            "RowKey": row_key,
+            "Status": "parked",
+            "Reason": reason,
+            "Topic": envelope.topic,
+            "ResourceId": envelope.resource_id,
+            "WebhookId": envelope.webhook_id,
+            "CorrelationId": envelope.correlation_id,
+            "ParkedAt": datetime.now(UTC).isoformat(),
+        },
+        mode=UpdateMode.REPLACE,
+    )
 
 
 def replay_parked(storage: Storage, queue: str, limit: int = 1000, dry_run: bool = False) -> dict[str, Any]:
     """Re-enqueue parked envelopes of ``queue`` (oldest first) and mark them replayed."""
     table = storage.table(INBOX_TABLE)
-    rows = sorted(table.query_entities("PartitionKey eq @q and Status eq 'parked'",
-                                       parameters={"q": safe_key(queue)}), key=lambda r: r.get("ParkedAt", ""))
+    rows = sorted(
+        table.query_entities("PartitionKey eq @q and Status eq 'parked'", parameters={"q": safe_key(queue)}),
+        key=lambda r: r.get("ParkedAt", ""),
+    )
     rows = rows[:limit]
     if dry_run:
         return {"queue": queue, "dry_run": True, "would_replay": len(rows)}
@@ -51,7 +62,14 @@ def replay_parked(storage: Storage, queue: str, limit: int = 1000, dry_run: bool
         except ResourceNotFoundError:
             continue
         storage.queue(queue).send_message(message)
-        table.update_entity({"PartitionKey": row["PartitionKey"], "RowKey": row["RowKey"], "Status": "replayed",
-                             "ReplayedAt": datetime.now(UTC).isoformat()}, mode=UpdateMode.MERGE)
+        table.update_entity(
+            {
+                "PartitionKey": row["PartitionKey"],
+                "RowKey": row["RowKey"],
+                "Status": "replayed",
+                "ReplayedAt": datetime.now(UTC).isoformat(),
+            },
+            mode=UpdateMode.MERGE,
+        )
         replayed += 1
     return {"queue": queue, "replayed": replayed}

@@ -158,7 +158,8 @@ class MappingStore:
             raise ValueError(f"unknown mapping section {section!r}; one of {', '.join(SECTIONS)}")
         text = json.dumps(value) if isinstance(value, dict | list) else str(value)
         self.storage.table(MAPPINGS_TABLE).upsert_entity(
-            {"PartitionKey": section, "RowKey": safe_key(key), "Key": key, "Value": text}, mode=UpdateMode.REPLACE)
+            {"PartitionKey": section, "RowKey": safe_key(key), "Key": key, "Value": text}, mode=UpdateMode.REPLACE
+        )
 
     def delete(self, section: str, key: str) -> None:
         self.storage.table(MAPPINGS_TABLE).delete_entity(section, safe_key(key))
@@ -166,5 +167,7 @@ class MappingStore:
     def list(self, section: str | None = None) -> list[dict[str, Any]]:
         query = "PartitionKey eq @s" if section else "PartitionKey ne ''"
         rows = self.storage.table(MAPPINGS_TABLE).query_entities(query, parameters={"s": section} if section else {})
-        return [{"section": r["PartitionKey"], "key": r.get("Key") or r["RowKey"], "value": _value(r.get("Value"))}
-                for r in rows]
+        return [
+            {"section": r["PartitionKey"], "key": r.get("Key") or r["RowKey"], "value": _value(r.get("Value"))}
+            for r in rows
+        ]

@@ -17,8 +17,9 @@ def purge(storage: Storage, days: int, now: datetime | None = None) -> dict[str,
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     table = storage.table(DEDUP_TABLE)
     records = 0
-    for entity in table.query_entities("Timestamp lt @cutoff", parameters={"cutoff": cutoff},
-                                       select=["PartitionKey", "RowKey"]):
+    for entity in table.query_entities(
+        "Timestamp lt @cutoff", parameters={"cutoff": cutoff}, select=["PartitionKey", "RowKey"]
+    ):
         table.delete_entity(entity["PartitionKey"], entity["RowKey"])
         records += 1
     container = storage.container(PAYLOAD_CONTAINER)

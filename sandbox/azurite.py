@@ -25,9 +25,11 @@ _LISTENING = re.compile(r"Azurite (Blob|Queue|Table) service is successfully lis
 
 
 def connection_string(blob: int, queue: int, table: int, host: str = "127.0.0.1") -> str:
-    return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
-            f"BlobEndpoint=http://{host}:{blob}/{ACCOUNT};QueueEndpoint=http://{host}:{queue}/{ACCOUNT};"
-            f"TableEndpoint=http://{host}:{table}/{ACCOUNT};")
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+        f"BlobEndpoint=http://{host}:{blob}/{ACCOUNT};QueueEndpoint=http://{host}:{queue}/{ACCOUNT};"
+        f"TableEndpoint=http://{host}:{table}/{ACCOUNT};"
+    )
 
 
 def executable() -> Path:
@@ -74,14 +76,32 @@ class Azurite:
             shutil.rmtree(self.location, ignore_errors=True)
 
 
-def start(location: Path | None = None, blob: int = 0, queue: int = 0, table: int = 0,
-          timeout: float = 60.0) -> Azurite:
+def start(
+    location: Path | None = None, blob: int = 0, queue: int = 0, table: int = 0, timeout: float = 60.0
+) -> Azurite:
     owns = location is None
     folder = Path(tempfile.mkdtemp(prefix="azurite-")) if location is None else location
     folder.mkdir(parents=True, exist_ok=True)
-    cmd = [str(executable()), "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
-           "--blobPort", str(blob), "--queuePort", str(queue), "--tablePort", str(table),
-           "--location", str(folder), "--skipApiVersionCheck", "--disableTelemetry", "--silent"]
+    cmd = [
+        str(executable()),
+        "--blobHost",
+        "127.0.0.1",
+        "--queueHost",
+        "127.0.0.1",
+        "--tableHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(blob),
+        "--queuePort",
+        str(queue),
+        "--tablePort",
+        str(table),
+        "--location",
+        str(folder),
+        "--skipApiVersionCheck",
+        "--disableTelemetry",
+        "--silent",
+    ]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(ROOT))
     azurite = Azurite(process, {}, folder, owns)
     ready = threading.Event()

@@ -54,8 +54,7 @@ def start_emulators(ports: dict[str, int] | None = None, settings: dict[str, str
     shopify_config.access_token = settings.get("SHOPIFY_ADMIN_TOKEN") or shopify_config.access_token
     # Ids that no earlier run handed out, so records kept in a reused Azurite never collide.
     shopify_config.id_start = int(time.time() * 1000)
-    apps: dict[str, Any] = {"d365": create_d365(), "shopify": create_shopify(shopify_config),
-                            "fedex": create_fedex()}
+    apps: dict[str, Any] = {"d365": create_d365(), "shopify": create_shopify(shopify_config), "fedex": create_fedex()}
     emulators = Emulators()
     try:
         for name, app in apps.items():

@@ -71,8 +71,15 @@ class FaultConfig:
         return config
 
     def validate(self) -> None:
-        for name in ("rate_429", "rate_500", "rate_503", "rate_timeout", "rate_drop",
-                     "rate_lost_response", "spike_rate"):
+        for name in (
+            "rate_429",
+            "rate_500",
+            "rate_503",
+            "rate_timeout",
+            "rate_drop",
+            "rate_lost_response",
+            "spike_rate",
+        ):
             value = getattr(self, name)
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
@@ -146,8 +153,13 @@ class FaultInjector:
             stats.delayed += 1
             await asyncio.sleep(delay / 1000.0)
         threshold = 0.0
-        for rate, action in ((c.rate_429, "429"), (c.rate_500, "500"), (c.rate_503, "503"),
-                             (c.rate_timeout, "timeout"), (c.rate_drop, "drop")):
+        for rate, action in (
+            (c.rate_429, "429"),
+            (c.rate_500, "500"),
+            (c.rate_503, "503"),
+            (c.rate_timeout, "timeout"),
+            (c.rate_drop, "drop"),
+        ):
             threshold += rate
             if rate and roll < threshold:
                 await self._fail(action, send)
@@ -168,8 +180,12 @@ class FaultInjector:
         stats = self.stats
         if action == "429":
             stats.status_429 += 1
-            await _json(send, 429, {"error": "injected throttling"},
-                        [(b"retry-after", str(int(self.config.retry_after_s) or 1).encode())])
+            await _json(
+                send,
+                429,
+                {"error": "injected throttling"},
+                [(b"retry-after", str(int(self.config.retry_after_s) or 1).encode())],
+            )
         elif action in ("500", "503"):
             setattr(stats, f"status_{action}", getattr(stats, f"status_{action}") + 1)
             await _json(send, int(action), {"error": f"injected {action}"})
@@ -213,19 +229,31 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def _json(send: Send, status: int, payload: Any,
-                headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _json(send: Send, status: int, payload: Any, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     body = json.dumps(payload).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 async def _drop(send: Send) -> None:
     """Drop the connection: promise a body and never deliver it, so the server closes the socket
     and the client sees a broken response (httpx: ``RemoteProtocolError``)."""
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")],
+        }
+    )
     await send({"type": "http.response.body", "body": b"{", "more_body": True})
     raise ConnectionAbortedError("injected dropped connection")

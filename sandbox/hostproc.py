@@ -35,8 +35,9 @@ class HostProcess:
             if self.process.poll() is not None:
                 break
             time.sleep(0.1)
-        raise TimeoutError(f"local host: {what} not seen within {timeout}s; last output:\n" +
-                           "\n".join(self.lines[-30:]))
+        raise TimeoutError(
+            f"local host: {what} not seen within {timeout}s; last output:\n" + "\n".join(self.lines[-30:])
+        )
 
     def stop(self, timeout: float = 20.0) -> int:
         if self.process.poll() is None:
@@ -55,14 +56,30 @@ class HostProcess:
             self.process.wait(10)
 
 
-def start_host(env: Mapping[str, str], app_dir: Path = ROOT, port: int = 0, timeout: float = 60.0,
-               log_file: Path | None = None, settings_file: str = "") -> HostProcess:
+def start_host(
+    env: Mapping[str, str],
+    app_dir: Path = ROOT,
+    port: int = 0,
+    timeout: float = 60.0,
+    log_file: Path | None = None,
+    settings_file: str = "",
+) -> HostProcess:
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     full_env["PYTHONPATH"] = os.pathsep.join([str(ROOT), full_env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    cmd = [sys.executable, "-m", "sandbox.host", "--app-dir", str(app_dir), "--port", str(port),
-           "--settings", settings_file]
-    process = subprocess.Popen(cmd, cwd=str(ROOT), env=full_env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "sandbox.host",
+        "--app-dir",
+        str(app_dir),
+        "--port",
+        str(port),
+        "--settings",
+        settings_file,
+    ]
+    process = subprocess.Popen(
+        cmd, cwd=str(ROOT), env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     host = HostProcess(process, log_file=log_file)
     sink = log_file.open("a") if log_file else None
 

@@ -41,17 +41,16 @@ def bind(port: int = 0) -> socket.socket:
 
 
 def _config(app: Any, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="auto",
-                          timeout_graceful_shutdown=2, backlog=2048)
+    return uvicorn.Config(
+        app, log_level=log_level, access_log=False, lifespan="auto", timeout_graceful_shutdown=2, backlog=2048
+    )
 
 
-def start_in_thread(app: Any, port: int = 0, log_level: str = "warning",
-                    name: str = "emulator") -> RunningServer:
+def start_in_thread(app: Any, port: int = 0, log_level: str = "warning", name: str = "emulator") -> RunningServer:
     sock = bind(port)
     actual = sock.getsockname()[1]
     server = uvicorn.Server(_config(app, log_level))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name,
-                              daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:

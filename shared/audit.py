@@ -25,8 +25,9 @@ DAILY_TABLE = "auditdaily"
 MAX_SNAPSHOT_CHARS = 30_000  # a Table string property holds 64 KiB of UTF-16
 
 # Steps that mean "this document reached its target": counted as synced on the dashboard.
-MILESTONES = frozenset({("order", "create"), ("refund", "credit_note"), ("packing_slip", "fulfillment_sync"),
-                        ("customer", "contact")})
+MILESTONES = frozenset(
+    {("order", "create"), ("refund", "credit_note"), ("packing_slip", "fulfillment_sync"), ("customer", "contact")}
+)
 MILESTONE_OUTCOMES = frozenset({"created", "existing", "updated", "tracking_updated"})
 PROBLEM_OUTCOMES = frozenset({"failed", "exception", "conflict", "mismatch", "expired"})
 
@@ -38,6 +39,7 @@ def is_milestone(entity: str, step: str, outcome: str) -> bool:
 def _daily(entity: str, step: str, outcome: str) -> bool:
     """Only outcomes go to the by-day index (one insert fewer for every intermediate step)."""
     return is_milestone(entity, step, outcome) or outcome in PROBLEM_OUTCOMES or outcome.isupper()
+
 
 log = get_logger(__name__)
 
@@ -67,17 +69,33 @@ class AuditLog:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
-    def record(self, entity: str, entity_id: str, step: str, outcome: str, *, target: str = "",
-               duration_ms: float | None = None, details: dict[str, Any] | None = None,
-               snapshot: Any = None, correlation_id: str = "") -> None:
+    def record(
+        self,
+        entity: str,
+        entity_id: str,
+        step: str,
+        outcome: str,
+        *,
+        target: str = "",
+        duration_ms: float | None = None,
+        details: dict[str, Any] | None = None,
+        snapshot: Any = None,
+        correlation_id: str = "",
+    ) -> None:
         """Write one audit row. Never raises: the audit must not fail the sync it describes."""
         at = _now()
         cid = correlation_id or current_correlation_id.get()
         row_key = f"{at.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
         entity_row: dict[str, Any] = {
-            "PartitionKey": entity_key(entity, entity_id), "RowKey": row_key,
-            "Entity": entity, "EntityId": str(entity_id), "Step": step, "Outcome": outcome,
-            "At": at.isoformat(), "CorrelationId": cid, "Target": target,
+            "PartitionKey": entity_key(entity, entity_id),
+            "RowKey": row_key,
+            "Entity": entity,
+            "EntityId": str(entity_id),
+            "Step": step,
+            "Outcome": outcome,
+            "At": at.isoformat(),
+            "CorrelationId": cid,
+            "Target": target,
         }
         if duration_ms is not None:
             entity_row["DurationMs"] = round(float(duration_ms), 1)
@@ -97,7 +115,8 @@ class AuditLog:
 
     def timeline(self, entity: str, entity_id: str) -> list[AuditEntry]:
         rows = self.storage.table(AUDIT_TABLE).query_entities(
-            "PartitionKey eq @pk", parameters={"pk": entity_key(entity, entity_id)})
+            "PartitionKey eq @pk", parameters={"pk": entity_key(entity, entity_id)}
+        )
         return [_entry(r) for r in sorted(rows, key=lambda r: r["RowKey"])]
 
     def day(self, day: str, entity: str | None = None) -> list[AuditEntry]:
@@ -113,8 +132,9 @@ class AuditLog:
         deleted = 0
         for name in (AUDIT_TABLE, DAILY_TABLE):
             table = self.storage.table(name)
-            for row in table.query_entities("Timestamp lt @c", parameters={"c": cutoff},
-                                            select=["PartitionKey", "RowKey"]):
+            for row in table.query_entities(
+                "Timestamp lt @c", parameters={"c": cutoff}, select=["PartitionKey", "RowKey"]
+            ):
                 table.delete_entity(row["PartitionKey"], row["RowKey"])
                 deleted += 1
         return deleted
@@ -122,7 +142,14 @@ class AuditLog:
 
 def _entry(row: dict[str, Any]) -> AuditEntry:
     details = json.loads(row["Details"]) if row.get("Details") else None
-    return AuditEntry(entity=row.get("Entity", ""), entity_id=row.get("EntityId", ""), step=row.get("Step", ""),
-                      outcome=row.get("Outcome", ""), at=row.get("At", ""),
-                      correlation_id=row.get("CorrelationId", ""), target=row.get("Target", ""),
-                      duration_ms=row.get("DurationMs"), details=details)
+    return AuditEntry(
+        entity=row.get("Entity", ""),
+        entity_id=row.get("EntityId", ""),
+        step=row.get("Step", ""),
+        outcome=row.get("Outcome", ""),
+        at=row.get("At", ""),
+        correlation_id=row.get("CorrelationId", ""),
+        target=row.get("Target", ""),
+        duration_ms=row.get("DurationMs"),
+        details=details,
+    )

@@ -68,8 +68,13 @@ class Exhausted(Exception):
         self.cause = cause
 
 
-def send_with_retry(client: httpx.Client, request: httpx.Request, policy: RetryPolicy, stats: CallStats,
-                    retry_transport_errors: bool = True) -> httpx.Response:
+def send_with_retry(
+    client: httpx.Client,
+    request: httpx.Request,
+    policy: RetryPolicy,
+    stats: CallStats,
+    retry_transport_errors: bool = True,
+) -> httpx.Response:
     """Send ``request``; return the first non-retryable response, or raise :class:`Exhausted`.
 
     ``retry_transport_errors=False`` is for writes that are not idempotent: a dropped connection or a

@@ -10,21 +10,71 @@ import hashlib
 from typing import Any
 
 # Keys whose values are personal data wherever they appear in Shopify/F&O payloads.
-PERSONAL_KEYS = frozenset({
-    "email", "contact_email", "phone", "first_name", "last_name", "address1", "address2", "zip",
-    "company", "latitude", "longitude", "browser_ip", "customer_locale", "note", "landing_site",
-    "referring_site", "client_details", "PrimaryContactEmail", "PrimaryContactPhone", "DeliveryAddressStreet",
-    "DeliveryAddressZipCode", "DeliveryAddressName", "AddressStreet", "AddressZipCode", "OrganizationName",
-    "PersonFirstName", "PersonLastName", "Email", "Phone", "order_status_url", "note_attributes", "properties",
-    "credit_card_name", "credit_card_number", "cardholder_name", "streetLines", "personName", "phoneNumber",
-    "emailAddress", "contact",
-})
+PERSONAL_KEYS = frozenset(
+    {
+        "email",
+        "contact_email",
+        "phone",
+        "first_name",
+        "last_name",
+        "address1",
+        "address2",
+        "zip",
+        "company",
+        "latitude",
+        "longitude",
+        "browser_ip",
+        "customer_locale",
+        "note",
+        "landing_site",
+        "referring_site",
+        "client_details",
+        "PrimaryContactEmail",
+        "PrimaryContactPhone",
+        "DeliveryAddressStreet",
+        "DeliveryAddressZipCode",
+        "DeliveryAddressName",
+        "AddressStreet",
+        "AddressZipCode",
+        "OrganizationName",
+        "PersonFirstName",
+        "PersonLastName",
+        "Email",
+        "Phone",
+        "order_status_url",
+        "note_attributes",
+        "properties",
+        "credit_card_name",
+        "credit_card_number",
+        "cardholder_name",
+        "streetLines",
+        "personName",
+        "phoneNumber",
+        "emailAddress",
+        "contact",
+    }
+)
 # Objects that are entirely about a person: every string in them is personal except these keys.
-PERSON_OBJECTS = frozenset({"billing_address", "shipping_address", "default_address", "addresses", "customer",
-                            "destination", "origin"})
-NON_PERSONAL_IN_PERSON = frozenset({"id", "country", "country_code", "province_code", "country_name",
-                                    "currency", "state", "tax_exempt", "admin_graphql_api_id",
-                                    "created_at", "updated_at", "verified_email", "accepts_marketing"})
+PERSON_OBJECTS = frozenset(
+    {"billing_address", "shipping_address", "default_address", "addresses", "customer", "destination", "origin"}
+)
+NON_PERSONAL_IN_PERSON = frozenset(
+    {
+        "id",
+        "country",
+        "country_code",
+        "province_code",
+        "country_name",
+        "currency",
+        "state",
+        "tax_exempt",
+        "admin_graphql_api_id",
+        "created_at",
+        "updated_at",
+        "verified_email",
+        "accepts_marketing",
+    }
+)
 SECRET_MARKERS = ("secret", "token", "password", "authorization", "api_key", "apikey", "hmac", "signature")
 
 REDACTED_SECRET = "[secret]"

@@ -148,9 +148,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from ``environ`` (default: the process environment)."""
     source = dict(os.environ if environ is None else environ)
     try:
-        return Settings.model_validate(
-            {k: v for k, v in source.items() if k in Settings.model_fields}
-        )
+        return Settings.model_validate({k: v for k, v in source.items() if k in Settings.model_fields})
     except ValidationError as error:
         raise SettingsError(f"invalid setting(s): {_describe(error)}") from None
 

@@ -66,8 +66,7 @@ class Connection:
             ) from None
 
 
-def resolve_connection(name: str = "AzureWebJobsStorage",
-                       environ: Mapping[str, str] | None = None) -> Connection:
+def resolve_connection(name: str = "AzureWebJobsStorage", environ: Mapping[str, str] | None = None) -> Connection:
     env = os.environ if environ is None else environ
     name = name or "AzureWebJobsStorage"
     value = env.get(name, "").strip()
@@ -91,8 +90,9 @@ def resolve_connection(name: str = "AzureWebJobsStorage",
             f"missing setting: {name} (a storage connection string such as UseDevelopmentStorage=true, "
             f"or identity-based {name}__accountName / {name}__queueServiceUri)"
         )
-    return Connection(name=name, connection_string=None, endpoints=endpoints,
-                      credential=_identity_credential(env, prefix))
+    return Connection(
+        name=name, connection_string=None, endpoints=endpoints, credential=_identity_credential(env, prefix)
+    )
 
 
 def _identity_credential(env: Mapping[str, str], prefix: str) -> Any:
@@ -116,18 +116,29 @@ def _transport() -> RequestsTransport:
 
 
 def _queue_kw() -> dict[str, Any]:
-    return {**_CLIENT_KW, "transport": _transport(),
-            "retry_policy": QueueLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1)}
+    return {
+        **_CLIENT_KW,
+        "transport": _transport(),
+        "retry_policy": QueueLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1),
+    }
 
 
 def _blob_kw() -> dict[str, Any]:
-    return {**_CLIENT_KW, "transport": _transport(),
-            "retry_policy": BlobLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1)}
+    return {
+        **_CLIENT_KW,
+        "transport": _transport(),
+        "retry_policy": BlobLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1),
+    }
 
 
 def _table_kw() -> dict[str, Any]:
-    return {**_CLIENT_KW, "transport": _transport(), "retry_total": RETRIES, "retry_backoff_factor": 0.5,
-            "retry_backoff_max": 1}
+    return {
+        **_CLIENT_KW,
+        "transport": _transport(),
+        "retry_total": RETRIES,
+        "retry_backoff_factor": 0.5,
+        "retry_backoff_max": 1,
+    }
 
 
 class Storage:
@@ -143,8 +154,7 @@ class Storage:
         self._tables: dict[str, TableClient] = {}
 
     @classmethod
-    def from_setting(cls, name: str = "AzureWebJobsStorage",
-                     environ: Mapping[str, str] | None = None) -> Storage:
+    def from_setting(cls, name: str = "AzureWebJobsStorage", environ: Mapping[str, str] | None = None) -> Storage:
         return cls(resolve_connection(name, environ))
 
     # -- services -------------------------------------------------------------------------------
@@ -194,7 +204,8 @@ class Storage:
         """A base64 queue client. (The service client does not hand its encode policy down to the
         queue clients it makes, so the policies are set here, per queue.)"""
         client = self.queue_service().get_queue_client(
-            name, message_encode_policy=TextBase64EncodePolicy(), message_decode_policy=TextBase64DecodePolicy())
+            name, message_encode_policy=TextBase64EncodePolicy(), message_decode_policy=TextBase64DecodePolicy()
+        )
         self._ensure("queue", name, client.create_queue)
         return client
 
@@ -238,7 +249,7 @@ def reset_storage() -> None:
         _default = None
 
 
-_FORBIDDEN_KEY_CHARS = set('/\\#?') | {chr(c) for c in range(0x20)} | {chr(c) for c in range(0x7F, 0xA0)}
+_FORBIDDEN_KEY_CHARS = set("/\\#?") | {chr(c) for c in range(0x20)} | {chr(c) for c in range(0x7F, 0xA0)}
 
 
 def safe_key(value: str) -> str:

@@ -142,4 +142,3 @@ def _instrument(name: str) -> Any:
 def telemetry_active() -> bool:
     """Whether configure_telemetry() has run and telemetry is on (for /api/health)."""
     return _attempted and _meter is not None
-

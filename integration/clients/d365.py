@@ -25,9 +25,12 @@ import httpx
 from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
 from shared.settings import Settings
 
-JSON_HEADERS = {"OData-Version": "4.0", "OData-MaxVersion": "4.0",
-                "Accept": "application/json;odata.metadata=minimal",
-                "Content-Type": "application/json;odata.metadata=minimal"}
+JSON_HEADERS = {
+    "OData-Version": "4.0",
+    "OData-MaxVersion": "4.0",
+    "Accept": "application/json;odata.metadata=minimal",
+    "Content-Type": "application/json;odata.metadata=minimal",
+}
 
 
 class D365Error(Exception):
@@ -178,9 +181,16 @@ def token_provider_from_settings(settings: Settings) -> TokenProvider:
 
 
 class D365Client:
-    def __init__(self, base_url: str, legal_entity: str, token: TokenProvider, *,
-                 transport: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None,
-                 timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        legal_entity: str,
+        token: TokenProvider,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        policy: RetryPolicy | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
         self.root = base_url.rstrip("/") + "/data"
         self.legal_entity = legal_entity
         self.token = token
@@ -191,19 +201,30 @@ class D365Client:
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> D365Client:
         settings.require("D365_URL", "D365_LEGAL_ENTITY")
-        return cls(str(settings.D365_URL), settings.D365_LEGAL_ENTITY, token_provider_from_settings(settings),
-                   **kwargs)
+        return cls(str(settings.D365_URL), settings.D365_LEGAL_ENTITY, token_provider_from_settings(settings), **kwargs)
 
     def close(self) -> None:
         self.http.close()
 
     # -- plumbing ----------------------------------------------------------------------------------
-    def _send(self, method: str, url: str, entity_set: str, *, params: Mapping[str, str] | None = None,
-              content: str | bytes | None = None, headers: Mapping[str, str] | None = None,
-              retry_transport_errors: bool = True) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        entity_set: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        content: str | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_transport_errors: bool = True,
+    ) -> httpx.Response:
         request = self.http.build_request(
-            method, url, params=params, content=content,
-            headers={"Authorization": f"Bearer {self.token()}", **(headers or {})})
+            method,
+            url,
+            params=params,
+            content=content,
+            headers={"Authorization": f"Bearer {self.token()}", **(headers or {})},
+        )
         try:
             response = send_with_retry(self.http, request, self.policy, self.stats, retry_transport_errors)
         except Exhausted as error:
@@ -220,8 +241,16 @@ class D365Client:
         return merged
 
     # -- reads -------------------------------------------------------------------------------------
-    def _params(self, filter: str | None, select: list[str] | str | None, expand: str | None, top: int | None,
-                orderby: str | None, cross_company: bool, count: bool = False) -> dict[str, str]:
+    def _params(
+        self,
+        filter: str | None,
+        select: list[str] | str | None,
+        expand: str | None,
+        top: int | None,
+        orderby: str | None,
+        cross_company: bool,
+        count: bool = False,
+    ) -> dict[str, str]:
         params: dict[str, str] = {}
         if filter:
             params["$filter"] = filter
@@ -239,9 +268,18 @@ class D365Client:
             params["$count"] = "true"
         return params
 
-    def get(self, entity_set: str, key: Mapping[str, Any] | None = None, *, filter: str | None = None,
-            select: list[str] | str | None = None, expand: str | None = None, top: int | None = None,
-            orderby: str | None = None, cross_company: bool = False) -> Any:
+    def get(
+        self,
+        entity_set: str,
+        key: Mapping[str, Any] | None = None,
+        *,
+        filter: str | None = None,
+        select: list[str] | str | None = None,
+        expand: str | None = None,
+        top: int | None = None,
+        orderby: str | None = None,
+        cross_company: bool = False,
+    ) -> Any:
         """One entity by key (``dataAreaId`` added), or the first page of a collection (a list)."""
         params = self._params(filter, select, expand, top, orderby, cross_company)
         if key is not None:
@@ -250,9 +288,17 @@ class D365Client:
         data = loads(self._send("GET", f"{self.root}/{entity_set}", entity_set, params=params).content)
         return data.get("value", [])
 
-    def query(self, entity_set: str, *, filter: str | None = None, select: list[str] | str | None = None,
-              expand: str | None = None, top: int | None = None, orderby: str | None = None,
-              cross_company: bool = False) -> Iterator[dict[str, Any]]:
+    def query(
+        self,
+        entity_set: str,
+        *,
+        filter: str | None = None,
+        select: list[str] | str | None = None,
+        expand: str | None = None,
+        top: int | None = None,
+        orderby: str | None = None,
+        cross_company: bool = False,
+    ) -> Iterator[dict[str, Any]]:
         """Every matching entity, following ``@odata.nextLink`` page by page."""
         url: str | None = f"{self.root}/{entity_set}"
         params: Mapping[str, str] | None = self._params(filter, select, expand, top, orderby, cross_company)
@@ -271,16 +317,19 @@ class D365Client:
         response = self._send("POST", f"{self.root}/{entity_set}", entity_set, content=dumps(payload))
         return loads(response.content) if response.content else {}
 
-    def update(self, entity_set: str, key: Mapping[str, Any], body: Mapping[str, Any],
-               etag: str | None = None) -> None:
+    def update(self, entity_set: str, key: Mapping[str, Any], body: Mapping[str, Any], etag: str | None = None) -> None:
         headers = {"If-Match": etag} if etag else None
-        self._send("PATCH", f"{self.root}/{entity_set}{key_segment(self._key(key))}", entity_set,
-                   content=dumps(body), headers=headers)
+        self._send(
+            "PATCH",
+            f"{self.root}/{entity_set}{key_segment(self._key(key))}",
+            entity_set,
+            content=dumps(body),
+            headers=headers,
+        )
 
     def delete(self, entity_set: str, key: Mapping[str, Any], etag: str | None = None) -> None:
         headers = {"If-Match": etag} if etag else None
-        self._send("DELETE", f"{self.root}/{entity_set}{key_segment(self._key(key))}", entity_set,
-                   headers=headers)
+        self._send("DELETE", f"{self.root}/{entity_set}{key_segment(self._key(key))}", entity_set, headers=headers)
 
     def batch(self, operations: list[BatchOp], reads: Sequence[BatchRead] = ()) -> list[BatchResult]:
         """Run ``operations`` as ONE changeset: all applied or none. Raises the classified error of the
@@ -301,31 +350,44 @@ class D365Client:
             target = f"{self.root}/{op.entity_set}"
             if op.key is not None:
                 target += key_segment(self._key(op.key))
-            body = dumps({"dataAreaId": self.legal_entity, **op.body}) if op.body is not None and op.method == "POST" \
+            body = (
+                dumps({"dataAreaId": self.legal_entity, **op.body})
+                if op.body is not None and op.method == "POST"
                 else (dumps(op.body) if op.body is not None else "")
+            )
             parts.append(
                 f"--{changeset_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
                 f"Content-ID: {index}\r\n\r\n{op.method} {target} HTTP/1.1\r\nOData-Version: 4.0\r\n"
-                f"Content-Type: application/json;odata.metadata=minimal\r\nAccept: application/json\r\n\r\n{body}\r\n")
+                f"Content-Type: application/json;odata.metadata=minimal\r\nAccept: application/json\r\n\r\n{body}\r\n"
+            )
         payload = ""
         if operations:
             changeset = "".join(parts) + f"--{changeset_boundary}--\r\n"
-            payload += (f"--{batch_boundary}\r\nContent-Type: multipart/mixed; boundary={changeset_boundary}\r\n\r\n"
-                        f"{changeset}\r\n")
+            payload += (
+                f"--{batch_boundary}\r\nContent-Type: multipart/mixed; boundary={changeset_boundary}\r\n\r\n"
+                f"{changeset}\r\n"
+            )
         for read in reads:
-            payload += (f"--{batch_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
-                        f"\r\nGET {self._read_url(read)} HTTP/1.1\r\nOData-Version: 4.0\r\n"
-                        f"Accept: application/json;odata.metadata=minimal\r\n\r\n")
+            payload += (
+                f"--{batch_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+                f"\r\nGET {self._read_url(read)} HTTP/1.1\r\nOData-Version: 4.0\r\n"
+                f"Accept: application/json;odata.metadata=minimal\r\n\r\n"
+            )
         payload += f"--{batch_boundary}--\r\n"
         entity_sets = ",".join(sorted({op.entity_set for op in operations} | {r.entity_set for r in reads}))
-        response = self._send("POST", f"{self.root}/$batch", entity_sets, content=payload.encode(),
-                              headers={"Content-Type": f"multipart/mixed; boundary={batch_boundary}",
-                                       "Accept": "multipart/mixed"})
+        response = self._send(
+            "POST",
+            f"{self.root}/$batch",
+            entity_sets,
+            content=payload.encode(),
+            headers={"Content-Type": f"multipart/mixed; boundary={batch_boundary}", "Accept": "multipart/mixed"},
+        )
         results = parse_batch_response(response.headers.get("content-type", ""), response.content)
         if reads and len(results) < len(reads):
             raise D365Transient(0, f"$batch answered {len(results)} parts for {len(reads)} reads", entity_sets)
-        written, read_back = (results[:len(results) - len(reads)], results[len(results) - len(reads):]) if reads \
-            else (results, [])
+        written, read_back = (
+            (results[: len(results) - len(reads)], results[len(results) - len(reads) :]) if reads else (results, [])
+        )
         for result in written:
             if result.status >= 400:
                 raise classify(result.status, result.body, entity_sets, in_batch=True)
@@ -362,8 +424,9 @@ def parse_batch_response(content_type: str, content: bytes) -> list[BatchResult]
     for part in _split(text, _boundary(content_type)):
         head, _, rest = part.partition("\r\n\r\n") if "\r\n\r\n" in part else part.partition("\n\n")
         if "multipart/mixed" in head.lower():
-            inner_type = next(line.split(":", 1)[1] for line in head.splitlines()
-                              if line.lower().startswith("content-type"))
+            inner_type = next(
+                line.split(":", 1)[1] for line in head.splitlines() if line.lower().startswith("content-type")
+            )
             results.extend(parse_batch_response(inner_type, rest.encode()))
             continue
         status_line, _, after = rest.lstrip().partition("\n")

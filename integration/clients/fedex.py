@@ -33,16 +33,45 @@ TOKEN_PATH = "/oauth/token"
 RATE_PATH = "/rate/v1/rates/quotes"
 # Well under Shopify's 3-10 s callback budget (reference §4.1); the rate service adds its own deadline.
 DEFAULT_TIMEOUT = httpx.Timeout(4.0, connect=2.0)
-NO_SERVICE_CODES = frozenset({"RATE.LOCATION.NOSERVICE", "SERVICE.PACKAGECOMBINATION.INVALID",
-                              "RECIPIENT.COUNTRY.UNSERVICED", "SERVICETYPE.NOTSUPPORTED",
-                              "SELECTED.DESTINATION.SERVICETYPE.INVALID", "INCOUNTRY.SERVICES.NOTALLOWED"})
-DAYS = {w: n for n, w in enumerate(("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT",
-                                    "NINE", "TEN", "ELEVEN", "TWELVE", "THIRTEEN", "FOURTEEN", "FIFTEEN"))}
+NO_SERVICE_CODES = frozenset(
+    {
+        "RATE.LOCATION.NOSERVICE",
+        "SERVICE.PACKAGECOMBINATION.INVALID",
+        "RECIPIENT.COUNTRY.UNSERVICED",
+        "SERVICETYPE.NOTSUPPORTED",
+        "SELECTED.DESTINATION.SERVICETYPE.INVALID",
+        "INCOUNTRY.SERVICES.NOTALLOWED",
+    }
+)
+DAYS = {
+    w: n
+    for n, w in enumerate(
+        (
+            "ZERO",
+            "ONE",
+            "TWO",
+            "THREE",
+            "FOUR",
+            "FIVE",
+            "SIX",
+            "SEVEN",
+            "EIGHT",
+            "NINE",
+            "TEN",
+            "ELEVEN",
+            "TWELVE",
+            "THIRTEEN",
+            "FOURTEEN",
+            "FIFTEEN",
+        )
+    )
+}
 
 
 class FedexError(Exception):
-    def __init__(self, message: str, status: int = 0, codes: tuple[str, ...] = (),
-                 transaction_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, status: int = 0, codes: tuple[str, ...] = (), transaction_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.codes, self.transaction_id = status, codes, transaction_id
 
@@ -111,8 +140,12 @@ def build_rate_request(query: RateQuery, account_number: str) -> dict[str, Any]:
         weight = max(Decimal("0.01"), parcel.weight_lb.quantize(Decimal("0.01"), rounding=ROUND_UP))
         item: dict[str, Any] = {"weight": {"units": "LB", "value": float(weight)}}
         if parcel.length_in and parcel.width_in and parcel.height_in:
-            item["dimensions"] = {"length": int(parcel.length_in), "width": int(parcel.width_in),
-                                  "height": int(parcel.height_in), "units": "IN"}
+            item["dimensions"] = {
+                "length": int(parcel.length_in),
+                "width": int(parcel.width_in),
+                "height": int(parcel.height_in),
+                "units": "IN",
+            }
         items.append(item)
     shipment: dict[str, Any] = {
         "shipper": {"address": _address(query.origin)},
@@ -125,9 +158,11 @@ def build_rate_request(query: RateQuery, account_number: str) -> dict[str, Any]:
         shipment["serviceType"] = query.service_type
     if query.ship_date:
         shipment["shipDateStamp"] = query.ship_date.isoformat()
-    return {"accountNumber": {"value": account_number},
-            "rateRequestControlParameters": {"returnTransitTimes": query.return_transit_times},
-            "requestedShipment": shipment}
+    return {
+        "accountNumber": {"value": account_number},
+        "rateRequestControlParameters": {"returnTransitTimes": query.return_transit_times},
+        "requestedShipment": shipment,
+    }
 
 
 # -- response (pydantic at the edge; unknown fields ignored, FedEx adds them freely) ---------------
@@ -191,11 +226,11 @@ class _RateResponse(_Model):
 class ServiceQuote:
     service_type: str
     service_name: str | None
-    amount: Decimal                    # see module docstring for which charge this is
+    amount: Decimal  # see module docstring for which charge this is
     currency: str
     rate_type: str
-    net_charge: Decimal | None         # totalNetCharge (incl. FedEx-side taxes)
-    list_amount: Decimal | None        # LIST totalNetFedExCharge when asked for
+    net_charge: Decimal | None  # totalNetCharge (incl. FedEx-side taxes)
+    list_amount: Decimal | None  # LIST totalNetFedExCharge when asked for
     transit_days: int | None
     max_transit_days: int | None
     delivery: datetime | None
@@ -224,8 +259,11 @@ def parse_rate_response(payload: Any) -> list[ServiceQuote]:
         raise FedexTransient(f"FedEx rate reply did not parse: {error.error_count()} problem(s)") from None
     quotes = []
     for detail in response.output.rateReplyDetails:
-        chosen = _pick(detail.ratedShipmentDetails, "ACCOUNT") or _pick(detail.ratedShipmentDetails, "LIST") or (
-            detail.ratedShipmentDetails[0] if detail.ratedShipmentDetails else None)
+        chosen = (
+            _pick(detail.ratedShipmentDetails, "ACCOUNT")
+            or _pick(detail.ratedShipmentDetails, "LIST")
+            or (detail.ratedShipmentDetails[0] if detail.ratedShipmentDetails else None)
+        )
         amount = _amount(chosen) if chosen else None
         if chosen is None or amount is None:
             continue
@@ -234,15 +272,25 @@ def parse_rate_response(payload: Any) -> list[ServiceQuote]:
         operational = detail.operationalDetail or _Operational()
         dates = commit.dateDetail or _DateDetail()
         transit = commit.transitDays or _TransitDays()
-        days = DAYS.get((transit.minimumTransitTime or operational.transitTime or "").replace("_DAYS", "")
-                        .replace("_DAY", ""))
+        days = DAYS.get(
+            (transit.minimumTransitTime or operational.transitTime or "").replace("_DAYS", "").replace("_DAY", "")
+        )
         max_days = DAYS.get((transit.maximumTransitTime or "").replace("_DAYS", "").replace("_DAY", ""))
         currency = chosen.currency or (chosen.shipmentRateDetail.currency if chosen.shipmentRateDetail else None)
-        quotes.append(ServiceQuote(
-            service_type=detail.serviceType, service_name=detail.serviceName, amount=amount,
-            currency=currency or "USD", rate_type=chosen.rateType or "", net_charge=chosen.totalNetCharge,
-            list_amount=_amount(listed) if listed else None, transit_days=days, max_transit_days=max_days,
-            delivery=_when(operational.deliveryDate or dates.dayFormat or dates.dayCxsFormat)))
+        quotes.append(
+            ServiceQuote(
+                service_type=detail.serviceType,
+                service_name=detail.serviceName,
+                amount=amount,
+                currency=currency or "USD",
+                rate_type=chosen.rateType or "",
+                net_charge=chosen.totalNetCharge,
+                list_amount=_amount(listed) if listed else None,
+                transit_days=days,
+                max_transit_days=max_days,
+                delivery=_when(operational.deliveryDate or dates.dayFormat or dates.dayCxsFormat),
+            )
+        )
     return quotes
 
 
@@ -279,13 +327,21 @@ def _errors(response: httpx.Response) -> tuple[tuple[str, ...], str, str | None]
 
 
 class FedexClient:
-    def __init__(self, base_url: str, client_id: str, client_secret: str, account_number: str, *,
-                 transport: httpx.AsyncBaseTransport | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 retry: FedexRetry | None = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        account_number: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: FedexRetry | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.account_number = account_number
-        self._credentials = {"grant_type": "client_credentials", "client_id": client_id,
-                             "client_secret": client_secret}
+        self._credentials = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
         self.retry = retry or FedexRetry()
         self.stats = FedexStats()
         self._clock, self._sleep = clock, sleep
@@ -296,8 +352,13 @@ class FedexClient:
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> FedexClient:
         settings.require("FEDEX_URL", "FEDEX_CLIENT_ID", "FEDEX_CLIENT_SECRET", "FEDEX_ACCOUNT_NUMBER")
-        return cls(str(settings.FEDEX_URL), settings.FEDEX_CLIENT_ID, settings.FEDEX_CLIENT_SECRET.get_secret_value(),
-                   settings.FEDEX_ACCOUNT_NUMBER, **kwargs)
+        return cls(
+            str(settings.FEDEX_URL),
+            settings.FEDEX_CLIENT_ID,
+            settings.FEDEX_CLIENT_SECRET.get_secret_value(),
+            settings.FEDEX_ACCOUNT_NUMBER,
+            **kwargs,
+        )
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -330,10 +391,17 @@ class FedexClient:
                 codes, message, tx = _errors(response)
                 wait = retry_after_seconds(response)
                 delay = wait if wait is not None else self.retry.base_delay * 2 ** (attempt - 1)
-                if (attempt >= self.retry.attempts or delay > self.retry.max_retry_after
-                        or self._clock() - started + delay > self.retry.deadline):
-                    raise FedexTransient(f"FedEx HTTP {response.status_code} after {attempt} attempt(s): {message}",
-                                         response.status_code, codes, tx)
+                if (
+                    attempt >= self.retry.attempts
+                    or delay > self.retry.max_retry_after
+                    or self._clock() - started + delay > self.retry.deadline
+                ):
+                    raise FedexTransient(
+                        f"FedEx HTTP {response.status_code} after {attempt} attempt(s): {message}",
+                        response.status_code,
+                        codes,
+                        tx,
+                    )
             self.stats.retries += 1
             await self._sleep(delay)
 
@@ -391,6 +459,17 @@ class FedexClient:
         return parse_rate_response(payload)
 
 
-__all__ = ["Address", "FedexAuthError", "FedexClient", "FedexError", "FedexRejected", "FedexRetry",
-           "FedexTransient", "Parcel", "RateQuery", "ServiceQuote", "build_rate_request",
-           "parse_rate_response"]
+__all__ = [
+    "Address",
+    "FedexAuthError",
+    "FedexClient",
+    "FedexError",
+    "FedexRejected",
+    "FedexRetry",
+    "FedexTransient",
+    "Parcel",
+    "RateQuery",
+    "ServiceQuote",
+    "build_rate_request",
+    "parse_rate_response",
+]

@@ -94,10 +94,18 @@ METAFIELDS_SET = """mutation metafieldsSet($metafields: [MetafieldsSetInput!]!) 
 
 
 class ShopifyAdmin:
-    def __init__(self, base_url: str, token: str, api_version: str, *,
-                 transport: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None,
-                 timeout: httpx.Timeout = DEFAULT_TIMEOUT, sleep: Callable[[float], None] = time.sleep,
-                 max_throttle_retries: int = 8) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        api_version: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        policy: RetryPolicy | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        sleep: Callable[[float], None] = time.sleep,
+        max_throttle_retries: int = 8,
+    ) -> None:
         self.base = base_url.rstrip("/") + f"/admin/api/{api_version}"
         self.policy = policy or RetryPolicy()
         self.stats = ShopifyStats()
@@ -105,9 +113,11 @@ class ShopifyAdmin:
         self.sleep = sleep
         self.max_throttle_retries = max_throttle_retries
         self._lock = threading.Lock()
-        self.http = httpx.Client(transport=transport, timeout=timeout,
-                                 headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json",
-                                          "Accept": "application/json"})
+        self.http = httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json", "Accept": "application/json"},
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> ShopifyAdmin:
@@ -134,8 +144,14 @@ class ShopifyAdmin:
         return response
 
     # -- GraphQL -----------------------------------------------------------------------------------
-    def graphql(self, query: str, variables: dict[str, Any] | None = None, *, expected_cost: float = 10.0,
-                idempotent: bool = True) -> dict[str, Any]:
+    def graphql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        expected_cost: float = 10.0,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
         """Run a query or mutation and return ``data``. ``idempotent=False`` for writes that must not
         be sent twice when a connection drops (the caller then checks what happened)."""
         for _ in range(self.max_throttle_retries + 1):
@@ -144,15 +160,19 @@ class ShopifyAdmin:
             if wait > 0:
                 self.stats.throttle_waits += wait
                 self.sleep(wait)
-            request = self.http.build_request("POST", f"{self.base}/graphql.json",
-                                              json={"query": query, "variables": variables or {}})
+            request = self.http.build_request(
+                "POST", f"{self.base}/graphql.json", json={"query": query, "variables": variables or {}}
+            )
             payload = self._send(request, retry_transport_errors=idempotent).json()
             cost = (payload.get("extensions") or {}).get("cost") or {}
             status = cost.get("throttleStatus")
             if status:
                 with self._lock:
-                    self.bucket = Bucket(float(status["maximumAvailable"]), float(status["currentlyAvailable"]),
-                                         float(status["restoreRate"]))
+                    self.bucket = Bucket(
+                        float(status["maximumAvailable"]),
+                        float(status["currentlyAvailable"]),
+                        float(status["restoreRate"]),
+                    )
             errors = payload.get("errors") or []
             if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors if isinstance(e, dict)):
                 self.stats.throttled += 1
@@ -195,10 +215,15 @@ class ShopifyAdmin:
                 return None
             raise
 
-    def list_orders(self, updated_at_min: str, updated_at_max: str | None = None,
-                    page_size: int = 250) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] | None = {"updated_at_min": updated_at_min, "status": "any", "limit": page_size,
-                                         "order": "updated_at asc"}
+    def list_orders(
+        self, updated_at_min: str, updated_at_max: str | None = None, page_size: int = 250
+    ) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] | None = {
+            "updated_at_min": updated_at_min,
+            "status": "any",
+            "limit": page_size,
+            "order": "updated_at asc",
+        }
         if updated_at_max and params is not None:
             params["updated_at_max"] = updated_at_max
         url: str | None = f"{self.base}/orders.json"

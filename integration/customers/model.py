@@ -44,11 +44,15 @@ def parse_customer(body: dict[str, Any]) -> ShopifyCustomer:
     default = body.get("default_address")
     if not isinstance(default, dict):  # older bodies: the default is flagged in addresses[]
         default = next((a for a in body.get("addresses") or [] if isinstance(a, dict) and a.get("default")), None)
-    return ShopifyCustomer(id=customer_id, email=str(body.get("email") or "").strip(),
-                           phone=str(body.get("phone") or "").strip(),
-                           first_name=str(body.get("first_name") or "").strip(),
-                           last_name=str(body.get("last_name") or "").strip(), updated_at=updated_at,
-                           default_address=parse_address(default))
+    return ShopifyCustomer(
+        id=customer_id,
+        email=str(body.get("email") or "").strip(),
+        phone=str(body.get("phone") or "").strip(),
+        first_name=str(body.get("first_name") or "").strip(),
+        last_name=str(body.get("last_name") or "").strip(),
+        updated_at=updated_at,
+        default_address=parse_address(default),
+    )
 
 
 NAME_FIELDS = ("PersonFirstName", "PersonLastName")
@@ -69,10 +73,15 @@ def contact_fields(customer: ShopifyCustomer) -> dict[str, str]:
         "PersonLastName": customer.last_name,
     }
     if address and country_iso3(address.country_code):
-        fields.update({
-            "AddressStreet": "\n".join(p for p in (address.address1, address.address2) if p),
-            "AddressCity": address.city, "AddressState": address.province_code, "AddressZipCode": address.zip,
-            "AddressCountryRegionId": country_iso3(address.country_code)})
+        fields.update(
+            {
+                "AddressStreet": "\n".join(p for p in (address.address1, address.address2) if p),
+                "AddressCity": address.city,
+                "AddressState": address.province_code,
+                "AddressZipCode": address.zip,
+                "AddressCountryRegionId": country_iso3(address.country_code),
+            }
+        )
     return {k: v for k, v in fields.items() if v}
 
 

@@ -75,7 +75,8 @@ class CustomerRecords:
 
     def save(self, customer_id: int, **values: Any) -> None:
         self.storage.table(SYNC_TABLE).upsert_entity(
-            {"PartitionKey": safe_key(str(customer_id)), "RowKey": ROW, **values}, mode=UpdateMode.MERGE)
+            {"PartitionKey": safe_key(str(customer_id)), "RowKey": ROW, **values}, mode=UpdateMode.MERGE
+        )
 
     def delete(self, customer_id: int | str) -> None:
         try:
@@ -99,59 +100,89 @@ class CustomerSync:
         record = self.records.get(customer.id) or {}
         updated_at = customer.updated_at.isoformat() if customer.updated_at else ""
         if updated_at and record.get("UpdatedAt") and updated_at < str(record["UpdatedAt"]):
-            return self._done(customer, Outcome("ignored", detail=f"stale: updated_at {updated_at} < "
-                                                                  f"{record['UpdatedAt']}"))
+            return self._done(
+                customer, Outcome("ignored", detail=f"stale: updated_at {updated_at} < {record['UpdatedAt']}")
+            )
         wanted = contact_fields(customer)
         hashes = field_hashes(wanted, customer.id)
         account = self.links.get(f"customer:{customer.id}") or ""
         if topic == "customers/create" or not account:
-            self.records.save(customer.id, UpdatedAt=updated_at, Fields=json.dumps(hashes), Account=account,
-                              Status="recorded" if account or topic == "customers/create" else "unlinked")
-            why = "created in F&O with the customer's first order" if topic == "customers/create" else \
-                "not linked to an F&O customer yet (no order synced)"
-            return self._done(customer, Outcome("recorded" if topic == "customers/create" else "unlinked",
-                                                account, detail=why))
+            self.records.save(
+                customer.id,
+                UpdatedAt=updated_at,
+                Fields=json.dumps(hashes),
+                Account=account,
+                Status="recorded" if account or topic == "customers/create" else "unlinked",
+            )
+            why = (
+                "created in F&O with the customer's first order"
+                if topic == "customers/create"
+                else "not linked to an F&O customer yet (no order synced)"
+            )
+            return self._done(
+                customer, Outcome("recorded" if topic == "customers/create" else "unlinked", account, detail=why)
+            )
         baseline = json.loads(record.get("Fields") or "null") if record.get("Account") == account else None
         candidates = [k for k in wanted if baseline is None or baseline.get(k) != hashes[k]]
         if not candidates:
             self.records.save(customer.id, UpdatedAt=updated_at, Status="synced")
             return self._done(customer, Outcome("unchanged", account, detail="no contact field changed in Shopify"))
         try:
-            current = self.d365.get("CustomersV3", {"CustomerAccount": account},
-                                    select=["CustomerAccount", "PartyType", *CONTACT_FIELDS])
+            current = self.d365.get(
+                "CustomersV3", {"CustomerAccount": account}, select=["CustomerAccount", "PartyType", *CONTACT_FIELDS]
+            )
         except D365NotFound:
             self.links.forget(f"customer:{customer.id}")
             self.records.save(customer.id, Account="", Status="unlinked", UpdatedAt=updated_at)
-            return self._done(customer, Outcome("unlinked", account, detail=f"F&O account {account} no longer "
-                                                                            "exists; link dropped"))
+            return self._done(
+                customer, Outcome("unlinked", account, detail=f"F&O account {account} no longer exists; link dropped")
+            )
         changes = _changes(wanted, candidates, current)
         if changes:
             try:
                 self.d365.update("CustomersV3", {"CustomerAccount": account}, changes)
             except D365ValidationError as error:
-                self.exceptions.open(ENTITY, str(customer.id), FO_REJECTED,
-                                     f"F&O refused the contact update of customer {account}: {error.message}",
-                                     {"account": account, "fields": sorted(changes), "fo_message": error.message})
+                self.exceptions.open(
+                    ENTITY,
+                    str(customer.id),
+                    FO_REJECTED,
+                    f"F&O refused the contact update of customer {account}: {error.message}",
+                    {"account": account, "fields": sorted(changes), "fo_message": error.message},
+                )
                 self.records.save(customer.id, Status="blocked")
                 return self._done(customer, Outcome("rejected", account, tuple(sorted(changes)), FO_REJECTED))
-        self.records.save(customer.id, UpdatedAt=updated_at, Fields=json.dumps(hashes), Account=account,
-                          Status="synced")
+        self.records.save(
+            customer.id, UpdatedAt=updated_at, Fields=json.dumps(hashes), Account=account, Status="synced"
+        )
         self.exceptions.resolve(ENTITY, str(customer.id), f"contact fields synced to F&O customer {account}")
         return self._done(customer, Outcome("updated" if changes else "unchanged", account, tuple(sorted(changes))))
 
     def _done(self, customer: ShopifyCustomer, outcome: Outcome) -> Outcome:
         # Field names only: the values are personal data.
-        self.audit.record(ENTITY, str(customer.id), "contact", outcome.action, target=outcome.account,
-                          details={"fields": list(outcome.fields), "detail": outcome.detail})
-        log_event(log, "customer.handled", customer_id=str(customer.id), action=outcome.action,
-                  account=outcome.account, fields=",".join(outcome.fields))
+        self.audit.record(
+            ENTITY,
+            str(customer.id),
+            "contact",
+            outcome.action,
+            target=outcome.account,
+            details={"fields": list(outcome.fields), "detail": outcome.detail},
+        )
+        log_event(
+            log,
+            "customer.handled",
+            customer_id=str(customer.id),
+            action=outcome.action,
+            account=outcome.account,
+            fields=",".join(outcome.fields),
+        )
         return outcome
 
 
 def _changes(wanted: dict[str, str], candidates: list[str], current: dict[str, Any]) -> dict[str, str]:
     person = str(current.get("PartyType", "Person")) == "Person"
-    changes = {k: wanted[k] for k in candidates
-               if (person or k not in NAME_FIELDS) and str(current.get(k, "")) != wanted[k]}
+    changes = {
+        k: wanted[k] for k in candidates if (person or k not in NAME_FIELDS) and str(current.get(k, "")) != wanted[k]
+    }
     if any(k in changes for k in ADDRESS_FIELDS):  # an address is written whole, never half old, half new
         changes.update({k: wanted[k] for k in ADDRESS_FIELDS if k in wanted})
     return changes

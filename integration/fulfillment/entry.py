@@ -24,8 +24,12 @@ _lock = threading.Lock()
 
 def build_sync(settings: Settings, **kwargs: Any) -> FulfillmentSync:
     settings.require("SHOPIFY_ADMIN_TOKEN", "D365_URL", "D365_LEGAL_ENTITY")
-    return FulfillmentSync(kwargs.pop("storage", None) or get_storage(), D365Client.from_settings(settings),
-                           ShopifyAdmin.from_settings(settings), FulfillmentConfig.from_settings(settings))
+    return FulfillmentSync(
+        kwargs.pop("storage", None) or get_storage(),
+        D365Client.from_settings(settings),
+        ShopifyAdmin.from_settings(settings),
+        FulfillmentConfig.from_settings(settings),
+    )
 
 
 def get_sync() -> FulfillmentSync:
@@ -61,17 +65,26 @@ def handle_packing_slip_event(raw: bytes, sync: FulfillmentSync, legal_entity: s
         return EventAnswer(400, {"reason": str(error)})
     results = []
     for event in events:
-        log_event(log, "fulfillment.event", event_id=event.event_id, control_number=event.control_number,
-                  business_event=event.business_event_id, sales_order=event.sales_order,
-                  packing_slip=event.packing_slip)
+        log_event(
+            log,
+            "fulfillment.event",
+            event_id=event.event_id,
+            control_number=event.control_number,
+            business_event=event.business_event_id,
+            sales_order=event.sales_order,
+            packing_slip=event.packing_slip,
+        )
         try:
             results.append(sync.sync_slip(event.ref).as_dict())
         except (D365Transient, ShopifyTransient, SlipBusy) as error:
-            return EventAnswer(503, {"reason": f"temporarily unavailable: {type(error).__name__}",
-                                     "results": results})
+            return EventAnswer(503, {"reason": f"temporarily unavailable: {type(error).__name__}", "results": results})
         except Exception as error:  # permanent: an exception for a person; the event itself was fine
-            sync.exceptions.open("packing_slip", event.ref.entity_id, "sync_error",
-                                 f"{type(error).__name__}: {error}"[:1000],
-                                 {"sales_order": event.sales_order, "packing_slip": event.packing_slip})
+            sync.exceptions.open(
+                "packing_slip",
+                event.ref.entity_id,
+                "sync_error",
+                f"{type(error).__name__}: {error}"[:1000],
+                {"sales_order": event.sales_order, "packing_slip": event.packing_slip},
+            )
             results.append({"packing_slip": event.packing_slip, "outcome": "exception", "error": type(error).__name__})
     return EventAnswer(200, {"results": results})

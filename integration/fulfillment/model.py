@@ -109,15 +109,22 @@ class PlannedFulfillment:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"location_id": self.location_id, "fulfillment_id": self.fulfillment_id,
-                "orders": {fo: [list(x) for x in lines] for fo, lines in self.orders.items()}}
+        return {
+            "location_id": self.location_id,
+            "fulfillment_id": self.fulfillment_id,
+            "orders": {fo: [list(x) for x in lines] for fo, lines in self.orders.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlannedFulfillment:
-        return cls(str(data["location_id"]),
-                   {str(fo): [(str(a), str(b), int(c)) for a, b, c in lines]
-                    for fo, lines in (data.get("orders") or {}).items()},
-                   str(data.get("fulfillment_id") or ""))
+        return cls(
+            str(data["location_id"]),
+            {
+                str(fo): [(str(a), str(b), int(c)) for a, b, c in lines]
+                for fo, lines in (data.get("orders") or {}).items()
+            },
+            str(data.get("fulfillment_id") or ""),
+        )
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from integration.fulfillment.model import (
 )
 
 
-def shipped_line_items(slip: PackingSlip, lot_to_line_item: Mapping[str, str],
-                       ignored_items: Iterable[str] = ()) -> dict[str, int]:
+def shipped_line_items(
+    slip: PackingSlip, lot_to_line_item: Mapping[str, str], ignored_items: Iterable[str] = ()
+) -> dict[str, int]:
     """Line item id -> shipped quantity. Lines of ``ignored_items`` (the freight service item) are
     skipped; a lot order sync never linked, or a fractional quantity, is a problem."""
     ignored = {i.casefold() for i in ignored_items if i}
@@ -41,23 +42,32 @@ def shipped_line_items(slip: PackingSlip, lot_to_line_item: Mapping[str, str],
             unknown.append({"lot_id": line.lot_id, "item_number": line.item_number, "quantity": str(line.quantity)})
             continue
         if line.quantity != line.quantity.to_integral_value() or line.quantity < 0:
-            raise SlipProblem("fractional_quantity",
-                              f"packing slip {slip.ref.packing_slip} ships {line.quantity} of lot {line.lot_id}; "
-                              "Shopify fulfils whole units only",
-                              {"lot_id": line.lot_id, "quantity": str(line.quantity)})
+            raise SlipProblem(
+                "fractional_quantity",
+                f"packing slip {slip.ref.packing_slip} ships {line.quantity} of lot {line.lot_id}; "
+                "Shopify fulfils whole units only",
+                {"lot_id": line.lot_id, "quantity": str(line.quantity)},
+            )
         shipped[line_item] = shipped.get(line_item, 0) + int(line.quantity)
     if unknown:
-        raise SlipProblem("unknown_line",
-                          f"packing slip {slip.ref.packing_slip} has {len(unknown)} line(s) whose F&O lot is not "
-                          f"linked to a Shopify line item of the order", {"lines": unknown})
+        raise SlipProblem(
+            "unknown_line",
+            f"packing slip {slip.ref.packing_slip} has {len(unknown)} line(s) whose F&O lot is not "
+            f"linked to a Shopify line item of the order",
+            {"lines": unknown},
+        )
     if not shipped:
-        raise SlipProblem("nothing_to_fulfil", f"packing slip {slip.ref.packing_slip} ships no Shopify line item",
-                          {"lines": len(slip.lines)})
+        raise SlipProblem(
+            "nothing_to_fulfil",
+            f"packing slip {slip.ref.packing_slip} ships no Shopify line item",
+            {"lines": len(slip.lines)},
+        )
     return shipped
 
 
-def plan_fulfillments(shipped: Mapping[str, int],
-                      fulfillment_orders: Iterable[FulfillmentOrder]) -> list[PlannedFulfillment]:
+def plan_fulfillments(
+    shipped: Mapping[str, int], fulfillment_orders: Iterable[FulfillmentOrder]
+) -> list[PlannedFulfillment]:
     """Allocate each shipped quantity to the open fulfillment-order lines of that line item (in
     Shopify's order), one planned fulfillment per location. Raises ``over_shipment`` naming every
     line that ships more than remains open, and applies nothing of that slip."""
@@ -83,15 +93,29 @@ def plan_fulfillments(shipped: Mapping[str, int],
     if over:
         raise SlipProblem(
             "over_shipment",
-            "packing slip ships more than remains unfulfilled in Shopify: " + "; ".join(
-                f"line item {o.line_item_id} shipped {o.shipped}, open {o.open_quantity}" for o in over),
-            {"lines": [{"line_item_id": o.line_item_id, "shipped": o.shipped, "open_in_shopify": o.open_quantity,
-                        "excess": o.shipped - o.open_quantity} for o in over]})
+            "packing slip ships more than remains unfulfilled in Shopify: "
+            + "; ".join(f"line item {o.line_item_id} shipped {o.shipped}, open {o.open_quantity}" for o in over),
+            {
+                "lines": [
+                    {
+                        "line_item_id": o.line_item_id,
+                        "shipped": o.shipped,
+                        "open_in_shopify": o.open_quantity,
+                        "excess": o.shipped - o.open_quantity,
+                    }
+                    for o in over
+                ]
+            },
+        )
     return [by_location[key] for key in sorted(by_location)]
 
 
-def match_existing(planned: PlannedFulfillment, tracking_numbers: Iterable[str],
-                   fulfillments: Iterable[ExistingFulfillment], claimed: set[str]) -> str:
+def match_existing(
+    planned: PlannedFulfillment,
+    tracking_numbers: Iterable[str],
+    fulfillments: Iterable[ExistingFulfillment],
+    claimed: set[str],
+) -> str:
     """The id of a Shopify fulfillment that is this planned one, created by an attempt whose answer
     was lost: same location, same line items and quantities, a shared tracking number (or none on
     either side), and not already recorded for another packing slip. ``""`` when there is none."""

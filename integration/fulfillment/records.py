@@ -58,10 +58,15 @@ class SlipRecord:
 
 def _from_row(ref: SlipRef, row: dict[str, Any]) -> SlipRecord:
     return SlipRecord(
-        ref, str(row.get("Status") or ""), str(row.get("ShopifyOrderId") or ""),
+        ref,
+        str(row.get("Status") or ""),
+        str(row.get("ShopifyOrderId") or ""),
         [PlannedFulfillment.from_dict(p) for p in json.loads(row.get("Plan") or "[]")],
-        tuple(json.loads(row.get("TrackingNumbers") or "[]")), tuple(json.loads(row.get("TrackingUrls") or "[]")),
-        str(row.get("ReasonCode") or ""), row.metadata["etag"] if hasattr(row, "metadata") else "")
+        tuple(json.loads(row.get("TrackingNumbers") or "[]")),
+        tuple(json.loads(row.get("TrackingUrls") or "[]")),
+        str(row.get("ReasonCode") or ""),
+        row.metadata["etag"] if hasattr(row, "metadata") else "",
+    )
 
 
 class SlipBusy(Exception):
@@ -96,9 +101,16 @@ class FulfillmentRecords:
                 row = table.get_entity(pk, rk)
             except ResourceNotFoundError:
                 try:
-                    meta = table.create_entity({"PartitionKey": pk, "RowKey": rk, "SalesOrderNumber": ref.sales_order,
-                                                "PackingSlipId": ref.packing_slip, "CreatedAt": now.isoformat(),
-                                                **lease})
+                    meta = table.create_entity(
+                        {
+                            "PartitionKey": pk,
+                            "RowKey": rk,
+                            "SalesOrderNumber": ref.sales_order,
+                            "PackingSlipId": ref.packing_slip,
+                            "CreatedAt": now.isoformat(),
+                            **lease,
+                        }
+                    )
                 except ResourceExistsError:
                     continue
                 return SlipRecord(ref, etag=meta["etag"])
@@ -107,8 +119,12 @@ class FulfillmentRecords:
             if held_by and until and datetime.fromisoformat(until) > now:
                 raise SlipBusy(f"packing slip {ref.packing_slip} is being synced by another run")
             try:
-                meta = table.update_entity({"PartitionKey": pk, "RowKey": rk, **lease}, mode=UpdateMode.MERGE,
-                                           etag=row.metadata["etag"], match_condition=MatchConditions.IfNotModified)
+                meta = table.update_entity(
+                    {"PartitionKey": pk, "RowKey": rk, **lease},
+                    mode=UpdateMode.MERGE,
+                    etag=row.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
             except ResourceModifiedError:
                 continue
             record = _from_row(ref, row)
@@ -120,17 +136,23 @@ class FulfillmentRecords:
         """Write the record under the lease (ETag-checked: a run that lost its lease must not write)."""
         pk, rk = slip_key(record.ref)
         row: dict[str, Any] = {
-            "PartitionKey": pk, "RowKey": rk, "Status": record.status, "ShopifyOrderId": record.shopify_order_id,
+            "PartitionKey": pk,
+            "RowKey": rk,
+            "Status": record.status,
+            "ShopifyOrderId": record.shopify_order_id,
             "Plan": json.dumps([p.to_dict() for p in record.plan]),
             "FulfillmentIds": ",".join(record.fulfillment_ids),
             "TrackingNumbers": json.dumps(list(record.tracking_numbers)),
             "TrackingUrls": json.dumps(list(record.tracking_urls)),
-            "ReasonCode": record.reason_code, "UpdatedAt": _now().isoformat()}
+            "ReasonCode": record.reason_code,
+            "UpdatedAt": _now().isoformat(),
+        }
         if release:
             row.update(LeaseOwner="", LeaseUntil="")
         try:
-            meta = self._table().update_entity(row, mode=UpdateMode.MERGE, etag=record.etag,
-                                               match_condition=MatchConditions.IfNotModified)
+            meta = self._table().update_entity(
+                row, mode=UpdateMode.MERGE, etag=record.etag, match_condition=MatchConditions.IfNotModified
+            )
         except ResourceModifiedError:
             raise SlipBusy(f"packing slip {record.ref.packing_slip}: lease lost while syncing") from None
         record.etag = meta["etag"]
@@ -138,16 +160,20 @@ class FulfillmentRecords:
     def release(self, record: SlipRecord) -> None:
         pk, rk = slip_key(record.ref)
         try:
-            self._table().update_entity({"PartitionKey": pk, "RowKey": rk, "LeaseOwner": "", "LeaseUntil": ""},
-                                        mode=UpdateMode.MERGE, etag=record.etag,
-                                        match_condition=MatchConditions.IfNotModified)
+            self._table().update_entity(
+                {"PartitionKey": pk, "RowKey": rk, "LeaseOwner": "", "LeaseUntil": ""},
+                mode=UpdateMode.MERGE,
+                etag=record.etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
         except (ResourceModifiedError, ResourceNotFoundError):
             pass  # someone else took over after our lease expired: theirs now
 
     def fulfillment_ids_of_order(self, sales_order: str) -> set[str]:
         """Shopify fulfillment ids recorded for any packing slip of this sales order."""
-        rows = self._table().query_entities("PartitionKey eq @pk", parameters={"pk": safe_key(f"slip|{sales_order}")},
-                                            select=["FulfillmentIds"])
+        rows = self._table().query_entities(
+            "PartitionKey eq @pk", parameters={"pk": safe_key(f"slip|{sales_order}")}, select=["FulfillmentIds"]
+        )
         return {fid for row in rows for fid in str(row.get("FulfillmentIds") or "").split(",") if fid}
 
     # -- watermark -----------------------------------------------------------------------------------
@@ -159,16 +185,31 @@ class FulfillmentRecords:
         return datetime.fromisoformat(row["Since"])
 
     def set_watermark(self, value: datetime) -> None:
-        self._table().upsert_entity({"PartitionKey": WATERMARK[0], "RowKey": WATERMARK[1],
-                                     "Since": value.isoformat()}, mode=UpdateMode.REPLACE)
+        self._table().upsert_entity(
+            {"PartitionKey": WATERMARK[0], "RowKey": WATERMARK[1], "Since": value.isoformat()}, mode=UpdateMode.REPLACE
+        )
 
     # -- order status (ops view) ---------------------------------------------------------------------
-    def set_order_status(self, shopify_order_id: str, sales_order: str, shopify_status: str,
-                         packing_slip: str, fulfillment_ids: list[str]) -> None:
-        self._table().upsert_entity({
-            "PartitionKey": ORDER_PARTITION, "RowKey": safe_key(shopify_order_id), "SalesOrderNumber": sales_order,
-            "ShopifyStatus": shopify_status, "LastPackingSlip": packing_slip,
-            "LastFulfillmentIds": ",".join(fulfillment_ids), "UpdatedAt": _now().isoformat()}, mode=UpdateMode.MERGE)
+    def set_order_status(
+        self,
+        shopify_order_id: str,
+        sales_order: str,
+        shopify_status: str,
+        packing_slip: str,
+        fulfillment_ids: list[str],
+    ) -> None:
+        self._table().upsert_entity(
+            {
+                "PartitionKey": ORDER_PARTITION,
+                "RowKey": safe_key(shopify_order_id),
+                "SalesOrderNumber": sales_order,
+                "ShopifyStatus": shopify_status,
+                "LastPackingSlip": packing_slip,
+                "LastFulfillmentIds": ",".join(fulfillment_ids),
+                "UpdatedAt": _now().isoformat(),
+            },
+            mode=UpdateMode.MERGE,
+        )
 
     def order_status(self, shopify_order_id: str) -> dict[str, Any] | None:
         try:

@@ -54,10 +54,15 @@ class FulfillmentConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> FulfillmentConfig:
         freight = str(getattr(settings, "D365_FREIGHT_ITEM", "") or "FREIGHT")
-        return cls(settings.FULFILLMENT_NOTIFY_CUSTOMER, settings.FULFILLMENT_REQUIRE_TRACKING,
-                   settings.FULFILLMENT_TRACKING_COMPANY, settings.FULFILLMENT_TRACKING_URL_TEMPLATE,
-                   timedelta(minutes=settings.FULFILLMENT_OVERLAP_MINUTES),
-                   timedelta(days=settings.FULFILLMENT_LOOKBACK_DAYS), (freight,))
+        return cls(
+            settings.FULFILLMENT_NOTIFY_CUSTOMER,
+            settings.FULFILLMENT_REQUIRE_TRACKING,
+            settings.FULFILLMENT_TRACKING_COMPANY,
+            settings.FULFILLMENT_TRACKING_URL_TEMPLATE,
+            timedelta(minutes=settings.FULFILLMENT_OVERLAP_MINUTES),
+            timedelta(days=settings.FULFILLMENT_LOOKBACK_DAYS),
+            (freight,),
+        )
 
 
 @dataclass
@@ -69,14 +74,20 @@ class SlipOutcome:
     shopify_status: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sales_order": self.ref.sales_order, "packing_slip": self.ref.packing_slip, "outcome": self.outcome,
-                "fulfillment_ids": self.fulfillment_ids, "reason_code": self.reason_code,
-                "shopify_status": self.shopify_status}
+        return {
+            "sales_order": self.ref.sales_order,
+            "packing_slip": self.ref.packing_slip,
+            "outcome": self.outcome,
+            "fulfillment_ids": self.fulfillment_ids,
+            "reason_code": self.reason_code,
+            "shopify_status": self.shopify_status,
+        }
 
 
 class FulfillmentSync:
-    def __init__(self, storage: Storage, d365: D365Client, shopify: ShopifyAdmin,
-                 config: FulfillmentConfig | None = None) -> None:
+    def __init__(
+        self, storage: Storage, d365: D365Client, shopify: ShopifyAdmin, config: FulfillmentConfig | None = None
+    ) -> None:
         self.config = config or FulfillmentConfig()
         self.storage = storage
         self.source = PackingSlipSource(d365)
@@ -104,16 +115,32 @@ class FulfillmentSync:
                 counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
             except TRANSIENT as error:  # read again next run: the watermark waits for it
                 failed += 1
-                log_event(log, "fulfillment.slip_failed", sales_order=ref.sales_order, packing_slip=ref.packing_slip,
-                          error=type(error).__name__, message=str(error)[:300])
+                log_event(
+                    log,
+                    "fulfillment.slip_failed",
+                    sales_order=ref.sales_order,
+                    packing_slip=ref.packing_slip,
+                    error=type(error).__name__,
+                    message=str(error)[:300],
+                )
             except Exception as error:  # permanent: an exception for a person, and the watermark moves on
                 counts["error"] = counts.get("error", 0) + 1
-                self.exceptions.open(ENTITY, ref.entity_id, "sync_error", f"{type(error).__name__}: {error}"[:1000],
-                                     {"sales_order": ref.sales_order, "packing_slip": ref.packing_slip})
+                self.exceptions.open(
+                    ENTITY,
+                    ref.entity_id,
+                    "sync_error",
+                    f"{type(error).__name__}: {error}"[:1000],
+                    {"sales_order": ref.sales_order, "packing_slip": ref.packing_slip},
+                )
         if not failed:
             self.records.set_watermark(started)
-        summary: dict[str, Any] = {"since": since.isoformat(), "slips": len(refs), "failed": failed,
-                   "watermark_advanced": not failed, **counts}
+        summary: dict[str, Any] = {
+            "since": since.isoformat(),
+            "slips": len(refs),
+            "failed": failed,
+            "watermark_advanced": not failed,
+            **counts,
+        }
         log_event(log, "fulfillment.poll", **summary)
         return summary
 
@@ -138,10 +165,19 @@ class FulfillmentSync:
             outcome = self._problem(record, problem)
         finally:
             self.records.release(record)
-        self.audit.record(ENTITY, ref.entity_id, "fulfillment_sync", outcome.outcome, target="shopify",
-                          duration_ms=(time.monotonic() - started) * 1000,
-                          details={"fulfillment_ids": outcome.fulfillment_ids, "reason_code": outcome.reason_code,
-                                   "shopify_status": outcome.shopify_status})
+        self.audit.record(
+            ENTITY,
+            ref.entity_id,
+            "fulfillment_sync",
+            outcome.outcome,
+            target="shopify",
+            duration_ms=(time.monotonic() - started) * 1000,
+            details={
+                "fulfillment_ids": outcome.fulfillment_ids,
+                "reason_code": outcome.reason_code,
+                "shopify_status": outcome.shopify_status,
+            },
+        )
         log_event(log, "fulfillment.slip", **outcome.as_dict())
         return outcome
 
@@ -154,16 +190,21 @@ class FulfillmentSync:
             return SlipOutcome(ref, "waiting_for_tracking")
         link = order_link.find_by_sales_order(self.storage, ref.sales_order)
         if link is None:
-            raise SlipProblem("unknown_order", f"sales order {ref.sales_order} is not linked to a Shopify order "
-                              "(not created by order sync)", {"sales_order": ref.sales_order,
-                                                              "packing_slip": ref.packing_slip})
+            raise SlipProblem(
+                "unknown_order",
+                f"sales order {ref.sales_order} is not linked to a Shopify order (not created by order sync)",
+                {"sales_order": ref.sales_order, "packing_slip": ref.packing_slip},
+            )
         record.shopify_order_id = link.shopify_order_id
         shipped = shipped_line_items(slip, link.lot_to_line_item, self.config.ignored_items)
         if not record.plan:  # a stored plan is kept: Shopify's open quantities change once it is applied
             state = self.shopify.order_state(link.shopify_order_id)
             if state is None:
-                raise SlipProblem("unknown_order", f"Shopify order {link.shopify_order_id} of sales order "
-                                  f"{ref.sales_order} does not exist", {"shopify_order_id": link.shopify_order_id})
+                raise SlipProblem(
+                    "unknown_order",
+                    f"Shopify order {link.shopify_order_id} of sales order {ref.sales_order} does not exist",
+                    {"shopify_order_id": link.shopify_order_id},
+                )
             record.plan = plan_fulfillments(shipped, state.fulfillment_orders)
             record.status = PLANNED
             self.records.save(record)
@@ -183,8 +224,14 @@ class FulfillmentSync:
         self.exceptions.resolve(ENTITY, ref.entity_id, "fulfilled in Shopify")
         return SlipOutcome(ref, "created", record.fulfillment_ids, shopify_status=status)
 
-    def _create_once(self, record: SlipRecord, planned: PlannedFulfillment, slip: PackingSlip,
-                     info: dict[str, object] | None, claimed: set[str]) -> str:
+    def _create_once(
+        self,
+        record: SlipRecord,
+        planned: PlannedFulfillment,
+        slip: PackingSlip,
+        info: dict[str, object] | None,
+        claimed: set[str],
+    ) -> str:
         """Create the planned fulfillment exactly once: look first (an earlier run's answer may have been
         lost), create, and after an unknown outcome look again before sending once more."""
         found = self._find_created(record, planned, slip, claimed)
@@ -194,12 +241,19 @@ class FulfillmentSync:
             try:
                 return self.shopify.create(planned, info)
             except ShopifyUserErrors as error:
-                raise SlipProblem("shopify_rejected", f"Shopify refused the fulfillment: {error}",
-                                  {"user_errors": error.errors, "location_id": planned.location_id,
-                                   "quantities": planned.quantities}) from None
+                raise SlipProblem(
+                    "shopify_rejected",
+                    f"Shopify refused the fulfillment: {error}",
+                    {"user_errors": error.errors, "location_id": planned.location_id, "quantities": planned.quantities},
+                ) from None
             except ShopifyTransient:
-                log_event(log, "fulfillment.create_outcome_unknown", sales_order=record.ref.sales_order,
-                          packing_slip=record.ref.packing_slip, attempt=attempt)
+                log_event(
+                    log,
+                    "fulfillment.create_outcome_unknown",
+                    sales_order=record.ref.sales_order,
+                    packing_slip=record.ref.packing_slip,
+                    attempt=attempt,
+                )
                 found = self._find_created(record, planned, slip, claimed)
                 if found:
                     return found
@@ -207,8 +261,9 @@ class FulfillmentSync:
                     raise
         raise AssertionError("unreachable")
 
-    def _find_created(self, record: SlipRecord, planned: PlannedFulfillment, slip: PackingSlip,
-                      claimed: set[str]) -> str:
+    def _find_created(
+        self, record: SlipRecord, planned: PlannedFulfillment, slip: PackingSlip, claimed: set[str]
+    ) -> str:
         fulfillments, _status = self.shopify.fulfillments(record.shopify_order_id)
         return match_existing(planned, slip.tracking_numbers, fulfillments, claimed)
 
@@ -228,13 +283,18 @@ class FulfillmentSync:
 
     def _order_status(self, record: SlipRecord) -> str:
         _fulfillments, status = self.shopify.fulfillments(record.shopify_order_id)
-        self.records.set_order_status(record.shopify_order_id, record.ref.sales_order, status,
-                                      record.ref.packing_slip, record.fulfillment_ids)
+        self.records.set_order_status(
+            record.shopify_order_id, record.ref.sales_order, status, record.ref.packing_slip, record.fulfillment_ids
+        )
         return status
 
     def _problem(self, record: SlipRecord, problem: SlipProblem) -> SlipOutcome:
-        values = {"sales_order": record.ref.sales_order, "packing_slip": record.ref.packing_slip,
-                  "shopify_order_id": record.shopify_order_id, **problem.values}
+        values = {
+            "sales_order": record.ref.sales_order,
+            "packing_slip": record.ref.packing_slip,
+            "shopify_order_id": record.shopify_order_id,
+            **problem.values,
+        }
         self.exceptions.open(ENTITY, record.ref.entity_id, problem.reason_code, str(problem), values)
         if not record.fulfillment_ids:
             # Nothing applied in Shopify: drop the plan so a retry (once the cause is fixed) plans afresh.

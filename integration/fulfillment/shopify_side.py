@@ -60,23 +60,44 @@ TRACKING_UPDATE = """mutation fulfillmentTrackingInfoUpdate($fulfillmentId: ID!,
 def parse_order_state(order: dict[str, Any]) -> ShopifyOrderState:
     connection = order.get("fulfillmentOrders") or {}
     if (connection.get("pageInfo") or {}).get("hasNextPage"):
-        raise SlipProblem("order_too_large", f"order {order.get('name')} has more than 8 fulfillment orders",
-                          {"order": order.get("name")})
+        raise SlipProblem(
+            "order_too_large",
+            f"order {order.get('name')} has more than 8 fulfillment orders",
+            {"order": order.get("name")},
+        )
     orders = []
     for node in connection.get("nodes") or []:
         items = node.get("lineItems") or {}
         if (items.get("pageInfo") or {}).get("hasNextPage"):
-            raise SlipProblem("order_too_large", f"a fulfillment order of {order.get('name')} has more than 50 lines",
-                              {"order": order.get("name")})
+            raise SlipProblem(
+                "order_too_large",
+                f"a fulfillment order of {order.get('name')} has more than 50 lines",
+                {"order": order.get("name")},
+            )
         location = ((node.get("assignedLocation") or {}).get("location") or {}).get("id")
-        orders.append(FulfillmentOrder(
-            legacy(node["id"]), str(node.get("status")), legacy(location),
-            tuple(FoLine(legacy(li["id"]), legacy((li.get("lineItem") or {}).get("id")),
-                         int(li.get("remainingQuantity") or 0), int(li.get("totalQuantity") or 0))
-                  for li in items.get("nodes") or [])))
-    return ShopifyOrderState(legacy(order["id"]), str(order.get("name") or ""),
-                             str(order.get("displayFulfillmentStatus") or ""), bool(order.get("cancelledAt")),
-                             tuple(orders))
+        orders.append(
+            FulfillmentOrder(
+                legacy(node["id"]),
+                str(node.get("status")),
+                legacy(location),
+                tuple(
+                    FoLine(
+                        legacy(li["id"]),
+                        legacy((li.get("lineItem") or {}).get("id")),
+                        int(li.get("remainingQuantity") or 0),
+                        int(li.get("totalQuantity") or 0),
+                    )
+                    for li in items.get("nodes") or []
+                ),
+            )
+        )
+    return ShopifyOrderState(
+        legacy(order["id"]),
+        str(order.get("name") or ""),
+        str(order.get("displayFulfillmentStatus") or ""),
+        bool(order.get("cancelledAt")),
+        tuple(orders),
+    )
 
 
 def parse_fulfillments(order: dict[str, Any]) -> tuple[ExistingFulfillment, ...]:
@@ -86,9 +107,15 @@ def parse_fulfillments(order: dict[str, Any]) -> tuple[ExistingFulfillment, ...]
         for line in (node.get("fulfillmentLineItems") or {}).get("nodes") or []:
             key = legacy((line.get("lineItem") or {}).get("id"))
             quantities[key] = quantities.get(key, 0) + int(line.get("quantity") or 0)
-        out.append(ExistingFulfillment(
-            legacy(node["id"]), legacy((node.get("location") or {}).get("id")), str(node.get("status") or ""),
-            tuple(str(t.get("number")) for t in node.get("trackingInfo") or [] if t.get("number")), quantities))
+        out.append(
+            ExistingFulfillment(
+                legacy(node["id"]),
+                legacy((node.get("location") or {}).get("id")),
+                str(node.get("status") or ""),
+                tuple(str(t.get("number")) for t in node.get("trackingInfo") or [] if t.get("number")),
+                quantities,
+            )
+        )
     return tuple(out)
 
 
@@ -114,10 +141,16 @@ class ShopifyFulfillments:
         fulfillment: dict[str, Any] = {
             "notifyCustomer": self.notify_customer,
             "lineItemsByFulfillmentOrder": [
-                {"fulfillmentOrderId": gid("FulfillmentOrder", fo_id),
-                 "fulfillmentOrderLineItems": [{"id": gid("FulfillmentOrderLineItem", fo_line), "quantity": qty}
-                                               for fo_line, _line_item, qty in lines]}
-                for fo_id, lines in planned.orders.items()]}
+                {
+                    "fulfillmentOrderId": gid("FulfillmentOrder", fo_id),
+                    "fulfillmentOrderLineItems": [
+                        {"id": gid("FulfillmentOrderLineItem", fo_line), "quantity": qty}
+                        for fo_line, _line_item, qty in lines
+                    ],
+                }
+                for fo_id, lines in planned.orders.items()
+            ],
+        }
         if tracking:
             fulfillment["trackingInfo"] = tracking
         data = self.admin.graphql(FULFILLMENT_CREATE, {"fulfillment": fulfillment}, idempotent=False)
@@ -126,7 +159,12 @@ class ShopifyFulfillments:
 
     def update_tracking(self, fulfillment_id: str, tracking: dict[str, object]) -> None:
         # Setting tracking is naturally idempotent (same input, same result): safe to resend.
-        data = self.admin.graphql(TRACKING_UPDATE, {"fulfillmentId": gid("Fulfillment", fulfillment_id),
-                                                    "trackingInfoInput": tracking,
-                                                    "notifyCustomer": self.notify_customer})
+        data = self.admin.graphql(
+            TRACKING_UPDATE,
+            {
+                "fulfillmentId": gid("Fulfillment", fulfillment_id),
+                "trackingInfoInput": tracking,
+                "notifyCustomer": self.notify_customer,
+            },
+        )
         self.admin.check(data, "fulfillmentTrackingInfoUpdate")

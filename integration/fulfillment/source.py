@@ -53,8 +53,9 @@ def group_tracking(rows: Iterable[dict[str, Any]]) -> dict[SlipRef, Tracking]:
         if number:
             grouped.setdefault(ref, []).append((number, str(row.get("TrackingURL") or "").strip()))
     # Sorted: F&O returns rows in key order anyway; sorting keeps comparisons stable across reads.
-    return {ref: (tuple(n for n, _ in sorted(pairs)), tuple(u for _, u in sorted(pairs)))
-            for ref, pairs in grouped.items()}
+    return {
+        ref: (tuple(n for n, _ in sorted(pairs)), tuple(u for _, u in sorted(pairs))) for ref, pairs in grouped.items()
+    }
 
 
 class PackingSlipSource:
@@ -62,10 +63,17 @@ class PackingSlipSource:
         self.d365 = d365
 
     def posted_since(self, since: datetime) -> list[SlipRef]:
-        rows = self.d365.query(JOURNAL, filter=f"CreatedOn ge {odata_datetime(since)}",
-                               select=["SalesId", "PackingSlipId"], orderby="CreatedOn")
-        return [SlipRef(str(r["SalesId"]), str(r["PackingSlipId"])) for r in rows
-                if r.get("SalesId") and r.get("PackingSlipId")]
+        rows = self.d365.query(
+            JOURNAL,
+            filter=f"CreatedOn ge {odata_datetime(since)}",
+            select=["SalesId", "PackingSlipId"],
+            orderby="CreatedOn",
+        )
+        return [
+            SlipRef(str(r["SalesId"]), str(r["PackingSlipId"]))
+            for r in rows
+            if r.get("SalesId") and r.get("PackingSlipId")
+        ]
 
     def tracking_since(self, since: datetime) -> dict[SlipRef, Tracking]:
         day = since.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
@@ -74,21 +82,32 @@ class PackingSlipSource:
 
     def tracking_of(self, ref: SlipRef) -> Tracking:
         rows = self.d365.query(
-            TRACKING, select=TRACKING_FIELDS,
+            TRACKING,
+            select=TRACKING_FIELDS,
             filter=f"SalesOrderNumber eq {odata_literal(ref.sales_order)} and "
-                   f"PackingSlipNumber eq {odata_literal(ref.packing_slip)}")
+            f"PackingSlipNumber eq {odata_literal(ref.packing_slip)}",
+        )
         return group_tracking(rows).get(ref, ((), ()))
 
     def load(self, ref: SlipRef, tracking: Tracking | None = None) -> PackingSlip | None:
         """The posted packing slip with its lines and tracking; None when F&O has no such slip."""
-        slip_filter = (f"SalesId eq {odata_literal(ref.sales_order)} and "
-                       f"PackingSlipId eq {odata_literal(ref.packing_slip)}")
+        slip_filter = (
+            f"SalesId eq {odata_literal(ref.sales_order)} and PackingSlipId eq {odata_literal(ref.packing_slip)}"
+        )
         header = self.d365.find(JOURNAL, slip_filter, select=JOURNAL_FIELDS)
         if header is None:
             return None
-        lines = [SlipLine(str(r.get("InventTransId") or ""), str(r.get("ItemId") or ""),
-                          Decimal(str(r.get("Qty") or 0)))
-                 for r in self.d365.query(LINES, filter=slip_filter, select=LINE_FIELDS)]
+        lines = [
+            SlipLine(str(r.get("InventTransId") or ""), str(r.get("ItemId") or ""), Decimal(str(r.get("Qty") or 0)))
+            for r in self.d365.query(LINES, filter=slip_filter, select=LINE_FIELDS)
+        ]
         numbers, urls = tracking if tracking is not None else self.tracking_of(ref)
-        return PackingSlip(ref, _date(header.get("DeliveryDate")), _date(header.get("CreatedOn")),
-                           str(header.get("DlvMode") or ""), tuple(lines), numbers, urls)
+        return PackingSlip(
+            ref,
+            _date(header.get("DeliveryDate")),
+            _date(header.get("CreatedOn")),
+            str(header.get("DlvMode") or ""),
+            tuple(lines),
+            numbers,
+            urls,
+        )

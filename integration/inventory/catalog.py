@@ -48,13 +48,18 @@ class ItemCatalog:
         for sku, (item_id, checked_at, ambiguous) in self.store.records(PARTITION):
             self.entries[sku] = Entry(item_id or None, checked_at, bool(ambiguous))
 
-    def resolve(self, skus: Iterable[str], shopify: ShopifyAdmin, *, recheck_after_s: float,
-                force: bool = False) -> dict[str, Entry]:
+    def resolve(
+        self, skus: Iterable[str], shopify: ShopifyAdmin, *, recheck_after_s: float, force: bool = False
+    ) -> dict[str, Entry]:
         """The cache entry of every SKU, looking up those not cached (or missing for too long)."""
         now = time.time()
         wanted = set(skus)
-        stale = sorted(s for s in wanted if s not in self.entries or (
-            self.entries[s].item_id is None and (force or now - self.entries[s].checked_at >= recheck_after_s)))
+        stale = sorted(
+            s
+            for s in wanted
+            if s not in self.entries
+            or (self.entries[s].item_id is None and (force or now - self.entries[s].checked_at >= recheck_after_s))
+        )
         if stale:
             self._lookup(stale, shopify, now)
             self.store.flush()
@@ -78,7 +83,7 @@ class ItemCatalog:
     def _lookup(self, skus: list[str], shopify: ShopifyAdmin, now: float) -> None:
         start = 0
         while start < len(skus):
-            chunk = skus[start:start + self._chunk_size(shopify)]
+            chunk = skus[start : start + self._chunk_size(shopify)]
             start += len(chunk)
             query = " OR ".join(f"sku:{_search_literal(s)}" for s in chunk)
             data = shopify.graphql(LOOKUP, {"first": len(chunk), "query": query}, expected_cost=2 + len(chunk))

@@ -104,8 +104,9 @@ class InventoryConfig(BaseModel):
             for wh in location.warehouses:
                 key = wh.warehouse.casefold()
                 if key in seen:
-                    raise ValueError(f"warehouse {wh.warehouse} is mapped to both {seen[key]!r} and "
-                                     f"{location.shopify_location!r}")
+                    raise ValueError(
+                        f"warehouse {wh.warehouse} is mapped to both {seen[key]!r} and {location.shopify_location!r}"
+                    )
                 seen[key] = location.shopify_location
         names = [loc.shopify_location for loc in self.locations]
         if len(set(names)) != len(names):

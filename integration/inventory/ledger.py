@@ -59,8 +59,11 @@ class Ledger:
         now = time.time()
         for entry in entries:
             self.rows[(entry.location_id, entry.sku)] = entry
-            self.store.put(legacy_id(entry.location_id), entry.sku,
-                           [entry.quantity, entry.item_id, entry.name, entry.skipped, round(now)])
+            self.store.put(
+                legacy_id(entry.location_id),
+                entry.sku,
+                [entry.quantity, entry.item_id, entry.name, entry.skipped, round(now)],
+            )
 
     @property
     def pending(self) -> bool:

@@ -74,7 +74,7 @@ class PackedTable:
         by_partition: dict[str, list[dict[str, Any]]] = {}
         for partition, bucket in sorted(self.dirty):
             text = json.dumps(self.data.get((partition, bucket), {}), separators=(",", ":"))
-            pieces = [text[i:i + CHUNK] for i in range(0, len(text), CHUNK)] or [""]
+            pieces = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)] or [""]
             entity: dict[str, Any] = {"PartitionKey": safe_key(partition), "RowKey": bucket, "Chunks": len(pieces)}
             entity.update({f"E{n}": piece for n, piece in enumerate(pieces)})
             by_partition.setdefault(partition, []).append(entity)

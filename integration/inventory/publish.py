@@ -54,11 +54,15 @@ def supports_idempotent(api_version: str) -> bool:
 
 def mutation(api_version: str) -> str:
     if supports_idempotent(api_version):
-        head = ("mutation inventorySetQuantities($input: InventorySetQuantitiesInput!, $key: String!) {\n"
-                "  inventorySetQuantities(input: $input) @idempotent(key: $key) {")
+        head = (
+            "mutation inventorySetQuantities($input: InventorySetQuantitiesInput!, $key: String!) {\n"
+            "  inventorySetQuantities(input: $input) @idempotent(key: $key) {"
+        )
     else:
-        head = ("mutation inventorySetQuantities($input: InventorySetQuantitiesInput!) {\n"
-                "  inventorySetQuantities(input: $input) {")
+        head = (
+            "mutation inventorySetQuantities($input: InventorySetQuantitiesInput!) {\n"
+            "  inventorySetQuantities(input: $input) {"
+        )
     return head + " inventoryAdjustmentGroup { id } userErrors { field message code } } }"
 
 
@@ -78,18 +82,24 @@ class BatchOutcome:
 
 
 def idempotency_key(run_id: str, name: str, rows: list[Quantity]) -> str:
-    content = json.dumps([run_id, name, [[q.item_id, q.change.location_id, q.change.quantity, q.compare]
-                                         for q in rows]], separators=(",", ":"))
+    content = json.dumps(
+        [run_id, name, [[q.item_id, q.change.location_id, q.change.quantity, q.compare] for q in rows]],
+        separators=(",", ":"),
+    )
     return str(uuid.uuid5(NAMESPACE, content))
 
 
-def variables(rows: list[Quantity], *, name: str, reason: str, uri: str | None, api_version: str,
-              key: str) -> dict[str, Any]:
+def variables(
+    rows: list[Quantity], *, name: str, reason: str, uri: str | None, api_version: str, key: str
+) -> dict[str, Any]:
     cas = cas_field(api_version)
     quantities = []
     for q in rows:
-        entry: dict[str, Any] = {"inventoryItemId": q.item_id, "locationId": q.change.location_id,
-                                 "quantity": q.change.quantity}
+        entry: dict[str, Any] = {
+            "inventoryItemId": q.item_id,
+            "locationId": q.change.location_id,
+            "quantity": q.change.quantity,
+        }
         if cas == "changeFromQuantity" or q.compare is not None:
             entry[cas] = q.compare  # an explicit null opts out of the check (2026-01+)
         quantities.append(entry)
@@ -112,8 +122,16 @@ def _row_index(error: dict[str, Any]) -> int | None:
 
 
 class Publisher:
-    def __init__(self, shopify: ShopifyAdmin, api_version: str, *, name: str, reason: str,
-                 max_conflict_retries: int = 3, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        shopify: ShopifyAdmin,
+        api_version: str,
+        *,
+        name: str,
+        reason: str,
+        max_conflict_retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.shopify = shopify
         self.api_version = api_version
         self.name = name
@@ -129,9 +147,9 @@ class Publisher:
             key = idempotency_key(run_id, self.name, pending)
             data = self.shopify.graphql(
                 mutation(self.api_version),
-                variables(pending, name=self.name, reason=self.reason, uri=uri, api_version=self.api_version,
-                          key=key),
-                expected_cost=10)
+                variables(pending, name=self.name, reason=self.reason, uri=uri, api_version=self.api_version, key=key),
+                expected_cost=10,
+            )
             outcome.calls += 1
             errors = (data.get("inventorySetQuantities") or {}).get("userErrors") or []
             if not errors:
@@ -149,8 +167,10 @@ class Publisher:
                 elif code in CONCURRENT:
                     retry_same = True  # the same key is being processed right now: ask again shortly
                 else:
-                    raise PublishError(f"inventorySetQuantities refused the batch: {code or ''} "
-                                       f"{error.get('message')} (field {error.get('field')})")
+                    raise PublishError(
+                        f"inventorySetQuantities refused the batch: {code or ''} "
+                        f"{error.get('message')} (field {error.get('field')})"
+                    )
             outcome.skipped.extend((pending[i], reason) for i, reason in sorted(dropped.items()))
             if stale or retry_same:
                 conflicts += 1
@@ -186,18 +206,21 @@ class Publisher:
         """What Shopify holds now for each (item, location), under the published quantity name."""
         found: dict[tuple[str, str], int | None] = {}
         for start in range(0, len(rows), READ_CHUNK):
-            chunk = rows[start:start + READ_CHUNK]
+            chunk = rows[start : start + READ_CHUNK]
             params = ", ".join(f"$i{n}: ID!, $l{n}: ID!" for n in range(len(chunk)))
-            body = " ".join(f"q{n}: inventoryItem(id: $i{n}) {{ inventoryLevel(locationId: $l{n}) "
-                            f"{{ quantities(names: [\"{self.name}\"]) {{ name quantity }} }} }}"
-                            for n in range(len(chunk)))
+            body = " ".join(
+                f"q{n}: inventoryItem(id: $i{n}) {{ inventoryLevel(locationId: $l{n}) "
+                f'{{ quantities(names: ["{self.name}"]) {{ name quantity }} }} }}'
+                for n in range(len(chunk))
+            )
             values: dict[str, Any] = {}
             for n, q in enumerate(chunk):
                 values[f"i{n}"], values[f"l{n}"] = q.item_id, q.change.location_id
-            data = self.shopify.graphql(f"query inventoryNow({params}) {{ {body} }}", values,
-                                        expected_cost=3 * len(chunk) + 1)
+            data = self.shopify.graphql(
+                f"query inventoryNow({params}) {{ {body} }}", values, expected_cost=3 * len(chunk) + 1
+            )
             for n, q in enumerate(chunk):
-                level = ((data.get(f"q{n}") or {}).get("inventoryLevel") or {})
+                level = (data.get(f"q{n}") or {}).get("inventoryLevel") or {}
                 amounts = {x["name"]: x["quantity"] for x in level.get("quantities") or []}
                 found[(q.item_id, q.change.location_id)] = amounts.get(self.name)
         return found

@@ -40,8 +40,13 @@ class OnHand:
     @classmethod
     def from_row(cls, row: Mapping[str, Any], measure: Measure) -> OnHand:
         total = sum((_decimal(row.get(name)) for name in MEASURE_FIELDS[measure]), Decimal(0))
-        return cls(str(row.get("ItemNumber") or ""), tuple(str(row.get(d) or "") for d in DIMENSIONS),
-                   str(row.get("InventorySiteId") or ""), str(row.get("InventoryWarehouseId") or ""), total)
+        return cls(
+            str(row.get("ItemNumber") or ""),
+            tuple(str(row.get(d) or "") for d in DIMENSIONS),
+            str(row.get("InventorySiteId") or ""),
+            str(row.get("InventoryWarehouseId") or ""),
+            total,
+        )
 
 
 def _decimal(value: Any) -> Decimal:
@@ -65,7 +70,8 @@ def location_of(row: OnHand, config: InventoryConfig) -> LocationMap | None:
     for location in config.locations:
         for wh in location.warehouses:
             if wh.warehouse.casefold() == row.warehouse.casefold() and (
-                    wh.site is None or wh.site.casefold() == row.site.casefold()):
+                wh.site is None or wh.site.casefold() == row.site.casefold()
+            ):
                 return location
     return None
 
@@ -105,8 +111,9 @@ class Diff:
     unchanged: int = 0
 
 
-def diff(wanted: Mapping[tuple[str, str], int], published: Mapping[tuple[str, str], int | None],
-         full: bool = False) -> Diff:
+def diff(
+    wanted: Mapping[tuple[str, str], int], published: Mapping[tuple[str, str], int | None], full: bool = False
+) -> Diff:
     """Changes between the wanted quantities and the last published ones, both keyed by
     (location gid, SKU). ``full`` sends every wanted quantity again (drift repair)."""
     result = Diff()
@@ -126,4 +133,4 @@ def diff(wanted: Mapping[tuple[str, str], int], published: Mapping[tuple[str, st
 
 
 def batches(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -43,8 +43,12 @@ class RunLease:
         self.renewed_at = 0.0
 
     def _entity(self) -> dict[str, Any]:
-        return {"PartitionKey": PARTITION, "RowKey": "lease", "Owner": self.owner,
-                "ExpiresAt": datetime.now(UTC) + timedelta(seconds=self.seconds)}
+        return {
+            "PartitionKey": PARTITION,
+            "RowKey": "lease",
+            "Owner": self.owner,
+            "ExpiresAt": datetime.now(UTC) + timedelta(seconds=self.seconds),
+        }
 
     def acquire(self) -> bool:
         self.renewed_at = time.monotonic()
@@ -61,8 +65,12 @@ class RunLease:
         if isinstance(expires, datetime) and expires > datetime.now(UTC) and current.get("Owner") != self.owner:
             return False
         try:
-            self.etag = self.table.update_entity(self._entity(), mode=UpdateMode.REPLACE, etag=current.metadata["etag"],
-                                                 match_condition=MatchConditions.IfNotModified).get("etag")
+            self.etag = self.table.update_entity(
+                self._entity(),
+                mode=UpdateMode.REPLACE,
+                etag=current.metadata["etag"],
+                match_condition=MatchConditions.IfNotModified,
+            ).get("etag")
             return True
         except (ResourceModifiedError, ResourceNotFoundError):
             return False  # someone else took it in between
@@ -82,8 +90,9 @@ class RunLease:
     def renew(self) -> None:
         self.renewed_at = time.monotonic()
         try:
-            self.etag = self.table.update_entity(self._entity(), mode=UpdateMode.REPLACE, etag=self.etag,
-                                                 match_condition=MatchConditions.IfNotModified).get("etag")
+            self.etag = self.table.update_entity(
+                self._entity(), mode=UpdateMode.REPLACE, etag=self.etag, match_condition=MatchConditions.IfNotModified
+            ).get("etag")
         except (ResourceModifiedError, ResourceNotFoundError):
             raise LeaseLost("the inventory run lease was taken over by another run") from None
 
@@ -113,11 +122,27 @@ class Checkpoints:
             row = self.table.get_entity(PARTITION, "checkpoint")
         except ResourceNotFoundError:
             return None
-        return Checkpoint(str(row["RunId"]), str(row["Status"]), bool(row.get("Full")), row["StartedAt"],
-                          int(row.get("BatchesDone") or 0), int(row.get("Pushed") or 0))
+        return Checkpoint(
+            str(row["RunId"]),
+            str(row["Status"]),
+            bool(row.get("Full")),
+            row["StartedAt"],
+            int(row.get("BatchesDone") or 0),
+            int(row.get("Pushed") or 0),
+        )
 
     def save(self, checkpoint: Checkpoint) -> None:
-        self.table.upsert_entity({
-            "PartitionKey": PARTITION, "RowKey": "checkpoint", "RunId": checkpoint.run_id, "Status": checkpoint.status,
-            "Full": checkpoint.full, "StartedAt": checkpoint.started_at, "BatchesDone": checkpoint.batches_done,
-            "Pushed": checkpoint.pushed, "UpdatedAt": datetime.now(UTC)}, mode=UpdateMode.REPLACE)
+        self.table.upsert_entity(
+            {
+                "PartitionKey": PARTITION,
+                "RowKey": "checkpoint",
+                "RunId": checkpoint.run_id,
+                "Status": checkpoint.status,
+                "Full": checkpoint.full,
+                "StartedAt": checkpoint.started_at,
+                "BatchesDone": checkpoint.batches_done,
+                "Pushed": checkpoint.pushed,
+                "UpdatedAt": datetime.now(UTC),
+            },
+            mode=UpdateMode.REPLACE,
+        )

@@ -83,8 +83,16 @@ class Summary:
 
 
 class InventorySync:
-    def __init__(self, config: InventoryConfig, storage: Storage, d365: D365Client, shopify: ShopifyAdmin, *,
-                 api_version: str, legal_entity: str) -> None:
+    def __init__(
+        self,
+        config: InventoryConfig,
+        storage: Storage,
+        d365: D365Client,
+        shopify: ShopifyAdmin,
+        *,
+        api_version: str,
+        legal_entity: str,
+    ) -> None:
         self.config = config
         self.storage = storage
         self.d365 = d365
@@ -98,8 +106,11 @@ class InventorySync:
         started = time.monotonic()
         summary = Summary(full=full)
         calls0, cost0 = self.shopify.stats.requests, self.shopify.stats.cost
-        wait0, throttled0, pages0 = self.shopify.stats.throttle_waits, self.shopify.stats.throttled, \
-            self.d365.stats.requests
+        wait0, throttled0, pages0 = (
+            self.shopify.stats.throttle_waits,
+            self.shopify.stats.throttled,
+            self.d365.stats.requests,
+        )
         lease = RunLease(self.storage, self.config.lease_seconds)
         if not lease.acquire():
             summary.status = "skipped_overlap"
@@ -109,11 +120,11 @@ class InventorySync:
         checkpoint: Checkpoint | None = None
         try:
             last = checkpoints.last()
-            if last is not None and last.status in RESUMABLE and \
-                    datetime.now(UTC) - last.started_at < RESUME_WITHIN:
+            if last is not None and last.status in RESUMABLE and datetime.now(UTC) - last.started_at < RESUME_WITHIN:
                 summary.resumed, summary.full = True, full or last.full
-                checkpoint = Checkpoint(last.run_id, "running", summary.full, last.started_at, last.batches_done,
-                                        last.pushed)
+                checkpoint = Checkpoint(
+                    last.run_id, "running", summary.full, last.started_at, last.batches_done, last.pushed
+                )
             else:
                 checkpoint = Checkpoint(uuid.uuid4().hex, "running", full, datetime.now(UTC))
             summary.run_id = checkpoint.run_id
@@ -137,8 +148,15 @@ class InventorySync:
             log_event(log, "inventory.sync", **summary.fields())
         return summary
 
-    def _run(self, summary: Summary, checkpoint: Checkpoint, checkpoints: Checkpoints, lease: RunLease,
-             started: float, max_batches: int | None) -> None:
+    def _run(
+        self,
+        summary: Summary,
+        checkpoint: Checkpoint,
+        checkpoints: Checkpoints,
+        lease: RunLease,
+        started: float,
+        max_batches: int | None,
+    ) -> None:
         config, full = self.config, summary.full
         locations = resolve_locations(self.shopify, config)
         mark = time.monotonic()
@@ -179,8 +197,13 @@ class InventorySync:
         mark = summary.lap("ledger_and_catalog", mark)
         lease.maybe_renew()
 
-        publisher = Publisher(self.shopify, self.api_version, name=self.name, reason=config.reason,
-                              max_conflict_retries=config.max_conflict_retries)
+        publisher = Publisher(
+            self.shopify,
+            self.api_version,
+            name=self.name,
+            reason=config.reason,
+            max_conflict_retries=config.max_conflict_retries,
+        )
         uri = config.reference_document_uri.format(run_id=checkpoint.run_id) or None
         done = 0
         summary.status = "done"
@@ -212,22 +235,26 @@ class InventorySync:
 
         try:
             for batch in self._batches(quantities):
-                if (max_batches is not None and done >= max_batches) or \
-                        time.monotonic() - started > config.max_run_seconds:
+                if (
+                    max_batches is not None and done >= max_batches
+                ) or time.monotonic() - started > config.max_run_seconds:
                     summary.status = "cut_off"
                     break
                 begin = time.monotonic()
                 outcome = publisher.publish(batch, checkpoint.run_id, uri)
                 spent["publish"] += time.monotonic() - begin
-                records = [Published(q.change.location_id, q.change.sku, q.item_id, q.change.quantity, self.name)
-                           for q in outcome.applied]
+                records = [
+                    Published(q.change.location_id, q.change.sku, q.item_id, q.change.quantity, self.name)
+                    for q in outcome.applied
+                ]
                 for q, reason in outcome.skipped:
                     summary.skip(reason, q.change.sku, q.change.location_id)
                     if reason == "unknown_item":
                         catalog.forget([q.change.sku])
                     elif reason in ("not_stocked", "not_mutable"):
-                        records.append(Published(q.change.location_id, q.change.sku, q.item_id, None, self.name,
-                                                 skipped=reason))
+                        records.append(
+                            Published(q.change.location_id, q.change.sku, q.item_id, None, self.name, skipped=reason)
+                        )
                 ledger.record(records)
                 done += 1
                 summary.batches += 1
@@ -265,8 +292,14 @@ def run_inventory_sync(full: bool = False) -> Summary:
     d365 = D365Client.from_settings(settings)
     shopify = ShopifyAdmin.from_settings(settings)
     try:
-        sync = InventorySync(config, get_storage(), d365, shopify, api_version=settings.SHOPIFY_API_VERSION,
-                             legal_entity=settings.D365_LEGAL_ENTITY)
+        sync = InventorySync(
+            config,
+            get_storage(),
+            d365,
+            shopify,
+            api_version=settings.SHOPIFY_API_VERSION,
+            legal_entity=settings.D365_LEGAL_ENTITY,
+        )
         return sync.run(full=full)
     finally:
         d365.close()

@@ -36,12 +36,21 @@ def on_hand_filter(config: InventoryConfig, legal_entity: str) -> str:
     return f"dataAreaId eq {odata_literal(legal_entity)} and ({' or '.join(parts)})"
 
 
-def read_on_hand(d365: D365Client, config: InventoryConfig, legal_entity: str,
-                 on_page: Callable[[], None] | None = None, page_size_hint: int = 10_000) -> Iterator[OnHand]:
+def read_on_hand(
+    d365: D365Client,
+    config: InventoryConfig,
+    legal_entity: str,
+    on_page: Callable[[], None] | None = None,
+    page_size_hint: int = 10_000,
+) -> Iterator[OnHand]:
     """Every on-hand row of the mapped warehouses. ``on_page`` runs about once per server page
     (the lease renewal)."""
-    rows = d365.query(ENTITY_SET, filter=on_hand_filter(config, legal_entity),
-                      select=select_fields(config.measure), cross_company=True)
+    rows = d365.query(
+        ENTITY_SET,
+        filter=on_hand_filter(config, legal_entity),
+        select=select_fields(config.measure),
+        cross_company=True,
+    )
     for count, row in enumerate(rows, start=1):
         yield OnHand.from_row(row, config.measure)
         if on_page is not None and count % page_size_hint == 0:

@@ -77,10 +77,12 @@ class Route:
 
 def _exceptions(storage: Storage, request: Request, _: dict[str, str]) -> Any:
     status = request.params.get("status", "open")
-    records = ExceptionStore(storage).list(entity=request.params.get("entity") or None,
-                                           status=None if status == "all" else status,
-                                           reason_code=request.params.get("reason") or None,
-                                           limit=request.int("limit", 100))
+    records = ExceptionStore(storage).list(
+        entity=request.params.get("entity") or None,
+        status=None if status == "all" else status,
+        reason_code=request.params.get("reason") or None,
+        limit=request.int("limit", 100),
+    )
     return {"items": [r.to_dict() for r in records], "count": len(records)}
 
 
@@ -109,12 +111,17 @@ def _retry(storage: Storage, request: Request, args: dict[str, str]) -> Any:
 
 def _retry_many(storage: Storage, request: Request, args: dict[str, str]) -> Any:
     if request.params.get("reason") or request.params.get("entity"):
-        records = ExceptionStore(storage).list(entity=request.params.get("entity") or None,
-                                               reason_code=request.params.get("reason") or None, limit=500)
+        records = ExceptionStore(storage).list(
+            entity=request.params.get("entity") or None, reason_code=request.params.get("reason") or None, limit=500
+        )
         if request.flag("dry_run"):
             return {"dry_run": True, "would_retry": [{"entity": r.entity, "id": r.entity_id} for r in records]}
-        request = Request(request.method, request.path, {}, json.dumps(
-            {"items": [{"entity": r.entity, "id": r.entity_id} for r in records]}).encode())
+        request = Request(
+            request.method,
+            request.path,
+            {},
+            json.dumps({"items": [{"entity": r.entity, "id": r.entity_id} for r in records]}).encode(),
+        )
         if not records:
             return {"results": []}
     return _retry(storage, request, {})
@@ -142,23 +149,45 @@ def _replay_parked(storage: Storage, request: Request, args: dict[str, str]) -> 
 
 
 ROUTES: list[Route] = [
-    Route("GET", "dashboard", lambda s, r, a: views.dashboard(s, r.params.get("day")),
-          "Counts for today (or ?day=YYYY-MM-DD): synced, exceptions by reason, queues, poison, parked, rate cache",
-          ("day",)),
+    Route(
+        "GET",
+        "dashboard",
+        lambda s, r, a: views.dashboard(s, r.params.get("day")),
+        "Counts for today (or ?day=YYYY-MM-DD): synced, exceptions by reason, queues, poison, parked, rate cache",
+        ("day",),
+    ),
     Route("GET", "exceptions", _exceptions, "List exceptions", ("entity", "status", "reason", "limit")),
-    Route("POST", "exceptions/retry", _retry_many,
-          "Retry many: body {items:[{entity,id}]}, or ?entity=&reason= (with ?dry_run=true to preview)",
-          ("entity", "reason", "dry_run")),
+    Route(
+        "POST",
+        "exceptions/retry",
+        _retry_many,
+        "Retry many: body {items:[{entity,id}]}, or ?entity=&reason= (with ?dry_run=true to preview)",
+        ("entity", "reason", "dry_run"),
+    ),
     Route("GET", "exceptions/{entity}/{id}", _exception, "One exception"),
     Route("POST", "exceptions/{entity}/{id}/retry", _retry, "Retry one blocked document"),
-    Route("GET", "timeline/{entity}/{id}", lambda s, r, a: views.timeline(s, a["entity"], a["id"]),
-          "A document's timeline across Shopify, the integration and F&O"),
+    Route(
+        "GET",
+        "timeline/{entity}/{id}",
+        lambda s, r, a: views.timeline(s, a["entity"], a["id"]),
+        "A document's timeline across Shopify, the integration and F&O",
+    ),
     Route("POST", "resync/{entity}/{id}", _resync, "Run a document through its flow again (by Shopify id)"),
     Route("GET", "queues", lambda s, r, a: depths(s), "Queue and poison queue depths"),
-    Route("POST", "queues/{queue}/replay-poison", _replay_poison,
-          "Move poison messages back to their queue", ("limit", "dry_run")),
-    Route("POST", "queues/{queue}/replay-parked", _replay_parked,
-          "Re-enqueue envelopes parked in the inbox", ("limit", "dry_run")),
+    Route(
+        "POST",
+        "queues/{queue}/replay-poison",
+        _replay_poison,
+        "Move poison messages back to their queue",
+        ("limit", "dry_run"),
+    ),
+    Route(
+        "POST",
+        "queues/{queue}/replay-parked",
+        _replay_parked,
+        "Re-enqueue envelopes parked in the inbox",
+        ("limit", "dry_run"),
+    ),
 ]
 
 
@@ -191,20 +220,31 @@ def openapi() -> dict[str, Any]:
     for route in ROUTES:
         names = re.findall(r"\{(\w+)\}", route.template)
         parameters = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
-        parameters += [{"name": p, "in": "query", "required": False, "schema": {"type": "string"}}
-                       for p in route.params]
+        parameters += [
+            {"name": p, "in": "query", "required": False, "schema": {"type": "string"}} for p in route.params
+        ]
         operation: dict[str, Any] = {
-            "summary": route.summary, "parameters": parameters,
-            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
-                          "400": {"description": "Bad request"}, "401": {"description": "Function key missing"},
-                          "404": {"description": "Not found"}},
+            "summary": route.summary,
+            "parameters": parameters,
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "400": {"description": "Bad request"},
+                "401": {"description": "Function key missing"},
+                "404": {"description": "Not found"},
+            },
         }
         if route.method in ("POST", "PUT"):
-            operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": {
-                "type": "object"}}}}
+            operation["requestBody"] = {
+                "required": False,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
         paths.setdefault(f"/api/ops/{route.template}", {})[route.method.lower()] = operation
-    return {"openapi": "3.0.3",
-            "info": {"title": "Shopify, F&O and FedEx integration: ops API", "version": "1"},
-            "components": {"securitySchemes": {
-                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}}},
-            "security": [{"functionKey": []}], "paths": paths}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Shopify, F&O and FedEx integration: ops API", "version": "1"},
+        "components": {
+            "securitySchemes": {"functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}}
+        },
+        "security": [{"functionKey": []}],
+        "paths": paths,
+    }

@@ -41,8 +41,17 @@ def reconcile_orders(storage: Storage, since: datetime, until: datetime, apply: 
 
     shopify = ShopifyAdmin.from_settings(get_settings())
     records = rec.OrderRecords(storage)
-    report: dict[str, Any] = {"since": since.isoformat(), "until": until.isoformat(), "dry_run": not apply,
-                              "seen": 0, "in_fo": 0, "blocked": [], "cancelled": 0, "to_queue": [], "queued": 0}
+    report: dict[str, Any] = {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "dry_run": not apply,
+        "seen": 0,
+        "in_fo": 0,
+        "blocked": [],
+        "cancelled": 0,
+        "to_queue": [],
+        "queued": 0,
+    }
     try:
         for order in shopify.list_orders(since.isoformat(), until.isoformat()):
             report["seen"] += 1
@@ -86,8 +95,9 @@ def _inventory_resync(storage: Storage, request: Request, _: dict[str, str]) -> 
     from integration.inventory.service import run_inventory_sync
 
     full = request.params.get("full", "true").lower() not in ("0", "false", "no")
-    worker = threading.Thread(target=lambda: result.append(run_inventory_sync(full=full)), daemon=True,
-                              name="inventory-resync")
+    worker = threading.Thread(
+        target=lambda: result.append(run_inventory_sync(full=full)), daemon=True, name="inventory-resync"
+    )
     result: list[Any] = []
     worker.start()
     worker.join(HTTP_BUDGET_S)
@@ -115,8 +125,12 @@ def _set_mapping(storage: Storage, request: Request, args: dict[str, str]) -> An
     if args["section"] not in SECTIONS:
         raise ApiError(404, f"unknown mapping section {args['section']!r}; one of {', '.join(SECTIONS)}")
     MappingStore(storage).set(args["section"], args["id"], body["value"])
-    return {"section": args["section"], "key": args["id"], "value": body["value"],
-            "note": "takes effect for the next order processed; retry the blocked ones"}
+    return {
+        "section": args["section"],
+        "key": args["id"],
+        "value": body["value"],
+        "note": "takes effect for the next order processed; retry the blocked ones",
+    }
 
 
 def _delete_mapping(storage: Storage, request: Request, args: dict[str, str]) -> Any:
@@ -151,15 +165,42 @@ def register() -> None:
     from integration.refunds.ops import register as register_refunds
 
     register_refunds()
-    extend(Route("POST", "reconcile/orders", _reconcile,
-                 "Shopify orders updated in [since, until] vs the integration; dry_run=true (default) only reports, "
-                 "dry_run=false queues the orders that never reached F&O (backfill)", ("since", "until", "dry_run")))
-    extend(Route("POST", "inventory/resync", _inventory_resync,
-                 "Run the inventory push now (full=true by default: every SKU compared, not only changes)",
-                 ("full",)))
-    extend(Route("GET", "mappings", _mappings, "Mapping overrides (SKU -> item, shipping method -> delivery mode, "
-                 "tax, warehouses, policies) on top of config/mappings.json", ("section",)))
-    extend(Route("PUT", "mappings/{section}/{id}", _set_mapping,
-                 'Set an override, body {"value": ...}; takes effect on the next order (retry blocked ones)'))
+    extend(
+        Route(
+            "POST",
+            "reconcile/orders",
+            _reconcile,
+            "Shopify orders updated in [since, until] vs the integration; dry_run=true (default) only reports, "
+            "dry_run=false queues the orders that never reached F&O (backfill)",
+            ("since", "until", "dry_run"),
+        )
+    )
+    extend(
+        Route(
+            "POST",
+            "inventory/resync",
+            _inventory_resync,
+            "Run the inventory push now (full=true by default: every SKU compared, not only changes)",
+            ("full",),
+        )
+    )
+    extend(
+        Route(
+            "GET",
+            "mappings",
+            _mappings,
+            "Mapping overrides (SKU -> item, shipping method -> delivery mode, "
+            "tax, warehouses, policies) on top of config/mappings.json",
+            ("section",),
+        )
+    )
+    extend(
+        Route(
+            "PUT",
+            "mappings/{section}/{id}",
+            _set_mapping,
+            'Set an override, body {"value": ...}; takes effect on the next order (retry blocked ones)',
+        )
+    )
     extend(Route("DELETE", "mappings/{section}/{id}", _delete_mapping, "Remove an override"))
     RETRY_HANDLERS["packing_slip"] = _retry_packing_slip

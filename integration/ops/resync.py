@@ -32,10 +32,15 @@ class UnknownEntity(ValueError):
 
 def resync_envelope(entity: str, entity_id: str, reason: str, parent: str = "") -> Envelope:
     """``entity_id`` is the Shopify id (an order id; for a refund ``<order id>/<refund id>``)."""
-    return Envelope(topic=RESYNC_TOPIC, webhook_id=f"resync-{uuid.uuid4()}", event_id="",
-                    received_at=datetime.now(UTC).isoformat(),
-                    correlation_id=correlation_id.get() or uuid.uuid4().hex, resource_id=str(entity_id),
-                    payload={"entity": entity, "id": str(entity_id), "reason": reason, "parent": parent})
+    return Envelope(
+        topic=RESYNC_TOPIC,
+        webhook_id=f"resync-{uuid.uuid4()}",
+        event_id="",
+        received_at=datetime.now(UTC).isoformat(),
+        correlation_id=correlation_id.get() or uuid.uuid4().hex,
+        resource_id=str(entity_id),
+        payload={"entity": entity, "id": str(entity_id), "reason": reason, "parent": parent},
+    )
 
 
 def request_resync(storage: Storage, entity: str, entity_id: str, reason: str) -> str:

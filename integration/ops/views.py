@@ -50,18 +50,40 @@ def timeline(storage: Storage, entity: str, entity_id: str) -> dict[str, Any]:
     if entity in ("order", "refund"):
         # Webhooks carry the order id for both (a refund's id is "<order id>/<refund id>").
         rows = storage.table(DEDUP_TABLE).query_entities(
-            "ResourceId eq @id", parameters={"id": str(entity_id).split("/")[0]},
-            select=["Topic", "WebhookId", "Status", "ReceivedAt", "CorrelationId", "RowKey"])
+            "ResourceId eq @id",
+            parameters={"id": str(entity_id).split("/")[0]},
+            select=["Topic", "WebhookId", "Status", "ReceivedAt", "CorrelationId", "RowKey"],
+        )
         for row in rows:
             if str(row.get("RowKey", "")).startswith("w_"):
-                events.append({"at": row.get("ReceivedAt", ""), "source": "shopify", "step": f"webhook {row['Topic']}",
-                               "outcome": row.get("Status", ""), "correlation_id": row.get("CorrelationId", ""),
-                               "details": {"webhook_id": row.get("WebhookId")}})
+                events.append(
+                    {
+                        "at": row.get("ReceivedAt", ""),
+                        "source": "shopify",
+                        "step": f"webhook {row['Topic']}",
+                        "outcome": row.get("Status", ""),
+                        "correlation_id": row.get("CorrelationId", ""),
+                        "details": {"webhook_id": row.get("WebhookId")},
+                    }
+                )
     for entry in AuditLog(storage).timeline(entity, entity_id):
-        events.append({"at": entry.at, "source": "integration", "step": entry.step, "outcome": entry.outcome,
-                       "target": entry.target, "correlation_id": entry.correlation_id,
-                       "duration_ms": entry.duration_ms, "details": entry.details})
+        events.append(
+            {
+                "at": entry.at,
+                "source": "integration",
+                "step": entry.step,
+                "outcome": entry.outcome,
+                "target": entry.target,
+                "correlation_id": entry.correlation_id,
+                "duration_ms": entry.duration_ms,
+                "details": entry.details,
+            }
+        )
     exception = ExceptionStore(storage).get(entity, entity_id)
     events.sort(key=lambda e: e["at"])
-    return {"entity": entity, "id": str(entity_id), "events": events,
-            "exception": asdict(exception) if exception else None}
+    return {
+        "entity": entity,
+        "id": str(entity_id),
+        "events": events,
+        "exception": asdict(exception) if exception else None,
+    }

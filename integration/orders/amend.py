@@ -40,21 +40,43 @@ if TYPE_CHECKING:
 
 OPEN_STATUSES = ("Backorder", "None", "")
 OPEN_PROCESSING = ("Active", "Confirmed", "None", "")
-_ADDRESS_SELECT = ["DeliveryAddressName", "DeliveryAddressStreet", "DeliveryAddressCity", "DeliveryAddressStateId",
-                   "DeliveryAddressZipCode", "DeliveryAddressCountryRegionId"]
-_LINES = ("SalesOrderLines($select=InventoryLotId,OrderLineReference,ItemNumber,OrderedSalesQuantity,SalesPrice,"
-          "LineDiscountAmount,FixedPriceCharges,LineAmount,SalesOrderLineStatus,FulfillmentStatus)")
+_ADDRESS_SELECT = [
+    "DeliveryAddressName",
+    "DeliveryAddressStreet",
+    "DeliveryAddressCity",
+    "DeliveryAddressStateId",
+    "DeliveryAddressZipCode",
+    "DeliveryAddressCountryRegionId",
+]
+_LINES = (
+    "SalesOrderLines($select=InventoryLotId,OrderLineReference,ItemNumber,OrderedSalesQuantity,SalesPrice,"
+    "LineDiscountAmount,FixedPriceCharges,LineAmount,SalesOrderLineStatus,FulfillmentStatus)"
+)
 
 
 def _is_open(header: dict[str, Any]) -> bool:
-    return str(header.get("SalesOrderStatus", "")) in OPEN_STATUSES and \
-        str(header.get("SalesOrderProcessingStatus", "")) in OPEN_PROCESSING
+    return (
+        str(header.get("SalesOrderStatus", "")) in OPEN_STATUSES
+        and str(header.get("SalesOrderProcessingStatus", "")) in OPEN_PROCESSING
+    )
 
 
 def _read(sync: OrderSync, number: str) -> dict[str, Any]:
-    return dict(sync.d365.get("SalesOrderHeadersV2", {"SalesOrderNumber": number},
-                              select=["SalesOrderNumber", "SalesOrderStatus", "SalesOrderProcessingStatus",
-                                      "OrderTotalAmount", "OrderTotalTaxAmount", *_ADDRESS_SELECT], expand=_LINES))
+    return dict(
+        sync.d365.get(
+            "SalesOrderHeadersV2",
+            {"SalesOrderNumber": number},
+            select=[
+                "SalesOrderNumber",
+                "SalesOrderStatus",
+                "SalesOrderProcessingStatus",
+                "OrderTotalAmount",
+                "OrderTotalTaxAmount",
+                *_ADDRESS_SELECT,
+            ],
+            expand=_LINES,
+        )
+    )
 
 
 def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
@@ -74,8 +96,7 @@ def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
     have = by_ref(header.get("SalesOrderLines") or [])
     changes = plan_line_changes(by_ref(plan.lines), have, edit.refunded_refs)
     address = delivery_address(order.shipping_address)
-    address_changes = {k: v for k, v in address.items()
-                       if k in _ADDRESS_SELECT and str(header.get(k, "")) != str(v)}
+    address_changes = {k: v for k, v in address.items() if k in _ADDRESS_SELECT and str(header.get(k, "")) != str(v)}
     money_checked = not order.refunded_quantities  # current totals include refunds the refund flow books
     if changes.differences and failures:
         return _refuse(sync, order, record, failures)
@@ -87,20 +108,54 @@ def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
         shipped = _shipped_lots(sync, number) if needs_shipped_lots(header) else set()
         touched = touched_lines(changes.refs, have, shipped)
     if blocked or touched or edit.mixed or (address_changes and not _is_open(header)):
-        why = blocked or ("F&O lines are picked, delivered or invoiced" if touched else
-                          "lines changed by an edit and a refund" if edit.mixed else "the order is not open")
-        return _conflict(sync, order, record, header, f"{why}; F&O cannot take the change automatically", {
-            "line_differences": changes.differences, "address_changes": sorted(address_changes),
-            "lines_in_progress": touched, "edited_and_refunded_lines": list(edit.mixed)})
-    ops = ([BatchOp("PATCH", "SalesOrderHeadersV2", {"IsDeliveryAddressOrderSpecific": "Yes", **address},
-                    {"SalesOrderNumber": number})] if address_changes else []) + changes.operations
+        why = blocked or (
+            "F&O lines are picked, delivered or invoiced"
+            if touched
+            else "lines changed by an edit and a refund"
+            if edit.mixed
+            else "the order is not open"
+        )
+        return _conflict(
+            sync,
+            order,
+            record,
+            header,
+            f"{why}; F&O cannot take the change automatically",
+            {
+                "line_differences": changes.differences,
+                "address_changes": sorted(address_changes),
+                "lines_in_progress": touched,
+                "edited_and_refunded_lines": list(edit.mixed),
+            },
+        )
+    ops = (
+        [
+            BatchOp(
+                "PATCH",
+                "SalesOrderHeadersV2",
+                {"IsDeliveryAddressOrderSpecific": "Yes", **address},
+                {"SalesOrderNumber": number},
+            )
+        ]
+        if address_changes
+        else []
+    ) + changes.operations
     if ops:
         try:
             *_, read = sync.d365.batch(ops, reads=[sync.order_read(number)])
         except D365ValidationError as error:
-            return _conflict(sync, order, record, header, f"F&O refused the change: {error.message}",
-                             {"line_differences": changes.differences, "address_changes": sorted(address_changes),
-                              "fo_message": error.message})
+            return _conflict(
+                sync,
+                order,
+                record,
+                header,
+                f"F&O refused the change: {error.message}",
+                {
+                    "line_differences": changes.differences,
+                    "address_changes": sorted(address_changes),
+                    "fo_message": error.message,
+                },
+            )
         header = dict(read.body) if read.error() is None and isinstance(read.body, dict) else sync.read_order(number)
         record.line_lots = line_lots(header)
     # With refunds the current totals include money the refund flow books: the status stays what it was.
@@ -118,31 +173,52 @@ def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
         sync._open(order, [mismatch])
     elif checked:
         sync.exceptions.resolve(ENTITY, str(order.id), f"update applied to F&O sales order {number}")
-    sync.audit.record(ENTITY, str(order.id), "update", "applied" if ops else "no-op", target=number,
-                      details={"address": sorted(address_changes), "lines": changes.differences,
-                               "operations": [f"{op.method} {op.entity_set}" for op in ops]})
+    sync.audit.record(
+        ENTITY,
+        str(order.id),
+        "update",
+        "applied" if ops else "no-op",
+        target=number,
+        details={
+            "address": sorted(address_changes),
+            "lines": changes.differences,
+            "operations": [f"{op.method} {op.entity_set}" for op in ops],
+        },
+    )
     return Outcome(record.status, "updated", number)
 
 
 def _shipped_lots(sync: OrderSync, number: str) -> set[str]:
-    rows = sync.d365.query("CustPackingSlipTransBiEntities", filter=f"SalesId eq {odata_literal(number)}",
-                           select=["InventTransId", "Qty"])
+    rows = sync.d365.query(
+        "CustPackingSlipTransBiEntities", filter=f"SalesId eq {odata_literal(number)}", select=["InventTransId", "Qty"]
+    )
     return {str(r.get("InventTransId", "")) for r in rows if Decimal(str(r.get("Qty", 0))) != 0}
 
 
-def _conflict(sync: OrderSync, order: Order, record: rec.OrderRecord, header: dict[str, Any], why: str,
-              values: dict[str, Any]) -> Outcome:
+def _conflict(
+    sync: OrderSync, order: Order, record: rec.OrderRecord, header: dict[str, Any], why: str, values: dict[str, Any]
+) -> Outcome:
     from integration.orders.service import ENTITY, Outcome
 
-    failure = Failure(UPDATE_CONFLICT, f"Shopify order {order.name} changed after F&O sales order "
-                      f"{record.sales_order_number} was created: {why}",
-                      {"sales_order": record.sales_order_number, **values,
-                       "fo_status": header.get("SalesOrderStatus", ""),
-                       "fo_processing_status": header.get("SalesOrderProcessingStatus", "")})
+    failure = Failure(
+        UPDATE_CONFLICT,
+        f"Shopify order {order.name} changed after F&O sales order {record.sales_order_number} was created: {why}",
+        {
+            "sales_order": record.sales_order_number,
+            **values,
+            "fo_status": header.get("SalesOrderStatus", ""),
+            "fo_processing_status": header.get("SalesOrderProcessingStatus", ""),
+        },
+    )
     sync._open(order, [failure])
-    sync.audit.record(ENTITY, str(order.id), "update", "conflict", target=record.sales_order_number,
-                      details={"lines": len(values.get("line_differences") or []),
-                               "address": values.get("address_changes") or []})
+    sync.audit.record(
+        ENTITY,
+        str(order.id),
+        "update",
+        "conflict",
+        target=record.sales_order_number,
+        details={"lines": len(values.get("line_differences") or []), "address": values.get("address_changes") or []},
+    )
     return Outcome(record.status, "conflict", record.sales_order_number, UPDATE_CONFLICT)
 
 
@@ -151,8 +227,14 @@ def _refuse(sync: OrderSync, order: Order, record: rec.OrderRecord, failures: li
     from integration.orders.service import ENTITY, Outcome
 
     sync._open(order, failures)
-    sync.audit.record(ENTITY, str(order.id), "update", failures[0].reason_code, target=record.sales_order_number,
-                      details={"reasons": [f.reason_code for f in failures]})
+    sync.audit.record(
+        ENTITY,
+        str(order.id),
+        "update",
+        failures[0].reason_code,
+        target=record.sales_order_number,
+        details={"reasons": [f.reason_code for f in failures]},
+    )
     return Outcome(record.status, "conflict", record.sales_order_number, failures[0].reason_code)
 
 
@@ -168,11 +250,17 @@ def cancel(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
     if header is not None:
         number = str(header["SalesOrderNumber"])
         header = _read(sync, number)
-        delivered = [ln.get("InventoryLotId") for ln in header.get("SalesOrderLines") or []
-                     if ln.get("SalesOrderLineStatus") not in ("Backorder", "None", "Canceled", "")]
+        delivered = [
+            ln.get("InventoryLotId")
+            for ln in header.get("SalesOrderLines") or []
+            if ln.get("SalesOrderLineStatus") not in ("Backorder", "None", "Canceled", "")
+        ]
         if header.get("SalesOrderStatus") != "Canceled":
-            problem = "" if _is_open(header) and not delivered else \
-                f"F&O sales order {number} is {header.get('SalesOrderProcessingStatus')}"
+            problem = (
+                ""
+                if _is_open(header) and not delivered
+                else f"F&O sales order {number} is {header.get('SalesOrderProcessingStatus')}"
+            )
             if not problem:
                 try:
                     sync.d365.delete("SalesOrderHeadersV2", {"SalesOrderNumber": number})
@@ -181,10 +269,15 @@ def cancel(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
                 except D365ValidationError as error:
                     problem = f"F&O refused to delete sales order {number}: {error.message}"
             if problem:
-                failure = Failure(CANCEL_CONFLICT, f"Shopify order {order.name} was cancelled but {problem}; "
-                                  "cancel or return it in F&O", {"sales_order": number,
-                                                                 "fo_status": header.get("SalesOrderProcessingStatus"),
-                                                                 "lines_shipped_or_invoiced": delivered})
+                failure = Failure(
+                    CANCEL_CONFLICT,
+                    f"Shopify order {order.name} was cancelled but {problem}; cancel or return it in F&O",
+                    {
+                        "sales_order": number,
+                        "fo_status": header.get("SalesOrderProcessingStatus"),
+                        "lines_shipped_or_invoiced": delivered,
+                    },
+                )
                 sync._open(order, [failure])
                 sync.audit.record(ENTITY, str(order.id), "cancel", "conflict", target=number)
                 return Outcome(record.status, "conflict", number, CANCEL_CONFLICT)
@@ -192,8 +285,9 @@ def cancel(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
     record.shopify_updated_at = order.updated_at.isoformat() if order.updated_at else record.shopify_updated_at
     sync.records.save(record)
     sync.exceptions.resolve(ENTITY, str(order.id), "order cancelled in Shopify")
-    sync.audit.record(ENTITY, str(order.id), "cancel", "deleted" if header is not None else "never-created",
-                      target=number)
+    sync.audit.record(
+        ENTITY, str(order.id), "cancel", "deleted" if header is not None else "never-created", target=number
+    )
     if header is not None:
         sync._write_back(order, record)
     return Outcome(rec.CANCELLED, "cancelled", number, "deleted in F&O" if header is not None else "not in F&O")

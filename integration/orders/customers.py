@@ -62,7 +62,8 @@ class CustomerLinks:
     def put(self, key: str, account: str, how: str) -> None:
         self.storage.table(LINKS_TABLE).upsert_entity(
             {"PartitionKey": "shopify", "RowKey": safe_key(key), "Account": account, "How": how},
-            mode=UpdateMode.REPLACE)
+            mode=UpdateMode.REPLACE,
+        )
 
     def forget(self, key: str) -> None:
         try:
@@ -113,13 +114,16 @@ class CustomerResolver:
         for rule in rules:
             if rule == "email" and email:
                 rows = self._query(f"PrimaryContactEmail eq {odata_literal(normalize_email(email))}")
-                rows = [r for r in rows if normalize_email(str(r.get("PrimaryContactEmail", ""))) ==
-                        normalize_email(email)]
+                rows = [
+                    r for r in rows if normalize_email(str(r.get("PrimaryContactEmail", ""))) == normalize_email(email)
+                ]
             elif rule == "phone" and phone:
-                rows = self._query(" or ".join(f"PrimaryContactPhone eq {odata_literal(p)}"
-                                               for p in _phone_spellings(phone)))
-                rows = [r for r in rows if normalize_phone(str(r.get("PrimaryContactPhone", "")),
-                                                           _region(phone)) == phone]
+                rows = self._query(
+                    " or ".join(f"PrimaryContactPhone eq {odata_literal(p)}" for p in _phone_spellings(phone))
+                )
+                rows = [
+                    r for r in rows if normalize_phone(str(r.get("PrimaryContactPhone", "")), _region(phone)) == phone
+                ]
             else:
                 continue
             accounts = sorted({str(r["CustomerAccount"]) for r in rows})
@@ -128,13 +132,25 @@ class CustomerResolver:
             if deterministic in accounts:
                 return Resolution(deterministic, rule)
             if len(accounts) > 1:
-                return Resolution(failure=Failure(AMBIGUOUS_CUSTOMER, f"several F&O customers share this {rule}",
-                                                  {"rule": rule, "accounts": accounts}))
+                return Resolution(
+                    failure=Failure(
+                        AMBIGUOUS_CUSTOMER,
+                        f"several F&O customers share this {rule}",
+                        {"rule": rule, "accounts": accounts},
+                    )
+                )
         return None
 
     def _query(self, clause: str) -> list[dict[str, Any]]:
-        return list(self.client.get("CustomersV3", filter=f"dataAreaId eq {odata_literal(self.client.legal_entity)}"
-                                    f" and ({clause})", select=_SELECT, top=10, cross_company=True))
+        return list(
+            self.client.get(
+                "CustomersV3",
+                filter=f"dataAreaId eq {odata_literal(self.client.legal_entity)} and ({clause})",
+                select=_SELECT,
+                top=10,
+                cross_company=True,
+            )
+        )
 
     # ---- creation ----------------------------------------------------------------------------------
     def _create(self, order: Order, mappings: Mappings, account: str, email: str, phone: str) -> Resolution:
@@ -158,12 +174,20 @@ class CustomerResolver:
         if mappings.policy("payment_terms"):
             body["PaymentTerms"] = str(mappings.policy("payment_terms"))
         if address and country_iso3(address.country_code):
-            body.update({k: v for k, v in {
-                "AddressDescription": "Shopify", "AddressStreet": "\n".join(
-                    p for p in (address.address1, address.address2) if p),
-                "AddressCity": address.city, "AddressState": address.province_code,
-                "AddressZipCode": address.zip, "AddressCountryRegionId": country_iso3(address.country_code),
-            }.items() if v})
+            body.update(
+                {
+                    k: v
+                    for k, v in {
+                        "AddressDescription": "Shopify",
+                        "AddressStreet": "\n".join(p for p in (address.address1, address.address2) if p),
+                        "AddressCity": address.city,
+                        "AddressState": address.province_code,
+                        "AddressZipCode": address.zip,
+                        "AddressCountryRegionId": country_iso3(address.country_code),
+                    }.items()
+                    if v
+                }
+            )
         try:
             created = self.client.create("CustomersV3", body)
             return Resolution(str(created.get("CustomerAccount") or account), "created")
@@ -182,14 +206,20 @@ class CustomerResolver:
                 return Resolution(account, "link", link_key=key)
             deterministic = f"{self.prefix}G{email_key(order.email)[:12].upper()}"
             phone = normalize_phone(order.phone, _region_of(order))
-            resolution = self._match(mappings.customer_match, order.email, phone, deterministic) or \
-                self._create(order, mappings, deterministic, order.email, phone)
+            resolution = self._match(mappings.customer_match, order.email, phone, deterministic) or self._create(
+                order, mappings, deterministic, order.email, phone
+            )
             if resolution.account:
                 self.links.put(key, resolution.account, resolution.how)
             return resolution
-        return Resolution(failure=Failure(UNKNOWN_CUSTOMER, f"guest checkout and the guest policy is '{policy}'"
-                                          + (" (no e-mail to create a customer from)" if policy == "create" else ""),
-                                          {"guest_policy": policy}))
+        return Resolution(
+            failure=Failure(
+                UNKNOWN_CUSTOMER,
+                f"guest checkout and the guest policy is '{policy}'"
+                + (" (no e-mail to create a customer from)" if policy == "create" else ""),
+                {"guest_policy": policy},
+            )
+        )
 
 
 def _address(order: Order) -> Address | None:
@@ -213,7 +243,10 @@ def _phone_spellings(e164: str) -> list[str]:
 
     number = phonenumbers.parse(e164)
     fmt = phonenumbers.PhoneNumberFormat
-    spellings = {e164, phonenumbers.format_number(number, fmt.INTERNATIONAL),
-                 phonenumbers.format_number(number, fmt.NATIONAL),
-                 phonenumbers.format_number(number, fmt.INTERNATIONAL).replace("-", " ")}
+    spellings = {
+        e164,
+        phonenumbers.format_number(number, fmt.INTERNATIONAL),
+        phonenumbers.format_number(number, fmt.NATIONAL),
+        phonenumbers.format_number(number, fmt.INTERNATIONAL).replace("-", " "),
+    }
     return sorted(spellings)

@@ -30,8 +30,9 @@ OPEN_HEADER = frozenset({"Backorder", "None", ""})
 EDITABLE_PROCESSING = frozenset({"Active", "Confirmed", "None", ""})
 PER_LOT_PROCESSING = frozenset({"PartiallyDelivered"})  # packing-slip lines name what shipped
 DONE_LINE = frozenset({"Delivered", "Invoiced"})
-PICKED_FULFILLMENT = frozenset({"Picking", "PartiallyPicked", "Picked", "PartiallyPacked", "Packed",
-                                "PartiallyInvoiced", "Invoiced"})
+PICKED_FULFILLMENT = frozenset(
+    {"Picking", "PartiallyPicked", "Picked", "PartiallyPacked", "Packed", "PartiallyInvoiced", "Invoiced"}
+)
 LINE_FIELDS = ("OrderedSalesQuantity", "SalesPrice", "LineDiscountAmount", "FixedPriceCharges", "LineAmount")
 Summary = tuple[Decimal, Decimal, Decimal]  # quantity, unit price, total discount
 
@@ -76,10 +77,17 @@ def edited_order(order: Order) -> EditedOrder:
                 mixed.append(str(li.id))
             quantity = li.quantity
         if quantity > 0:
-            lines.append(replace(li, quantity=quantity, current_quantity=None,
-                                 discount=_prorate(li.discount, quantity, li.quantity)))
-    edited = replace(order, lines=tuple(lines), total_price=order.current_total_price or order.total_price,
-                     total_tax=order.current_total_tax or order.total_tax)
+            lines.append(
+                replace(
+                    li, quantity=quantity, current_quantity=None, discount=_prorate(li.discount, quantity, li.quantity)
+                )
+            )
+    edited = replace(
+        order,
+        lines=tuple(lines),
+        total_price=order.current_total_price or order.total_price,
+        total_tax=order.current_total_tax or order.total_tax,
+    )
     return EditedOrder(edited, frozenset(refunded_refs), tuple(mixed))
 
 
@@ -112,29 +120,36 @@ def _differs(have: Any, want: Any) -> bool:
         return str(have) != str(want)
 
 
-def plan_line_changes(wanted: dict[str, list[dict[str, Any]]], have: dict[str, list[dict[str, Any]]],
-                      skip: frozenset[str]) -> LineChanges:
+def plan_line_changes(
+    wanted: dict[str, list[dict[str, Any]]], have: dict[str, list[dict[str, Any]]], skip: frozenset[str]
+) -> LineChanges:
     """PATCH/POST/DELETE per changed Shopify line: existing F&O lines are reused in lot order, missing
     ones added, surplus ones deleted (a line split for an uneven discount may gain or lose its twin)."""
     changes = LineChanges()
     for ref in sorted(set(wanted) | set(have)):
         if ref in skip or summary(wanted.get(ref, [])) == summary(have.get(ref, [])):
             continue
-        changes.differences.append({"line": ref, "fo": [str(x) for x in summary(have.get(ref, []))],
-                                    "shopify": [str(x) for x in summary(wanted.get(ref, []))]})
+        changes.differences.append(
+            {
+                "line": ref,
+                "fo": [str(x) for x in summary(have.get(ref, []))],
+                "shopify": [str(x) for x in summary(wanted.get(ref, []))],
+            }
+        )
         current = sorted(have.get(ref, []), key=lambda ln: str(ln.get("InventoryLotId", "")))
         for index, body in enumerate(wanted.get(ref, [])):
             if index < len(current):
-                patch = {k: body.get(k, 0) for k in LINE_FIELDS
-                         if _differs(current[index].get(k, 0), body.get(k, 0))}
+                patch = {k: body.get(k, 0) for k in LINE_FIELDS if _differs(current[index].get(k, 0), body.get(k, 0))}
                 if patch:
-                    changes.operations.append(BatchOp("PATCH", "SalesOrderLines", patch,
-                                                      {"InventoryLotId": current[index]["InventoryLotId"]}))
+                    changes.operations.append(
+                        BatchOp("PATCH", "SalesOrderLines", patch, {"InventoryLotId": current[index]["InventoryLotId"]})
+                    )
             else:
                 changes.operations.append(BatchOp("POST", "SalesOrderLines", body))
-        for surplus in current[len(wanted.get(ref, [])):]:
-            changes.operations.append(BatchOp("DELETE", "SalesOrderLines", None,
-                                              {"InventoryLotId": surplus["InventoryLotId"]}))
+        for surplus in current[len(wanted.get(ref, [])) :]:
+            changes.operations.append(
+                BatchOp("DELETE", "SalesOrderLines", None, {"InventoryLotId": surplus["InventoryLotId"]})
+            )
     return changes
 
 
@@ -161,6 +176,13 @@ def touched_lines(refs: list[str], have: dict[str, list[dict[str, Any]]], shippe
             lot = str(line.get("InventoryLotId", ""))
             status, fulfillment = str(line.get("SalesOrderLineStatus", "")), str(line.get("FulfillmentStatus", ""))
             if status in DONE_LINE or fulfillment in PICKED_FULFILLMENT or lot in shipped:
-                out.append({"line": ref, "lot": lot, "status": status, "fulfillment_status": fulfillment,
-                            "shipped": str(lot in shipped)})
+                out.append(
+                    {
+                        "line": ref,
+                        "lot": lot,
+                        "status": status,
+                        "fulfillment_status": fulfillment,
+                        "shipped": str(lot in shipped),
+                    }
+                )
     return out

@@ -31,8 +31,18 @@ def is_transient(error: BaseException) -> bool:
     connections (after the clients' own retries), and storage being unreachable."""
     from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
-    if isinstance(error, (D365Transient, ShopifyTransient, httpx.TransportError, ServiceRequestError,
-                          ServiceResponseError, TimeoutError, ConnectionError)):
+    if isinstance(
+        error,
+        (
+            D365Transient,
+            ShopifyTransient,
+            httpx.TransportError,
+            ServiceRequestError,
+            ServiceResponseError,
+            TimeoutError,
+            ConnectionError,
+        ),
+    ):
         return True
     status = getattr(error, "status_code", None)
     return isinstance(error, HttpResponseError) and isinstance(status, int) and (status == 429 or status >= 500)
@@ -52,13 +62,23 @@ def record_exhausted(sync: OrderSync, order_id: str, topic: str, error: BaseExce
         record = sync.records.get(order_id) or rec.OrderRecord(shopify_order_id=order_id)
         record.reason_code, record.last_error = TRANSIENT_EXHAUSTED, last_error
         sync.records.save(record)
-        sync.exceptions.open(ENTITY, order_id, TRANSIENT_EXHAUSTED,
-                             f"order {record.order_name or order_id} failed on {dequeue_count} deliveries with "
-                             f"transient errors and goes to the poison queue; replay it once the system is back. "
-                             f"Last error: {last_error}",
-                             {"topic": topic, "dequeue_count": dequeue_count, "error_type": type(error).__name__,
-                              "last_error": last_error, "status": getattr(error, "status", None),
-                              "sales_order": record.sales_order_number, "record_status": record.status})
+        sync.exceptions.open(
+            ENTITY,
+            order_id,
+            TRANSIENT_EXHAUSTED,
+            f"order {record.order_name or order_id} failed on {dequeue_count} deliveries with "
+            f"transient errors and goes to the poison queue; replay it once the system is back. "
+            f"Last error: {last_error}",
+            {
+                "topic": topic,
+                "dequeue_count": dequeue_count,
+                "error_type": type(error).__name__,
+                "last_error": last_error,
+                "status": getattr(error, "status", None),
+                "sales_order": record.sales_order_number,
+                "record_status": record.status,
+            },
+        )
         sync.audit.record(ENTITY, order_id, "exhausted", TRANSIENT_EXHAUSTED, details={"topic": topic})
     except Exception as failure:  # storage itself may be what is down
         log_event(log, "order.exhausted_unrecorded", order_id=order_id, error=type(failure).__name__)

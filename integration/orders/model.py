@@ -37,8 +37,12 @@ class Money:
         return Money(ZERO, ZERO, currency, currency)
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.shop + other.shop, self.presentment + other.presentment,
-                     self.shop_currency or other.shop_currency, self.presentment_currency or other.presentment_currency)
+        return Money(
+            self.shop + other.shop,
+            self.presentment + other.presentment,
+            self.shop_currency or other.shop_currency,
+            self.presentment_currency or other.presentment_currency,
+        )
 
 
 @dataclass(frozen=True)
@@ -195,16 +199,21 @@ class _Set(BaseModel):
     presentment_money: _Bag | None = None
 
 
-def money(body: dict[str, Any], name: str, shop_currency: str, presentment_currency: str,
-          legacy: str | None = None) -> Money:
+def money(
+    body: dict[str, Any], name: str, shop_currency: str, presentment_currency: str, legacy: str | None = None
+) -> Money:
     """``name`` + ``_set`` when present (shop + presentment), else the legacy field (shop money)."""
     raw_set = body.get(f"{name}_set")
     if isinstance(raw_set, dict):
         s = _Set.model_validate(raw_set)
         if s.shop_money is not None:
             p = s.presentment_money or s.shop_money
-            return Money(s.shop_money.amount, p.amount, s.shop_money.currency_code or shop_currency,
-                         p.currency_code or presentment_currency)
+            return Money(
+                s.shop_money.amount,
+                p.amount,
+                s.shop_money.currency_code or shop_currency,
+                p.currency_code or presentment_currency,
+            )
     value = _dec(body.get(legacy if legacy is not None else name))
     return Money(value, value, shop_currency, shop_currency)
 
@@ -258,9 +267,16 @@ def _date(value: Any) -> datetime | None:
 
 
 def _tax_lines(items: Any, shop: str, pres: str) -> tuple[TaxLine, ...]:
-    return tuple(TaxLine(title=str(t.get("title") or "").strip(), rate=_dec(t.get("rate")),
-                         price=money(t, "price", shop, pres), channel_liable=bool(t.get("channel_liable")))
-                 for t in items or [] if isinstance(t, dict))
+    return tuple(
+        TaxLine(
+            title=str(t.get("title") or "").strip(),
+            rate=_dec(t.get("rate")),
+            price=money(t, "price", shop, pres),
+            channel_liable=bool(t.get("channel_liable")),
+        )
+        for t in items or []
+        if isinstance(t, dict)
+    )
 
 
 def _allocated(allocations: Any, shop: str, pres: str) -> Money | None:
@@ -277,21 +293,34 @@ def _line(body: dict[str, Any], shop: str, pres: str) -> Line:
     if discount is None:  # older shape: total_discount only
         discount = money(body, "total_discount", shop, pres)
     return Line(
-        id=_int(body.get("id")) or 0, sku=str(body.get("sku") or "").strip(), variant_id=_int(body.get("variant_id")),
-        product_id=_int(body.get("product_id")), title=str(body.get("name") or body.get("title") or ""),
-        quantity=_int(body.get("quantity")) or 0, price=money(body, "price", shop, pres), discount=discount,
-        tax_lines=_tax_lines(body.get("tax_lines"), shop, pres), taxable=bool(body.get("taxable", True)),
-        requires_shipping=bool(body.get("requires_shipping", True)), gift_card=bool(body.get("gift_card", False)),
-        current_quantity=_int(body.get("current_quantity")))
+        id=_int(body.get("id")) or 0,
+        sku=str(body.get("sku") or "").strip(),
+        variant_id=_int(body.get("variant_id")),
+        product_id=_int(body.get("product_id")),
+        title=str(body.get("name") or body.get("title") or ""),
+        quantity=_int(body.get("quantity")) or 0,
+        price=money(body, "price", shop, pres),
+        discount=discount,
+        tax_lines=_tax_lines(body.get("tax_lines"), shop, pres),
+        taxable=bool(body.get("taxable", True)),
+        requires_shipping=bool(body.get("requires_shipping", True)),
+        gift_card=bool(body.get("gift_card", False)),
+        current_quantity=_int(body.get("current_quantity")),
+    )
 
 
 def _shipping(body: dict[str, Any], shop: str, pres: str) -> ShippingLine:
     discount = _allocated(body.get("discount_allocations"), shop, pres) or Money.zero(shop)
-    return ShippingLine(id=_int(body.get("id")), title=str(body.get("title") or "").strip(),
-                        code=str(body.get("code") or "").strip(), source=str(body.get("source") or ""),
-                        price=money(body, "price", shop, pres), discount=discount,
-                        tax_lines=_tax_lines(body.get("tax_lines"), shop, pres),
-                        is_removed=bool(body.get("is_removed", False)))
+    return ShippingLine(
+        id=_int(body.get("id")),
+        title=str(body.get("title") or "").strip(),
+        code=str(body.get("code") or "").strip(),
+        source=str(body.get("source") or ""),
+        price=money(body, "price", shop, pres),
+        discount=discount,
+        tax_lines=_tax_lines(body.get("tax_lines"), shop, pres),
+        is_removed=bool(body.get("is_removed", False)),
+    )
 
 
 def _refunded(refunds: Any) -> dict[int, int]:
@@ -320,12 +349,14 @@ def parse_order(body: dict[str, Any]) -> Order:
         customer_body = body.get("customer") if isinstance(body.get("customer"), dict) else None
         customer = None
         if customer_body and _int(customer_body.get("id")):
-            customer = Customer(id=_int(customer_body.get("id")) or 0,
-                                email=str(customer_body.get("email") or "").strip(),
-                                phone=str(customer_body.get("phone") or "").strip(),
-                                first_name=str(customer_body.get("first_name") or "").strip(),
-                                last_name=str(customer_body.get("last_name") or "").strip(),
-                                default_address=_address(customer_body.get("default_address")))
+            customer = Customer(
+                id=_int(customer_body.get("id")) or 0,
+                email=str(customer_body.get("email") or "").strip(),
+                phone=str(customer_body.get("phone") or "").strip(),
+                first_name=str(customer_body.get("first_name") or "").strip(),
+                last_name=str(customer_body.get("last_name") or "").strip(),
+                default_address=_address(customer_body.get("default_address")),
+            )
         total_shipping = money(body, "total_shipping_price", shop, pres)
         if "total_shipping_price_set" not in body:
             total_shipping = sum((s.price for s in shipping), Money.zero(shop))
@@ -333,37 +364,60 @@ def parse_order(body: dict[str, Any]) -> Order:
         allocated = sum((li.discount.shop for li in lines), ZERO) + sum((s.discount.shop for s in shipping), ZERO)
         tags = tuple(t.strip() for t in str(body.get("tags") or "").split(",") if t.strip())
         applications = tuple(
-            DiscountApplication(type=str(d.get("type") or ""), value_type=str(d.get("value_type") or ""),
-                                value=str(d.get("value") or ""),
-                                allocation_method=str(d.get("allocation_method") or ""),
-                                target_type=str(d.get("target_type") or ""),
-                                title=str(d.get("title") or d.get("code") or ""))
-            for d in body.get("discount_applications") or [] if isinstance(d, dict))
+            DiscountApplication(
+                type=str(d.get("type") or ""),
+                value_type=str(d.get("value_type") or ""),
+                value=str(d.get("value") or ""),
+                allocation_method=str(d.get("allocation_method") or ""),
+                target_type=str(d.get("target_type") or ""),
+                title=str(d.get("title") or d.get("code") or ""),
+            )
+            for d in body.get("discount_applications") or []
+            if isinstance(d, dict)
+        )
         return Order(
-            id=order_id, name=str(body.get("name") or ""), order_number=_int(body.get("order_number")),
+            id=order_id,
+            name=str(body.get("name") or ""),
+            order_number=_int(body.get("order_number")),
             gid=str(body.get("admin_graphql_api_id") or f"gid://shopify/Order/{order_id}"),
-            created_at=_date(body.get("created_at")), updated_at=_date(body.get("updated_at")),
-            processed_at=_date(body.get("processed_at")), cancelled_at=_date(body.get("cancelled_at")),
-            currency=shop, presentment_currency=pres, financial_status=str(body.get("financial_status") or ""),
+            created_at=_date(body.get("created_at")),
+            updated_at=_date(body.get("updated_at")),
+            processed_at=_date(body.get("processed_at")),
+            cancelled_at=_date(body.get("cancelled_at")),
+            currency=shop,
+            presentment_currency=pres,
+            financial_status=str(body.get("financial_status") or ""),
             fulfillment_status=str(body.get("fulfillment_status") or ""),
-            taxes_included=bool(body.get("taxes_included")), tax_exempt=bool(body.get("tax_exempt")),
+            taxes_included=bool(body.get("taxes_included")),
+            tax_exempt=bool(body.get("tax_exempt")),
             email=str(body.get("email") or body.get("contact_email") or "").strip(),
-            phone=str(body.get("phone") or "").strip(), customer=customer,
+            phone=str(body.get("phone") or "").strip(),
+            customer=customer,
             billing_address=_address(body.get("billing_address")),
-            shipping_address=_address(body.get("shipping_address")), lines=lines, shipping_lines=shipping,
-            tax_lines=_tax_lines(body.get("tax_lines"), shop, pres), discount_applications=applications,
+            shipping_address=_address(body.get("shipping_address")),
+            lines=lines,
+            shipping_lines=shipping,
+            tax_lines=_tax_lines(body.get("tax_lines"), shop, pres),
+            discount_applications=applications,
             total_line_items=money(body, "total_line_items_price", shop, pres),
-            total_discounts=total_discounts, total_shipping=total_shipping,
-            total_tax=money(body, "total_tax", shop, pres), total_price=money(body, "total_price", shop, pres),
-            tags=tags, location_id=_int(body.get("location_id")), source_name=str(body.get("source_name") or ""),
+            total_discounts=total_discounts,
+            total_shipping=total_shipping,
+            total_tax=money(body, "total_tax", shop, pres),
+            total_price=money(body, "total_price", shop, pres),
+            tags=tags,
+            location_id=_int(body.get("location_id")),
+            source_name=str(body.get("source_name") or ""),
             note=str(body.get("note") or ""),
             unallocated_discount=max(total_discounts.shop - allocated, ZERO),
             raw_keys=frozenset(body),
             current_total_price=money(body, "current_total_price", shop, pres)
-            if "current_total_price" in body or "current_total_price_set" in body else None,
+            if "current_total_price" in body or "current_total_price_set" in body
+            else None,
             current_total_tax=money(body, "current_total_tax", shop, pres)
-            if "current_total_tax" in body or "current_total_tax_set" in body else None,
-            refunded_quantities=_refunded(body.get("refunds")))
+            if "current_total_tax" in body or "current_total_tax_set" in body
+            else None,
+            refunded_quantities=_refunded(body.get("refunds")),
+        )
     except (ValidationError, ValueError) as error:
         raise OrderPayloadError(f"order {order_id}: malformed body: {error}") from None
 
@@ -376,11 +430,16 @@ def fingerprint(order: Order) -> str:
     import json
 
     content = {
-        "currency": order.currency, "total": str(order.total_price.shop), "tax": str(order.total_tax.shop),
-        "lines": [[li.id, li.sku, li.quantity, li.current_quantity, str(li.price.shop), str(li.discount.shop)]
-                  for li in order.lines],
-        "shipping": [[s.code, s.title, str(s.price.shop), str(s.discount.shop), s.is_removed]
-                     for s in order.shipping_lines],
+        "currency": order.currency,
+        "total": str(order.total_price.shop),
+        "tax": str(order.total_tax.shop),
+        "lines": [
+            [li.id, li.sku, li.quantity, li.current_quantity, str(li.price.shop), str(li.discount.shop)]
+            for li in order.lines
+        ],
+        "shipping": [
+            [s.code, s.title, str(s.price.shop), str(s.discount.shop), s.is_removed] for s in order.shipping_lines
+        ],
         "ship_to": order.shipping_address.__dict__ if order.shipping_address else None,
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:32]

@@ -37,10 +37,14 @@ class ProductCache:
             found = {i for i in wanted if self._known.get((company, i), 0) > now}
         missing = sorted(wanted - found)
         for start in range(0, len(missing), MAX_PER_QUERY):
-            chunk = missing[start:start + MAX_PER_QUERY]
+            chunk = missing[start : start + MAX_PER_QUERY]
             clause = " or ".join(f"ItemNumber eq {odata_literal(i)}" for i in chunk)
-            rows = client.get("ReleasedProductsV2", filter=f"dataAreaId eq {odata_literal(client.legal_entity)} "
-                              f"and ({clause})", select=["ItemNumber"], cross_company=True)
+            rows = client.get(
+                "ReleasedProductsV2",
+                filter=f"dataAreaId eq {odata_literal(client.legal_entity)} and ({clause})",
+                select=["ItemNumber"],
+                cross_company=True,
+            )
             with self._lock:
                 for row in rows:
                     item = str(row.get("ItemNumber", "")).upper()
@@ -57,9 +61,12 @@ def available_quantities(client: D365Client, items: Iterable[str], warehouse: st
         return result
     clause = " or ".join(f"ItemNumber eq {odata_literal(i)}" for i in wanted)
     rows: list[dict[str, Any]] = client.get(
-        "WarehousesOnHandV2", filter=f"dataAreaId eq {odata_literal(client.legal_entity)} and "
+        "WarehousesOnHandV2",
+        filter=f"dataAreaId eq {odata_literal(client.legal_entity)} and "
         f"InventoryWarehouseId eq {odata_literal(warehouse)} and ({clause})",
-        select=["ItemNumber", "AvailableOnHandQuantity"], cross_company=True)
+        select=["ItemNumber", "AvailableOnHandQuantity"],
+        cross_company=True,
+    )
     for row in rows:
         item = str(row.get("ItemNumber", "")).upper()
         result[item] = result.get(item, Decimal(0)) + Decimal(str(row.get("AvailableOnHandQuantity", 0)))

@@ -27,9 +27,14 @@ OVERLAP = timedelta(minutes=10)
 def order_message(order_id: str, topic: str = RETRY_TOPIC, payload: dict[str, Any] | None = None) -> str:
     """A queue message for the order flow without a webhook (ops retry, reconciliation). Without a
     payload the flow re-fetches the order from the Admin API."""
-    envelope = Envelope(topic=topic, webhook_id=f"{topic.split('/')[1]}-{order_id}-{uuid.uuid4().hex[:8]}",
-                        resource_id=str(order_id), correlation_id=correlation_id.get() or uuid.uuid4().hex,
-                        received_at=datetime.now(UTC).isoformat(), payload=payload)
+    envelope = Envelope(
+        topic=topic,
+        webhook_id=f"{topic.split('/')[1]}-{order_id}-{uuid.uuid4().hex[:8]}",
+        resource_id=str(order_id),
+        correlation_id=correlation_id.get() or uuid.uuid4().hex,
+        received_at=datetime.now(UTC).isoformat(),
+        payload=payload,
+    )
     if payload is not None and not fits_inline(envelope):
         envelope.payload = None
     return envelope.to_message()
@@ -44,8 +49,13 @@ def _window(storage: Storage, now: datetime, lookback: timedelta) -> datetime:
     return max(start - OVERLAP, now - lookback)
 
 
-def reconcile(storage: Storage, shopify: ShopifyAdmin, lookback_minutes: int = 120,
-              now: datetime | None = None, max_orders: int = 5000) -> dict[str, int]:
+def reconcile(
+    storage: Storage,
+    shopify: ShopifyAdmin,
+    lookback_minutes: int = 120,
+    now: datetime | None = None,
+    max_orders: int = 5000,
+) -> dict[str, int]:
     now = now or datetime.now(UTC)
     since = _window(storage, now, timedelta(minutes=lookback_minutes))
     records = rec.OrderRecords(storage)
@@ -59,7 +69,8 @@ def reconcile(storage: Storage, shopify: ShopifyAdmin, lookback_minutes: int = 1
             queued += 1
         if seen >= max_orders:
             break
-    storage.table(STATE_TABLE).upsert_entity({"PartitionKey": "orders", "RowKey": "reconcile",
-                                              "LastRunAt": now.isoformat(), "Seen": seen, "Queued": queued},
-                                             mode=UpdateMode.REPLACE)
+    storage.table(STATE_TABLE).upsert_entity(
+        {"PartitionKey": "orders", "RowKey": "reconcile", "LastRunAt": now.isoformat(), "Seen": seen, "Queued": queued},
+        mode=UpdateMode.REPLACE,
+    )
     return {"seen": seen, "queued": queued, "window_start": int(since.timestamp())}

@@ -104,39 +104,50 @@ def delivery_address(address: Address | None) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v}
 
 
-def build_sales_order(order: Order, decisions: Decisions, settings: OrderSettings,
-                      header_defaults: dict[str, Any] | None = None, customer_account: str = "") -> SalesOrderPlan:
+def build_sales_order(
+    order: Order,
+    decisions: Decisions,
+    settings: OrderSettings,
+    header_defaults: dict[str, Any] | None = None,
+    customer_account: str = "",
+) -> SalesOrderPlan:
     number = sales_order_number(order, settings.number_prefix)
     company = settings.legal_entity
     ship_date = fo_date(order.processed_at or order.created_at)
     site = decisions.warehouse.site if decisions.warehouse else ""
     warehouse = decisions.warehouse.warehouse if decisions.warehouse else ""
     header: dict[str, Any] = {k: v for k, v in (header_defaults or {}).items() if v not in (None, "")}
-    header.update({
+    header.update(
+        {
+            "dataAreaId": company,
+            "SalesOrderNumber": number,
+            "OrderingCustomerAccountNumber": customer_account,
+            "InvoiceCustomerAccountNumber": customer_account,
+            "CurrencyCode": order.currency,
+            "CustomersOrderReference": order.name,
+            "CustomerRequisitionNumber": str(order.id),
+            "RequestedShippingDate": ship_date,
+            "SalesTaxGroupCode": decisions.tax_group,
+            "ArePricesIncludingSalesTax": "Yes" if order.taxes_included else "No",
+            # Freight travels as a line; F&O's automatic charges would add it a second time.
+            "SkipCreateAutoCharges": "Yes",
+            **({"DeliveryModeCode": decisions.delivery_mode} if decisions.delivery_mode else {}),
+            **({"DefaultShippingSiteId": site} if site else {}),
+            **({"DefaultShippingWarehouseId": warehouse} if warehouse else {}),
+            **({"Email": order.email} if order.email else {}),
+            **delivery_address(order.shipping_address),
+        }
+    )
+    common = {
         "dataAreaId": company,
         "SalesOrderNumber": number,
-        "OrderingCustomerAccountNumber": customer_account,
-        "InvoiceCustomerAccountNumber": customer_account,
-        "CurrencyCode": order.currency,
-        "CustomersOrderReference": order.name,
-        "CustomerRequisitionNumber": str(order.id),
         "RequestedShippingDate": ship_date,
         "SalesTaxGroupCode": decisions.tax_group,
-        "ArePricesIncludingSalesTax": "Yes" if order.taxes_included else "No",
-        # Freight travels as a line; F&O's automatic charges would add it a second time.
-        "SkipCreateAutoCharges": "Yes",
-        **({"DeliveryModeCode": decisions.delivery_mode} if decisions.delivery_mode else {}),
-        **({"DefaultShippingSiteId": site} if site else {}),
-        **({"DefaultShippingWarehouseId": warehouse} if warehouse else {}),
-        **({"Email": order.email} if order.email else {}),
-        **delivery_address(order.shipping_address),
-    })
-    common = {"dataAreaId": company, "SalesOrderNumber": number, "RequestedShippingDate": ship_date,
-              "SalesTaxGroupCode": decisions.tax_group,
-              **({"ShippingSiteId": site} if site else {}), **({"ShippingWarehouseId": warehouse} if warehouse else {})}
+        **({"ShippingSiteId": site} if site else {}),
+        **({"ShippingWarehouseId": warehouse} if warehouse else {}),
+    }
 
-    extra = spread(order.unallocated_discount,
-                   [max(li.gross - li.discount.shop, ZERO) for li in order.lines])
+    extra = spread(order.unallocated_discount, [max(li.gross - li.discount.shop, ZERO) for li in order.lines])
     lines: list[dict[str, Any]] = []
     gross_total = discount_total = ZERO
     for index, (li, item) in enumerate(zip(order.lines, decisions.item_numbers, strict=True), start=1):
@@ -146,30 +157,52 @@ def build_sales_order(order: Order, decisions: Decisions, settings: OrderSetting
         if li.quantity <= 0:
             continue
         per_unit, charges = line_discount(li.quantity, discount)
-        lines.append({**common, "ItemNumber": item, "OrderedSalesQuantity": li.quantity,
-                      "SalesPrice": li.price.shop, "LineDiscountAmount": per_unit,
-                      **({"FixedPriceCharges": charges} if charges else {}),
-                      "LineAmount": li.price.shop * li.quantity - discount,
-                      "OrderLineReference": str(li.id), "CustomersLineNumber": index,
-                      "LineDescription": li.title[:60]})
+        lines.append(
+            {
+                **common,
+                "ItemNumber": item,
+                "OrderedSalesQuantity": li.quantity,
+                "SalesPrice": li.price.shop,
+                "LineDiscountAmount": per_unit,
+                **({"FixedPriceCharges": charges} if charges else {}),
+                "LineAmount": li.price.shop * li.quantity - discount,
+                "OrderLineReference": str(li.id),
+                "CustomersLineNumber": index,
+                "LineDescription": li.title[:60],
+            }
+        )
     shipping_total = shipping_discount = ZERO
     for s in order.shipping_lines:
         if s.is_removed or (s.price.shop == 0 and s.discount.shop == 0):
             continue
         shipping_total += s.price.shop
         shipping_discount += s.discount.shop
-        lines.append({**common, "ItemNumber": settings.freight_item, "OrderedSalesQuantity": 1,
-                      "SalesPrice": s.price.shop, "LineDiscountAmount": s.discount.shop,
-                      "LineAmount": s.price.shop - s.discount.shop,
-                      "OrderLineReference": f"{SHIPPING_REF}{s.id or ''}",
-                      "LineDescription": (s.title or s.code or "Shipping")[:60]})
+        lines.append(
+            {
+                **common,
+                "ItemNumber": settings.freight_item,
+                "OrderedSalesQuantity": 1,
+                "SalesPrice": s.price.shop,
+                "LineDiscountAmount": s.discount.shop,
+                "LineAmount": s.price.shop - s.discount.shop,
+                "OrderLineReference": f"{SHIPPING_REF}{s.id or ''}",
+                "LineDescription": (s.title or s.code or "Shipping")[:60],
+            }
+        )
     tax = order.total_tax.shop
-    expected = gross_total - discount_total + shipping_total - shipping_discount + (ZERO if order.taxes_included
-                                                                                    else tax)
-    components = {"lines": str(gross_total), "discounts": str(discount_total + shipping_discount),
-                  "shipping": str(shipping_total), "tax": str(tax), "taxes_included": str(order.taxes_included),
-                  "computed_total": str(expected), "shopify_total": str(order.total_price.shop),
-                  "currency": order.currency}
+    expected = (
+        gross_total - discount_total + shipping_total - shipping_discount + (ZERO if order.taxes_included else tax)
+    )
+    components = {
+        "lines": str(gross_total),
+        "discounts": str(discount_total + shipping_discount),
+        "shipping": str(shipping_total),
+        "tax": str(tax),
+        "taxes_included": str(order.taxes_included),
+        "computed_total": str(expected),
+        "shopify_total": str(order.total_price.shop),
+        "currency": order.currency,
+    }
     return SalesOrderPlan(number=number, header=header, lines=lines, expected_total=expected, components=components)
 
 
@@ -177,13 +210,18 @@ def total_failure(order: Order, plan: SalesOrderPlan) -> Failure | None:
     """Lines - discounts + shipping + tax must equal Shopify's total (shop currency) to the cent."""
     if plan.expected_total == order.total_price.shop:
         return None
-    return Failure(TOTAL_MISMATCH,
-                   f"lines - discounts + shipping + tax = {plan.expected_total} but Shopify's total is "
-                   f"{order.total_price.shop} {order.currency} (difference "
-                   f"{plan.expected_total - order.total_price.shop})",
-                   {**plan.components, "difference": str(plan.expected_total - order.total_price.shop),
-                    "presentment_total": str(order.total_price.presentment),
-                    "presentment_currency": order.presentment_currency})
+    return Failure(
+        TOTAL_MISMATCH,
+        f"lines - discounts + shipping + tax = {plan.expected_total} but Shopify's total is "
+        f"{order.total_price.shop} {order.currency} (difference "
+        f"{plan.expected_total - order.total_price.shop})",
+        {
+            **plan.components,
+            "difference": str(plan.expected_total - order.total_price.shop),
+            "presentment_total": str(order.total_price.presentment),
+            "presentment_currency": order.presentment_currency,
+        },
+    )
 
 
 def fo_total_failure(order: Order, plan: SalesOrderPlan, fo_header: dict[str, Any]) -> Failure | None:
@@ -192,10 +230,18 @@ def fo_total_failure(order: Order, plan: SalesOrderPlan, fo_header: dict[str, An
     if fo_total == order.total_price.shop:
         return None
     fo_tax = Decimal(str(fo_header.get("OrderTotalTaxAmount", "0"))).quantize(CENT)
-    return Failure(TOTAL_MISMATCH,
-                   f"F&O sales order {plan.number} totals {fo_total} (tax {fo_tax}) but Shopify's total is "
-                   f"{order.total_price.shop} (tax {order.total_tax.shop}) {order.currency}",
-                   {"sales_order": plan.number, "fo_total": str(fo_total), "fo_tax": str(fo_tax),
-                    "shopify_total": str(order.total_price.shop), "shopify_tax": str(order.total_tax.shop),
-                    "difference": str(fo_total - order.total_price.shop), "currency": order.currency,
-                    "sales_tax_group": plan.header.get("SalesTaxGroupCode", "")})
+    return Failure(
+        TOTAL_MISMATCH,
+        f"F&O sales order {plan.number} totals {fo_total} (tax {fo_tax}) but Shopify's total is "
+        f"{order.total_price.shop} (tax {order.total_tax.shop}) {order.currency}",
+        {
+            "sales_order": plan.number,
+            "fo_total": str(fo_total),
+            "fo_tax": str(fo_tax),
+            "shopify_total": str(order.total_price.shop),
+            "shopify_tax": str(order.total_tax.shop),
+            "difference": str(fo_total - order.total_price.shop),
+            "currency": order.currency,
+            "sales_tax_group": plan.header.get("SalesTaxGroupCode", ""),
+        },
+    )

@@ -53,10 +53,18 @@ RETRY_TOPIC = "orders/retry"  # internal: an ops retry (payload re-fetched from 
 RESYNC_TOPIC = "integration/resync"  # the ops API's resync/retry envelope (integration/ops/resync.py)
 RECONCILE_TOPIC = "orders/reconcile"  # internal: found by the reconciliation timer
 TRANSIENT_EXHAUSTED = "TRANSIENT_EXHAUSTED"  # the last delivery failed transiently (integration/orders/exhausted.py)
-HEADER_SELECT = ["SalesOrderNumber", "CustomerRequisitionNumber", "SalesOrderStatus", "SalesOrderProcessingStatus",
-                 "OrderTotalAmount", "OrderTotalTaxAmount", "CurrencyCode"]
-LINES_EXPAND = ("SalesOrderLines($select=InventoryLotId,OrderLineReference,ItemNumber,OrderedSalesQuantity,"
-                "SalesOrderLineStatus)")
+HEADER_SELECT = [
+    "SalesOrderNumber",
+    "CustomerRequisitionNumber",
+    "SalesOrderStatus",
+    "SalesOrderProcessingStatus",
+    "OrderTotalAmount",
+    "OrderTotalTaxAmount",
+    "CurrencyCode",
+]
+LINES_EXPAND = (
+    "SalesOrderLines($select=InventoryLotId,OrderLineReference,ItemNumber,OrderedSalesQuantity,SalesOrderLineStatus)"
+)
 log = get_logger(__name__)
 
 
@@ -76,13 +84,21 @@ class OrderFlowConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> OrderFlowConfig:
         settings.require("D365_LEGAL_ENTITY")
-        return cls(OrderSettings(settings.D365_LEGAL_ENTITY, settings.D365_ORDER_NUMBER_PREFIX,
-                                 settings.D365_FREIGHT_ITEM), settings.D365_CUSTOMER_PREFIX)
+        return cls(
+            OrderSettings(settings.D365_LEGAL_ENTITY, settings.D365_ORDER_NUMBER_PREFIX, settings.D365_FREIGHT_ITEM),
+            settings.D365_CUSTOMER_PREFIX,
+        )
 
 
 class OrderSync:
-    def __init__(self, storage: Storage, d365: D365Client, shopify: ShopifyAdmin, config: OrderFlowConfig,
-                 products: ProductCache = DEFAULT_CACHE) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        d365: D365Client,
+        shopify: ShopifyAdmin,
+        config: OrderFlowConfig,
+        products: ProductCache = DEFAULT_CACHE,
+    ) -> None:
         self.storage, self.d365, self.shopify, self.config = storage, d365, shopify, config
         self.products = products
         self.records = rec.OrderRecords(storage)
@@ -91,8 +107,9 @@ class OrderSync:
         self.customers = CustomerResolver(d365, CustomerLinks(storage), config.customer_prefix)
 
     # ---- entry point -----------------------------------------------------------------------------
-    def handle(self, topic: str, payload: dict[str, Any] | None, order_id: str = "",
-               correlation_id: str = "") -> Outcome:
+    def handle(
+        self, topic: str, payload: dict[str, Any] | None, order_id: str = "", correlation_id: str = ""
+    ) -> Outcome:
         order_id = str((payload or {}).get("id") or order_id)
         record = self.records.get(order_id) or rec.OrderRecord(shopify_order_id=order_id)
         record.correlation_id = correlation_id or record.correlation_id
@@ -136,8 +153,9 @@ class OrderSync:
             return update(self, order, record)
         return self.create(order, record)
 
-    def _load(self, topic: str, payload: dict[str, Any] | None, order_id: str,
-              record: rec.OrderRecord) -> dict[str, Any] | None:
+    def _load(
+        self, topic: str, payload: dict[str, Any] | None, order_id: str, record: rec.OrderRecord
+    ) -> dict[str, Any] | None:
         """The freshest order body: the message's, unless it is partial or this is a retry."""
         partial = not payload or "line_items" not in payload or "total_price" not in payload
         if partial or record.status == rec.BLOCKED or topic in (RETRY_TOPIC, RESYNC_TOPIC):
@@ -168,9 +186,14 @@ class OrderSync:
             else:
                 plan = plan.with_customer(resolution.account)
                 record.customer_account = resolution.account
-        self.audit.record(ENTITY, str(order.id), "validate", "failed" if failures else "ok",
-                          duration_ms=(time.monotonic() - started) * 1000,
-                          details={"failures": [f.reason_code for f in failures]})
+        self.audit.record(
+            ENTITY,
+            str(order.id),
+            "validate",
+            "failed" if failures else "ok",
+            duration_ms=(time.monotonic() - started) * 1000,
+            details={"failures": [f.reason_code for f in failures]},
+        )
         if failures:
             return self._block(order, record, failures)
         record.attempts += 1
@@ -183,17 +206,34 @@ class OrderSync:
                 retry = self.customers.relink(order, mappings, resolution) if resolution else None
                 if retry is None:
                     raise
-                self.audit.record(ENTITY, str(order.id), "customer", "relinked", target=retry.account,
-                                  details={"stale_account": resolution.account if resolution else "",
-                                           "how": retry.how, "fo_message": error.message})
+                self.audit.record(
+                    ENTITY,
+                    str(order.id),
+                    "customer",
+                    "relinked",
+                    target=retry.account,
+                    details={
+                        "stale_account": resolution.account if resolution else "",
+                        "how": retry.how,
+                        "fo_message": error.message,
+                    },
+                )
                 if retry.failure:
                     return self._block(order, record, [retry.failure])
                 plan, record.customer_account = plan.with_customer(retry.account), retry.account
                 header, action = self._create_in_fo(order, plan, record)
         except D365ValidationError as error:
-            return self._block(order, record, [Failure(FO_REJECTED, f"F&O refused the sales order: {error.message}",
-                                                       {"sales_order": plan.number, "status": error.status,
-                                                        "fo_message": error.message})])
+            return self._block(
+                order,
+                record,
+                [
+                    Failure(
+                        FO_REJECTED,
+                        f"F&O refused the sales order: {error.message}",
+                        {"sales_order": plan.number, "status": error.status, "fo_message": error.message},
+                    )
+                ],
+            )
         except Exception as error:
             record.last_error = f"{type(error).__name__}: {error}"[:1000]
             self.records.save(record)
@@ -205,8 +245,10 @@ class OrderSync:
         # because the earlier attempt may have been applied with its response lost.
         if record.attempts > 1 and (existing := self.find_existing(plan.number, order.id)) is not None:
             return existing, "existing"
-        ops = [BatchOp("POST", "SalesOrderHeadersV2", plan.header),
-               *(BatchOp("POST", "SalesOrderLines", line) for line in plan.lines)]
+        ops = [
+            BatchOp("POST", "SalesOrderHeadersV2", plan.header),
+            *(BatchOp("POST", "SalesOrderLines", line) for line in plan.lines),
+        ]
         header: dict[str, Any] | None = None
         try:
             # The read-back of F&O's computed totals rides in the same $batch, after the changeset:
@@ -219,30 +261,48 @@ class OrderSync:
         if header is None:
             header = self.read_order(plan.number)
         if str(header.get("CustomerRequisitionNumber", "")) not in ("", str(order.id)):
-            raise D365ValidationError(409, f"sales order number {plan.number} belongs to Shopify order "
-                                           f"{header.get('CustomerRequisitionNumber')}", "SalesOrderHeadersV2")
+            raise D365ValidationError(
+                409,
+                f"sales order number {plan.number} belongs to Shopify order {header.get('CustomerRequisitionNumber')}",
+                "SalesOrderHeadersV2",
+            )
         return header, action
 
     def order_read(self, number: str) -> BatchRead:
-        return BatchRead("SalesOrderHeadersV2", {"SalesOrderNumber": number}, select=HEADER_SELECT,
-                         expand=LINES_EXPAND)
+        return BatchRead("SalesOrderHeadersV2", {"SalesOrderNumber": number}, select=HEADER_SELECT, expand=LINES_EXPAND)
 
     def read_order(self, number: str) -> dict[str, Any]:
-        return dict(self.d365.get("SalesOrderHeadersV2", {"SalesOrderNumber": number}, select=HEADER_SELECT,
-                                  expand=LINES_EXPAND))
+        return dict(
+            self.d365.get(
+                "SalesOrderHeadersV2", {"SalesOrderNumber": number}, select=HEADER_SELECT, expand=LINES_EXPAND
+            )
+        )
 
     def find_existing(self, number: str, order_id: int) -> dict[str, Any] | None:
         try:
             return self.read_order(number)
         except D365NotFound:
             pass
-        rows = self.d365.get("SalesOrderHeadersV2", filter=f"dataAreaId eq {odata_literal(self.d365.legal_entity)} "
-                             f"and CustomerRequisitionNumber eq {odata_literal(str(order_id))}",
-                             select=HEADER_SELECT, expand=LINES_EXPAND, top=1, cross_company=True)
+        rows = self.d365.get(
+            "SalesOrderHeadersV2",
+            filter=f"dataAreaId eq {odata_literal(self.d365.legal_entity)} "
+            f"and CustomerRequisitionNumber eq {odata_literal(str(order_id))}",
+            select=HEADER_SELECT,
+            expand=LINES_EXPAND,
+            top=1,
+            cross_company=True,
+        )
         return dict(rows[0]) if rows else None
 
-    def _created(self, order: Order, record: rec.OrderRecord, plan: SalesOrderPlan, header: dict[str, Any],
-                 action: str, started: float) -> Outcome:
+    def _created(
+        self,
+        order: Order,
+        record: rec.OrderRecord,
+        plan: SalesOrderPlan,
+        header: dict[str, Any],
+        action: str,
+        started: float,
+    ) -> Outcome:
         record.sales_order_number = str(header.get("SalesOrderNumber") or plan.number)
         record.line_lots = line_lots(header)
         record.fo_total = str(header.get("OrderTotalAmount", ""))
@@ -254,18 +314,33 @@ class OrderSync:
         record.status, record.reason_code = (rec.MISMATCH, mismatch.reason_code) if mismatch else (rec.CREATED, "")
         record.written_back = False
         self.records.save(record)
-        self.audit.record(ENTITY, str(order.id), "create", action, target=record.sales_order_number,
-                          duration_ms=(time.monotonic() - started) * 1000,
-                          details={"fo_total": record.fo_total, "shopify_total": record.shopify_total,
-                                   "presentment_total": str(order.total_price.presentment),
-                                   "presentment_currency": order.presentment_currency})
+        self.audit.record(
+            ENTITY,
+            str(order.id),
+            "create",
+            action,
+            target=record.sales_order_number,
+            duration_ms=(time.monotonic() - started) * 1000,
+            details={
+                "fo_total": record.fo_total,
+                "shopify_total": record.shopify_total,
+                "presentment_total": str(order.total_price.presentment),
+                "presentment_currency": order.presentment_currency,
+            },
+        )
         if mismatch:
             self._open(order, [mismatch])
         else:
             self.exceptions.resolve(ENTITY, str(order.id), f"synced as F&O sales order {record.sales_order_number}")
         self._write_back(order, record)
-        log_event(log, "order.synced", order_id=str(order.id), sales_order=record.sales_order_number,
-                  action=action, status=record.status)
+        log_event(
+            log,
+            "order.synced",
+            order_id=str(order.id),
+            sales_order=record.sales_order_number,
+            action=action,
+            status=record.status,
+        )
         return Outcome(record.status, action, record.sales_order_number)
 
     # ---- shared helpers ------------------------------------------------------------------------------
@@ -279,8 +354,10 @@ class OrderSync:
     def _open(self, order: Order, failures: list[Failure]) -> None:
         first = failures[0]
         message = "; ".join(f"{f.reason_code}: {f.message}" for f in failures)
-        values = {"order_name": order.name, "failures": [
-            {"reason_code": f.reason_code, "message": f.message, "values": f.values} for f in failures]}
+        values = {
+            "order_name": order.name,
+            "failures": [{"reason_code": f.reason_code, "message": f.message, "values": f.values} for f in failures],
+        }
         self.exceptions.open(ENTITY, str(order.id), first.reason_code, message, values)
 
     def _block(self, order: Order, record: rec.OrderRecord, failures: list[Failure]) -> Outcome:
@@ -288,8 +365,13 @@ class OrderSync:
         record.last_error = "; ".join(f.message for f in failures)[:1000]
         self.records.save(record)
         self._open(order, failures)
-        self.audit.record(ENTITY, str(order.id), "blocked", failures[0].reason_code,
-                          details={"reasons": [f.reason_code for f in failures]})
+        self.audit.record(
+            ENTITY,
+            str(order.id),
+            "blocked",
+            failures[0].reason_code,
+            details={"reasons": [f.reason_code for f in failures]},
+        )
         return Outcome(rec.BLOCKED, "blocked", record.sales_order_number, record.reason_code)
 
     def _ignore(self, order: Order, record: rec.OrderRecord, why: str) -> Outcome:
@@ -323,8 +405,12 @@ def get_order_sync() -> OrderSync:
         from shared.storage import get_storage
 
         settings = get_settings()
-        _default = OrderSync(get_storage(), D365Client.from_settings(settings), ShopifyAdmin.from_settings(settings),
-                             OrderFlowConfig.from_settings(settings))
+        _default = OrderSync(
+            get_storage(),
+            D365Client.from_settings(settings),
+            ShopifyAdmin.from_settings(settings),
+            OrderFlowConfig.from_settings(settings),
+        )
     return _default
 
 

@@ -60,8 +60,11 @@ def tax_key(order: Order) -> tuple[list[str], str | None]:
     """(mapping keys to try, special key) for the order's tax treatment."""
     if order.tax_exempt:
         return [], "exempt"
-    lines = [*order.tax_lines, *(t for li in order.lines for t in li.tax_lines),
-             *(t for s in order.shipping_lines for t in s.tax_lines)]
+    lines = [
+        *order.tax_lines,
+        *(t for li in order.lines for t in li.tax_lines),
+        *(t for s in order.shipping_lines for t in s.tax_lines),
+    ]
     if any(t.channel_liable for t in lines):
         return [], "channel_liable"
     titles = sorted({t.title for t in lines if t.title and (t.price.shop or t.rate)}, key=str.lower)
@@ -77,11 +80,15 @@ def decide_tax_group(order: Order, mappings: Mappings) -> tuple[str, Failure | N
         group = mappings.tax_group(special)
         if group:
             return group, None
-        return "", Failure(UNKNOWN_TAX_TREATMENT, f"tax treatment '{special}' has no sales tax group mapping",
-                           {"treatment": special, "mapping_key": special, "total_tax": str(order.total_tax.shop)})
+        return "", Failure(
+            UNKNOWN_TAX_TREATMENT,
+            f"tax treatment '{special}' has no sales tax group mapping",
+            {"treatment": special, "mapping_key": special, "total_tax": str(order.total_tax.shop)},
+        )
     if not keys:
-        return "", Failure(UNKNOWN_TAX_TREATMENT, "the order has tax but no tax lines to map",
-                           {"total_tax": str(order.total_tax.shop)})
+        return "", Failure(
+            UNKNOWN_TAX_TREATMENT, "the order has tax but no tax lines to map", {"total_tax": str(order.total_tax.shop)}
+        )
     if len(keys) > 1 and mappings.tax_group(keys[0]):  # an explicit mapping for the combination wins
         return str(mappings.tax_group(keys[0])), None
     singles = keys[1:] if len(keys) > 1 else keys
@@ -89,11 +96,17 @@ def decide_tax_group(order: Order, mappings: Mappings) -> tuple[str, Failure | N
     unmapped = [k for k, g in groups.items() if not g]
     distinct = {g for g in groups.values() if g}
     if unmapped or len(distinct) != 1:
-        return "", Failure(UNKNOWN_TAX_TREATMENT,
-                           "tax lines do not map to exactly one sales tax group"
-                           + (f": unmapped {', '.join(unmapped)}" if unmapped else ""),
-                           {"mapping_keys": keys, "unmapped": unmapped, "groups": sorted(distinct),
-                            "total_tax": str(order.total_tax.shop)})
+        return "", Failure(
+            UNKNOWN_TAX_TREATMENT,
+            "tax lines do not map to exactly one sales tax group"
+            + (f": unmapped {', '.join(unmapped)}" if unmapped else ""),
+            {
+                "mapping_keys": keys,
+                "unmapped": unmapped,
+                "groups": sorted(distinct),
+                "total_tax": str(order.total_tax.shop),
+            },
+        )
     return distinct.pop(), None
 
 
@@ -121,12 +134,16 @@ def _required_fields(order: Order) -> list[Failure]:
                 missing.append("shipping_address.name")
     if not missing:
         return []
-    return [Failure(MISSING_FIELD, f"required field(s) missing or invalid: {', '.join(missing)}",
-                    {"fields": missing, **values})]
+    return [
+        Failure(
+            MISSING_FIELD, f"required field(s) missing or invalid: {', '.join(missing)}", {"fields": missing, **values}
+        )
+    ]
 
 
-def validate(order: Order, mappings: Mappings, released: Collection[str],
-             available: Mapping[str, Decimal] | None = None) -> tuple[Decisions, list[Failure]]:
+def validate(
+    order: Order, mappings: Mappings, released: Collection[str], available: Mapping[str, Decimal] | None = None
+) -> tuple[Decisions, list[Failure]]:
     """Decisions plus every failure. ``released``: item numbers that exist as released products
     (upper-cased); ``available``: item number -> available quantity, used by the ``hold`` policy."""
     failures = _required_fields(order)
@@ -135,28 +152,45 @@ def validate(order: Order, mappings: Mappings, released: Collection[str],
     currencies = {m.shop_currency for li in order.lines for m in (li.price, li.discount) if m.shop_currency}
     currencies |= {order.total_price.shop_currency} - {""}
     if order.currency and currencies - {order.currency}:
-        failures.append(Failure(CURRENCY_MISMATCH, "shop-money amounts are not all in the shop currency",
-                                {"currency": order.currency, "found": sorted(currencies)}))
+        failures.append(
+            Failure(
+                CURRENCY_MISMATCH,
+                "shop-money amounts are not all in the shop currency",
+                {"currency": order.currency, "found": sorted(currencies)},
+            )
+        )
 
     bad_qty = [{"line_item_id": li.id, "quantity": li.quantity} for li in order.lines if li.quantity <= 0]
     if bad_qty:
         failures.append(Failure(INVALID_QUANTITY, "line quantities must be positive", {"lines": bad_qty}))
 
-    unknown = [{"line_item_id": li.id, "sku": li.sku, "variant_id": li.variant_id, "item_number": item,
-                "title": li.title}
-               for li, item in zip(order.lines, decisions.item_numbers, strict=True)
-               if not item or item.upper() not in released]
+    unknown = [
+        {"line_item_id": li.id, "sku": li.sku, "variant_id": li.variant_id, "item_number": item, "title": li.title}
+        for li, item in zip(order.lines, decisions.item_numbers, strict=True)
+        if not item or item.upper() not in released
+    ]
     if unknown:
-        failures.append(Failure(UNKNOWN_SKU, "line SKU(s) are not released products in F&O "
-                                "(add a 'skus' mapping for the SKU or 'variant:<id>')", {"lines": unknown}))
+        failures.append(
+            Failure(
+                UNKNOWN_SKU,
+                "line SKU(s) are not released products in F&O (add a 'skus' mapping for the SKU or 'variant:<id>')",
+                {"lines": unknown},
+            )
+        )
 
     active_shipping = [s for s in order.shipping_lines if not s.is_removed]
     modes = {s.title or s.code: mappings.delivery_mode(s.code, s.title) for s in active_shipping}
-    unmapped = [{"code": s.code, "title": s.title, "source": s.source}
-                for s in active_shipping if not modes[s.title or s.code]]
+    unmapped = [
+        {"code": s.code, "title": s.title, "source": s.source} for s in active_shipping if not modes[s.title or s.code]
+    ]
     if unmapped:
-        failures.append(Failure(UNMAPPED_SHIPPING_METHOD, "shipping method(s) have no delivery mode mapping",
-                                {"shipping_lines": unmapped}))
+        failures.append(
+            Failure(
+                UNMAPPED_SHIPPING_METHOD,
+                "shipping method(s) have no delivery mode mapping",
+                {"shipping_lines": unmapped},
+            )
+        )
     elif active_shipping:
         decisions.delivery_mode = str(modes[active_shipping[0].title or active_shipping[0].code])
 
@@ -167,20 +201,30 @@ def validate(order: Order, mappings: Mappings, released: Collection[str],
     address = order.shipping_address or order.billing_address
     country = address.country_code.upper() if address else ""
     decisions.ship_country_iso3 = country_iso3(country) if address else ""
-    decisions.warehouse = mappings.warehouse_for(order.location_id, country,
-                                                 address.province_code.upper() if address else "")
+    decisions.warehouse = mappings.warehouse_for(
+        order.location_id, country, address.province_code.upper() if address else ""
+    )
     if decisions.warehouse is None:
-        failures.append(Failure(UNMAPPED_WAREHOUSE, "no warehouse rule matches the order",
-                                {"location_id": order.location_id, "country": country}))
+        failures.append(
+            Failure(
+                UNMAPPED_WAREHOUSE,
+                "no warehouse rule matches the order",
+                {"location_id": order.location_id, "country": country},
+            )
+        )
 
     if mappings.inventory_policy == "hold" and available is not None:
         needed: dict[str, int] = {}
         for li, item in zip(order.lines, decisions.item_numbers, strict=True):
             if item and li.requires_shipping:
                 needed[item.upper()] = needed.get(item.upper(), 0) + li.quantity
-        short = [{"item_number": item, "ordered": qty, "available": str(available.get(item, Decimal(0)))}
-                 for item, qty in sorted(needed.items()) if available.get(item, Decimal(0)) < qty]
+        short = [
+            {"item_number": item, "ordered": qty, "available": str(available.get(item, Decimal(0)))}
+            for item, qty in sorted(needed.items())
+            if available.get(item, Decimal(0)) < qty
+        ]
         if short:
-            failures.append(Failure(INSUFFICIENT_STOCK, "not enough available stock (inventory policy 'hold')",
-                                    {"lines": short}))
+            failures.append(
+                Failure(INSUFFICIENT_STOCK, "not enough available stock (inventory policy 'hold')", {"lines": short})
+            )
     return decisions, failures

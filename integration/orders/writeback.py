@@ -27,10 +27,20 @@ def tags_for(status: str, number: str) -> list[str]:
 
 def write_back(shopify: ShopifyAdmin, order_gid: str, number: str, status: str) -> None:
     metafields = [
-        {"ownerId": order_gid, "namespace": NAMESPACE, "key": "sales_order_number", "type": "single_line_text_field",
-         "value": number or "-"},
-        {"ownerId": order_gid, "namespace": NAMESPACE, "key": "sync_status", "type": "single_line_text_field",
-         "value": status},
+        {
+            "ownerId": order_gid,
+            "namespace": NAMESPACE,
+            "key": "sales_order_number",
+            "type": "single_line_text_field",
+            "value": number or "-",
+        },
+        {
+            "ownerId": order_gid,
+            "namespace": NAMESPACE,
+            "key": "sync_status",
+            "type": "single_line_text_field",
+            "value": status,
+        },
     ]
     data = shopify.graphql(WRITE_BACK, {"id": order_gid, "tags": tags_for(status, number), "metafields": metafields})
     for mutation in ("tagsAdd", "metafieldsSet"):

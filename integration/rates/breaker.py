@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 
 class CircuitBreaker:
-    def __init__(self, threshold: int = 5, cool_down_s: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, threshold: int = 5, cool_down_s: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.threshold, self.cool_down_s, self._clock = threshold, cool_down_s, clock
         self.failures = 0
         self.opened_at: float | None = None

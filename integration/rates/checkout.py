@@ -21,8 +21,13 @@ from integration.rates.rules import apply_rules
 
 
 def _address(address: ShopifyAddress, residential: bool) -> Address:
-    return Address(country=address.country, postal_code=address.postal_code, state=address.province or None,
-                   city=address.city or None, residential=residential)
+    return Address(
+        country=address.country,
+        postal_code=address.postal_code,
+        state=address.province or None,
+        city=address.city or None,
+        residential=residential,
+    )
 
 
 def is_residential(rate: ShopifyRate, config: RatesConfig) -> bool:
@@ -34,9 +39,12 @@ def is_residential(rate: ShopifyRate, config: RatesConfig) -> bool:
 def plan(rate: ShopifyRate, config: RatesConfig) -> RateQuery:
     """Raises PackagingError when the cart cannot go as FedEx parcels."""
     parcels = pack(rate.shipped_items, config.packaging)
-    return RateQuery(origin=_address(rate.origin, False),
-                     destination=_address(rate.destination, is_residential(rate, config)),
-                     parcels=tuple(parcels), rate_request_types=tuple(config.rate_request_types))
+    return RateQuery(
+        origin=_address(rate.origin, False),
+        destination=_address(rate.destination, is_residential(rate, config)),
+        parcels=tuple(parcels),
+        rate_request_types=tuple(config.rate_request_types),
+    )
 
 
 def from_quotes(rate: ShopifyRate, quotes: list[ServiceQuote], config: RatesConfig, today: date) -> dict[str, Any]:

@@ -21,8 +21,9 @@ def add_business_days(start: date, days: int) -> date:
     return current
 
 
-def delivery_window(quote: ServiceQuote, ship_date: date, processing_days: int
-                    ) -> tuple[datetime | date | None, datetime | date | None]:
+def delivery_window(
+    quote: ServiceQuote, ship_date: date, processing_days: int
+) -> tuple[datetime | date | None, datetime | date | None]:
     """(min, max) delivery for a quote; FedEx's own timestamp wins over a computed date."""
     if quote.delivery is not None:
         low: datetime | date = quote.delivery

@@ -35,8 +35,15 @@ def band_price(bands: list[FallbackBand], weight_lb: Decimal) -> Decimal:
     return last.price * multiples
 
 
-def fallback_rates(origin: Address, destination: Address, parcels: list[Parcel], subtotal: Decimal,
-                   currency: str, config: RatesConfig, today: date) -> list[FinalRate]:
+def fallback_rates(
+    origin: Address,
+    destination: Address,
+    parcels: list[Parcel],
+    subtotal: Decimal,
+    currency: str,
+    config: RatesConfig,
+    today: date,
+) -> list[FinalRate]:
     zone = fallback_zone(origin, destination)
     weight = sum((p.weight_lb for p in parcels), Decimal(0))
     rates = []
@@ -45,9 +52,16 @@ def fallback_rates(origin: Address, destination: Address, parcels: list[Parcel],
         if not bands:
             continue  # e.g. no express fallback abroad
         start = add_business_days(today, config.processing_days)
-        rates.append(FinalRate(
-            service_code=service.service_code, service_name=service.display_name, description=service.description,
-            amount=fallback_price(band_price(bands, weight), service.free_shipping_threshold, subtotal, config),
-            currency=currency, min_delivery=add_business_days(start, service.min_days),
-            max_delivery=add_business_days(start, service.max_days), source="fallback"))
+        rates.append(
+            FinalRate(
+                service_code=service.service_code,
+                service_name=service.display_name,
+                description=service.description,
+                amount=fallback_price(band_price(bands, weight), service.free_shipping_threshold, subtotal, config),
+                currency=currency,
+                min_delivery=add_business_days(start, service.min_days),
+                max_delivery=add_business_days(start, service.max_days),
+                source="fallback",
+            )
+        )
     return rates

@@ -28,14 +28,22 @@ def normalize_postal(country: str, postal: str) -> str:
 
 def rate_cache_key(query: RateQuery, account_number: str) -> str:
     parcels = sorted(
-        (str(p.weight_lb.quantize(Decimal("0.1"), rounding=ROUND_UP)), p.length_in or 0, p.width_in or 0,
-         p.height_in or 0) for p in query.parcels)
+        (
+            str(p.weight_lb.quantize(Decimal("0.1"), rounding=ROUND_UP)),
+            p.length_in or 0,
+            p.width_in or 0,
+            p.height_in or 0,
+        )
+        for p in query.parcels
+    )
     canonical = {
         "a": account_number,
         "o": [query.origin.country.upper(), normalize_postal(query.origin.country, query.origin.postal_code)],
-        "d": [query.destination.country.upper(),
-              normalize_postal(query.destination.country, query.destination.postal_code),
-              query.destination.residential],
+        "d": [
+            query.destination.country.upper(),
+            normalize_postal(query.destination.country, query.destination.postal_code),
+            query.destination.residential,
+        ],
         "p": parcels,
         "s": query.service_type or "",
         "t": sorted(query.rate_request_types),

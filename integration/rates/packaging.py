@@ -45,8 +45,11 @@ def _box_for(weight: Decimal, boxes: list[Box]) -> Box:
 
 def pack(items: list[ShopifyItem], packaging: Packaging) -> list[Parcel]:
     capacity = min(packaging.max_package_weight_lb, max(b.max_weight_lb - b.tare_lb for b in packaging.boxes))
-    weighted = sorted(((unit_weight_lb(i, packaging), i.quantity) for i in items if i.quantity > 0),
-                      key=lambda pair: pair[0], reverse=True)
+    weighted = sorted(
+        ((unit_weight_lb(i, packaging), i.quantity) for i in items if i.quantity > 0),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
     bins: list[_Bin] = []
     oversize: list[Decimal] = []
     for weight, quantity in weighted:
@@ -76,8 +79,14 @@ def pack(items: list[ShopifyItem], packaging: Packaging) -> list[Parcel]:
     parcels = []
     for content in [b.content_lb for b in bins]:
         box = _box_for(content, packaging.boxes)
-        parcels.append(Parcel(weight_lb=_lb(content + box.tare_lb), length_in=box.length_in,
-                              width_in=box.width_in, height_in=box.height_in))
+        parcels.append(
+            Parcel(
+                weight_lb=_lb(content + box.tare_lb),
+                length_in=box.length_in,
+                width_in=box.width_in,
+                height_in=box.height_in,
+            )
+        )
     # Oversize units: their own carton, dimensions unknown, so FedEx rates them by actual weight.
     parcels.extend(Parcel(weight_lb=_lb(w)) for w in oversize)
     return parcels

@@ -26,14 +26,31 @@ FLUSH_INTERVAL_S = 0.5
 log = get_logger(__name__)
 
 
-def quote_row(*, source: str, reason: str, latency_ms: float, body: dict[str, Any], destination_country: str,
-              destination_postal: str, currency: str, correlation_id: str) -> dict[str, Any]:
+def quote_row(
+    *,
+    source: str,
+    reason: str,
+    latency_ms: float,
+    body: dict[str, Any],
+    destination_country: str,
+    destination_postal: str,
+    currency: str,
+    correlation_id: str,
+) -> dict[str, Any]:
     now = datetime.now(UTC)
     rates = [{"code": r.get("service_code"), "price": r.get("total_price")} for r in body.get("rates", [])]
-    return {"PartitionKey": now.strftime("%Y-%m-%d"), "RowKey": f"{now.strftime('%H%M%S%f')}-{uuid.uuid4().hex[:8]}",
-            "Source": source, "Reason": reason[:500], "LatencyMs": round(latency_ms, 1), "Rates": json.dumps(rates),
-            "Currency": currency, "Country": destination_country, "PostalPrefix": (destination_postal or "")[:3],
-            "CorrelationId": correlation_id}
+    return {
+        "PartitionKey": now.strftime("%Y-%m-%d"),
+        "RowKey": f"{now.strftime('%H%M%S%f')}-{uuid.uuid4().hex[:8]}",
+        "Source": source,
+        "Reason": reason[:500],
+        "LatencyMs": round(latency_ms, 1),
+        "Rates": json.dumps(rates),
+        "Currency": currency,
+        "Country": destination_country,
+        "PostalPrefix": (destination_postal or "")[:3],
+        "CorrelationId": correlation_id,
+    }
 
 
 class QuoteRecorder:
@@ -77,11 +94,10 @@ class QuoteRecorder:
                 by_day.setdefault(row["PartitionKey"], []).append(row)
             for day_rows in by_day.values():
                 for start in range(0, len(day_rows), 100):
-                    table.submit_transaction([("create", r) for r in day_rows[start:start + 100]])
+                    table.submit_transaction([("create", r) for r in day_rows[start : start + 100]])
             self.written += len(rows)
         except Exception as error:  # the audit must never cost the shopper a rate or crash the worker
-            log_event(log, "rates.audit_failed", error=type(error).__name__, rows=len(rows),
-                      dropped=self.dropped)
+            log_event(log, "rates.audit_failed", error=type(error).__name__, rows=len(rows), dropped=self.dropped)
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Flush now and return (tests, shutdown)."""
@@ -93,6 +109,5 @@ class QuoteRecorder:
 
 
 def day_counts(storage: Storage, day: str) -> dict[str, int]:
-    rows = storage.table(QUOTES_TABLE).query_entities("PartitionKey eq @d", parameters={"d": day},
-                                                      select=["Source"])
+    rows = storage.table(QUOTES_TABLE).query_entities("PartitionKey eq @d", parameters={"d": day}, select=["Source"])
     return dict(Counter(str(r.get("Source", "")) for r in rows))

@@ -41,9 +41,13 @@ def shopify_date(value: datetime | date | None, timezone: str) -> str | None:
 def to_shopify(rates: list[FinalRate], timezone: str = "UTC") -> dict[str, list[dict[str, str]]]:
     out = []
     for rate in rates:
-        entry = {"service_name": rate.service_name, "service_code": rate.service_code,
-                 "total_price": subunits(rate.amount), "currency": rate.currency,
-                 "description": rate.description}
+        entry = {
+            "service_name": rate.service_name,
+            "service_code": rate.service_code,
+            "total_price": subunits(rate.amount),
+            "currency": rate.currency,
+            "description": rate.description,
+        }
         low, high = shopify_date(rate.min_delivery, timezone), shopify_date(rate.max_delivery, timezone)
         if low:
             entry["min_delivery_date"] = low

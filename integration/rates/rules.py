@@ -55,9 +55,12 @@ def price_for(quote: ServiceQuote, subtotal: Decimal, config: RatesConfig) -> De
     return round_price(amount, config.rounding)
 
 
-def apply_rules(quotes: list[ServiceQuote], subtotal: Decimal, config: RatesConfig,
-                delivery: dict[str, tuple[datetime | date | None, datetime | date | None]] | None = None
-                ) -> list[FinalRate]:
+def apply_rules(
+    quotes: list[ServiceQuote],
+    subtotal: Decimal,
+    config: RatesConfig,
+    delivery: dict[str, tuple[datetime | date | None, datetime | date | None]] | None = None,
+) -> list[FinalRate]:
     """Allowed services in the configured order; ``delivery`` maps service type → (min, max) dates."""
     by_type = {q.service_type: q for q in quotes}
     rates = []
@@ -69,9 +72,18 @@ def apply_rules(quotes: list[ServiceQuote], subtotal: Decimal, config: RatesConf
         if price is None:
             continue
         low, high = (delivery or {}).get(service_type, (None, None))
-        rates.append(FinalRate(service_code=service_type, service_name=rule.display_name,
-                               description=rule.description, amount=price, currency=quote.currency,
-                               min_delivery=low, max_delivery=high, source="fedex"))
+        rates.append(
+            FinalRate(
+                service_code=service_type,
+                service_name=rule.display_name,
+                description=rule.description,
+                amount=price,
+                currency=quote.currency,
+                min_delivery=low,
+                max_delivery=high,
+                source="fedex",
+            )
+        )
     return rates
 
 

@@ -39,8 +39,8 @@ MAX_TRACKED_KEYS = 10_000
 @dataclass(frozen=True)
 class RatesOutcome:
     body: dict[str, Any]
-    source: str        # fedex | cache | fallback | none
-    reason: str = ""   # why fallback / none (for the trigger's summary log line)
+    source: str  # fedex | cache | fallback | none
+    reason: str = ""  # why fallback / none (for the trigger's summary log line)
 
 
 @dataclass
@@ -58,9 +58,16 @@ class RateStats:
 
 
 class RateService:
-    def __init__(self, client: FedexClient, config: RatesConfig, *, shared: RedisQuoteCache | None = None,
-                 breaker: CircuitBreaker | None = None, clock: Callable[[], float] = time.monotonic,
-                 today: Callable[[], date] | None = None) -> None:
+    def __init__(
+        self,
+        client: FedexClient,
+        config: RatesConfig,
+        *,
+        shared: RedisQuoteCache | None = None,
+        breaker: CircuitBreaker | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        today: Callable[[], date] | None = None,
+    ) -> None:
         self.client, self.config = client, config
         self.cache: TTLCache[list[ServiceQuote]] = TTLCache(clock=clock)
         self.shared = shared  # optional Redis (REDIS_URL) behind the in-process cache

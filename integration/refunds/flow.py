@@ -33,8 +33,9 @@ def _service(storage: Storage, settings: Settings) -> RefundService:
     with _lock:
         if "d365" not in _clients:
             _clients["d365"] = D365Client.from_settings(settings)
-            _clients["shopify"] = (ShopifyAdmin.from_settings(settings)
-                                   if settings.SHOPIFY_ADMIN_TOKEN.get_secret_value() else None)
+            _clients["shopify"] = (
+                ShopifyAdmin.from_settings(settings) if settings.SHOPIFY_ADMIN_TOKEN.get_secret_value() else None
+            )
         return RefundService(_clients["d365"], _clients["shopify"], storage, RefundConfig.from_settings(settings))
 
 

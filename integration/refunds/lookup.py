@@ -27,7 +27,7 @@ OR_CHUNK = 20  # keep $filter URLs short
 def _any_of(field: str, values: Iterable[str]) -> Iterator[str]:
     values = list(dict.fromkeys(values))
     for start in range(0, len(values), OR_CHUNK):
-        yield " or ".join(f"{field} eq {odata_literal(v)}" for v in values[start:start + OR_CHUNK])
+        yield " or ".join(f"{field} eq {odata_literal(v)}" for v in values[start : start + OR_CHUNK])
 
 
 def find_sales_order(d365: D365Client, shopify_order_id: str, storage: Storage | None = None) -> dict[str, Any] | None:
@@ -61,24 +61,39 @@ def credit_note_invoice(d365: D365Client, return_number: str) -> str:
     return str(row.get("InvoiceNumber", "")) if row else ""
 
 
-def load_invoiced_order(d365: D365Client, shopify_order_id: str, own_return_number: str = "",
-                        storage: Storage | None = None) -> InvoicedOrder | None:
+def load_invoiced_order(
+    d365: D365Client, shopify_order_id: str, own_return_number: str = "", storage: Storage | None = None
+) -> InvoicedOrder | None:
     header = find_sales_order(d365, shopify_order_id, storage)
     if header is None:
         return None
     number = str(header["SalesOrderNumber"])
     raw_lines = list(d365.query(ORDER_LINE_SET, filter=f"SalesOrderNumber eq {odata_literal(number)}"))
-    lines = [SalesLine(
-        lot=str(r["InventoryLotId"]), item=str(r.get("ItemNumber", "")),
-        sequence=int(r.get("LineCreationSequenceNumber") or 0),
-        ordered_qty=decimal_of(r.get("OrderedSalesQuantity")), line_amount=decimal_of(r.get("LineAmount")),
-        site=str(r.get("ShippingSiteId", "")), warehouse=str(r.get("ShippingWarehouseId", "")),
-        shopify_line_id=str(r.get("OrderLineReference", "")), status=str(r.get("SalesOrderLineStatus", "")))
-        for r in raw_lines if r.get("SalesOrderLineStatus") != "Canceled"]
+    lines = [
+        SalesLine(
+            lot=str(r["InventoryLotId"]),
+            item=str(r.get("ItemNumber", "")),
+            sequence=int(r.get("LineCreationSequenceNumber") or 0),
+            ordered_qty=decimal_of(r.get("OrderedSalesQuantity")),
+            line_amount=decimal_of(r.get("LineAmount")),
+            site=str(r.get("ShippingSiteId", "")),
+            warehouse=str(r.get("ShippingWarehouseId", "")),
+            shopify_line_id=str(r.get("OrderLineReference", "")),
+            status=str(r.get("SalesOrderLineStatus", "")),
+        )
+        for r in raw_lines
+        if r.get("SalesOrderLineStatus") != "Canceled"
+    ]
     lines.sort(key=lambda s: s.sequence)
-    invoices = [Invoice(str(r["InvoiceNumber"]), str(r.get("InvoiceDate", "")), decimal_of(r.get("TotalInvoiceAmount")),
-                        decimal_of(r.get("TotalTaxAmount")))
-                for r in d365.query(INVOICE_SET, filter=f"SalesOrderNumber eq {odata_literal(number)}")]
+    invoices = [
+        Invoice(
+            str(r["InvoiceNumber"]),
+            str(r.get("InvoiceDate", "")),
+            decimal_of(r.get("TotalInvoiceAmount")),
+            decimal_of(r.get("TotalTaxAmount")),
+        )
+        for r in d365.query(INVOICE_SET, filter=f"SalesOrderNumber eq {odata_literal(number)}")
+    ]
     invoices.sort(key=lambda i: (i.date, i.number))
     if invoices:
         invoice_lines: list[dict[str, Any]] = []
@@ -91,22 +106,32 @@ def load_invoiced_order(d365: D365Client, shopify_order_id: str, own_return_numb
             returned.extend(d365.query(LINE_SET, filter=clause))
         _apply_returns(lines, returned, own_return_number)
     return InvoicedOrder(
-        sales_order_number=number, customer_account=str(header.get("OrderingCustomerAccountNumber", "")),
+        sales_order_number=number,
+        customer_account=str(header.get("OrderingCustomerAccountNumber", "")),
         invoice_account=str(header.get("InvoiceCustomerAccountNumber", "")),
-        currency=str(header.get("CurrencyCode", "")), status=str(header.get("SalesOrderStatus", "")),
-        customers_order_reference=str(header.get("CustomersOrderReference", "")), lines=lines, invoices=invoices)
+        currency=str(header.get("CurrencyCode", "")),
+        status=str(header.get("SalesOrderStatus", "")),
+        customers_order_reference=str(header.get("CustomersOrderReference", "")),
+        lines=lines,
+        invoices=invoices,
+    )
 
 
 def _apply_invoice_lines(lines: list[SalesLine], invoice_lines: list[dict[str, Any]]) -> None:
     by_key = {(s.item.casefold(), s.sequence): s for s in lines}
-    for row in sorted(invoice_lines, key=lambda r: (str(r.get("InvoiceDate", "")), str(r.get("InvoiceNumber", "")),
-                                                    int(r.get("LineCreationSequenceNumber") or 0))):
+    for row in sorted(
+        invoice_lines,
+        key=lambda r: (
+            str(r.get("InvoiceDate", "")),
+            str(r.get("InvoiceNumber", "")),
+            int(r.get("LineCreationSequenceNumber") or 0),
+        ),
+    ):
         item = str(row.get("ProductNumber", "")).casefold()
         qty = decimal_of(row.get("InvoicedQuantity"))
         line = by_key.get((item, int(row.get("LineCreationSequenceNumber") or 0)))
         if line is None:  # a deployment whose invoice lines do not carry the sales line's sequence
-            line = next((s for s in lines if s.item.casefold() == item and s.invoiced_qty + qty <= s.ordered_qty),
-                        None)
+            line = next((s for s in lines if s.item.casefold() == item and s.invoiced_qty + qty <= s.ordered_qty), None)
         if line is None:
             continue
         line.invoiced_qty += qty
@@ -127,4 +152,3 @@ def _apply_returns(lines: list[SalesLine], returned: list[dict[str, Any]], own_r
         if line is not None:
             line.returned_qty += -decimal_of(row.get("ReturnSalesQuantity"))
             line.returned_amount += -decimal_of(row.get("LineAmount"))
-

@@ -45,14 +45,21 @@ class Money:
     presentment_currency: str = ""
 
     def __add__(self, other: Money) -> Money:
-        pres = (None if self.presentment is None or other.presentment is None
-                else self.presentment + other.presentment)
-        return Money(self.shop + other.shop, pres, self.currency or other.currency,
-                     self.presentment_currency or other.presentment_currency)
+        pres = None if self.presentment is None or other.presentment is None else self.presentment + other.presentment
+        return Money(
+            self.shop + other.shop,
+            pres,
+            self.currency or other.currency,
+            self.presentment_currency or other.presentment_currency,
+        )
 
     def __neg__(self) -> Money:
-        return Money(-self.shop, None if self.presentment is None else -self.presentment, self.currency,
-                     self.presentment_currency)
+        return Money(
+            -self.shop,
+            None if self.presentment is None else -self.presentment,
+            self.currency,
+            self.presentment_currency,
+        )
 
 
 @dataclass(frozen=True)
@@ -149,8 +156,7 @@ class Refund:
 
     @property
     def total(self) -> Decimal:
-        return (self.lines_subtotal + self.shipping_amount + self.adjustments_amount + self.tax_total
-                + self.duties.shop)
+        return self.lines_subtotal + self.shipping_amount + self.adjustments_amount + self.tax_total + self.duties.shop
 
     @property
     def pending_transactions(self) -> list[Transaction]:
@@ -237,21 +243,31 @@ def _line(raw: dict[str, Any], legacy_restock: bool) -> RefundLine:
         raise RefundPayloadError("a refund line item has no line_item_id")
     ordered = item.get("quantity")
     return RefundLine(
-        id=str(raw.get("id") or ""), line_item_id=str(line_item_id), quantity=quantity,
-        restock_type=restock_type, subtotal=subtotal, tax=tax, sku=str(item.get("sku") or ""),
+        id=str(raw.get("id") or ""),
+        line_item_id=str(line_item_id),
+        quantity=quantity,
+        restock_type=restock_type,
+        subtotal=subtotal,
+        tax=tax,
+        sku=str(item.get("sku") or ""),
         title=str(item.get("name") or item.get("title") or ""),
         ordered_quantity=int(ordered) if ordered is not None else None,
-        location_id=str(raw.get("location_id") or ""))
+        location_id=str(raw.get("location_id") or ""),
+    )
 
 
 def _shipping_line(raw: dict[str, Any]) -> ShippingRefund:
     amount = money_of(raw, "subtotal_amount_set", "amount") or Money(ZERO)
     tax = money_of(raw, "tax_amount_set", "tax_amount") or Money(ZERO)
     shipping_line = _dict(raw.get("shipping_line"))
-    return ShippingRefund(id=str(raw.get("id") or ""),
-                          shipping_line_id=str(raw.get("shipping_line_id") or shipping_line.get("id") or ""),
-                          amount=amount, tax=tax, source="refund_shipping_lines",
-                          title=str(shipping_line.get("title") or ""))
+    return ShippingRefund(
+        id=str(raw.get("id") or ""),
+        shipping_line_id=str(raw.get("shipping_line_id") or shipping_line.get("id") or ""),
+        amount=amount,
+        tax=tax,
+        source="refund_shipping_lines",
+        title=str(shipping_line.get("title") or ""),
+    )
 
 
 def _adjustment_money(raw: dict[str, Any]) -> tuple[Money, Money]:
@@ -293,25 +309,55 @@ def parse_refund(body: dict[str, Any]) -> Refund:
         if not order_id:
             order_id = raw.get("order_id")
         if kind == "shipping_refund":
-            legacy_shipping.append(ShippingRefund(id=str(raw.get("id") or ""), shipping_line_id="", amount=credit,
-                                                  tax=tax_credit, source="order_adjustments"))
+            legacy_shipping.append(
+                ShippingRefund(
+                    id=str(raw.get("id") or ""),
+                    shipping_line_id="",
+                    amount=credit,
+                    tax=tax_credit,
+                    source="order_adjustments",
+                )
+            )
         else:
-            adjustments.append(Adjustment(id=str(raw.get("id") or ""), kind=kind, credit=credit,
-                                          tax_credit=tax_credit, reason=str(raw.get("reason") or "")))
+            adjustments.append(
+                Adjustment(
+                    id=str(raw.get("id") or ""),
+                    kind=kind,
+                    credit=credit,
+                    tax_credit=tax_credit,
+                    reason=str(raw.get("reason") or ""),
+                )
+            )
     if not shipping:
         # Before 2024-10 refunded shipping was an order adjustment; never count both (2024-10+ has no such kind).
         shipping = legacy_shipping
     if not order_id:
         raise RefundPayloadError(f"refund {refund_id} has no order_id")
-    transactions = [Transaction(id=str(t.get("id") or ""), kind=str(t.get("kind") or ""),
-                                status=str(t.get("status") or ""), amount=decimal_of(t.get("amount")),
-                                currency=str(t.get("currency") or ""), gateway=str(t.get("gateway") or ""))
-                    for t in body.get("transactions") or [] if isinstance(t, dict)]
+    transactions = [
+        Transaction(
+            id=str(t.get("id") or ""),
+            kind=str(t.get("kind") or ""),
+            status=str(t.get("status") or ""),
+            amount=decimal_of(t.get("amount")),
+            currency=str(t.get("currency") or ""),
+            gateway=str(t.get("gateway") or ""),
+        )
+        for t in body.get("transactions") or []
+        if isinstance(t, dict)
+    ]
     currencies = [m.currency for line in lines for m in (line.subtotal, line.tax) if m.currency]
     currencies += [s.amount.currency for s in shipping if s.amount.currency]
     pres = [line.subtotal.presentment_currency for line in lines if line.subtotal.presentment_currency]
     return Refund(
-        id=str(refund_id), order_id=str(order_id), created_at=str(body.get("created_at") or ""),
-        note=str(body.get("note") or ""), lines=tuple(lines), shipping=tuple(shipping),
-        adjustments=tuple(adjustments), transactions=tuple(transactions), duties=_duties(body),
-        currency=currencies[0] if currencies else "", presentment_currency=pres[0] if pres else "")
+        id=str(refund_id),
+        order_id=str(order_id),
+        created_at=str(body.get("created_at") or ""),
+        note=str(body.get("note") or ""),
+        lines=tuple(lines),
+        shipping=tuple(shipping),
+        adjustments=tuple(adjustments),
+        transactions=tuple(transactions),
+        duties=_duties(body),
+        currency=currencies[0] if currencies else "",
+        presentment_currency=pres[0] if pres else "",
+    )

@@ -13,8 +13,7 @@ _registered = False
 
 
 def _list(storage: Storage, request: Request, _: dict[str, str]) -> Any:
-    records = RefundRecords(storage).list(status=request.params.get("status") or None,
-                                          limit=request.int("limit", 100))
+    records = RefundRecords(storage).list(status=request.params.get("status") or None, limit=request.int("limit", 100))
     return {"refunds": [r.to_dict() for r in records]}
 
 
@@ -35,7 +34,8 @@ def register() -> None:
     if _registered:
         return
     _registered = True
-    extend(Route("GET", "refunds", _list, "Refund records: refund ↔ credit note ↔ invoices ↔ lines",
-                 ("status", "limit")))
+    extend(
+        Route("GET", "refunds", _list, "Refund records: refund ↔ credit note ↔ invoices ↔ lines", ("status", "limit"))
+    )
     extend(Route("GET", "refunds/{refund_id}", _one, "One refund's credit note link"))
     extend(Route("GET", "orders/{order_id}/refunds", _of_order, "The refunds of one Shopify order"))

@@ -21,7 +21,13 @@ from shared.storage import Storage, safe_key
 REFUNDS_TABLE = "refunds"
 
 WAITING, CREDITED, MISMATCH, ORDER_REDUCED, EXCEPTION, NOTHING = (
-    "waiting", "credited", "mismatch", "order_reduced", "exception", "nothing_to_credit")
+    "waiting",
+    "credited",
+    "mismatch",
+    "order_reduced",
+    "exception",
+    "nothing_to_credit",
+)
 DONE = (CREDITED, ORDER_REDUCED, NOTHING)
 _JSON_FIELDS = ("invoice_numbers", "lines", "baseline", "presentment")
 
@@ -107,8 +113,11 @@ class RefundRecords:
         return sorted((_record(r) for r in rows), key=lambda r: r.created_at)
 
     def list(self, status: str | None = None, limit: int = 100) -> list[RefundRecord]:
-        rows = (self._table().query_entities("Status eq @s", parameters={"s": status}) if status
-                else self._table().list_entities())
+        rows = (
+            self._table().query_entities("Status eq @s", parameters={"s": status})
+            if status
+            else self._table().list_entities()
+        )
         return sorted((_record(r) for r in rows), key=lambda r: r.updated_at, reverse=True)[:limit]
 
     def save(self, record: RefundRecord) -> RefundRecord:

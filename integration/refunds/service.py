@@ -63,8 +63,14 @@ class Outcome:
 
 
 class RefundService:
-    def __init__(self, d365: D365Client, shopify: ShopifyAdmin | None, storage: Storage,
-                 config: RefundConfig | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        d365: D365Client,
+        shopify: ShopifyAdmin | None,
+        storage: Storage,
+        config: RefundConfig | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.d365 = d365
         self.shopify = shopify
         self.config = config or RefundConfig()
@@ -108,22 +114,32 @@ class RefundService:
         except RefundProblem as problem:
             return self._blocked(refund, record, problem)
         except D365ValidationError as error:
-            rejected = RefundBlocked("d365_rejected", f"F&O refused the credit note: {error.message}",
-                                     {"status": error.status, "entity_set": error.entity_set,
-                                      "credit_note": record.credit_note_number})
+            rejected = RefundBlocked(
+                "d365_rejected",
+                f"F&O refused the credit note: {error.message}",
+                {"status": error.status, "entity_set": error.entity_set, "credit_note": record.credit_note_number},
+            )
             return self._blocked(refund, record, rejected)
         finally:
-            log_event(log, "refund.handled", refund_id=refund.id, order_id=refund.order_id, status=record.status,
-                      duration_ms=round((time.monotonic() - started) * 1000, 1))
+            log_event(
+                log,
+                "refund.handled",
+                refund_id=refund.id,
+                order_id=refund.order_id,
+                status=record.status,
+                duration_ms=round((time.monotonic() - started) * 1000, 1),
+            )
 
     # -- the flow --------------------------------------------------------------------------------------
     def _process(self, refund: Refund, record: RefundRecord) -> Outcome:
         number = self.config.return_number(refund.id)
-        order = lookup.load_invoiced_order(self.d365, refund.order_id, own_return_number=number,
-                                           storage=self.storage)
+        order = lookup.load_invoiced_order(self.d365, refund.order_id, own_return_number=number, storage=self.storage)
         if order is None:
-            raise RefundNotYet("refund_order_not_in_d365", f"Shopify order {refund.order_id} has no F&O sales "
-                               f"order yet (order sync has not run or failed)", {"order_id": refund.order_id})
+            raise RefundNotYet(
+                "refund_order_not_in_d365",
+                f"Shopify order {refund.order_id} has no F&O sales order yet (order sync has not run or failed)",
+                {"order_id": refund.order_id},
+            )
         record.sales_order_number = order.sales_order_number
         header, lines = lookup.return_order(self.d365, number)
         shopify = self._shopify_lines(refund, order)
@@ -134,23 +150,36 @@ class RefundService:
         if not plan.lines:
             record.status = NOTHING
             self.records.save(record)
-            self.audit.record(ENTITY, record.entity_id, "credit_note", "skipped", target="d365",
-                              details={"reason": "the refund moves no money and no quantity"})
+            self.audit.record(
+                ENTITY,
+                record.entity_id,
+                "credit_note",
+                "skipped",
+                target="d365",
+                details={"reason": "the refund moves no money and no quantity"},
+            )
             return Outcome(NOTHING, refund.order_id, refund.id)
         if header is None:
             header, lines = self._create(plan)
         record.credit_note_number = number
         mismatches = check_credit_note(plan, header, lines)
-        totals = {"total": -Decimal(str(header.get("OrderTotalAmount", 0))),
-                  "tax": -Decimal(str(header.get("OrderTotalTaxAmount", 0)))}
+        totals = {
+            "total": -Decimal(str(header.get("OrderTotalAmount", 0))),
+            "tax": -Decimal(str(header.get("OrderTotalTaxAmount", 0))),
+        }
         record.d365_total, record.d365_tax = str(totals["total"].quantize(CENT)), str(totals["tax"].quantize(CENT))
         if mismatches:
-            values = {"credit_note": number, "sales_order": order.sales_order_number,
-                      "invoices": plan.invoice_numbers, "differences": [m.as_values() for m in mismatches]}
+            values = {
+                "credit_note": number,
+                "sales_order": order.sales_order_number,
+                "invoices": plan.invoice_numbers,
+                "differences": [m.as_values() for m in mismatches],
+            }
             reason = tax_or_total(mismatches)
             text = "; ".join(f"{m.what}: Shopify {m.shopify} vs F&O {m.d365}" for m in mismatches)
-            self.exceptions.open(ENTITY, record.entity_id, reason, f"credit note {number} differs from the "
-                                 f"refund: {text}", values)
+            self.exceptions.open(
+                ENTITY, record.entity_id, reason, f"credit note {number} differs from the refund: {text}", values
+            )
             record.status, record.reason_code, record.message = MISMATCH, reason, text
             self.records.save(record)
             self.audit.record(ENTITY, record.entity_id, "credit_note_check", "mismatch", target="d365", details=values)
@@ -159,9 +188,19 @@ class RefundService:
         record.status, record.reason_code, record.message = CREDITED, "", ""
         self.records.save(record)
         self.exceptions.resolve(ENTITY, record.entity_id, f"credit note {number}")
-        self.audit.record(ENTITY, record.entity_id, "credit_note", "created", target="d365",
-                          details={"credit_note": number, "invoices": plan.invoice_numbers,
-                                   "total": str(plan.total), "tax": str(plan.tax)})
+        self.audit.record(
+            ENTITY,
+            record.entity_id,
+            "credit_note",
+            "created",
+            target="d365",
+            details={
+                "credit_note": number,
+                "invoices": plan.invoice_numbers,
+                "total": str(plan.total),
+                "tax": str(plan.tax),
+            },
+        )
         self._write_back(refund, record)
         return Outcome(CREDITED, refund.order_id, refund.id, number)
 
@@ -174,22 +213,31 @@ class RefundService:
             pass  # an earlier attempt (or a concurrent copy of this message) created it: read it back
         header, lines = lookup.return_order(self.d365, plan.return_number)
         if header is None:
-            raise RefundNotYet("refund_credit_note_not_visible", f"return order {plan.return_number} was created "
-                               f"but cannot be read back yet", {"credit_note": plan.return_number})
+            raise RefundNotYet(
+                "refund_credit_note_not_visible",
+                f"return order {plan.return_number} was created but cannot be read back yet",
+                {"credit_note": plan.return_number},
+            )
         return header, lines
 
-    def _before_invoice(self, refund: Refund, record: RefundRecord, order: InvoicedOrder,
-                        shopify: ShopifyOrderLines) -> Outcome:
+    def _before_invoice(
+        self, refund: Refund, record: RefundRecord, order: InvoicedOrder, shopify: ShopifyOrderLines
+    ) -> Outcome:
         """Never a credit note without an invoice: reduce the open order, or wait for the invoice."""
         if self.config.uninvoiced_action != REDUCE_ORDER or order.status not in ("Backorder", "None", ""):
-            raise RefundNotYet("refund_not_invoiced", f"sales order {order.sales_order_number} is not invoiced yet",
-                               {"sales_order": order.sales_order_number, "status": order.status})
+            raise RefundNotYet(
+                "refund_not_invoiced",
+                f"sales order {order.sales_order_number} is not invoiced yet",
+                {"sales_order": order.sales_order_number, "status": order.status},
+            )
         baseline = {lot: Decimal(qty) for lot, qty in record.baseline.items()}
         reductions = plan_order_reduction(refund, order, self.config, shopify, baseline)
         # Persist the "before" quantities first: a retry then sets the same absolute targets.
         record.baseline = {r.lot: str(r.before) for r in reductions}
-        record.lines = [{"lot": r.lot, "item": r.item, "before": str(r.before), "after": str(r.after),
-                         "refund_line": r.reference} for r in reductions]
+        record.lines = [
+            {"lot": r.lot, "item": r.item, "before": str(r.before), "after": str(r.after), "refund_line": r.reference}
+            for r in reductions
+        ]
         record.status = WAITING
         self.records.save(record)
         for r in reductions:
@@ -197,15 +245,22 @@ class RefundService:
         record.status, record.reason_code, record.message = ORDER_REDUCED, "", ""
         self.records.save(record)
         self.exceptions.resolve(ENTITY, record.entity_id, f"open sales order {order.sales_order_number} reduced")
-        self.audit.record(ENTITY, record.entity_id, "order_reduced", "ok", target="d365",
-                          details={"sales_order": order.sales_order_number, "lines": record.lines})
+        self.audit.record(
+            ENTITY,
+            record.entity_id,
+            "order_reduced",
+            "ok",
+            target="d365",
+            details={"sales_order": order.sales_order_number, "lines": record.lines},
+        )
         return Outcome(ORDER_REDUCED, refund.order_id, refund.id)
 
     def _shopify_lines(self, refund: Refund, order: InvoicedOrder) -> ShopifyOrderLines:
         """The Shopify order's line order, fetched only when the F&O lines cannot be matched by reference."""
         known = {s.shopify_line_id for s in order.lines}
         needed = any(line.line_item_id not in known and not line.sku for line in refund.lines) or any(
-            f"shipping:{s.shipping_line_id}" not in known for s in refund.shipping if s.shipping_line_id)
+            f"shipping:{s.shipping_line_id}" not in known for s in refund.shipping if s.shipping_line_id
+        )
         if not needed or self.shopify is None:
             return ShopifyOrderLines()
         return ShopifyOrderLines.from_order(self.shopify.get_order(refund.order_id))
@@ -215,15 +270,27 @@ class RefundService:
         record.invoice_numbers = plan.invoice_numbers
         record.currency = refund.currency
         record.shopify_total, record.shopify_tax = str(refund.total), str(refund.tax_total)
-        record.lines = [{"kind": p.kind, "shopify_ref": p.reference, "line_item_id": p.shopify_line_item_id,
-                         "item": p.item, "returning_lot": p.returning_lot, "quantity": str(p.quantity),
-                         "amount": str(p.amount), "tax": str(p.tax), "disposition": p.disposition}
-                        for p in plan.lines]
+        record.lines = [
+            {
+                "kind": p.kind,
+                "shopify_ref": p.reference,
+                "line_item_id": p.shopify_line_item_id,
+                "item": p.item,
+                "returning_lot": p.returning_lot,
+                "quantity": str(p.quantity),
+                "amount": str(p.amount),
+                "tax": str(p.tax),
+                "disposition": p.disposition,
+            }
+            for p in plan.lines
+        ]
         presentment = [m.presentment for line in refund.lines for m in (line.subtotal, line.tax)]
         presentment += [m.presentment for s in refund.shipping for m in (s.amount, s.tax)]
         if presentment and all(p is not None for p in presentment):
-            record.presentment = {"currency": refund.presentment_currency,
-                                  "total": str(sum((p for p in presentment if p is not None), Decimal(0)))}
+            record.presentment = {
+                "currency": refund.presentment_currency,
+                "total": str(sum((p for p in presentment if p is not None), Decimal(0))),
+            }
 
     def _wait(self, refund: Refund, record: RefundRecord, problem: RefundNotYet) -> Outcome:
         now = self.now()
@@ -233,8 +300,13 @@ class RefundService:
         record.reason_code, record.message = problem.reason_code, problem.message
         if waited >= self.config.wait_horizon_s:
             values = {**problem.values, "waited_hours": round(waited / 3600, 2), "attempts": record.wait_attempts}
-            self.exceptions.open(ENTITY, record.entity_id, problem.reason_code,
-                                 f"{problem.message} (still after {values['waited_hours']} h)", values)
+            self.exceptions.open(
+                ENTITY,
+                record.entity_id,
+                problem.reason_code,
+                f"{problem.message} (still after {values['waited_hours']} h)",
+                values,
+            )
             record.status = EXCEPTION
             self.records.save(record)
             self.audit.record(ENTITY, record.entity_id, "wait", "expired", details=values)
@@ -242,16 +314,22 @@ class RefundService:
         record.status = WAITING
         self.records.save(record)
         delay = self.config.retry_delay(record.wait_attempts)
-        self.audit.record(ENTITY, record.entity_id, "wait", problem.reason_code,
-                          details={**problem.values, "retry_in_s": delay})
+        self.audit.record(
+            ENTITY, record.entity_id, "wait", problem.reason_code, details={**problem.values, "retry_in_s": delay}
+        )
         return Outcome(WAITING, refund.order_id, refund.id, reason_code=problem.reason_code, retry_after=delay)
 
     def _blocked(self, refund: Refund, record: RefundRecord, problem: RefundProblem) -> Outcome:
         self.exceptions.open(ENTITY, record.entity_id, problem.reason_code, problem.message, problem.values)
         record.status, record.reason_code, record.message = EXCEPTION, problem.reason_code, problem.message
         self.records.save(record)
-        self.audit.record(ENTITY, record.entity_id, "credit_note", "exception", details={
-            "reason_code": problem.reason_code, **problem.values})
+        self.audit.record(
+            ENTITY,
+            record.entity_id,
+            "credit_note",
+            "exception",
+            details={"reason_code": problem.reason_code, **problem.values},
+        )
         return Outcome(EXCEPTION, refund.order_id, refund.id, reason_code=problem.reason_code)
 
     def _write_back(self, refund: Refund, record: RefundRecord) -> None:
@@ -262,16 +340,32 @@ class RefundService:
         order_gid = gid("Order", refund.order_id)
         try:
             self.shopify.tags_add(order_gid, [f"{self.config.writeback_tag_prefix}{record.credit_note_number}"])
-            value = record.credit_note_number + (f" (invoice {', '.join(record.invoice_numbers)})"
-                                                 if record.invoice_numbers else "")
-            self.shopify.metafields_set([{"ownerId": order_gid, "namespace": self.config.metafield_namespace,
-                                          "key": f"credit_note_{refund.id}", "type": "single_line_text_field",
-                                          "value": value}])
+            value = record.credit_note_number + (
+                f" (invoice {', '.join(record.invoice_numbers)})" if record.invoice_numbers else ""
+            )
+            self.shopify.metafields_set(
+                [
+                    {
+                        "ownerId": order_gid,
+                        "namespace": self.config.metafield_namespace,
+                        "key": f"credit_note_{refund.id}",
+                        "type": "single_line_text_field",
+                        "value": value,
+                    }
+                ]
+            )
         except ShopifyUserErrors as error:
-            self.audit.record(ENTITY, record.entity_id, "writeback", "refused", target="shopify",
-                              details={"error": str(error)})
+            self.audit.record(
+                ENTITY, record.entity_id, "writeback", "refused", target="shopify", details={"error": str(error)}
+            )
             return
         record.writeback_done = True
         self.records.save(record)
-        self.audit.record(ENTITY, record.entity_id, "writeback", "ok", target="shopify",
-                          details={"tag": f"{self.config.writeback_tag_prefix}{record.credit_note_number}"})
+        self.audit.record(
+            ENTITY,
+            record.entity_id,
+            "writeback",
+            "ok",
+            target="shopify",
+            details={"tag": f"{self.config.writeback_tag_prefix}{record.credit_note_number}"},
+        )

@@ -23,8 +23,12 @@ class Mismatch:
         return self.d365 - self.shopify
 
     def as_values(self) -> dict[str, str]:
-        return {"what": self.what, "shopify": str(self.shopify), "d365": str(self.d365),
-                "difference": str(self.difference)}
+        return {
+            "what": self.what,
+            "shopify": str(self.shopify),
+            "d365": str(self.d365),
+            "difference": str(self.difference),
+        }
 
 
 def fo_totals(header: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Decimal]:

@@ -54,13 +54,28 @@ async def carrier_rates(req: func.HttpRequest) -> func.HttpResponse:
     outcome = await service.rates(rate)
     latency = (time.perf_counter() - started) * 1000
     correlation = uuid.uuid4().hex
-    log_event(log, "rates.answered", source=outcome.source, reason=outcome.reason or None,
-              rates=len(outcome.body.get("rates", [])), latency_ms=round(latency, 1), correlation_id=correlation,
-              shopify_timeout_ms=req.headers.get("X-Shopify-Timeout"))
-    _recorder.add(quote_row(
-        source=outcome.source, reason=outcome.reason, latency_ms=latency, body=outcome.body,
-        destination_country=rate.destination.country, destination_postal=rate.destination.postal_code,
-        currency=rate.currency, correlation_id=correlation))  # written in batches off the response path
+    log_event(
+        log,
+        "rates.answered",
+        source=outcome.source,
+        reason=outcome.reason or None,
+        rates=len(outcome.body.get("rates", [])),
+        latency_ms=round(latency, 1),
+        correlation_id=correlation,
+        shopify_timeout_ms=req.headers.get("X-Shopify-Timeout"),
+    )
+    _recorder.add(
+        quote_row(
+            source=outcome.source,
+            reason=outcome.reason,
+            latency_ms=latency,
+            body=outcome.body,
+            destination_country=rate.destination.country,
+            destination_postal=rate.destination.postal_code,
+            currency=rate.currency,
+            correlation_id=correlation,
+        )
+    )  # written in batches off the response path
     return json_response(outcome.body)
 
 

@@ -21,5 +21,13 @@ def customer_queue(msg: func.QueueMessage) -> None:
     envelope = Envelope.from_message(msg.get_body())
     correlation_id.set(envelope.correlation_id)
     outcome = get_customer_sync().handle(envelope.topic, load_payload(envelope, get_storage()))
-    log_event(log, "customer.done", topic=envelope.topic, resource_id=envelope.resource_id, action=outcome.action,
-              account=outcome.account, detail=outcome.detail, dequeue_count=msg.dequeue_count)
+    log_event(
+        log,
+        "customer.done",
+        topic=envelope.topic,
+        resource_id=envelope.resource_id,
+        action=outcome.action,
+        account=outcome.account,
+        detail=outcome.detail,
+        dequeue_count=msg.dequeue_count,
+    )

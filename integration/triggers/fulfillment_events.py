@@ -24,5 +24,6 @@ def fulfillment_events(req: func.HttpRequest) -> func.HttpResponse:
         answer = handle_packing_slip_event(req.get_body(), get_sync(), get_settings().D365_LEGAL_ENTITY)
     except SettingsError as error:
         return config_error(error)
-    return json_response(answer.body, status=answer.status,
-                         headers={"Retry-After": "60"} if answer.status == 503 else None)
+    return json_response(
+        answer.body, status=answer.status, headers={"Retry-After": "60"} if answer.status == 503 else None
+    )

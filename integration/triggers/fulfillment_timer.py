@@ -22,8 +22,12 @@ log = get_logger(__name__)
 
 
 @bp.function_name("fulfillment_timer")
-@bp.timer_trigger(arg_name="timer", schedule=os.environ.get("FULFILLMENT_SYNC_SCHEDULE") or DEFAULT_SCHEDULE,
-                  run_on_startup=False, use_monitor=True)
+@bp.timer_trigger(
+    arg_name="timer",
+    schedule=os.environ.get("FULFILLMENT_SYNC_SCHEDULE") or DEFAULT_SCHEDULE,
+    run_on_startup=False,
+    use_monitor=True,
+)
 def fulfillment_timer(timer: func.TimerRequest) -> None:
     new_correlation(f"fulfillment-poll-{uuid.uuid4().hex[:12]}")  # one id per run, not shared by all runs
     summary = get_sync().poll()

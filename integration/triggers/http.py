@@ -9,8 +9,9 @@ import azure.functions as func
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(payload, default=str), status_code=status, headers=headers,
-                             mimetype="application/json")
+    return func.HttpResponse(
+        json.dumps(payload, default=str), status_code=status, headers=headers, mimetype="application/json"
+    )
 
 
 def config_error(error: Exception) -> func.HttpResponse:

@@ -24,8 +24,12 @@ log = get_logger(__name__)
 
 
 @bp.function_name("inventory_timer")
-@bp.timer_trigger(arg_name="timer", schedule=os.environ.get("INVENTORY_SYNC_SCHEDULE") or DEFAULT_SCHEDULE,
-                  run_on_startup=False, use_monitor=True)
+@bp.timer_trigger(
+    arg_name="timer",
+    schedule=os.environ.get("INVENTORY_SYNC_SCHEDULE") or DEFAULT_SCHEDULE,
+    run_on_startup=False,
+    use_monitor=True,
+)
 def inventory_timer(timer: func.TimerRequest) -> None:
     new_correlation(f"inventory-sync-{uuid.uuid4().hex[:12]}")  # one id per run, not shared by all runs
     run_inventory_sync(full=False)  # logs its own summary line

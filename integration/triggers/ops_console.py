@@ -11,9 +11,12 @@ bp = func.Blueprint()
 
 ASSETS = Path(__file__).resolve().parent.parent / "ops" / "console"
 FILES = {"": ("index.html", "text/html"), "console.js": ("console.js", "application/javascript")}
-SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'",
-                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-                    "Cache-Control": "no-cache"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
 
 
 @bp.function_name("ops_console")

@@ -23,8 +23,14 @@ log = get_logger(__name__)
 def order_queue(msg: func.QueueMessage) -> None:
     envelope = Envelope.from_message(msg.get_body())
     correlation_id.set(envelope.correlation_id)
-    log_event(log, "order.received", topic=envelope.topic, resource_id=envelope.resource_id,
-              webhook_id=envelope.webhook_id, dequeue_count=msg.dequeue_count)
+    log_event(
+        log,
+        "order.received",
+        topic=envelope.topic,
+        resource_id=envelope.resource_id,
+        webhook_id=envelope.webhook_id,
+        dequeue_count=msg.dequeue_count,
+    )
     sync = get_order_sync()
     try:
         payload = load_payload(envelope, get_storage()) if envelope.payload or envelope.payload_blob else None
@@ -34,5 +40,13 @@ def order_queue(msg: func.QueueMessage) -> None:
         if is_last_delivery(deliveries) and is_transient(error):
             sync.transient_exhausted(envelope.resource_id, envelope.topic, error, deliveries)
         raise
-    log_event(log, "order.handled", topic=envelope.topic, resource_id=envelope.resource_id, status=outcome.status,
-              action=outcome.action, sales_order=outcome.sales_order_number, detail=outcome.detail)
+    log_event(
+        log,
+        "order.handled",
+        topic=envelope.topic,
+        resource_id=envelope.resource_id,
+        status=outcome.status,
+        action=outcome.action,
+        sales_order=outcome.sales_order_number,
+        detail=outcome.detail,
+    )

@@ -27,13 +27,19 @@ def _parker(queue: str, flow: str) -> Callable[[func.QueueMessage], None]:
         envelope = Envelope.from_message(msg.get_body())
         correlation_id.set(envelope.correlation_id)
         park(get_storage(), envelope, queue, reason=f"{flow} flow not built yet")
-        log_event(log, f"{flow}.parked", topic=envelope.topic, resource_id=envelope.resource_id,
-                  webhook_id=envelope.webhook_id, note=f"{flow} sync is not implemented yet; envelope parked")
+        log_event(
+            log,
+            f"{flow}.parked",
+            topic=envelope.topic,
+            resource_id=envelope.resource_id,
+            webhook_id=envelope.webhook_id,
+            note=f"{flow} sync is not implemented yet; envelope parked",
+        )
 
     return handle
 
 
 for _name, (_queue, _flow) in PARKED.items():
     bp.function_name(_name)(
-        bp.queue_trigger(arg_name="msg", queue_name=_queue, connection="AzureWebJobsStorage")(
-            _parker(_queue, _flow)))
+        bp.queue_trigger(arg_name="msg", queue_name=_queue, connection="AzureWebJobsStorage")(_parker(_queue, _flow))
+    )

@@ -21,6 +21,14 @@ def refund_queue(msg: func.QueueMessage) -> None:
     text = msg.get_body().decode("utf-8")
     correlation_id.set(Envelope.from_message(text).correlation_id)
     outcome = flow.process_message(get_storage(), text)
-    log_event(log, "refund.done", status=outcome.status, order_id=outcome.order_id, refund_id=outcome.refund_id,
-              credit_note=outcome.credit_note or None, reason_code=outcome.reason_code or None,
-              retry_in_s=outcome.retry_after, dequeue_count=msg.dequeue_count)
+    log_event(
+        log,
+        "refund.done",
+        status=outcome.status,
+        order_id=outcome.order_id,
+        refund_id=outcome.refund_id,
+        credit_note=outcome.credit_note or None,
+        reason_code=outcome.reason_code or None,
+        retry_in_s=outcome.retry_after,
+        dequeue_count=msg.dequeue_count,
+    )

@@ -18,12 +18,18 @@ log = get_logger(__name__)
 
 
 @bp.function_name("retention_timer")
-@bp.timer_trigger(arg_name="timer", schedule="%WEBHOOK_RETENTION_SCHEDULE%", run_on_startup=False,
-                  use_monitor=True)
+@bp.timer_trigger(arg_name="timer", schedule="%WEBHOOK_RETENTION_SCHEDULE%", run_on_startup=False, use_monitor=True)
 def retention_timer(timer: func.TimerRequest) -> None:
     new_correlation(f"retention-{uuid.uuid4().hex[:12]}")
     settings = get_settings()
     result = purge(get_storage(), settings.WEBHOOK_RETENTION_DAYS)
     audit_rows = AuditLog(get_storage()).purge_before(settings.AUDIT_RETENTION_DAYS)
-    log_event(log, "retention.purged", days=settings.WEBHOOK_RETENTION_DAYS, audit_days=settings.AUDIT_RETENTION_DAYS,
-              audit_rows_deleted=audit_rows, past_due=timer.past_due, **result)
+    log_event(
+        log,
+        "retention.purged",
+        days=settings.WEBHOOK_RETENTION_DAYS,
+        audit_days=settings.AUDIT_RETENTION_DAYS,
+        audit_rows_deleted=audit_rows,
+        past_due=timer.past_due,
+        **result,
+    )

@@ -69,8 +69,7 @@ def _now() -> datetime:
 
 
 class WebhookIntake:
-    def __init__(self, settings: Settings, storage: Storage,
-                 clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, settings: Settings, storage: Storage, clock: Callable[[], datetime] = _now) -> None:
         self.settings = settings
         self.storage = storage
         self.clock = clock
@@ -99,8 +98,9 @@ class WebhookIntake:
             return self._reject(400, "missing X-Shopify-Webhook-Id header", topic=topic)
         content_type = _header(headers, "Content-Type").split(";")[0].strip().lower()
         if content_type and content_type not in JSON_TYPES:
-            return self._reject(415, f"unsupported content type {content_type!r}; expected application/json",
-                                topic=topic)
+            return self._reject(
+                415, f"unsupported content type {content_type!r}; expected application/json", topic=topic
+            )
         shop = _header(headers, "X-Shopify-Shop-Domain").lower()
         expected_shop = self.settings.SHOPIFY_SHOP_DOMAIN
         if expected_shop and shop and shop != expected_shop:
@@ -116,19 +116,34 @@ class WebhookIntake:
             return self._reject(400, "body is not a JSON object", topic=topic)
 
         envelope = Envelope(
-            topic=topic, webhook_id=webhook_id, event_id=_header(headers, "X-Shopify-Event-Id"),
-            shop=shop or expected_shop, api_version=_header(headers, "X-Shopify-API-Version"),
+            topic=topic,
+            webhook_id=webhook_id,
+            event_id=_header(headers, "X-Shopify-Event-Id"),
+            shop=shop or expected_shop,
+            api_version=_header(headers, "X-Shopify-API-Version"),
             triggered_at=_header(headers, "X-Shopify-Triggered-At"),
-            received_at=self.clock().isoformat(), correlation_id=correlation_id.get() or uuid.uuid4().hex,
-            resource_id=resource_id(topic, payload), payload=payload,
+            received_at=self.clock().isoformat(),
+            correlation_id=correlation_id.get() or uuid.uuid4().hex,
+            resource_id=resource_id(topic, payload),
+            payload=payload,
         )
         try:
             return self._store_and_enqueue(envelope, queue, body)
         except AzureError as error:
-            log_event(log, "webhook.storage_unavailable", topic=topic, webhook_id=webhook_id,
-                      error=type(error).__name__, correlation_id=envelope.correlation_id)
-            return IntakeResult(503, "storage unavailable, retry later",
-                                correlation_id=envelope.correlation_id, headers={"Retry-After": "5"})
+            log_event(
+                log,
+                "webhook.storage_unavailable",
+                topic=topic,
+                webhook_id=webhook_id,
+                error=type(error).__name__,
+                correlation_id=envelope.correlation_id,
+            )
+            return IntakeResult(
+                503,
+                "storage unavailable, retry later",
+                correlation_id=envelope.correlation_id,
+                headers={"Retry-After": "5"},
+            )
 
     # -- de-duplication and enqueue ----------------------------------------------------------------
     def _keys(self, envelope: Envelope) -> list[str]:
@@ -143,10 +158,16 @@ class WebhookIntake:
         table = self.storage.table(DEDUP_TABLE)
         partition = safe_key(envelope.topic)
         record = {
-            "PartitionKey": partition, "Status": "received", "WebhookId": envelope.webhook_id,
-            "EventId": envelope.event_id, "Topic": envelope.topic, "ResourceId": envelope.resource_id,
-            "TriggeredAt": envelope.triggered_at, "ReceivedAt": envelope.received_at,
-            "CorrelationId": envelope.correlation_id, "Queue": queue,
+            "PartitionKey": partition,
+            "Status": "received",
+            "WebhookId": envelope.webhook_id,
+            "EventId": envelope.event_id,
+            "Topic": envelope.topic,
+            "ResourceId": envelope.resource_id,
+            "TriggeredAt": envelope.triggered_at,
+            "ReceivedAt": envelope.received_at,
+            "CorrelationId": envelope.correlation_id,
+            "Queue": queue,
         }
         keys = self._keys(envelope)
         claimed: list[str] = []
@@ -162,14 +183,17 @@ class WebhookIntake:
             if done:
                 cid = str(done[0].get("CorrelationId", ""))
                 self._mark(table, partition, claimed, "duplicate")
-                log_event(log, "webhook.duplicate", topic=envelope.topic, webhook_id=envelope.webhook_id,
-                          correlation_id=cid)
-                return IntakeResult(200, "duplicate delivery, already queued", duplicate=True, queue=queue,
-                                    correlation_id=cid)
+                log_event(
+                    log, "webhook.duplicate", topic=envelope.topic, webhook_id=envelope.webhook_id, correlation_id=cid
+                )
+                return IntakeResult(
+                    200, "duplicate delivery, already queued", duplicate=True, queue=queue, correlation_id=cid
+                )
             if any(self._fresh(e) for e in found):
                 self._forget(table, partition, claimed)
-                return IntakeResult(409, "the same webhook is being processed, retry later",
-                                    headers={"Retry-After": "10"})
+                return IntakeResult(
+                    409, "the same webhook is being processed, retry later", headers={"Retry-After": "10"}
+                )
             # An earlier attempt died between recording and enqueueing: take it over.
             for entity in found:
                 table.upsert_entity({**record, "RowKey": entity["RowKey"]}, mode=UpdateMode.REPLACE)
@@ -184,9 +208,16 @@ class WebhookIntake:
             # The message is queued (the effect that matters); a retry would only re-queue a duplicate
             # that the consumers absorb.
             log_event(log, "webhook.mark_queued_failed", topic=envelope.topic, error=type(error).__name__)
-        log_event(log, "webhook.queued", topic=envelope.topic, webhook_id=envelope.webhook_id, queue=queue,
-                  resource_id=envelope.resource_id, inline=envelope.payload is not None,
-                  correlation_id=envelope.correlation_id)
+        log_event(
+            log,
+            "webhook.queued",
+            topic=envelope.topic,
+            webhook_id=envelope.webhook_id,
+            queue=queue,
+            resource_id=envelope.resource_id,
+            inline=envelope.payload is not None,
+            correlation_id=envelope.correlation_id,
+        )
         return IntakeResult(200, "queued", queue=queue, correlation_id=envelope.correlation_id)
 
     @staticmethod

@@ -26,8 +26,9 @@ def _interrupt(*_: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.chaos", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox.chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--refunds", type=int, default=500)
     parser.add_argument("--restarts", type=int, default=2, help="host crashes during the run")
@@ -48,12 +49,21 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     log_dir = out_dir / f"chaos-{stamp}"
     log_dir.mkdir(parents=True, exist_ok=True)
-    config = ChaosConfig(orders=args.orders, refunds=args.refunds, restarts=args.restarts,
-                         duplicate_share=args.duplicates, seed=args.seed, faults=None if args.no_faults else Faults(),
-                         bucket=Bucket(maximum_available=args.bucket_max, restore_rate=args.restore_rate),
-                         lease_s=args.lease, threads=args.threads, refund_retry_s=(2.0, 30.0),
-                         concurrency=args.concurrency, deadline_s=args.minutes * 60,
-                         log_dir=log_dir)
+    config = ChaosConfig(
+        orders=args.orders,
+        refunds=args.refunds,
+        restarts=args.restarts,
+        duplicate_share=args.duplicates,
+        seed=args.seed,
+        faults=None if args.no_faults else Faults(),
+        bucket=Bucket(maximum_available=args.bucket_max, restore_rate=args.restore_rate),
+        lease_s=args.lease,
+        threads=args.threads,
+        refund_retry_s=(2.0, 30.0),
+        concurrency=args.concurrency,
+        deadline_s=args.minutes * 60,
+        log_dir=log_dir,
+    )
     # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C, so the host and Azurite started here are stopped.
     signal.signal(signal.SIGTERM, _interrupt)
     instance = None if args.storage else azurite.start()
@@ -62,12 +72,23 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if instance is not None:
             instance.stop()
-    result.report.show(console, title=f"Chaos: {args.orders} orders, {args.refunds} refunds, "
-                                      f"{args.restarts} host crashes")
+    result.report.show(
+        console, title=f"Chaos: {args.orders} orders, {args.refunds} refunds, {args.restarts} host crashes"
+    )
     console.print("timings (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items()))
     path = out_dir / f"chaos-{stamp}.json"
-    path.write_text(json.dumps({"at": stamp, "config": {k: str(v) for k, v in vars(args).items()},
-                                "timings": result.timings, **result.report.as_dict()}, indent=2, default=str))
+    path.write_text(
+        json.dumps(
+            {
+                "at": stamp,
+                "config": {k: str(v) for k, v in vars(args).items()},
+                "timings": result.timings,
+                **result.report.as_dict(),
+            },
+            indent=2,
+            default=str,
+        )
+    )
     console.print(f"saved {path} (host logs in {log_dir})")
     if result.ok:
         console.print("[bold green]chaos: nothing lost, nothing duplicated, every difference explained[/]")

@@ -68,8 +68,15 @@ class SendStats:
 class Sender:
     """Posts planned deliveries to the host's webhook URL (the host may die and come back on the same port)."""
 
-    def __init__(self, url: str, secret: str, shop_domain: str, concurrency: int = 6, budget_s: float = 240,
-                 timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        shop_domain: str,
+        concurrency: int = 6,
+        budget_s: float = 240,
+        timeout_s: float = 5.0,
+    ) -> None:
         self.url, self.secret, self.shop_domain = url, secret, shop_domain
         self.concurrency, self.budget_s, self.timeout_s = concurrency, budget_s, timeout_s
         self.stats = SendStats()
@@ -108,8 +115,7 @@ class Sender:
             self.sent += 1
         return attempt
 
-    def deliver_all(self, planned: list[Planned], on_progress: Callable[[int], None] | None = None
-                    ) -> list[Attempt]:
+    def deliver_all(self, planned: list[Planned], on_progress: Callable[[int], None] | None = None) -> list[Attempt]:
         """Send everything (``concurrency`` at a time); ``on_progress(sent)`` runs on the caller's thread."""
         limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
         with httpx.Client(limits=limits) as client, ThreadPoolExecutor(self.concurrency) as pool:

@@ -26,11 +26,20 @@ KIT = Path(__file__).resolve().parents[3] / "shared"
 ORDER_SAMPLE = KIT / "shopify" / "samples" / "shopify_python_api__fixtures__order.json"
 CENT = Decimal("0.01")
 # Released products of the F&O emulator's seed (sandbox/d365/README.md) with shop prices.
-SKUS = (("IPOD2008GREEN", "199.00"), ("IPOD2008BLACK", "199.00"), ("IPOD2008RED", "199.00"),
-        ("SNOWBOARD-GREEN", "349.95"), ("TSHIRT-1", "19.99"))
+SKUS = (
+    ("IPOD2008GREEN", "199.00"),
+    ("IPOD2008BLACK", "199.00"),
+    ("IPOD2008RED", "199.00"),
+    ("SNOWBOARD-GREEN", "349.95"),
+    ("TSHIRT-1", "19.99"),
+)
 # Tax line titles mapped in config/mappings.json, with the rates of the F&O emulator's tax groups.
-TAXES = (("CA", "CA State Tax", "0.0725"), ("NY", "NY State Tax", "0.08875"), ("WA", "WA State Tax", "0.065"),
-         ("TX", "TX State Tax", "0.0625"))
+TAXES = (
+    ("CA", "CA State Tax", "0.0725"),
+    ("NY", "NY State Tax", "0.08875"),
+    ("WA", "WA State Tax", "0.065"),
+    ("TX", "TX State Tax", "0.0625"),
+)
 SHIPPING = (("Standard", "10.00"), ("Express", "25.00"), ("FedEx Ground", "12.50"), ("Free Shipping", "0.00"))
 UNKNOWN_SKU = "CHAOS-NO-SUCH-SKU"
 
@@ -68,31 +77,76 @@ def order_body(index: int, base_id: int, customer_id: int, rng: random.Random, b
         amount = Decimal(price) * qty - discount
         line_tax = _tax(amount, rate)
         gross, discounts, tax = gross + Decimal(price) * qty, discounts + discount, tax + line_tax
-        items.append({"sku": sku, "quantity": qty, "price": price, "title": sku, "name": sku, "taxable": True,
-                      "grams": 200, "requires_shipping": True,
-                      "discount_allocations": [{"amount": money(discount), "discount_application_index": 0}]
-                      if discount else [], "total_discount": money(discount),
-                      "tax_lines": [{"title": tax_title, "rate": rate, "price": money(line_tax)}]})
+        items.append(
+            {
+                "sku": sku,
+                "quantity": qty,
+                "price": price,
+                "title": sku,
+                "name": sku,
+                "taxable": True,
+                "grams": 200,
+                "requires_shipping": True,
+                "discount_allocations": [{"amount": money(discount), "discount_application_index": 0}]
+                if discount
+                else [],
+                "total_discount": money(discount),
+                "tax_lines": [{"title": tax_title, "rate": rate, "price": money(line_tax)}],
+            }
+        )
     ship_title, ship_price = rng.choice(SHIPPING)
     ship_tax = _tax(Decimal(ship_price), rate)
     tax += ship_tax
     total = gross - discounts + Decimal(ship_price) + tax
     email = f"buyer{customer_id}@example.com"
     address = {**sample["shipping_address"], "province_code": state, "phone": None}
-    order = {key: sample[key] for key in ("buyer_accepts_marketing", "browser_ip", "landing_site", "referring_site",
-                                          "source_name", "note_attributes", "processing_method")}
-    order.update({
-        "id": base_id + index, "order_number": 1001 + index, "currency": "USD", "email": email,
-        "taxes_included": False, "financial_status": "paid",
-        "customer": {"id": customer_id, "email": email, "phone": None, "first_name": "Chaos",
-                     "last_name": f"Buyer{customer_id % 100000}"},
-        "shipping_address": address, "billing_address": copy.deepcopy(address), "line_items": items,
-        "shipping_lines": [{"title": ship_title, "code": ship_title, "price": ship_price, "source": "shopify",
-                            "tax_lines": [{"title": tax_title, "rate": rate, "price": money(ship_tax)}]}],
-        "tax_lines": [{"title": tax_title, "rate": rate, "price": money(tax)}],
-        "total_line_items_price": money(gross), "total_discounts": money(discounts), "total_tax": money(tax),
-        "subtotal_price": money(gross - discounts), "total_price": money(total),
-    })
+    order = {
+        key: sample[key]
+        for key in (
+            "buyer_accepts_marketing",
+            "browser_ip",
+            "landing_site",
+            "referring_site",
+            "source_name",
+            "note_attributes",
+            "processing_method",
+        )
+    }
+    order.update(
+        {
+            "id": base_id + index,
+            "order_number": 1001 + index,
+            "currency": "USD",
+            "email": email,
+            "taxes_included": False,
+            "financial_status": "paid",
+            "customer": {
+                "id": customer_id,
+                "email": email,
+                "phone": None,
+                "first_name": "Chaos",
+                "last_name": f"Buyer{customer_id % 100000}",
+            },
+            "shipping_address": address,
+            "billing_address": copy.deepcopy(address),
+            "line_items": items,
+            "shipping_lines": [
+                {
+                    "title": ship_title,
+                    "code": ship_title,
+                    "price": ship_price,
+                    "source": "shopify",
+                    "tax_lines": [{"title": tax_title, "rate": rate, "price": money(ship_tax)}],
+                }
+            ],
+            "tax_lines": [{"title": tax_title, "rate": rate, "price": money(tax)}],
+            "total_line_items_price": money(gross),
+            "total_discounts": money(discounts),
+            "total_tax": money(tax),
+            "subtotal_price": money(gross - discounts),
+            "total_price": money(total),
+        }
+    )
     return order
 
 
@@ -117,17 +171,31 @@ def with_shipping_tax(refund: dict[str, Any], order: dict[str, Any]) -> dict[str
 
 def refund_total(refund: dict[str, Any]) -> Decimal:
     """What the refund credits in shop money: line subtotals + their tax + shipping + its tax."""
+
     def amount(holder: dict[str, Any], name: str) -> Decimal:
         return Decimal(str(((holder.get(name) or {}).get("shop_money") or {}).get("amount", "0")))
 
-    total = sum((amount(r, "subtotal_set") + amount(r, "total_tax_set") for r in refund["refund_line_items"]),
-                Decimal(0))
-    return total + sum((amount(s, "subtotal_amount_set") + amount(s, "tax_amount_set")
-                        for s in refund.get("refund_shipping_lines") or []), Decimal(0))
+    total = sum(
+        (amount(r, "subtotal_set") + amount(r, "total_tax_set") for r in refund["refund_line_items"]), Decimal(0)
+    )
+    return total + sum(
+        (
+            amount(s, "subtotal_amount_set") + amount(s, "tax_amount_set")
+            for s in refund.get("refund_shipping_lines") or []
+        ),
+        Decimal(0),
+    )
 
 
-def build(shop: httpx.Client, orders: int, refunds: int, base_id: int, seed: int,
-          bad_share: float = 0.05, update_share: float = 0.3) -> Documents:
+def build(
+    shop: httpx.Client,
+    orders: int,
+    refunds: int,
+    base_id: int,
+    seed: int,
+    bad_share: float = 0.05,
+    update_share: float = 0.3,
+) -> Documents:
     """Create the orders and refunds in the Shopify emulator (no webhooks: the harness delivers)."""
     rng = random.Random(seed)
     docs = Documents()
@@ -157,9 +225,16 @@ def build(shop: httpx.Client, orders: int, refunds: int, base_id: int, seed: int
             continue  # every line of this order is refunded already: fewer refunds than asked
         line = rng.choice(left)
         refunded_lines.setdefault(order["id"], set()).add(line["id"])
-        request: dict[str, Any] = {"refund_line_items": [{"line_item_id": line["id"], "quantity": line["quantity"],
-                                                          "restock_type": rng.choice(("return", "no_restock"))}]}
-        if order["id"] not in shipping_refunded and Decimal(order["shipping_lines"][0]["price"]) and rng.random() < .4:
+        request: dict[str, Any] = {
+            "refund_line_items": [
+                {
+                    "line_item_id": line["id"],
+                    "quantity": line["quantity"],
+                    "restock_type": rng.choice(("return", "no_restock")),
+                }
+            ]
+        }
+        if order["id"] not in shipping_refunded and Decimal(order["shipping_lines"][0]["price"]) and rng.random() < 0.4:
             request["shipping"] = {"full_refund": True}
             shipping_refunded.add(order["id"])
         response = shop.post(f"/_emulator/orders/{order['id']}/refunds", params={"webhook": "false"}, json=request)

@@ -90,8 +90,14 @@ def queue_counts(storage: Storage, names: tuple[str, ...] = queues.ALL) -> dict[
     return counts
 
 
-def drain(storage: Storage, host: Callable[[], HostProcess], timeout_s: float, quiet_s: float = 4.0,
-          settled: Callable[[], bool] | None = None, poll_s: float = 1.0) -> DrainResult:
+def drain(
+    storage: Storage,
+    host: Callable[[], HostProcess],
+    timeout_s: float,
+    quiet_s: float = 4.0,
+    settled: Callable[[], bool] | None = None,
+    poll_s: float = 1.0,
+) -> DrainResult:
     """Wait (at most ``timeout_s``) until the main queues are empty and the host has started no
     invocation for ``quiet_s`` (or, once the queues are empty, ``settled()`` says every document is
     in its final state). A refund waiting for its invoice is a message on the queue, so it counts."""

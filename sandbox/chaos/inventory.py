@@ -22,8 +22,11 @@ from sandbox.chaos.stack import ChaosStack
 from sandbox.hostproc import ROOT
 from shared.storage import Storage
 
-MEASURES = {"available_on_hand": "AvailableOnHandQuantity", "on_hand": "OnHandQuantity",
-            "total_available": "TotalAvailableQuantity"}
+MEASURES = {
+    "available_on_hand": "AvailableOnHandQuantity",
+    "on_hand": "OnHandQuantity",
+    "total_available": "TotalAvailableQuantity",
+}
 DONE = "Executed 'Functions.inventory_timer'"
 
 
@@ -35,8 +38,12 @@ def run_push(stack: ChaosStack, timeout_s: float = 240) -> str:
     """Fire the inventory timer once and wait for it; returns its summary log line (or raises)."""
     host = stack.current()
     before = host.text().count(DONE)
-    response = httpx.post(f"{host.url}/admin/functions/inventory_timer", json={"input": ""},
-                          headers={"x-functions-key": stack.master_key}, timeout=30)
+    response = httpx.post(
+        f"{host.url}/admin/functions/inventory_timer",
+        json={"input": ""},
+        headers={"x-functions-key": stack.master_key},
+        timeout=30,
+    )
     response.raise_for_status()
     host.wait_for(lambda text: text.count(DONE) > before, timeout=timeout_s, what="the inventory push")
     return next((line for line in reversed(host.lines) if "inventory.sync" in line), "")
@@ -64,8 +71,9 @@ def expected(fo: httpx.Client, config: dict[str, Any]) -> dict[tuple[str, str], 
 def reconcile_inventory(report: Report, stack: ChaosStack, storage: Storage) -> None:
     assert stack.fo is not None and stack.shop is not None
     if not registered():
-        report.add("inventory", "ledger vs F&O", 0, note="NOT CHECKED: the inventory push is not registered in "
-                   "function_app.py")
+        report.add(
+            "inventory", "ledger vs F&O", 0, note="NOT CHECKED: the inventory push is not registered in function_app.py"
+        )
         return
     config = json.loads((ROOT / "config" / "inventory.json").read_text())
     try:
@@ -76,19 +84,27 @@ def reconcile_inventory(report: Report, stack: ChaosStack, storage: Storage) -> 
     shop = httpx.get(f"{stack.shop.url}/_emulator/state", timeout=60).json()
     names = {str(loc["id"]): loc["name"] for loc in shop["locations"]}
     publish_as = config.get("publish_as", "available")
-    in_shopify = {(names[str(row["location_id"])], row["sku"]): int(row[publish_as]) for row in shop["inventory"]
-                  if row.get("sku") and str(row["location_id"]) in names}
+    in_shopify = {
+        (names[str(row["location_id"])], row["sku"]): int(row[publish_as])
+        for row in shop["inventory"]
+        if row.get("sku") and str(row["location_id"]) in names
+    }
     ledger = Ledger(storage)
     ledger.load([f"gid://shopify/Location/{loc_id}" for loc_id in names])
-    published = {(names[gid.rsplit("/", 1)[-1]], sku): quantity
-                 for (gid, sku), quantity in ledger.quantities(publish_as).items()}
+    published = {
+        (names[gid.rsplit("/", 1)[-1]], sku): quantity for (gid, sku), quantity in ledger.quantities(publish_as).items()
+    }
     with httpx.Client(base_url=stack.fo.url, timeout=60) as fo:
         wanted = expected(fo, config)
     both = sorted(set(wanted) & set(in_shopify))
     off_ledger = [f"{k}: F&O {wanted[k]}, ledger {published.get(k)}" for k in both if published.get(k) != wanted[k]]
     off_shop = [f"{k}: F&O {wanted[k]}, Shopify {in_shopify[k]}" for k in both if in_shopify[k] != wanted[k]]
-    report.add("inventory", "SKU x location known to both", len(both),
-               note=" ".join(p for p in summary.split() if p.startswith(("status=", "pushed=", "changed="))))
+    report.add(
+        "inventory",
+        "SKU x location known to both",
+        len(both),
+        note=" ".join(p for p in summary.split() if p.startswith(("status=", "pushed=", "changed="))),
+    )
     report.must_be("inventory", "ledger != F&O on-hand", len(off_ledger), 0, "after the invoices moved stock")
     report.must_be("inventory", "Shopify != F&O on-hand", len(off_shop), 0, f"published as {publish_as}")
     report.details += off_ledger[:10] + off_shop[:10]

@@ -71,8 +71,11 @@ class Report:
             out.print(f"  - {detail}")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"lines": [line.__dict__ for line in self.lines], "failures": len(self.failures),
-                "details": self.details[:50]}
+        return {
+            "lines": [line.__dict__ for line in self.lines],
+            "failures": len(self.failures),
+            "details": self.details[:50],
+        }
 
 
 def _dec(value: Any) -> Decimal:
@@ -83,8 +86,12 @@ def reconcile_intake(report: Report, attempts: list[Attempt], storage: Storage) 
     unique = {(a.planned.delivery.topic, a.planned.delivery.webhook_id) for a in attempts}
     accepted = {(a.planned.delivery.topic, a.planned.delivery.webhook_id) for a in attempts if a.status == 200}
     report.add("intake", "deliveries (incl. duplicates)", len(attempts))
-    report.add("intake", "HTTP attempts", sum(a.attempts for a in attempts),
-               note=f"{sum(a.attempts > 1 for a in attempts)} deliveries retried (host down / in progress)")
+    report.add(
+        "intake",
+        "HTTP attempts",
+        sum(a.attempts for a in attempts),
+        note=f"{sum(a.attempts > 1 for a in attempts)} deliveries retried (host down / in progress)",
+    )
     report.add("intake", "answered 'duplicate'", sum(a.duplicate for a in attempts))
     report.must_be("intake", "webhooks never acknowledged", len(unique - accepted), 0)
     table = storage.table(DEDUP_TABLE)
@@ -144,34 +151,64 @@ def reconcile_orders(report: Report, docs: Documents, fo: httpx.Client, storage:
                 explained[problem.reason_code] += 1
             else:
                 surprising[problem.reason_code] += 1
-                in_fo_explained.append(f"order {order_id}: ERP-ready but open exception {problem.reason_code}: "
-                                       f"{problem.message[:150]}")
+                in_fo_explained.append(
+                    f"order {order_id}: ERP-ready but open exception {problem.reason_code}: {problem.message[:150]}"
+                )
             ended_well.add(order_id)
         else:
-            unexplained.append(f"order {order_id}: {len(found)} F&O order(s), record "
-                               f"{record.status if record else 'none'}, no open exception")
+            unexplained.append(
+                f"order {order_id}: {len(found)} F&O order(s), record "
+                f"{record.status if record else 'none'}, no open exception"
+            )
     stray = [h["SalesOrderNumber"] for h in headers if str(h.get("CustomerRequisitionNumber")) not in shopify]
     good = len(shopify) - len(docs.not_erp_ready)
     report.add("orders", "Shopify orders", len(shopify), note=f"{len(docs.not_erp_ready)} not ERP-ready by design")
     differs = len(in_fo_explained) - sum(surprising.values())
-    report.add("orders", "synced: one F&O sales order, total equal to the cent", len(synced),
-               f"= {good - len(in_fo_explained)}", len(synced) == good - len(in_fo_explained))
-    report.add("orders", "in F&O, total differs, open exception", differs,
-               note="explained: the flow flagged the difference" if differs else "")
-    report.add("orders", "ERP-ready but ended as an open exception", sum(surprising.values()),
-               note=", ".join(f"{k}: {v}" for k, v in surprising.items()))
-    report.add("orders", "not ERP-ready: open exception", sum(explained.values()), f"= {len(docs.not_erp_ready)}",
-               sum(explained.values()) == len(docs.not_erp_ready), ", ".join(f"{k}: {v}" for k, v in explained.items()))
+    report.add(
+        "orders",
+        "synced: one F&O sales order, total equal to the cent",
+        len(synced),
+        f"= {good - len(in_fo_explained)}",
+        len(synced) == good - len(in_fo_explained),
+    )
+    report.add(
+        "orders",
+        "in F&O, total differs, open exception",
+        differs,
+        note="explained: the flow flagged the difference" if differs else "",
+    )
+    report.add(
+        "orders",
+        "ERP-ready but ended as an open exception",
+        sum(surprising.values()),
+        note=", ".join(f"{k}: {v}" for k, v in surprising.items()),
+    )
+    report.add(
+        "orders",
+        "not ERP-ready: open exception",
+        sum(explained.values()),
+        f"= {len(docs.not_erp_ready)}",
+        sum(explained.values()) == len(docs.not_erp_ready),
+        ", ".join(f"{k}: {v}" for k, v in explained.items()),
+    )
     report.must_be("orders", "neither synced nor explained (lost)", len(unexplained), 0)
     report.must_be("orders", "duplicated in F&O", len(duplicated), 0)
     report.must_be("orders", "not ERP-ready but in F&O", len(not_ready_in_fo), 0)
     report.must_be("orders", "total differs, no exception", len(mismatched), 0, "to the cent")
     report.must_be("orders", "F&O orders of no Shopify order", len(stray), 0)
-    fo_sum = sum((_dec(h.get("OrderTotalAmount", 0)) for h in headers if str(h.get("CustomerRequisitionNumber"))
-                  in synced), Decimal(0))
+    fo_sum = sum(
+        (_dec(h.get("OrderTotalAmount", 0)) for h in headers if str(h.get("CustomerRequisitionNumber")) in synced),
+        Decimal(0),
+    )
     shop_sum = sum((_dec(shopify[i]["total_price"]) for i in synced), Decimal(0))
-    report.add("orders", "sum of synced totals (cents)", int(fo_sum * 100), f"= {int(shop_sum * 100):,}",
-               fo_sum == shop_sum, "F&O vs Shopify")
+    report.add(
+        "orders",
+        "sum of synced totals (cents)",
+        int(fo_sum * 100),
+        f"= {int(shop_sum * 100):,}",
+        fo_sum == shop_sum,
+        "F&O vs Shopify",
+    )
     report.details += unexplained + mismatched + in_fo_explained + [f"order {i} duplicated" for i in duplicated]
     return synced | ended_well
 
@@ -204,18 +241,32 @@ def reconcile_refunds(report: Report, docs: Documents, fo: httpx.Client, storage
             explained[problem.reason_code] += 1
             ended_well.add(refund_id)
             if by_number.get(number):
-                flagged.append(f"refund {order_id}/{refund_id}: credit note {number} (F&O {totals[number]}) vs "
-                               f"Shopify {refund_total(refund)}, open exception {problem.reason_code}")
+                flagged.append(
+                    f"refund {order_id}/{refund_id}: credit note {number} (F&O {totals[number]}) vs "
+                    f"Shopify {refund_total(refund)}, open exception {problem.reason_code}"
+                )
         else:
-            unexplained.append(f"refund {order_id}/{refund_id}: {by_number.get(number, 0)} credit note(s), record "
-                               f"{record.status if record else 'none'}, no open exception")
+            unexplained.append(
+                f"refund {order_id}/{refund_id}: {by_number.get(number, 0)} credit note(s), record "
+                f"{record.status if record else 'none'}, no open exception"
+            )
     stray = [n for n in by_number if n not in numbers]
     report.add("refunds", "Shopify refunds", len(docs.refunds))
     excepted = sum(explained.values())
-    report.add("refunds", "credited: one F&O credit note, total equal to the cent", credited,
-               f"= {len(docs.refunds) - excepted}", credited == len(docs.refunds) - excepted)
-    report.add("refunds", "open exceptions (explained)", excepted, note=", ".join(
-        f"{k}: {v}" for k, v in explained.items()) + (f"; {len(flagged)} with a credit note" if flagged else ""))
+    report.add(
+        "refunds",
+        "credited: one F&O credit note, total equal to the cent",
+        credited,
+        f"= {len(docs.refunds) - excepted}",
+        credited == len(docs.refunds) - excepted,
+    )
+    report.add(
+        "refunds",
+        "open exceptions (explained)",
+        excepted,
+        note=", ".join(f"{k}: {v}" for k, v in explained.items())
+        + (f"; {len(flagged)} with a credit note" if flagged else ""),
+    )
     report.must_be("refunds", "neither credited nor explained (lost)", len(unexplained), 0)
     report.must_be("refunds", "credit notes of no Shopify refund", len(stray), 0)
     report.must_be("refunds", "credit note != refund total, no exception", len(mismatched), 0, "to the cent")
@@ -227,8 +278,13 @@ def reconcile_messages(report: Report, docs: Documents, storage: Storage, ended_
     """Main queues must be empty; every poison message of this run is counted and explained: its
     document ended synced anyway (a copy or a later retry did the work) or has an open exception."""
     counts = queue_counts(storage)
-    report.must_be("messages", "left on the main queues", sum(counts.values()), 0,
-                   ", ".join(f"{k}: {v}" for k, v in counts.items() if v))
+    report.must_be(
+        "messages",
+        "left on the main queues",
+        sum(counts.values()),
+        0,
+        ", ".join(f"{k}: {v}" for k, v in counts.items() if v),
+    )
     ours = {str(o["id"]) for o in docs.orders} | {str(r["id"]) for r in docs.refunds}
     poison, unexplained = 0, []
     for name in queues.ALL:

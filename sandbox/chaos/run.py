@@ -62,8 +62,14 @@ def run_chaos(config: ChaosConfig, storage_connection: str, console: Console | N
         return now
 
     storage = Storage.from_setting("S", {"S": storage_connection})
-    stack = ChaosStack(storage_connection, base_id=int(time.time()) * 10**5, lease_s=config.lease_s,
-                       log_dir=config.log_dir, refund_retry_s=config.refund_retry_s, threads=config.threads)
+    stack = ChaosStack(
+        storage_connection,
+        base_id=int(time.time()) * 10**5,
+        lease_s=config.lease_s,
+        log_dir=config.log_dir,
+        refund_retry_s=config.refund_retry_s,
+        threads=config.threads,
+    )
     try:
         stack.start_emulators(config.bucket)
         assert stack.fo is not None and stack.shop is not None
@@ -74,8 +80,10 @@ def run_chaos(config: ChaosConfig, storage_connection: str, console: Console | N
         _clear_main_queues(storage, console)
         stack.start_host()
         mark = lap("start host", mark)
-        console.print(f"chaos: {len(docs.orders)} orders ({len(docs.not_erp_ready)} not ERP-ready), "
-                      f"{len(docs.updates)} updates, {len(docs.refunds)} refunds; host on port {stack.port}")
+        console.print(
+            f"chaos: {len(docs.orders)} orders ({len(docs.not_erp_ready)} not ERP-ready), "
+            f"{len(docs.updates)} updates, {len(docs.refunds)} refunds; host on port {stack.port}"
+        )
 
         invoicer = Invoicer(stack.fo.url, {str(r["order_id"]) for r in docs.refunds}).start()
         planned = plan(docs, config.seed, config.duplicate_share)
@@ -86,8 +94,10 @@ def run_chaos(config: ChaosConfig, storage_connection: str, console: Console | N
         def progress(sent: int) -> None:
             if kills and sent >= kills[0]:
                 kills.pop(0)
-                console.print(f"chaos: {sent}/{len(planned)} deliveries sent: killing the host "
-                              f"(crash {stack.restarts + 1}/{config.restarts})")
+                console.print(
+                    f"chaos: {sent}/{len(planned)} deliveries sent: killing the host "
+                    f"(crash {stack.restarts + 1}/{config.restarts})"
+                )
                 stack.crash_and_restart()
 
         budget = max(30.0, config.deadline_s - (time.monotonic() - started) - 60)
@@ -96,29 +106,35 @@ def run_chaos(config: ChaosConfig, storage_connection: str, console: Console | N
         mark = lap("deliver webhooks", mark)
         for _ in range(config.restarts - stack.restarts):
             in_fo = _wait_for_progress(stack, len(docs.orders) - len(docs.not_erp_ready), started, config)
-            console.print(f"chaos: {in_fo} sales orders in F&O: killing the host "
-                          f"(crash {stack.restarts + 1}/{config.restarts})")
+            console.print(
+                f"chaos: {in_fo} sales orders in F&O: killing the host (crash {stack.restarts + 1}/{config.restarts})"
+            )
             stack.crash_and_restart()
 
         remaining = config.deadline_s - (time.monotonic() - started) - 15
-        result = drain(storage, stack.current, max(10.0, remaining), quiet_s=3.0,
-                       settled=lambda: rc.settled(docs, storage))
+        result = drain(
+            storage, stack.current, max(10.0, remaining), quiet_s=3.0, settled=lambda: rc.settled(docs, storage)
+        )
         invoicer.stop()
         mark = lap("drain", mark)
 
         report = rc.Report()
         with httpx.Client(base_url=stack.fo.url, timeout=60) as fo:
             rc.reconcile_intake(report, attempts, storage)
-            report.add("intake", "non-200 answers / connection errors",
-                       sum(n for k, n in sender.stats.statuses.items() if k != "200"),
-                       note=", ".join(f"{k}: {n}" for k, n in sorted(sender.stats.statuses.items()) if k != "200"))
+            report.add(
+                "intake",
+                "non-200 answers / connection errors",
+                sum(n for k, n in sender.stats.statuses.items() if k != "200"),
+                note=", ".join(f"{k}: {n}" for k, n in sorted(sender.stats.statuses.items()) if k != "200"),
+            )
             ended_well = rc.reconcile_orders(report, docs, fo, storage)
             ended_well |= rc.reconcile_refunds(report, docs, fo, storage)
             rc.reconcile_messages(report, docs, storage, ended_well)
             report.must_be("run", "drained before the deadline", int(result.drained), 1, result.reason)
             report.must_be("run", "host crashes survived", stack.restarts, config.restarts)
-            report.add("run", "invoices posted by the harness", len(invoicer.invoiced),
-                       note="; ".join(invoicer.errors[:3]))
+            report.add(
+                "run", "invoices posted by the harness", len(invoicer.invoiced), note="; ".join(invoicer.errors[:3])
+            )
             facts = _facts(fo, stack)
         for name, value in facts.items():
             report.add("faults", name, int(value))

@@ -97,32 +97,48 @@ class ChaosStack:
     def start_emulators(self, bucket: Bucket) -> None:
         quiet_expected_breakage()
         self.fo = start_in_thread(create_d365(), name="chaos-d365")
-        shop_config = ShopifyEmulatorConfig(id_start=self.base_id + 50_000, shop_domain=SHOP, api_secret=SECRET,
-                                            bucket_max=bucket.maximum_available, restore_rate=bucket.restore_rate,
-                                            rest_bucket_size=bucket.rest_bucket_size,
-                                            rest_leak_rate=bucket.rest_leak_rate)
+        shop_config = ShopifyEmulatorConfig(
+            id_start=self.base_id + 50_000,
+            shop_domain=SHOP,
+            api_secret=SECRET,
+            bucket_max=bucket.maximum_available,
+            restore_rate=bucket.restore_rate,
+            rest_bucket_size=bucket.rest_bucket_size,
+            rest_leak_rate=bucket.rest_leak_rate,
+        )
         self.shop = start_in_thread(create_shopify(shop_config), name="chaos-shopify")
 
     def faults(self, faults: Faults | None) -> None:
         assert self.fo is not None
-        httpx.put(f"{self.fo.url}/_emulator/faults", json=faults.as_config() if faults else {},
-                  timeout=10).raise_for_status()
+        httpx.put(
+            f"{self.fo.url}/_emulator/faults", json=faults.as_config() if faults else {}, timeout=10
+        ).raise_for_status()
 
     def env(self) -> dict[str, str]:
         assert self.fo is not None and self.shop is not None
         return {
-            "AzureWebJobsStorage": self.storage, "SHOPIFY_API_SECRET": SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP,
-            "SHOPIFY_ADMIN_URL": self.shop.url, "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev",
-            "D365_URL": self.fo.url, "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": "local-dev-token",
-            "D365_ORDER_NUMBER_PREFIX": "CH", "D365_RETURN_NUMBER_PREFIX": "RF",
+            "AzureWebJobsStorage": self.storage,
+            "SHOPIFY_API_SECRET": SECRET,
+            "SHOPIFY_SHOP_DOMAIN": SHOP,
+            "SHOPIFY_ADMIN_URL": self.shop.url,
+            "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev",
+            "D365_URL": self.fo.url,
+            "D365_LEGAL_ENTITY": "usmf",
+            "D365_TOKEN": "local-dev-token",
+            "D365_ORDER_NUMBER_PREFIX": "CH",
+            "D365_RETURN_NUMBER_PREFIX": "RF",
             # Refunds wait for the invoice (the harness invoices like a finance clerk) instead of
             # reducing the open order, and re-check within seconds instead of every 1-60 min.
-            "REFUND_UNINVOICED_ACTION": "wait", "REFUND_RETRY_BASE_SECONDS": str(self.refund_retry_s[0]),
+            "REFUND_UNINVOICED_ACTION": "wait",
+            "REFUND_RETRY_BASE_SECONDS": str(self.refund_retry_s[0]),
             "REFUND_RETRY_MAX_SECONDS": str(self.refund_retry_s[1]),
             "PYTHON_THREADPOOL_THREAD_COUNT": str(self.threads),
-            "LOCAL_HOST_FUNCTION_KEY": self.function_key, "LOCAL_HOST_MASTER_KEY": self.master_key,
-            "WEBHOOK_RETENTION_SCHEDULE": NEVER, "ORDER_RECONCILE_SCHEDULE": NEVER,
-            "FULFILLMENT_SYNC_SCHEDULE": NEVER, "INVENTORY_SYNC_SCHEDULE": NEVER,
+            "LOCAL_HOST_FUNCTION_KEY": self.function_key,
+            "LOCAL_HOST_MASTER_KEY": self.master_key,
+            "WEBHOOK_RETENTION_SCHEDULE": NEVER,
+            "ORDER_RECONCILE_SCHEDULE": NEVER,
+            "FULFILLMENT_SYNC_SCHEDULE": NEVER,
+            "INVENTORY_SYNC_SCHEDULE": NEVER,
             # A failed message is retried after 1 s; a message held by a killed host comes back after
             # lease_s (the real host's lease is 10 minutes).
             "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",

@@ -70,6 +70,7 @@ def create_app(config: D365EmulatorConfig | None = None) -> Any:
             body = await request.body()
             base = f"{request.url.scheme}://{request.url.netloc}"
             if path == "$batch" and method == "POST":
+
                 def inner(m: str, p: str, status: int) -> None:
                     state.log.add(m, p, status, batch=True)
 
@@ -87,9 +88,14 @@ def create_app(config: D365EmulatorConfig | None = None) -> Any:
     async def openid(request: Request) -> Response:
         tenant = request.path_params["tenant"]
         base = f"{request.url.scheme}://{request.url.netloc}/{tenant}"
-        return JSONResponse({"token_endpoint": f"{base}/oauth2/v2.0/token", "issuer": f"{base}/v2.0",
-                             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-                             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"]})
+        return JSONResponse(
+            {
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+                "issuer": f"{base}/v2.0",
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            }
+        )
 
     routes = [
         Route("/data", data, methods=["GET"]),

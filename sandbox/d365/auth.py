@@ -19,8 +19,9 @@ from sandbox.d365.config import D365EmulatorConfig, ThrottleConfig
 
 USER_LIMIT_MESSAGE = "Number of requests exceeded the limit of {n} over the time window of {w} seconds."
 CONCURRENCY_MESSAGE = "Number of concurrent requests exceeded the limit of {n}."
-RESOURCE_MESSAGE = "This request could not be processed at this time due to system experiencing high resource " \
-                   "utilization."
+RESOURCE_MESSAGE = (
+    "This request could not be processed at this time due to system experiencing high resource utilization."
+)
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -33,10 +34,17 @@ class TokenIssuer:
         self.tokens: dict[str, float] = {}  # access token -> expiry (epoch seconds)
 
     def _aad_error(self, status: int, error: str, code: str, text: str) -> JSONResponse:
-        return JSONResponse({"error": error, "error_description": f"{code}: {text}", "error_codes": [int(code[6:])],
-                             "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
-                             "trace_id": "00000000-0000-0000-0000-000000000000",
-                             "correlation_id": "00000000-0000-0000-0000-000000000000"}, status_code=status)
+        return JSONResponse(
+            {
+                "error": error,
+                "error_description": f"{code}: {text}",
+                "error_codes": [int(code[6:])],
+                "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+                "trace_id": "00000000-0000-0000-0000-000000000000",
+                "correlation_id": "00000000-0000-0000-0000-000000000000",
+            },
+            status_code=status,
+        )
 
     async def token(self, request: Request) -> Response:
         """POST /{tenant}/oauth2/v2.0/token (scope) or /{tenant}/oauth2/token (v1, resource)."""
@@ -44,8 +52,9 @@ class TokenIssuer:
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
         tenant = request.path_params.get("tenant", "")
         if form.get("grant_type") != "client_credentials":
-            return self._aad_error(400, "unsupported_grant_type", "AADSTS70003",
-                                   "The app requested an unsupported grant type.")
+            return self._aad_error(
+                400, "unsupported_grant_type", "AADSTS70003", "The app requested an unsupported grant type."
+            )
         client_id, secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
         if not client_id and request.headers.get("authorization", "").startswith("Basic "):
             decoded = base64.b64decode(request.headers["authorization"][6:]).decode()
@@ -53,30 +62,64 @@ class TokenIssuer:
         v2 = request.url.path.endswith("/v2.0/token")
         scope = str(form.get("scope" if v2 else "resource", ""))
         if not scope:
-            return self._aad_error(400, "invalid_request", "AADSTS90014",
-                                   f"The required field '{'scope' if v2 else 'resource'}' is missing.")
+            return self._aad_error(
+                400,
+                "invalid_request",
+                "AADSTS90014",
+                f"The required field '{'scope' if v2 else 'resource'}' is missing.",
+            )
         if v2 and not scope.endswith("/.default"):
-            return self._aad_error(400, "invalid_scope", "AADSTS1002012",
-                                   f"The provided value for scope {scope} is not valid. Client credential flows "
-                                   f"must have a scope value with /.default suffixed to the resource identifier.")
+            return self._aad_error(
+                400,
+                "invalid_scope",
+                "AADSTS1002012",
+                f"The provided value for scope {scope} is not valid. Client credential flows "
+                f"must have a scope value with /.default suffixed to the resource identifier.",
+            )
         if client_id != self.config.client_id:
-            return self._aad_error(400, "unauthorized_client", "AADSTS700016",
-                                   f"Application with identifier '{client_id}' was not found in the directory.")
+            return self._aad_error(
+                400,
+                "unauthorized_client",
+                "AADSTS700016",
+                f"Application with identifier '{client_id}' was not found in the directory.",
+            )
         if not secrets.compare_digest(secret, self.config.client_secret):
-            return self._aad_error(401, "invalid_client", "AADSTS7000215",
-                                   "Invalid client secret provided. Ensure the secret being sent in the request is "
-                                   "the client secret value, not the client secret ID.")
+            return self._aad_error(
+                401,
+                "invalid_client",
+                "AADSTS7000215",
+                "Invalid client secret provided. Ensure the secret being sent in the request is "
+                "the client secret value, not the client secret ID.",
+            )
         now = int(time.time())
         lifetime = self.config.token_lifetime_s
         audience = scope.removesuffix("/.default")
         # Shaped like an Entra JWT (unsigned: only this emulator reads it).
-        token = ".".join([_b64({"typ": "JWT", "alg": "none"}),
-                          _b64({"aud": audience, "iss": f"https://sts.windows.net/{tenant}/", "iat": now,
-                                "nbf": now, "exp": now + lifetime, "appid": client_id, "tid": tenant,
-                                "jti": secrets.token_hex(8)}), "emulator"])
+        token = ".".join(
+            [
+                _b64({"typ": "JWT", "alg": "none"}),
+                _b64(
+                    {
+                        "aud": audience,
+                        "iss": f"https://sts.windows.net/{tenant}/",
+                        "iat": now,
+                        "nbf": now,
+                        "exp": now + lifetime,
+                        "appid": client_id,
+                        "tid": tenant,
+                        "jti": secrets.token_hex(8),
+                    }
+                ),
+                "emulator",
+            ]
+        )
         self.tokens[token] = now + lifetime
-        body: dict[str, Any] = {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
-                                "access_token": token}
+        body: dict[str, Any] = {
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "ext_expires_in": lifetime,
+            "access_token": token,
+        }
         if not v2:
             body.update(expires_on=str(now + lifetime), not_before=str(now), resource=audience)
         return JSONResponse(body)
@@ -95,9 +138,13 @@ class TokenIssuer:
 
 
 def unauthorized() -> Response:
-    return JSONResponse({"error": {"code": "", "message": "Authorization has been denied for this request."}},
-                        status_code=401, headers={"WWW-Authenticate": 'Bearer authorization_uri="https://login.'
-                                                  'microsoftonline.com/common/oauth2/authorize"'})
+    return JSONResponse(
+        {"error": {"code": "", "message": "Authorization has been denied for this request."}},
+        status_code=401,
+        headers={
+            "WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"'
+        },
+    )
 
 
 class Throttle:
@@ -139,8 +186,11 @@ class Throttle:
         self.in_flight = max(0, self.in_flight - 1)
 
     def response(self, message: str) -> Response:
-        return JSONResponse({"error": {"code": "", "message": message}}, status_code=429,
-                            headers={"Retry-After": str(self.config.retry_after_s)})
+        return JSONResponse(
+            {"error": {"code": "", "message": message}},
+            status_code=429,
+            headers={"Retry-After": str(self.config.retry_after_s)},
+        )
 
 
 class ServiceProtection:
@@ -166,7 +216,7 @@ class ServiceProtection:
         refusal = self.throttle.admit(token or "anonymous")
         if refusal is not None:
             if self.on_refusal is not None:
-                self.on_refusal(scope.get("method", ""), str(scope["path"])[len("/data/"):])
+                self.on_refusal(scope.get("method", ""), str(scope["path"])[len("/data/") :])
             await self.throttle.response(refusal)(scope, receive, send)
             return
         try:

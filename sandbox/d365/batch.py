@@ -48,8 +48,9 @@ def _boundary(content_type: str) -> str:
         name, _, value = param.strip().partition("=")
         if name.lower() == "boundary":
             return value.strip().strip('"')
-    raise ODataError(400, "The batch request must have a multipart/mixed Content-Type with a boundary.",
-                     error_type=ODATA_EXCEPTION)
+    raise ODataError(
+        400, "The batch request must have a multipart/mixed Content-Type with a boundary.", error_type=ODATA_EXCEPTION
+    )
 
 
 def _split_parts(body: bytes, boundary: str) -> list[bytes]:
@@ -86,8 +87,7 @@ def _operation(part: bytes) -> Operation:
     if not request_lines:
         raise ODataError(400, "An empty request was found in the batch.", error_type=ODATA_EXCEPTION)
     method, url, *_ = [*request_lines[0].split(" "), "", ""]
-    return Operation(method.upper(), url, _headers(request_lines[1:]), body.strip(),
-                     part_headers.get("content-id", ""))
+    return Operation(method.upper(), url, _headers(request_lines[1:]), body.strip(), part_headers.get("content-id", ""))
 
 
 def parse(body: bytes, content_type: str) -> list[Operation | list[Operation]]:
@@ -107,8 +107,7 @@ def _path_and_params(url: str, created: Mapping[str, str]) -> tuple[str, dict[st
     if url.startswith("$"):
         ref, _, rest = url[1:].partition("/")
         if ref not in created:
-            raise ODataError(400, f"The Content-ID '{ref}' was not found in the changeset.",
-                             error_type=ODATA_EXCEPTION)
+            raise ODataError(400, f"The Content-ID '{ref}' was not found in the changeset.", error_type=ODATA_EXCEPTION)
         url = created[ref] + (f"/{rest}" if rest else "")
     parts = urlsplit(url)
     path = unquote(parts.path)
@@ -154,9 +153,12 @@ def execute(service: ODataService, body: bytes, content_type: str, base: str, lo
     count = sum(len(i) if isinstance(i, list) else 1 for i in items)
     limit = service.env.config.max_batch_operations
     if count > limit:
-        raise ODataError(400, f"A maximum number of '{limit}' operations are allowed in a change set.",
-                         message=f"A maximum number of '{limit}' operations are allowed in a change set.",
-                         error_type=ODATA_EXCEPTION)
+        raise ODataError(
+            400,
+            f"A maximum number of '{limit}' operations are allowed in a change set.",
+            message=f"A maximum number of '{limit}' operations are allowed in a change set.",
+            error_type=ODATA_EXCEPTION,
+        )
     batch_boundary = f"batchresponse_{uuid.uuid4()}"
     out: list[bytes] = []
     for item in items:
@@ -177,13 +179,17 @@ def execute(service: ODataService, body: bytes, content_type: str, base: str, lo
                     replies.append((reply, op.content_id))
         except _ChangesetFailed as failed:
             status = 500 if failed.reply.status == 400 else failed.reply.status
-            error = Reply(status, failed.reply.body, {
-                "Content-Type": "application/json; odata.metadata=minimal; charset=utf-8", "OData-Version": "4.0"})
+            error = Reply(
+                status,
+                failed.reply.body,
+                {"Content-Type": "application/json; odata.metadata=minimal; charset=utf-8", "OData-Version": "4.0"},
+            )
             replies = [(error, failed.content_id)]
         for reply, content_id in replies:
             out.append(f"--{cs_boundary}\r\n".encode())
             out.append(_part(reply, content_id))
         out.append(f"--{cs_boundary}--\r\n".encode())
     out.append(f"--{batch_boundary}--\r\n".encode())
-    return Reply(200, b"".join(out), {"Content-Type": f"multipart/mixed; boundary={batch_boundary}",
-                                      "OData-Version": "4.0"})
+    return Reply(
+        200, b"".join(out), {"Content-Type": f"multipart/mixed; boundary={batch_boundary}", "OData-Version": "4.0"}
+    )

@@ -35,9 +35,15 @@ class D365EmulatorConfig:
     token_lifetime_s: int = 3599
     require_auth: bool = True
     # Manual numbers allowed for these sequences (a client-supplied key is accepted).
-    manual_numbers: dict[str, bool] = field(default_factory=lambda: {
-        "SalesOrderNumber": True, "ReturnOrderNumber": True, "InventoryLotId": True, "RMANumber": True,
-        "CustomerAccount": True})
+    manual_numbers: dict[str, bool] = field(
+        default_factory=lambda: {
+            "SalesOrderNumber": True,
+            "ReturnOrderNumber": True,
+            "InventoryLotId": True,
+            "RMANumber": True,
+            "CustomerAccount": True,
+        }
+    )
     # Standard CustomersV3 does not pull a number sequence: CustomerAccount is mandatory on POST.
     # True emulates the common X++ extension that numbers customers when the account is omitted.
     customer_account_sequence: bool = False

@@ -19,14 +19,27 @@ _ADDRESS_PARTS = ("AddressStreet", "AddressCity", "AddressState", "AddressZipCod
 def _customer_checks(env: Env, es: EntitySet, row: Row) -> None:
     company = row["dataAreaId"]
     env.require(es, CUSTOMER, row, "CustomerGroupId", "SalesCurrencyCode")
-    env.check_fk(es, CUSTOMER, row, "CustomerGroupId",
-                 env.store.get("CustGroup", (company, row["CustomerGroupId"])) is not None, "Customer groups")
+    env.check_fk(
+        es,
+        CUSTOMER,
+        row,
+        "CustomerGroupId",
+        env.store.get("CustGroup", (company, row["CustomerGroupId"])) is not None,
+        "Customer groups",
+    )
     if row.get("InvoiceAccount"):
-        env.check_fk(es, CUSTOMER, row, "InvoiceAccount",
-                     env.customer(company, row["InvoiceAccount"]) is not None or
-                     str(row["InvoiceAccount"]).casefold() == str(row["CustomerAccount"]).casefold(), "Customers")
-    if row.get("AddressDescription") and not (row.get("AddressCountryRegionId") or
-                                              row.get("AddressCountryRegionISOCode")):
+        env.check_fk(
+            es,
+            CUSTOMER,
+            row,
+            "InvoiceAccount",
+            env.customer(company, row["InvoiceAccount"]) is not None
+            or str(row["InvoiceAccount"]).casefold() == str(row["CustomerAccount"]).casefold(),
+            "Customers",
+        )
+    if row.get("AddressDescription") and not (
+        row.get("AddressCountryRegionId") or row.get("AddressCountryRegionISOCode")
+    ):
         raise must_be_filled(es.aot_entity, CUSTOMER, "Country/region")
     env.country(row, "AddressCountryRegionId", "AddressCountryRegionISOCode", es, CUSTOMER)
     env.check_common(es, CUSTOMER, row)
@@ -39,8 +52,9 @@ def create_customer(env: Env, es: EntitySet, row: Row) -> Row:
         if not env.config.customer_account_sequence:
             # Standard CustomersV3 does not pull the number sequence (reference §7.6).
             raise must_be_filled(es.aot_entity, CUSTOMER, "Customer account")
-        row["CustomerAccount"] = env.store.next_number(company, "CustomerAccount",
-                                                       lambda n: env.customer(company, n) is not None)
+        row["CustomerAccount"] = env.store.next_number(
+            company, "CustomerAccount", lambda n: env.customer(company, n) is not None
+        )
     elif not env.manual_allowed("CustomerAccount"):
         raise fail(es, CUSTOMER, "Number sequence for 'Customer account' does not allow manual entry.")
     elif env.customer(company, account) is not None:
@@ -64,8 +78,11 @@ def create_customer(env: Env, es: EntitySet, row: Row) -> Row:
 
 
 def _full_address(row: Row) -> str:
-    city_line = " ".join(str(p) for p in (row.get("AddressCity", "") + ",", row.get("AddressState", ""),
-                                          row.get("AddressZipCode", "")) if p and p != ",")
+    city_line = " ".join(
+        str(p)
+        for p in (row.get("AddressCity", "") + ",", row.get("AddressState", ""), row.get("AddressZipCode", ""))
+        if p and p != ","
+    )
     parts = [row.get("AddressStreet", ""), city_line, row.get("AddressCountryRegionId", "")]
     return "\n".join(str(p) for p in parts if p)
 
@@ -103,9 +120,15 @@ def create_simple(env: Env, es: EntitySet, row: Row) -> Row:
         row.setdefault("SalesUnitSymbol", "ea")
         row.setdefault("InventoryUnitSymbol", row["SalesUnitSymbol"])
         row.setdefault("SalesPriceQuantity", Decimal(1))
-        env.check_fk(es, es.table, row, "SalesSalesTaxItemGroupCode",
-                     (row["dataAreaId"].casefold(), str(row.get("SalesSalesTaxItemGroupCode", "")).casefold())
-                     in env.store.setup.item_tax_groups, "Item sales tax groups")
+        env.check_fk(
+            es,
+            es.table,
+            row,
+            "SalesSalesTaxItemGroupCode",
+            (row["dataAreaId"].casefold(), str(row.get("SalesSalesTaxItemGroupCode", "")).casefold())
+            in env.store.setup.item_tax_groups,
+            "Item sales tax groups",
+        )
     if es.name == "PackingSlipTrackingInformation":
         if env.sales_order(row["dataAreaId"], row["SalesOrderNumber"]) is None:
             raise not_in_related(es.aot_entity, es.table, row["SalesOrderNumber"], "Sales order", "Sales orders")

@@ -16,25 +16,72 @@ CENT = Decimal("0.01")
 
 # Field labels F&O prints in its Infolog messages.
 LABELS = {
-    "SalesOrderNumber": "Sales order", "ItemNumber": "Item number", "CustomerAccount": "Customer account",
-    "OrderingCustomerAccountNumber": "Customer account", "InvoiceCustomerAccountNumber": "Invoice account",
-    "CustomerAccountNumber": "Customer account", "CurrencyCode": "Currency", "SalesCurrencyCode": "Currency",
-    "DeliveryModeCode": "Mode of delivery", "DeliveryMode": "Mode of delivery", "SalesTaxGroupCode": "Sales tax group",
-    "SalesTaxGroup": "Sales tax group", "SalesTaxItemGroupCode": "Item sales tax group",
-    "ShippingWarehouseId": "Warehouse", "DefaultShippingWarehouseId": "Warehouse", "ShippingSiteId": "Site",
-    "DefaultShippingSiteId": "Site", "CustomerGroupId": "Customer group", "ReturnOrderNumber": "Return order",
-    "ReturnWarehouseId": "Warehouse", "ReturnSiteId": "Site", "DefaultReturnWarehouseId": "Warehouse",
-    "DefaultReturnSiteId": "Site", "ReturnDispositionCode": "Disposition code", "InvoiceAccount": "Invoice account",
-    "ReturnSalesQuantity": "Quantity", "ModeCode": "Mode of delivery", "TaxGroupCode": "Sales tax group",
-    "DispositionCode": "Disposition code", "CustomerGroupIdDescription": "Description",
+    "SalesOrderNumber": "Sales order",
+    "ItemNumber": "Item number",
+    "CustomerAccount": "Customer account",
+    "OrderingCustomerAccountNumber": "Customer account",
+    "InvoiceCustomerAccountNumber": "Invoice account",
+    "CustomerAccountNumber": "Customer account",
+    "CurrencyCode": "Currency",
+    "SalesCurrencyCode": "Currency",
+    "DeliveryModeCode": "Mode of delivery",
+    "DeliveryMode": "Mode of delivery",
+    "SalesTaxGroupCode": "Sales tax group",
+    "SalesTaxGroup": "Sales tax group",
+    "SalesTaxItemGroupCode": "Item sales tax group",
+    "ShippingWarehouseId": "Warehouse",
+    "DefaultShippingWarehouseId": "Warehouse",
+    "ShippingSiteId": "Site",
+    "DefaultShippingSiteId": "Site",
+    "CustomerGroupId": "Customer group",
+    "ReturnOrderNumber": "Return order",
+    "ReturnWarehouseId": "Warehouse",
+    "ReturnSiteId": "Site",
+    "DefaultReturnWarehouseId": "Warehouse",
+    "DefaultReturnSiteId": "Site",
+    "ReturnDispositionCode": "Disposition code",
+    "InvoiceAccount": "Invoice account",
+    "ReturnSalesQuantity": "Quantity",
+    "ModeCode": "Mode of delivery",
+    "TaxGroupCode": "Sales tax group",
+    "DispositionCode": "Disposition code",
+    "CustomerGroupIdDescription": "Description",
 }
 
 # ISO 3166 alpha-2 -> F&O country/region id (alpha-3), for the countries a demo store sees.
 COUNTRIES = {
-    "US": "USA", "CA": "CAN", "MX": "MEX", "GB": "GBR", "IE": "IRL", "DE": "DEU", "FR": "FRA", "NL": "NLD",
-    "BE": "BEL", "ES": "ESP", "IT": "ITA", "PT": "PRT", "AT": "AUT", "CH": "CHE", "DK": "DNK", "SE": "SWE",
-    "NO": "NOR", "FI": "FIN", "PL": "POL", "CZ": "CZE", "AU": "AUS", "NZ": "NZL", "JP": "JPN", "CN": "CHN",
-    "HK": "HKG", "SG": "SGP", "IN": "IND", "BR": "BRA", "AR": "ARG", "ZA": "ZAF", "AE": "ARE", "TW": "TWN",
+    "US": "USA",
+    "CA": "CAN",
+    "MX": "MEX",
+    "GB": "GBR",
+    "IE": "IRL",
+    "DE": "DEU",
+    "FR": "FRA",
+    "NL": "NLD",
+    "BE": "BEL",
+    "ES": "ESP",
+    "IT": "ITA",
+    "PT": "PRT",
+    "AT": "AUT",
+    "CH": "CHE",
+    "DK": "DNK",
+    "SE": "SWE",
+    "NO": "NOR",
+    "FI": "FIN",
+    "PL": "POL",
+    "CZ": "CZE",
+    "AU": "AUS",
+    "NZ": "NZL",
+    "JP": "JPN",
+    "CN": "CHN",
+    "HK": "HKG",
+    "SG": "SGP",
+    "IN": "IND",
+    "BR": "BRA",
+    "AR": "ARG",
+    "ZA": "ZAF",
+    "AE": "ARE",
+    "TW": "TWN",
 }
 ISO_OF = {v: k for k, v in COUNTRIES.items()}
 
@@ -114,15 +161,31 @@ class Env:
         for name in ("CurrencyCode", "SalesCurrencyCode"):
             self.check_fk(es, table, row, name, str(row.get(name, "")).upper() in setup.currencies, "Currencies")
         for name in ("DeliveryModeCode", "DeliveryMode"):
-            self.check_fk(es, table, row, name,
-                          self.store.get("DlvMode", (company, row.get(name, ""))) is not None, "Modes of delivery")
+            self.check_fk(
+                es,
+                table,
+                row,
+                name,
+                self.store.get("DlvMode", (company, row.get(name, ""))) is not None,
+                "Modes of delivery",
+            )
         for name in ("SalesTaxGroupCode", "SalesTaxGroup"):
-            self.check_fk(es, table, row, name,
-                          self.store.get("TaxGroupHeading", (company, row.get(name, ""))) is not None,
-                          "Sales tax groups")
-        self.check_fk(es, table, row, "SalesTaxItemGroupCode",
-                      (company.casefold(), str(row.get("SalesTaxItemGroupCode", "")).casefold())
-                      in setup.item_tax_groups, "Item sales tax groups")
+            self.check_fk(
+                es,
+                table,
+                row,
+                name,
+                self.store.get("TaxGroupHeading", (company, row.get(name, ""))) is not None,
+                "Sales tax groups",
+            )
+        self.check_fk(
+            es,
+            table,
+            row,
+            "SalesTaxItemGroupCode",
+            (company.casefold(), str(row.get("SalesTaxItemGroupCode", "")).casefold()) in setup.item_tax_groups,
+            "Item sales tax groups",
+        )
 
     def site_and_warehouse(self, es: EntitySet, table: str, row: Row, site_field: str, wh_field: str) -> None:
         """Validate a site/warehouse pair and default the site from the warehouse."""
@@ -136,8 +199,9 @@ class Env:
             if not row.get(site_field):
                 row[site_field] = site
             elif str(row[site_field]).casefold() != site.casefold():
-                raise write_failed(es.aot_entity, f"Warehouse {wh} is not connected to site {row[site_field]}.",
-                                   table=table)
+                raise write_failed(
+                    es.aot_entity, f"Warehouse {wh} is not connected to site {row[site_field]}.", table=table
+                )
         site_value = str(row.get(site_field, ""))
         if site_value and (company, site_value.casefold()) not in setup.sites:
             raise not_in_related(es.aot_entity, table, site_value, "Site", "Sites")

@@ -66,30 +66,64 @@ _SETS: dict[str, tuple[str, str, str, str, bool]] = {
     "CustomerGroups": ("CustomerGroup", "CustCustomerGroupEntity", "CustGroup", "Customer groups", False),
     "ReleasedProductsV2": ("ReleasedProductV2", "EcoResReleasedProductV2Entity", "InventTable", "Items", False),
     "WarehousesOnHandV2": ("WarehousesOnHandV2", "InventWarehouseOnHandV2Entity", "InventSum", "On-hand", True),
-    "SalesInvoiceHeadersV2": ("SalesInvoiceHeaderV2", "SalesInvoiceHeaderV2Entity", "CustInvoiceJour",
-                              "Customer invoice journal", True),
-    "SalesInvoiceV2Lines": ("SalesInvoiceV2Line", "SalesInvoiceLineV2Entity", "CustInvoiceTrans",
-                            "Customer invoice lines", True),
+    "SalesInvoiceHeadersV2": (
+        "SalesInvoiceHeaderV2",
+        "SalesInvoiceHeaderV2Entity",
+        "CustInvoiceJour",
+        "Customer invoice journal",
+        True,
+    ),
+    "SalesInvoiceV2Lines": (
+        "SalesInvoiceV2Line",
+        "SalesInvoiceLineV2Entity",
+        "CustInvoiceTrans",
+        "Customer invoice lines",
+        True,
+    ),
     "ReturnOrderHeaders": ("ReturnOrderHeader", "ReturnOrderHeaderEntity", "ReturnTable", "Sales orders", False),
     "ReturnOrderHeadersV2": ("ReturnOrderHeaderV2", "ReturnOrderHeaderV2Entity", "ReturnTable", "Sales orders", False),
     "ReturnOrderLines": ("ReturnOrderLine", "ReturnOrderLineEntity", "ReturnLine", "Order lines", False),
     "ReturnOrderLinesV2": ("ReturnOrderLineV2", "ReturnOrderLineV2Entity", "ReturnLine", "Order lines", False),
-    "ReturnDispositionCodes": ("ReturnDispositionCode", "ReturnDispositionCodeEntity", "ReturnDispositionCode",
-                               "Disposition codes", False),
-    "PackingSlipTrackingInformation": ("PackingSlipTrackingInformation", "PackingSlipTrackingInformationEntity",
-                                       "PackingSlipTracking", "Tracking numbers", False),
-    "CustPackingSlipJourBiEntities": ("CustPackingSlipJourBiEntity", "CustPackingSlipJourBiEntity",
-                                      "CustPackingSlipJour", "Packing slip journal", True),
-    "CustPackingSlipTransBiEntities": ("CustPackingSlipTransBiEntity", "CustPackingSlipTransBiEntity",
-                                       "CustPackingSlipTrans", "Packing slip lines", True),
+    "ReturnDispositionCodes": (
+        "ReturnDispositionCode",
+        "ReturnDispositionCodeEntity",
+        "ReturnDispositionCode",
+        "Disposition codes",
+        False,
+    ),
+    "PackingSlipTrackingInformation": (
+        "PackingSlipTrackingInformation",
+        "PackingSlipTrackingInformationEntity",
+        "PackingSlipTracking",
+        "Tracking numbers",
+        False,
+    ),
+    "CustPackingSlipJourBiEntities": (
+        "CustPackingSlipJourBiEntity",
+        "CustPackingSlipJourBiEntity",
+        "CustPackingSlipJour",
+        "Packing slip journal",
+        True,
+    ),
+    "CustPackingSlipTransBiEntities": (
+        "CustPackingSlipTransBiEntity",
+        "CustPackingSlipTransBiEntity",
+        "CustPackingSlipTrans",
+        "Packing slip lines",
+        True,
+    ),
     "DeliveryModesV2": ("DeliveryModeV2", "DlvModeV2Entity", "DlvMode", "Modes of delivery", False),
     "TaxGroups": ("TaxGroup", "TaxGroupEntity", "TaxGroupHeading", "Sales tax groups", False),
 }
 
 _ORDER = (("dataAreaId", "dataAreaId"), ("SalesOrderNumber", "SalesOrderNumber"))
 _RETURN = (("dataAreaId", "dataAreaId"), ("ReturnOrderNumber", "ReturnOrderNumber"))
-_INVOICE = (("dataAreaId", "dataAreaId"), ("InvoiceNumber", "InvoiceNumber"), ("InvoiceDate", "InvoiceDate"),
-            ("LedgerVoucher", "LedgerVoucher"))
+_INVOICE = (
+    ("dataAreaId", "dataAreaId"),
+    ("InvoiceNumber", "InvoiceNumber"),
+    ("InvoiceDate", "InvoiceDate"),
+    ("LedgerVoucher", "LedgerVoucher"),
+)
 _NAVIGATIONS: dict[str, list[Navigation]] = {
     "SalesOrderHeadersV2": [Navigation("SalesOrderLines", "SalesOrderLines", True, _ORDER)],
     "SalesOrderLines": [Navigation("SalesOrderHeaderV2", "SalesOrderHeadersV2", False, _ORDER)],
@@ -128,8 +162,18 @@ def entity_sets() -> dict[str, EntitySet]:
             else:
                 fields[fname] = Field(fname, ftype)
         navs = {n.name: n for n in _NAVIGATIONS.get(name, [])}
-        sets[name] = EntitySet(name, type_name, aot, table, label, list(raw[name]["keys"]), fields,
-                               read_only, navs, {n: default_value(f) for n, f in fields.items()})
+        sets[name] = EntitySet(
+            name,
+            type_name,
+            aot,
+            table,
+            label,
+            list(raw[name]["keys"]),
+            fields,
+            read_only,
+            navs,
+            {n: default_value(f) for n, f in fields.items()},
+        )
     return sets
 
 
@@ -191,8 +235,9 @@ def coerce(f: Field, value: Any) -> Any:
         raise CoercionError(f"The value '{value}' is not a valid member of enum '{f.enum}'.")
     if f.edm == "Edm.String":
         if not isinstance(value, str):
-            raise CoercionError(f"Cannot convert a primitive value to the expected type 'Edm.String'. "
-                                f"Property '{f.name}'.")
+            raise CoercionError(
+                f"Cannot convert a primitive value to the expected type 'Edm.String'. Property '{f.name}'."
+            )
         return value
     if f.edm == "Edm.Decimal":
         if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
@@ -209,6 +254,7 @@ def coerce(f: Field, value: Any) -> Any:
         try:
             return parse_date(str(value))
         except ValueError as exc:
-            raise CoercionError(f"Cannot convert the literal '{value}' to the expected type "
-                                f"'Edm.DateTimeOffset'.") from exc
+            raise CoercionError(
+                f"Cannot convert the literal '{value}' to the expected type 'Edm.DateTimeOffset'."
+            ) from exc
     return value

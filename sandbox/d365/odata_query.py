@@ -17,7 +17,8 @@ from typing import Any
 from sandbox.d365.entities import NAMESPACE, EntitySet, parse_date
 from sandbox.d365.wire import query_error
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<enum>(?:[A-Za-z_][\w]*\.)+[A-Za-z_]\w*'(?:[^']|'')*')
   | (?P<string>'(?:[^']|'')*')
@@ -25,12 +26,20 @@ _TOKEN = re.compile(r"""
   | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[mMdDfFlL]?)
   | (?P<name>[A-Za-z_$][\w]*)
   | (?P<punct>[(),])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 _COMPARE = {"eq", "ne", "gt", "ge", "lt", "le"}
 _ARITH = {"add", "sub", "mul", "div", "divby", "mod"}
-_OP_KIND = {"eq": "Equal", "ne": "NotEqual", "gt": "GreaterThan", "ge": "GreaterThanOrEqual",
-            "lt": "LessThan", "le": "LessThanOrEqual"}
+_OP_KIND = {
+    "eq": "Equal",
+    "ne": "NotEqual",
+    "gt": "GreaterThan",
+    "ge": "GreaterThanOrEqual",
+    "lt": "LessThan",
+    "le": "LessThanOrEqual",
+}
 
 Node = tuple[Any, ...]
 
@@ -73,8 +82,10 @@ class _Parser:
     def parse(self) -> Node:
         node = self.or_expr()
         if self.peek() is not None:
-            raise query_error(f"Syntax error: character '{self.peek()[1]}' "  # type: ignore[index]
-                              f"is not valid in '{self.text}'.")
+            raise query_error(
+                f"Syntax error: character '{self.peek()[1]}' "  # type: ignore[index]
+                f"is not valid in '{self.text}'."
+            )
         return node
 
     def or_expr(self) -> Node:
@@ -143,12 +154,15 @@ class _Parser:
             if text == "null":
                 return ("lit", None, "null")
             if self.peek() == ("punct", "("):
-                raise query_error(f"An unknown function with name '{text}' was found. This may also be a function "
-                                  f"import or a key lookup on a navigation property, which is not allowed.")
+                raise query_error(
+                    f"An unknown function with name '{text}' was found. This may also be a function "
+                    f"import or a key lookup on a navigation property, which is not allowed."
+                )
             f = self.entity.field(text)
             if f is None:
-                raise query_error(f"Could not find a property named '{text}' on type "
-                                  f"'{NAMESPACE}.{self.entity.type_name}'.")
+                raise query_error(
+                    f"Could not find a property named '{text}' on type '{NAMESPACE}.{self.entity.type_name}'."
+                )
             return ("field", text, f.type_name, f.edm)
         raise query_error(f"Syntax error at '{text}' in '{self.text}'.")
 
@@ -159,11 +173,14 @@ class _Parser:
             return node
         enum_side = lt if lt.startswith(NAMESPACE) else rt if rt.startswith(NAMESPACE) else ""
         if enum_side and op not in ("eq", "ne"):
-            raise query_error(f"Only the 'eq' and 'ne' operators are supported for enum values "
-                              f"('{op}' in '{self.text}').")
+            raise query_error(
+                f"Only the 'eq' and 'ne' operators are supported for enum values ('{op}' in '{self.text}')."
+            )
         if _family(lt) != _family(rt) or (enum_side and lt != rt):
-            raise query_error(f"A binary operator with incompatible types was detected. Found operand types "
-                              f"'{lt}' and '{rt}' for operator kind '{_OP_KIND[op]}'.")
+            raise query_error(
+                f"A binary operator with incompatible types was detected. Found operand types "
+                f"'{lt}' and '{rt}' for operator kind '{_OP_KIND[op]}'."
+            )
         return node
 
 
@@ -196,8 +213,7 @@ def equalities(node: Node) -> dict[str, str]:
         left, right = node[2], node[3]
         if left[0] == "lit":
             left, right = right, left
-        if left[0] == "field" and right[0] == "lit" and right[2] == "Edm.String" and right[1] \
-                and "*" not in right[1]:
+        if left[0] == "field" and right[0] == "lit" and right[2] == "Edm.String" and right[1] and "*" not in right[1]:
             return {str(left[1]): str(right[1])}
     return {}
 

@@ -40,8 +40,9 @@ class RequestLog:
         self.http_requests += 0 if batch else 1
         self.by_set[entity_set] += 1
         self.by_method[method] += 1
-        self.entries.append({"seq": self.total, "method": method, "path": path, "status": status,
-                             "set": entity_set, "batch": batch})
+        self.entries.append(
+            {"seq": self.total, "method": method, "path": path, "status": status, "set": entity_set, "batch": batch}
+        )
 
     def clear(self) -> None:
         self.__init__(self.entries.maxlen or 100_000)  # type: ignore[misc]
@@ -85,18 +86,26 @@ def routes(state: EmulatorState) -> list[Route]:
 
         def stored(table: str) -> list[dict[str, Any]]:
             # As stored: only the fields that were set (F&O defaults omitted) plus bookkeeping.
-            return [row for row in env().store.tables[table].values()
-                    if not company or str(row.get("dataAreaId", "")).casefold() == company.casefold()]
+            return [
+                row
+                for row in env().store.tables[table].values()
+                if not company or str(row.get("dataAreaId", "")).casefold() == company.casefold()
+            ]
 
-        return _json({
-            "counts": {n: len(env().store.tables[es.table]) for n, es in entity_sets().items()},
-            "sets": {n: stored(es.table) for n, es in entity_sets().items()},
-            "companies": sorted(setup.companies), "default_company": state.config.default_company,
-            "warehouses": {f"{c}/{w}": s for (c, w), s in setup.warehouses.items()},
-            "tax_rates": {f"{c}/{g}": r for (c, g), r in setup.tax_rates.items()},
-            "item_tax_groups": {f"{c}/{g}": t for (c, g), t in setup.item_tax_groups.items()},
-            "manual_numbers": setup.manual_numbers, "page_size": state.config.page_size,
-            "sequences": {f"{c}/{s}": n for (c, s), n in env().store.sequences.items()}})
+        return _json(
+            {
+                "counts": {n: len(env().store.tables[es.table]) for n, es in entity_sets().items()},
+                "sets": {n: stored(es.table) for n, es in entity_sets().items()},
+                "companies": sorted(setup.companies),
+                "default_company": state.config.default_company,
+                "warehouses": {f"{c}/{w}": s for (c, w), s in setup.warehouses.items()},
+                "tax_rates": {f"{c}/{g}": r for (c, g), r in setup.tax_rates.items()},
+                "item_tax_groups": {f"{c}/{g}": t for (c, g), t in setup.item_tax_groups.items()},
+                "manual_numbers": setup.manual_numbers,
+                "page_size": state.config.page_size,
+                "sequences": {f"{c}/{s}": n for (c, s), n in env().store.sequences.items()},
+            }
+        )
 
     async def reset(request: Request) -> Response:
         state.reset()
@@ -109,16 +118,35 @@ def routes(state: EmulatorState) -> list[Route]:
         out = []
         for item in _many(await _body(request)):
             company = company_of(item, request)
-            fields = {k: v for k, v in item.items() if k not in ("dataAreaId", "ItemNumber", "Name", "SearchName",
-                                                                   "SalesPrice", "ProductType",
-                                                                   "SalesSalesTaxItemGroupCode", "OnHand")}
-            row = seed.add_item(env(), company, item["ItemNumber"], str(item.get("SearchName") or item.get("Name")
-                                                                          or item["ItemNumber"]),
-                                Decimal(str(item.get("SalesPrice", 0))), str(item.get("ProductType", "Item")),
-                                str(item.get("SalesSalesTaxItemGroupCode", "ALL")), **fields)
+            fields = {
+                k: v
+                for k, v in item.items()
+                if k
+                not in (
+                    "dataAreaId",
+                    "ItemNumber",
+                    "Name",
+                    "SearchName",
+                    "SalesPrice",
+                    "ProductType",
+                    "SalesSalesTaxItemGroupCode",
+                    "OnHand",
+                )
+            }
+            row = seed.add_item(
+                env(),
+                company,
+                item["ItemNumber"],
+                str(item.get("SearchName") or item.get("Name") or item["ItemNumber"]),
+                Decimal(str(item.get("SalesPrice", 0))),
+                str(item.get("ProductType", "Item")),
+                str(item.get("SalesSalesTaxItemGroupCode", "ALL")),
+                **fields,
+            )
             if item.get("OnHand") is not None:
-                documents.set_on_hand(env(), company, row["ItemNumber"], "1", "11",
-                                      OnHandQuantity=Decimal(str(item["OnHand"])))
+                documents.set_on_hand(
+                    env(), company, row["ItemNumber"], "1", "11", OnHandQuantity=Decimal(str(item["OnHand"]))
+                )
             out.append(project(entity_sets()["ReleasedProductsV2"], row, None))
         return _json({"value": out}, 201)
 
@@ -142,16 +170,21 @@ def routes(state: EmulatorState) -> list[Route]:
     async def tax_groups(request: Request) -> Response:
         if request.method == "PUT":
             for item in _many(await _body(request)):
-                seed.add_tax_group(env(), company_of(item, request), item["TaxGroupCode"],
-                                   str(item.get("Description", item["TaxGroupCode"])), Decimal(str(item["Rate"])))
+                seed.add_tax_group(
+                    env(),
+                    company_of(item, request),
+                    item["TaxGroupCode"],
+                    str(item.get("Description", item["TaxGroupCode"])),
+                    Decimal(str(item["Rate"])),
+                )
         return _json({"tax_rates": {f"{c}/{g}": r for (c, g), r in env().store.setup.tax_rates.items()}})
 
     async def item_tax_groups(request: Request) -> Response:
         for item in _many(await _body(request)):
-            env().store.setup.item_tax_groups[(company_of(item, request).casefold(), item["Code"].casefold())] = \
-                bool(item.get("Taxable", True))
-        return _json({"item_tax_groups": {f"{c}/{g}": t for (c, g), t in
-                                          env().store.setup.item_tax_groups.items()}})
+            env().store.setup.item_tax_groups[(company_of(item, request).casefold(), item["Code"].casefold())] = bool(
+                item.get("Taxable", True)
+            )
+        return _json({"item_tax_groups": {f"{c}/{g}": t for (c, g), t in env().store.setup.item_tax_groups.items()}})
 
     async def warehouses(request: Request) -> Response:
         for item in _many(await _body(request)):
@@ -167,13 +200,18 @@ def routes(state: EmulatorState) -> list[Route]:
         for item in _many(await _body(request)):
             company = company_of(item, request)
             warehouse = str(item.get("InventoryWarehouseId", "11"))
-            site = str(item.get("InventorySiteId") or
-                       env().store.setup.warehouses.get((company.casefold(), warehouse.casefold()), ""))
+            site = str(
+                item.get("InventorySiteId")
+                or env().store.setup.warehouses.get((company.casefold(), warehouse.casefold()), "")
+            )
             if env().item(company, item.get("ItemNumber", "")) is None:
                 return _error(404, f"unknown item {item.get('ItemNumber')!r}")
             quantities = {k: Decimal(str(v)) for k, v in item.items() if k.endswith("Quantity")}
-            out.append(project(es, documents.set_on_hand(env(), company, item["ItemNumber"], site, warehouse,
-                                                         **quantities), None))
+            out.append(
+                project(
+                    es, documents.set_on_hand(env(), company, item["ItemNumber"], site, warehouse, **quantities), None
+                )
+            )
         return _json({"value": out})
 
     async def order_action(request: Request) -> Response:
@@ -185,8 +223,14 @@ def routes(state: EmulatorState) -> list[Route]:
                 doc = documents.invoice_sales_order(env(), company, number, body.get("lines"))
                 return _json(project(entity_sets()["SalesInvoiceHeadersV2"], doc, None), 201)
             if action == "packing-slip":
-                doc = documents.post_packing_slip(env(), company, number, body.get("lines"),
-                                                  list(body.get("tracking_numbers", [])), body.get("tracking_url", ""))
+                doc = documents.post_packing_slip(
+                    env(),
+                    company,
+                    number,
+                    body.get("lines"),
+                    list(body.get("tracking_numbers", [])),
+                    body.get("tracking_url", ""),
+                )
                 return _json(project(entity_sets()["CustPackingSlipJourBiEntities"], doc, None), 201)
             if action == "cancel":
                 doc = documents.cancel_sales_order(env(), company, number)
@@ -206,8 +250,13 @@ def routes(state: EmulatorState) -> list[Route]:
     async def settings(request: Request) -> Response:
         if request.method == "PUT":
             body = await _body(request)
-            unknown = set(body) - {"manual_numbers", "page_size", "customer_account_sequence",
-                                   "allow_negative_inventory", "default_company"}
+            unknown = set(body) - {
+                "manual_numbers",
+                "page_size",
+                "customer_account_sequence",
+                "allow_negative_inventory",
+                "default_company",
+            }
             if unknown:
                 return _error(400, f"unknown setting(s): {', '.join(sorted(unknown))}")
             if "manual_numbers" in body:
@@ -217,16 +266,30 @@ def routes(state: EmulatorState) -> list[Route]:
                     value = int(body[name]) if name == "page_size" else body[name]
                     setattr(state.config, name, value)
         c = state.config
-        return _json({"manual_numbers": env().store.setup.manual_numbers, "page_size": c.page_size,
-                      "customer_account_sequence": c.customer_account_sequence,
-                      "allow_negative_inventory": c.allow_negative_inventory, "default_company": c.default_company})
+        return _json(
+            {
+                "manual_numbers": env().store.setup.manual_numbers,
+                "page_size": c.page_size,
+                "customer_account_sequence": c.customer_account_sequence,
+                "allow_negative_inventory": c.allow_negative_inventory,
+                "default_company": c.default_company,
+            }
+        )
 
     async def throttling(request: Request) -> Response:
         if request.method == "PUT":
             body = await _body(request)
             try:
-                values: dict[str, Any] = {k: (float(v) if isinstance(v, Decimal) and k in ("window_s", "resource_rate")
-                                              else int(v) if isinstance(v, Decimal) else v) for k, v in body.items()}
+                values: dict[str, Any] = {
+                    k: (
+                        float(v)
+                        if isinstance(v, Decimal) and k in ("window_s", "resource_rate")
+                        else int(v)
+                        if isinstance(v, Decimal)
+                        else v
+                    )
+                    for k, v in body.items()
+                }
                 state.throttle.configure(ThrottleConfig(**values))
             except TypeError as exc:
                 return _error(400, str(exc))
@@ -237,8 +300,15 @@ def routes(state: EmulatorState) -> list[Route]:
         if request.method == "DELETE":
             log.clear()
         limit = int(request.query_params.get("limit", "1000"))
-        return _json({"total": log.total, "http_requests": log.http_requests, "by_set": dict(log.by_set),
-                      "by_method": dict(log.by_method), "requests": list(log.entries)[-limit:] if limit else []})
+        return _json(
+            {
+                "total": log.total,
+                "http_requests": log.http_requests,
+                "by_set": dict(log.by_set),
+                "by_method": dict(log.by_method),
+                "requests": list(log.entries)[-limit:] if limit else [],
+            }
+        )
 
     return [
         Route("/_emulator/state", get_state, methods=["GET"]),

@@ -71,8 +71,7 @@ def parse_expand(text: str, entity: EntitySet) -> dict[str, dict[str, str]]:
         name, _, rest = part.partition("(")
         name = name.strip()
         if name not in entity.navigations:
-            raise query_error(f"Could not find a property named '{name}' on type "
-                              f"'{NAMESPACE}.{entity.type_name}'.")
+            raise query_error(f"Could not find a property named '{name}' on type '{NAMESPACE}.{entity.type_name}'.")
         options: dict[str, str] = {}
         if rest:
             if not rest.endswith(")"):

@@ -14,8 +14,18 @@ from sandbox.d365.query_options import parse_expand, parse_orderby, parse_select
 from sandbox.d365.store import REC_ID, REC_VERSION, Row
 from sandbox.d365.wire import etag, query_error
 
-KNOWN_OPTIONS = {"$filter", "$select", "$orderby", "$top", "$skip", "$count", "$expand", "$format",
-                 "cross-company", "$skiptoken"}
+KNOWN_OPTIONS = {
+    "$filter",
+    "$select",
+    "$orderby",
+    "$top",
+    "$skip",
+    "$count",
+    "$expand",
+    "$format",
+    "cross-company",
+    "$skiptoken",
+}
 
 
 def visible(env: Env, row: Row, cross_company: bool) -> bool:
@@ -41,8 +51,9 @@ def _int_option(params: Mapping[str, str], name: str) -> int | None:
     except ValueError as exc:
         raise query_error(f"Invalid value '{params[name]}' for {name} query option found.") from exc
     if value < 0:
-        raise query_error(f"Invalid value '{params[name]}' for {name} query option found. "
-                          f"The value must be a non-negative integer.")
+        raise query_error(
+            f"Invalid value '{params[name]}' for {name} query option found. The value must be a non-negative integer."
+        )
     return value
 
 
@@ -72,8 +83,9 @@ def apply_options(es: EntitySet, rows: list[Row], params: Mapping[str, str]) -> 
     return rows, count
 
 
-def expand_rows(env: Env, es: EntitySet, row: Row, expand: dict[str, dict[str, str]], cross: bool,
-                out: dict[str, Any]) -> None:
+def expand_rows(
+    env: Env, es: EntitySet, row: Row, expand: dict[str, dict[str, str]], cross: bool, out: dict[str, Any]
+) -> None:
     for nav_name, options in expand.items():
         nav = es.navigations[nav_name]
         target = entity_sets()[nav.target]
@@ -85,21 +97,26 @@ def expand_rows(env: Env, es: EntitySet, row: Row, expand: dict[str, dict[str, s
         out[nav_name] = items if nav.many else (items[0] if items else None)
 
 
-def context_url(base: str, es: EntitySet, select: list[str] | None, expand: dict[str, dict[str, str]],
-                entity: bool = False) -> str:
+def context_url(
+    base: str, es: EntitySet, select: list[str] | None, expand: dict[str, dict[str, str]], entity: bool = False
+) -> str:
     parts = list(select or [])
     for nav, options in expand.items():
         if select is not None and nav not in parts:
             parts.append(nav)
         if options.get("$select"):
             parts.append(f"{nav}({options['$select']})")
-    suffix = f"({','.join(parts)})" if parts and (select is not None or any(o.get('$select') for o in
-                                                                             expand.values())) else ""
+    suffix = (
+        f"({','.join(parts)})"
+        if parts and (select is not None or any(o.get("$select") for o in expand.values()))
+        else ""
+    )
     return f"{base}/data/$metadata#{es.name}{suffix}{'/$entity' if entity else ''}"
 
 
-def collection(env: Env, es: EntitySet, params: Mapping[str, str], base: str, page_size: int,
-               rows: list[Row] | None = None) -> dict[str, Any]:
+def collection(
+    env: Env, es: EntitySet, params: Mapping[str, str], base: str, page_size: int, rows: list[Row] | None = None
+) -> dict[str, Any]:
     for name in params:
         if name.startswith("$") and name not in KNOWN_OPTIONS:
             raise query_error(f"The query parameter '{name}' is not supported.")

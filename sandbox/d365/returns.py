@@ -22,8 +22,14 @@ from sandbox.d365.wire import already_exists, not_in_related
 HEADER, LINE = "ReturnTable", "ReturnLine"
 # Returns are SalesTable/SalesLine rows in F&O: that is the name its Infolog messages carry.
 INFOLOG_HEADER, INFOLOG_LINE = "SalesTable", "SalesLine"
-_READ_ONLY = ("OrderTotalAmount", "OrderTotalTaxAmount", "OrderTotalChargesAmount", "TotalDiscountAmount",
-              "ReturnOrderStatus", "ReturnStatus")
+_READ_ONLY = (
+    "OrderTotalAmount",
+    "OrderTotalTaxAmount",
+    "OrderTotalChargesAmount",
+    "TotalDiscountAmount",
+    "ReturnOrderStatus",
+    "ReturnStatus",
+)
 
 
 def create_header(env: Env, es: EntitySet, row: Row) -> Row:
@@ -35,8 +41,9 @@ def create_header(env: Env, es: EntitySet, row: Row) -> Row:
         if order_number_taken(env, company, number):
             raise already_exists(es.aot_entity, es.table_label, INFOLOG_HEADER, f"Sales order: {number}")
     else:
-        row["ReturnOrderNumber"] = env.store.next_number(company, "SalesOrderNumber",
-                                                         lambda n: order_number_taken(env, company, n))
+        row["ReturnOrderNumber"] = env.store.next_number(
+            company, "SalesOrderNumber", lambda n: order_number_taken(env, company, n)
+        )
     rma = row.get("RMANumber", "")
     if rma:
         # The RMA number is an alternate key of return orders.
@@ -44,7 +51,8 @@ def create_header(env: Env, es: EntitySet, row: Row) -> Row:
             raise already_exists(es.aot_entity, es.table_label, INFOLOG_HEADER, f"RMA number: {rma}")
     else:
         row["RMANumber"] = env.store.next_number(
-            company, "RMANumber", lambda n: env.store.find(HEADER, dataAreaId=company, RMANumber=n) is not None)
+            company, "RMANumber", lambda n: env.store.find(HEADER, dataAreaId=company, RMANumber=n) is not None
+        )
     env.require(es, INFOLOG_HEADER, row, "CustomerAccountNumber")
     customer = env.customer(company, row["CustomerAccountNumber"])
     env.check_fk(es, INFOLOG_HEADER, row, "CustomerAccountNumber", customer is not None, "Customers")
@@ -57,16 +65,26 @@ def create_header(env: Env, es: EntitySet, row: Row) -> Row:
     env.check_common(es, INFOLOG_HEADER, row)
     env.site_and_warehouse(es, INFOLOG_HEADER, row, "DefaultReturnSiteId", "DefaultReturnWarehouseId")
     row.setdefault("ReturnDeadline", days_from_today(30))
-    row.update(ReturnStatus="Created", ReturnOrderStatus="Backorder", OrderTotalAmount=Decimal(0),
-               OrderTotalTaxAmount=Decimal(0), OrderTotalChargesAmount=Decimal(0), TotalDiscountAmount=Decimal(0),
-               _TaxGroup=customer.get("SalesTaxGroup", ""))
+    row.update(
+        ReturnStatus="Created",
+        ReturnOrderStatus="Backorder",
+        OrderTotalAmount=Decimal(0),
+        OrderTotalTaxAmount=Decimal(0),
+        OrderTotalChargesAmount=Decimal(0),
+        TotalDiscountAmount=Decimal(0),
+        _TaxGroup=customer.get("SalesTaxGroup", ""),
+    )
     return row
 
 
 def update_header(env: Env, es: EntitySet, row: Row, changes: dict[str, Any]) -> dict[str, Any]:
     if row.get("ReturnStatus") in ("Closed", "Canceled"):
-        raise fail(es, INFOLOG_HEADER, f"Return order {row['ReturnOrderNumber']} cannot be changed because it has "
-                                       f"the status {row.get('ReturnStatus')}.")
+        raise fail(
+            es,
+            INFOLOG_HEADER,
+            f"Return order {row['ReturnOrderNumber']} cannot be changed because it has "
+            f"the status {row.get('ReturnStatus')}.",
+        )
     changes = {k: v for k, v in changes.items() if k not in _READ_ONLY}
     merged = {**row, **changes}
     env.check_common(es, INFOLOG_HEADER, merged)
@@ -76,8 +94,9 @@ def update_header(env: Env, es: EntitySet, row: Row, changes: dict[str, Any]) ->
 
 def delete_header(env: Env, es: EntitySet, row: Row) -> None:
     if row.get("ReturnStatus") == "Closed":
-        raise fail(es, INFOLOG_HEADER, f"Return order {row['ReturnOrderNumber']} has been invoiced and cannot be "
-                                       f"deleted.")
+        raise fail(
+            es, INFOLOG_HEADER, f"Return order {row['ReturnOrderNumber']} has been invoiced and cannot be deleted."
+        )
     for line in list(env.store.scan(LINE, dataAreaId=row["dataAreaId"], ReturnOrderNumber=row["ReturnOrderNumber"])):
         env.store.delete(LINE, line)
 
@@ -97,14 +116,21 @@ def _check_against_invoice(env: Env, es: EntitySet, row: Row, exclude: Row | Non
         return None
     original = env.store.get("SalesLine", (company, lot))
     if original is None or not decimal(original, "_Invoiced"):
-        raise fail(es, INFOLOG_LINE, f"Lot ID {lot} does not refer to an invoiced sales order line, so it cannot "
-                                     f"be returned against.")
+        raise fail(
+            es,
+            INFOLOG_LINE,
+            f"Lot ID {lot} does not refer to an invoiced sales order line, so it cannot be returned against.",
+        )
     invoiced = decimal(original, "_Invoiced")
     already = returned_quantity(env, company, lot, exclude)
     wanted = -decimal(row, "ReturnSalesQuantity")
     if already + wanted > invoiced:
-        raise fail(es, INFOLOG_LINE, f"The return quantity {wanted} exceeds the quantity that can be returned "
-                                     f"for lot ID {lot} (invoiced {invoiced}, already returned {already}).")
+        raise fail(
+            es,
+            INFOLOG_LINE,
+            f"The return quantity {wanted} exceeds the quantity that can be returned "
+            f"for lot ID {lot} (invoiced {invoiced}, already returned {already}).",
+        )
     return original
 
 
@@ -115,23 +141,32 @@ def create_line(env: Env, es: EntitySet, row: Row) -> Row:
     if header is None:
         raise not_in_related(es.aot_entity, INFOLOG_LINE, row["ReturnOrderNumber"], "Return order", "Sales orders")
     if header.get("ReturnStatus") in ("Closed", "Canceled"):
-        raise fail(es, INFOLOG_LINE, f"Return order {header['ReturnOrderNumber']} has the status "
-                                     f"{header.get('ReturnStatus')}; lines cannot be added.")
+        raise fail(
+            es,
+            INFOLOG_LINE,
+            f"Return order {header['ReturnOrderNumber']} has the status "
+            f"{header.get('ReturnStatus')}; lines cannot be added.",
+        )
     lot = row.get("ReturnInventoryLotId", "")
     if lot:
         if lot_taken(env, company, lot):
             raise already_exists(es.aot_entity, es.table_label, INFOLOG_LINE, f"Lot ID: {lot}")
     else:
-        row["ReturnInventoryLotId"] = env.store.next_number(company, "InventoryLotId",
-                                                            lambda n: lot_taken(env, company, n))
+        row["ReturnInventoryLotId"] = env.store.next_number(
+            company, "InventoryLotId", lambda n: lot_taken(env, company, n)
+        )
     qty = decimal(row, "ReturnSalesQuantity")
     if qty >= 0:
         raise fail(es, INFOLOG_LINE, "The quantity on a return order line must be negative.")
     original = _check_against_invoice(env, es, row, None)
     if original is not None:
         if row.get("ItemNumber") and str(row["ItemNumber"]).casefold() != str(original["ItemNumber"]).casefold():
-            raise fail(es, INFOLOG_LINE, f"Item number {row['ItemNumber']} does not match item "
-                                         f"{original['ItemNumber']} of returned lot ID {original['InventoryLotId']}.")
+            raise fail(
+                es,
+                INFOLOG_LINE,
+                f"Item number {row['ItemNumber']} does not match item "
+                f"{original['ItemNumber']} of returned lot ID {original['InventoryLotId']}.",
+            )
         row["ItemNumber"] = original["ItemNumber"]
         ordered = decimal(original, "OrderedSalesQuantity") or Decimal(1)
         if "SalesPrice" not in row and "LineAmount" not in row:
@@ -155,17 +190,23 @@ def create_line(env: Env, es: EntitySet, row: Row) -> Row:
         if not row.get(name) and header.get(f"Default{name}"):
             row[name] = header[f"Default{name}"]
     env.site_and_warehouse(es, INFOLOG_LINE, row, "ReturnSiteId", "ReturnWarehouseId")
-    if row.get("ReturnDispositionCode") and \
-            env.store.get("ReturnDispositionCode", (company, row["ReturnDispositionCode"])) is None:
-        raise not_in_related(es.aot_entity, INFOLOG_LINE, row["ReturnDispositionCode"], "Disposition code",
-                             "Disposition codes")
+    if (
+        row.get("ReturnDispositionCode")
+        and env.store.get("ReturnDispositionCode", (company, row["ReturnDispositionCode"])) is None
+    ):
+        raise not_in_related(
+            es.aot_entity, INFOLOG_LINE, row["ReturnDispositionCode"], "Disposition code", "Disposition codes"
+        )
     if "LineAmount" not in row:
         row["LineAmount"] = money(decimal(row, "SalesPrice") * qty)
     seq = sum(1 for _ in env.store.scan(LINE, dataAreaId=company, ReturnOrderNumber=row["ReturnOrderNumber"])) + 1
     row.setdefault("LineCreationSequenceNumber", seq)
-    row.update(ReturnStatus="Awaiting", RMANumber=header.get("RMANumber", ""),
-               CustomerAccountNumber=header.get("CustomerAccountNumber", ""),
-               InvoiceCustomerAccountNumber=header.get("InvoiceCustomerAccountNumber", ""))
+    row.update(
+        ReturnStatus="Awaiting",
+        RMANumber=header.get("RMANumber", ""),
+        CustomerAccountNumber=header.get("CustomerAccountNumber", ""),
+        InvoiceCustomerAccountNumber=header.get("InvoiceCustomerAccountNumber", ""),
+    )
     row.setdefault("ExpectedReturnArrivalDate", days_from_today(0))
     row["TotalTaxAmount"] = line_tax(env, row)
     return row
@@ -177,8 +218,11 @@ def _proportional_amount(env: Env, original: Row, qty: Decimal) -> Decimal:
     company, lot = original["dataAreaId"], original["InventoryLotId"]
     invoiced_qty = decimal(original, "_Invoiced")
     invoiced_amount = decimal(original, "_InvoicedAmount")
-    lines = [r for r in env.store.scan(LINE, dataAreaId=company, ReturningInventoryLotId=lot)
-             if r.get("ReturnStatus") != "Canceled"]
+    lines = [
+        r
+        for r in env.store.scan(LINE, dataAreaId=company, ReturningInventoryLotId=lot)
+        if r.get("ReturnStatus") != "Canceled"
+    ]
     done_qty = sum((-decimal(r, "ReturnSalesQuantity") for r in lines), Decimal(0))
     done_amount = sum((-decimal(r, "LineAmount") for r in lines), Decimal(0))
     if done_qty + qty >= invoiced_qty:
@@ -194,8 +238,11 @@ def line_tax(env: Env, line: Row) -> Decimal:
 def update_line(env: Env, es: EntitySet, row: Row, changes: dict[str, Any]) -> dict[str, Any]:
     if row.get("ReturnStatus") in ("Invoiced", "Canceled"):
         raise fail(es, INFOLOG_LINE, f"Return line {row['ReturnInventoryLotId']} cannot be changed.")
-    changes = {k: v for k, v in changes.items()
-               if k not in ("ReturnOrderNumber", "ReturningInventoryLotId", "ReturnStatus", "TotalTaxAmount")}
+    changes = {
+        k: v
+        for k, v in changes.items()
+        if k not in ("ReturnOrderNumber", "ReturningInventoryLotId", "ReturnStatus", "TotalTaxAmount")
+    }
     merged = {**row, **changes}
     if "ReturnSalesQuantity" in changes:
         if decimal(merged, "ReturnSalesQuantity") >= 0:
@@ -219,8 +266,11 @@ def recompute_totals(env: Env, company: str, number: str) -> None:
     header = env.store.get(HEADER, (company, number))
     if header is None:
         return
-    lines = [r for r in env.store.scan(LINE, dataAreaId=company, ReturnOrderNumber=number)
-             if r.get("ReturnStatus") != "Canceled"]
+    lines = [
+        r
+        for r in env.store.scan(LINE, dataAreaId=company, ReturnOrderNumber=number)
+        if r.get("ReturnStatus") != "Canceled"
+    ]
     amount = sum((decimal(r, "LineAmount") for r in lines), Decimal(0))
     tax = sum((decimal(r, "TotalTaxAmount") for r in lines), Decimal(0))
     changes = {"OrderTotalAmount": money(amount + tax), "OrderTotalTaxAmount": money(tax)}

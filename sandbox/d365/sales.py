@@ -22,29 +22,59 @@ from sandbox.d365.wire import already_exists, not_in_related, write_failed
 
 HEADER, LINE = "SalesTable", "SalesLine"
 OPEN = "Backorder"
-_TOTALS = ("OrderTotalAmount", "OrderTotalTaxAmount", "OrderTotalChargesAmount", "OrderTotalDiscountAmount",
-           "TotalDiscountAmount", "OrderHeaderTaxAmount", "AreTotalsCalculated", "SalesOrderStatus",
-           "SalesOrderProcessingStatus", "OrderCreationDateTime")
-_ADDRESS = ("Name", "Street", "StreetNumber", "City", "StateId", "CountyId", "ZipCode", "CountryRegionId",
-            "CountryRegionISOCode", "Description", "LocationId")
-_CUSTOMER_ADDRESS = {"Name": "", "Street": "AddressStreet", "StreetNumber": "AddressStreetNumber",
-                     "City": "AddressCity", "StateId": "AddressState", "CountyId": "AddressCounty",
-                     "ZipCode": "AddressZipCode", "CountryRegionId": "AddressCountryRegionId",
-                     "CountryRegionISOCode": "AddressCountryRegionISOCode", "Description": "AddressDescription",
-                     "LocationId": "AddressLocationId"}
+_TOTALS = (
+    "OrderTotalAmount",
+    "OrderTotalTaxAmount",
+    "OrderTotalChargesAmount",
+    "OrderTotalDiscountAmount",
+    "TotalDiscountAmount",
+    "OrderHeaderTaxAmount",
+    "AreTotalsCalculated",
+    "SalesOrderStatus",
+    "SalesOrderProcessingStatus",
+    "OrderCreationDateTime",
+)
+_ADDRESS = (
+    "Name",
+    "Street",
+    "StreetNumber",
+    "City",
+    "StateId",
+    "CountyId",
+    "ZipCode",
+    "CountryRegionId",
+    "CountryRegionISOCode",
+    "Description",
+    "LocationId",
+)
+_CUSTOMER_ADDRESS = {
+    "Name": "",
+    "Street": "AddressStreet",
+    "StreetNumber": "AddressStreetNumber",
+    "City": "AddressCity",
+    "StateId": "AddressState",
+    "CountyId": "AddressCounty",
+    "ZipCode": "AddressZipCode",
+    "CountryRegionId": "AddressCountryRegionId",
+    "CountryRegionISOCode": "AddressCountryRegionISOCode",
+    "Description": "AddressDescription",
+    "LocationId": "AddressLocationId",
+}
 
 
 def order_number_taken(env: Env, company: str, number: str) -> bool:
     # Return orders are SalesTable rows too: one number space for both.
-    return env.sales_order(company, number) is not None or \
-        env.store.get("ReturnTable", (company, number)) is not None
+    return env.sales_order(company, number) is not None or env.store.get("ReturnTable", (company, number)) is not None
 
 
 def customer_name(customer: Row) -> str:
     if customer.get("OrganizationName"):
         return str(customer["OrganizationName"])
-    parts = [customer.get("PersonFirstName", ""), customer.get("PersonMiddleName", ""),
-             customer.get("PersonLastName", "")]
+    parts = [
+        customer.get("PersonFirstName", ""),
+        customer.get("PersonMiddleName", ""),
+        customer.get("PersonLastName", ""),
+    ]
     return " ".join(p for p in parts if p)
 
 
@@ -58,21 +88,37 @@ def create_header(env: Env, es: EntitySet, row: Row) -> Row:
         if order_number_taken(env, company, number):
             raise already_exists(es.aot_entity, es.table_label, HEADER, f"Sales order: {number}")
     else:
-        row["SalesOrderNumber"] = env.store.next_number(company, "SalesOrderNumber",
-                                                        lambda n: order_number_taken(env, company, n))
+        row["SalesOrderNumber"] = env.store.next_number(
+            company, "SalesOrderNumber", lambda n: order_number_taken(env, company, n)
+        )
     env.require(es, HEADER, row, "OrderingCustomerAccountNumber")
     customer = env.customer(company, row["OrderingCustomerAccountNumber"])
     env.check_fk(es, HEADER, row, "OrderingCustomerAccountNumber", customer is not None, "Customers")
     assert customer is not None
     if customer.get("OnHoldStatus") == "All":
-        raise fail(es, HEADER, f"Customer {customer['CustomerAccount']} is on hold (All). "
-                               f"No transactions can be created for this customer.")
+        raise fail(
+            es,
+            HEADER,
+            f"Customer {customer['CustomerAccount']} is on hold (All). "
+            f"No transactions can be created for this customer.",
+        )
     row.setdefault("InvoiceCustomerAccountNumber", customer.get("InvoiceAccount") or customer["CustomerAccount"])
-    env.check_fk(es, HEADER, row, "InvoiceCustomerAccountNumber",
-                 env.customer(company, row["InvoiceCustomerAccountNumber"]) is not None, "Customers")
-    for target, source in (("CurrencyCode", "SalesCurrencyCode"), ("DeliveryModeCode", "DeliveryMode"),
-                           ("SalesTaxGroupCode", "SalesTaxGroup"), ("PaymentTermsName", "PaymentTerms"),
-                           ("Email", "PrimaryContactEmail"), ("LanguageId", "LanguageId")):
+    env.check_fk(
+        es,
+        HEADER,
+        row,
+        "InvoiceCustomerAccountNumber",
+        env.customer(company, row["InvoiceCustomerAccountNumber"]) is not None,
+        "Customers",
+    )
+    for target, source in (
+        ("CurrencyCode", "SalesCurrencyCode"),
+        ("DeliveryModeCode", "DeliveryMode"),
+        ("SalesTaxGroupCode", "SalesTaxGroup"),
+        ("PaymentTermsName", "PaymentTerms"),
+        ("Email", "PrimaryContactEmail"),
+        ("LanguageId", "LanguageId"),
+    ):
         if not row.get(target) and customer.get(source):
             row[target] = customer[source]
     row.setdefault("SalesOrderName", customer_name(customer))
@@ -86,8 +132,12 @@ def create_header(env: Env, es: EntitySet, row: Row) -> Row:
     env.country(row, "InvoiceAddressCountryRegionId", "InvoiceAddressCountryRegionISOCode", es, HEADER)
     env.check_common(es, HEADER, row)
     env.site_and_warehouse(es, HEADER, row, "DefaultShippingSiteId", "DefaultShippingWarehouseId")
-    row.update(SalesOrderStatus=OPEN, SalesOrderProcessingStatus="Active", AreTotalsCalculated="Yes",
-               OrderCreationDateTime=now())
+    row.update(
+        SalesOrderStatus=OPEN,
+        SalesOrderProcessingStatus="Active",
+        AreTotalsCalculated="Yes",
+        OrderCreationDateTime=now(),
+    )
     for name in ("RequestedShippingDate", "RequestedReceiptDate"):
         row.setdefault(name, today())
     row.setdefault("ArePricesIncludingSalesTax", "No")
@@ -98,14 +148,19 @@ def create_header(env: Env, es: EntitySet, row: Row) -> Row:
 
 def update_header(env: Env, es: EntitySet, row: Row, changes: dict[str, Any]) -> dict[str, Any]:
     if row.get("SalesOrderStatus") != OPEN:
-        raise fail(es, HEADER, f"Sales order {row['SalesOrderNumber']} cannot be changed because it has the "
-                               f"status {row.get('SalesOrderStatus')}.")
+        raise fail(
+            es,
+            HEADER,
+            f"Sales order {row['SalesOrderNumber']} cannot be changed because it has the "
+            f"status {row.get('SalesOrderStatus')}.",
+        )
     changes = {k: v for k, v in changes.items() if k not in _TOTALS}
     merged = {**row, **changes}
     for name in ("OrderingCustomerAccountNumber", "InvoiceCustomerAccountNumber"):
         if name in changes:
-            env.check_fk(es, HEADER, merged, name, env.customer(merged["dataAreaId"], merged[name]) is not None,
-                         "Customers")
+            env.check_fk(
+                es, HEADER, merged, name, env.customer(merged["dataAreaId"], merged[name]) is not None, "Customers"
+            )
     env.country(merged, "DeliveryAddressCountryRegionId", "DeliveryAddressCountryRegionISOCode", es, HEADER)
     env.check_common(es, HEADER, merged)
     env.site_and_warehouse(es, HEADER, merged, "DefaultShippingSiteId", "DefaultShippingWarehouseId")
@@ -115,8 +170,11 @@ def update_header(env: Env, es: EntitySet, row: Row, changes: dict[str, Any]) ->
 def delete_header(env: Env, es: EntitySet, row: Row) -> None:
     lines = env.order_lines(row["dataAreaId"], row["SalesOrderNumber"])
     if any(decimal(line, "_Delivered") or decimal(line, "_Invoiced") for line in lines):
-        raise fail(es, HEADER, f"Sales order {row['SalesOrderNumber']} cannot be deleted because it has been "
-                               f"delivered or invoiced.")
+        raise fail(
+            es,
+            HEADER,
+            f"Sales order {row['SalesOrderNumber']} cannot be deleted because it has been delivered or invoiced.",
+        )
     for line in lines:
         env.store.delete(LINE, line)
 
@@ -136,8 +194,9 @@ def compute_line_amount(line: Row) -> Decimal:
 
 
 def line_tax(env: Env, line: Row, prices_include_tax: bool = False) -> Decimal:
-    rate = env.tax_rate(line["dataAreaId"], str(line.get("SalesTaxGroupCode", "")),
-                        str(line.get("SalesTaxItemGroupCode", "")))
+    rate = env.tax_rate(
+        line["dataAreaId"], str(line.get("SalesTaxGroupCode", "")), str(line.get("SalesTaxItemGroupCode", ""))
+    )
     amount = decimal(line, "LineAmount")
     if prices_include_tax:
         return money(amount - amount / (1 + rate))
@@ -151,8 +210,12 @@ def create_line(env: Env, es: EntitySet, row: Row) -> Row:
     if header is None:
         raise not_in_related(es.aot_entity, LINE, row["SalesOrderNumber"], "Sales order", "Sales orders")
     if header.get("SalesOrderStatus") != OPEN:
-        raise fail(es, LINE, f"Sales order {header['SalesOrderNumber']} has the status "
-                             f"{header.get('SalesOrderStatus')}; lines cannot be added.")
+        raise fail(
+            es,
+            LINE,
+            f"Sales order {header['SalesOrderNumber']} has the status "
+            f"{header.get('SalesOrderStatus')}; lines cannot be added.",
+        )
     lot = row.get("InventoryLotId", "")
     if lot:
         if not env.manual_allowed("InventoryLotId"):
@@ -175,8 +238,14 @@ def create_line(env: Env, es: EntitySet, row: Row) -> Row:
     row.setdefault("SalesPriceQuantity", decimal(item, "SalesPriceQuantity") or Decimal(1))
     row.setdefault("SalesTaxItemGroupCode", item.get("SalesSalesTaxItemGroupCode", ""))
     row.setdefault("LineDescription", item.get("SearchName", ""))
-    for name in ("SalesTaxGroupCode", "DeliveryModeCode", "CurrencyCode", "RequestedShippingDate",
-                 "RequestedReceiptDate", "CustomerRequisitionNumber"):
+    for name in (
+        "SalesTaxGroupCode",
+        "DeliveryModeCode",
+        "CurrencyCode",
+        "RequestedShippingDate",
+        "RequestedReceiptDate",
+        "CustomerRequisitionNumber",
+    ):
         if not row.get(name) and header.get(name):
             row[name] = header[name]
     for name in list(header):
@@ -189,8 +258,9 @@ def create_line(env: Env, es: EntitySet, row: Row) -> Row:
     env.site_and_warehouse(es, LINE, row, "ShippingSiteId", "ShippingWarehouseId")
     if env.is_stocked(item) and not row.get("ShippingSiteId"):
         # Real text (HotWax OMS → D365 plan): stocked lines need a site, from the line or header warehouse.
-        raise write_failed(es.aot_entity, "Inventory dimension Site is mandatory and must consequently be "
-                                          "specified.", table=LINE)
+        raise write_failed(
+            es.aot_entity, "Inventory dimension Site is mandatory and must consequently be specified.", table=LINE
+        )
     env.check_common(es, LINE, row)
     if "LineAmount" not in row:
         row["LineAmount"] = compute_line_amount(row)
@@ -200,8 +270,10 @@ def create_line(env: Env, es: EntitySet, row: Row) -> Row:
 
 
 def lot_taken(env: Env, company: str, lot: str) -> bool:
-    return env.store.get("SalesLine", (company, lot)) is not None or \
-        env.store.find("ReturnLine", dataAreaId=company, ReturnInventoryLotId=lot) is not None
+    return (
+        env.store.get("SalesLine", (company, lot)) is not None
+        or env.store.find("ReturnLine", dataAreaId=company, ReturnInventoryLotId=lot) is not None
+    )
 
 
 def update_line(env: Env, es: EntitySet, row: Row, changes: dict[str, Any]) -> dict[str, Any]:
@@ -211,14 +283,25 @@ def update_line(env: Env, es: EntitySet, row: Row, changes: dict[str, Any]) -> d
     changes = {k: v for k, v in changes.items() if k not in ("SalesOrderNumber", "SalesOrderLineStatus")}
     merged = {**row, **changes}
     if "ItemNumber" in changes:
-        env.check_fk(es, LINE, merged, "ItemNumber", env.item(merged["dataAreaId"], merged["ItemNumber"]) is not None,
-                     "Released products")
+        env.check_fk(
+            es,
+            LINE,
+            merged,
+            "ItemNumber",
+            env.item(merged["dataAreaId"], merged["ItemNumber"]) is not None,
+            "Released products",
+        )
     if decimal(merged, "OrderedSalesQuantity") < decimal(row, "_Delivered"):
         raise fail(es, LINE, "The quantity cannot be less than the quantity already delivered.")
     env.site_and_warehouse(es, LINE, merged, "ShippingSiteId", "ShippingWarehouseId")
     env.check_common(es, LINE, merged)
-    pricing = {"OrderedSalesQuantity", "SalesPrice", "SalesPriceQuantity", "LineDiscountAmount",
-               "LineDiscountPercentage"}
+    pricing = {
+        "OrderedSalesQuantity",
+        "SalesPrice",
+        "SalesPriceQuantity",
+        "LineDiscountAmount",
+        "LineDiscountPercentage",
+    }
     if pricing & set(changes) and "LineAmount" not in changes:
         changes["LineAmount"] = compute_line_amount(merged)
     if "ShippingWarehouseId" in changes:
@@ -228,8 +311,9 @@ def update_line(env: Env, es: EntitySet, row: Row, changes: dict[str, Any]) -> d
 
 def delete_line(env: Env, es: EntitySet, row: Row) -> None:
     if decimal(row, "_Delivered") or decimal(row, "_Invoiced"):
-        raise fail(es, LINE, f"Line {row['InventoryLotId']} cannot be deleted because it has been delivered "
-                             f"or invoiced.")
+        raise fail(
+            es, LINE, f"Line {row['InventoryLotId']} cannot be deleted because it has been delivered or invoiced."
+        )
 
 
 def recompute_totals(env: Env, company: str, number: str) -> None:
@@ -243,8 +327,12 @@ def recompute_totals(env: Env, company: str, number: str) -> None:
     tax = sum((line_tax(env, r, included) for r in lines), Decimal(0))
     discount = sum((money(line_gross(r)) - decimal(r, "LineAmount") for r in lines), Decimal(0))
     total = amount if included else amount + tax
-    changes = {"OrderTotalAmount": money(total), "OrderTotalTaxAmount": money(tax),
-               "OrderTotalChargesAmount": Decimal("0.00"), "OrderTotalDiscountAmount": money(discount)}
+    changes = {
+        "OrderTotalAmount": money(total),
+        "OrderTotalTaxAmount": money(tax),
+        "OrderTotalChargesAmount": Decimal("0.00"),
+        "OrderTotalDiscountAmount": money(discount),
+    }
     if any(header.get(k) != v for k, v in changes.items()):
         env.store.update(HEADER, header, changes, new_version=False)
 

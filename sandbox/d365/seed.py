@@ -17,15 +17,28 @@ COMPANIES = ("usmf", "usrt")
 CURRENCIES = ("USD", "CAD", "EUR", "GBP", "AUD", "MXN", "JPY")
 SITES = {"1": "Site 1 (Main)", "2": "Site 2 (East)"}
 WAREHOUSES = {"11": "1", "12": "1", "21": "2"}
-TAX_GROUPS = {"CA": ("California sales tax", D("0.0725")), "NY": ("New York sales tax", D("0.08875")),
-              "WA": ("Washington sales tax", D("0.065")), "TX": ("Texas sales tax", D("0.0625")),
-              "EXEMPT": ("Tax exempt", D(0))}
+TAX_GROUPS = {
+    "CA": ("California sales tax", D("0.0725")),
+    "NY": ("New York sales tax", D("0.08875")),
+    "WA": ("Washington sales tax", D("0.065")),
+    "TX": ("Texas sales tax", D("0.0625")),
+    "EXEMPT": ("Tax exempt", D(0)),
+}
 ITEM_TAX_GROUPS = {"ALL": True, "FREIGHT": True, "EXEMPT": False}
-DELIVERY_MODES = {"GROUND": "FedEx Ground", "HOME": "FedEx Home Delivery", "2DAY": "FedEx 2Day",
-                  "OVERNIGHT": "FedEx Priority Overnight", "STANDARD": "Standard shipping",
-                  "PICKUP": "Customer pickup"}
-CUSTOMER_GROUPS = {"10": "Wholesales customers", "20": "Major customers", "30": "Retail customers",
-                   "80": "Other customers"}
+DELIVERY_MODES = {
+    "GROUND": "FedEx Ground",
+    "HOME": "FedEx Home Delivery",
+    "2DAY": "FedEx 2Day",
+    "OVERNIGHT": "FedEx Priority Overnight",
+    "STANDARD": "Standard shipping",
+    "PICKUP": "Customer pickup",
+}
+CUSTOMER_GROUPS = {
+    "10": "Wholesales customers",
+    "20": "Major customers",
+    "30": "Retail customers",
+    "80": "Other customers",
+}
 DISPOSITIONS = {"Credit": "Credit", "CreditOnly": "CreditOnly", "Scrap": "Scrap", "ReplaceCredit": "ReplaceCredit"}
 # (item, name, price, type, item tax group, weight lb)
 ITEMS = [
@@ -42,12 +55,45 @@ ITEMS = [
 ]
 CUSTOMERS = [
     # account, first, last, org, email, phone, street, city, state, zip, tax group
-    ("US-001", "", "", "Contoso Retail San Diego", "contoso.sd@example.com", "+1 619 555 0101",
-     "123 Coffee Street", "San Diego", "CA", "92101", "CA"),
-    ("US-002", "Jane", "Doe", "", "jane.doe@example.com", "+1 212 555 0102", "1 Main St", "New York", "NY",
-     "10001", "NY"),
-    ("US-003", "Bob", "Norman", "", "bob.norman@mail.example.com", "+1 555 555 5555", "Chestnut Street 92",
-     "Louisville", "KY", "40202", ""),
+    (
+        "US-001",
+        "",
+        "",
+        "Contoso Retail San Diego",
+        "contoso.sd@example.com",
+        "+1 619 555 0101",
+        "123 Coffee Street",
+        "San Diego",
+        "CA",
+        "92101",
+        "CA",
+    ),
+    (
+        "US-002",
+        "Jane",
+        "Doe",
+        "",
+        "jane.doe@example.com",
+        "+1 212 555 0102",
+        "1 Main St",
+        "New York",
+        "NY",
+        "10001",
+        "NY",
+    ),
+    (
+        "US-003",
+        "Bob",
+        "Norman",
+        "",
+        "bob.norman@mail.example.com",
+        "+1 555 555 5555",
+        "Chestnut Street 92",
+        "Louisville",
+        "KY",
+        "40202",
+        "",
+    ),
     ("WEB-GUEST", "", "", "Web shop guest customer", "", "", "", "", "", "", ""),
 ]
 
@@ -70,21 +116,50 @@ def seed(env: Env) -> None:
         for code, description in DELIVERY_MODES.items():
             store.insert("DlvMode", {"dataAreaId": company, "ModeCode": code, "ModeDescription": description})
         for code, description in CUSTOMER_GROUPS.items():
-            store.insert("CustGroup", {"dataAreaId": company, "CustomerGroupId": code, "Description": description,
-                                       "PaymentTermId": "Net30", "IsSalesTaxIncludedInPrice": "No"})
+            store.insert(
+                "CustGroup",
+                {
+                    "dataAreaId": company,
+                    "CustomerGroupId": code,
+                    "Description": description,
+                    "PaymentTermId": "Net30",
+                    "IsSalesTaxIncludedInPrice": "No",
+                },
+            )
         for code, action in DISPOSITIONS.items():
-            store.insert("ReturnDispositionCode", {"dataAreaId": company, "DispositionCode": code,
-                                                   "DispositionDescription": code, "DispositionAction": action})
+            store.insert(
+                "ReturnDispositionCode",
+                {
+                    "dataAreaId": company,
+                    "DispositionCode": code,
+                    "DispositionDescription": code,
+                    "DispositionAction": action,
+                },
+            )
         for item, name, price, kind, tax_group, weight in ITEMS:
             add_item(env, company, item, name, price, kind, tax_group, weight)
             if kind == "Item":
                 for warehouse, site in WAREHOUSES.items():
-                    documents.set_on_hand(env, company, item, site, warehouse,
-                                          OnHandQuantity=D(1000) if warehouse == "11" else D(100))
+                    documents.set_on_hand(
+                        env, company, item, site, warehouse, OnHandQuantity=D(1000) if warehouse == "11" else D(100)
+                    )
     for values in CUSTOMERS:
         add_customer(env, "usmf", *values)
-    add_customer(env, "usrt", "US-RT-001", "", "", "Retail Store 1", "store1@example.com", "", "5 Market St",
-                 "Seattle", "WA", "98101", "WA")
+    add_customer(
+        env,
+        "usrt",
+        "US-RT-001",
+        "",
+        "",
+        "Retail Store 1",
+        "store1@example.com",
+        "",
+        "5 Market St",
+        "Seattle",
+        "WA",
+        "98101",
+        "WA",
+    )
 
 
 def add_tax_group(env: Env, company: str, code: str, description: str, rate: Decimal) -> None:
@@ -95,15 +170,37 @@ def add_tax_group(env: Env, company: str, code: str, description: str, rate: Dec
     env.store.setup.tax_rates[(company.casefold(), code.casefold())] = rate
 
 
-def add_item(env: Env, company: str, item: str, name: str, price: Decimal, kind: str = "Item",
-             tax_group: str = "ALL", weight: Decimal = D(0), **extra: object) -> Row:
-    row = {"dataAreaId": company, "ItemNumber": item, "ProductNumber": item, "SearchName": name,
-           "ProductSearchName": name, "SalesPrice": price, "SalesPriceQuantity": D(1), "SalesUnitSymbol": "ea",
-           "InventoryUnitSymbol": "ea", "PurchaseUnitSymbol": "ea", "ProductType": kind,
-           "ProductSubType": "Product", "SalesSalesTaxItemGroupCode": tax_group,
-           "ItemModelGroupId": "FIFO" if kind == "Item" else "SERV",
-           "StorageDimensionGroupName": "SiteWH" if kind == "Item" else "",
-           "NetProductWeight": weight, "GrossProductHeight": D(0), **extra}
+def add_item(
+    env: Env,
+    company: str,
+    item: str,
+    name: str,
+    price: Decimal,
+    kind: str = "Item",
+    tax_group: str = "ALL",
+    weight: Decimal = D(0),
+    **extra: object,
+) -> Row:
+    row = {
+        "dataAreaId": company,
+        "ItemNumber": item,
+        "ProductNumber": item,
+        "SearchName": name,
+        "ProductSearchName": name,
+        "SalesPrice": price,
+        "SalesPriceQuantity": D(1),
+        "SalesUnitSymbol": "ea",
+        "InventoryUnitSymbol": "ea",
+        "PurchaseUnitSymbol": "ea",
+        "ProductType": kind,
+        "ProductSubType": "Product",
+        "SalesSalesTaxItemGroupCode": tax_group,
+        "ItemModelGroupId": "FIFO" if kind == "Item" else "SERV",
+        "StorageDimensionGroupName": "SiteWH" if kind == "Item" else "",
+        "NetProductWeight": weight,
+        "GrossProductHeight": D(0),
+        **extra,
+    }
     existing = env.store.get("InventTable", (company, item))
     if existing is not None:
         env.store.update("InventTable", existing, row)
@@ -111,15 +208,43 @@ def add_item(env: Env, company: str, item: str, name: str, price: Decimal, kind:
     return env.store.insert("InventTable", row)
 
 
-def add_customer(env: Env, company: str, account: str, first: str, last: str, org: str, email: str, phone: str,
-                 street: str, city: str, state: str, zip_code: str, tax_group: str, group: str = "30") -> Row:
-    row: Row = {"dataAreaId": company, "CustomerAccount": account, "CustomerGroupId": group,
-                "SalesCurrencyCode": "USD", "PartyType": "Organization" if org else "Person",
-                "OrganizationName": org, "PersonFirstName": first, "PersonLastName": last,
-                "PrimaryContactEmail": email, "PrimaryContactPhone": phone, "AddressStreet": street,
-                "AddressCity": city, "AddressState": state, "AddressZipCode": zip_code,
-                "AddressCountryRegionId": "USA" if street else "", "SalesTaxGroup": tax_group,
-                "DeliveryMode": "GROUND", "PaymentTerms": "Net30", "LanguageId": "en-us"}
+def add_customer(
+    env: Env,
+    company: str,
+    account: str,
+    first: str,
+    last: str,
+    org: str,
+    email: str,
+    phone: str,
+    street: str,
+    city: str,
+    state: str,
+    zip_code: str,
+    tax_group: str,
+    group: str = "30",
+) -> Row:
+    row: Row = {
+        "dataAreaId": company,
+        "CustomerAccount": account,
+        "CustomerGroupId": group,
+        "SalesCurrencyCode": "USD",
+        "PartyType": "Organization" if org else "Person",
+        "OrganizationName": org,
+        "PersonFirstName": first,
+        "PersonLastName": last,
+        "PrimaryContactEmail": email,
+        "PrimaryContactPhone": phone,
+        "AddressStreet": street,
+        "AddressCity": city,
+        "AddressState": state,
+        "AddressZipCode": zip_code,
+        "AddressCountryRegionId": "USA" if street else "",
+        "SalesTaxGroup": tax_group,
+        "DeliveryMode": "GROUND",
+        "PaymentTerms": "Net30",
+        "LanguageId": "en-us",
+    }
     row = {k: v for k, v in row.items() if v != ""}
     create_customer(env, env.sets["CustomersV3"], row)
     return env.store.insert("CustTable", row)

@@ -29,9 +29,12 @@ def parse_key(es: EntitySet, text: str) -> dict[str, Any]:
         name, sep, literal = part.partition("=")
         name, literal = name.strip(), literal.strip()
         if not sep or name not in es.keys:
-            raise ODataError(400, f"The key segment '({text})' is not valid for entity set '{es.name}'.",
-                             message=f"Bad Request - Error in query syntax. Invalid key '({text})'.",
-                             error_type=ODATA_EXCEPTION)
+            raise ODataError(
+                400,
+                f"The key segment '({text})' is not valid for entity set '{es.name}'.",
+                message=f"Bad Request - Error in query syntax. Invalid key '({text})'.",
+                error_type=ODATA_EXCEPTION,
+            )
         if literal.startswith("'") and literal.endswith("'") and len(literal) >= 2:
             values[name] = literal[1:-1].replace("''", "'")
         elif es.fields[name].edm == "Edm.DateTimeOffset":
@@ -41,10 +44,14 @@ def parse_key(es: EntitySet, text: str) -> dict[str, Any]:
     missing = [k for k in es.keys if k not in values]
     if missing:
         # "all fields in the entity key must be provided to make a successful OData call"
-        raise ODataError(400, f"The number of keys specified in the URI does not match number of key properties "
-                              f"for the resource '{es.type_name}'.",
-                         message="The number of keys specified in the URI does not match number of key properties "
-                                 f"for the resource '{es.type_name}'.", error_type=ODATA_EXCEPTION)
+        raise ODataError(
+            400,
+            f"The number of keys specified in the URI does not match number of key properties "
+            f"for the resource '{es.type_name}'.",
+            message="The number of keys specified in the URI does not match number of key properties "
+            f"for the resource '{es.type_name}'.",
+            error_type=ODATA_EXCEPTION,
+        )
     return values
 
 
@@ -52,18 +59,25 @@ class ODataService:
     def __init__(self, env: Env) -> None:
         self.env = env
 
-    def handle(self, method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str], body: bytes,
-               base: str) -> Reply:
+    def handle(
+        self, method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str], body: bytes, base: str
+    ) -> Reply:
         try:
             return self._route(method.upper(), path, params, headers, body, base)
         except ODataError as exc:
             return exc.reply()
 
-    def _route(self, method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str], body: bytes,
-               base: str) -> Reply:
+    def _route(
+        self, method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str], body: bytes, base: str
+    ) -> Reply:
         if path in ("", "/"):
-            return Reply.json(200, {"@odata.context": f"{base}/data/$metadata", "value": [
-                {"name": n, "kind": "EntitySet", "url": n} for n in entity_sets()]})
+            return Reply.json(
+                200,
+                {
+                    "@odata.context": f"{base}/data/$metadata",
+                    "value": [{"name": n, "kind": "EntitySet", "url": n} for n in entity_sets()],
+                },
+            )
         if path == "$metadata":
             return Reply(200, metadata_xml().encode(), {"Content-Type": "application/xml", "OData-Version": "4.0"})
         m = _SEGMENT.match(path)
@@ -81,9 +95,12 @@ class ODataService:
                 return Reply.json(200, reads.collection(self.env, es, params, base, self.env.config.page_size))
             if method == "POST":
                 return self._post(es, body, base)
-            raise ODataError(405, f"The HTTP method '{method}' is not allowed on an entity set.",
-                             message=f"The HTTP method '{method}' is not allowed on an entity set.",
-                             error_type=ODATA_EXCEPTION)
+            raise ODataError(
+                405,
+                f"The HTTP method '{method}' is not allowed on an entity set.",
+                message=f"The HTTP method '{method}' is not allowed on an entity set.",
+                error_type=ODATA_EXCEPTION,
+            )
         keys = parse_key(es, key_text)
         cross = params.get("cross-company", "").lower() == "true"
         row = self.env.store.get(es.table, tuple(keys[k] for k in es.keys))
@@ -98,10 +115,15 @@ class ODataService:
                     raise not_found(rest)
                 target = entity_sets()[nav.target]
                 related = list(self.env.store.scan(target.table, **{t: row.get(s) for s, t in nav.join}))
-                return Reply.json(200, reads.collection(self.env, target, {**params, "cross-company": "true"},
-                                                        base, self.env.config.page_size, related))
-            return Reply.json(200, reads.entity(self.env, es, row, params, base),
-                              {"ETag": etag(row.get("_RecVersion", 0))})
+                return Reply.json(
+                    200,
+                    reads.collection(
+                        self.env, target, {**params, "cross-company": "true"}, base, self.env.config.page_size, related
+                    ),
+                )
+            return Reply.json(
+                200, reads.entity(self.env, es, row, params, base), {"ETag": etag(row.get("_RecVersion", 0))}
+            )
         if method in ("PATCH", "PUT", "MERGE", "DELETE"):
             if row is None:
                 raise no_resources()
@@ -111,9 +133,12 @@ class ODataService:
                 return Reply(204)
             writes.update(self.env, es, row, self._json(body))
             return Reply(204, b"", {"ETag": etag(row.get("_RecVersion", 0)), "OData-Version": "4.0"})
-        raise ODataError(405, f"The HTTP method '{method}' is not allowed on an entity.",
-                         message=f"The HTTP method '{method}' is not allowed on an entity.",
-                         error_type=ODATA_EXCEPTION)
+        raise ODataError(
+            405,
+            f"The HTTP method '{method}' is not allowed on an entity.",
+            message=f"The HTTP method '{method}' is not allowed on an entity.",
+            error_type=ODATA_EXCEPTION,
+        )
 
     def _json(self, body: bytes) -> Any:
         try:
@@ -124,17 +149,21 @@ class ODataService:
     def _post(self, es: EntitySet, body: bytes, base: str) -> Reply:
         row = writes.create(self.env, es, self._json(body))
         payload = {"@odata.context": f"{base}/data/$metadata#{es.name}/$entity", **reads.project(es, row, None)}
-        return Reply.json(201, payload, {"ETag": etag(row.get("_RecVersion", 0)),
-                                         "Location": f"{base}/data/{entity_path(es, row)}"})
+        return Reply.json(
+            201, payload, {"ETag": etag(row.get("_RecVersion", 0)), "Location": f"{base}/data/{entity_path(es, row)}"}
+        )
 
     @staticmethod
     def _check_etag(row: Row, headers: Mapping[str, str]) -> None:
         wanted = headers.get("if-match")
         if wanted and wanted.strip() != "*" and wanted.strip() != etag(row.get("_RecVersion", 0)):
-            raise ODataError(412, "The etag value in the request header does not match with the current etag "
-                                  "value of the object.",
-                             message="The etag value in the request header does not match with the current etag "
-                                     "value of the object.", error_type=ODATA_EXCEPTION)
+            raise ODataError(
+                412,
+                "The etag value in the request header does not match with the current etag value of the object.",
+                message="The etag value in the request header does not match with the current etag "
+                "value of the object.",
+                error_type=ODATA_EXCEPTION,
+            )
 
 
 def key_literal(value: Any) -> str:
@@ -147,4 +176,3 @@ def key_literal(value: Any) -> str:
 
 def entity_path(es: EntitySet, row: Row) -> str:
     return f"{es.name}(" + ",".join(f"{k}={key_literal(row.get(k))}" for k in es.keys) + ")"
-

@@ -70,8 +70,8 @@ class Store:
         self.table_keys = table_keys
         self.tables: dict[str, dict[Key, Row]] = {name: {} for name in table_keys}
         self.indexes: dict[tuple[str, tuple[str, ...]], dict[Key, dict[Key, Row]]] = {
-            (table, fields): {} for table, all_fields in INDEXES.items() if table in table_keys
-            for fields in all_fields}
+            (table, fields): {} for table, all_fields in INDEXES.items() if table in table_keys for fields in all_fields
+        }
         self.setup = Setup()
         self.sequences: dict[tuple[str, str], int] = {}
         self._rec_id = 5637144576  # F&O RecIds start around here
@@ -133,6 +133,7 @@ class Store:
         rows[key] = row
         self._index(table, key, row, True)
         if self._journal is not None:
+
             def undo() -> None:
                 rows.pop(key, None)
                 self._index(table, key, row, False)

@@ -15,9 +15,11 @@ from sandbox.d365.entities import format_date
 ODATA_JSON = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
 WRITE_EXCEPTION = "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException"
 ODATA_EXCEPTION = "Microsoft.OData.ODataException"
-STACKTRACE = ("   at Microsoft.Dynamics.Platform.Integration.Services.OData.Update.UpdateProcessor.CreateEntity_Save("
-              "ChangeOperationContext context, ChangeInfo changeInfo)\r\n   at Microsoft.Dynamics.Platform."
-              "Integration.Services.OData.Update.UpdateManager.SaveChanges()")
+STACKTRACE = (
+    "   at Microsoft.Dynamics.Platform.Integration.Services.OData.Update.UpdateProcessor.CreateEntity_Save("
+    "ChangeOperationContext context, ChangeInfo changeInfo)\r\n   at Microsoft.Dynamics.Platform."
+    "Integration.Services.OData.Update.UpdateManager.SaveChanges()"
+)
 
 
 _MARK = "\x00D"
@@ -69,15 +71,23 @@ class Reply:
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-        return cls(status, dumps(payload).encode(), {"Content-Type": ODATA_JSON, "OData-Version": "4.0",
-                                                     **(headers or {})})
+        return cls(
+            status, dumps(payload).encode(), {"Content-Type": ODATA_JSON, "OData-Version": "4.0", **(headers or {})}
+        )
 
 
 class ODataError(Exception):
     """An error reply in F&O's shape: ``error.code`` "", generic message, detail in innererror."""
 
-    def __init__(self, status: int, inner_message: str, *, message: str = "An error has occurred.",
-                 error_type: str = WRITE_EXCEPTION, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        inner_message: str,
+        *,
+        message: str = "An error has occurred.",
+        error_type: str = WRITE_EXCEPTION,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(inner_message)
         self.status = status
         self.inner_message = inner_message
@@ -86,9 +96,13 @@ class ODataError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": "", "message": self.message,
-                          "innererror": {"message": self.inner_message, "type": self.error_type,
-                                         "stacktrace": STACKTRACE}}}
+        return {
+            "error": {
+                "code": "",
+                "message": self.message,
+                "innererror": {"message": self.inner_message, "type": self.error_type, "stacktrace": STACKTRACE},
+            }
+        }
 
     def reply(self, status: int | None = None) -> Reply:
         return Reply.json(status or self.status, self.body(), self.headers)
@@ -108,13 +122,17 @@ def write_failed(aot_entity: str, *warnings: str, table: str = "", info: str = "
 def already_exists(aot_entity: str, label: str, table: str, title: str) -> ODataError:
     # Same text as the real changeset failure sample: "...Cannot create a record in Customer groups
     # (CustGroup). Customer group: Batch2, Batch 2 Test group T1.\nThe record already exists.."
-    return write_failed(aot_entity, info=f"Cannot create a record in {label} ({table}). {title}.\n"
-                                         f"The record already exists.")
+    return write_failed(
+        aot_entity, info=f"Cannot create a record in {label} ({table}). {title}.\nThe record already exists."
+    )
 
 
 def not_in_related(aot_entity: str, table: str, value: str, field_label: str, related: str) -> ODataError:
-    return write_failed(aot_entity, f"The value '{value}' in field '{field_label}' is not found in the relating "
-                                    f"table '{related}'.", table=table)
+    return write_failed(
+        aot_entity,
+        f"The value '{value}' in field '{field_label}' is not found in the relating table '{related}'.",
+        table=table,
+    )
 
 
 def must_be_filled(aot_entity: str, table: str, field_label: str) -> ODataError:
@@ -122,8 +140,9 @@ def must_be_filled(aot_entity: str, table: str, field_label: str) -> ODataError:
 
 
 def query_error(detail: str) -> ODataError:
-    return ODataError(400, detail, message=f"The query specified in the URI is not valid. {detail}",
-                      error_type=ODATA_EXCEPTION)
+    return ODataError(
+        400, detail, message=f"The query specified in the URI is not valid. {detail}", error_type=ODATA_EXCEPTION
+    )
 
 
 def no_resources() -> ODataError:
@@ -131,5 +150,9 @@ def no_resources() -> ODataError:
 
 
 def not_found(segment: str) -> ODataError:
-    return ODataError(404, f"Resource not found for the segment '{segment}'.",
-                      message=f"Resource not found for the segment '{segment}'.", error_type=ODATA_EXCEPTION)
+    return ODataError(
+        404,
+        f"Resource not found for the segment '{segment}'.",
+        message=f"Resource not found for the segment '{segment}'.",
+        error_type=ODATA_EXCEPTION,
+    )

@@ -16,22 +16,31 @@ Update = Callable[[Env, EntitySet, Row, dict[str, Any]], dict[str, Any]]
 Delete = Callable[[Env, EntitySet, Row], None]
 
 _CREATE: dict[str, Create] = {
-    "SalesOrderHeadersV2": sales.create_header, "SalesOrderLines": sales.create_line,
+    "SalesOrderHeadersV2": sales.create_header,
+    "SalesOrderLines": sales.create_line,
     "CustomersV3": customers.create_customer,
-    "ReturnOrderHeaders": returns.create_header, "ReturnOrderHeadersV2": returns.create_header,
-    "ReturnOrderLines": returns.create_line, "ReturnOrderLinesV2": returns.create_line,
+    "ReturnOrderHeaders": returns.create_header,
+    "ReturnOrderHeadersV2": returns.create_header,
+    "ReturnOrderLines": returns.create_line,
+    "ReturnOrderLinesV2": returns.create_line,
 }
 _UPDATE: dict[str, Update] = {
-    "SalesOrderHeadersV2": sales.update_header, "SalesOrderLines": sales.update_line,
+    "SalesOrderHeadersV2": sales.update_header,
+    "SalesOrderLines": sales.update_line,
     "CustomersV3": customers.update_customer,
-    "ReturnOrderHeaders": returns.update_header, "ReturnOrderHeadersV2": returns.update_header,
-    "ReturnOrderLines": returns.update_line, "ReturnOrderLinesV2": returns.update_line,
+    "ReturnOrderHeaders": returns.update_header,
+    "ReturnOrderHeadersV2": returns.update_header,
+    "ReturnOrderLines": returns.update_line,
+    "ReturnOrderLinesV2": returns.update_line,
 }
 _DELETE: dict[str, Delete] = {
-    "SalesOrderHeadersV2": sales.delete_header, "SalesOrderLines": sales.delete_line,
+    "SalesOrderHeadersV2": sales.delete_header,
+    "SalesOrderLines": sales.delete_line,
     "CustomersV3": customers.delete_customer,
-    "ReturnOrderHeaders": returns.delete_header, "ReturnOrderHeadersV2": returns.delete_header,
-    "ReturnOrderLines": returns.delete_line, "ReturnOrderLinesV2": returns.delete_line,
+    "ReturnOrderHeaders": returns.delete_header,
+    "ReturnOrderHeadersV2": returns.delete_header,
+    "ReturnOrderLines": returns.delete_line,
+    "ReturnOrderLinesV2": returns.delete_line,
 }
 
 
@@ -46,8 +55,10 @@ def parse_body(es: EntitySet, payload: Any) -> Row:
             continue  # @odata.type and other annotations
         f = es.fields.get(name)
         if f is None:
-            detail = (f"The property '{name}' does not exist on type '{NAMESPACE}.{es.type_name}'. Make sure to "
-                      f"only use property names that are defined by the type or mark the type as open type.")
+            detail = (
+                f"The property '{name}' does not exist on type '{NAMESPACE}.{es.type_name}'. Make sure to "
+                f"only use property names that are defined by the type or mark the type as open type."
+            )
             raise ODataError(400, detail, message=detail, error_type=ODATA_EXCEPTION)
         try:
             typed = coerce(f, value)
@@ -60,8 +71,9 @@ def parse_body(es: EntitySet, payload: Any) -> Row:
 
 
 def _read_only(es: EntitySet) -> ODataError:
-    return write_failed(es.aot_entity, f"The entity '{es.name}' is read-only; it cannot be created, updated or "
-                                       f"deleted through OData.")
+    return write_failed(
+        es.aot_entity, f"The entity '{es.name}' is read-only; it cannot be created, updated or deleted through OData."
+    )
 
 
 def after_write(env: Env, es: EntitySet, row: Row) -> None:
@@ -98,8 +110,10 @@ def update(env: Env, es: EntitySet, row: Row, payload: Any) -> Row:
     changes = parse_body(es, payload)
     for key in es.keys:
         if key in changes and str(changes[key]).casefold() != str(row.get(key, "")).casefold():
-            raise write_failed(es.aot_entity, f"Cannot edit a record in {es.table_label} ({es.table}). The key "
-                                              f"field '{key}' cannot be changed.")
+            raise write_failed(
+                es.aot_entity,
+                f"Cannot edit a record in {es.table_label} ({es.table}). The key field '{key}' cannot be changed.",
+            )
         changes.pop(key, None)
     changes = _UPDATE.get(es.name, lambda _e, _s, _r, c: c)(env, es, row, changes)
     env.store.update(es.table, row, changes)

@@ -23,7 +23,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     config = FedexEmulatorConfig(
-        client_id=args.client_id, client_secret=args.client_secret, account_number=args.account_number,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        account_number=args.account_number,
         token_lifetime_s=args.token_lifetime,
         faults=FaultConfig(seed=args.seed, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms),
     )

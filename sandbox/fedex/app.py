@@ -53,8 +53,7 @@ def _today(config: FedexEmulatorConfig) -> date:
 def _services_for(shipment: Shipment, config: FedexEmulatorConfig) -> list[Service]:
     offered = available(shipment.origin_country, shipment.dest_country, shipment.residential)
     template = BY_TYPE["PRIORITY_OVERNIGHT"]
-    offered += [replace(template, service_type=t, name=t.replace("_", " ").title())
-                for t in config.extra_service_types]
+    offered += [replace(template, service_type=t, name=t.replace("_", " ").title()) for t in config.extra_service_types]
     if shipment.carrier_codes:
         wanted = {"FDXG": True, "FDXE": False}
         kinds = {wanted[c] for c in shipment.carrier_codes if c in wanted}
@@ -97,8 +96,11 @@ def create_app(config: FedexEmulatorConfig | None = None) -> FaultInjector:
         content_type = request.headers.get("content-type", "")
         try:
             if not content_type.startswith("application/x-www-form-urlencoded"):
-                raise FedexError(400, "INVALID.INPUT.EXCEPTION",
-                                 params={"content-type": "application/x-www-form-urlencoded required"})
+                raise FedexError(
+                    400,
+                    "INVALID.INPUT.EXCEPTION",
+                    params={"content-type": "application/x-www-form-urlencoded required"},
+                )
             # Form parsing by the standard library: starlette's needs python-multipart.
             form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
             issued = state.tokens.issue(form, config)
@@ -132,9 +134,15 @@ def create_app(config: FedexEmulatorConfig | None = None) -> FaultInjector:
         return JSONResponse(reply)
 
     async def get_state(request: Request) -> Response:
-        return JSONResponse({"counts": state.counts, "active_tokens": state.tokens.active(config),
-                             "rate_limited": state.limiter.rejected, "last_requests": list(state.last),
-                             "config": config.to_dict()})
+        return JSONResponse(
+            {
+                "counts": state.counts,
+                "active_tokens": state.tokens.active(config),
+                "rate_limited": state.limiter.rejected,
+                "last_requests": list(state.last),
+                "config": config.to_dict(),
+            }
+        )
 
     async def reset(request: Request) -> Response:
         state.tokens, state.limiter = TokenStore(), RateLimiter()

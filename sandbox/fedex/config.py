@@ -11,16 +11,42 @@ from typing import Any
 from sandbox.faults import FaultConfig
 
 # Settings that PUT /_emulator/config may change at run time (everything except the clock/faults).
-RUNTIME_FIELDS = frozenset({
-    "client_id", "client_secret", "account_number", "token_lifetime_s", "scope",
-    "rate_limit", "rate_window_s", "daily_quota", "price_factor", "fuel_surcharge_percent",
-    "account_discount_percent", "residential_surcharge", "additional_handling_surcharge",
-    "tax_percent", "unserved_countries", "unserved_postal_codes", "no_date_services",
-    "extra_service_types", "commit_date_field", "mojibake_names", "virtual_response",
-    "ship_date_window_days", "currency",
-})
-DECIMAL_FIELDS = frozenset({"price_factor", "fuel_surcharge_percent", "account_discount_percent",
-                            "residential_surcharge", "additional_handling_surcharge"})
+RUNTIME_FIELDS = frozenset(
+    {
+        "client_id",
+        "client_secret",
+        "account_number",
+        "token_lifetime_s",
+        "scope",
+        "rate_limit",
+        "rate_window_s",
+        "daily_quota",
+        "price_factor",
+        "fuel_surcharge_percent",
+        "account_discount_percent",
+        "residential_surcharge",
+        "additional_handling_surcharge",
+        "tax_percent",
+        "unserved_countries",
+        "unserved_postal_codes",
+        "no_date_services",
+        "extra_service_types",
+        "commit_date_field",
+        "mojibake_names",
+        "virtual_response",
+        "ship_date_window_days",
+        "currency",
+    }
+)
+DECIMAL_FIELDS = frozenset(
+    {
+        "price_factor",
+        "fuel_surcharge_percent",
+        "account_discount_percent",
+        "residential_surcharge",
+        "additional_handling_surcharge",
+    }
+)
 
 
 @dataclass
@@ -51,11 +77,11 @@ class FedexEmulatorConfig:
     unserved_countries: list[str] = field(default_factory=lambda: ["CU", "IR", "KP", "SY"])
     unserved_postal_codes: list[str] = field(default_factory=lambda: ["00000", "99999"])
     # Realism toggles (reference §2.5, §6.5).
-    no_date_services: list[str] = field(default_factory=list)      # commit.label "Delivery date unavailable"
-    extra_service_types: list[str] = field(default_factory=list)   # e.g. FEDEX_PRIORITY_OVERNIGHT_EXTRA_HOURS
-    commit_date_field: str = "dayFormat"                           # "dayFormat" | "dayCxsFormat" | "both"
-    mojibake_names: bool = False                                   # "FedEx Ground\u00c2\u00ae" as in FedEx's example
-    virtual_response: bool = False                                 # sandbox VIRTUAL.RESPONSE alert
+    no_date_services: list[str] = field(default_factory=list)  # commit.label "Delivery date unavailable"
+    extra_service_types: list[str] = field(default_factory=list)  # e.g. FEDEX_PRIORITY_OVERNIGHT_EXTRA_HOURS
+    commit_date_field: str = "dayFormat"  # "dayFormat" | "dayCxsFormat" | "both"
+    mojibake_names: bool = False  # "FedEx Ground\u00c2\u00ae" as in FedEx's example
+    virtual_response: bool = False  # sandbox VIRTUAL.RESPONSE alert
     # shipDateStamp must be today .. today + N days (reference §2.2).
     ship_date_window_days: int = 10
     faults: FaultConfig | None = None

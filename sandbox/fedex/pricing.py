@@ -42,7 +42,7 @@ def money(value: Decimal) -> Decimal:
 class PackageCharge:
     billing_lb: int
     dim_lb: int | None
-    method: str                      # ACTUAL | DIM
+    method: str  # ACTUAL | DIM
     base: Decimal
     discount: Decimal
     surcharges: list[tuple[str, Decimal]] = field(default_factory=list)
@@ -79,8 +79,9 @@ def _needs_additional_handling(package: Package) -> bool:
     return sides[0] > 48 or sides[1] > 30
 
 
-def charge_package(package: Package, service: Service, zone: int, shipment: Shipment,
-                   config: FedexEmulatorConfig, rate_type: str) -> PackageCharge:
+def charge_package(
+    package: Package, service: Service, zone: int, shipment: Shipment, config: FedexEmulatorConfig, rate_type: str
+) -> PackageCharge:
     actual = ceil_lb(package.weight_lb)
     dim = dim_weight_lb(package)
     billing = max(actual, dim or 0)

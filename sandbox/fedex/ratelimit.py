@@ -33,8 +33,9 @@ class RateLimiter:
             self.day, self.day_count = today, 0
         if config.daily_quota is not None and self.day_count >= config.daily_quota:
             self.rejected += 1
-            raise FedexError(429, "DAILY.QUOTA.EXCEEDED",
-                             headers={"Retry-After": str(int((today + 1) * DAY - now) + 1)})
+            raise FedexError(
+                429, "DAILY.QUOTA.EXCEEDED", headers={"Retry-After": str(int((today + 1) * DAY - now) + 1)}
+            )
         if config.rate_limit is not None:
             if self.window_start is None or now - self.window_start >= config.rate_window_s:
                 self.window_start, self.window_count = now, 0

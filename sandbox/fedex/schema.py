@@ -33,13 +33,15 @@ OPENAPI_DIR = Path(__file__).resolve().parent / "openapi"
 RATE_SCHEMA_NAME = "Full_Schema_Quote_Rate"
 
 # Paths (dotted, list indexes as "[]") whose enums are enforced: the ones the rate depends on.
-STRICT_ENUMS = frozenset({
-    "requestedShipment.pickupType",
-    "requestedShipment.rateRequestType.[]",
-    "requestedShipment.requestedPackageLineItems.[].weight.units",
-    "requestedShipment.requestedPackageLineItems.[].dimensions.units",
-    "rateRequestControlParameters.rateSortOrder",
-})
+STRICT_ENUMS = frozenset(
+    {
+        "requestedShipment.pickupType",
+        "requestedShipment.rateRequestType.[]",
+        "requestedShipment.requestedPackageLineItems.[].weight.units",
+        "requestedShipment.requestedPackageLineItems.[].dimensions.units",
+        "rateRequestControlParameters.rateSortOrder",
+    }
+)
 _NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
 _INTEGRAL = re.compile(r"^-?\d+$")
 
@@ -84,16 +86,23 @@ def _null_tolerant(check: Any) -> Any:
         if instance is None:  # Jackson treats null as absent
             return
         yield from check(validator, types, instance, schema)
+
     return type_
 
 
 def _make_validator_class() -> Any:
-    checker = Draft4Validator.TYPE_CHECKER.redefine_many({
-        "number": _is_number, "integer": _is_integer, "string": _is_string, "boolean": _is_boolean,
-    })
+    checker = Draft4Validator.TYPE_CHECKER.redefine_many(
+        {
+            "number": _is_number,
+            "integer": _is_integer,
+            "string": _is_string,
+            "boolean": _is_boolean,
+        }
+    )
     base_validators = Draft4Validator.VALIDATORS
     return validators.extend(
-        Draft4Validator, type_checker=checker,
+        Draft4Validator,
+        type_checker=checker,
         validators={"type": _null_tolerant(base_validators["type"])},
     )
 

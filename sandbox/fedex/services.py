@@ -18,36 +18,116 @@ D = Decimal
 @dataclass(frozen=True)
 class Service:
     service_type: str
-    name: str               # serviceName as FedEx sends it (with the ® sign)
-    code: str               # operationalDetail.serviceCode / serviceDescription.code
+    name: str  # serviceName as FedEx sends it (with the ® sign)
+    code: str  # operationalDetail.serviceCode / serviceDescription.code
     service_id: str
-    astra: str              # astraDescription
+    astra: str  # astraDescription
     short: str
-    ground: bool            # FDXG (FedEx Ground) vs FDXE (FedEx Express)
-    minimum: Decimal        # base charge for the first lb in zone 2
-    per_lb: Decimal         # each further lb in zone 2
-    days: int | None        # fixed business days; None = by zone (ground)
-    commit_time: str        # local time of the commit
+    ground: bool  # FDXG (FedEx Ground) vs FDXE (FedEx Express)
+    minimum: Decimal  # base charge for the first lb in zone 2
+    per_lb: Decimal  # each further lb in zone 2
+    days: int | None  # fixed business days; None = by zone (ground)
+    commit_time: str  # local time of the commit
     domestic: bool = True
 
 
 SERVICES: tuple[Service, ...] = (
-    Service("PRIORITY_OVERNIGHT", "FedEx Priority Overnight®", "01", "EP1000000002", "P1", "PO",
-            False, D("52.40"), D("4.85"), 1, "10:30:00"),
-    Service("STANDARD_OVERNIGHT", "FedEx Standard Overnight®", "05", "EP1000000003", "P2", "SO",
-            False, D("46.10"), D("4.20"), 1, "16:30:00"),
-    Service("FEDEX_2_DAY", "FedEx 2Day®", "03", "EP1000000004", "E2", "E2",
-            False, D("26.30"), D("2.65"), 2, "16:30:00"),
-    Service("FEDEX_EXPRESS_SAVER", "FedEx Express Saver®", "20", "EP1000000013", "XS", "XS",
-            False, D("22.45"), D("2.10"), 3, "16:30:00"),
-    Service("FEDEX_GROUND", "FedEx Ground®", "92", "EP1000000135", "FXG", "FG",
-            True, D("10.40"), D("0.88"), None, "23:59:00"),
-    Service("GROUND_HOME_DELIVERY", "FedEx Home Delivery®", "90", "EP1000000134", "FXG", "GD",
-            True, D("10.40"), D("0.88"), None, "20:00:00"),
-    Service("FEDEX_INTERNATIONAL_PRIORITY", "FedEx International Priority®", "01", "EP1000000001", "IP", "IP",
-            False, D("78.20"), D("6.40"), 3, "12:00:00", domestic=False),
-    Service("INTERNATIONAL_ECONOMY", "FedEx International Economy®", "03", "EP1000000005", "IE", "IE",
-            False, D("61.75"), D("4.90"), 5, "18:00:00", domestic=False),
+    Service(
+        "PRIORITY_OVERNIGHT",
+        "FedEx Priority Overnight®",
+        "01",
+        "EP1000000002",
+        "P1",
+        "PO",
+        False,
+        D("52.40"),
+        D("4.85"),
+        1,
+        "10:30:00",
+    ),
+    Service(
+        "STANDARD_OVERNIGHT",
+        "FedEx Standard Overnight®",
+        "05",
+        "EP1000000003",
+        "P2",
+        "SO",
+        False,
+        D("46.10"),
+        D("4.20"),
+        1,
+        "16:30:00",
+    ),
+    Service(
+        "FEDEX_2_DAY", "FedEx 2Day®", "03", "EP1000000004", "E2", "E2", False, D("26.30"), D("2.65"), 2, "16:30:00"
+    ),
+    Service(
+        "FEDEX_EXPRESS_SAVER",
+        "FedEx Express Saver®",
+        "20",
+        "EP1000000013",
+        "XS",
+        "XS",
+        False,
+        D("22.45"),
+        D("2.10"),
+        3,
+        "16:30:00",
+    ),
+    Service(
+        "FEDEX_GROUND",
+        "FedEx Ground®",
+        "92",
+        "EP1000000135",
+        "FXG",
+        "FG",
+        True,
+        D("10.40"),
+        D("0.88"),
+        None,
+        "23:59:00",
+    ),
+    Service(
+        "GROUND_HOME_DELIVERY",
+        "FedEx Home Delivery®",
+        "90",
+        "EP1000000134",
+        "FXG",
+        "GD",
+        True,
+        D("10.40"),
+        D("0.88"),
+        None,
+        "20:00:00",
+    ),
+    Service(
+        "FEDEX_INTERNATIONAL_PRIORITY",
+        "FedEx International Priority®",
+        "01",
+        "EP1000000001",
+        "IP",
+        "IP",
+        False,
+        D("78.20"),
+        D("6.40"),
+        3,
+        "12:00:00",
+        domestic=False,
+    ),
+    Service(
+        "INTERNATIONAL_ECONOMY",
+        "FedEx International Economy®",
+        "03",
+        "EP1000000005",
+        "IE",
+        "IE",
+        False,
+        D("61.75"),
+        D("4.90"),
+        5,
+        "18:00:00",
+        domestic=False,
+    ),
 )
 BY_TYPE = {s.service_type: s for s in SERVICES}
 CROSS_BORDER_ZONE = 9
@@ -104,5 +184,6 @@ def add_business_days(start: date, days: int) -> date:
 
 def transit_word(days: int) -> str:
     return f"{NUMBER_WORDS[days]}_DAY{'S' if days != 1 else ''}" if days < len(NUMBER_WORDS) else "UNKNOWN"
+
 
 COMMIT_ORDER = frozenset({"COMMITASCENDING", "COMMITDESCENDING"})

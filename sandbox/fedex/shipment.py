@@ -114,16 +114,24 @@ def parse_shipment(body: dict[str, Any], config: FedexEmulatorConfig, today: dat
         except ValueError as exc:
             raise _invalid("requestedShipment.shipDateStamp", "expected YYYY-MM-DD") from exc
         if not today <= ship_date <= today + timedelta(days=config.ship_date_window_days):
-            raise _invalid("requestedShipment.shipDateStamp",
-                           f"must be between today and {config.ship_date_window_days} days ahead")
+            raise _invalid(
+                "requestedShipment.shipDateStamp",
+                f"must be between today and {config.ship_date_window_days} days ahead",
+            )
 
     controls = body.get("rateRequestControlParameters") or {}
     rate_types = tuple(str(t) for t in (rs.get("rateRequestType") or ["ACCOUNT"]))
     service_type = rs.get("serviceType")
     return Shipment(
-        origin_country=o_country, origin_postal=o_postal, dest_country=d_country, dest_postal=d_postal,
-        residential=bool(recipient.get("residential")), service_type=str(service_type) if service_type else None,
-        rate_types=rate_types, ship_date=ship_date, packages=packages,
+        origin_country=o_country,
+        origin_postal=o_postal,
+        dest_country=d_country,
+        dest_postal=d_postal,
+        residential=bool(recipient.get("residential")),
+        service_type=str(service_type) if service_type else None,
+        rate_types=rate_types,
+        ship_date=ship_date,
+        packages=packages,
         return_transit=bool(controls.get("returnTransitTimes")),
         sort_order=str(controls.get("rateSortOrder") or "SERVICENAMETRADITIONAL"),
         carrier_codes=tuple(str(c) for c in (body.get("carrierCodes") or [])),
@@ -141,8 +149,11 @@ def _package(item: dict[str, Any], index: int) -> Package:
         raise FedexError(400, "WEIGHT.VALUE.INVALID", params={"path": f"{path}.weight.value"})
     weight_lb = value * KG_TO_LB if str(weight.get("units")).upper() == "KG" else value
     if weight_lb > MAX_PACKAGE_LB:
-        raise FedexError(400, "SERVICE.PACKAGECOMBINATION.INVALID",
-                         params={"path": f"{path}.weight.value", "reason": "over 150 lb per package"})
+        raise FedexError(
+            400,
+            "SERVICE.PACKAGECOMBINATION.INVALID",
+            params={"path": f"{path}.weight.value", "reason": "over 150 lb per package"},
+        )
     dims = item.get("dimensions")
     dims_in = None
     if dims:

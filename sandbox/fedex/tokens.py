@@ -35,27 +35,45 @@ class TokenStore:
             raise FedexError(400, "INVALID.INPUT.EXCEPTION", params={"missing": ",".join(missing)})
         if grant not in GRANT_TYPES:
             raise FedexError(400, "INVALID.INPUT.EXCEPTION", params={"grant_type": grant})
-        if not (secrets.compare_digest(form["client_id"], config.client_id)
-                and secrets.compare_digest(form["client_secret"], config.client_secret)):
-            raise FedexError(401, "NOT.AUTHORIZED.ERROR", "The given client credentials were not valid. "
-                                                          "Please modify your request and try again.")
+        if not (
+            secrets.compare_digest(form["client_id"], config.client_id)
+            and secrets.compare_digest(form["client_secret"], config.client_secret)
+        ):
+            raise FedexError(
+                401,
+                "NOT.AUTHORIZED.ERROR",
+                "The given client credentials were not valid. Please modify your request and try again.",
+            )
         now = config.clock()
-        payload = {"scope": [config.scope], "grant_type": grant, "apimode": "Sandbox",
-                   "exp": int(now + config.token_lifetime_s), "jti": secrets.token_hex(8)}
+        payload = {
+            "scope": [config.scope],
+            "grant_type": grant,
+            "apimode": "Sandbox",
+            "exp": int(now + config.token_lifetime_s),
+            "jti": secrets.token_hex(8),
+        }
         token = ".".join((_b64({"alg": "RS256", "typ": "JWT"}), _b64(payload), secrets.token_urlsafe(32)))
         self.expiry[token] = now + config.token_lifetime_s
-        return {"access_token": token, "token_type": "bearer", "expires_in": int(config.token_lifetime_s),
-                "scope": config.scope}
+        return {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": int(config.token_lifetime_s),
+            "scope": config.scope,
+        }
 
     def check(self, authorization: str | None, config: FedexEmulatorConfig) -> None:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise FedexError(401, "NOT.AUTHORIZED.ERROR", "Authorization header is missing or invalid. "
-                                                          "Please modify your request and try again.")
+            raise FedexError(
+                401,
+                "NOT.AUTHORIZED.ERROR",
+                "Authorization header is missing or invalid. Please modify your request and try again.",
+            )
         expires = self.expiry.get(token.strip())
         if expires is None:
-            raise FedexError(401, "NOT.AUTHORIZED.ERROR", "Invalid access token. Please modify your request "
-                                                          "and try again.")
+            raise FedexError(
+                401, "NOT.AUTHORIZED.ERROR", "Invalid access token. Please modify your request and try again."
+            )
         if token.strip() in self.revoked or config.clock() >= expires:
             raise FedexError(401, "NOT.AUTHORIZED.ERROR")  # "Access token expired. …"
 

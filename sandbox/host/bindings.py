@@ -34,8 +34,7 @@ def _messages(value: Any) -> list[bytes]:
     return [json.dumps(value).encode()]
 
 
-async def write_outputs(spec: FunctionSpec, outcome: Outcome, config: HostConfig,
-                        storage_for: Any) -> None:
+async def write_outputs(spec: FunctionSpec, outcome: Outcome, config: HostConfig, storage_for: Any) -> None:
     for binding in spec.outputs:
         if binding.type != "queue":
             continue

@@ -19,8 +19,13 @@ def parse_timespan(value: str) -> timedelta:
     if not match:
         raise ValueError(f"not a TimeSpan (hh:mm:ss): {value!r}")
     days, hours, minutes, seconds, fraction = match.groups()
-    return timedelta(days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=int(seconds),
-                     microseconds=int((fraction or "0")[:6].ljust(6, "0")))
+    return timedelta(
+        days=int(days or 0),
+        hours=int(hours),
+        minutes=int(minutes),
+        seconds=int(seconds),
+        microseconds=int((fraction or "0")[:6].ljust(6, "0")),
+    )
 
 
 @dataclass
@@ -54,7 +59,7 @@ def _apply_overrides(data: dict[str, Any]) -> None:
     for key, value in os.environ.items():
         if not key.startswith(OVERRIDE_PREFIX):
             continue
-        path = key[len(OVERRIDE_PREFIX):].split("__")
+        path = key[len(OVERRIDE_PREFIX) :].split("__")
         node = data
         for part in path[:-1]:
             node = node.setdefault(part, {})
@@ -66,7 +71,7 @@ def load_host_json(app_dir: Path) -> HostConfig:
     data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     _apply_overrides(data)
     if data.get("version") not in (None, "2.0"):
-        raise ValueError(f"{path}: version must be \"2.0\"")
+        raise ValueError(f'{path}: version must be "2.0"')
     extensions = data.get("extensions") or {}
     q = extensions.get("queues") or {}
     options = QueueOptions()
@@ -87,8 +92,11 @@ def load_host_json(app_dir: Path) -> HostConfig:
         options.message_encoding = encoding
     http = extensions.get("http") or {}
     timeout = data.get("functionTimeout")
-    return HostConfig(route_prefix=str(http.get("routePrefix", "api")).strip("/"), queues=options,
-                      function_timeout=parse_timespan(timeout) if timeout else None)
+    return HostConfig(
+        route_prefix=str(http.get("routePrefix", "api")).strip("/"),
+        queues=options,
+        function_timeout=parse_timespan(timeout) if timeout else None,
+    )
 
 
 def load_local_settings(path: Path | None) -> dict[str, str]:

@@ -18,15 +18,22 @@ from sandbox.host.config import disabled
 from sandbox.host.loader import FunctionSpec
 
 _PARAM = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?(\?)?\}")
-_CONSTRAINTS = {"int": r"-?\d+", "long": r"-?\d+", "alpha": r"[A-Za-z]+", "bool": r"(?i:true|false)",
-                "guid": r"[0-9A-Fa-f-]{36}", "float": r"-?\d+(?:\.\d+)?", "double": r"-?\d+(?:\.\d+)?",
-                "decimal": r"-?\d+(?:\.\d+)?"}
+_CONSTRAINTS = {
+    "int": r"-?\d+",
+    "long": r"-?\d+",
+    "alpha": r"[A-Za-z]+",
+    "bool": r"(?i:true|false)",
+    "guid": r"[0-9A-Fa-f-]{36}",
+    "float": r"-?\d+(?:\.\d+)?",
+    "double": r"-?\d+(?:\.\d+)?",
+    "decimal": r"-?\d+(?:\.\d+)?",
+}
 
 
 def compile_route(template: str) -> re.Pattern[str]:
     pattern, pos = "", 0
     for match in _PARAM.finditer(template):
-        literal = template[pos:match.start()]
+        literal = template[pos : match.start()]
         catch_all, name, constraint, optional = match.groups()
         if optional and literal.endswith("/"):
             pattern += re.escape(literal[:-1])
@@ -78,8 +85,11 @@ def build_routes(specs: list[FunctionSpec], prefix: str) -> list[HttpRoute]:
         full = f"{prefix}/{template}" if prefix else template
         methods = {m.value if hasattr(m, "value") else str(m) for m in trigger.methods} if trigger.methods else None
         level = trigger.auth_level.value if hasattr(trigger.auth_level, "value") else str(trigger.auth_level)
-        routes.append(HttpRoute(spec, compile_route("/" + full), {m.upper() for m in methods} if methods else None,
-                                str(level).lower()))
+        routes.append(
+            HttpRoute(
+                spec, compile_route("/" + full), {m.upper() for m in methods} if methods else None, str(level).lower()
+            )
+        )
     # Literal segments win over parameters and catch-alls, as in ASP.NET routing.
     return sorted(routes, key=lambda r: ("{*" in (r.spec.trigger.route or ""), (r.spec.trigger.route or "").count("{")))
 
@@ -87,8 +97,11 @@ def build_routes(specs: list[FunctionSpec], prefix: str) -> list[HttpRoute]:
 async def to_func_request(request: Request, route_params: dict[str, str]) -> func.HttpRequest:
     body = await request.body()
     return func.HttpRequest(
-        method=request.method, url=str(request.url), headers=dict(request.headers),
-        params=dict(request.query_params), route_params={k: v for k, v in route_params.items() if v is not None},
+        method=request.method,
+        url=str(request.url),
+        headers=dict(request.headers),
+        params=dict(request.query_params),
+        route_params={k: v for k, v in route_params.items() if v is not None},
         body=body,
     )
 
@@ -96,8 +109,12 @@ async def to_func_request(request: Request, route_params: dict[str, str]) -> fun
 def to_response(value: Any) -> Response:
     if isinstance(value, func.HttpResponse):
         headers = {k: v for k, v in value.headers.items() if k.lower() != "content-length"}
-        return Response(content=value.get_body(), status_code=value.status_code, headers=headers,
-                        media_type=value.mimetype + (f"; charset={value.charset}" if value.charset else ""))
+        return Response(
+            content=value.get_body(),
+            status_code=value.status_code,
+            headers=headers,
+            media_type=value.mimetype + (f"; charset={value.charset}" if value.charset else ""),
+        )
     if value is None:
         return Response(status_code=204)
     if isinstance(value, (str, bytes)):

@@ -122,15 +122,26 @@ class Invoker:
         outcome.duration_ms = (time.perf_counter() - started) * 1000
         if outcome.ok:
             self._count(spec.name, "succeeded")
-            print(f"[{stamp()}] Executed 'Functions.{spec.name}' (Succeeded, Id={invocation_id}, "
-                  f"Duration={outcome.duration_ms:.0f}ms)", flush=True)
+            print(
+                f"[{stamp()}] Executed 'Functions.{spec.name}' (Succeeded, Id={invocation_id}, "
+                f"Duration={outcome.duration_ms:.0f}ms)",
+                flush=True,
+            )
         else:
             self._count(spec.name, "failed")
             err = outcome.error
-            print(f"[{stamp()}] Executed 'Functions.{spec.name}' (Failed, Id={invocation_id}, "
-                  f"Duration={outcome.duration_ms:.0f}ms)", flush=True)
-            log.error("[%s] System.Exception: Result: Failure Exception: %s: %s", stamp(),
-                      type(err).__name__, err, exc_info=err)
+            print(
+                f"[{stamp()}] Executed 'Functions.{spec.name}' (Failed, Id={invocation_id}, "
+                f"Duration={outcome.duration_ms:.0f}ms)",
+                flush=True,
+            )
+            log.error(
+                "[%s] System.Exception: Result: Failure Exception: %s: %s",
+                stamp(),
+                type(err).__name__,
+                err,
+                exc_info=err,
+            )
         return outcome
 
     def close(self) -> None:

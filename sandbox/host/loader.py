@@ -69,11 +69,17 @@ def _spec(function: Any) -> FunctionSpec:
     names = {b.name for b in bindings}
     unknown = [p for p in params if p not in names and p != "context"]
     if unknown:
-        raise LoadError(f"function {name}: the following parameters are declared in Python but not as "
-                        f"bindings: {unknown}")
+        raise LoadError(
+            f"function {name}: the following parameters are declared in Python but not as bindings: {unknown}"
+        )
     outputs = [b for b in bindings if _is_out(b.direction) and b.name != "$return"]
     return FunctionSpec(
-        name=name, trigger=trigger, bindings=bindings, user_function=user,
-        is_async=inspect.iscoroutinefunction(user), wants_context="context" in params,
-        outputs=outputs, has_return=any(b.name == "$return" for b in bindings),
+        name=name,
+        trigger=trigger,
+        bindings=bindings,
+        user_function=user,
+        is_async=inspect.iscoroutinefunction(user),
+        wants_context="context" in params,
+        outputs=outputs,
+        has_return=any(b.name == "$return" for b in bindings),
     )

@@ -80,8 +80,9 @@ class QueueListener:
             except ResourceNotFoundError:
                 messages = None
             except (AzureError, OSError) as error:
-                log.warning("[%s] queue %s: receive failed (%s); backing off", stamp(), self.queue_name,
-                            type(error).__name__)
+                log.warning(
+                    "[%s] queue %s: receive failed (%s); backing off", stamp(), self.queue_name, type(error).__name__
+                )
                 messages = None
             if not messages:
                 await asyncio.sleep(delay)
@@ -99,8 +100,11 @@ class QueueListener:
 
     def _receive(self, count: int) -> list[Any]:
         raw = self._raw()
-        return list(raw.receive_messages(messages_per_page=count, max_messages=count,
-                                         visibility_timeout=int(LEASE.total_seconds())))
+        return list(
+            raw.receive_messages(
+                messages_per_page=count, max_messages=count, visibility_timeout=int(LEASE.total_seconds())
+            )
+        )
 
     def _decode(self, content: str) -> bytes | None:
         if self.options.message_encoding == "none":
@@ -114,8 +118,13 @@ class QueueListener:
         state = {"pop_receipt": message.pop_receipt}
         body = self._decode(message.content or "")
         if body is None:
-            log.warning("[%s] Message %s on '%s' is not valid base64; moving it to '%s'.", stamp(), message.id,
-                        self.queue_name, self.poison_name)
+            log.warning(
+                "[%s] Message %s on '%s' is not valid base64; moving it to '%s'.",
+                stamp(),
+                message.id,
+                self.queue_name,
+                self.poison_name,
+            )
             await self._to_poison(message, state)
             return
         if message.dequeue_count > self.options.max_dequeue_count:
@@ -123,12 +132,18 @@ class QueueListener:
             return
         renew = asyncio.create_task(self._renew(message, state))
         func_message = FuncQueueMessage(
-            id=message.id, body=body, dequeue_count=message.dequeue_count,
-            expiration_time=message.expires_on, insertion_time=message.inserted_on,
-            time_next_visible=message.next_visible_on, pop_receipt=message.pop_receipt)
+            id=message.id,
+            body=body,
+            dequeue_count=message.dequeue_count,
+            expiration_time=message.expires_on,
+            insertion_time=message.inserted_on,
+            time_next_visible=message.next_visible_on,
+            pop_receipt=message.pop_receipt,
+        )
         try:
-            outcome = await self.invoker.invoke(self.spec, func_message,
-                                                f"New queue message detected on '{self.queue_name}'.")
+            outcome = await self.invoker.invoke(
+                self.spec, func_message, f"New queue message detected on '{self.queue_name}'."
+            )
             if outcome.ok:
                 await write_outputs(self.spec, outcome, self.config, self.storage_for)
         finally:
@@ -137,12 +152,20 @@ class QueueListener:
             if outcome.ok:
                 await asyncio.to_thread(self._raw().delete_message, message.id, state["pop_receipt"])
             elif message.dequeue_count >= self.options.max_dequeue_count:
-                log.warning("[%s] Message has reached MaxDequeueCount of %d. Moving message to queue '%s'.",
-                            stamp(), self.options.max_dequeue_count, self.poison_name)
+                log.warning(
+                    "[%s] Message has reached MaxDequeueCount of %d. Moving message to queue '%s'.",
+                    stamp(),
+                    self.options.max_dequeue_count,
+                    self.poison_name,
+                )
                 await self._to_poison(message, state)
             elif self.has_poison:
-                await asyncio.to_thread(self._raw().update_message, message.id, state["pop_receipt"],
-                                        visibility_timeout=int(self.options.visibility_timeout.total_seconds()))
+                await asyncio.to_thread(
+                    self._raw().update_message,
+                    message.id,
+                    state["pop_receipt"],
+                    visibility_timeout=int(self.options.visibility_timeout.total_seconds()),
+                )
             # A failed message on a queue without a poison queue stays invisible (no hot loop).
         except (ResourceNotFoundError, HttpResponseError) as error:
             # Pop receipt mismatch, message or queue gone: swallowed, as the host does.
@@ -151,8 +174,12 @@ class QueueListener:
     async def _renew(self, message: Any, state: dict[str, str]) -> None:
         while True:
             await asyncio.sleep(LEASE.total_seconds() / 2)
-            receipt = await asyncio.to_thread(self._raw().update_message, message.id, state["pop_receipt"],
-                                              visibility_timeout=int(LEASE.total_seconds()))
+            receipt = await asyncio.to_thread(
+                self._raw().update_message,
+                message.id,
+                state["pop_receipt"],
+                visibility_timeout=int(LEASE.total_seconds()),
+            )
             state["pop_receipt"] = receipt.pop_receipt or state["pop_receipt"]
 
     async def _to_poison(self, message: Any, state: dict[str, str]) -> None:

@@ -32,24 +32,40 @@ DEFAULT_MASTER_KEY = "local-master-key"
 
 
 class LocalHost:
-    def __init__(self, app_dir: Path, settings_file: Path | None = None, host: str = "127.0.0.1",
-                 port: int = 7071, function_key: str | None = None, master_key: str | None = None) -> None:
+    def __init__(
+        self,
+        app_dir: Path,
+        settings_file: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 7071,
+        function_key: str | None = None,
+        master_key: str | None = None,
+    ) -> None:
         self.app_dir = app_dir.resolve()
         load_local_settings(settings_file)
         self.config: HostConfig = load_host_json(self.app_dir)
-        self.keys = Keys(function_key or os.environ.get("LOCAL_HOST_FUNCTION_KEY", DEFAULT_FUNCTION_KEY),
-                         master_key or os.environ.get("LOCAL_HOST_MASTER_KEY", DEFAULT_MASTER_KEY))
+        self.keys = Keys(
+            function_key or os.environ.get("LOCAL_HOST_FUNCTION_KEY", DEFAULT_FUNCTION_KEY),
+            master_key or os.environ.get("LOCAL_HOST_MASTER_KEY", DEFAULT_MASTER_KEY),
+        )
         self.host, self.port = host, port
         self.app, self.specs = load_app(self.app_dir)
         self.routes = build_routes(self.specs, self.config.route_prefix)
         self.invoker = Invoker(str(self.app_dir))
         self._storages: dict[str, Storage] = {}
         self.errors: dict[str, str] = {}
-        self.listeners = [listener for s in self.specs if s.trigger_type == "queueTrigger"
-                          if (listener := self._build(s, lambda s=s: QueueListener(s, self.config, self.invoker,
-                                                                                   self.storage_for)))]
-        self.timers = [timer for s in self.specs if s.trigger_type == "timerTrigger"
-                       if (timer := self._build(s, lambda s=s: TimerRunner(s, self.invoker, self._timer_storage())))]
+        self.listeners = [
+            listener
+            for s in self.specs
+            if s.trigger_type == "queueTrigger"
+            if (listener := self._build(s, lambda s=s: QueueListener(s, self.config, self.invoker, self.storage_for)))
+        ]
+        self.timers = [
+            timer
+            for s in self.specs
+            if s.trigger_type == "timerTrigger"
+            if (timer := self._build(s, lambda s=s: TimerRunner(s, self.invoker, self._timer_storage())))
+        ]
         self.url = ""
         self._admin_tasks: set[asyncio.Task[None]] = set()
 
@@ -85,8 +101,11 @@ class LocalHost:
             return Response(status_code=405 if wrong_method else 404)
         if not self.keys.allows(route.auth_level, given_key(request)):
             return Response(status_code=401)
-        outcome = await self.invoker.invoke(route.spec, await to_func_request(request, params),
-                                            "This function was programmatically called via the host APIs.")
+        outcome = await self.invoker.invoke(
+            route.spec,
+            await to_func_request(request, params),
+            "This function was programmatically called via the host APIs.",
+        )
         if not outcome.ok:
             return Response("Internal Server Error", status_code=500)
         await write_outputs(route.spec, outcome, self.config, self.storage_for)
@@ -97,8 +116,14 @@ class LocalHost:
             return Response(status_code=401)
         parts = request.url.path.strip("/").split("/")
         if request.url.path.rstrip("/") == "/admin/host/status":
-            return JSONResponse({"state": "Running", "functions": [s.name for s in self.specs],
-                                 "errors": self.errors, "invocations": self.invoker.stats})
+            return JSONResponse(
+                {
+                    "state": "Running",
+                    "functions": [s.name for s in self.specs],
+                    "errors": self.errors,
+                    "invocations": self.invoker.stats,
+                }
+            )
         if len(parts) == 3 and parts[1] == "functions" and request.method == "POST":
             spec = next((s for s in self.specs if s.name.lower() == parts[2].lower()), None)
             if spec is None or spec.trigger_type == "httpTrigger":
@@ -116,8 +141,11 @@ class LocalHost:
             return
         from azure.functions.queue import QueueMessage
 
-        await self.invoker.invoke(spec, QueueMessage(id="admin", body=value.encode(), dequeue_count=1),
-                                  "This function was programmatically called via the host APIs.")
+        await self.invoker.invoke(
+            spec,
+            QueueMessage(id="admin", body=value.encode(), dequeue_count=1),
+            "This function was programmatically called via the host APIs.",
+        )
 
     def asgi(self) -> Starlette:
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -143,8 +171,16 @@ class LocalHost:
         sock = sock or _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
         self.url = f"http://{self.host}:{self.port}"
-        server = uvicorn.Server(uvicorn.Config(self.asgi(), log_level="warning", access_log=False,
-                                               lifespan="off", backlog=2048, timeout_graceful_shutdown=5))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                self.asgi(),
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                backlog=2048,
+                timeout_graceful_shutdown=5,
+            )
+        )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:

@@ -78,8 +78,7 @@ class TimerRunner:
 
     def _status_blob(self) -> Any:
         assert self.storage is not None
-        return self.storage.container(MONITOR_CONTAINER).get_blob_client(
-            f"timers/{_host_id()}/{self.spec.name}/status")
+        return self.storage.container(MONITOR_CONTAINER).get_blob_client(f"timers/{_host_id()}/{self.spec.name}/status")
 
     def _read_status(self) -> dict[str, Any] | None:
         if self.storage is None:
@@ -104,15 +103,18 @@ class TimerRunner:
         now = datetime.now(UTC)
         next_ = self.schedule.next_after(now)
         request = TimerRequest(
-            past_due=past_due, schedule={"AdjustForDST": True},
-            schedule_status={"Last": _iso(self.last or now), "Next": _iso(next_), "LastUpdated": _iso(now)})
+            past_due=past_due,
+            schedule={"AdjustForDST": True},
+            schedule_status={"Last": _iso(self.last or now), "Next": _iso(next_), "LastUpdated": _iso(now)},
+        )
         await self.invoker.invoke(self.spec, request, reason)
         self.last = now
         try:
             await asyncio.to_thread(self._write_status, now, next_)
         except AzureError as error:
-            log.warning("[%s] timer %s: could not save schedule status (%s)", stamp(), self.spec.name,
-                        type(error).__name__)
+            log.warning(
+                "[%s] timer %s: could not save schedule status (%s)", stamp(), self.spec.name, type(error).__name__
+            )
 
     async def run(self) -> None:
         try:
@@ -120,8 +122,11 @@ class TimerRunner:
         except AzureError:
             status = None
         now = datetime.now(UTC)
-        next_due = datetime.fromisoformat(str(status["Next"]).replace("Z", "+00:00")) \
-            if status and status.get("Next") else None
+        next_due = (
+            datetime.fromisoformat(str(status["Next"]).replace("Z", "+00:00"))
+            if status and status.get("Next")
+            else None
+        )
         if next_due is not None and next_due < now and not disabled(self.spec.name):
             await self.fire(True, "Timer fired at startup (a scheduled occurrence was missed).")
         elif self.spec.trigger.run_on_startup and not disabled(self.spec.name):

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox.shopify", description="Shopify Admin API emulator")
     parser.add_argument("--port", type=int, default=7102)
     parser.add_argument("--seed", type=int, default=None, help="seed for injected faults")
-    parser.add_argument("--faults", default="{}", help='fault settings as JSON, e.g. \'{"rate_429": 0.1}\'')
+    parser.add_argument("--faults", default="{}", help="fault settings as JSON, e.g. '{\"rate_429\": 0.1}'")
     parser.add_argument("--token", default=defaults.access_token, help="accepted X-Shopify-Access-Token")
     parser.add_argument("--secret", default=defaults.api_secret, help="client secret that signs webhooks")
     parser.add_argument("--shop-domain", default=defaults.shop_domain)
@@ -31,10 +31,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     faults = FaultConfig.from_dict({"seed": args.seed, **json.loads(args.faults)})
-    config = ShopifyEmulatorConfig(access_token=args.token, api_secret=args.secret, shop_domain=args.shop_domain,
-                                   api_version=args.api_version, bucket_max=args.bucket_max,
-                                   restore_rate=args.restore_rate, split_locations=args.split_locations,
-                                   fire_orders_updated=args.fire_orders_updated, faults=faults)
+    config = ShopifyEmulatorConfig(
+        access_token=args.token,
+        api_secret=args.secret,
+        shop_domain=args.shop_domain,
+        api_version=args.api_version,
+        bucket_max=args.bucket_max,
+        restore_rate=args.restore_rate,
+        split_locations=args.split_locations,
+        fire_orders_updated=args.fire_orders_updated,
+        faults=faults,
+    )
     app = create_app(config)
     if args.webhook_url:
         store = app.app.state.emulator.store  # type: ignore[attr-defined]

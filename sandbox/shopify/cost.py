@@ -38,8 +38,9 @@ CONNECTION_BASE = 2
 class CostCalculator:
     """Walks one operation. With ``data`` (the execution result) it computes the actual cost."""
 
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
-                 variables: dict[str, Any]) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]
+    ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = dict(variables)
@@ -62,8 +63,9 @@ class CostCalculator:
             if isinstance(selection, FieldNode):
                 yield selection, parent
             elif isinstance(selection, InlineFragmentNode):
-                target = (self.schema.get_type(selection.type_condition.name.value)
-                          if selection.type_condition else parent)
+                target = (
+                    self.schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
+                )
                 yield from self._fields(selection.selection_set, target)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
@@ -71,8 +73,7 @@ class CostCalculator:
                     target = self.schema.get_type(fragment.type_condition.name.value)
                     yield from self._fields(fragment.selection_set, target)
 
-    def _selection(self, selection_set: SelectionSetNode | None, parent: Any, data: Any,
-                   actual: bool) -> int:
+    def _selection(self, selection_set: SelectionSetNode | None, parent: Any, data: Any, actual: bool) -> int:
         if selection_set is None or not hasattr(parent, "fields"):
             return 0
         total = 0
@@ -113,8 +114,7 @@ class CostCalculator:
                 return int(value) if isinstance(value, int) else None
         return None
 
-    def _connection(self, node: FieldNode, definition: GraphQLField, conn_type: Any, value: Any,
-                    actual: bool) -> int:
+    def _connection(self, node: FieldNode, definition: GraphQLField, conn_type: Any, value: Any, actual: bool) -> int:
         size = self._int_argument(node, "first") or self._int_argument(node, "last") or 0
         node_type = conn_type.fields["edges"].type if "edges" in conn_type.fields else None
         node_type = get_named_type(node_type).fields["node"].type if node_type else None
@@ -129,13 +129,13 @@ class CostCalculator:
             if sub_name in ("edges", "nodes") and node_type is not None:
                 inner = sub.selection_set
                 if sub_name == "edges" and inner is not None:
-                    inner = next((s.selection_set for s, _ in self._fields(inner, conn_type)
-                                  if s.name.value == "node"), None)
+                    inner = next(
+                        (s.selection_set for s, _ in self._fields(inner, conn_type) if s.name.value == "node"), None
+                    )
                 if actual:
                     key = sub.alias.value if sub.alias else sub_name
                     items = (value or {}).get(key) or []
-                    nodes = [i.get("node") if sub_name == "edges" and isinstance(i, dict) else i
-                             for i in items]
+                    nodes = [i.get("node") if sub_name == "edges" and isinstance(i, dict) else i for i in items]
                     cost += sum(1 + self._selection(inner, node_type, n, True) for n in nodes)
                 else:
                     cost += size * (1 + self._selection(inner, node_type, None, False))
@@ -174,8 +174,9 @@ class LeakyBucket:
     def refund(self, amount: float) -> None:
         self._available = min(self.maximum, self.available() + max(0.0, amount))
 
-    def configure(self, maximum: float | None = None, restore_rate: float | None = None,
-                  currently_available: float | None = None) -> None:
+    def configure(
+        self, maximum: float | None = None, restore_rate: float | None = None, currently_available: float | None = None
+    ) -> None:
         self.available()
         if maximum is not None:
             self.maximum = float(maximum)
@@ -186,8 +187,11 @@ class LeakyBucket:
         self._available = min(self._available, self.maximum)
 
     def status(self) -> dict[str, float]:
-        return {"maximumAvailable": self.maximum, "currentlyAvailable": round(self.available(), 1),
-                "restoreRate": self.restore_rate}
+        return {
+            "maximumAvailable": self.maximum,
+            "currentlyAvailable": round(self.available(), 1),
+            "restoreRate": self.restore_rate,
+        }
 
 
 class RestBucket:

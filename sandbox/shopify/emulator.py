@@ -46,14 +46,31 @@ class RequestLog:
         self.throttled = 0
         self.rejected = 0
 
-    def record(self, kind: str, operation: str, status: int, *, requested: float | None = None,
-               actual: float | None = None, outcome: str = "ok") -> None:
+    def record(
+        self,
+        kind: str,
+        operation: str,
+        status: int,
+        *,
+        requested: float | None = None,
+        actual: float | None = None,
+        outcome: str = "ok",
+    ) -> None:
         self.counts[f"{kind} {operation}"] += 1
         self.total_cost += actual or 0
         self.throttled += outcome == "throttled"
         self.rejected += outcome not in ("ok", "throttled")
-        self.entries.append({"at": time.time(), "kind": kind, "operation": operation, "status": status,
-                             "requested_cost": requested, "actual_cost": actual, "outcome": outcome})
+        self.entries.append(
+            {
+                "at": time.time(),
+                "kind": kind,
+                "operation": operation,
+                "status": status,
+                "requested_cost": requested,
+                "actual_cost": actual,
+                "outcome": outcome,
+            }
+        )
 
     def clear(self) -> None:
         self.entries.clear()
@@ -61,8 +78,14 @@ class RequestLog:
         self.total_cost, self.throttled, self.rejected = 0.0, 0, 0
 
     def snapshot(self, last: int = 100) -> dict[str, Any]:
-        return {"total": sum(self.counts.values()), "counts": dict(self.counts), "total_cost": self.total_cost,
-                "throttled": self.throttled, "rejected": self.rejected, "recent": list(self.entries)[-last:]}
+        return {
+            "total": sum(self.counts.values()),
+            "counts": dict(self.counts),
+            "total_cost": self.total_cost,
+            "throttled": self.throttled,
+            "rejected": self.rejected,
+            "recent": list(self.entries)[-last:],
+        }
 
 
 class ShopifyEmulator:
@@ -106,13 +129,24 @@ class ShopifyEmulator:
         results = []
         for subscription in self.store.subscribers(topic):
             delivery = Delivery.of(topic, payload, event_id=event_id, triggered_at=triggered_at_now())
-            record: dict[str, Any] = {"topic": topic, "url": subscription.uri, "webhook_id": delivery.webhook_id,
-                                      "event_id": event_id, "status": None, "error": None}
+            record: dict[str, Any] = {
+                "topic": topic,
+                "url": subscription.uri,
+                "webhook_id": delivery.webhook_id,
+                "event_id": event_id,
+                "status": None,
+                "error": None,
+            }
             try:
-                response = await adeliver(self._http(), subscription.uri, delivery, self.secret,
-                                          shop_domain=self.config.shop_domain,
-                                          api_version=subscription.api_version,
-                                          request_timeout=self.config.webhook_timeout)
+                response = await adeliver(
+                    self._http(),
+                    subscription.uri,
+                    delivery,
+                    self.secret,
+                    shop_domain=self.config.shop_domain,
+                    api_version=subscription.api_version,
+                    request_timeout=self.config.webhook_timeout,
+                )
                 record["status"] = response.status_code
             except httpx.HTTPError as error:
                 record["error"] = f"{type(error).__name__}: {error}"

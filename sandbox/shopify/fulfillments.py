@@ -41,8 +41,9 @@ def tracking_entries(info: dict[str, Any] | None) -> list[dict[str, str | None]]
 
 def _plan(store: Store, groups: list[dict[str, Any]]) -> list[tuple[FulfillmentOrder, FOLineItem, int]]:
     if not groups:
-        raise FulfillmentError(["fulfillment", "lineItemsByFulfillmentOrder"],
-                               "Line items by fulfillment order must not be empty.")
+        raise FulfillmentError(
+            ["fulfillment", "lineItemsByFulfillmentOrder"], "Line items by fulfillment order must not be empty."
+        )
     plan: list[tuple[FulfillmentOrder, FOLineItem, int]] = []
     orders: set[int] = set()
     for index, group in enumerate(groups):
@@ -51,8 +52,10 @@ def _plan(store: Store, groups: list[dict[str, Any]]) -> list[tuple[FulfillmentO
         if fo is None:
             raise FulfillmentError([*where, "fulfillmentOrderId"], "Fulfillment order does not exist.")
         if fo.status not in OPEN_FO_STATUSES:
-            raise FulfillmentError([*where, "fulfillmentOrderId"],
-                                   f"Fulfillment order {fo.id} has an unfulfillable status= {fo.status.lower()}.")
+            raise FulfillmentError(
+                [*where, "fulfillmentOrderId"],
+                f"Fulfillment order {fo.id} has an unfulfillable status= {fo.status.lower()}.",
+            )
         orders.add(fo.order_id)
         requested = group.get("fulfillmentOrderLineItems")
         if not requested:  # blank means "everything still to fulfil on this fulfillment order"
@@ -62,8 +65,9 @@ def _plan(store: Store, groups: list[dict[str, Any]]) -> list[tuple[FulfillmentO
         for line in requested:
             li = by_id.get(parse_gid(line.get("id"), "FulfillmentOrderLineItem") or -1)
             if li is None:
-                raise FulfillmentError([*where, "fulfillmentOrderLineItems"],
-                                       "Fulfillment order line item does not exist.")
+                raise FulfillmentError(
+                    [*where, "fulfillmentOrderLineItems"], "Fulfillment order line item does not exist."
+                )
             plan.append((fo, li, int(line.get("quantity") or 0)))
     if len(orders) > 1:
         raise FulfillmentError(["fulfillment"], "All fulfillment orders must belong to the same order.")
@@ -101,8 +105,16 @@ def create_fulfillment(store: Store, data: dict[str, Any]) -> Fulfillment:
         fo.status = "CLOSED" if all(li.remaining == 0 for li in fo.line_items) else "IN_PROGRESS"
         fo.updated_at = stamp
     count = len(store.fulfillments_of(order["id"])) + 1
-    fulfillment = Fulfillment(store.next_id(), order["id"], plan[0][0].location_id, f"{order['name']}.{count}",
-                              stamp, stamp, tracking_entries(data.get("trackingInfo")), fulfilled)
+    fulfillment = Fulfillment(
+        store.next_id(),
+        order["id"],
+        plan[0][0].location_id,
+        f"{order['name']}.{count}",
+        stamp,
+        stamp,
+        tracking_entries(data.get("trackingInfo")),
+        fulfilled,
+    )
     store.add_fulfillment(fulfillment)
     order["fulfillments"].append(rest_fulfillment(fulfillment, lines_by_id, data.get("notifyCustomer")))
     refresh_fulfillment_status(store, order)
@@ -123,20 +135,35 @@ def update_tracking(store: Store, fulfillment: Fulfillment, info: dict[str, Any]
 def _rest_tracking(fulfillment: Fulfillment) -> dict[str, Any]:
     numbers = [t["number"] for t in fulfillment.tracking if t["number"]]
     urls = [t["url"] for t in fulfillment.tracking if t["url"]]
-    return {"tracking_company": fulfillment.tracking[0]["company"] if fulfillment.tracking else None,
-            "tracking_number": numbers[0] if numbers else None, "tracking_numbers": numbers,
-            "tracking_url": urls[0] if urls else None, "tracking_urls": urls}
+    return {
+        "tracking_company": fulfillment.tracking[0]["company"] if fulfillment.tracking else None,
+        "tracking_number": numbers[0] if numbers else None,
+        "tracking_numbers": numbers,
+        "tracking_url": urls[0] if urls else None,
+        "tracking_urls": urls,
+    }
 
 
-def rest_fulfillment(fulfillment: Fulfillment, lines_by_id: dict[int, dict[str, Any]],
-                     notify: bool | None) -> dict[str, Any]:
+def rest_fulfillment(
+    fulfillment: Fulfillment, lines_by_id: dict[int, dict[str, Any]], notify: bool | None
+) -> dict[str, Any]:
     line_items = []
     for _fli_id, line_item_id, quantity in fulfillment.lines:
         line = copy.deepcopy(lines_by_id[line_item_id])
         line["quantity"] = quantity
         line_items.append(line)
-    return {"id": fulfillment.id, "admin_graphql_api_id": gid("Fulfillment", fulfillment.id),
-            "order_id": fulfillment.order_id, "name": fulfillment.name, "status": "success",
-            "service": "manual", "shipment_status": None, "location_id": fulfillment.location_id,
-            "created_at": fulfillment.created_at, "updated_at": fulfillment.updated_at,
-            "notify_customer": bool(notify), **_rest_tracking(fulfillment), "line_items": line_items}
+    return {
+        "id": fulfillment.id,
+        "admin_graphql_api_id": gid("Fulfillment", fulfillment.id),
+        "order_id": fulfillment.order_id,
+        "name": fulfillment.name,
+        "status": "success",
+        "service": "manual",
+        "shipment_status": None,
+        "location_id": fulfillment.location_id,
+        "created_at": fulfillment.created_at,
+        "updated_at": fulfillment.updated_at,
+        "notify_customer": bool(notify),
+        **_rest_tracking(fulfillment),
+        "line_items": line_items,
+    }

@@ -43,20 +43,38 @@ _bound: set[str] = set()
 
 # graphql-core wording -> graphql-ruby wording and code, as Shopify returns them.
 _REWRITES = [
-    (re.compile(r"^Cannot query field '(\w+)' on type '(\w+)'\..*"),
-     lambda m: (f"Field '{m[1]}' doesn't exist on type '{m[2]}'",
-                {"code": "undefinedField", "typeName": m[2], "fieldName": m[1]})),
-    (re.compile(r"^Unknown argument '(\w+)' on field '(\w+)\.(\w+)'\..*"),
-     lambda m: (f"Field '{m[3]}' doesn't accept argument '{m[1]}'",
-                {"code": "argumentNotAccepted", "name": m[3], "typeName": "Field", "argumentName": m[1]})),
-    (re.compile(r"^Argument '\w+\.(\w+)\((\w+):\)' of type '.*' is required, but it was not provided\."),
-     lambda m: (f"Field '{m[1]}' is missing required arguments: {m[2]}",
-                {"code": "missingRequiredArguments", "className": "Field", "name": m[1], "arguments": m[2]})),
-    (re.compile(r"^Variable '\$(\w+)' is never used\."),
-     lambda m: (f"Variable ${m[1]} is declared by anonymous query but not used",
-                {"code": "variableNotUsed", "variableName": m[1]})),
-    (re.compile(r"^Unknown directive '@(\w+)'\."),
-     lambda m: (f"Directive @{m[1]} is not defined", {"code": "undefinedDirective", "directiveName": m[1]})),
+    (
+        re.compile(r"^Cannot query field '(\w+)' on type '(\w+)'\..*"),
+        lambda m: (
+            f"Field '{m[1]}' doesn't exist on type '{m[2]}'",
+            {"code": "undefinedField", "typeName": m[2], "fieldName": m[1]},
+        ),
+    ),
+    (
+        re.compile(r"^Unknown argument '(\w+)' on field '(\w+)\.(\w+)'\..*"),
+        lambda m: (
+            f"Field '{m[3]}' doesn't accept argument '{m[1]}'",
+            {"code": "argumentNotAccepted", "name": m[3], "typeName": "Field", "argumentName": m[1]},
+        ),
+    ),
+    (
+        re.compile(r"^Argument '\w+\.(\w+)\((\w+):\)' of type '.*' is required, but it was not provided\."),
+        lambda m: (
+            f"Field '{m[1]}' is missing required arguments: {m[2]}",
+            {"code": "missingRequiredArguments", "className": "Field", "name": m[1], "arguments": m[2]},
+        ),
+    ),
+    (
+        re.compile(r"^Variable '\$(\w+)' is never used\."),
+        lambda m: (
+            f"Variable ${m[1]} is declared by anonymous query but not used",
+            {"code": "variableNotUsed", "variableName": m[1]},
+        ),
+    ),
+    (
+        re.compile(r"^Unknown directive '@(\w+)'\."),
+        lambda m: (f"Directive @{m[1]} is not defined", {"code": "undefinedDirective", "directiveName": m[1]}),
+    ),
 ]
 
 
@@ -86,8 +104,9 @@ def effective_version(version: str) -> str:
     return version if version == "unstable" or version >= OLDEST_SUPPORTED else OLDEST_SUPPORTED
 
 
-def run(emulator: ShopifyEmulator, query: str, variables: dict[str, Any] | None, operation_name: str | None,
-        version: str) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+def run(
+    emulator: ShopifyEmulator, query: str, variables: dict[str, Any] | None, operation_name: str | None, version: str
+) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
     """Execute one request; returns the response body and the webhook events it triggered."""
     tier = tier_for(version)
     schema = bound_schema(tier)
@@ -100,8 +119,11 @@ def run(emulator: ShopifyEmulator, query: str, variables: dict[str, Any] | None,
     errors = validate(schema, document)
     operation = get_operation_ast(document, operation_name)
     if not errors and operation is None:
-        errors = [GraphQLError("An operation name is required" if operation_name is None
-                               else f'No operation named "{operation_name}"')]
+        errors = [
+            GraphQLError(
+                "An operation name is required" if operation_name is None else f'No operation named "{operation_name}"'
+            )
+        ]
     if errors:
         log.record("graphql", "(invalid)", 200, outcome="invalid")
         return {"errors": [format_error(e) for e in errors]}, []
@@ -117,22 +139,34 @@ def run(emulator: ShopifyEmulator, query: str, variables: dict[str, Any] | None,
     bucket = emulator.bucket
     if requested > emulator.config.max_query_cost:
         log.record("graphql", label, 200, requested=requested, outcome="max_cost_exceeded")
-        return {"errors": [{"message": (
-            f"Query cost is {requested}, which exceeds the single query max cost limit "
-            f"({emulator.config.max_query_cost}).\n\nSee {RATE_LIMIT_DOCS} for more information on how the\n"
-            "cost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk "
-            "operations should be used instead.\n"),
-            "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested,
-                           "maxCost": emulator.config.max_query_cost}}],
-            "extensions": _cost(requested, None, bucket.status())}, []
+        return {
+            "errors": [
+                {
+                    "message": (
+                        f"Query cost is {requested}, which exceeds the single query max cost limit "
+                        f"({emulator.config.max_query_cost}).\n\nSee {RATE_LIMIT_DOCS} for more information on how the\n"
+                        "cost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk "
+                        "operations should be used instead.\n"
+                    ),
+                    "extensions": {
+                        "code": "MAX_COST_EXCEEDED",
+                        "cost": requested,
+                        "maxCost": emulator.config.max_query_cost,
+                    },
+                }
+            ],
+            "extensions": _cost(requested, None, bucket.status()),
+        }, []
     if not bucket.take(requested):
         log.record("graphql", label, 200, requested=requested, outcome="throttled")
-        return {"errors": [{"message": "Throttled", "extensions": {
-            "code": "THROTTLED", "documentation": RATE_LIMIT_DOCS}}],
-            "extensions": _cost(requested, None, bucket.status())}, []
+        return {
+            "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": RATE_LIMIT_DOCS}}],
+            "extensions": _cost(requested, None, bucket.status()),
+        }, []
     context = emulator.context(version, tier)
-    result = execute(schema, document, context_value=context, variable_values=variables or {},
-                     operation_name=operation_name)
+    result = execute(
+        schema, document, context_value=context, variable_values=variables or {}, operation_name=operation_name
+    )
     # Every resolver is synchronous, so execution never returns an awaitable.
     assert isinstance(result, ExecutionResult)
     actual = min(requested, calculator.operation(operation, result.data, actual=True)) if result.data else 0
@@ -142,8 +176,9 @@ def run(emulator: ShopifyEmulator, query: str, variables: dict[str, Any] | None,
         body["errors"] = [format_error(e) for e in result.errors]
     body["data"] = result.data
     body["extensions"] = _cost(requested, actual, bucket.status())
-    log.record("graphql", label, 200, requested=requested, actual=actual,
-               outcome="ok" if not result.errors else "errors")
+    log.record(
+        "graphql", label, 200, requested=requested, actual=actual, outcome="ok" if not result.errors else "errors"
+    )
     return body, context.events
 
 
@@ -173,8 +208,11 @@ async def graphql_endpoint(request: Request) -> Response:
         except ValueError:
             payload = None
         if isinstance(payload, dict):
-            query, variables, operation_name = (payload.get("query"), payload.get("variables"),
-                                                payload.get("operationName"))
+            query, variables, operation_name = (
+                payload.get("query"),
+                payload.get("variables"),
+                payload.get("operationName"),
+            )
     if not isinstance(query, str) or not query.strip() or not isinstance(variables, dict | type(None)):
         return json_response({"errors": {"query": "Required parameter missing or invalid"}}, 400)
     effective = effective_version(version)

@@ -60,9 +60,13 @@ def order_update(_r: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
         if key in input:
             order[rest] = input[key]
     for metafield in input.get("metafields") or []:
-        store_of(info).set_metafield(gid("Order", order["id"]), metafield.get("namespace") or "$app",
-                                     metafield.get("key") or "", metafield.get("value") or "",
-                                     metafield.get("type") or "single_line_text_field")
+        store_of(info).set_metafield(
+            gid("Order", order["id"]),
+            metafield.get("namespace") or "$app",
+            metafield.get("key") or "",
+            metafield.get("value") or "",
+            metafield.get("type") or "single_line_text_field",
+        )
     touch(order)
     _order_changed(info, order)
     return {"order": order, "userErrors": []}
@@ -90,17 +94,28 @@ def tags_remove(_r: Any, info: Info, id: str, tags: list[str]) -> dict[str, Any]
 def _owner_exists(info: Info, owner: str) -> bool:
     store = store_of(info)
     kind, number = gid_kind(owner), parse_gid(owner)
-    tables: dict[str, dict[int, Any]] = {"Order": store.orders, "Location": store.locations,
-                                         "InventoryItem": store.items}
+    tables: dict[str, dict[int, Any]] = {
+        "Order": store.orders,
+        "Location": store.locations,
+        "InventoryItem": store.items,
+    }
     return kind == "Shop" or (kind in tables and number in tables[kind])
 
 
 def metafields_set(_r: Any, info: Info, metafields: list[dict[str, Any]]) -> dict[str, Any]:
     store = store_of(info)
     if len(metafields) > MAX_METAFIELDS:
-        return {"metafields": None, "userErrors": [_error(
-            ["metafields"], f"Exceeded the maximum metafields input limit of {MAX_METAFIELDS}.",
-            code="LESS_THAN_OR_EQUAL_TO", elementIndex=None)]}
+        return {
+            "metafields": None,
+            "userErrors": [
+                _error(
+                    ["metafields"],
+                    f"Exceeded the maximum metafields input limit of {MAX_METAFIELDS}.",
+                    code="LESS_THAN_OR_EQUAL_TO",
+                    elementIndex=None,
+                )
+            ],
+        }
     errors = []
     for index, m in enumerate(metafields):
         where = ["metafields", str(index)]
@@ -110,19 +125,34 @@ def metafields_set(_r: Any, info: Info, metafields: list[dict[str, Any]]) -> dic
         elif not m.get("type") and existing is None:
             errors.append(_error([*where, "type"], "Type can't be blank.", code="BLANK", elementIndex=index))
         elif m.get("compareDigest") and (existing is None or existing.compare_digest != m["compareDigest"]):
-            errors.append(_error([*where, "compareDigest"], "The resource has been updated since it was loaded.",
-                                 code="STALE_OBJECT", elementIndex=index))
+            errors.append(
+                _error(
+                    [*where, "compareDigest"],
+                    "The resource has been updated since it was loaded.",
+                    code="STALE_OBJECT",
+                    elementIndex=index,
+                )
+            )
         elif not _valid_value(m.get("type") or (existing.type if existing else ""), m["value"]):
-            errors.append(_error([*where, "value"], f"Value is invalid for type {m.get('type')}.",
-                                     code="INVALID_VALUE", elementIndex=index))
+            errors.append(
+                _error(
+                    [*where, "value"],
+                    f"Value is invalid for type {m.get('type')}.",
+                    code="INVALID_VALUE",
+                    elementIndex=index,
+                )
+            )
     if errors:
         return {"metafields": None, "userErrors": errors}
     saved = []
     for m in metafields:
         namespace = m.get("namespace") or "$app"
         existing = store.get_metafield(m["ownerId"], namespace, m["key"])
-        saved.append(store.set_metafield(m["ownerId"], namespace, m["key"], m["value"],
-                                         m.get("type") or (existing.type if existing else "")))
+        saved.append(
+            store.set_metafield(
+                m["ownerId"], namespace, m["key"], m["value"], m.get("type") or (existing.type if existing else "")
+            )
+        )
         order = store.orders.get(parse_gid(m["ownerId"], "Order") or -1)
         if order is not None:
             touch(order)
@@ -143,17 +173,25 @@ def _idempotent(info: Info, args: dict[str, Any], run: Any) -> dict[str, Any]:
     key = _idempotency_key(info)
     if key is None:
         if tier == TIER_2026_04:
-            raise GraphQLError("The @idempotent directive is required for this mutation.",
-                               extensions={"code": "BAD_REQUEST"})
+            raise GraphQLError(
+                "The @idempotent directive is required for this mutation.", extensions={"code": "BAD_REQUEST"}
+            )
         return run()
     store = store_of(info)
     fingerprint = json.dumps([info.field_name, args], sort_keys=True, default=str)
     if key in store.idempotency:
         seen, result = store.idempotency[key]
         if seen != fingerprint:
-            return {"inventoryAdjustmentGroup": None, "userErrors": [_error(
-                ["idempotencyKey"], "The same idempotency key cannot be used with different operation parameters.",
-                code="IDEMPOTENCY_KEY_PARAMETER_MISMATCH")]}
+            return {
+                "inventoryAdjustmentGroup": None,
+                "userErrors": [
+                    _error(
+                        ["idempotencyKey"],
+                        "The same idempotency key cannot be used with different operation parameters.",
+                        code="IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                    )
+                ],
+            }
         return result
     result = run()
     store.idempotency[key] = (fingerprint, result)
@@ -168,8 +206,7 @@ def inventory_adjust_quantities(_r: Any, info: Info, input: dict[str, Any]) -> d
     return _idempotent(info, input, lambda: adjust_quantities(store_of(info), input, info.context.tier))
 
 
-def fulfillment_create(_r: Any, info: Info, fulfillment: dict[str, Any], message: str | None = None
-                       ) -> dict[str, Any]:
+def fulfillment_create(_r: Any, info: Info, fulfillment: dict[str, Any], message: str | None = None) -> dict[str, Any]:
     store = store_of(info)
     try:
         created = create_fulfillment(store, fulfillment)
@@ -177,53 +214,76 @@ def fulfillment_create(_r: Any, info: Info, fulfillment: dict[str, Any], message
         return {"fulfillment": None, "userErrors": [_error(error.field, str(error))]}
     order = store.orders[created.order_id]
     info.context.emit("fulfillments/create", order["fulfillments"][-1])
-    info.context.emit("orders/fulfilled" if order["fulfillment_status"] == "fulfilled"
-                      else "orders/partially_fulfilled", order)
+    info.context.emit(
+        "orders/fulfilled" if order["fulfillment_status"] == "fulfilled" else "orders/partially_fulfilled", order
+    )
     _order_changed(info, order)
     return {"fulfillment": created, "userErrors": []}
 
 
-def fulfillment_tracking_info_update(_r: Any, info: Info, fulfillmentId: str, trackingInfoInput: dict[str, Any],
-                                     notifyCustomer: bool | None = None) -> dict[str, Any]:
+def fulfillment_tracking_info_update(
+    _r: Any, info: Info, fulfillmentId: str, trackingInfoInput: dict[str, Any], notifyCustomer: bool | None = None
+) -> dict[str, Any]:
     store = store_of(info)
     fulfillment = store.fulfillments.get(parse_gid(fulfillmentId, "Fulfillment") or -1)
     if fulfillment is None:
         return {"fulfillment": None, "userErrors": [_error(["fulfillmentId"], "Fulfillment does not exist.")]}
     update_tracking(store, fulfillment, trackingInfoInput)
-    info.context.emit("fulfillments/update", next(
-        f for f in store.orders[fulfillment.order_id]["fulfillments"] if f["id"] == fulfillment.id))
+    info.context.emit(
+        "fulfillments/update",
+        next(f for f in store.orders[fulfillment.order_id]["fulfillments"] if f["id"] == fulfillment.id),
+    )
     return {"fulfillment": fulfillment, "userErrors": []}
 
 
 def carrier_service_create(_r: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     store = store_of(info)
     name = (input.get("name") or "").strip()
-    problem = ("Name can't be blank" if not name else
-               "Name has already been taken" if any(c.name == name for c in store.carrier_services.values())
-               else None)
+    problem = (
+        "Name can't be blank"
+        if not name
+        else "Name has already been taken"
+        if any(c.name == name for c in store.carrier_services.values())
+        else None
+    )
     if problem:
-        return {"carrierService": None, "userErrors": [_error(["input", "name"], problem,
-                                                              code="CARRIER_SERVICE_CREATE_FAILED")]}
-    service = CarrierService(store.next_id(), name, input["callbackUrl"], bool(input["active"]),
-                             bool(input["supportsServiceDiscovery"]))
+        return {
+            "carrierService": None,
+            "userErrors": [_error(["input", "name"], problem, code="CARRIER_SERVICE_CREATE_FAILED")],
+        }
+    service = CarrierService(
+        store.next_id(), name, input["callbackUrl"], bool(input["active"]), bool(input["supportsServiceDiscovery"])
+    )
     store.carrier_services[service.id] = service
     return {"carrierService": service, "userErrors": []}
 
 
-def webhook_subscription_create(_r: Any, info: Info, topic: str, webhookSubscription: dict[str, Any]
-                                ) -> dict[str, Any]:
+def webhook_subscription_create(_r: Any, info: Info, topic: str, webhookSubscription: dict[str, Any]) -> dict[str, Any]:
     store = store_of(info)
     uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
     rest_topic = IRREGULAR_TOPICS.get(topic) or topic.lower().replace("_", "/", 1)
     if not uri:
-        return {"webhookSubscription": None, "userErrors": [_error(["webhookSubscription", "callbackUrl"],
-                                                                   "Address can't be blank")]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [_error(["webhookSubscription", "callbackUrl"], "Address can't be blank")],
+        }
     if any(s.topic == rest_topic and s.uri == uri for s in store.subscriptions.values()):
-        return {"webhookSubscription": None, "userErrors": [_error(
-            ["webhookSubscription", "callbackUrl"], "Address for this topic has already been taken")]}
-    subscription = Subscription(store.next_id(), rest_topic, uri, info.context.version, now_rest(),
-                                webhookSubscription.get("format") or "JSON",
-                                list(webhookSubscription.get("includeFields") or []), webhookSubscription.get("filter"))
+        return {
+            "webhookSubscription": None,
+            "userErrors": [
+                _error(["webhookSubscription", "callbackUrl"], "Address for this topic has already been taken")
+            ],
+        }
+    subscription = Subscription(
+        store.next_id(),
+        rest_topic,
+        uri,
+        info.context.version,
+        now_rest(),
+        webhookSubscription.get("format") or "JSON",
+        list(webhookSubscription.get("includeFields") or []),
+        webhookSubscription.get("filter"),
+    )
     store.subscriptions[subscription.id] = subscription
     return {"webhookSubscription": subscription, "userErrors": []}
 
@@ -231,8 +291,10 @@ def webhook_subscription_create(_r: Any, info: Info, topic: str, webhookSubscrip
 def webhook_subscription_delete(_r: Any, info: Info, id: str) -> dict[str, Any]:
     store = store_of(info)
     if store.subscriptions.pop(parse_gid(id, "WebhookSubscription") or -1, None) is None:
-        return {"deletedWebhookSubscriptionId": None,
-                "userErrors": [_error(["id"], "Webhook subscription does not exist")]}
+        return {
+            "deletedWebhookSubscriptionId": None,
+            "userErrors": [_error(["id"], "Webhook subscription does not exist")],
+        }
     return {"deletedWebhookSubscriptionId": id, "userErrors": []}
 
 

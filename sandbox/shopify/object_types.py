@@ -46,8 +46,10 @@ class FLIView:
     line_item_id: int
     quantity: int
 
+
 def _line(store: Store, order_id: int, line_item_id: int) -> dict[str, Any]:
     return next(li for li in store.orders[order_id]["line_items"] if li["id"] == line_item_id)
+
 
 def _levels(store: Store, item_id: int | None = None, location_id: int | None = None) -> list[Level]:
     if item_id is not None:
@@ -58,26 +60,39 @@ def _levels(store: Store, item_id: int | None = None, location_id: int | None = 
 def _quantities(level: Level, info: Info, names: list[str]) -> list[dict[str, Any]]:
     unknown = [n for n in names if n not in QUANTITY_NAMES]
     if unknown:
-        raise GraphQLError(f"Invalid quantity name(s): {', '.join(unknown)}. Valid names are: "
-                           f"{', '.join(QUANTITY_NAMES)}.")
+        raise GraphQLError(
+            f"Invalid quantity name(s): {', '.join(unknown)}. Valid names are: {', '.join(QUANTITY_NAMES)}."
+        )
     values = store_of(info).quantities(level)
     base = f"gid://shopify/InventoryQuantity/{level.location_id}?inventory_item_id={level.item_id}"
-    return [{"id": f"{base}&name={n}", "name": n, "quantity": values[n], "updatedAt": to_utc(level.updated_at)}
-            for n in names]
+    return [
+        {"id": f"{base}&name={n}", "name": n, "quantity": values[n], "updatedAt": to_utc(level.updated_at)}
+        for n in names
+    ]
 
 
 def _totals_refunded(refund: dict[str, Any], shop_currency: str) -> dict[str, Any]:
-    total = sum((Decimal(str(t.get("amount") or "0")) for t in refund.get("transactions", [])
-                 if t.get("kind") == "refund" and t.get("status") == "success"), Decimal(0))
+    total = sum(
+        (
+            Decimal(str(t.get("amount") or "0"))
+            for t in refund.get("transactions", [])
+            if t.get("kind") == "refund" and t.get("status") == "success"
+        ),
+        Decimal(0),
+    )
     money = {"amount": f"{total:.2f}", "currencyCode": currency(shop_currency)}
     return {"shopMoney": money, "presentmentMoney": money}
 
 
 def _metafields(info: Info, owner: str, args: dict[str, Any]) -> dict[str, Any]:
-    found = [m for m in store_of(info).metafields_of(owner)
-             if (not args.get("namespace") or m.namespace == args["namespace"])
-             and (not args.get("keys") or f"{m.namespace}.{m.key}" in args["keys"])]
+    found = [
+        m
+        for m in store_of(info).metafields_of(owner)
+        if (not args.get("namespace") or m.namespace == args["namespace"])
+        and (not args.get("keys") or f"{m.namespace}.{m.key}" in args["keys"])
+    ]
     return paginate(found, args, lambda m: (m.id,))
+
 
 def _lines_connection(order: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
     position = {line["id"]: index for index, line in enumerate(order["line_items"])}
@@ -86,6 +101,7 @@ def _lines_connection(order: dict[str, Any], args: dict[str, Any]) -> dict[str, 
 
 def _location_of(info: Info, location_id: int) -> Location | None:
     return store_of(info).locations.get(location_id)
+
 
 TYPES: dict[str, dict[str, Any]] = {
     "QueryRoot": QUERY,
@@ -109,14 +125,19 @@ TYPES: dict[str, dict[str, Any]] = {
         "subtotalPriceSet": lambda o, i: money_bag(o, "subtotal_price", o.get("currency")),
         "totalTaxSet": lambda o, i: money_bag(o, "total_tax", o.get("currency")),
         "totalShippingPriceSet": lambda o, i: money_bag(o, "total_shipping_price", o.get("currency")) or _zero(o),
-        "currentTotalPriceSet": lambda o, i: (money_bag(o, "current_total_price", o.get("currency"))
-                                              or money_bag(o, "total_price", o.get("currency")) or _zero(o)),
+        "currentTotalPriceSet": lambda o, i: (
+            money_bag(o, "current_total_price", o.get("currency"))
+            or money_bag(o, "total_price", o.get("currency"))
+            or _zero(o)
+        ),
         "metafield": lambda o, i, key, namespace=None: store_of(i).get_metafield(
-            gid("Order", o["id"]), namespace or "$app", key),
+            gid("Order", o["id"]), namespace or "$app", key
+        ),
         "metafields": lambda o, i, **a: _metafields(i, gid("Order", o["id"]), a),
         "lineItems": lambda o, _i, **a: _lines_connection(o, a),
-        "fulfillmentOrders": lambda o, i, **a: paginate(fulfillment_orders_of(store_of(i), o["id"]), a,
-                                                        lambda fo: (fo.id,), reverse=bool(a.get("reverse"))),
+        "fulfillmentOrders": lambda o, i, **a: paginate(
+            fulfillment_orders_of(store_of(i), o["id"]), a, lambda fo: (fo.id,), reverse=bool(a.get("reverse"))
+        ),
         "fulfillments": lambda o, i, first=None: store_of(i).fulfillments_of(o["id"])[:first],
         "refunds": lambda o, _i, first=None: list(o.get("refunds") or [])[:first],
     },
@@ -146,10 +167,13 @@ TYPES: dict[str, dict[str, Any]] = {
         "orderId": lambda fo, _i: gid("Order", fo.order_id),
         "orderName": lambda fo, i: store_of(i).orders[fo.order_id]["name"],
         "order": lambda fo, i: store_of(i).orders[fo.order_id],
-        "assignedLocation": lambda fo, i: {"location": _location_of(i, fo.location_id),
-                                           "name": getattr(_location_of(i, fo.location_id), "name", "")},
-        "lineItems": lambda fo, _i, **a: paginate([FOLIView(fo, li) for li in fo.line_items], a,
-                                                  lambda v: (v.li.id,), reverse=bool(a.get("reverse"))),
+        "assignedLocation": lambda fo, i: {
+            "location": _location_of(i, fo.location_id),
+            "name": getattr(_location_of(i, fo.location_id), "name", ""),
+        },
+        "lineItems": lambda fo, _i, **a: paginate(
+            [FOLIView(fo, li) for li in fo.line_items], a, lambda v: (v.li.id,), reverse=bool(a.get("reverse"))
+        ),
     },
     "FulfillmentOrderLineItem": {
         "id": lambda v, _i: gid("FulfillmentOrderLineItem", v.li.id),
@@ -169,8 +193,9 @@ TYPES: dict[str, dict[str, Any]] = {
         "order": lambda f, i: store_of(i).orders[f.order_id],
         "location": lambda f, i: _location_of(i, f.location_id),
         "trackingInfo": lambda f, _i, first=None: f.tracking[:first],
-        "fulfillmentLineItems": lambda f, _i, **a: paginate([FLIView(f, *line) for line in f.lines], a,
-                                                            lambda v: (v.fli_id,)),
+        "fulfillmentLineItems": lambda f, _i, **a: paginate(
+            [FLIView(f, *line) for line in f.lines], a, lambda v: (v.fli_id,)
+        ),
     },
     "FulfillmentLineItem": {
         "id": lambda v, _i: gid("FulfillmentLineItem", v.fli_id),
@@ -188,9 +213,11 @@ TYPES: dict[str, dict[str, Any]] = {
         "isActive": lambda loc, _i: loc.active,
         "fulfillsOnlineOrders": lambda loc, _i: True,
         "inventoryLevel": lambda loc, i, inventoryItemId: store_of(i).levels.get(
-            (need_id(inventoryItemId, "InventoryItem"), loc.id)),
-        "inventoryLevels": lambda loc, i, **a: paginate(_levels(store_of(i), location_id=loc.id), a,
-                                                        lambda lv: (lv.item_id,)),
+            (need_id(inventoryItemId, "InventoryItem"), loc.id)
+        ),
+        "inventoryLevels": lambda loc, i, **a: paginate(
+            _levels(store_of(i), location_id=loc.id), a, lambda lv: (lv.item_id,)
+        ),
     },
     "InventoryItem": {
         "id": lambda it, _i: gid("InventoryItem", it.id),
@@ -198,8 +225,9 @@ TYPES: dict[str, dict[str, Any]] = {
         "createdAt": lambda it, _i: to_utc(it.created_at),
         "updatedAt": lambda it, _i: to_utc(it.updated_at),
         "inventoryLevel": lambda it, i, locationId: store_of(i).levels.get((it.id, need_id(locationId, "Location"))),
-        "inventoryLevels": lambda it, i, **a: paginate(_levels(store_of(i), item_id=it.id), a,
-                                                       lambda lv: (lv.location_id,)),
+        "inventoryLevels": lambda it, i, **a: paginate(
+            _levels(store_of(i), item_id=it.id), a, lambda lv: (lv.location_id,)
+        ),
     },
     "InventoryLevel": {
         "id": lambda lv, _i: f"gid://shopify/InventoryLevel/{lv.location_id}?inventory_item_id={lv.item_id}",
@@ -244,18 +272,28 @@ def _changes(group: AdjustmentGroup, info: Info, args: dict[str, Any]) -> list[d
     items = {parse_gid(x, "InventoryItem") for x in args.get("inventoryItemIds") or []}
     locations = {parse_gid(x, "Location") for x in args.get("locationIds") or []}
     names = set(args.get("quantityNames") or [])
-    return [{**change, "item": store.items.get(change["item_id"]),
-             "location": store.locations.get(change["location_id"])}
-            for change in group.changes
-            if (not items or change["item_id"] in items) and (not locations or change["location_id"] in locations)
-            and (not names or change["name"] in names)]
+    return [
+        {**change, "item": store.items.get(change["item_id"]), "location": store.locations.get(change["location_id"])}
+        for change in group.changes
+        if (not items or change["item_id"] in items)
+        and (not locations or change["location_id"] in locations)
+        and (not names or change["name"] in names)
+    ]
 
 
 def resolve_type(value: Any, _info: Info, _type: Any) -> str:
     """Concrete type of a ``Node`` value (``tagsAdd { node { ... on Order } }``)."""
-    kinds = {FulfillmentOrder: "FulfillmentOrder", Location: "Location", InventoryItem: "InventoryItem",
-             Metafield: "Metafield", CarrierService: "DeliveryCarrierService", Subscription: "WebhookSubscription",
-             Fulfillment: "Fulfillment", Level: "InventoryLevel", AdjustmentGroup: "InventoryAdjustmentGroup"}
+    kinds = {
+        FulfillmentOrder: "FulfillmentOrder",
+        Location: "Location",
+        InventoryItem: "InventoryItem",
+        Metafield: "Metafield",
+        CarrierService: "DeliveryCarrierService",
+        Subscription: "WebhookSubscription",
+        Fulfillment: "Fulfillment",
+        Level: "InventoryLevel",
+        AdjustmentGroup: "InventoryAdjustmentGroup",
+    }
     for cls, name in kinds.items():
         if isinstance(value, cls):
             return name

@@ -49,39 +49,74 @@ def _wants_webhook(request: Request) -> bool:
 def order_summary(store: Store, order: dict[str, Any]) -> dict[str, Any]:
     owner = gid("Order", order["id"])
     return {
-        "id": order["id"], "name": order.get("name"), "tags": order.get("tags"), "updated_at": order.get("updated_at"),
-        "cancelled_at": order.get("cancelled_at"), "financial_status": order.get("financial_status"),
+        "id": order["id"],
+        "name": order.get("name"),
+        "tags": order.get("tags"),
+        "updated_at": order.get("updated_at"),
+        "cancelled_at": order.get("cancelled_at"),
+        "financial_status": order.get("financial_status"),
         "fulfillment_status": order.get("fulfillment_status"),
         "display_fulfillment_status": display_fulfillment_status(store, order),
         "metafields": {f"{m.namespace}.{m.key}": m.value for m in store.metafields_of(owner)},
-        "fulfillment_orders": [{"id": fo.id, "status": fo.status, "location_id": fo.location_id, "line_items": [
-            {"id": li.id, "line_item_id": li.line_item_id, "inventory_item_id": li.item_id, "total": li.total,
-             "remaining": li.remaining} for li in fo.line_items]} for fo in fulfillment_orders_of(store, order["id"])],
-        "fulfillments": [{"id": f.id, "name": f.name, "location_id": f.location_id, "tracking": f.tracking,
-                          "lines": [{"line_item_id": li, "quantity": q} for _, li, q in f.lines]}
-                         for f in store.fulfillments_of(order["id"])],
+        "fulfillment_orders": [
+            {
+                "id": fo.id,
+                "status": fo.status,
+                "location_id": fo.location_id,
+                "line_items": [
+                    {
+                        "id": li.id,
+                        "line_item_id": li.line_item_id,
+                        "inventory_item_id": li.item_id,
+                        "total": li.total,
+                        "remaining": li.remaining,
+                    }
+                    for li in fo.line_items
+                ],
+            }
+            for fo in fulfillment_orders_of(store, order["id"])
+        ],
+        "fulfillments": [
+            {
+                "id": f.id,
+                "name": f.name,
+                "location_id": f.location_id,
+                "tracking": f.tracking,
+                "lines": [{"line_item_id": li, "quantity": q} for _, li, q in f.lines],
+            }
+            for f in store.fulfillments_of(order["id"])
+        ],
         "refunds": [r["id"] for r in order.get("refunds") or []],
     }
 
 
 def inventory_rows(store: Store) -> list[dict[str, Any]]:
-    return [{"sku": store.items[lv.item_id].sku, "inventory_item_id": lv.item_id, "location_id": lv.location_id,
-             **{k: v for k, v in store.quantities(lv).items() if k in ("available", "on_hand", "committed")}}
-            for lv in store.levels.values()]
+    return [
+        {
+            "sku": store.items[lv.item_id].sku,
+            "inventory_item_id": lv.item_id,
+            "location_id": lv.location_id,
+            **{k: v for k, v in store.quantities(lv).items() if k in ("available", "on_hand", "committed")},
+        }
+        for lv in store.levels.values()
+    ]
 
 
 async def state(request: Request) -> Response:
     emulator = _emulator(request)
     store = emulator.store
-    return json_response({
-        "shop": {"domain": emulator.config.shop_domain, "currency": emulator.config.currency_code},
-        "locations": [{"id": loc.id, "name": loc.name, "active": loc.active} for loc in store.locations.values()],
-        "inventory": inventory_rows(store),
-        "orders": [order_summary(store, o) for o in store.orders.values()],
-        "carrier_services": [vars(c) for c in store.carrier_services.values()],
-        "webhook_subscriptions": [vars(s) for s in store.subscriptions.values()],
-        "bucket": emulator.bucket.status(), "rest_bucket": emulator.rest_bucket.header(),
-    })
+    return json_response(
+        {
+            "shop": {"domain": emulator.config.shop_domain, "currency": emulator.config.currency_code},
+            "locations": [{"id": loc.id, "name": loc.name, "active": loc.active} for loc in store.locations.values()],
+            "inventory": inventory_rows(store),
+            "orders": [order_summary(store, o) for o in store.orders.values()],
+            "carrier_services": [vars(c) for c in store.carrier_services.values()],
+            "webhook_subscriptions": [vars(s) for s in store.subscriptions.values()],
+            "bucket": emulator.bucket.status(),
+            "rest_bucket": emulator.rest_bucket.header(),
+        }
+    )
 
 
 async def reset(request: Request) -> Response:
@@ -92,9 +127,13 @@ async def reset(request: Request) -> Response:
 async def post_order(request: Request) -> Response:
     emulator = _emulator(request)
     try:
-        order = create_order(emulator.store, await _json(request), currency=emulator.config.currency_code,
-                             split_locations=emulator.config.split_locations,
-                             default_on_hand=emulator.config.default_on_hand)
+        order = create_order(
+            emulator.store,
+            await _json(request),
+            currency=emulator.config.currency_code,
+            split_locations=emulator.config.split_locations,
+            default_on_hand=emulator.config.default_on_hand,
+        )
     except OrderError as error:
         return _error(error)
     deliveries = await emulator.send("orders/create", order) if _wants_webhook(request) else []
@@ -182,8 +221,9 @@ async def bucket(request: Request) -> Response:
     emulator = _emulator(request)
     if request.method == "PUT":
         body = await _json(request)
-        emulator.bucket.configure(body.get("maximum_available"), body.get("restore_rate"),
-                                  body.get("currently_available"))
+        emulator.bucket.configure(
+            body.get("maximum_available"), body.get("restore_rate"), body.get("currently_available")
+        )
         if "rest_bucket_size" in body:
             emulator.rest_bucket.size = int(body["rest_bucket_size"])
         if "rest_leak_rate" in body:
@@ -218,8 +258,12 @@ async def webhooks(request: Request) -> Response:
     if request.method == "DELETE":
         emulator.store.subscriptions.clear()
         emulator.deliveries.clear()
-    return json_response({"subscriptions": [vars(s) for s in emulator.store.subscriptions.values()],
-                          "deliveries": list(emulator.deliveries)})
+    return json_response(
+        {
+            "subscriptions": [vars(s) for s in emulator.store.subscriptions.values()],
+            "deliveries": list(emulator.deliveries),
+        }
+    )
 
 
 async def settings(request: Request) -> Response:
@@ -232,8 +276,13 @@ async def settings(request: Request) -> Response:
                 setattr(config, name, bool(body[name]))
         if "default_on_hand" in body:
             config.default_on_hand = int(body["default_on_hand"])
-    return json_response({"fire_orders_updated": config.fire_orders_updated,
-                          "split_locations": config.split_locations, "default_on_hand": config.default_on_hand})
+    return json_response(
+        {
+            "fire_orders_updated": config.fire_orders_updated,
+            "split_locations": config.split_locations,
+            "default_on_hand": config.default_on_hand,
+        }
+    )
 
 
 ROUTES = [

@@ -17,8 +17,9 @@ class OrderError(ValueError):
 OPEN_FO_STATUSES = ("OPEN", "IN_PROGRESS")
 
 
-def create_order(store: Store, body: dict[str, Any], *, currency: str, split_locations: bool,
-                 default_on_hand: int) -> dict[str, Any]:
+def create_order(
+    store: Store, body: dict[str, Any], *, currency: str, split_locations: bool, default_on_hand: int
+) -> dict[str, Any]:
     """Store an order from a REST body (``{"order": {...}}`` or bare), filling what is missing."""
     order = copy.deepcopy(body.get("order", body) if isinstance(body, dict) else None)
     if not isinstance(order, dict):
@@ -29,12 +30,29 @@ def create_order(store: Store, body: dict[str, Any], *, currency: str, split_loc
     number = int(order.get("order_number") or 1001 + len(store.orders))
     stamp = now_rest()
     defaults: dict[str, Any] = {
-        "id": order_id, "admin_graphql_api_id": gid("Order", order_id), "order_number": number,
-        "number": number - 1000, "name": f"#{number}", "created_at": stamp, "updated_at": stamp,
-        "processed_at": stamp, "currency": currency, "presentment_currency": order.get("currency") or currency,
-        "tags": "", "note": None, "email": "", "test": False, "financial_status": "paid",
-        "fulfillment_status": None, "cancelled_at": None, "cancel_reason": None, "closed_at": None,
-        "line_items": [], "shipping_lines": [], "fulfillments": [], "refunds": [],
+        "id": order_id,
+        "admin_graphql_api_id": gid("Order", order_id),
+        "order_number": number,
+        "number": number - 1000,
+        "name": f"#{number}",
+        "created_at": stamp,
+        "updated_at": stamp,
+        "processed_at": stamp,
+        "currency": currency,
+        "presentment_currency": order.get("currency") or currency,
+        "tags": "",
+        "note": None,
+        "email": "",
+        "test": False,
+        "financial_status": "paid",
+        "fulfillment_status": None,
+        "cancelled_at": None,
+        "cancel_reason": None,
+        "closed_at": None,
+        "line_items": [],
+        "shipping_lines": [],
+        "fulfillments": [],
+        "refunds": [],
     }
     for key, value in defaults.items():
         if (order.get(key) is None and value is not None) or key not in order:
@@ -44,11 +62,18 @@ def create_order(store: Store, body: dict[str, Any], *, currency: str, split_loc
     for line in order["line_items"]:
         line_id = int(line.get("id") or store.next_id())
         quantity = int(line.get("quantity") or 1)
-        for key, value in {"id": line_id, "admin_graphql_api_id": gid("LineItem", line_id),
-                           "quantity": quantity, "current_quantity": quantity,
-                           "fulfillable_quantity": quantity, "fulfillment_status": None,
-                           "requires_shipping": True, "sku": "", "price": "0.00",
-                           "title": line.get("name") or "Item"}.items():
+        for key, value in {
+            "id": line_id,
+            "admin_graphql_api_id": gid("LineItem", line_id),
+            "quantity": quantity,
+            "current_quantity": quantity,
+            "fulfillable_quantity": quantity,
+            "fulfillment_status": None,
+            "requires_shipping": True,
+            "sku": "",
+            "price": "0.00",
+            "title": line.get("name") or "Item",
+        }.items():
             if key not in line or (line[key] is None and value is not None):
                 line[key] = value
         line.setdefault("name", line["title"])
@@ -92,8 +117,9 @@ def fulfillment_orders_of(store: Store, order_id: int) -> list[FulfillmentOrder]
 def parse_tags(value: Any) -> list[str]:
     """Tags from a list or a comma-separated string; trimmed, de-duplicated, sorted like Shopify."""
     # A single string (or a list holding one, as GraphQL coerces it) may itself be comma-separated.
-    items = [part for chunk in ([value] if isinstance(value, str) else list(value or []))
-             for part in str(chunk).split(",")]
+    items = [
+        part for chunk in ([value] if isinstance(value, str) else list(value or [])) for part in str(chunk).split(",")
+    ]
     seen: dict[str, str] = {}
     for tag in items:
         tag = str(tag).strip()
@@ -129,8 +155,12 @@ def touch(order: dict[str, Any], changed: bool = True) -> bool:
 
 def display_fulfillment_status(store: Store, order: dict[str, Any]) -> str:
     fulfilled = sum(q for f in store.fulfillments_of(order["id"]) for _, _, q in f.lines)
-    open_remaining = sum(li.remaining for fo in fulfillment_orders_of(store, order["id"])
-                         if fo.status in OPEN_FO_STATUSES for li in fo.line_items)
+    open_remaining = sum(
+        li.remaining
+        for fo in fulfillment_orders_of(store, order["id"])
+        if fo.status in OPEN_FO_STATUSES
+        for li in fo.line_items
+    )
     if fulfilled == 0:
         return "UNFULFILLED"
     return "PARTIALLY_FULFILLED" if open_remaining else "FULFILLED"

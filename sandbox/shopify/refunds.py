@@ -32,15 +32,21 @@ def _currency(order: dict[str, Any], side: str) -> str:
 
 
 def _money_set(order: dict[str, Any], amounts: dict[str, Decimal]) -> dict[str, Any]:
-    return {side: {"amount": f"{amounts[side].quantize(CENT):f}", "currency_code": _currency(order, side)}
-            for side in SIDES}
+    return {
+        side: {"amount": f"{amounts[side].quantize(CENT):f}", "currency_code": _currency(order, side)} for side in SIDES
+    }
 
 
 def _line_amounts(line: dict[str, Any], quantity: int, side: str) -> tuple[Decimal, Decimal]:
     ordered = int(line.get("quantity") or 1)
     price = _amount(line, "price", side)
-    discount = sum((Decimal(str(((a.get("amount_set") or {}).get(side) or {}).get("amount", a.get("amount", "0"))))
-                    for a in line.get("discount_allocations") or []), Decimal(0))
+    discount = sum(
+        (
+            Decimal(str(((a.get("amount_set") or {}).get(side) or {}).get("amount", a.get("amount", "0"))))
+            for a in line.get("discount_allocations") or []
+        ),
+        Decimal(0),
+    )
     if not line.get("discount_allocations"):
         discount = _amount(line, "total_discount", side)
     tax = sum((_amount(t, "price", side) for t in line.get("tax_lines") or []), Decimal(0))
@@ -49,8 +55,12 @@ def _line_amounts(line: dict[str, Any], quantity: int, side: str) -> tuple[Decim
 
 
 def _refunded_quantity(order: dict[str, Any], line_id: int) -> int:
-    return sum(int(r["quantity"]) for refund in order["refunds"] for r in refund.get("refund_line_items", [])
-               if r.get("line_item_id") == line_id)
+    return sum(
+        int(r["quantity"])
+        for refund in order["refunds"]
+        for r in refund.get("refund_line_items", [])
+        if r.get("line_item_id") == line_id
+    )
 
 
 def create_refund(store: Store, order: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
@@ -72,20 +82,38 @@ def create_refund(store: Store, order: dict[str, Any], body: dict[str, Any]) -> 
             subtotals[side], taxes[side] = _line_amounts(line, quantity, side)
             totals[side] += subtotals[side] + taxes[side]
         location_id = _restock(store, order, line, quantity, restock_type, request.get("location_id"))
-        refund_lines.append({
-            "id": store.next_id(), "quantity": quantity, "line_item_id": line["id"], "location_id": location_id,
-            "restock_type": restock_type, "subtotal": subtotals["shop_money"], "total_tax": taxes["shop_money"],
-            "subtotal_set": _money_set(order, subtotals), "total_tax_set": _money_set(order, taxes),
-            "line_item": copy.deepcopy(line)})
+        refund_lines.append(
+            {
+                "id": store.next_id(),
+                "quantity": quantity,
+                "line_item_id": line["id"],
+                "location_id": location_id,
+                "restock_type": restock_type,
+                "subtotal": subtotals["shop_money"],
+                "total_tax": taxes["shop_money"],
+                "subtotal_set": _money_set(order, subtotals),
+                "total_tax_set": _money_set(order, taxes),
+                "line_item": copy.deepcopy(line),
+            }
+        )
     shipping_lines = _refund_shipping(store, order, body.get("shipping") or {}, totals)
     if not refund_lines and not shipping_lines:
         raise OrderError(422, "a refund needs refund_line_items or shipping")
     refund = {
-        "id": refund_id, "admin_graphql_api_id": gid("Refund", refund_id), "order_id": order["id"],
-        "created_at": stamp, "processed_at": stamp, "note": body.get("note") or "", "user_id": None,
-        "restock": any(r["restock_type"] != "no_restock" for r in refund_lines), "duties": [],
-        "total_duties_set": _money_set(order, dict.fromkeys(SIDES, Decimal(0))), "return": None,
-        "refund_shipping_lines": shipping_lines, "order_adjustments": [], "refund_line_items": refund_lines,
+        "id": refund_id,
+        "admin_graphql_api_id": gid("Refund", refund_id),
+        "order_id": order["id"],
+        "created_at": stamp,
+        "processed_at": stamp,
+        "note": body.get("note") or "",
+        "user_id": None,
+        "restock": any(r["restock_type"] != "no_restock" for r in refund_lines),
+        "duties": [],
+        "total_duties_set": _money_set(order, dict.fromkeys(SIDES, Decimal(0))),
+        "return": None,
+        "refund_shipping_lines": shipping_lines,
+        "order_adjustments": [],
+        "refund_line_items": refund_lines,
         "transactions": body.get("transactions") or [_transaction(store, order, totals["shop_money"], stamp)],
     }
     order["refunds"].append(refund)
@@ -94,37 +122,60 @@ def create_refund(store: Store, order: dict[str, Any], body: dict[str, Any]) -> 
     return refund
 
 
-def _refund_shipping(store: Store, order: dict[str, Any], shipping: dict[str, Any],
-                     totals: dict[str, Decimal]) -> list[dict[str, Any]]:
+def _refund_shipping(
+    store: Store, order: dict[str, Any], shipping: dict[str, Any], totals: dict[str, Decimal]
+) -> list[dict[str, Any]]:
     if not (shipping.get("full_refund") or shipping.get("amount")) or not order.get("shipping_lines"):
         return []
     line = order["shipping_lines"][0]
     amounts, taxes = {}, {}
     for side in SIDES:
-        full = _amount(line, "discounted_price", side) if line.get("discounted_price_set") or line.get(
-            "discounted_price") else _amount(line, "price", side)
+        full = (
+            _amount(line, "discounted_price", side)
+            if line.get("discounted_price_set") or line.get("discounted_price")
+            else _amount(line, "price", side)
+        )
         amounts[side] = full if shipping.get("full_refund") else Decimal(str(shipping["amount"]))
         # The shipping tax refunded with it (``tax_amount_set``, API 2024-10+), pro rata of the line's tax.
         tax = sum((_amount(t, "price", side) for t in line.get("tax_lines") or []), Decimal(0))
         share = amounts[side] / full if full else Decimal(0)
         taxes[side] = (tax * share).quantize(CENT, rounding=ROUND_HALF_UP)
         totals[side] += amounts[side] + taxes[side]
-    return [{"id": store.next_id(), "shipping_line_id": line.get("id"), "shipping_line": copy.deepcopy(line),
-             "subtotal_amount_set": _money_set(order, amounts), "tax_amount_set": _money_set(order, taxes)}]
+    return [
+        {
+            "id": store.next_id(),
+            "shipping_line_id": line.get("id"),
+            "shipping_line": copy.deepcopy(line),
+            "subtotal_amount_set": _money_set(order, amounts),
+            "tax_amount_set": _money_set(order, taxes),
+        }
+    ]
 
 
 def _transaction(store: Store, order: dict[str, Any], amount: Decimal, stamp: str) -> dict[str, Any]:
     transaction_id = store.next_id()
     gateways = order.get("payment_gateway_names") or ["manual"]
-    return {"id": transaction_id, "admin_graphql_api_id": gid("OrderTransaction", transaction_id),
-            "order_id": order["id"], "kind": "refund", "gateway": gateways[0], "status": "success",
-            "message": None, "created_at": stamp, "processed_at": stamp, "test": bool(order.get("test")),
-            "authorization": None, "parent_id": None, "amount": f"{amount.quantize(CENT):f}",
-            "currency": order["currency"]}
+    return {
+        "id": transaction_id,
+        "admin_graphql_api_id": gid("OrderTransaction", transaction_id),
+        "order_id": order["id"],
+        "kind": "refund",
+        "gateway": gateways[0],
+        "status": "success",
+        "message": None,
+        "created_at": stamp,
+        "processed_at": stamp,
+        "test": bool(order.get("test")),
+        "authorization": None,
+        "parent_id": None,
+        "amount": f"{amount.quantize(CENT):f}",
+        "currency": order["currency"],
+    }
 
 
-def _restock(store: Store, order: dict[str, Any], line: dict[str, Any], quantity: int, restock_type: str,
-             location_id: Any) -> int | None:
+def _restock(
+    store: Store, order: dict[str, Any], line: dict[str, Any], quantity: int, restock_type: str, location_id: Any
+) -> int | None:
     """Apply the inventory side of a refunded line; returns the location it was restocked at."""
     unfulfilled = quantity
     chosen: int | None = int(location_id) if location_id else None
@@ -152,7 +203,14 @@ def _restock(store: Store, order: dict[str, Any], line: dict[str, Any], quantity
 
 
 def _refresh_financial_status(order: dict[str, Any]) -> None:
-    refunded = sum((Decimal(t.get("amount") or "0") for r in order["refunds"] for t in r.get("transactions", [])
-                    if t.get("kind") == "refund" and t.get("status") == "success"), Decimal(0))
+    refunded = sum(
+        (
+            Decimal(t.get("amount") or "0")
+            for r in order["refunds"]
+            for t in r.get("transactions", [])
+            if t.get("kind") == "refund" and t.get("status") == "success"
+        ),
+        Decimal(0),
+    )
     total = Decimal(str(order.get("total_price") or "0"))
     order["financial_status"] = "refunded" if total and refunded >= total else "partially_refunded"

@@ -14,8 +14,20 @@ from sandbox.shopify.store import InventoryItem, Level, Location, Store, parse_g
 
 Info = GraphQLResolveInfo
 KNOWN_CURRENCIES = frozenset(CURRENCIES.split())
-ORDER_SEARCH_FIELDS = frozenset({"updated_at", "created_at", "processed_at", "name", "status", "tag", "id",
-                                 "financial_status", "fulfillment_status", "email"})
+ORDER_SEARCH_FIELDS = frozenset(
+    {
+        "updated_at",
+        "created_at",
+        "processed_at",
+        "name",
+        "status",
+        "tag",
+        "id",
+        "financial_status",
+        "fulfillment_status",
+        "email",
+    }
+)
 
 
 def store_of(info: Info) -> Store:
@@ -39,13 +51,15 @@ def money_bag(holder: dict[str, Any], plain: str, shop_currency: str) -> dict[st
         amount = holder.get(plain)
         if amount is None:
             return None
-        money_set = {side: {"amount": amount, "currency_code": shop_currency}
-                     for side in ("shop_money", "presentment_money")}
+        money_set = {
+            side: {"amount": amount, "currency_code": shop_currency} for side in ("shop_money", "presentment_money")
+        }
     return {"shopMoney": _money(money_set["shop_money"]), "presentmentMoney": _money(money_set["presentment_money"])}
 
 
 def _money(money: dict[str, Any]) -> dict[str, Any]:
     return {"amount": str(money.get("amount")), "currencyCode": currency(money.get("currency_code"))}
+
 
 def _order_lookup(order: dict[str, Any], store: Store):
     def lookup(field: str) -> Any:
@@ -55,13 +69,19 @@ def _order_lookup(order: dict[str, Any], store: Store):
             return parse_tags(order.get("tags"))
         if field == "fulfillment_status":
             return {"FULFILLED": "shipped", "PARTIALLY_FULFILLED": "partial"}.get(
-                display_fulfillment_status(store, order), "unshipped")
+                display_fulfillment_status(store, order), "unshipped"
+            )
         return order.get(field)
+
     return lookup
 
 
-SORT_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "PROCESSED_AT": "processed_at",
-               "ORDER_NUMBER": "order_number"}
+SORT_FIELDS = {
+    "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at",
+    "PROCESSED_AT": "processed_at",
+    "ORDER_NUMBER": "order_number",
+}
 
 
 def resolve_orders(_root: Any, info: Info, **args: Any) -> dict[str, Any]:
@@ -76,6 +96,7 @@ def resolve_orders(_root: Any, info: Info, **args: Any) -> dict[str, Any]:
             return (order["id"],)
         value = order.get(field)
         return (to_utc(value) if field.endswith("_at") else value or 0, order["id"])
+
     return paginate(found, args, key, reverse=bool(args.get("reverse")))
 
 
@@ -119,11 +140,18 @@ def resolve_webhook_subscriptions(_root: Any, info: Info, **args: Any) -> dict[s
 def topic_enum(topic: str) -> str:
     return topic.upper().replace("/", "_")
 
+
 def _shop(_root: Any, info: Info) -> dict[str, Any]:
     config = info.context.config
-    return {"id": "gid://shopify/Shop/1", "name": config.shop_name, "email": f"owner@{config.shop_domain}",
-            "myshopifyDomain": config.shop_domain, "currencyCode": currency(config.currency_code),
-            "ianaTimezone": "Etc/UTC"}
+    return {
+        "id": "gid://shopify/Shop/1",
+        "name": config.shop_name,
+        "email": f"owner@{config.shop_domain}",
+        "myshopifyDomain": config.shop_domain,
+        "currencyCode": currency(config.currency_code),
+        "ianaTimezone": "Etc/UTC",
+    }
+
 
 QUERY = {
     "shop": _shop,
@@ -135,9 +163,12 @@ QUERY = {
     "inventoryLevel": resolve_inventory_level,
     "location": resolve_location,
     "locations": lambda _r, info, **a: paginate(
-        [loc for loc in store_of(info).locations.values() if loc.active or a.get("includeInactive")], a,
-        lambda loc: (loc.id,)),
-    "carrierServices": lambda _r, info, **a: paginate(list(store_of(info).carrier_services.values()), a,
-                                                      lambda c: (c.id,)),
+        [loc for loc in store_of(info).locations.values() if loc.active or a.get("includeInactive")],
+        a,
+        lambda loc: (loc.id,),
+    ),
+    "carrierServices": lambda _r, info, **a: paginate(
+        list(store_of(info).carrier_services.values()), a, lambda c: (c.id,)
+    ),
     "webhookSubscriptions": resolve_webhook_subscriptions,
 }

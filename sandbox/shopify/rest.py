@@ -22,10 +22,23 @@ from sandbox.shopify.store import to_utc
 from sandbox.shopify.wire import json_response
 
 MAX_LIMIT = 250
-FILTERS = ("updated_at_min", "updated_at_max", "created_at_min", "created_at_max", "processed_at_min",
-           "processed_at_max", "status", "financial_status", "fulfillment_status", "since_id", "ids", "order")
-TOO_MANY = {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume "
-                      "uninterrupted service."}
+FILTERS = (
+    "updated_at_min",
+    "updated_at_max",
+    "created_at_min",
+    "created_at_max",
+    "processed_at_min",
+    "processed_at_max",
+    "status",
+    "financial_status",
+    "fulfillment_status",
+    "since_id",
+    "ids",
+    "order",
+)
+TOO_MANY = {
+    "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+}
 
 
 def _guard(request: Request, operation: str) -> tuple[ShopifyEmulator, Response | None]:
@@ -38,8 +51,11 @@ def _guard(request: Request, operation: str) -> tuple[ShopifyEmulator, Response 
     bucket = emulator.rest_bucket
     if not bucket.hit():
         emulator.log.record("rest", operation, 429, outcome="throttled")
-        return emulator, json_response(TOO_MANY, 429, {"Retry-After": f"{bucket.retry_after():.1f}",
-                                                       "X-Shopify-Shop-Api-Call-Limit": bucket.header()})
+        return emulator, json_response(
+            TOO_MANY,
+            429,
+            {"Retry-After": f"{bucket.retry_after():.1f}", "X-Shopify-Shop-Api-Call-Limit": bucket.header()},
+        )
     emulator.log.record("rest", operation, 200)
     return emulator, None
 
@@ -87,8 +103,12 @@ def _matches(order: dict[str, Any], f: dict[str, str]) -> bool:
     wanted = f.get("fulfillment_status")
     if wanted not in (None, "any"):
         actual = order.get("fulfillment_status")
-        ok = {"shipped": actual == "fulfilled", "partial": actual == "partial",
-              "unshipped": actual is None, "unfulfilled": actual != "fulfilled"}.get(wanted, actual == wanted)
+        ok = {
+            "shipped": actual == "fulfilled",
+            "partial": actual == "partial",
+            "unshipped": actual is None,
+            "unfulfilled": actual != "fulfilled",
+        }.get(wanted, actual == wanted)
         if not ok:
             return False
     if f.get("since_id") and order["id"] <= int(f["since_id"]):
@@ -98,8 +118,10 @@ def _matches(order: dict[str, Any], f: dict[str, str]) -> bool:
 
 def _sort(f: dict[str, str]) -> tuple[str, bool]:
     field, _, direction = (f.get("order") or "id asc").partition(" ")
-    return (field if field in ("id", "created_at", "updated_at", "processed_at") else "id",
-            direction.strip().lower() == "desc")
+    return (
+        field if field in ("id", "created_at", "updated_at", "processed_at") else "id",
+        direction.strip().lower() == "desc",
+    )
 
 
 def _key(order: dict[str, Any], field: str) -> list[Any]:
@@ -135,8 +157,11 @@ async def list_orders(request: Request) -> Response:
             return _reply(request, emulator, {"errors": "Invalid page_info"}, 400)
         cursor = decoded
     field, descending = _sort(cursor["f"])
-    found = sorted((o for o in emulator.store.orders.values() if _matches(o, cursor["f"])),
-                   key=lambda o: _key(o, field), reverse=descending)
+    found = sorted(
+        (o for o in emulator.store.orders.values() if _matches(o, cursor["f"])),
+        key=lambda o: _key(o, field),
+        reverse=descending,
+    )
 
     def beyond(order: dict[str, Any], mark: list[Any], forward: bool) -> bool:
         key = _key(order, field)
@@ -172,8 +197,15 @@ async def count_orders(request: Request) -> Response:
     return _reply(request, emulator, {"count": sum(_matches(o, filters) for o in emulator.store.orders.values())})
 
 
-def _reply(request: Request, emulator: ShopifyEmulator, data: Any, status: int = 200,
-           headers: dict[str, str] | None = None) -> Response:
-    return json_response(data, status, {**(headers or {}),
-                                        "X-Shopify-Shop-Api-Call-Limit": emulator.rest_bucket.header(),
-                                        "X-Shopify-API-Version": request.path_params["version"]})
+def _reply(
+    request: Request, emulator: ShopifyEmulator, data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return json_response(
+        data,
+        status,
+        {
+            **(headers or {}),
+            "X-Shopify-Shop-Api-Call-Limit": emulator.rest_bucket.header(),
+            "X-Shopify-API-Version": request.path_params["version"],
+        },
+    )

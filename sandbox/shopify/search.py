@@ -105,8 +105,9 @@ def decode_cursor(cursor: str) -> tuple[Any, ...]:
         raise GraphQLError(f"Invalid cursor for current pagination sort: {cursor}") from None
 
 
-def paginate(items: list[Any], args: dict[str, Any], key: Callable[[Any], tuple[Any, ...]],
-             reverse: bool = False) -> dict[str, Any]:
+def paginate(
+    items: list[Any], args: dict[str, Any], key: Callable[[Any], tuple[Any, ...]], reverse: bool = False
+) -> dict[str, Any]:
     """A Relay connection over ``items`` sorted by ``key`` (cursors are the encoded keys, so a page
     stays correct when items are added or removed between requests)."""
     first, last = args.get("first"), args.get("last")
@@ -129,9 +130,16 @@ def paginate(items: list[Any], args: dict[str, Any], key: Callable[[Any], tuple[
         has_next, window = len(window) > first, window[:first]
         has_previous = bool(args.get("after")) and before_window > 0
     if last is not None:
-        has_previous, window = len(window) > last, window[len(window) - last:] if last else []
+        has_previous, window = len(window) > last, window[len(window) - last :] if last else []
         has_next = has_next or bool(args.get("before"))
     edges = [{"cursor": encode_cursor(key(i)), "node": i} for i in window]
-    return {"edges": edges, "nodes": window, "pageInfo": {
-        "hasNextPage": has_next, "hasPreviousPage": has_previous,
-        "startCursor": edges[0]["cursor"] if edges else None, "endCursor": edges[-1]["cursor"] if edges else None}}
+    return {
+        "edges": edges,
+        "nodes": window,
+        "pageInfo": {
+            "hasNextPage": has_next,
+            "hasPreviousPage": has_previous,
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
+    }

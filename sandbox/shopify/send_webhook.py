@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--secret", required=True, help="the app's client secret (HMAC key)")
     parser.add_argument("--topic", required=True, help="e.g. orders/create")
     parser.add_argument("--file", required=True, action="append", type=Path, dest="files")
-    parser.add_argument("--duplicates", type=int, default=0,
-                        help="re-send each delivery N more times with the same Webhook-Id")
+    parser.add_argument(
+        "--duplicates", type=int, default=0, help="re-send each delivery N more times with the same Webhook-Id"
+    )
     parser.add_argument("--shuffle-seed", type=int, default=None, help="send in a shuffled order")
     parser.add_argument("--shop-domain", default=DEFAULT_SHOP_DOMAIN)
     parser.add_argument("--api-version", default=DEFAULT_API_VERSION)
@@ -47,13 +48,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     deliveries = [Delivery(topic=args.topic, body=load_body(path)) for path in args.files]
-    results = deliver_many(args.url, deliveries, args.secret, duplicates=args.duplicates,
-                           shuffle_seed=args.shuffle_seed, shop_domain=args.shop_domain,
-                           api_version=args.api_version, timeout=args.timeout)
+    results = deliver_many(
+        args.url,
+        deliveries,
+        args.secret,
+        duplicates=args.duplicates,
+        shuffle_seed=args.shuffle_seed,
+        shop_domain=args.shop_domain,
+        api_version=args.api_version,
+        timeout=args.timeout,
+    )
     failed = 0
     for delivery, response in results:
-        print(f"{response.status_code} {delivery.topic} webhook_id={delivery.webhook_id} "
-              f"bytes={len(delivery.body)}")
+        print(f"{response.status_code} {delivery.topic} webhook_id={delivery.webhook_id} bytes={len(delivery.body)}")
         failed += not response.is_success
     return 1 if failed else 0
 

@@ -15,8 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-QUANTITY_NAMES = ("available", "on_hand", "committed", "incoming", "reserved", "damaged",
-                  "quality_control", "safety_stock")
+QUANTITY_NAMES = (
+    "available",
+    "on_hand",
+    "committed",
+    "incoming",
+    "reserved",
+    "damaged",
+    "quality_control",
+    "safety_stock",
+)
 
 
 def now_rest() -> str:
@@ -45,7 +53,7 @@ def parse_gid(value: Any, kind: str | None = None) -> int | None:
     """The numeric id in ``gid://shopify/<kind>/<id>`` (None when malformed or of another kind)."""
     if not isinstance(value, str) or not value.startswith("gid://shopify/"):
         return None
-    parts = value[len("gid://shopify/"):].split("?")[0].split("/")
+    parts = value[len("gid://shopify/") :].split("?")[0].split("/")
     if len(parts) != 2 or (kind is not None and parts[0] != kind) or not parts[1].isdigit():
         return None
     return int(parts[1])
@@ -54,7 +62,7 @@ def parse_gid(value: Any, kind: str | None = None) -> int | None:
 def gid_kind(value: Any) -> str | None:
     if not isinstance(value, str) or not value.startswith("gid://shopify/"):
         return None
-    return value[len("gid://shopify/"):].split("/")[0]
+    return value[len("gid://shopify/") :].split("/")[0]
 
 
 @dataclass

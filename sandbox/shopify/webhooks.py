@@ -44,10 +44,18 @@ def triggered_at_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def build_headers(body: bytes, topic: str, secret: str | bytes, *, webhook_id: str | None = None,
-                  event_id: str | None = None, shop_domain: str = DEFAULT_SHOP_DOMAIN,
-                  api_version: str = DEFAULT_API_VERSION, triggered_at: str | None = None,
-                  name: str | None = None) -> dict[str, str]:
+def build_headers(
+    body: bytes,
+    topic: str,
+    secret: str | bytes,
+    *,
+    webhook_id: str | None = None,
+    event_id: str | None = None,
+    shop_domain: str = DEFAULT_SHOP_DOMAIN,
+    api_version: str = DEFAULT_API_VERSION,
+    triggered_at: str | None = None,
+    name: str | None = None,
+) -> dict[str, str]:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Shopify-Captain-Hook",
@@ -78,23 +86,48 @@ class Delivery:
     def of(cls, topic: str, payload: Any, **ids: str) -> Delivery:
         return cls(topic=topic, body=encode_body(payload), **ids)
 
-    def headers(self, secret: str | bytes, *, shop_domain: str = DEFAULT_SHOP_DOMAIN,
-                api_version: str = DEFAULT_API_VERSION) -> dict[str, str]:
-        return build_headers(self.body, self.topic, secret, webhook_id=self.webhook_id,
-                             event_id=self.event_id, shop_domain=shop_domain,
-                             api_version=api_version, triggered_at=self.triggered_at)
+    def headers(
+        self, secret: str | bytes, *, shop_domain: str = DEFAULT_SHOP_DOMAIN, api_version: str = DEFAULT_API_VERSION
+    ) -> dict[str, str]:
+        return build_headers(
+            self.body,
+            self.topic,
+            secret,
+            webhook_id=self.webhook_id,
+            event_id=self.event_id,
+            shop_domain=shop_domain,
+            api_version=api_version,
+            triggered_at=self.triggered_at,
+        )
 
 
-def deliver(url: str, topic: str, payload_or_bytes: Any, secret: str | bytes, *,
-            webhook_id: str | None = None, event_id: str | None = None,
-            shop_domain: str = DEFAULT_SHOP_DOMAIN, api_version: str = DEFAULT_API_VERSION,
-            triggered_at: str | None = None, extra_headers: Mapping[str, str] | None = None,
-            client: httpx.Client | None = None, timeout: float = DEFAULT_TIMEOUT) -> httpx.Response:
+def deliver(
+    url: str,
+    topic: str,
+    payload_or_bytes: Any,
+    secret: str | bytes,
+    *,
+    webhook_id: str | None = None,
+    event_id: str | None = None,
+    shop_domain: str = DEFAULT_SHOP_DOMAIN,
+    api_version: str = DEFAULT_API_VERSION,
+    triggered_at: str | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    client: httpx.Client | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> httpx.Response:
     """POST one signed delivery to ``url`` and return the receiver's response."""
     body = encode_body(payload_or_bytes)
-    headers = build_headers(body, topic, secret, webhook_id=webhook_id, event_id=event_id,
-                            shop_domain=shop_domain, api_version=api_version,
-                            triggered_at=triggered_at)
+    headers = build_headers(
+        body,
+        topic,
+        secret,
+        webhook_id=webhook_id,
+        event_id=event_id,
+        shop_domain=shop_domain,
+        api_version=api_version,
+        triggered_at=triggered_at,
+    )
     headers.update(extra_headers or {})
     if client is not None:
         return client.post(url, content=body, headers=headers, timeout=timeout)
@@ -102,15 +135,21 @@ def deliver(url: str, topic: str, payload_or_bytes: Any, secret: str | bytes, *,
         return own.post(url, content=body, headers=headers)
 
 
-async def adeliver(client: httpx.AsyncClient, url: str, delivery: Delivery, secret: str | bytes, *,
-                   shop_domain: str = DEFAULT_SHOP_DOMAIN, api_version: str = DEFAULT_API_VERSION,
-                   request_timeout: float = DEFAULT_TIMEOUT) -> httpx.Response:
+async def adeliver(
+    client: httpx.AsyncClient,
+    url: str,
+    delivery: Delivery,
+    secret: str | bytes,
+    *,
+    shop_domain: str = DEFAULT_SHOP_DOMAIN,
+    api_version: str = DEFAULT_API_VERSION,
+    request_timeout: float = DEFAULT_TIMEOUT,
+) -> httpx.Response:
     headers = delivery.headers(secret, shop_domain=shop_domain, api_version=api_version)
     return await client.post(url, content=delivery.body, headers=headers, timeout=request_timeout)
 
 
-def schedule(deliveries: Iterable[Delivery], *, duplicates: int = 0, shuffle_seed: int | None = None
-             ) -> list[Delivery]:
+def schedule(deliveries: Iterable[Delivery], *, duplicates: int = 0, shuffle_seed: int | None = None) -> list[Delivery]:
     """The order in which to send ``deliveries``.
 
     ``duplicates`` re-sends every delivery that many extra times with the *same* Webhook-Id and
@@ -125,10 +164,17 @@ def schedule(deliveries: Iterable[Delivery], *, duplicates: int = 0, shuffle_see
     return plan
 
 
-def deliver_many(url: str, deliveries: Iterable[Delivery], secret: str | bytes, *,
-                 duplicates: int = 0, shuffle_seed: int | None = None,
-                 shop_domain: str = DEFAULT_SHOP_DOMAIN, api_version: str = DEFAULT_API_VERSION,
-                 timeout: float = DEFAULT_TIMEOUT) -> list[tuple[Delivery, httpx.Response]]:
+def deliver_many(
+    url: str,
+    deliveries: Iterable[Delivery],
+    secret: str | bytes,
+    *,
+    duplicates: int = 0,
+    shuffle_seed: int | None = None,
+    shop_domain: str = DEFAULT_SHOP_DOMAIN,
+    api_version: str = DEFAULT_API_VERSION,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[tuple[Delivery, httpx.Response]]:
     """Send a list of deliveries (with duplicates / shuffling), one after another."""
     results = []
     with httpx.Client(timeout=timeout) as client:

@@ -14,8 +14,11 @@ pytestmark = [pytest.mark.chaos, pytest.mark.azurite, pytest.mark.e2e, pytest.ma
 
 
 def failed(result: ChaosResult, area: str) -> list[str]:
-    return [f"{line.check}: {line.count} (must be {line.expected}) {line.note}".strip()
-            for line in result.report.failures if line.section == area]
+    return [
+        f"{line.check}: {line.count} (must be {line.expected}) {line.note}".strip()
+        for line in result.report.failures
+        if line.section == area
+    ]
 
 
 def test_every_webhook_is_acknowledged_and_queued_once_across_the_crash(chaos: ChaosResult) -> None:
@@ -65,8 +68,7 @@ def test_no_secret_or_personal_data_in_the_host_logs(chaos: ChaosResult) -> None
         for key in ("shipping_address", "billing_address"):
             address = order.get(key) or {}
             # (postal codes are left out: short digit runs also occur inside ids and timestamps)
-            personal |= {str(address[k]) for k in ("address1", "first_name", "last_name", "name")
-                         if address.get(k)}
+            personal |= {str(address[k]) for k in ("address1", "first_name", "last_name", "name") if address.get(k)}
         customer = order.get("customer") or {}
         personal |= {str(customer[k]) for k in ("email", "last_name") if customer.get(k)}
     leaked = sorted(value for value in secrets + sorted(personal) if value and value in log)

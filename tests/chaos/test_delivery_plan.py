@@ -11,8 +11,11 @@ from sandbox.chaos.documents import Documents
 
 def docs(n: int = 200) -> Documents:
     orders = [{"id": i, "updated_at": "2026-01-01T00:00:00+00:00"} for i in range(n)]
-    return Documents(orders=orders, updates=[{**o, "note": "x"} for o in orders[::3]],
-                     refunds=[{"id": 10_000 + i, "order_id": i} for i in range(0, n, 4)])
+    return Documents(
+        orders=orders,
+        updates=[{**o, "note": "x"} for o in orders[::3]],
+        refunds=[{"id": 10_000 + i, "order_id": i} for i in range(0, n, 4)],
+    )
 
 
 def test_about_thirty_percent_are_sent_twice_with_the_same_ids() -> None:
@@ -31,9 +34,13 @@ def test_the_shuffle_sends_refunds_before_orders_and_updates_before_creates() ->
     for index, p in enumerate(planned):
         first_seen.setdefault((p.delivery.topic, p.resource_id), index)
     source = docs()
-    refunds_first = sum(first_seen[("refunds/create", str(r["id"]))] < first_seen[("orders/create", str(r["order_id"]))]
-                        for r in source.refunds)
-    updates_first = sum(first_seen[("orders/updated", str(u["id"]))] < first_seen[("orders/create", str(u["id"]))]
-                        for u in source.updates)
+    refunds_first = sum(
+        first_seen[("refunds/create", str(r["id"]))] < first_seen[("orders/create", str(r["order_id"]))]
+        for r in source.refunds
+    )
+    updates_first = sum(
+        first_seen[("orders/updated", str(u["id"]))] < first_seen[("orders/create", str(u["id"]))]
+        for u in source.updates
+    )
     assert refunds_first > 0 and updates_first > 0
     assert plan(source, seed=3, duplicate_share=0.0)[0].resource_id == planned[0].resource_id  # repeatable

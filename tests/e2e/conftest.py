@@ -21,8 +21,14 @@ FAST_QUEUES = {
 
 @pytest.fixture(scope="module")
 def product_host(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
-    env = {"AzureWebJobsStorage": azurite, "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP,
-           "WEBHOOK_RETENTION_SCHEDULE": "*/2 * * * * *", "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *", **FAST_QUEUES}
+    env = {
+        "AzureWebJobsStorage": azurite,
+        "SHOPIFY_API_SECRET": WEBHOOK_SECRET,
+        "SHOPIFY_SHOP_DOMAIN": SHOP,
+        "WEBHOOK_RETENTION_SCHEDULE": "*/2 * * * * *",
+        "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *",
+        **FAST_QUEUES,
+    }
     host = start_host(env, log_file=tmp_path_factory.mktemp("host") / "host.log")
     yield host
     host.stop()
@@ -30,8 +36,13 @@ def product_host(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture(scope="module")
 def test_host(azurite: str) -> Iterator[HostProcess]:
-    env = {"AzureWebJobsStorage": azurite, "HOSTAPP_SCHEDULE": "*/1 * * * * *",
-           "LOCAL_HOST_FUNCTION_KEY": "fkey", "LOCAL_HOST_MASTER_KEY": "mkey", **FAST_QUEUES}
+    env = {
+        "AzureWebJobsStorage": azurite,
+        "HOSTAPP_SCHEDULE": "*/1 * * * * *",
+        "LOCAL_HOST_FUNCTION_KEY": "fkey",
+        "LOCAL_HOST_MASTER_KEY": "mkey",
+        **FAST_QUEUES,
+    }
     host = start_host(env, app_dir=Path(__file__).parent / "hostapp")
     yield host
     host.stop()
@@ -42,11 +53,20 @@ def flows_stack(azurite: str, log_dir: Path, **settings: str) -> Iterator[tuple[
     """The F&O and Shopify emulators in this process and the app on the local host pointed at them;
     yields (host, F&O url, Shopify url)."""
     fo, shop = start_in_thread(create_d365()), start_in_thread(create_shopify())
-    env = {"AzureWebJobsStorage": azurite, "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP,
-           "SHOPIFY_ADMIN_URL": shop.url, "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev", "D365_URL": fo.url,
-           "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": "local-dev-token",
-           "WEBHOOK_RETENTION_SCHEDULE": "0 0 0 1 1 *", "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *", **FAST_QUEUES,
-           **settings}
+    env = {
+        "AzureWebJobsStorage": azurite,
+        "SHOPIFY_API_SECRET": WEBHOOK_SECRET,
+        "SHOPIFY_SHOP_DOMAIN": SHOP,
+        "SHOPIFY_ADMIN_URL": shop.url,
+        "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev",
+        "D365_URL": fo.url,
+        "D365_LEGAL_ENTITY": "usmf",
+        "D365_TOKEN": "local-dev-token",
+        "WEBHOOK_RETENTION_SCHEDULE": "0 0 0 1 1 *",
+        "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *",
+        **FAST_QUEUES,
+        **settings,
+    }
     host = start_host(env, log_file=log_dir / "host.log")
     try:
         yield host, fo.url, shop.url

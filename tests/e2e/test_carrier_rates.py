@@ -28,11 +28,18 @@ def fedex() -> Iterator[RunningServer]:
 
 @pytest.fixture(scope="module")
 def rates_host(azurite: str, fedex: RunningServer) -> Iterator[HostProcess]:
-    env = {"AzureWebJobsStorage": azurite, "SHOPIFY_API_SECRET": WEBHOOK_SECRET,
-           "WEBHOOK_RETENTION_SCHEDULE": "0 0 3 * * *", "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *",
-           "FULFILLMENT_SYNC_SCHEDULE": "0 0 0 1 1 *", "INVENTORY_SYNC_SCHEDULE": "0 0 0 1 1 *",
-           "FEDEX_URL": fedex.url, "FEDEX_CLIENT_ID": "local-fedex-client",
-           "FEDEX_CLIENT_SECRET": "local-fedex-secret", "FEDEX_ACCOUNT_NUMBER": "740561073"}
+    env = {
+        "AzureWebJobsStorage": azurite,
+        "SHOPIFY_API_SECRET": WEBHOOK_SECRET,
+        "WEBHOOK_RETENTION_SCHEDULE": "0 0 3 * * *",
+        "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *",
+        "FULFILLMENT_SYNC_SCHEDULE": "0 0 0 1 1 *",
+        "INVENTORY_SYNC_SCHEDULE": "0 0 0 1 1 *",
+        "FEDEX_URL": fedex.url,
+        "FEDEX_CLIENT_ID": "local-fedex-client",
+        "FEDEX_CLIENT_SECRET": "local-fedex-secret",
+        "FEDEX_ACCOUNT_NUMBER": "740561073",
+    }
     host = start_host(env)
     yield host
     host.stop()
@@ -49,16 +56,24 @@ def faults(fedex: RunningServer, **config: object) -> None:
     assert httpx.put(f"{fedex.url}/_emulator/faults", json=config).status_code == 200
 
 
-def test_sample_request_gets_fedex_rates_then_cache(rates_host: HostProcess, fedex: RunningServer,
-                                                    storage: Storage) -> None:
+def test_sample_request_gets_fedex_rates_then_cache(
+    rates_host: HostProcess, fedex: RunningServer, storage: Storage
+) -> None:
     faults(fedex)
     first = post(rates_host, REQUEST)
     assert first.status_code == 200, first.text
     rates = first.json()["rates"]
     assert rates, "FedEx should price the sample"
     for rate in rates:
-        assert set(rate) >= {"service_name", "service_code", "total_price", "currency", "description",
-                             "min_delivery_date", "max_delivery_date"}
+        assert set(rate) >= {
+            "service_name",
+            "service_code",
+            "total_price",
+            "currency",
+            "description",
+            "min_delivery_date",
+            "max_delivery_date",
+        }
         assert isinstance(rate["total_price"], str) and rate["total_price"].isdigit()
     calls = httpx.get(f"{fedex.url}/_emulator/state").json()
     second = post(rates_host, REQUEST)
@@ -77,8 +92,7 @@ def test_sample_request_gets_fedex_rates_then_cache(rates_host: HostProcess, fed
 def test_fedex_down_answers_fallback_inside_the_deadline(rates_host: HostProcess, fedex: RunningServer) -> None:
     faults(fedex, rate_503=1.0)
     body = json.loads(REQUEST)
-    body["rate"]["destination"]["postal_code"] = "K2P1L4" if body["rate"]["destination"]["country"] == "CA" \
-        else "10001"
+    body["rate"]["destination"]["postal_code"] = "K2P1L4" if body["rate"]["destination"]["country"] == "CA" else "10001"
     body["rate"]["items"][0]["grams"] = 12345  # a key not cached yet
     raw = json.dumps(body).encode()
     started = time.perf_counter()
@@ -90,11 +104,14 @@ def test_fedex_down_answers_fallback_inside_the_deadline(rates_host: HostProcess
     rates_host.wait_for(lambda t: "rates.answered" in t and "source=fallback" in t, what="fallback logged")
 
 
-@pytest.mark.parametrize("body,status", [
-    (b"{not json", 400),
-    (b'{"rate": {"origin": {"country": "CA"}}}', 400),
-    (b'{"nope": 1}', 400),
-])
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        (b"{not json", 400),
+        (b'{"rate": {"origin": {"country": "CA"}}}', 400),
+        (b'{"nope": 1}', 400),
+    ],
+)
 def test_invalid_requests_are_400(rates_host: HostProcess, body: bytes, status: int) -> None:
     response = post(rates_host, body)
     assert response.status_code == status and response.json()["reason"]

@@ -19,7 +19,8 @@ REQUEST = sample_bytes("shopify/samples/shopify_dev__carrier_service_rate_reques
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=25)
+    max_leaves=25,
+)
 
 
 def _post(host: HostProcess, body: bytes, signed: bool = True) -> httpx.Response:
@@ -43,9 +44,16 @@ def test_random_json_never_500(rates_host: HostProcess, payload) -> None:  # noq
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(field=st.sampled_from(["grams", "quantity", "price", "requires_shipping", "sku"]),
-       value=st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
-                       st.text(max_size=30), st.none(), st.booleans()))
+@given(
+    field=st.sampled_from(["grams", "quantity", "price", "requires_shipping", "sku"]),
+    value=st.one_of(
+        st.integers(-(10**12), 10**12),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=30),
+        st.none(),
+        st.booleans(),
+    ),
+)
 def test_mutated_sample_item_never_500(rates_host: HostProcess, field: str, value) -> None:  # noqa: F811
     body = json.loads(REQUEST)
     body["rate"]["items"][0][field] = value
@@ -58,12 +66,18 @@ def test_mutated_sample_item_never_500(rates_host: HostProcess, field: str, valu
 def test_replayed_signature_with_altered_body_is_401(rates_host: HostProcess) -> None:  # noqa: F811
     signature = sign(REQUEST, WEBHOOK_SECRET)
     altered = REQUEST.replace(b'"quantity": 1', b'"quantity": 9', 1)
-    response = httpx.post(f"{rates_host.url}/api/shopify/carrier-rates", content=altered, timeout=15,
-                          headers={"Content-Type": "application/json", "X-Shopify-Hmac-Sha256": signature})
+    response = httpx.post(
+        f"{rates_host.url}/api/shopify/carrier-rates",
+        content=altered,
+        timeout=15,
+        headers={"Content-Type": "application/json", "X-Shopify-Hmac-Sha256": signature},
+    )
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("body", [b'{"rate":' * 10_000 + b"1" + b"}" * 10_000,
-                                  json.dumps({"rate": {"items": [{"grams": 1}] * 20_000}}).encode()])
+@pytest.mark.parametrize(
+    "body",
+    [b'{"rate":' * 10_000 + b"1" + b"}" * 10_000, json.dumps({"rate": {"items": [{"grams": 1}] * 20_000}}).encode()],
+)
 def test_deep_and_huge_bodies(rates_host: HostProcess, body: bytes) -> None:  # noqa: F811
     assert _post(rates_host, body).status_code in (200, 400)

@@ -65,8 +65,10 @@ def test_non_base64_message_goes_straight_to_poison(test_host: HostProcess, stor
     token = f"not base64 {uuid.uuid4().hex} !!"
     raw.send_message(token)
     poison = storage.raw_queue("hostapp-work-poison")
-    test_host.wait_for(lambda _: token in [m.content for m in poison.peek_messages(max_messages=32)],
-                       what="undecodable message in poison")
+    test_host.wait_for(
+        lambda _: token in [m.content for m in poison.peek_messages(max_messages=32)],
+        what="undecodable message in poison",
+    )
     assert f"WORK {token}" not in test_host.text()
 
 

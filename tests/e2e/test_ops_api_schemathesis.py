@@ -28,8 +28,9 @@ def test_ops_api_never_answers_a_server_error(product_host: HostProcess) -> None
         @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def call(case) -> None:
             response = case.call(base_url=product_host.url, headers=KEY)
-            assert response.status_code < 500, \
+            assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+            )
 
         call()
         checked += 1

@@ -15,8 +15,16 @@ from shared.storage import Storage
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     raise RuntimeError("Debian's chromium is required for the console tests: run scripts/setup (it installs it)")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +35,13 @@ def browser() -> Browser:
         browser.close()
 
 
-def test_console_shows_a_seeded_exception_and_retries_it(product_host: HostProcess, storage: Storage,
-                                                        browser: Browser) -> None:
+def test_console_shows_a_seeded_exception_and_retries_it(
+    product_host: HostProcess, storage: Storage, browser: Browser
+) -> None:
     order_id = str(uuid.uuid4().int)[:11]
-    ExceptionStore(storage).open("order", order_id, "UNKNOWN_SKU", 'SKU "ABC-1" is not a released product in F&O',
-                                 {"sku": "ABC-1"})
+    ExceptionStore(storage).open(
+        "order", order_id, "UNKNOWN_SKU", 'SKU "ABC-1" is not a released product in F&O', {"sku": "ABC-1"}
+    )
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -30,16 +30,23 @@ def test_signed_webhook_becomes_an_fo_sales_order_and_a_shopify_tag(stack) -> No
     host, fo_url, shop_url = stack
     unique = int(time.time() * 1000)  # Azurite outlives the emulators: keep ids unused
     body_in = good_order(order_number=4711, customer_id=unique % 10**9) | {"id": unique}
-    order = httpx.post(f"{shop_url}/_emulator/orders", params={"webhook": "false"}, json={"order": body_in},
-                       timeout=10).json()["order"]
+    order = httpx.post(
+        f"{shop_url}/_emulator/orders", params={"webhook": "false"}, json={"order": body_in}, timeout=10
+    ).json()["order"]
     body = json.dumps(order).encode()
-    headers = {"X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-               "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-               "X-Shopify-Event-Id": str(uuid.uuid4()), "X-Shopify-API-Version": "2025-10",
-               "Content-Type": "application/json"}
+    headers = {
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2025-10",
+        "Content-Type": "application/json",
+    }
     for _ in range(2):  # a duplicate delivery is absorbed
-        assert httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10).status_code \
-            == 200
+        assert (
+            httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10).status_code == 200
+        )
     host.wait_for(lambda text: "order.synced" in text and "E2E4711" in text, what="the order synced to F&O")
     deadline = time.monotonic() + 30
     tags = ""

@@ -27,17 +27,27 @@ FUNCTION_KEY = "refund-e2e-key"
 
 @pytest.fixture(scope="module")
 def stack(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HostProcess, str, str]]:
-    with flows_stack(azurite, tmp_path_factory.mktemp("refunds-host"), D365_ORDER_NUMBER_PREFIX="E2R",
-                     D365_RETURN_NUMBER_PREFIX="RF", LOCAL_HOST_FUNCTION_KEY=FUNCTION_KEY) as stack:
+    with flows_stack(
+        azurite,
+        tmp_path_factory.mktemp("refunds-host"),
+        D365_ORDER_NUMBER_PREFIX="E2R",
+        D365_RETURN_NUMBER_PREFIX="RF",
+        LOCAL_HOST_FUNCTION_KEY=FUNCTION_KEY,
+    ) as stack:
         yield stack
 
 
 def deliver(host: HostProcess, topic: str, payload: dict[str, Any], copies: int = 1) -> None:
     body = json.dumps(payload).encode()
-    headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-               "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-               "X-Shopify-Event-Id": str(uuid.uuid4()), "X-Shopify-API-Version": "2025-10",
-               "Content-Type": "application/json"}
+    headers = {
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2025-10",
+        "Content-Type": "application/json",
+    }
     for _ in range(copies):
         response = httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10)
         assert response.status_code == 200, response.text
@@ -56,18 +66,27 @@ def with_shipping_tax(refund: dict[str, Any], order: dict[str, Any]) -> dict[str
 def test_signed_refund_webhook_becomes_one_credit_note_linked_to_the_invoice(stack) -> None:
     host, fo_url, shop_url = stack
     unique = int(time.time() * 1000)
-    order = httpx.post(f"{shop_url}/_emulator/orders", params={"webhook": "false"}, timeout=10, json={
-        "order": good_order(order_number=5150, customer_id=unique % 10**9) | {"id": unique}}).json()["order"]
+    order = httpx.post(
+        f"{shop_url}/_emulator/orders",
+        params={"webhook": "false"},
+        timeout=10,
+        json={"order": good_order(order_number=5150, customer_id=unique % 10**9) | {"id": unique}},
+    ).json()["order"]
     deliver(host, "orders/create", order)
     host.wait_for(lambda text: "order.synced" in text and "E2R5150" in text, what="the order synced to F&O")
     invoice = httpx.post(f"{fo_url}/_emulator/sales-orders/E2R5150/invoice", json={}, timeout=10)
     assert invoice.status_code == 201, invoice.text
 
     green = next(li for li in order["line_items"] if li["sku"] == "IPOD2008GREEN")
-    created = httpx.post(f"{shop_url}/_emulator/orders/{order['id']}/refunds", params={"webhook": "false"},
-                         timeout=10, json={"refund_line_items": [{"line_item_id": green["id"], "quantity": 2,
-                                                                  "restock_type": "return"}],
-                                           "shipping": {"full_refund": True}})
+    created = httpx.post(
+        f"{shop_url}/_emulator/orders/{order['id']}/refunds",
+        params={"webhook": "false"},
+        timeout=10,
+        json={
+            "refund_line_items": [{"line_item_id": green["id"], "quantity": 2, "restock_type": "return"}],
+            "shipping": {"full_refund": True},
+        },
+    )
     assert created.status_code == 201, created.text
     refund = with_shipping_tax(created.json()["refund"], order)
     deliver(host, "refunds/create", refund, copies=2)  # a duplicate delivery is absorbed
@@ -82,10 +101,14 @@ def test_signed_refund_webhook_becomes_one_credit_note_linked_to_the_invoice(sta
     sold = httpx.get(f"{fo_url}/_emulator/state", params={"set": "SalesOrderLines"}, timeout=10).json()["value"]
     sold_lots = {line["InventoryLotId"] for line in sold if line["SalesOrderNumber"] == "E2R5150"}
     assert {line["ReturningInventoryLotId"] for line in lines} <= sold_lots
-    shopify_total = sum(Decimal(r["subtotal_set"]["shop_money"]["amount"]) +
-                        Decimal(r["total_tax_set"]["shop_money"]["amount"]) for r in refund["refund_line_items"])
-    shopify_total += sum(Decimal(s["subtotal_amount_set"]["shop_money"]["amount"]) +
-                         Decimal(s["tax_amount_set"]["shop_money"]["amount"]) for s in refund["refund_shipping_lines"])
+    shopify_total = sum(
+        Decimal(r["subtotal_set"]["shop_money"]["amount"]) + Decimal(r["total_tax_set"]["shop_money"]["amount"])
+        for r in refund["refund_line_items"]
+    )
+    shopify_total += sum(
+        Decimal(s["subtotal_amount_set"]["shop_money"]["amount"]) + Decimal(s["tax_amount_set"]["shop_money"]["amount"])
+        for s in refund["refund_shipping_lines"]
+    )
     assert -Decimal(str(header["OrderTotalAmount"])) == shopify_total
     assert Decimal(str(header["OrderTotalTaxAmount"])) < 0  # tax reversed, freight tax included
 

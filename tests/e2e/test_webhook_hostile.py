@@ -20,12 +20,15 @@ from shared.storage import Storage
 from tests.conftest import WEBHOOK_SECRET, sample_bytes
 
 ORDER = sample_bytes("shopify/samples/itakastudio__orders_create__line_item_discount.json")
-HEADER_VALUES = st.one_of(st.text(max_size=60), st.sampled_from(["", " ", "orders/create", "refunds/create",
-                                                                   "application/json", "=" * 44, "\u00e9\u00e8"]))
+HEADER_VALUES = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["", " ", "orders/create", "refunds/create", "application/json", "=" * 44, "\u00e9\u00e8"]),
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 def _latin1(value: str) -> bytes:
@@ -53,11 +56,16 @@ def _queued_ids(storage: Storage) -> set[str]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.binary(max_size=2048), topic=HEADER_VALUES, hmac_value=HEADER_VALUES, content_type=HEADER_VALUES)
-def test_random_unsigned_requests_never_500_never_queue(client: httpx.Client, storage: Storage, body: bytes,
-                                                        topic: str, hmac_value: str, content_type: str) -> None:
+def test_random_unsigned_requests_never_500_never_queue(
+    client: httpx.Client, storage: Storage, body: bytes, topic: str, hmac_value: str, content_type: str
+) -> None:
     webhook_id = f"fuzz-{uuid.uuid4()}"
-    headers = {"X-Shopify-Topic": _latin1(topic), "X-Shopify-Hmac-Sha256": _latin1(hmac_value),
-               "X-Shopify-Webhook-Id": webhook_id, "Content-Type": _latin1(content_type)}
+    headers = {
+        "X-Shopify-Topic": _latin1(topic),
+        "X-Shopify-Hmac-Sha256": _latin1(hmac_value),
+        "X-Shopify-Webhook-Id": webhook_id,
+        "Content-Type": _latin1(content_type),
+    }
     response = client.post("/api/shopify/webhooks", content=body, headers=headers)
     assert response.status_code < 500
     assert response.status_code in (400, 401, 403, 413, 415)  # never accepted: the signature is not valid
@@ -66,12 +74,18 @@ def test_random_unsigned_requests_never_500_never_queue(client: httpx.Client, st
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(payload=json_values, topic=st.sampled_from(["orders/create", "refunds/create", "customers/update",
-                                                   "products/update", "shop/redact"]))
+@given(
+    payload=json_values,
+    topic=st.sampled_from(["orders/create", "refunds/create", "customers/update", "products/update", "shop/redact"]),
+)
 def test_signed_random_json_never_500(client: httpx.Client, payload, topic: str) -> None:
     body = json.dumps(payload).encode()
-    headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-               "X-Shopify-Webhook-Id": f"fuzz-{uuid.uuid4()}", "Content-Type": "application/json"}
+    headers = {
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Webhook-Id": f"fuzz-{uuid.uuid4()}",
+        "Content-Type": "application/json",
+    }
     response = client.post("/api/shopify/webhooks", content=body, headers=headers)
     assert response.status_code in (200, 400)
     if not isinstance(payload, dict) or topic == "products/update":
@@ -82,29 +96,47 @@ def test_replayed_signature_with_altered_body_is_refused(client: httpx.Client, s
     signature = sign(ORDER, WEBHOOK_SECRET)
     altered = ORDER.replace(b'"total_price"', b'"total_price_x"', 1)
     webhook_id = f"replay-{uuid.uuid4()}"
-    response = client.post("/api/shopify/webhooks", content=altered, headers={
-        "X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": signature,
-        "X-Shopify-Webhook-Id": webhook_id, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/shopify/webhooks",
+        content=altered,
+        headers={
+            "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Hmac-Sha256": signature,
+            "X-Shopify-Webhook-Id": webhook_id,
+            "Content-Type": "application/json",
+        },
+    )
     assert response.status_code == 401
     assert webhook_id not in _queued_ids(storage)
 
 
-@pytest.mark.parametrize("body", [
-    b"[" * 50_000 + b"]" * 50_000,
-    b'{"a":' * 20_000 + b"1" + b"}" * 20_000,
-    json.dumps({"k" + str(i): i for i in range(50_000)}).encode(),
-    b'"' + b"\\ud800" * 1000 + b'"',
-    b"\x00\x01\x02" * 1000,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 50_000 + b"]" * 50_000,
+        b'{"a":' * 20_000 + b"1" + b"}" * 20_000,
+        json.dumps({"k" + str(i): i for i in range(50_000)}).encode(),
+        b'"' + b"\\ud800" * 1000 + b'"',
+        b"\x00\x01\x02" * 1000,
+    ],
+)
 def test_huge_and_deeply_nested_signed_bodies(client: httpx.Client, body: bytes) -> None:
-    headers = {"X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-               "X-Shopify-Webhook-Id": f"deep-{uuid.uuid4()}", "Content-Type": "application/json"}
+    headers = {
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Webhook-Id": f"deep-{uuid.uuid4()}",
+        "Content-Type": "application/json",
+    }
     response = client.post("/api/shopify/webhooks", content=body, headers=headers)
     assert response.status_code in (200, 400), response.text
 
 
 def test_oversized_body_is_refused_before_anything_is_stored(client: httpx.Client) -> None:
     body = b"{" + b" " * (6 * 1024 * 1024) + b"}"
-    headers = {"X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-               "X-Shopify-Webhook-Id": f"big-{uuid.uuid4()}", "Content-Type": "application/json"}
+    headers = {
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Webhook-Id": f"big-{uuid.uuid4()}",
+        "Content-Type": "application/json",
+    }
     assert client.post("/api/shopify/webhooks", content=body, headers=headers).status_code == 413

@@ -19,9 +19,14 @@ ORDER = "shopify/samples/itakastudio__orders_create__line_item_discount.json"
 
 
 def post(host: HostProcess, body: bytes, topic: str = "orders/create", **headers: str) -> httpx.Response:
-    h = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-         "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-Shop-Domain": SHOP,
-         "Content-Type": "application/json", **headers}
+    h = {
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Shop-Domain": SHOP,
+        "Content-Type": "application/json",
+        **headers,
+    }
     return httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=h, timeout=10)
 
 
@@ -41,23 +46,31 @@ def test_signed_order_lands_once_and_is_consumed(product_host: HostProcess, stor
     again = post(product_host, body, **{"X-Shopify-Webhook-Id": webhook_id})
     assert again.status_code == 200 and again.json()["duplicate"] is True
     # The order flow consumes it (this host has no F&O settings, so the flow itself then fails and retries).
-    product_host.wait_for(lambda t: f"webhook_id={webhook_id}" in t and "order.received" in t,
-                          what="order_queue invocation")
+    product_host.wait_for(
+        lambda t: f"webhook_id={webhook_id}" in t and "order.received" in t, what="order_queue invocation"
+    )
     assert f"resource_id={json.loads(body)['id']}" in product_host.text()
     assert product_host.text().count(f"order.received correlation_id={first.json()['correlation_id']}") >= 1
 
 
-@pytest.mark.parametrize("mutate,status", [
-    (lambda b, h: (b, {**h, "X-Shopify-Hmac-Sha256": ""}), 401),
-    (lambda b, h: (b, {**h, "X-Shopify-Hmac-Sha256": sign(b, "nope")}), 401),
-    (lambda b, h: (b"{bad json", {**h, "X-Shopify-Hmac-Sha256": sign(b"{bad json", WEBHOOK_SECRET)}), 400),
-    (lambda b, h: (b, {**h, "X-Shopify-Topic": "themes/publish"}), 400),
-    (lambda b, h: (b, {k: v for k, v in h.items() if k != "X-Shopify-Webhook-Id"}), 400),
-])
+@pytest.mark.parametrize(
+    "mutate,status",
+    [
+        (lambda b, h: (b, {**h, "X-Shopify-Hmac-Sha256": ""}), 401),
+        (lambda b, h: (b, {**h, "X-Shopify-Hmac-Sha256": sign(b, "nope")}), 401),
+        (lambda b, h: (b"{bad json", {**h, "X-Shopify-Hmac-Sha256": sign(b"{bad json", WEBHOOK_SECRET)}), 400),
+        (lambda b, h: (b, {**h, "X-Shopify-Topic": "themes/publish"}), 400),
+        (lambda b, h: (b, {k: v for k, v in h.items() if k != "X-Shopify-Webhook-Id"}), 400),
+    ],
+)
 def test_bad_webhooks_over_http(product_host: HostProcess, mutate, status) -> None:
     body = sample_bytes(ORDER)
-    h = {"X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-         "X-Shopify-Webhook-Id": str(uuid.uuid4()), "Content-Type": "application/json"}
+    h = {
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "Content-Type": "application/json",
+    }
     body, h = mutate(body, h)
     r = httpx.post(f"{product_host.url}/api/shopify/webhooks", content=body, headers=h)
     assert r.status_code == status
@@ -74,7 +87,8 @@ def test_garbage_on_the_order_queue_ends_in_poison(product_host: HostProcess, st
     poison = storage.raw_queue("orders-poison")
     product_host.wait_for(
         lambda _: token in [base64.b64decode(m.content).decode() for m in poison.peek_messages(max_messages=32)],
-        what="poisoned order message")
+        what="poisoned order message",
+    )
     assert product_host.text().count("Executed 'Functions.order_queue' (Failed") >= 5
 
 

@@ -22,7 +22,8 @@ TRIGGERS = ROOT / "integration" / "triggers"
 BINDING_EXPRESSION = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)%")
 # Settings the app code reads straight from the environment (e.g. a schedule read at indexing time).
 ENVIRONMENT_READ = re.compile(
-    r"""(?:os\.environ\.get|os\.getenv|os\.environ\[)\(?\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
+    r"""(?:os\.environ\.get|os\.getenv|os\.environ\[)\(?\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"""
+)
 
 
 def bicep_files() -> list[Path]:
@@ -35,8 +36,9 @@ def parse(path: Path) -> dict[str, Any]:
     return parsed
 
 
-def _object_keys(expression: Any, template: dict[str, Any], caller: dict[str, Any] | None,
-                 module_name: str | None) -> set[str]:
+def _object_keys(
+    expression: Any, template: dict[str, Any], caller: dict[str, Any] | None, module_name: str | None
+) -> set[str]:
     """Keys of an object-valued expression: a literal, union(...), a variable, or a module parameter."""
     if isinstance(expression, dict) and "function" in expression:
         call = expression["function"]

@@ -27,22 +27,39 @@ def test_main_references_only_existing_modules() -> None:
 
 
 def _checkov() -> str:
-    candidates = [os.environ.get("CHECKOV_BIN", ""), str(ROOT / ".venv-checkov" / "bin" / "checkov"),
-                  shutil.which("checkov") or ""]
+    candidates = [
+        os.environ.get("CHECKOV_BIN", ""),
+        str(ROOT / ".venv-checkov" / "bin" / "checkov"),
+        shutil.which("checkov") or "",
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return candidate
-    raise AssertionError("checkov is not installed: run ./scripts/setup (it creates .venv-checkov from "
-                         "tests/infra/requirements-checkov.txt), or set CHECKOV_BIN")
+    raise AssertionError(
+        "checkov is not installed: run ./scripts/setup (it creates .venv-checkov from "
+        "tests/infra/requirements-checkov.txt), or set CHECKOV_BIN"
+    )
 
 
 @pytest.fixture(scope="module")
 def checkov_report() -> dict[str, Any]:
     """One checkov run per session (it takes several seconds). --skip-download: no platform calls."""
     result = subprocess.run(
-        [_checkov(), "--framework", "bicep", "--directory", str(INFRA), "--output", "json", "--compact",
-         "--skip-download"],
-        capture_output=True, text=True, timeout=240, cwd=ROOT,
+        [
+            _checkov(),
+            "--framework",
+            "bicep",
+            "--directory",
+            str(INFRA),
+            "--output",
+            "json",
+            "--compact",
+            "--skip-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
         env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"},
     )
     assert result.stdout.strip(), f"checkov printed nothing (exit {result.returncode}): {result.stderr[-2000:]}"
@@ -52,8 +69,10 @@ def checkov_report() -> dict[str, Any]:
 
 def test_checkov_azure_checks_pass(checkov_report: dict[str, Any]) -> None:
     summary = checkov_report["summary"]
-    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']}): {c['check_name']}"
-              for c in checkov_report["results"]["failed_checks"]]
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['file_path']}): {c['check_name']}"
+        for c in checkov_report["results"]["failed_checks"]
+    ]
     assert not failed, "\n".join(failed)
     assert summary["parsing_errors"] == 0, "checkov could not parse every .bicep file"
     assert summary["passed"] > 20, summary
@@ -106,11 +125,17 @@ def test_key_vault_is_rbac_with_purge_protection() -> None:
 
 def test_secrets_come_from_secure_parameters() -> None:
     template = parse(INFRA / "core" / "keyvault.bicep")
-    secure = {name for name, p in template["parameters"].items()
-              if any(d.get("type") == "secure" for d in p.get("decorators", []))}
+    secure = {
+        name
+        for name, p in template["parameters"].items()
+        if any(d.get("type") == "secure" for d in p.get("decorators", []))
+    }
     assert {"shopifyAdminToken", "shopifyApiSecret", "d365ClientSecret", "fedexClientSecret"} <= secure
-    secret_values = {properties(r)["value"] for r in template["resources"].values()
-                     if r["type"] == "Microsoft.KeyVault/vaults/secrets"}
+    secret_values = {
+        properties(r)["value"]
+        for r in template["resources"].values()
+        if r["type"] == "Microsoft.KeyVault/vaults/secrets"
+    }
     assert secret_values <= secure
     main = parse(INFRA / "main.bicep")
     for name in ("shopifyAdminToken", "shopifyApiSecret", "d365ClientSecret", "fedexClientSecret"):
@@ -157,10 +182,27 @@ def test_azure_yaml_deploys_this_folder_as_a_python_function() -> None:
 
 
 def test_funcignore_keeps_the_app_and_drops_the_rest() -> None:
-    patterns = {line.strip() for line in (ROOT / ".funcignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")}
-    for required in ("tests/", "sandbox/", "infra/", ".venv/", "node_modules/", ".local/", "bench/", "scripts/",
-                     "*.md", "local.settings*.json", "package.json", "package-lock.json", ".ci/", ".git*"):
+    patterns = {
+        line.strip()
+        for line in (ROOT / ".funcignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    for required in (
+        "tests/",
+        "sandbox/",
+        "infra/",
+        ".venv/",
+        "node_modules/",
+        ".local/",
+        "bench/",
+        "scripts/",
+        "*.md",
+        "local.settings*.json",
+        "package.json",
+        "package-lock.json",
+        ".ci/",
+        ".git*",
+    ):
         assert required in patterns, required
     for kept in ("function_app.py", "host.json", "requirements.txt", "integration/", "shared/", "config/"):
         assert kept not in patterns, kept

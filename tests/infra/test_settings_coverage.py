@@ -67,8 +67,13 @@ def test_identity_based_host_storage_is_complete() -> None:
 def test_flex_consumption_settings_are_absent() -> None:
     # Flex Consumption rejects these: the runtime is in functionAppConfig.
     deployed = app_settings()
-    for name in ("FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE",
-                 "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "FUNCTIONS_WORKER_PROCESS_COUNT"):
+    for name in (
+        "FUNCTIONS_WORKER_RUNTIME",
+        "FUNCTIONS_EXTENSION_VERSION",
+        "WEBSITE_RUN_FROM_PACKAGE",
+        "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+        "FUNCTIONS_WORKER_PROCESS_COUNT",
+    ):
         assert name not in deployed, name
 
 

@@ -27,15 +27,18 @@ IKEY = "00000000-0000-0000-0000-000000000001"
 def run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("APPLICATIONINSIGHTS_", "OTEL_"))}
     environ.pop("FUNCTIONS_WORKER_RUNTIME", None)
-    environ.update({
-        "PYTHONPATH": str(ROOT),
-        "TMPDIR": str(tmp_path),  # the exporter's offline retry files
-        "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
-        "OTEL_METRIC_EXPORT_INTERVAL": "200",
-        **env,
-    })
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            cwd=ROOT, env=environ)
+    environ.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "TMPDIR": str(tmp_path),  # the exporter's offline retry files
+            "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+            "OTEL_METRIC_EXPORT_INTERVAL": "200",
+            **env,
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT, env=environ
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 

@@ -22,8 +22,12 @@ def test_customer_redact_deletes_order_and_customer_keyed_data(storage: Storage)
     other_blob = blob_name("orders/create", "999", str(uuid.uuid4()))
     for name in (order_blob, customer_blob, other_blob):
         container.upload_blob(name, b'{"email": "someone@example.com"}', overwrite=True)
-    parked = Envelope(topic="customers/update", webhook_id=str(uuid.uuid4()), resource_id=customer_id,
-                      payload={"id": int(customer_id), "email": "someone@example.com"})
+    parked = Envelope(
+        topic="customers/update",
+        webhook_id=str(uuid.uuid4()),
+        resource_id=customer_id,
+        payload={"id": int(customer_id), "email": "someone@example.com"},
+    )
     park(storage, parked, queues.CUSTOMERS, "test")
     envelope = Envelope(topic="customers/redact", webhook_id=str(uuid.uuid4()), resource_id=customer_id)
     outcome = compliance.handle(storage, envelope, payload)

@@ -7,8 +7,13 @@ from shared.storage import Storage
 
 def test_exception_lifecycle(storage: Storage) -> None:
     store = ExceptionStore(storage)
-    first = store.open("order", "1001", "UNKNOWN_SKU", 'SKU "ABC-1" is not a released product in F&O',
-                       {"sku": "ABC-1", "email": "someone@example.com"})
+    first = store.open(
+        "order",
+        "1001",
+        "UNKNOWN_SKU",
+        'SKU "ABC-1" is not a released product in F&O',
+        {"sku": "ABC-1", "email": "someone@example.com"},
+    )
     assert (first.status, first.attempts) == ("open", 1)
     again = store.open("order", "1001", "UNKNOWN_SKU", "still unknown", {"sku": "ABC-1"})
     assert again.attempts == 2 and again.first_seen == first.first_seen
@@ -29,8 +34,7 @@ def test_concurrent_opens_count_every_attempt(storage: Storage) -> None:
 
 def test_audit_timeline_and_day(storage: Storage) -> None:
     audit = AuditLog(storage)
-    audit.record("order", "77", "validated", "ok", correlation_id="c1",
-                 snapshot={"email": "x@example.com", "id": 77})
+    audit.record("order", "77", "validated", "ok", correlation_id="c1", snapshot={"email": "x@example.com", "id": 77})
     audit.record("order", "77", "create", "created", target="SH77", duration_ms=12.5)
     steps = audit.timeline("order", "77")
     assert [s.step for s in steps] == ["validated", "create"]

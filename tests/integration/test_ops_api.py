@@ -20,8 +20,12 @@ from shared.storage import Storage
 
 
 def call(storage: Storage, method: str, path: str, body=None, **params) -> tuple[int, dict]:
-    return dispatch(storage, Request(method, path, {k: str(v) for k, v in params.items()},
-                                     json.dumps(body).encode() if body is not None else b""))
+    return dispatch(
+        storage,
+        Request(
+            method, path, {k: str(v) for k, v in params.items()}, json.dumps(body).encode() if body is not None else b""
+        ),
+    )
 
 
 def drain(storage: Storage, queue: str) -> list[Envelope]:
@@ -81,8 +85,9 @@ def test_poison_replay(clean: Storage) -> None:
 
 
 def test_parked_replay(clean: Storage) -> None:
-    envelope = Envelope(topic="refunds/create", webhook_id=str(uuid.uuid4()), resource_id="55",
-                        payload={"id": 1, "order_id": 55})
+    envelope = Envelope(
+        topic="refunds/create", webhook_id=str(uuid.uuid4()), resource_id="55", payload={"id": 1, "order_id": 55}
+    )
     park(clean, envelope, queues.REFUNDS, "refund flow not built yet")
     status, data = call(clean, "POST", "queues/refunds/replay-parked")
     assert data["replayed"] >= 1
@@ -103,11 +108,18 @@ def test_timeline_and_dashboard(clean: Storage) -> None:
     assert dash["synced"].get("order", 0) >= 1 and "orders" in dash["queues"]
 
 
-@pytest.mark.parametrize("method,path,params,status", [
-    ("GET", "nope", {}, 404), ("DELETE", "exceptions", {}, 405), ("GET", "exceptions", {"limit": "x"}, 400),
-    ("GET", "exceptions", {"limit": "100000"}, 400), ("POST", "queues/nope/replay-poison", {}, 404),
-    ("POST", "resync/widget/1", {}, 404), ("GET", "exceptions/order/does-not-exist", {}, 404),
-])
+@pytest.mark.parametrize(
+    "method,path,params,status",
+    [
+        ("GET", "nope", {}, 404),
+        ("DELETE", "exceptions", {}, 405),
+        ("GET", "exceptions", {"limit": "x"}, 400),
+        ("GET", "exceptions", {"limit": "100000"}, 400),
+        ("POST", "queues/nope/replay-poison", {}, 404),
+        ("POST", "resync/widget/1", {}, 404),
+        ("GET", "exceptions/order/does-not-exist", {}, 404),
+    ],
+)
 def test_errors_are_clear(clean: Storage, method, path, params, status) -> None:
     code, body = call(clean, method, path, **params)
     assert code == status and body["error"]

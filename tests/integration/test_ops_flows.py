@@ -59,8 +59,11 @@ def queued_ids(storage: Storage) -> list[str]:
 def test_reconcile_dry_run_then_backfill(env, shop: RunningServer, storage: Storage) -> None:
     created = []
     for n in range(3):
-        order = httpx.post(f"{shop.url}/_emulator/orders", params={"webhook": "false"},
-                           json={"order": erp_ready_order(order_number=900 + n)}).json()["order"]
+        order = httpx.post(
+            f"{shop.url}/_emulator/orders",
+            params={"webhook": "false"},
+            json={"order": erp_ready_order(order_number=900 + n)},
+        ).json()["order"]
         created.append(str(order["id"]))
     rec.OrderRecords(storage).save(rec.OrderRecord(shopify_order_id=created[0], status=rec.CREATED))
     since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
@@ -80,8 +83,15 @@ def test_reconcile_rejects_bad_ranges(env, storage: Storage) -> None:
 
 
 def test_packing_slip_retry_needs_a_full_id(env, storage: Storage) -> None:
-    status, body = dispatch(storage, Request("POST", "exceptions/retry", {}, json.dumps(
-        {"items": [{"entity": "packing_slip", "id": "no-colon"}]}).encode()))
+    status, body = dispatch(
+        storage,
+        Request(
+            "POST",
+            "exceptions/retry",
+            {},
+            json.dumps({"items": [{"entity": "packing_slip", "id": "no-colon"}]}).encode(),
+        ),
+    )
     assert status == 200 and body["results"][0]["ok"] is False
     assert "sales order" in body["results"][0]["error"]
 
@@ -100,8 +110,9 @@ def test_mapping_overrides_via_api_and_cli(env, storage: Storage) -> None:
     from integration.cli import app
     from integration.mappings import load_mappings
 
-    status, body = dispatch(storage, Request("PUT", "mappings/skus/ABC-1/blue", {},
-                                             json.dumps({"value": "D0001"}).encode()))
+    status, body = dispatch(
+        storage, Request("PUT", "mappings/skus/ABC-1/blue", {}, json.dumps({"value": "D0001"}).encode())
+    )
     assert status == 200, body
     assert load_mappings(storage).item_number("ABC-1/blue", None) == "D0001"
     status, listed = call(storage, "GET", "mappings", section="skus")

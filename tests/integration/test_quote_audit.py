@@ -5,9 +5,19 @@ from shared.storage import Storage
 def test_quotes_are_written_in_batches_and_counted(storage: Storage) -> None:
     recorder = QuoteRecorder(lambda: storage, interval_s=60)  # no timed flush: flushed by hand below
     body = {"rates": [{"service_code": "FEDEX_GROUND", "total_price": "1973"}]}
-    rows = [quote_row(source="cache" if i % 5 else "fedex", reason="", latency_ms=1.0, body=body,
-                      destination_country="US", destination_postal="10001", currency="USD", correlation_id=str(i))
-            for i in range(150)]
+    rows = [
+        quote_row(
+            source="cache" if i % 5 else "fedex",
+            reason="",
+            latency_ms=1.0,
+            body=body,
+            destination_country="US",
+            destination_postal="10001",
+            currency="USD",
+            correlation_id=str(i),
+        )
+        for i in range(150)
+    ]
     for row in rows:
         recorder.add(row)
     recorder.wait_idle()

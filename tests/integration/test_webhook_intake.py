@@ -20,18 +20,25 @@ ORDER = "shopify/samples/itakastudio__orders_create__line_item_discount.json"
 
 
 def headers(body: bytes, topic: str = "orders/create", webhook_id: str | None = None, **extra: str) -> dict:
-    h = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-         "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()), "X-Shopify-Shop-Domain": SHOP,
-         "X-Shopify-API-Version": "2025-10", "X-Shopify-Event-Id": str(uuid.uuid4()),
-         "X-Shopify-Triggered-At": "2026-11-23T10:00:00Z", "Content-Type": "application/json"}
+    h = {
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "X-Shopify-Triggered-At": "2026-11-23T10:00:00Z",
+        "Content-Type": "application/json",
+    }
     h.update(extra)
     return h
 
 
 @pytest.fixture
 def intake(storage: Storage) -> WebhookIntake:
-    settings = load_settings({"SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP,
-                              "WEBHOOK_MAX_BODY_BYTES": str(1024 * 1024)})
+    settings = load_settings(
+        {"SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOP_DOMAIN": SHOP, "WEBHOOK_MAX_BODY_BYTES": str(1024 * 1024)}
+    )
     for name in queues.ALL:
         storage.queue(name).clear_messages()
     return WebhookIntake(settings, storage)
@@ -123,8 +130,9 @@ BAD = [
 
 
 @pytest.mark.parametrize("name,mutate,status", BAD, ids=[b[0] for b in BAD])
-def test_bad_input_is_rejected_and_stores_nothing(intake: WebhookIntake, storage: Storage, name, mutate,
-                                                  status) -> None:
+def test_bad_input_is_rejected_and_stores_nothing(
+    intake: WebhookIntake, storage: Storage, name, mutate, status
+) -> None:
     body = sample_bytes(ORDER)
     h = headers(body)
     body, h = mutate(body, h)
@@ -134,12 +142,15 @@ def test_bad_input_is_rejected_and_stores_nothing(intake: WebhookIntake, storage
     assert _nothing_stored(storage, h.get("X-Shopify-Webhook-Id", "none"))
 
 
-@pytest.mark.parametrize("body,reason", [
-    (b"{not json", "not valid JSON"),
-    (b"[1, 2, 3]", "not a JSON object"),
-    (b"\xff\xfe\x00garbage", "not valid JSON"),
-    (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2, 3]", "not a JSON object"),
+        (b"\xff\xfe\x00garbage", "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+    ],
+)
 def test_malformed_json_is_400(intake: WebhookIntake, storage: Storage, body: bytes, reason: str) -> None:
     h = headers(body)
     result = intake.handle(h, body)

@@ -38,18 +38,25 @@ def test_order_sample_has_no_personal_data_after_redaction() -> None:
 
 
 def test_secrets_are_removed_and_hashes_are_stable() -> None:
-    data = {"client_secret": "abc", "Authorization": "Bearer x", "nested": {"access_token": "t"},
-            "email": "A@Example.com"}
+    data = {
+        "client_secret": "abc",
+        "Authorization": "Bearer x",
+        "nested": {"access_token": "t"},
+        "email": "A@Example.com",
+    }
     out = redact(data)
     assert out["client_secret"] == out["Authorization"] == out["nested"]["access_token"] == "[secret]"
     assert out["email"] == fingerprint("a@example.com")
 
 
 def test_lists_in_person_objects_and_status_urls_are_redacted() -> None:
-    data = {"customer": {"id": 1, "aliases": ["Ada L"]},
-            "shipping_address": {"country_code": "US", "lines": ["1 Market St"]},
-            "order_status_url": "https://shop.example/1/orders/abc/authenticate?key=secret-key",
-            "note_attributes": [{"name": "gift", "value": "for Ada"}], "credit_card_name": "Ada Lovelace"}
+    data = {
+        "customer": {"id": 1, "aliases": ["Ada L"]},
+        "shipping_address": {"country_code": "US", "lines": ["1 Market St"]},
+        "order_status_url": "https://shop.example/1/orders/abc/authenticate?key=secret-key",
+        "note_attributes": [{"name": "gift", "value": "for Ada"}],
+        "credit_card_name": "Ada Lovelace",
+    }
     text = str(redact(data))
     for value in ("Ada L", "1 Market St", "secret-key", "for Ada", "Ada Lovelace"):
         assert value not in text

@@ -18,13 +18,16 @@ def test_missing_settings_are_named() -> None:
         assert name in message
 
 
-@pytest.mark.parametrize("name,value", [
-    ("SHOPIFY_API_VERSION", "latest"),
-    ("D365_URL", "not a url"),
-    ("WEBHOOK_MAX_BODY_BYTES", "-5"),
-    ("WEBHOOK_MAX_BODY_BYTES", "lots"),
-    ("SHOPIFY_SHOP_DOMAIN", "https://shop.example/admin"),
-])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("SHOPIFY_API_VERSION", "latest"),
+        ("D365_URL", "not a url"),
+        ("WEBHOOK_MAX_BODY_BYTES", "-5"),
+        ("WEBHOOK_MAX_BODY_BYTES", "lots"),
+        ("SHOPIFY_SHOP_DOMAIN", "https://shop.example/admin"),
+    ],
+)
 def test_malformed_setting_names_the_setting_not_the_value(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as info:
         load_settings({name: value})

@@ -5,13 +5,22 @@ from shared import queues
 from tests.conftest import sample
 
 
-@pytest.mark.parametrize("topic,queue", [
-    ("orders/create", queues.ORDERS), ("orders/updated", queues.ORDERS), ("orders/paid", queues.ORDERS),
-    ("orders/cancelled", queues.ORDERS), ("refunds/create", queues.REFUNDS),
-    ("customers/create", queues.CUSTOMERS), ("customers/update", queues.CUSTOMERS),
-    ("customers/data_request", queues.COMPLIANCE), ("customers/redact", queues.COMPLIANCE),
-    ("shop/redact", queues.COMPLIANCE), ("app/uninstalled", queues.COMPLIANCE),
-])
+@pytest.mark.parametrize(
+    "topic,queue",
+    [
+        ("orders/create", queues.ORDERS),
+        ("orders/updated", queues.ORDERS),
+        ("orders/paid", queues.ORDERS),
+        ("orders/cancelled", queues.ORDERS),
+        ("refunds/create", queues.REFUNDS),
+        ("customers/create", queues.CUSTOMERS),
+        ("customers/update", queues.CUSTOMERS),
+        ("customers/data_request", queues.COMPLIANCE),
+        ("customers/redact", queues.COMPLIANCE),
+        ("shop/redact", queues.COMPLIANCE),
+        ("app/uninstalled", queues.COMPLIANCE),
+    ],
+)
 def test_routing(topic: str, queue: str) -> None:
     assert queue_for(topic) == queue
     assert topic in KNOWN_TOPICS

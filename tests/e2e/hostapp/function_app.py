@@ -9,8 +9,12 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 @app.route(route="items/{id:int}", methods=["GET"])
 def get_item(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-    body = {"id": int(req.route_params["id"]), "q": req.params.get("q"), "function": context.function_name,
-            "has_trace": bool(context.trace_context.trace_parent)}
+    body = {
+        "id": int(req.route_params["id"]),
+        "q": req.params.get("q"),
+        "function": context.function_name,
+        "has_trace": bool(context.trace_context.trace_parent),
+    }
     return func.HttpResponse(json.dumps(body), mimetype="application/json")
 
 

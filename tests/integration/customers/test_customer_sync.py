@@ -16,13 +16,34 @@ pytestmark = pytest.mark.azurite
 
 def shopify_customer(customer_id: int = 501, updated_at: str = "2026-01-02T10:00:00-05:00", **changes: Any) -> dict:
     """A REST Customer body as customers/create|update send it."""
-    body = {"id": customer_id, "email": "jane.doe@example.com", "phone": "+12125550102", "first_name": "Jane",
-            "last_name": "Doe", "created_at": "2026-01-01T10:00:00-05:00", "updated_at": updated_at,
-            "state": "enabled", "tags": "", "currency": "USD",
-            "default_address": {"id": 9, "customer_id": customer_id, "first_name": "Jane", "last_name": "Doe",
-                                "address1": "1 Main St", "address2": "", "city": "New York", "province": "New York",
-                                "province_code": "NY", "country": "United States", "country_code": "US",
-                                "zip": "10001", "phone": "", "default": True}}
+    body = {
+        "id": customer_id,
+        "email": "jane.doe@example.com",
+        "phone": "+12125550102",
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "created_at": "2026-01-01T10:00:00-05:00",
+        "updated_at": updated_at,
+        "state": "enabled",
+        "tags": "",
+        "currency": "USD",
+        "default_address": {
+            "id": 9,
+            "customer_id": customer_id,
+            "first_name": "Jane",
+            "last_name": "Doe",
+            "address1": "1 Main St",
+            "address2": "",
+            "city": "New York",
+            "province": "New York",
+            "province_code": "NY",
+            "country": "United States",
+            "country_code": "US",
+            "zip": "10001",
+            "phone": "",
+            "default": True,
+        },
+    }
     body.update(changes)
     return body
 
@@ -38,16 +59,27 @@ def link(customers, customer_id: int = 501, account: str = "US-002") -> None:
 def test_update_of_a_linked_customer_patches_the_changed_contact_fields(customers, admin):
     link(customers)
     body = shopify_customer(email="Jane.New@Example.com", phone="(416) 555-0199", last_name="Doe-Smith")
-    body["default_address"].update(address1="10 King St W", address2="Suite 5", city="Toronto", province_code="ON",
-                                   country_code="CA", zip="M5H 1A1")
+    body["default_address"].update(
+        address1="10 King St W",
+        address2="Suite 5",
+        city="Toronto",
+        province_code="ON",
+        country_code="CA",
+        zip="M5H 1A1",
+    )
     before = admin.fo_requests()
     outcome = customers.handle("customers/update", body)
     assert outcome.action == "updated" and admin.fo_requests() - before == 2  # GET + PATCH
     row = fo_customer(admin, "US-002")
     assert (row["PrimaryContactEmail"], row["PrimaryContactPhone"]) == ("jane.new@example.com", "+14165550199")
     assert (row["PersonFirstName"], row["PersonLastName"]) == ("Jane", "Doe-Smith")
-    assert (row["AddressStreet"], row["AddressCity"], row["AddressState"], row["AddressZipCode"],
-            row["AddressCountryRegionId"]) == ("10 King St W\nSuite 5", "Toronto", "ON", "M5H 1A1", "CAN")
+    assert (
+        row["AddressStreet"],
+        row["AddressCity"],
+        row["AddressState"],
+        row["AddressZipCode"],
+        row["AddressCountryRegionId"],
+    ) == ("10 King St W\nSuite 5", "Toronto", "ON", "M5H 1A1", "CAN")
     assert set(outcome.fields) >= {"PrimaryContactEmail", "PrimaryContactPhone", "PersonLastName", "AddressCity"}
     assert "PersonFirstName" not in outcome.fields  # unchanged fields are not written
     # The same update again: nothing changed in Shopify, zero F&O requests.
@@ -70,17 +102,22 @@ def test_only_fields_shopify_changed_overwrite_fo(customers, admin):
 def test_create_only_records_and_unlinked_update_touches_nothing(customers, admin):
     before = admin.fo_requests()
     assert customers.handle("customers/create", shopify_customer(customer_id=9999)).action == "recorded"
-    assert customers.handle("customers/update", shopify_customer(customer_id=9999, email="x@example.com",
-                                                                 updated_at="2026-01-05T00:00:00Z")).action \
+    assert (
+        customers.handle(
+            "customers/update",
+            shopify_customer(customer_id=9999, email="x@example.com", updated_at="2026-01-05T00:00:00Z"),
+        ).action
         == "unlinked"
+    )
     assert admin.fo_requests() == before
 
 
 def test_older_update_is_ignored(customers, admin):
     link(customers)
     customers.handle("customers/update", shopify_customer(updated_at="2026-01-05T00:00:00Z", phone="+12125550155"))
-    outcome = customers.handle("customers/update", shopify_customer(updated_at="2026-01-04T00:00:00Z",
-                                                                    phone="+12125550111"))
+    outcome = customers.handle(
+        "customers/update", shopify_customer(updated_at="2026-01-04T00:00:00Z", phone="+12125550111")
+    )
     assert outcome.action == "ignored"
     assert fo_customer(admin, "US-002")["PrimaryContactPhone"] == "+12125550155"
 
@@ -106,8 +143,11 @@ def test_customers_redact_forgets_the_links(customers):
     CustomerLinks(customers.storage).put("customer:191167", "SC191167", "created")
     CustomerLinks(customers.storage).put(f"email:{email_key('john@example.com')}", "SCGX", "created")
     envelope = Envelope(topic="customers/redact", webhook_id="w-redact-1")
-    payload = {"shop_id": 954889, "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
-               "orders_to_redact": []}
+    payload = {
+        "shop_id": 954889,
+        "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
+        "orders_to_redact": [],
+    }
     outcome = compliance.handle(customers.storage, envelope, payload)
     assert outcome["customer_links_dropped"] == 2
     assert CustomerLinks(customers.storage).get("customer:191167") is None
@@ -124,8 +164,12 @@ def test_queue_function_runs_the_flow_from_app_settings(customers, admin, fo_ser
         monkeypatch.setenv(key, value)
     reset_customer_sync()
     link(customers)
-    envelope = Envelope(topic="customers/update", webhook_id="w-cust-1", resource_id="501",
-                        payload=shopify_customer(updated_at="2026-02-01T00:00:00Z", first_name="Janet"))
+    envelope = Envelope(
+        topic="customers/update",
+        webhook_id="w-cust-1",
+        resource_id="501",
+        payload=shopify_customer(updated_at="2026-02-01T00:00:00Z", first_name="Janet"),
+    )
     app = func.FunctionApp()
     app.register_functions(customer_queue.bp)
     [function] = app.get_functions()

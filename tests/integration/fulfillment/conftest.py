@@ -71,8 +71,9 @@ class World:
 
     def admin(self, transport: httpx.BaseTransport | None = None) -> ShopifyAdmin:
         policy = RetryPolicy(attempts=3, base_delay=0.01, max_retry_after=0.2, sleep=self.sleeps.append)
-        return ShopifyAdmin(self.shopify_url, SHOPIFY_TOKEN, VERSION, transport=transport, policy=policy,
-                            timeout=httpx.Timeout(10.0))
+        return ShopifyAdmin(
+            self.shopify_url, SHOPIFY_TOKEN, VERSION, transport=transport, policy=policy, timeout=httpx.Timeout(10.0)
+        )
 
     def sync(self, *, admin: ShopifyAdmin | None = None, **config: Any) -> FulfillmentSync:
         return FulfillmentSync(self.storage, self.d365, admin or self.admin(), FulfillmentConfig(**config))
@@ -82,31 +83,64 @@ class World:
         number = next(_numbers)
         shopify_id, sales_order = 5_000_000_000_000 + number, f"SH{number}"
         line_ids = [shopify_id * 10 + index for index in range(1, len(lines) + 1)]
-        body = {"id": shopify_id, "order_number": number, "line_items": [
-            {"id": line_id, "sku": sku, "quantity": qty, "title": sku, "price": "10.00"}
-            for line_id, (sku, qty) in zip(line_ids, lines, strict=True)]}
+        body = {
+            "id": shopify_id,
+            "order_number": number,
+            "line_items": [
+                {"id": line_id, "sku": sku, "quantity": qty, "title": sku, "price": "10.00"}
+                for line_id, (sku, qty) in zip(line_ids, lines, strict=True)
+            ],
+        }
         response = self.shopify_ops.post("/_emulator/orders", params={"webhook": "false"}, json=body)
         assert response.status_code == 201, response.text
-        self.d365.create("SalesOrderHeadersV2", {
-            "SalesOrderNumber": sales_order, "OrderingCustomerAccountNumber": "US-002",
-            "CustomerRequisitionNumber": str(shopify_id), "CustomersOrderReference": f"#{number}",
-            "DefaultShippingSiteId": "1", "DefaultShippingWarehouseId": "11"})
+        self.d365.create(
+            "SalesOrderHeadersV2",
+            {
+                "SalesOrderNumber": sales_order,
+                "OrderingCustomerAccountNumber": "US-002",
+                "CustomerRequisitionNumber": str(shopify_id),
+                "CustomersOrderReference": f"#{number}",
+                "DefaultShippingSiteId": "1",
+                "DefaultShippingWarehouseId": "11",
+            },
+        )
         lots = [f"{sales_order}-{index}" for index in range(1, len(lines) + 1)]
         for lot, (sku, qty) in zip(lots, lines, strict=True):
-            self.d365.create("SalesOrderLines", {"SalesOrderNumber": sales_order, "ItemNumber": sku,
-                                                 "OrderedSalesQuantity": qty, "InventoryLotId": lot,
-                                                 "ShippingSiteId": "1", "ShippingWarehouseId": "11"})
+            self.d365.create(
+                "SalesOrderLines",
+                {
+                    "SalesOrderNumber": sales_order,
+                    "ItemNumber": sku,
+                    "OrderedSalesQuantity": qty,
+                    "InventoryLotId": lot,
+                    "ShippingSiteId": "1",
+                    "ShippingWarehouseId": "11",
+                },
+            )
         if link:  # order sync's record, in its shape
-            OrderRecords(self.storage).save(OrderRecord(
-                str(shopify_id), f"#{number}", sales_order, CREATED,
-                line_lots={str(line_id): [lot] for line_id, lot in zip(line_ids, lots, strict=True)}))
+            OrderRecords(self.storage).save(
+                OrderRecord(
+                    str(shopify_id),
+                    f"#{number}",
+                    sales_order,
+                    CREATED,
+                    line_lots={str(line_id): [lot] for line_id, lot in zip(line_ids, lots, strict=True)},
+                )
+            )
         return Order(shopify_id, sales_order, line_ids, lots)
 
-    def post_slip(self, order: Order, lines: list[tuple[int, int]] | None = None,
-                  tracking: list[str] | None = None, tracking_url: str = "") -> str:
+    def post_slip(
+        self,
+        order: Order,
+        lines: list[tuple[int, int]] | None = None,
+        tracking: list[str] | None = None,
+        tracking_url: str = "",
+    ) -> str:
         """Post a packing slip in F&O (operator API): ``lines`` = (line index, quantity); all when None."""
-        body: dict[str, Any] = {"tracking_numbers": tracking if tracking is not None else ["794611110000"],
-                                "tracking_url": tracking_url}
+        body: dict[str, Any] = {
+            "tracking_numbers": tracking if tracking is not None else ["794611110000"],
+            "tracking_url": tracking_url,
+        }
         if lines is not None:
             body["lines"] = [{"InventoryLotId": order.lots[index], "Quantity": qty} for index, qty in lines]
         response = self.d365_ops.post(f"/_emulator/sales-orders/{order.sales_order}/packing-slip", json=body)
@@ -116,17 +150,27 @@ class World:
     def replace_tracking(self, order: Order, slip: str, new_number: str) -> None:
         """Correct a packing slip's tracking number in F&O: every field of the tracking entity but the
         URL is key, so a correction is a delete of the old row and an insert of the new one."""
-        rows = self.d365.get("PackingSlipTrackingInformation",
-                             filter=f"SalesOrderNumber eq '{order.sales_order}' and PackingSlipNumber eq '{slip}'")
+        rows = self.d365.get(
+            "PackingSlipTrackingInformation",
+            filter=f"SalesOrderNumber eq '{order.sales_order}' and PackingSlipNumber eq '{slip}'",
+        )
         headers = {"Authorization": f"Bearer {D365_TOKEN}"}
         for row in rows:
-            key = (f"dataAreaId='usmf',SalesOrderNumber='{order.sales_order}',PackingSlipNumber='{slip}',"
-                   f"DeliveryDate={row['DeliveryDate']},TrackingNumber='{row['TrackingNumber']}'")
+            key = (
+                f"dataAreaId='usmf',SalesOrderNumber='{order.sales_order}',PackingSlipNumber='{slip}',"
+                f"DeliveryDate={row['DeliveryDate']},TrackingNumber='{row['TrackingNumber']}'"
+            )
             response = self.d365_ops.delete(f"/data/PackingSlipTrackingInformation({key})", headers=headers)
             assert response.status_code == 204, response.text
-        self.d365.create("PackingSlipTrackingInformation", {
-            "SalesOrderNumber": order.sales_order, "PackingSlipNumber": slip,
-            "DeliveryDate": rows[0]["DeliveryDate"], "TrackingNumber": new_number})
+        self.d365.create(
+            "PackingSlipTrackingInformation",
+            {
+                "SalesOrderNumber": order.sales_order,
+                "PackingSlipNumber": slip,
+                "DeliveryDate": rows[0]["DeliveryDate"],
+                "TrackingNumber": new_number,
+            },
+        )
 
     def shopify_order(self, order: Order) -> dict[str, Any]:
         response = self.shopify_ops.get(f"/_emulator/orders/{order.shopify_id}")
@@ -140,8 +184,10 @@ class World:
 
 @pytest.fixture
 def world(shopify_server: RunningServer, d365_server: RunningServer, storage: Storage) -> Iterator[World]:
-    with httpx.Client(base_url=shopify_server.url, timeout=10) as shopify_ops, \
-            httpx.Client(base_url=d365_server.url, timeout=10) as d365_ops:
+    with (
+        httpx.Client(base_url=shopify_server.url, timeout=10) as shopify_ops,
+        httpx.Client(base_url=d365_server.url, timeout=10) as d365_ops,
+    ):
         for ops in (shopify_ops, d365_ops):
             assert ops.post("/_emulator/reset").status_code == 200
             ops.delete("/_emulator/faults")

@@ -19,13 +19,26 @@ ENVELOPE = sample("d365/samples/ms_jp_blog__business_event_batch_job_started_sch
 
 def event(sales_order: str, slip: str, control_number: int = 5637145330) -> dict[str, Any]:
     body = dict(ENVELOPE)
-    for name in ("AdminEmailId", "JobDescription", "JobEndUtcDateTime", "JobExecutedByEmailId", "JobId",
-                 "JobOwnerEmailId", "JobStatus"):
+    for name in (
+        "AdminEmailId",
+        "JobDescription",
+        "JobEndUtcDateTime",
+        "JobExecutedByEmailId",
+        "JobId",
+        "JobOwnerEmailId",
+        "JobStatus",
+    ):
         body.pop(name, None)  # the batch-job event's own fields; ours carries the packing slip instead
-    body.update(BusinessEventId="PackingSlipPostedBusinessEvent", BusinessEventLegalEntity="USMF",
-                ControlNumber=control_number, EventId="D60A8657-E87C-43A8-8D7D-826EBF0490D7",
-                EventTime="/Date(1570769681000)/", EventTimeIso8601="2019-10-11T04:54:41Z",
-                SalesId=sales_order, PackingSlipId=slip)
+    body.update(
+        BusinessEventId="PackingSlipPostedBusinessEvent",
+        BusinessEventLegalEntity="USMF",
+        ControlNumber=control_number,
+        EventId="D60A8657-E87C-43A8-8D7D-826EBF0490D7",
+        EventTime="/Date(1570769681000)/",
+        EventTimeIso8601="2019-10-11T04:54:41Z",
+        SalesId=sales_order,
+        PackingSlipId=slip,
+    )
     return body
 
 
@@ -60,9 +73,14 @@ def test_bad_events_are_400_and_unavailable_shopify_is_503(world: World) -> None
 
 @pytest.fixture
 def function_env(app_env: dict[str, str], world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {"SHOPIFY_ADMIN_URL": world.shopify_url, "SHOPIFY_ADMIN_TOKEN": SHOPIFY_TOKEN,
-                       "D365_URL": world.d365_url, "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": D365_TOKEN,
-                       "FULFILLMENT_NOTIFY_CUSTOMER": "false"}.items():
+    for key, value in {
+        "SHOPIFY_ADMIN_URL": world.shopify_url,
+        "SHOPIFY_ADMIN_TOKEN": SHOPIFY_TOKEN,
+        "D365_URL": world.d365_url,
+        "D365_LEGAL_ENTITY": "usmf",
+        "D365_TOKEN": D365_TOKEN,
+        "FULFILLMENT_NOTIFY_CUSTOMER": "false",
+    }.items():
         monkeypatch.setenv(key, value)
     reset_sync()
     yield
@@ -76,8 +94,12 @@ def test_http_function_runs_the_flow_from_app_settings(world: World, function_en
     app.register_functions(fulfillment_events.bp)
     [function] = app.get_functions()
     handler = function.get_user_function()
-    request = func.HttpRequest("POST", "/api/d365/events/packing-slip", headers={"Content-Type": "application/json"},
-                               body=json.dumps(event(order.sales_order, slip)).encode())
+    request = func.HttpRequest(
+        "POST",
+        "/api/d365/events/packing-slip",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(event(order.sales_order, slip)).encode(),
+    )
 
     response = handler(request)
 
@@ -85,7 +107,8 @@ def test_http_function_runs_the_flow_from_app_settings(world: World, function_en
     assert json.loads(response.get_body())["results"][0]["outcome"] == "created"
     [fulfillment] = world.shopify_order(order)["fulfillments"]
     # F&O's own tracking URL wins over the FedEx one built from the number.
-    assert fulfillment["tracking"] == [{"company": "FedEx", "number": "794600000052",
-                                        "url": "https://track.example/794600000052"}]
+    assert fulfillment["tracking"] == [
+        {"company": "FedEx", "number": "794600000052", "url": "https://track.example/794600000052"}
+    ]
     trigger = function.get_trigger()
     assert (trigger.route, trigger.auth_level) == ("d365/events/packing-slip", func.AuthLevel.FUNCTION)

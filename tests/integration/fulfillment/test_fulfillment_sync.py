@@ -28,8 +28,9 @@ def test_full_shipment_creates_one_fulfillment_with_fedex_tracking(world: World)
     shopify = world.shopify_order(order)
     assert shopify["display_fulfillment_status"] == "FULFILLED"
     [fulfillment] = shopify["fulfillments"]
-    assert fulfillment["tracking"] == [{"company": "FedEx", "number": "794600000001",
-                                        "url": FEDEX_URL + "794600000001"}]
+    assert fulfillment["tracking"] == [
+        {"company": "FedEx", "number": "794600000001", "url": FEDEX_URL + "794600000001"}
+    ]
     assert fulfilled(shopify) == {order.line_items[0]: 2, order.line_items[1]: 1}
     record = FulfillmentRecords(world.storage).get(SlipRef(order.sales_order, slip))
     assert record is not None and record.status == "done"
@@ -49,8 +50,10 @@ def test_two_partial_shipments_make_two_fulfillments(world: World) -> None:
     assert shopify["display_fulfillment_status"] == "PARTIALLY_FULFILLED"
     assert fulfilled(shopify) == {order.line_items[0]: 1, order.line_items[1]: 2}
     [fo] = shopify["fulfillment_orders"]
-    assert {li["line_item_id"]: li["remaining"] for li in fo["line_items"]} == {order.line_items[0]: 2,
-                                                                               order.line_items[1]: 0}
+    assert {li["line_item_id"]: li["remaining"] for li in fo["line_items"]} == {
+        order.line_items[0]: 2,
+        order.line_items[1]: 0,
+    }
     assert world.d365_order_status(order) == ("Backorder", "PartiallyDelivered")  # partial on both sides
 
     world.post_slip(order, [(0, 2)], tracking=["794600000012"])
@@ -75,10 +78,13 @@ def test_shipment_spanning_two_locations_is_split_per_fulfillment_order(world: W
     assert outcome.outcome == "created" and len(outcome.fulfillment_ids) == 2
     shopify = world.shopify_order(order)
     assert shopify["display_fulfillment_status"] == "FULFILLED"
-    by_location = {f["location_id"]: {li["line_item_id"]: li["quantity"] for li in f["lines"]}
-                   for f in shopify["fulfillments"]}
-    fo_lines = {fo["location_id"]: {li["line_item_id"]: li["total"] for li in fo["line_items"]}
-                for fo in shopify["fulfillment_orders"]}
+    by_location = {
+        f["location_id"]: {li["line_item_id"]: li["quantity"] for li in f["lines"]} for f in shopify["fulfillments"]
+    }
+    fo_lines = {
+        fo["location_id"]: {li["line_item_id"]: li["total"] for li in fo["line_items"]}
+        for fo in shopify["fulfillment_orders"]
+    }
     assert by_location == fo_lines and len(by_location) == 2
     assert all(f["tracking"][0]["number"] == "794600000021" for f in shopify["fulfillments"])
 
@@ -94,8 +100,9 @@ def test_updated_tracking_number_updates_the_fulfillment(world: World) -> None:
 
     assert summary["tracking_updated"] == 1
     [fulfillment] = world.shopify_order(order)["fulfillments"]
-    assert fulfillment["tracking"] == [{"company": "FedEx", "number": "794600000032",
-                                        "url": FEDEX_URL + "794600000032"}]
+    assert fulfillment["tracking"] == [
+        {"company": "FedEx", "number": "794600000032", "url": FEDEX_URL + "794600000032"}
+    ]
     assert sync.poll().get("tracking_updated", 0) == 0
 
 
@@ -134,12 +141,24 @@ def test_over_shipment_becomes_an_exception_with_the_numbers(world: World) -> No
     state = world.sync(admin=admin).shopify.order_state(str(order.shopify_id))
     assert state is not None
     fo = state.fulfillment_orders[0]
-    admin.check(admin.graphql(
-        "mutation f($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { userErrors { message } } }",
-        {"f": {"lineItemsByFulfillmentOrder": [{
-            "fulfillmentOrderId": f"gid://shopify/FulfillmentOrder/{fo.id}",
-            "fulfillmentOrderLineItems": [{"id": f"gid://shopify/FulfillmentOrderLineItem/{fo.lines[0].id}",
-                                           "quantity": 2}]}]}}), "fulfillmentCreate")
+    admin.check(
+        admin.graphql(
+            "mutation f($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { userErrors { message } } }",
+            {
+                "f": {
+                    "lineItemsByFulfillmentOrder": [
+                        {
+                            "fulfillmentOrderId": f"gid://shopify/FulfillmentOrder/{fo.id}",
+                            "fulfillmentOrderLineItems": [
+                                {"id": f"gid://shopify/FulfillmentOrderLineItem/{fo.lines[0].id}", "quantity": 2}
+                            ],
+                        }
+                    ]
+                }
+            },
+        ),
+        "fulfillmentCreate",
+    )
     slip = world.post_slip(order)
 
     outcome = world.sync(admin=admin).sync_slip(SlipRef(order.sales_order, slip))
@@ -147,8 +166,9 @@ def test_over_shipment_becomes_an_exception_with_the_numbers(world: World) -> No
     assert (outcome.outcome, outcome.reason_code) == ("exception", "over_shipment")
     record = ExceptionStore(world.storage).get("packing_slip", f"{order.sales_order}:{slip}")
     assert record is not None
-    assert record.values["lines"] == [{"line_item_id": str(order.line_items[0]), "shipped": 3,
-                                       "open_in_shopify": 1, "excess": 2}]
+    assert record.values["lines"] == [
+        {"line_item_id": str(order.line_items[0]), "shipped": 3, "open_in_shopify": 1, "excess": 2}
+    ]
     assert len(world.shopify_order(order)["fulfillments"]) == 1  # only the merchant's own
 
 
@@ -156,8 +176,12 @@ def test_shopify_throttling_is_waited_out(world: World) -> None:
     order = world.order([("TSHIRT-1", 1), ("A0001", 1)])
     world.post_slip(order)
     # An empty bucket that refills slowly: the first query (requested cost ~850) answers THROTTLED.
-    assert world.shopify_ops.put("/_emulator/bucket", json={"maximum_available": 1000, "restore_rate": 400,
-                                                            "currently_available": 0}).status_code == 200
+    assert (
+        world.shopify_ops.put(
+            "/_emulator/bucket", json={"maximum_available": 1000, "restore_rate": 400, "currently_available": 0}
+        ).status_code
+        == 200
+    )
     admin = world.admin()
 
     summary = world.sync(admin=admin).poll()
@@ -175,11 +199,17 @@ def test_slip_without_tracking_waits_until_f_and_o_has_a_number(world: World) ->
     assert sync.poll()["waiting_for_tracking"] == 1
     assert world.shopify_order(order)["fulfillments"] == []
 
-    world.d365.create("PackingSlipTrackingInformation", {
-        "SalesOrderNumber": order.sales_order, "PackingSlipNumber": slip,
-        "DeliveryDate": world.d365.get("CustPackingSlipJourBiEntities",
-                                       filter=f"PackingSlipId eq '{slip}'")[0]["DeliveryDate"],
-        "TrackingNumber": "794600000071"})
+    world.d365.create(
+        "PackingSlipTrackingInformation",
+        {
+            "SalesOrderNumber": order.sales_order,
+            "PackingSlipNumber": slip,
+            "DeliveryDate": world.d365.get("CustPackingSlipJourBiEntities", filter=f"PackingSlipId eq '{slip}'")[0][
+                "DeliveryDate"
+            ],
+            "TrackingNumber": "794600000071",
+        },
+    )
     assert sync.poll()["created"] == 1
     [fulfillment] = world.shopify_order(order)["fulfillments"]
     assert fulfillment["tracking"][0]["number"] == "794600000071"

@@ -27,8 +27,13 @@ def test_default_schedule_is_every_five_minutes() -> None:
 
 @pytest.fixture
 def settings_env(app_env: dict[str, str], world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {"SHOPIFY_ADMIN_URL": world.shopify_url, "SHOPIFY_ADMIN_TOKEN": SHOPIFY_TOKEN,
-                       "D365_URL": world.d365_url, "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": D365_TOKEN}.items():
+    for key, value in {
+        "SHOPIFY_ADMIN_URL": world.shopify_url,
+        "SHOPIFY_ADMIN_TOKEN": SHOPIFY_TOKEN,
+        "D365_URL": world.d365_url,
+        "D365_LEGAL_ENTITY": "usmf",
+        "D365_TOKEN": D365_TOKEN,
+    }.items():
         monkeypatch.setenv(key, value)
     reset_sync()
     yield

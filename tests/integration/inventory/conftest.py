@@ -57,8 +57,10 @@ class World:
         """(sku, location name) -> {available, on_hand, committed}."""
         state = self.shop.get("/_emulator/state").json()
         names = {loc["id"]: loc["name"] for loc in state["locations"]}
-        return {(row["sku"], names[row["location_id"]]): {k: row[k] for k in ("available", "on_hand", "committed")}
-                for row in state["inventory"]}
+        return {
+            (row["sku"], names[row["location_id"]]): {k: row[k] for k in ("available", "on_hand", "committed")}
+            for row in state["inventory"]
+        }
 
     def shopify_log(self) -> dict[str, Any]:
         return self.shop.get("/_emulator/requests", params={"last": 0}).json()
@@ -77,8 +79,13 @@ class World:
         assert response.status_code == 200, response.text
 
     # -- the integration ---------------------------------------------------------------------------
-    def sync(self, config: dict[str, Any] | InventoryConfig | None = None, *, api_version: str = "2025-10",
-             shopify: ShopifyAdmin | None = None) -> InventorySync:
+    def sync(
+        self,
+        config: dict[str, Any] | InventoryConfig | None = None,
+        *,
+        api_version: str = "2025-10",
+        shopify: ShopifyAdmin | None = None,
+    ) -> InventorySync:
         parsed = config if isinstance(config, InventoryConfig) else parse_config({**BASE_CONFIG, **(config or {})})
         d365 = D365Client(self.d365_url, "usmf", lambda: D365_TOKEN, policy=RetryPolicy(attempts=4, base_delay=0.05))
         shopify = shopify or self.shopify(api_version)
@@ -86,8 +93,9 @@ class World:
         return InventorySync(parsed, self.storage, d365, shopify, api_version=api_version, legal_entity="usmf")
 
     def shopify(self, api_version: str = "2025-10", transport: httpx.BaseTransport | None = None) -> ShopifyAdmin:
-        return ShopifyAdmin(self.shop_url, TOKEN, api_version, transport=transport,
-                            policy=RetryPolicy(attempts=4, base_delay=0.05))
+        return ShopifyAdmin(
+            self.shop_url, TOKEN, api_version, transport=transport, policy=RetryPolicy(attempts=4, base_delay=0.05)
+        )
 
     def run(self, config: dict[str, Any] | None = None, full: bool = False, **kwargs: Any) -> Summary:
         return self.sync(config, **kwargs).run(full=full)
@@ -136,11 +144,18 @@ def shop_config() -> ShopifyEmulatorConfig:
 @pytest.fixture
 def world(storage: Storage, shop_config: ShopifyEmulatorConfig) -> Iterator[World]:
     _clear(storage)
-    servers: list[RunningServer] = [start_in_thread(create_d365(D365EmulatorConfig())),
-                                    start_in_thread(create_shopify(shop_config))]
+    servers: list[RunningServer] = [
+        start_in_thread(create_d365(D365EmulatorConfig())),
+        start_in_thread(create_shopify(shop_config)),
+    ]
     d365_server, shop_server = servers
-    w = World(d365_server.url, shop_server.url, storage, httpx.Client(base_url=shop_server.url, timeout=30),
-              httpx.Client(base_url=d365_server.url, timeout=30))
+    w = World(
+        d365_server.url,
+        shop_server.url,
+        storage,
+        httpx.Client(base_url=shop_server.url, timeout=30),
+        httpx.Client(base_url=d365_server.url, timeout=30),
+    )
     try:
         yield w
     finally:

@@ -77,8 +77,12 @@ def test_safety_stock_per_location_and_item(world: World) -> None:
         "safety_stock": 1,
         "safety_stock_items": {"SNOWBOARD-GREEN": 50},
         "locations": [
-            {"shopify_location": "Main Warehouse", "warehouses": ["11", "12"], "safety_stock": 100,
-             "safety_stock_items": {"IPOD2008BLACK": 5}},
+            {
+                "shopify_location": "Main Warehouse",
+                "warehouses": ["11", "12"],
+                "safety_stock": 100,
+                "safety_stock_items": {"IPOD2008BLACK": 5},
+            },
             {"shopify_location": "East Warehouse", "warehouses": ["21"]},
         ],
     }
@@ -92,8 +96,11 @@ def test_safety_stock_per_location_and_item(world: World) -> None:
 
 
 def _order(world: World, sku: str, quantity: int) -> None:
-    response = world.shop.post("/_emulator/orders", params={"webhook": "false"},
-                               json={"line_items": [{"sku": sku, "quantity": quantity, "price": "10.00"}]})
+    response = world.shop.post(
+        "/_emulator/orders",
+        params={"webhook": "false"},
+        json={"line_items": [{"sku": sku, "quantity": quantity, "price": "10.00"}]},
+    )
     assert response.status_code == 201, response.text
 
 
@@ -102,13 +109,11 @@ def test_committed_stock_is_not_sold_twice(world: World) -> None:
     world.add_items(SKUS)
     world.run()
     _order(world, "IPOD2008GREEN", 3)  # committed at Main Warehouse (the default location)
-    assert world.levels()[("IPOD2008GREEN", "Main Warehouse")] == {"available": 1097, "on_hand": 1100,
-                                                                    "committed": 3}
+    assert world.levels()[("IPOD2008GREEN", "Main Warehouse")] == {"available": 1097, "on_hand": 1100, "committed": 3}
     world.set_on_hand("IPOD2008GREEN", "11", 990)  # an unrelated F&O movement: Main 990 + 100
     summary = world.run()
     assert summary.pushed == 1
-    assert world.levels()[("IPOD2008GREEN", "Main Warehouse")] == {"available": 1087, "on_hand": 1090,
-                                                                    "committed": 3}
+    assert world.levels()[("IPOD2008GREEN", "Main Warehouse")] == {"available": 1087, "on_hand": 1090, "committed": 3}
 
 
 def test_publish_as_available_trusts_fo_for_open_orders(world: World) -> None:
@@ -116,8 +121,7 @@ def test_publish_as_available_trusts_fo_for_open_orders(world: World) -> None:
     _order(world, "IPOD2008GREEN", 3)
     world.run({"publish_as": "available"})
     # F&O's measure is taken as already net of open orders: Shopify keeps on_hand = it + committed.
-    assert world.levels()[("IPOD2008GREEN", "Main Warehouse")] == {"available": 1100, "on_hand": 1103,
-                                                                    "committed": 3}
+    assert world.levels()[("IPOD2008GREEN", "Main Warehouse")] == {"available": 1100, "on_hand": 1103, "committed": 3}
     # Switching the name back republishes everything under on_hand (ledger entries are per name).
     summary = world.run()
     assert summary.pushed == len(SKUS) * 2

@@ -18,8 +18,11 @@ def _catalog(world: World, count: int) -> list[str]:
     """``count`` extra F&O items with on-hand in every mapped warehouse, known to Shopify."""
     items = [{"ItemNumber": f"BULK{n:04d}", "SearchName": f"Bulk {n}", "SalesPrice": 1} for n in range(count)]
     assert world.fo.post("/_emulator/items", json=items).status_code == 201
-    rows = [{"ItemNumber": i["ItemNumber"], "InventoryWarehouseId": wh, "OnHandQuantity": 10 + n % 7}
-            for n, i in enumerate(items) for wh in ("11", "21")]
+    rows = [
+        {"ItemNumber": i["ItemNumber"], "InventoryWarehouseId": wh, "OnHandQuantity": 10 + n % 7}
+        for n, i in enumerate(items)
+        for wh in ("11", "21")
+    ]
     assert world.fo.put("/_emulator/on-hand", json=rows).status_code == 200
     skus = [i["ItemNumber"] for i in items]
     world.add_items(skus)
@@ -44,8 +47,13 @@ def test_stale_compare_is_refreshed_and_retried(world: World, version: str) -> N
     world.run(api_version=version)
     locations = world.locations()
     # A merchant corrects the count in Shopify after our last push...
-    assert world.shop.put("/_emulator/inventory", json={"sku": "IPOD2008GREEN", "on_hand": 3,
-                                                        "location_id": locations["East Warehouse"]}).status_code == 200
+    assert (
+        world.shop.put(
+            "/_emulator/inventory",
+            json={"sku": "IPOD2008GREEN", "on_hand": 3, "location_id": locations["East Warehouse"]},
+        ).status_code
+        == 200
+    )
     # ...and F&O moves too: our compare value (100) is stale now.
     world.set_on_hand("IPOD2008GREEN", "21", 60)
     world.set_on_hand("IPOD2008BLACK", "21", 61)
@@ -67,8 +75,9 @@ def test_conflicts_that_never_settle_are_bounded_and_reported(world: World) -> N
     def racing_merchant(_request: httpx.Request, _response: object) -> None:
         # Another writer changes the level between our refresh and our retry, every time.
         current = world.levels()[("IPOD2008GREEN", "East Warehouse")]["on_hand"]
-        world.shop.put("/_emulator/inventory", json={"sku": "IPOD2008GREEN", "on_hand": current + 1,
-                                                     "location_id": east})
+        world.shop.put(
+            "/_emulator/inventory", json={"sku": "IPOD2008GREEN", "on_hand": current + 1, "location_id": east}
+        )
 
     shopify = world.shopify(transport=Wire(before=racing_merchant))
     summary = world.sync({"max_conflict_retries": 2}, shopify=shopify).run()
@@ -163,8 +172,10 @@ def test_an_expired_lease_is_taken_over(world: World) -> None:
 def test_fo_paging_honours_429_retry_after(world: World) -> None:
     world.add_items(SKUS)
     assert world.fo.put("/_emulator/settings", json={"page_size": 10}).status_code == 200
-    assert world.fo.put("/_emulator/throttling", json={"max_requests": 2, "window_s": 2,
-                                                        "retry_after_s": 1}).status_code == 200
+    assert (
+        world.fo.put("/_emulator/throttling", json={"max_requests": 2, "window_s": 2, "retry_after_s": 1}).status_code
+        == 200
+    )
     summary = world.run()
     throttling = world.fo.get("/_emulator/throttling").json()
     assert throttling["throttled"] >= 1  # F&O answered 429 at least once...

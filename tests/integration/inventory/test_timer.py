@@ -30,13 +30,20 @@ def test_default_schedule_is_every_five_minutes() -> None:
 
 
 @pytest.fixture
-def settings_env(app_env: dict[str, str], world: World, tmp_path: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def settings_env(
+    app_env: dict[str, str], world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     config = tmp_path / "inventory.json"
     config.write_text(json.dumps(BASE_CONFIG))
-    for key, value in {"SHOPIFY_ADMIN_URL": world.shop_url, "SHOPIFY_ADMIN_TOKEN": TOKEN,
-                       "SHOPIFY_API_VERSION": "2026-04", "D365_URL": world.d365_url, "D365_LEGAL_ENTITY": "usmf",
-                       "D365_TOKEN": D365_TOKEN, "INVENTORY_CONFIG_PATH": str(config)}.items():
+    for key, value in {
+        "SHOPIFY_ADMIN_URL": world.shop_url,
+        "SHOPIFY_ADMIN_TOKEN": TOKEN,
+        "SHOPIFY_API_VERSION": "2026-04",
+        "D365_URL": world.d365_url,
+        "D365_LEGAL_ENTITY": "usmf",
+        "D365_TOKEN": D365_TOKEN,
+        "INVENTORY_CONFIG_PATH": str(config),
+    }.items():
         monkeypatch.setenv(key, value)
     reset_settings_cache()
     yield config

@@ -15,16 +15,25 @@ from tests.integration.orders.conftest import good_order
 pytestmark = pytest.mark.azurite
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    (lambda b: b["line_items"][0].update(sku="NOPE-1"), "UNKNOWN_SKU"),
-    (lambda b: b["shipping_lines"][0].update(title="Teleport", code="teleport"), "UNMAPPED_SHIPPING_METHOD"),
-    (lambda b: b.update(shipping_address=None), "MISSING_FIELD"),
-    (lambda b: b.update(total_price="1.00"), "TOTAL_MISMATCH"),
-    (lambda b: [t.update(title="Moon Tax") for t in b["tax_lines"]] and
-     [t.update(title="Moon Tax") for li in b["line_items"] + b["shipping_lines"] for t in li["tax_lines"]],
-     "UNKNOWN_TAX_TREATMENT"),
-    (lambda b: b.update(customer=None), "UNKNOWN_CUSTOMER"),
-])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda b: b["line_items"][0].update(sku="NOPE-1"), "UNKNOWN_SKU"),
+        (lambda b: b["shipping_lines"][0].update(title="Teleport", code="teleport"), "UNMAPPED_SHIPPING_METHOD"),
+        (lambda b: b.update(shipping_address=None), "MISSING_FIELD"),
+        (lambda b: b.update(total_price="1.00"), "TOTAL_MISMATCH"),
+        (
+            lambda b: (
+                [t.update(title="Moon Tax") for t in b["tax_lines"]]
+                and [
+                    t.update(title="Moon Tax") for li in b["line_items"] + b["shipping_lines"] for t in li["tax_lines"]
+                ]
+            ),
+            "UNKNOWN_TAX_TREATMENT",
+        ),
+        (lambda b: b.update(customer=None), "UNKNOWN_CUSTOMER"),
+    ],
+)
 def test_each_validation_failure_becomes_an_exception_and_nothing_reaches_fo(sync, admin, change, reason):
     body = good_order()
     change(body)
@@ -94,15 +103,22 @@ def test_cancel_after_invoicing_is_an_exception(sync, admin):
 def test_address_update_is_applied_older_update_ignored_inconsistent_edit_refused(sync, admin):
     order = admin.shop_order(good_order())
     sync.handle("orders/create", order)
-    moved = dict(order, updated_at="2099-01-01T00:00:00Z",
-                 shipping_address=dict(order["shipping_address"], address1="2 New Street"))
+    moved = dict(
+        order,
+        updated_at="2099-01-01T00:00:00Z",
+        shipping_address=dict(order["shipping_address"], address1="2 New Street"),
+    )
     assert sync.handle("orders/updated", moved).action == "updated"
     assert admin.fo_rows("SalesOrderHeadersV2")[0]["DeliveryAddressStreet"] == "2 New Street"
-    older = dict(order, updated_at="2000-01-01T00:00:00Z", shipping_address=dict(order["shipping_address"],
-                                                                                  address1="Old"))
+    older = dict(
+        order, updated_at="2000-01-01T00:00:00Z", shipping_address=dict(order["shipping_address"], address1="Old")
+    )
     assert sync.handle("orders/updated", older).action == "ignored"
-    edited = dict(moved, updated_at="2099-01-02T00:00:00Z",
-                  line_items=[dict(order["line_items"][0], current_quantity=1), *order["line_items"][1:]])
+    edited = dict(
+        moved,
+        updated_at="2099-01-02T00:00:00Z",
+        line_items=[dict(order["line_items"][0], current_quantity=1), *order["line_items"][1:]],
+    )
     # A line edit whose Shopify totals do not add up is refused before anything is written
     # (consistent edits are applied: tests/integration/orders/test_order_edits.py).
     assert sync.handle("orders/updated", edited).action == "conflict"

@@ -18,8 +18,12 @@ pytestmark = pytest.mark.azurite
 GREEN, RED = 0, 1  # line indexes of good_order(): GREEN 2 x 199.00 with 10.00 off, RED 1 x 199.00
 
 
-def edit(order: dict[str, Any], updated_at: str, quantities: dict[int, int] | None = None,
-         added: list[tuple[str, int, str, str]] | None = None) -> dict[str, Any]:
+def edit(
+    order: dict[str, Any],
+    updated_at: str,
+    quantities: dict[int, int] | None = None,
+    added: list[tuple[str, int, str, str]] | None = None,
+) -> dict[str, Any]:
     """The order as Shopify sends it after an order edit: ``current_quantity`` lowered, new line items
     added, ``current_total_*`` recomputed (the reduced line keeps its per-unit discount)."""
     quantities, added = quantities or {}, added or []
@@ -36,8 +40,7 @@ def edit(order: dict[str, Any], updated_at: str, quantities: dict[int, int] | No
         line.update(id=int(f"{order['id']}{n}"), current_quantity=line["quantity"])
     body["line_items"] += new_lines
     totals = good_order(lines=kept + added)
-    body.update(updated_at=updated_at, current_total_price=totals["total_price"],
-                current_total_tax=totals["total_tax"])
+    body.update(updated_at=updated_at, current_total_price=totals["total_price"], current_total_tax=totals["total_tax"])
     return body
 
 
@@ -60,10 +63,17 @@ def test_quantity_change_added_and_removed_lines_in_one_changeset(sync, admin):
     print(f"\nF&O requests for an order edit: {log['http_requests']}")
     # Read the order, look up the new SKU (cached after), then ONE $batch: changeset + totals read-back.
     assert [f"{r['method']} {r['set']}" for r in log["requests"] if not r["batch"]] == [
-        "GET SalesOrderHeadersV2", "GET ReleasedProductsV2", "POST $batch"]
+        "GET SalesOrderHeadersV2",
+        "GET ReleasedProductsV2",
+        "POST $batch",
+    ]
     inside = sorted(f"{r['method']} {r['set']}" for r in log["requests"] if r["batch"])
-    assert inside == ["DELETE SalesOrderLines", "GET SalesOrderHeadersV2", "PATCH SalesOrderLines",
-                      "POST SalesOrderLines"]
+    assert inside == [
+        "DELETE SalesOrderLines",
+        "GET SalesOrderHeadersV2",
+        "PATCH SalesOrderLines",
+        "POST SalesOrderLines",
+    ]
     lines = fo_lines(admin)
     black = str(edited["line_items"][-1]["id"])
     assert set(lines) == {green, black, "shipping:"}
@@ -93,9 +103,10 @@ def test_shipped_line_is_a_conflict_unshipped_line_still_changes(sync, admin):
     sync.handle("orders/create", order)
     green, red = (str(li["id"]) for li in order["line_items"])
     green_lot = fo_lines(admin)[green][0]["InventoryLotId"]
-    admin.fo.post("/_emulator/sales-orders/SH1001/packing-slip",  # one of the two GREEN units ships
-                  json={"lines": [{"InventoryLotId": green_lot, "Quantity": 1}], "tracking_numbers": ["T1"]}
-                  ).raise_for_status()
+    admin.fo.post(
+        "/_emulator/sales-orders/SH1001/packing-slip",  # one of the two GREEN units ships
+        json={"lines": [{"InventoryLotId": green_lot, "Quantity": 1}], "tracking_numbers": ["T1"]},
+    ).raise_for_status()
     outcome = sync.handle("orders/updated", edit(order, "2099-01-01T00:00:00Z", {GREEN: 1}))
     assert (outcome.action, outcome.detail) == ("conflict", "UPDATE_CONFLICT")
     values = ExceptionStore(sync.storage).get("order", str(order["id"])).values["failures"][0]["values"]
@@ -113,8 +124,9 @@ def test_edit_of_an_invoiced_order_is_a_conflict(sync, admin):
     order = admin.shop_order(good_order())
     sync.handle("orders/create", order)
     admin.fo.post("/_emulator/sales-orders/SH1001/invoice", json={}).raise_for_status()
-    outcome = sync.handle("orders/updated", edit(order, "2099-01-01T00:00:00Z", added=[("TSHIRT-1", 1, "20.00",
-                                                                                        "0.00")]))
+    outcome = sync.handle(
+        "orders/updated", edit(order, "2099-01-01T00:00:00Z", added=[("TSHIRT-1", 1, "20.00", "0.00")])
+    )
     assert (outcome.action, outcome.detail) == ("conflict", "UPDATE_CONFLICT")
     values = ExceptionStore(sync.storage).get("order", str(order["id"])).values["failures"][0]["values"]
     assert values["fo_status"] == "Invoiced" and values["line_differences"]
@@ -126,8 +138,10 @@ def test_refund_reductions_are_left_to_the_refund_flow(sync, admin):
     sync.handle("orders/create", order)
     refunded = copy.deepcopy(order)
     refunded["line_items"][GREEN]["current_quantity"] = 1
-    refunded.update(updated_at="2099-01-01T00:00:00Z", refunds=[
-        {"id": 1, "refund_line_items": [{"line_item_id": order["line_items"][GREEN]["id"], "quantity": 1}]}])
+    refunded.update(
+        updated_at="2099-01-01T00:00:00Z",
+        refunds=[{"id": 1, "refund_line_items": [{"line_item_id": order["line_items"][GREEN]["id"], "quantity": 1}]}],
+    )
     outcome = sync.handle("orders/updated", refunded)
     assert outcome.action == "updated"
     assert sorted(ln["OrderedSalesQuantity"] for ln in admin.fo_rows("SalesOrderLines")) == [1, 1, 2]
@@ -136,7 +150,6 @@ def test_refund_reductions_are_left_to_the_refund_flow(sync, admin):
 def test_added_line_with_an_unknown_sku_waits_as_an_exception(sync, admin):
     order = admin.shop_order(good_order())
     sync.handle("orders/create", order)
-    outcome = sync.handle("orders/updated", edit(order, "2099-01-01T00:00:00Z",
-                                                 added=[("NOPE-9", 1, "20.00", "0.00")]))
+    outcome = sync.handle("orders/updated", edit(order, "2099-01-01T00:00:00Z", added=[("NOPE-9", 1, "20.00", "0.00")]))
     assert (outcome.action, outcome.detail) == ("conflict", "UNKNOWN_SKU")
     assert len(admin.fo_rows("SalesOrderLines")) == 3

@@ -33,8 +33,13 @@ def test_last_delivery_matches_host_json() -> None:
 
 @pytest.fixture
 def queue_function(app_env, clean_storage, admin, fo_server, shop_server, monkeypatch) -> Iterator[Any]:
-    for key, value in {"D365_URL": fo_server.url, "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": "local-dev-token",
-                       "SHOPIFY_ADMIN_URL": shop_server.url, "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev"}.items():
+    for key, value in {
+        "D365_URL": fo_server.url,
+        "D365_LEGAL_ENTITY": "usmf",
+        "D365_TOKEN": "local-dev-token",
+        "SHOPIFY_ADMIN_URL": shop_server.url,
+        "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev",
+    }.items():
         monkeypatch.setenv(key, value)
     reset_order_sync()
     app = func.FunctionApp()
@@ -45,13 +50,15 @@ def queue_function(app_env, clean_storage, admin, fo_server, shop_server, monkey
 
 
 def message(order: dict, dequeue_count: int) -> QueueMessage:
-    envelope = Envelope(topic="orders/create", webhook_id=f"w-{order['id']}", resource_id=str(order["id"]),
-                        payload=order)
+    envelope = Envelope(
+        topic="orders/create", webhook_id=f"w-{order['id']}", resource_id=str(order["id"]), payload=order
+    )
     return QueueMessage(body=envelope.to_message().encode(), dequeue_count=dequeue_count)
 
 
-def test_transient_failure_on_the_last_delivery_opens_an_exception_then_replay_resolves(queue_function, admin,
-                                                                                         clean_storage):
+def test_transient_failure_on_the_last_delivery_opens_an_exception_then_replay_resolves(
+    queue_function, admin, clean_storage
+):
     order = admin.shop_order(good_order())
     admin.fo_faults(rate_503=1.0, paths=r"^/data/")
     with pytest.raises(D365Transient):  # an earlier delivery: the queue retries, no exception yet
@@ -74,8 +81,9 @@ def test_replay_of_an_order_already_in_fo_also_resolves(queue_function, admin, c
     order = admin.shop_order(good_order())
     queue_function(message(order, 1))
     # A later delivery of the order met an outage five times (the order is already in F&O):
-    get_order_sync().transient_exhausted(str(order["id"]), "orders/updated", D365Transient(503, "down"),
-                                         MAX_DEQUEUE_COUNT)
+    get_order_sync().transient_exhausted(
+        str(order["id"]), "orders/updated", D365Transient(503, "down"), MAX_DEQUEUE_COUNT
+    )
     assert ExceptionStore(clean_storage).get("order", str(order["id"])).reason_code == "TRANSIENT_EXHAUSTED"
     queue_function(message(order, 1))  # nothing to do for F&O (fingerprint equal): still resolves
     assert ExceptionStore(clean_storage).get("order", str(order["id"])).status == "resolved"

@@ -76,8 +76,9 @@ def test_concurrent_workers_create_one_sales_order(clean_storage, admin, fo_serv
     assert {o.sales_order_number for o in outcomes} == {"SH1001"}
     assert len(admin.fo_rows("SalesOrderHeadersV2")) == 1
     assert len(admin.fo_rows("SalesOrderLines")) == 3
-    assert [c["CustomerAccount"] for c in admin.fo_rows("CustomersV3")
-            if c["CustomerAccount"].startswith("SC")] == ["SC501"]  # exactly one new customer
+    assert [c["CustomerAccount"] for c in admin.fo_rows("CustomersV3") if c["CustomerAccount"].startswith("SC")] == [
+        "SC501"
+    ]  # exactly one new customer
 
 
 def test_two_orders_of_one_new_customer_at_once_create_one_customer(clean_storage, admin, fo_server, shop_server):

@@ -30,7 +30,8 @@ def test_uneven_discount_lands_as_one_line_with_shopifys_tax_and_total(sync, adm
     assert len(fo_lines) == 1  # one F&O line per Shopify line item: F&O's per-line tax is Shopify's
     [line] = fo_lines
     assert Decimal(str(line["LineAmount"])) == Decimal("49.97")
-    assert (Decimal(str(line["LineAmount"])) * Decimal("0.0725")).quantize(CENT, ROUND_HALF_UP) == \
-        Decimal(line_item["tax_lines"][0]["price"])
+    assert (Decimal(str(line["LineAmount"])) * Decimal("0.0725")).quantize(CENT, ROUND_HALF_UP) == Decimal(
+        line_item["tax_lines"][0]["price"]
+    )
     record = OrderRecords(sync.storage).get(order["id"])
     assert record.line_lots[str(line_item["id"])] == [line["InventoryLotId"]]

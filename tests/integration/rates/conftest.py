@@ -57,8 +57,9 @@ class Stack:
         kw.setdefault("retry", FedexRetry(attempts=3, base_delay=0.01, max_retry_after=15, deadline=30))
         kw.setdefault("sleep", sleep)
         kw.setdefault("transport", self.transport)
-        return FedexClient(self.server.url, kw.pop("client_id", CLIENT_ID), kw.pop("client_secret", CLIENT_SECRET),
-                           ACCOUNT, **kw)
+        return FedexClient(
+            self.server.url, kw.pop("client_id", CLIENT_ID), kw.pop("client_secret", CLIENT_SECRET), ACCOUNT, **kw
+        )
 
 
 @pytest.fixture

@@ -23,10 +23,14 @@ from sandbox.faults import FaultConfig
 from sandbox.fedex.schema import load_openapi
 from tests.integration.rates.conftest import Stack
 
-QUERY = RateQuery(origin=Address("US", "65247", "MO"), destination=Address("US", "72348", "AR", "Marion", True),
-                  parcels=(Parcel(Decimal("4.5"), 12, 10, 6), Parcel(Decimal("1.25"))))
-SCHEMA = jsonschema.Draft4Validator({"$ref": "#/components/schemas/Full_Schema_Quote_Rate",
-                                     "components": load_openapi()["components"]})
+QUERY = RateQuery(
+    origin=Address("US", "65247", "MO"),
+    destination=Address("US", "72348", "AR", "Marion", True),
+    parcels=(Parcel(Decimal("4.5"), 12, 10, 6), Parcel(Decimal("1.25"))),
+)
+SCHEMA = jsonschema.Draft4Validator(
+    {"$ref": "#/components/schemas/Full_Schema_Quote_Rate", "components": load_openapi()["components"]}
+)
 
 
 async def test_rates_map_to_typed_quotes_with_decimal_money(stack: Stack) -> None:
@@ -34,8 +38,13 @@ async def test_rates_map_to_typed_quotes_with_decimal_money(stack: Stack) -> Non
         quotes = await client.rate(QUERY, customer_transaction_id="checkout-1")
         raw = await client.rate_raw(build_rate_request(QUERY, client.account_number))
     by_type = {q.service_type: q for q in quotes}
-    assert set(by_type) == {"PRIORITY_OVERNIGHT", "STANDARD_OVERNIGHT", "FEDEX_2_DAY", "FEDEX_EXPRESS_SAVER",
-                            "GROUND_HOME_DELIVERY"}
+    assert set(by_type) == {
+        "PRIORITY_OVERNIGHT",
+        "STANDARD_OVERNIGHT",
+        "FEDEX_2_DAY",
+        "FEDEX_EXPRESS_SAVER",
+        "GROUND_HOME_DELIVERY",
+    }
     home = by_type["GROUND_HOME_DELIVERY"]
     emulated = next(d for d in raw["output"]["rateReplyDetails"] if d["serviceType"] == "GROUND_HOME_DELIVERY")
     account = next(r for r in emulated["ratedShipmentDetails"] if r["rateType"] == "ACCOUNT")
@@ -45,8 +54,15 @@ async def test_rates_map_to_typed_quotes_with_decimal_money(stack: Stack) -> Non
 
 
 async def test_every_request_sent_validates_against_fedex_schema(stack: Stack) -> None:
-    queries = [QUERY, RateQuery(origin=Address("US", "10001", "NY"), destination=Address("CA", "K1M 1M4", "ON"),
-                                parcels=(Parcel(Decimal("0.2")),), service_type="FEDEX_INTERNATIONAL_PRIORITY")]
+    queries = [
+        QUERY,
+        RateQuery(
+            origin=Address("US", "10001", "NY"),
+            destination=Address("CA", "K1M 1M4", "ON"),
+            parcels=(Parcel(Decimal("0.2")),),
+            service_type="FEDEX_INTERNATIONAL_PRIORITY",
+        ),
+    ]
     async with stack.client() as client:
         for query in queries:
             await client.rate(query)

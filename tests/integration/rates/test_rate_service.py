@@ -18,8 +18,13 @@ from integration.rates.service import RateService
 from integration.rates.shared_cache import RedisQuoteCache
 from tests.integration.rates.conftest import Stack
 
-SAMPLE = Path(__file__).resolve().parents[3].parent / "shared" / "shopify" / "samples" / \
-    "shopify_dev__carrier_service_rate_request.json"
+SAMPLE = (
+    Path(__file__).resolve().parents[3].parent
+    / "shared"
+    / "shopify"
+    / "samples"
+    / "shopify_dev__carrier_service_rate_request.json"
+)
 CONFIG = load_rates_config()
 
 
@@ -90,8 +95,9 @@ async def test_slow_fedex_gets_fallback_at_the_deadline_and_fills_the_cache_late
 
 async def test_fedex_down_opens_the_circuit(stack: Stack) -> None:
     stack.admin("PUT", "/_emulator/faults", json={"rate_503": 1.0, "paths": "^/rate/"})
-    rates = RateService(stack.client(), CONFIG, breaker=CircuitBreaker(threshold=2, cool_down_s=60),
-                        today=lambda: _today(stack))
+    rates = RateService(
+        stack.client(), CONFIG, breaker=CircuitBreaker(threshold=2, cool_down_s=60), today=lambda: _today(stack)
+    )
     outcomes = [await rates.rates(shopify_request(postal_code=f"K1M{n}M4")) for n in range(5)]
     assert {o.source for o in outcomes} == {"fallback"}
     assert rates.breaker.state == "open"
@@ -117,8 +123,15 @@ async def test_bad_credentials_fall_back(stack: Stack) -> None:
 
 
 async def test_free_shipping_applies_after_the_cache(stack: Stack) -> None:
-    rules = CONFIG.model_copy(update={"services": {"FEDEX_GROUND": CONFIG.services["FEDEX_GROUND"].model_copy(
-        update={"free_shipping_threshold": Decimal("50")})}})
+    rules = CONFIG.model_copy(
+        update={
+            "services": {
+                "FEDEX_GROUND": CONFIG.services["FEDEX_GROUND"].model_copy(
+                    update={"free_shipping_threshold": Decimal("50")}
+                )
+            }
+        }
+    )
     rates = RateService(stack.client(), rules, today=lambda: _today(stack))
     cheap = await rates.rates(shopify_request())
     body = json.loads(SAMPLE.read_text())
@@ -140,10 +153,18 @@ async def test_unpackable_cart_answers_empty_rates(stack: Stack) -> None:
 
 async def test_instances_share_quotes_through_redis(stack: Stack) -> None:
     server = fakeredis.FakeServer()
-    first = RateService(stack.client(), CONFIG, shared=RedisQuoteCache(fakeredis.FakeAsyncRedis(server=server)),
-                        today=lambda: _today(stack))
-    second = RateService(stack.client(), CONFIG, shared=RedisQuoteCache(fakeredis.FakeAsyncRedis(server=server)),
-                         today=lambda: _today(stack))
+    first = RateService(
+        stack.client(),
+        CONFIG,
+        shared=RedisQuoteCache(fakeredis.FakeAsyncRedis(server=server)),
+        today=lambda: _today(stack),
+    )
+    second = RateService(
+        stack.client(),
+        CONFIG,
+        shared=RedisQuoteCache(fakeredis.FakeAsyncRedis(server=server)),
+        today=lambda: _today(stack),
+    )
     a = await first.rates(shopify_request())
     b = await second.rates(shopify_request())
     assert (a.source, b.source, second.stats.shared_hits) == ("fedex", "cache", 1)

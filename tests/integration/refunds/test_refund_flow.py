@@ -28,8 +28,10 @@ def return_orders(d365: D365Client, refund_id: object) -> list[dict]:
 
 
 def return_lines(d365: D365Client, number: str) -> list[dict]:
-    return sorted(d365.query("ReturnOrderLinesV2", filter=f"ReturnOrderNumber eq '{number}'"),
-                  key=lambda r: r["LineCreationSequenceNumber"])
+    return sorted(
+        d365.query("ReturnOrderLinesV2", filter=f"ReturnOrderNumber eq '{number}'"),
+        key=lambda r: r["LineCreationSequenceNumber"],
+    )
 
 
 def exception_of(storage: Storage, sale: Sale, body: dict):
@@ -37,7 +39,8 @@ def exception_of(storage: Storage, sale: Sale, body: dict):
 
 
 def test_full_refund_becomes_one_credit_note_linked_to_the_invoice(
-        service: RefundService, sale: Sale, d365: D365Client, storage: Storage, shopify_server: RunningServer) -> None:
+    service: RefundService, sale: Sale, d365: D365Client, storage: Storage, shopify_server: RunningServer
+) -> None:
     invoice = sale.invoice()
     body = sale.refund_body([(0, 2, "return"), (1, 3, "no_restock")], shipping=Decimal("10.00"))
     outcome = service.handle(body)
@@ -46,11 +49,14 @@ def test_full_refund_becomes_one_credit_note_linked_to_the_invoice(
     (header,) = return_orders(d365, body["id"])
     assert header["ReturnOrderNumber"] == header["RMANumber"] == f"RF{body['id']}"
     lines = return_lines(d365, outcome.credit_note)
-    assert [(r["ItemNumber"], r["ReturnSalesQuantity"], r["ReturningInventoryLotId"], r["ReturnDispositionCode"])
-            for r in lines] == [
+    assert [
+        (r["ItemNumber"], r["ReturnSalesQuantity"], r["ReturningInventoryLotId"], r["ReturnDispositionCode"])
+        for r in lines
+    ] == [
         ("IPOD2008BLACK", -2, sale.lots[str(sale.line_id(0))], "Credit"),
         ("TSHIRT-1", -3, sale.lots[str(sale.line_id(1))], "CreditOnly"),
-        ("FREIGHT", -1, sale.lots[f"shipping:{sale.shipping_id}"], "CreditOnly")]
+        ("FREIGHT", -1, sale.lots[f"shipping:{sale.shipping_id}"], "CreditOnly"),
+    ]
     expected_tax = tax(Decimal("200")) + tax(Decimal("60")) + tax(Decimal("10"))
     assert -header["OrderTotalTaxAmount"] == expected_tax  # F&O's tax equals the refunded tax
     assert -header["OrderTotalAmount"] == Decimal("270.00") + expected_tax
@@ -69,10 +75,14 @@ def test_full_refund_becomes_one_credit_note_linked_to_the_invoice(
 
 
 def test_partial_then_repeated_partial_refunds_never_exceed_the_invoice(
-        service: RefundService, sale: Sale, d365: D365Client, storage: Storage) -> None:
+    service: RefundService, sale: Sale, d365: D365Client, storage: Storage
+) -> None:
     sale.invoice()
-    first, second, third = (sale.refund_body([(1, 1, "return")]), sale.refund_body([(1, 2, "return")]),
-                            sale.refund_body([(1, 1, "return")]))
+    first, second, third = (
+        sale.refund_body([(1, 1, "return")]),
+        sale.refund_body([(1, 2, "return")]),
+        sale.refund_body([(1, 1, "return")]),
+    )
     assert service.handle(first).status == "credited"
     assert service.handle(second).status == "credited"
     lot = sale.lots[str(sale.line_id(1))]
@@ -85,8 +95,9 @@ def test_partial_then_repeated_partial_refunds_never_exceed_the_invoice(
     assert return_orders(d365, third["id"]) == []
 
 
-def test_shipping_only_refund_reverses_freight_and_its_tax(service: RefundService, sale: Sale,
-                                                         d365: D365Client) -> None:
+def test_shipping_only_refund_reverses_freight_and_its_tax(
+    service: RefundService, sale: Sale, d365: D365Client
+) -> None:
     sale.invoice()
     body = sale.refund_body(shipping=Decimal("10.00"))
     assert service.handle(body).status == "credited"
@@ -96,7 +107,8 @@ def test_shipping_only_refund_reverses_freight_and_its_tax(service: RefundServic
 
 
 def test_pending_transaction_waits_with_backoff_then_becomes_an_exception(
-        service: RefundService, sale: Sale, d365: D365Client, storage: Storage, clock: Clock) -> None:
+    service: RefundService, sale: Sale, d365: D365Client, storage: Storage, clock: Clock
+) -> None:
     sale.invoice()
     body = sale.refund_body([(0, 1, "return")], status="pending")
     delays = []
@@ -114,8 +126,9 @@ def test_pending_transaction_waits_with_backoff_then_becomes_an_exception(
     assert exception_of(storage, sale, body).status == "resolved"
 
 
-def test_refund_before_any_invoice_reduces_the_open_sales_order_once(service: RefundService, sale: Sale,
-                                                                     d365: D365Client) -> None:
+def test_refund_before_any_invoice_reduces_the_open_sales_order_once(
+    service: RefundService, sale: Sale, d365: D365Client
+) -> None:
     body = sale.refund_body([(1, 2, "cancel")])
     assert service.handle(body).status == "order_reduced"
     lot = sale.lots[str(sale.line_id(1))]
@@ -126,7 +139,8 @@ def test_refund_before_any_invoice_reduces_the_open_sales_order_once(service: Re
 
 
 def test_refund_before_invoice_can_wait_for_the_invoice_instead(
-        d365: D365Client, shopify: ShopifyAdmin, storage: Storage, clock: Clock, sale: Sale) -> None:
+    d365: D365Client, shopify: ShopifyAdmin, storage: Storage, clock: Clock, sale: Sale
+) -> None:
     waiting = RefundService(d365, shopify, storage, RefundConfig(uninvoiced_action=WAIT, retry_base_s=1), now=clock)
     body = sale.refund_body([(0, 1, "return")])
     outcome = waiting.handle(body)
@@ -149,7 +163,8 @@ def test_duplicate_delivery_creates_one_credit_note(service: RefundService, sale
 
 
 def test_refund_arriving_before_its_order_waits_then_credits(
-        service: RefundService, d365: D365Client, d365_server: RunningServer, shopify_server: RunningServer) -> None:
+    service: RefundService, d365: D365Client, d365_server: RunningServer, shopify_server: RunningServer
+) -> None:
     sale = make_sale(d365, d365_server.url, shopify_server.url, in_fo=False)
     body = sale.refund_body([(0, 1, "return")])
     outcome = service.handle(body)
@@ -159,8 +174,9 @@ def test_refund_arriving_before_its_order_waits_then_credits(
     assert service.handle(body).status == "credited"
 
 
-def test_created_but_response_lost_is_found_not_created_twice(service: RefundService, sale: Sale,
-                                                              d365: D365Client) -> None:
+def test_created_but_response_lost_is_found_not_created_twice(
+    service: RefundService, sale: Sale, d365: D365Client
+) -> None:
     sale.invoice()
     body = sale.refund_body([(0, 1, "return")], shipping=Decimal("10.00"))
     faults = {"rate_lost_response": 1.0, "paths": r"\$batch", "seed": 1}
@@ -174,8 +190,9 @@ def test_created_but_response_lost_is_found_not_created_twice(service: RefundSer
     assert len(return_lines(d365, header["ReturnOrderNumber"])) == 2
 
 
-def test_f_and_o_validation_error_becomes_an_exception(d365: D365Client, shopify: ShopifyAdmin, storage: Storage,
-                                                       sale: Sale) -> None:
+def test_f_and_o_validation_error_becomes_an_exception(
+    d365: D365Client, shopify: ShopifyAdmin, storage: Storage, sale: Sale
+) -> None:
     sale.invoice()
     strict = RefundService(d365, shopify, storage, RefundConfig(disposition_restock="NO-SUCH-CODE"))
     body = sale.refund_body([(0, 1, "return")])
@@ -186,7 +203,8 @@ def test_f_and_o_validation_error_becomes_an_exception(d365: D365Client, shopify
 
 
 def test_f_and_o_tax_different_from_the_refunded_tax_is_an_exception_with_both_values(
-        service: RefundService, sale: Sale, storage: Storage) -> None:
+    service: RefundService, sale: Sale, storage: Storage
+) -> None:
     sale.invoice()
     httpx.put(f"{sale.d365_url}/_emulator/tax-groups", json={"TaxGroupCode": "CA", "Rate": "0.08"}).raise_for_status()
     body = sale.refund_body([(0, 1, "return")])
@@ -196,12 +214,14 @@ def test_f_and_o_tax_different_from_the_refunded_tax_is_an_exception_with_both_v
     assert (difference["what"], difference["shopify"], difference["d365"]) == ("tax", "7.25", "8.00")
 
 
-def test_waiting_message_is_put_back_on_the_queue(d365: D365Client, shopify: ShopifyAdmin, storage: Storage,
-                                                  sale: Sale) -> None:
+def test_waiting_message_is_put_back_on_the_queue(
+    d365: D365Client, shopify: ShopifyAdmin, storage: Storage, sale: Sale
+) -> None:
     waiting = RefundService(d365, shopify, storage, RefundConfig(retry_base_s=0))
     body = sale.refund_body([(0, 1, "return")], status="pending")
-    text = Envelope(topic="refunds/create", webhook_id=f"w-{body['id']}", resource_id=str(body["id"]),
-                    payload=body).to_message()
+    text = Envelope(
+        topic="refunds/create", webhook_id=f"w-{body['id']}", resource_id=str(body["id"]), payload=body
+    ).to_message()
     queue = storage.queue(queues.REFUNDS)
     queue.clear_messages()
     assert flow.process_message(storage, text, waiting).status == "waiting"
@@ -210,15 +230,21 @@ def test_waiting_message_is_put_back_on_the_queue(d365: D365Client, shopify: Sho
     queue.delete_message(message)
 
 
-def test_resync_rereads_the_refund_from_shopify(d365: D365Client, shopify: ShopifyAdmin, storage: Storage,
-                                                sale: Sale, shopify_server: RunningServer) -> None:
+def test_resync_rereads_the_refund_from_shopify(
+    d365: D365Client, shopify: ShopifyAdmin, storage: Storage, sale: Sale, shopify_server: RunningServer
+) -> None:
     sale.invoice()
-    created = httpx.post(f"{shopify_server.url}/_emulator/orders/{sale.order_id}/refunds?webhook=false",
-                         json={"refund_line_items": [{"line_item_id": sale.line_id(0), "quantity": 1,
-                                                      "restock_type": "return"}]})
+    created = httpx.post(
+        f"{shopify_server.url}/_emulator/orders/{sale.order_id}/refunds?webhook=false",
+        json={"refund_line_items": [{"line_item_id": sale.line_id(0), "quantity": 1, "restock_type": "return"}]},
+    )
     assert created.status_code == 201, created.text
     refund_id = created.json()["refund"]["id"]
-    text = Envelope(topic="integration/resync", webhook_id="resync-1", resource_id=f"{sale.order_id}/{refund_id}",
-                    payload={"entity": "refund", "id": f"{sale.order_id}/{refund_id}"}).to_message()
+    text = Envelope(
+        topic="integration/resync",
+        webhook_id="resync-1",
+        resource_id=f"{sale.order_id}/{refund_id}",
+        payload={"entity": "refund", "id": f"{sale.order_id}/{refund_id}"},
+    ).to_message()
     outcome = flow.process_message(storage, text, RefundService(d365, shopify, storage))
     assert outcome.status == "credited" and outcome.credit_note == f"RF{refund_id}"

@@ -20,23 +20,53 @@ pytestmark = pytest.mark.azurite
 
 
 def test_full_refund_of_an_unevenly_discounted_line_credits_shopifys_tax(
-        service: RefundService, d365: D365Client, d365_server: RunningServer, shopify_server: RunningServer) -> None:
-    sale = make_sale(d365, d365_server.url, shopify_server.url, items=[("TSHIRT-1", 3, Decimal("19.99"))],
-                     in_fo=False)
+    service: RefundService, d365: D365Client, d365_server: RunningServer, shopify_server: RunningServer
+) -> None:
+    sale = make_sale(d365, d365_server.url, shopify_server.url, items=[("TSHIRT-1", 3, Decimal("19.99"))], in_fo=False)
     line_item = sale.lines[0]
-    common = {"SalesOrderNumber": sale.number, "SalesTaxGroupCode": "CA", "ShippingSiteId": "1",
-              "ShippingWarehouseId": "11", "RequestedShippingDate": "2025-06-01T12:00:00Z"}
-    header = {"SalesOrderNumber": sale.number, "OrderingCustomerAccountNumber": "US-001", "CurrencyCode": "USD",
-              "CustomerRequisitionNumber": str(sale.order_id), "SkipCreateAutoCharges": "Yes",
-              "RequestedShippingDate": "2025-06-01T12:00:00Z", "SalesTaxGroupCode": "CA",
-              "DefaultShippingSiteId": "1", "DefaultShippingWarehouseId": "11"}
-    line = {**common, "ItemNumber": "TSHIRT-1", "OrderedSalesQuantity": 3, "SalesPrice": Decimal("19.99"),
-            "LineDiscountAmount": Decimal("3.33"), "FixedPriceCharges": Decimal("-0.01"),
-            "LineAmount": Decimal("49.97"), "OrderLineReference": str(line_item["id"])}
-    freight = {**common, "ItemNumber": "FREIGHT", "OrderedSalesQuantity": 1, "SalesPrice": sale.shipping,
-               "LineAmount": sale.shipping, "OrderLineReference": f"shipping:{sale.shipping_id}"}
-    d365.batch([BatchOp("POST", "SalesOrderHeadersV2", header), BatchOp("POST", "SalesOrderLines", line),
-                BatchOp("POST", "SalesOrderLines", freight)])
+    common = {
+        "SalesOrderNumber": sale.number,
+        "SalesTaxGroupCode": "CA",
+        "ShippingSiteId": "1",
+        "ShippingWarehouseId": "11",
+        "RequestedShippingDate": "2025-06-01T12:00:00Z",
+    }
+    header = {
+        "SalesOrderNumber": sale.number,
+        "OrderingCustomerAccountNumber": "US-001",
+        "CurrencyCode": "USD",
+        "CustomerRequisitionNumber": str(sale.order_id),
+        "SkipCreateAutoCharges": "Yes",
+        "RequestedShippingDate": "2025-06-01T12:00:00Z",
+        "SalesTaxGroupCode": "CA",
+        "DefaultShippingSiteId": "1",
+        "DefaultShippingWarehouseId": "11",
+    }
+    line = {
+        **common,
+        "ItemNumber": "TSHIRT-1",
+        "OrderedSalesQuantity": 3,
+        "SalesPrice": Decimal("19.99"),
+        "LineDiscountAmount": Decimal("3.33"),
+        "FixedPriceCharges": Decimal("-0.01"),
+        "LineAmount": Decimal("49.97"),
+        "OrderLineReference": str(line_item["id"]),
+    }
+    freight = {
+        **common,
+        "ItemNumber": "FREIGHT",
+        "OrderedSalesQuantity": 1,
+        "SalesPrice": sale.shipping,
+        "LineAmount": sale.shipping,
+        "OrderLineReference": f"shipping:{sale.shipping_id}",
+    }
+    d365.batch(
+        [
+            BatchOp("POST", "SalesOrderHeadersV2", header),
+            BatchOp("POST", "SalesOrderLines", line),
+            BatchOp("POST", "SalesOrderLines", freight),
+        ]
+    )
     sale.invoice()
     body = sale.refund_body([(0, 3, "return")])
     row = body["refund_line_items"][0]

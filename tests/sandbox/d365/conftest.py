@@ -16,8 +16,12 @@ from sandbox.serve import RunningServer, start_in_thread
 
 SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "d365" / "samples"
 TOKEN = "local-dev-token"
-HEADERS = {"Authorization": f"Bearer {TOKEN}", "OData-Version": "4.0", "OData-MaxVersion": "4.0",
-           "Accept": "application/json;odata.metadata=minimal"}
+HEADERS = {
+    "Authorization": f"Bearer {TOKEN}",
+    "OData-Version": "4.0",
+    "OData-MaxVersion": "4.0",
+    "Accept": "application/json;odata.metadata=minimal",
+}
 
 
 def sample_text(name: str) -> str:
@@ -69,8 +73,13 @@ def inner_message(response: httpx.Response) -> str:
     return str(response.json()["error"]["innererror"]["message"])
 
 
-def new_order(client: httpx.Client, number: str | None = None, customer: str = "US-002",
-              lines: list[dict[str, Any]] | None = None, **header: Any) -> dict[str, Any]:
+def new_order(
+    client: httpx.Client,
+    number: str | None = None,
+    customer: str = "US-002",
+    lines: list[dict[str, Any]] | None = None,
+    **header: Any,
+) -> dict[str, Any]:
     """Create a sales order with lines through OData; returns {"header": ..., "lines": [...]}."""
     body: dict[str, Any] = {"OrderingCustomerAccountNumber": customer, "DefaultShippingWarehouseId": "11", **header}
     if number:

@@ -26,47 +26,80 @@ def test_data_needs_a_bearer_token(server: RunningServer, http: httpx.Client) ->
         assert r.status_code == 401 and "WWW-Authenticate" in r.headers
         assert r.json()["error"]["message"] == "Authorization has been denied for this request."
         assert anonymous.get("/data/CustomersV3", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        token = anonymous.post("/tenant-1/oauth2/v2.0/token", data={
-            "grant_type": "client_credentials", "client_id": "local-client-id",
-            "client_secret": "local-client-secret", "scope": f"{server.url}/.default"})
+        token = anonymous.post(
+            "/tenant-1/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "local-client-id",
+                "client_secret": "local-client-secret",
+                "scope": f"{server.url}/.default",
+            },
+        )
         assert token.status_code == 200
         body = token.json()
         assert body["token_type"] == "Bearer" and body["expires_in"] == 3599
         ok = anonymous.get("/data/CustomersV3/$count", headers={"Authorization": f"Bearer {body['access_token']}"})
         assert ok.status_code == 200 and int(ok.text) > 0
-        bad_secret = anonymous.post("/tenant-1/oauth2/v2.0/token", data={
-            "grant_type": "client_credentials", "client_id": "local-client-id", "client_secret": "nope",
-            "scope": f"{server.url}/.default"})
+        bad_secret = anonymous.post(
+            "/tenant-1/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "local-client-id",
+                "client_secret": "nope",
+                "scope": f"{server.url}/.default",
+            },
+        )
         assert bad_secret.status_code == 401 and bad_secret.json()["error"] == "invalid_client"
-        no_default = anonymous.post("/tenant-1/oauth2/v2.0/token", data={
-            "grant_type": "client_credentials", "client_id": "local-client-id",
-            "client_secret": "local-client-secret", "scope": server.url})
+        no_default = anonymous.post(
+            "/tenant-1/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "local-client-id",
+                "client_secret": "local-client-secret",
+                "scope": server.url,
+            },
+        )
         assert no_default.status_code == 400 and no_default.json()["error"] == "invalid_scope"
-        v1 = anonymous.post("/tenant-1/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": "local-client-id",
-            "client_secret": "local-client-secret", "resource": server.url})
+        v1 = anonymous.post(
+            "/tenant-1/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "local-client-id",
+                "client_secret": "local-client-secret",
+                "resource": server.url,
+            },
+        )
         assert v1.status_code == 200 and v1.json()["resource"] == server.url
 
 
 def test_expired_tokens_are_refused(start: Callable[[D365EmulatorConfig], RunningServer]) -> None:
     running = start(D365EmulatorConfig(token_lifetime_s=-1))
     with httpx.Client(base_url=running.url) as c:
-        token = c.post("/t/oauth2/v2.0/token", data={"grant_type": "client_credentials", "client_id": "local-client-id",
-                                                     "client_secret": "local-client-secret",
-                                                     "scope": "api://x/.default"}).json()["access_token"]
+        token = c.post(
+            "/t/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "local-client-id",
+                "client_secret": "local-client-secret",
+                "scope": "api://x/.default",
+            },
+        ).json()["access_token"]
         assert c.get("/data/TaxGroups", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 def test_service_protection_429_with_retry_after(client: httpx.Client) -> None:
-    assert client.put("/_emulator/throttling", json={"max_requests": 3, "window_s": 300,
-                                                     "retry_after_s": 7}).status_code == 200
+    assert (
+        client.put("/_emulator/throttling", json={"max_requests": 3, "window_s": 300, "retry_after_s": 7}).status_code
+        == 200
+    )
     try:
         statuses = [client.get("/data/TaxGroups/$count").status_code for _ in range(5)]
         assert statuses == [200, 200, 200, 429, 429]
         r = client.get("/data/TaxGroups")
         assert r.headers["Retry-After"] == "7"
-        assert r.json()["error"]["message"] == ("Number of requests exceeded the limit of 3 over the time window of "
-                                                "300 seconds.")
+        assert r.json()["error"]["message"] == (
+            "Number of requests exceeded the limit of 3 over the time window of 300 seconds."
+        )
     finally:
         client.put("/_emulator/throttling", json={})
 
@@ -83,14 +116,20 @@ def test_faults_are_deterministic_under_a_seed(start: Callable[[D365EmulatorConf
 
 
 def test_lost_response_is_applied(client: httpx.Client) -> None:
-    assert client.put("/_emulator/faults", json={"seed": 1, "rate_lost_response": 1.0,
-                                                 "methods": ["POST"], "paths": "^/data/"}).status_code == 200
+    assert (
+        client.put(
+            "/_emulator/faults", json={"seed": 1, "rate_lost_response": 1.0, "methods": ["POST"], "paths": "^/data/"}
+        ).status_code
+        == 200
+    )
     with pytest.raises(httpx.HTTPError):
-        client.post("/data/SalesOrderHeadersV2", json={"SalesOrderNumber": "SH-LOST",
-                                                       "OrderingCustomerAccountNumber": "US-002"})
+        client.post(
+            "/data/SalesOrderHeadersV2", json={"SalesOrderNumber": "SH-LOST", "OrderingCustomerAccountNumber": "US-002"}
+        )
     client.delete("/_emulator/faults")
-    retry = client.post("/data/SalesOrderHeadersV2", json={"SalesOrderNumber": "SH-LOST",
-                                                           "OrderingCustomerAccountNumber": "US-002"})
+    retry = client.post(
+        "/data/SalesOrderHeadersV2", json={"SalesOrderNumber": "SH-LOST", "OrderingCustomerAccountNumber": "US-002"}
+    )
     assert retry.status_code == 400 and "already exists" in retry.text
 
 
@@ -99,8 +138,10 @@ def test_request_log_counts_requests_per_entity_set(client: httpx.Client) -> Non
     client.post("/data/SalesOrderHeadersV2", json={"OrderingCustomerAccountNumber": "NOBODY"})
     log = client.get("/_emulator/requests").json()
     assert log["total"] == 2 and log["by_set"] == {"CustomersV3": 1, "SalesOrderHeadersV2": 1}
-    assert [(e["method"], e["set"], e["status"]) for e in log["requests"]] == \
-        [("GET", "CustomersV3", 200), ("POST", "SalesOrderHeadersV2", 400)]
+    assert [(e["method"], e["set"], e["status"]) for e in log["requests"]] == [
+        ("GET", "CustomersV3", 200),
+        ("POST", "SalesOrderHeadersV2", 400),
+    ]
     assert client.delete("/_emulator/requests").json()["total"] == 0
     state = client.get("/_emulator/state").json()
     assert state["counts"]["CustomersV3"] == 5 and state["default_company"] == "usmf"
@@ -110,10 +151,15 @@ def test_request_log_counts_requests_per_entity_set(client: httpx.Client) -> Non
 
 
 async def test_concurrency_limit_counts_requests_in_flight(
-        start: Callable[[D365EmulatorConfig], RunningServer]) -> None:
+    start: Callable[[D365EmulatorConfig], RunningServer],
+) -> None:
     # Injected latency keeps the first two requests in flight while the others arrive.
-    running = start(D365EmulatorConfig(faults=FaultConfig(latency_ms=600, paths="^/data/"),
-                                       throttle=ThrottleConfig(max_concurrent=2, retry_after_s=3)))
+    running = start(
+        D365EmulatorConfig(
+            faults=FaultConfig(latency_ms=600, paths="^/data/"),
+            throttle=ThrottleConfig(max_concurrent=2, retry_after_s=3),
+        )
+    )
     async with httpx.AsyncClient(base_url=running.url, headers={"Authorization": "Bearer local-dev-token"}) as c:
         responses = await asyncio.gather(*(c.get("/data/TaxGroups/$count") for _ in range(4)))
         statuses = sorted(r.status_code for r in responses)
@@ -130,17 +176,24 @@ def test_command_line_prints_url_token_and_serves() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     root = Path(__file__).resolve().parents[3]
-    child = subprocess.Popen([sys.executable, "-m", "sandbox.d365", "--port", str(port), "--page-size", "2",
-                              "--log-level", "warning"], cwd=root, stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": str(root)})
+    child = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.d365", "--port", str(port), "--page-size", "2", "--log-level", "warning"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
     try:
         assert child.stdout is not None
         first = child.stdout.readline()
         assert first.strip() == f"D365 F&O emulator on http://127.0.0.1:{port}"
         banner = "".join(child.stdout.readline() for _ in range(4))
         assert "local-dev-token" in banner and "/_emulator/state" in banner
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer local-dev-token"},
-                          transport=httpx.HTTPTransport(retries=5)) as c:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": "Bearer local-dev-token"},
+            transport=httpx.HTTPTransport(retries=5),
+        ) as c:
             for _ in range(50):  # the banner is printed just before the socket is bound
                 try:
                     body = c.get("/data/DeliveryModesV2").json()

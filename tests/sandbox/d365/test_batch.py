@@ -12,8 +12,7 @@ from .conftest import sample_text
 
 def _sample_request(base_url: str, replace: dict[str, str] | None = None) -> tuple[str, bytes]:
     """The published request: first line is the request line, then headers, blank line, body."""
-    text = sample_text("smarttalks__batch_request_changeset.http.txt").replace("{{base_url}}",
-                                                                                base_url.split("://")[1])
+    text = sample_text("smarttalks__batch_request_changeset.http.txt").replace("{{base_url}}", base_url.split("://")[1])
     for old, new in (replace or {}).items():
         text = text.replace(old, new)
     head, body = text.split("\n\n", 1)
@@ -47,15 +46,17 @@ def test_sample_changeset_succeeds_then_fails_atomically(client: httpx.Client) -
     assert error["error"]["message"] == expected["error"]["message"]
     assert error["error"]["innererror"]["message"].startswith(
         "Write failed for table row of type 'CustCustomerGroupEntity'. Infolog: Info: Cannot create a record in "
-        "Customer groups (CustGroup).")
+        "Customer groups (CustGroup)."
+    )
     assert error["error"]["innererror"]["message"].endswith("The record already exists..")
     assert error["error"]["innererror"]["type"] == expected["error"]["innererror"]["type"]
     response_sample = sample_text("smarttalks__batch_response_changeset_failure.http.txt")
     for line in ("Content-Type: application/http", "Content-Transfer-Encoding: binary", "OData-Version: 4.0"):
         assert line in response_sample and line in failed.text
     assert re.search(r"--changesetresponse_[0-9a-f-]+--\r\n--batchresponse_[0-9a-f-]+--", failed.text)
-    groups = client.get("/data/CustomerGroups", params={"$filter": "CustomerGroupId eq 'Batch*'",
-                                                        "$select": "CustomerGroupId"}).json()["value"]
+    groups = client.get(
+        "/data/CustomerGroups", params={"$filter": "CustomerGroupId eq 'Batch*'", "$select": "CustomerGroupId"}
+    ).json()["value"]
     assert sorted(g["CustomerGroupId"] for g in groups) == ["Batch1", "Batch2"]  # no Batch3
 
 
@@ -64,12 +65,18 @@ def _batch(changeset: list[str], gets: list[str]) -> bytes:
     if changeset:
         lines += ["--batch_b", "Content-Type: multipart/mixed; boundary=changeset_c", ""]
         for i, request in enumerate(changeset, start=1):
-            lines += ["--changeset_c", "Content-Type: application/http", "Content-Transfer-Encoding: binary",
-                      f"Content-ID: {i}", "", request, ""]
+            lines += [
+                "--changeset_c",
+                "Content-Type: application/http",
+                "Content-Transfer-Encoding: binary",
+                f"Content-ID: {i}",
+                "",
+                request,
+                "",
+            ]
         lines.append("--changeset_c--")
     for request in gets:
-        lines += ["--batch_b", "Content-Type: application/http", "Content-Transfer-Encoding: binary", "",
-                  request, ""]
+        lines += ["--batch_b", "Content-Type: application/http", "Content-Transfer-Encoding: binary", "", request, ""]
     lines.append("--batch_b--")
     return "\r\n".join(lines).encode()
 
@@ -79,15 +86,18 @@ def _post(path: str, body: dict[str, object]) -> str:
 
 
 def test_order_header_and_lines_in_one_changeset_with_rollback(client: httpx.Client) -> None:
-    header = _post("SalesOrderHeadersV2", {"SalesOrderNumber": "SH7001", "OrderingCustomerAccountNumber": "US-002",
-                                           "DefaultShippingWarehouseId": "11"})
+    header = _post(
+        "SalesOrderHeadersV2",
+        {"SalesOrderNumber": "SH7001", "OrderingCustomerAccountNumber": "US-002", "DefaultShippingWarehouseId": "11"},
+    )
     good = _post("SalesOrderLines", {"SalesOrderNumber": "SH7001", "ItemNumber": "A0001"})
     bad = _post("SalesOrderLines", {"SalesOrderNumber": "SH7001", "ItemNumber": "NO-SUCH-SKU"})
     get = "GET SalesOrderHeadersV2?$filter=SalesOrderNumber%20eq%20'SH7001'&$select=SalesOrderNumber HTTP/1.1"
     content_type = "multipart/mixed; boundary=batch_b"
 
-    failed = client.post("/data/$batch", content=_batch([header, good, bad], [get]),
-                         headers={"Content-Type": content_type})
+    failed = client.post(
+        "/data/$batch", content=_batch([header, good, bad], [get]), headers={"Content-Type": content_type}
+    )
     parts = _parts(failed)
     assert [status for status, _ in parts] == ["HTTP/1.1 500 Internal Server Error", "HTTP/1.1 200 OK"]
     assert "Content-ID: 3" in failed.text  # the failing operation
@@ -105,6 +115,7 @@ def test_order_header_and_lines_in_one_changeset_with_rollback(client: httpx.Cli
 def test_batch_operation_limit(client: httpx.Client) -> None:
     client.put("/_emulator/settings", json={})
     gets = ["GET DeliveryModesV2?$top=1 HTTP/1.1"] * 5001
-    r = client.post("/data/$batch", content=_batch([], gets),
-                    headers={"Content-Type": "multipart/mixed; boundary=batch_b"})
+    r = client.post(
+        "/data/$batch", content=_batch([], gets), headers={"Content-Type": "multipart/mixed; boundary=batch_b"}
+    )
     assert r.status_code == 400 and "'5000' operations" in r.json()["error"]["message"]

@@ -9,11 +9,26 @@ import httpx
 from .conftest import inner_message, new_order, sample_json
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
-SERVED = {"SalesOrderHeadersV2", "SalesOrderLines", "CustomersV3", "CustomerGroups", "ReleasedProductsV2",
-          "WarehousesOnHandV2", "SalesInvoiceHeadersV2", "SalesInvoiceV2Lines", "ReturnOrderHeaders",
-          "ReturnOrderHeadersV2", "ReturnOrderLines", "ReturnOrderLinesV2", "ReturnDispositionCodes",
-          "PackingSlipTrackingInformation", "CustPackingSlipJourBiEntities", "CustPackingSlipTransBiEntities",
-          "DeliveryModesV2", "TaxGroups"}
+SERVED = {
+    "SalesOrderHeadersV2",
+    "SalesOrderLines",
+    "CustomersV3",
+    "CustomerGroups",
+    "ReleasedProductsV2",
+    "WarehousesOnHandV2",
+    "SalesInvoiceHeadersV2",
+    "SalesInvoiceV2Lines",
+    "ReturnOrderHeaders",
+    "ReturnOrderHeadersV2",
+    "ReturnOrderLines",
+    "ReturnOrderLinesV2",
+    "ReturnDispositionCodes",
+    "PackingSlipTrackingInformation",
+    "CustPackingSlipJourBiEntities",
+    "CustPackingSlipTransBiEntities",
+    "DeliveryModesV2",
+    "TaxGroups",
+}
 
 
 def test_metadata_is_parseable_edmx_with_real_names_and_keys(client: httpx.Client) -> None:
@@ -40,23 +55,34 @@ def test_metadata_is_parseable_edmx_with_real_names_and_keys(client: httpx.Clien
 
 
 def test_filter_select_orderby_top_skip_count(client: httpx.Client) -> None:
-    params = {"$filter": "ItemNumber eq '*ipod*' and SalesPrice ge 100 and ProductType eq "
-                         "Microsoft.Dynamics.DataEntities.EcoResProductType'Item'",
-              "$select": "ItemNumber,SalesPrice", "$orderby": "ItemNumber desc", "$top": "2", "$skip": "1",
-              "$count": "true"}
+    params = {
+        "$filter": "ItemNumber eq '*ipod*' and SalesPrice ge 100 and ProductType eq "
+        "Microsoft.Dynamics.DataEntities.EcoResProductType'Item'",
+        "$select": "ItemNumber,SalesPrice",
+        "$orderby": "ItemNumber desc",
+        "$top": "2",
+        "$skip": "1",
+        "$count": "true",
+    }
     body = client.get("/data/ReleasedProductsV2", params=params).json()
     assert body["@odata.count"] == 3  # before $top/$skip
     assert [v["ItemNumber"] for v in body["value"]] == ["IPOD2008GREEN", "IPOD2008BLACK"]
     assert set(body["value"][0]) == {"@odata.etag", "ItemNumber", "SalesPrice"}
     assert body["@odata.context"].endswith("/data/$metadata#ReleasedProductsV2(ItemNumber,SalesPrice)")
 
-    service = client.get("/data/ReleasedProductsV2", params={
-        "$filter": "not (ProductType ne Microsoft.Dynamics.DataEntities.EcoResProductType'Service')"}).json()
+    service = client.get(
+        "/data/ReleasedProductsV2",
+        params={"$filter": "not (ProductType ne Microsoft.Dynamics.DataEntities.EcoResProductType'Service')"},
+    ).json()
     assert [v["ItemNumber"] for v in service["value"]] == ["FREIGHT"]
     assert client.get("/data/ReleasedProductsV2/$count", params={"$filter": "SalesPrice gt 200"}).text == "3"
-    either = client.get("/data/CustomersV3", params={
-        "$filter": "(PrimaryContactEmail eq 'JANE.DOE@example.com' or CustomerAccount eq 'US-003')",
-        "$select": "CustomerAccount"}).json()
+    either = client.get(
+        "/data/CustomersV3",
+        params={
+            "$filter": "(PrimaryContactEmail eq 'JANE.DOE@example.com' or CustomerAccount eq 'US-003')",
+            "$select": "CustomerAccount",
+        },
+    ).json()
     assert sorted(v["CustomerAccount"] for v in either["value"]) == ["US-002", "US-003"]
 
 
@@ -73,9 +99,11 @@ def test_filter_errors_look_like_the_odata_library(client: httpx.Client) -> None
     enum_as_string = client.get("/data/CustomersV3", params={"$filter": "OnHoldStatus eq 'No'"})
     assert enum_as_string.status_code == 400
     assert "incompatible types" in enum_as_string.json()["error"]["message"]
-    for bad, text in (("CustomerAccount in ('US-001')", "'has' and 'in' are not supported"),
-                      ("contains(CustomerAccount,'US')", "unknown function"),
-                      ("Nope eq 1", "Could not find a property named 'Nope'")):
+    for bad, text in (
+        ("CustomerAccount in ('US-001')", "'has' and 'in' are not supported"),
+        ("contains(CustomerAccount,'US')", "unknown function"),
+        ("Nope eq 1", "Could not find a property named 'Nope'"),
+    ):
         r = client.get("/data/CustomersV3", params={"$filter": bad})
         assert r.status_code == 400 and text in r.json()["error"]["message"], r.text
 
@@ -103,32 +131,41 @@ def test_server_driven_paging_follows_next_link_to_the_end(client: httpx.Client)
 def test_cross_company(client: httpx.Client) -> None:
     default = client.get("/data/CustomersV3", params={"$select": "CustomerAccount,dataAreaId"}).json()["value"]
     assert {v["dataAreaId"] for v in default} == {"usmf"}
-    everywhere = client.get("/data/CustomersV3", params={"$select": "CustomerAccount,dataAreaId",
-                                                         "$filter": "dataAreaId eq 'usrt'",
-                                                         "cross-company": "true"}).json()["value"]
+    everywhere = client.get(
+        "/data/CustomersV3",
+        params={"$select": "CustomerAccount,dataAreaId", "$filter": "dataAreaId eq 'usrt'", "cross-company": "true"},
+    ).json()["value"]
     assert [v["CustomerAccount"] for v in everywhere] == ["US-RT-001"]
     key = "/data/CustomersV3(dataAreaId='usrt',CustomerAccount='US-RT-001')"
     assert client.get(key).status_code == 404
     assert client.get(key, params={"cross-company": "true"}).status_code == 200
     r = client.patch(key, json={"PrimaryContactPhone": "+1 206 555 0100"})
     assert r.status_code == 400 and inner_message(r) == "No resources were found when selecting for update."
-    assert client.patch(key + "?cross-company=true", json={"PrimaryContactPhone": "+1 206 555 0100"}).status_code \
-        == 204
+    assert client.patch(key + "?cross-company=true", json={"PrimaryContactPhone": "+1 206 555 0100"}).status_code == 204
 
 
 def test_expand_with_nested_select_matches_the_public_sample(client: httpx.Client) -> None:
     order = new_order(client, "SH2001", lines=[{"ItemNumber": "D0001"}, {"ItemNumber": "L0001"}])
     expected = sample_json("smarttalks__salesorderheadersv2_select_expand_lines.json")
-    r = client.get("/data/SalesOrderHeadersV2", params={
-        "$top": "1", "$select": "SalesOrderNumber", "$filter": "SalesOrderNumber eq 'SH2001'",
-        "$expand": "SalesOrderLines($select=InventoryLotId,ItemNumber,SalesOrderNumber)"})
+    r = client.get(
+        "/data/SalesOrderHeadersV2",
+        params={
+            "$top": "1",
+            "$select": "SalesOrderNumber",
+            "$filter": "SalesOrderNumber eq 'SH2001'",
+            "$expand": "SalesOrderLines($select=InventoryLotId,ItemNumber,SalesOrderNumber)",
+        },
+    )
     body = r.json()
     assert body["@odata.context"].split("#")[1] == expected["@odata.context"].split("#")[1]
     got, want = body["value"][0], expected["value"][0]
     assert list(got) == list(want)
     assert {tuple(line) for line in got["SalesOrderLines"]} == {tuple(line) for line in want["SalesOrderLines"]}
-    assert [line["InventoryLotId"] for line in got["SalesOrderLines"]] == \
-        [line["InventoryLotId"] for line in order["lines"]]
-    nav = client.get("/data/SalesOrderHeadersV2(dataAreaId='usmf',SalesOrderNumber='SH2001')/SalesOrderLines",
-                     params={"$select": "ItemNumber", "$orderby": "ItemNumber desc"}).json()
+    assert [line["InventoryLotId"] for line in got["SalesOrderLines"]] == [
+        line["InventoryLotId"] for line in order["lines"]
+    ]
+    nav = client.get(
+        "/data/SalesOrderHeadersV2(dataAreaId='usmf',SalesOrderNumber='SH2001')/SalesOrderLines",
+        params={"$select": "ItemNumber", "$orderby": "ItemNumber desc"},
+    ).json()
     assert [v["ItemNumber"] for v in nav["value"]] == ["L0001", "D0001"]

@@ -13,8 +13,10 @@ ORDER = "/data/SalesOrderHeadersV2(dataAreaId='usmf',SalesOrderNumber='{}')"
 
 
 def test_post_returns_201_with_entity_etag_and_generated_numbers(client: httpx.Client) -> None:
-    r = client.post("/data/SalesOrderHeadersV2", json={"OrderingCustomerAccountNumber": "US-002",
-                                                       "CurrencyCode": "USD", "DefaultShippingWarehouseId": "11"})
+    r = client.post(
+        "/data/SalesOrderHeadersV2",
+        json={"OrderingCustomerAccountNumber": "US-002", "CurrencyCode": "USD", "DefaultShippingWarehouseId": "11"},
+    )
     assert r.status_code == 201
     header = r.json()
     assert header["@odata.context"].endswith("/data/$metadata#SalesOrderHeadersV2/$entity")
@@ -32,13 +34,19 @@ def test_post_returns_201_with_entity_etag_and_generated_numbers(client: httpx.C
 
 
 def test_manual_number_then_duplicate_is_rejected_in_the_real_error_shape(client: httpx.Client) -> None:
-    first = client.post("/data/SalesOrderHeadersV2", json={"SalesOrderNumber": "SH1001",
-                                                           "OrderingCustomerAccountNumber": "US-002"})
+    first = client.post(
+        "/data/SalesOrderHeadersV2", json={"SalesOrderNumber": "SH1001", "OrderingCustomerAccountNumber": "US-002"}
+    )
     assert first.status_code == 201 and first.json()["SalesOrderNumber"] == "SH1001"
     # A retry after a lost response, with a different reference: still refused (key is SalesOrderNumber).
-    again = client.post("/data/SalesOrderHeadersV2", json={"SalesOrderNumber": "SH1001",
-                                                           "OrderingCustomerAccountNumber": "US-002",
-                                                           "CustomersOrderReference": "other"})
+    again = client.post(
+        "/data/SalesOrderHeadersV2",
+        json={
+            "SalesOrderNumber": "SH1001",
+            "OrderingCustomerAccountNumber": "US-002",
+            "CustomersOrderReference": "other",
+        },
+    )
     assert again.status_code == 400
     real = sample_json("smarttalks__odata_write_error_in_batch.json")
     body = again.json()
@@ -47,16 +55,21 @@ def test_manual_number_then_duplicate_is_rejected_in_the_real_error_shape(client
     assert body["error"]["code"] == "" and body["error"]["message"] == "An error has occurred."
     assert body["error"]["innererror"]["type"] == real["error"]["innererror"]["type"]
     message = inner_message(again)
-    assert message.startswith("Write failed for table row of type 'SalesOrderHeaderV2Entity'. Infolog: Info: "
-                              "Cannot create a record in Sales orders (SalesTable).")
+    assert message.startswith(
+        "Write failed for table row of type 'SalesOrderHeaderV2Entity'. Infolog: Info: "
+        "Cannot create a record in Sales orders (SalesTable)."
+    )
     assert message.endswith("The record already exists..")
     # No uniqueness rule on CustomersOrderReference (real F&O has none).
-    twin = client.post("/data/SalesOrderHeadersV2", json={"OrderingCustomerAccountNumber": "US-002",
-                                                          "CustomersOrderReference": "other"})
+    twin = client.post(
+        "/data/SalesOrderHeadersV2",
+        json={"OrderingCustomerAccountNumber": "US-002", "CustomersOrderReference": "other"},
+    )
     assert twin.status_code == 201
     assert client.put("/_emulator/settings", json={"manual_numbers": {"SalesOrderNumber": False}}).status_code == 200
-    refused = client.post("/data/SalesOrderHeadersV2", json={"SalesOrderNumber": "SH1002",
-                                                             "OrderingCustomerAccountNumber": "US-002"})
+    refused = client.post(
+        "/data/SalesOrderHeadersV2", json={"SalesOrderNumber": "SH1002", "OrderingCustomerAccountNumber": "US-002"}
+    )
     assert refused.status_code == 400 and "does not allow manual entry" in inner_message(refused)
 
 
@@ -83,25 +96,33 @@ def test_patch_changes_etag_stale_if_match_412_and_missing_key_400(client: httpx
 
 
 def test_line_amount_tax_and_header_totals_are_exact(client: httpx.Client) -> None:
-    order = new_order(client, "SH4001", lines=[
-        # LineDiscountAmount is per unit in F&O: (19.99 - 1.50) x 3 = 55.47
-        {"ItemNumber": "TSHIRT-1", "OrderedSalesQuantity": 3, "SalesPrice": 19.99, "LineDiscountAmount": 1.5},
-        # a line amount sent by the client is kept as is
-        {"ItemNumber": "IPOD2008RED", "OrderedSalesQuantity": 3, "SalesPrice": 199, "LineAmount": 587.01},
-        # freight: a line on the non-stock service item FREIGHT
-        {"ItemNumber": "FREIGHT", "SalesPrice": 12.34},
-    ], DeliveryAddressCountryRegionISOCode="US")
+    order = new_order(
+        client,
+        "SH4001",
+        lines=[
+            # LineDiscountAmount is per unit in F&O: (19.99 - 1.50) x 3 = 55.47
+            {"ItemNumber": "TSHIRT-1", "OrderedSalesQuantity": 3, "SalesPrice": 19.99, "LineDiscountAmount": 1.5},
+            # a line amount sent by the client is kept as is
+            {"ItemNumber": "IPOD2008RED", "OrderedSalesQuantity": 3, "SalesPrice": 199, "LineAmount": 587.01},
+            # freight: a line on the non-stock service item FREIGHT
+            {"ItemNumber": "FREIGHT", "SalesPrice": 12.34},
+        ],
+        DeliveryAddressCountryRegionISOCode="US",
+    )
     amounts = [Decimal(str(line["LineAmount"])) for line in order["lines"]]
     assert amounts == [Decimal("55.47"), Decimal("587.01"), Decimal("12.34")]
-    header = client.get(ORDER.format("SH4001"), params={"$select": "OrderTotalAmount,OrderTotalTaxAmount,"
-                                                                    "OrderTotalDiscountAmount"}).json()
+    header = client.get(
+        ORDER.format("SH4001"), params={"$select": "OrderTotalAmount,OrderTotalTaxAmount,OrderTotalDiscountAmount"}
+    ).json()
     # NY 8.875 %: 4.92 + 52.10 + 1.10 (each line rounded half up)
     assert Decimal(str(header["OrderTotalTaxAmount"])) == Decimal("58.12")
     assert Decimal(str(header["OrderTotalAmount"])) == Decimal("654.82") + Decimal("58.12")
     assert Decimal(str(header["OrderTotalDiscountAmount"])) == Decimal("4.50") + Decimal("9.99")
     assert client.put("/_emulator/tax-groups", json={"TaxGroupCode": "NY", "Rate": 0}).status_code == 200
-    client.patch(f"/data/SalesOrderLines(dataAreaId='usmf',InventoryLotId='{order['lines'][0]['InventoryLotId']}')",
-                 json={"OrderedSalesQuantity": 1})
+    client.patch(
+        f"/data/SalesOrderLines(dataAreaId='usmf',InventoryLotId='{order['lines'][0]['InventoryLotId']}')",
+        json={"OrderedSalesQuantity": 1},
+    )
     header = client.get(ORDER.format("SH4001")).json()
     assert Decimal(str(header["OrderTotalAmount"])) == Decimal("18.49") + Decimal("587.01") + Decimal("12.34")
 
@@ -112,28 +133,42 @@ def test_validation_errors_use_infolog_messages(client: httpx.Client) -> None:
         assert r.status_code == 400, r.text
         return inner_message(r)
 
-    assert "The value 'NOBODY' in field 'Customer account' is not found in the relating table 'Customers'" in \
-        post("/data/SalesOrderHeadersV2", {"OrderingCustomerAccountNumber": "NOBODY"})
+    assert "The value 'NOBODY' in field 'Customer account' is not found in the relating table 'Customers'" in post(
+        "/data/SalesOrderHeadersV2", {"OrderingCustomerAccountNumber": "NOBODY"}
+    )
     assert "Field 'Customer account' must be filled in." in post("/data/SalesOrderHeadersV2", {})
-    assert "'Mode of delivery'" in post("/data/SalesOrderHeadersV2", {"OrderingCustomerAccountNumber": "US-001",
-                                                                      "DeliveryModeCode": "TELEPORT"})
-    assert "'Warehouse'" in post("/data/SalesOrderHeadersV2", {"OrderingCustomerAccountNumber": "US-001",
-                                                               "DefaultShippingWarehouseId": "99"})
+    assert "'Mode of delivery'" in post(
+        "/data/SalesOrderHeadersV2", {"OrderingCustomerAccountNumber": "US-001", "DeliveryModeCode": "TELEPORT"}
+    )
+    assert "'Warehouse'" in post(
+        "/data/SalesOrderHeadersV2", {"OrderingCustomerAccountNumber": "US-001", "DefaultShippingWarehouseId": "99"}
+    )
     new_order(client, "SH5001", lines=[])
     message = post("/data/SalesOrderLines", {"SalesOrderNumber": "SH5001", "ItemNumber": "NO-SUCH-SKU"})
-    assert message == ("Write failed for table row of type 'SalesOrderLineV2Entity'. Infolog: Warning: The value "
-                       "'NO-SUCH-SKU' in field 'Item number' is not found in the relating table 'Released products'."
-                       "; Warning: validateWrite failed on data source 'SalesLine (SalesLine)'.")
+    assert message == (
+        "Write failed for table row of type 'SalesOrderLineV2Entity'. Infolog: Warning: The value "
+        "'NO-SUCH-SKU' in field 'Item number' is not found in the relating table 'Released products'."
+        "; Warning: validateWrite failed on data source 'SalesLine (SalesLine)'."
+    )
     bare = client.post("/data/SalesOrderHeadersV2", json={"OrderingCustomerAccountNumber": "US-001"}).json()
     assert "Inventory dimension Site is mandatory" in post(
-        "/data/SalesOrderLines", {"SalesOrderNumber": bare["SalesOrderNumber"], "ItemNumber": "A0001"})
+        "/data/SalesOrderLines", {"SalesOrderNumber": bare["SalesOrderNumber"], "ItemNumber": "A0001"}
+    )
     # a non-stock service item needs no site
-    assert client.post("/data/SalesOrderLines", json={"SalesOrderNumber": bare["SalesOrderNumber"],
-                                                      "ItemNumber": "FREIGHT", "SalesPrice": 5}).status_code == 201
+    assert (
+        client.post(
+            "/data/SalesOrderLines",
+            json={"SalesOrderNumber": bare["SalesOrderNumber"], "ItemNumber": "FREIGHT", "SalesPrice": 5},
+        ).status_code
+        == 201
+    )
     assert "Field 'Customer account' must be filled in." in post(
-        "/data/CustomersV3", {"CustomerGroupId": "30", "SalesCurrencyCode": "USD", "OrganizationName": "X"})
-    assert "relating table 'Customer groups'" in post("/data/CustomersV3", {
-        "CustomerAccount": "C-1", "CustomerGroupId": "99", "SalesCurrencyCode": "USD", "OrganizationName": "X"})
+        "/data/CustomersV3", {"CustomerGroupId": "30", "SalesCurrencyCode": "USD", "OrganizationName": "X"}
+    )
+    assert "relating table 'Customer groups'" in post(
+        "/data/CustomersV3",
+        {"CustomerAccount": "C-1", "CustomerGroupId": "99", "SalesCurrencyCode": "USD", "OrganizationName": "X"},
+    )
     hold = client.patch("/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')", json={"OnHoldStatus": "All"})
     assert hold.status_code == 204
     assert "on hold" in post("/data/SalesOrderHeadersV2", {"OrderingCustomerAccountNumber": "US-001"})
@@ -142,18 +177,30 @@ def test_validation_errors_use_infolog_messages(client: httpx.Client) -> None:
 
 
 def test_customer_create_with_iso_country_and_duplicate(client: httpx.Client) -> None:
-    body = {"CustomerAccount": "SHOP-42", "PartyType": "Person", "PersonFirstName": "Steve",
-            "PersonLastName": "Rogers", "CustomerGroupId": "30", "SalesCurrencyCode": "USD",
-            "PrimaryContactEmail": "steve@example.com", "AddressStreet": "221B Olive Street",
-            "AddressCity": "Mountain View", "AddressState": "CA", "AddressZipCode": "94086",
-            "AddressCountryRegionISOCode": "US", "IsSalesTaxIncludedInPrices": "No"}
+    body = {
+        "CustomerAccount": "SHOP-42",
+        "PartyType": "Person",
+        "PersonFirstName": "Steve",
+        "PersonLastName": "Rogers",
+        "CustomerGroupId": "30",
+        "SalesCurrencyCode": "USD",
+        "PrimaryContactEmail": "steve@example.com",
+        "AddressStreet": "221B Olive Street",
+        "AddressCity": "Mountain View",
+        "AddressState": "CA",
+        "AddressZipCode": "94086",
+        "AddressCountryRegionISOCode": "US",
+        "IsSalesTaxIncludedInPrices": "No",
+    }
     created = client.post("/data/CustomersV3", json=body)
     assert created.status_code == 201
     assert created.json()["AddressCountryRegionId"] == "USA" and created.json()["NameAlias"] == "Steve Rogers"
     dup = client.post("/data/CustomersV3", json=body)
     assert dup.status_code == 400 and "The record already exists" in inner_message(dup)
-    found = client.get("/data/CustomersV3", params={"$filter": "PrimaryContactEmail eq 'Steve@Example.com'",
-                                                    "$select": "CustomerAccount"}).json()["value"]
+    found = client.get(
+        "/data/CustomersV3",
+        params={"$filter": "PrimaryContactEmail eq 'Steve@Example.com'", "$select": "CustomerAccount"},
+    ).json()["value"]
     assert found == [{"@odata.etag": found[0]["@odata.etag"], "CustomerAccount": "SHOP-42"}]
 
 

@@ -18,8 +18,11 @@ from sandbox.serve import start_in_thread
 
 KIT = Path(__file__).resolve().parents[4] / "shared" / "fedex"
 ACCOUNT = "740561073"
-CREDENTIALS = {"grant_type": "client_credentials", "client_id": "local-fedex-client",
-               "client_secret": "local-fedex-secret"}
+CREDENTIALS = {
+    "grant_type": "client_credentials",
+    "client_id": "local-fedex-client",
+    "client_secret": "local-fedex-secret",
+}
 # A Monday, so business-day arithmetic in the assertions is easy to follow.
 START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC).timestamp()
 
@@ -49,8 +52,9 @@ class Emulator:
 
     def rate(self, body: Any, token: str | None = None, **headers: str) -> httpx.Response:
         token = token or self.token()
-        return self.http.post("/rate/v1/rates/quotes", json=body,
-                              headers={"authorization": f"Bearer {token}", **headers})
+        return self.http.post(
+            "/rate/v1/rates/quotes", json=body, headers={"authorization": f"Bearer {token}", **headers}
+        )
 
 
 def _start(started: list[tuple[Any, httpx.Client]], **settings: Any) -> Emulator:
@@ -94,17 +98,33 @@ def rate_request(**overrides: Any) -> dict[str, Any]:
         "accountNumber": {"value": ACCOUNT},
         "rateRequestControlParameters": {"returnTransitTimes": True},
         "requestedShipment": {
-            "shipper": {"address": {"postalCode": "65247", "countryCode": "US", "stateOrProvinceCode": "MO",
-                                    "residential": False}},
-            "recipient": {"address": {"postalCode": "72348", "countryCode": "US", "stateOrProvinceCode": "AR",
-                                      "city": "Marion", "residential": False}},
+            "shipper": {
+                "address": {
+                    "postalCode": "65247",
+                    "countryCode": "US",
+                    "stateOrProvinceCode": "MO",
+                    "residential": False,
+                }
+            },
+            "recipient": {
+                "address": {
+                    "postalCode": "72348",
+                    "countryCode": "US",
+                    "stateOrProvinceCode": "AR",
+                    "city": "Marion",
+                    "residential": False,
+                }
+            },
             "pickupType": "DROPOFF_AT_FEDEX_LOCATION",
             "packagingType": "YOUR_PACKAGING",
             "rateRequestType": ["ACCOUNT", "LIST"],
             "shipDateStamp": "2026-11-23",
             "requestedPackageLineItems": [
-                {"weight": {"units": "LB", "value": 4.5},
-                 "dimensions": {"length": 12, "width": 10, "height": 6, "units": "IN"}}],
+                {
+                    "weight": {"units": "LB", "value": 4.5},
+                    "dimensions": {"length": 12, "width": 10, "height": 6, "units": "IN"},
+                }
+            ],
         },
     }
     for path, value in overrides.items():

@@ -36,8 +36,7 @@ def test_daily_quota(make_emulator) -> None:
 
 
 def _statuses(make_emulator, seed: int) -> list[int]:
-    emulator = make_emulator(faults=FaultConfig(seed=seed, rate_500=0.3, rate_503=0.2, rate_429=0.1,
-                                                paths="^/rate/"))
+    emulator = make_emulator(faults=FaultConfig(seed=seed, rate_500=0.3, rate_503=0.2, rate_429=0.1, paths="^/rate/"))
     token = emulator.token()
     return [emulator.rate(rate_request(), token).status_code for _ in range(20)]
 
@@ -54,8 +53,7 @@ def test_state_reset_and_price_config(emulator: Emulator) -> None:
     before = reply(emulator.rate(rate_request(), token), "FEDEX_GROUND", "LIST")
     emulator.rate(rate_request(accountNumber={"value": "1"}), token)
     state = emulator.http.get("/_emulator/state").json()
-    assert state["counts"] == {"token_requests": 1, "tokens_issued": 1, "rate_requests": 2, "rate_ok": 1,
-                               "rate_400": 1}
+    assert state["counts"] == {"token_requests": 1, "tokens_issued": 1, "rate_requests": 2, "rate_ok": 1, "rate_400": 1}
     assert [r["status"] for r in state["last_requests"]] == [200, 200, 400]
     assert state["active_tokens"] == 1
     changed = emulator.http.put("/_emulator/config", json={"price_factor": "2", "fuel_surcharge_percent": 0})

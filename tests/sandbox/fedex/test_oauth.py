@@ -32,8 +32,10 @@ def test_missing_fields_grant_type_and_content_type_are_rejected(emulator: Emula
 
 
 def test_child_credentials_grant(emulator: Emulator) -> None:
-    response = emulator.http.post("/oauth/token", data={**CREDENTIALS, "grant_type": "client_pc_credentials",
-                                                        "child_Key": "k", "child_secret": "s"})
+    response = emulator.http.post(
+        "/oauth/token",
+        data={**CREDENTIALS, "grant_type": "client_pc_credentials", "child_Key": "k", "child_secret": "s"},
+    )
     assert response.status_code == 200
 
 

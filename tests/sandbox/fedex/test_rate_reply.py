@@ -13,8 +13,7 @@ from tests.sandbox.fedex.conftest import KIT, Emulator, rate_request, reply
 
 def _response_validator() -> jsonschema.Draft4Validator:
     spec = load_openapi()
-    return jsonschema.Draft4Validator({"$ref": "#/components/schemas/RatcResponseVO",
-                                       "components": spec["components"]})
+    return jsonschema.Draft4Validator({"$ref": "#/components/schemas/RatcResponseVO", "components": spec["components"]})
 
 
 def test_reply_validates_like_the_recorded_replies(emulator: Emulator) -> None:
@@ -73,9 +72,14 @@ def test_actual_weight_without_dimensions(emulator: Emulator) -> None:
 
 
 def test_dim_note_and_heavier_box_costs_more(emulator: Emulator) -> None:
-    big = rate_request(requestedShipment__requestedPackageLineItems=[
-        {"weight": {"units": "LB", "value": 4.5},
-         "dimensions": {"length": 24, "width": 18, "height": 12, "units": "IN"}}])
+    big = rate_request(
+        requestedShipment__requestedPackageLineItems=[
+            {
+                "weight": {"units": "LB", "value": 4.5},
+                "dimensions": {"length": 24, "width": 18, "height": 12, "units": "IN"},
+            }
+        ]
+    )
     response = emulator.rate(big)
     ground = next(d for d in response.json()["output"]["rateReplyDetails"] if d["serviceType"] == "FEDEX_GROUND")
     assert ground["customerMessages"][0]["code"] == "DIM.APPLIED.NOTE"
@@ -96,24 +100,34 @@ def test_residential_gets_home_delivery_and_surcharge(emulator: Emulator) -> Non
 
 def test_zone_grows_with_distance(emulator: Emulator) -> None:
     near = reply(emulator.rate(rate_request()), "FEDEX_2_DAY")
-    far = reply(emulator.rate(rate_request(requestedShipment__recipient__address__postalCode="98101",
-                                           requestedShipment__recipient__address__stateOrProvinceCode="WA")),
-                "FEDEX_2_DAY")
+    far = reply(
+        emulator.rate(
+            rate_request(
+                requestedShipment__recipient__address__postalCode="98101",
+                requestedShipment__recipient__address__stateOrProvinceCode="WA",
+            )
+        ),
+        "FEDEX_2_DAY",
+    )
     assert (near["shipmentRateDetail"]["rateZone"], far["shipmentRateDetail"]["rateZone"]) == ("2", "5")
     assert far["totalNetCharge"] > near["totalNetCharge"]
 
 
 def test_group_package_count_multiplies(emulator: Emulator) -> None:
     one = reply(emulator.rate(rate_request()), "FEDEX_GROUND")
-    three = reply(emulator.rate(rate_request(requestedShipment__requestedPackageLineItems__0__groupPackageCount=3)),
-                  "FEDEX_GROUND")
+    three = reply(
+        emulator.rate(rate_request(requestedShipment__requestedPackageLineItems__0__groupPackageCount=3)),
+        "FEDEX_GROUND",
+    )
     assert len(three["ratedPackages"]) == 3
     assert Decimal(str(three["totalNetCharge"])) == 3 * Decimal(str(one["totalNetCharge"]))
 
 
 def test_canada_domestic_has_tax_in_total_net_charge(emulator: Emulator) -> None:
-    body = rate_request(requestedShipment__shipper__address={"postalCode": "K2P1L4", "countryCode": "CA"},
-                        requestedShipment__recipient__address={"postalCode": "K1M1M4", "countryCode": "CA"})
+    body = rate_request(
+        requestedShipment__shipper__address={"postalCode": "K2P1L4", "countryCode": "CA"},
+        requestedShipment__recipient__address={"postalCode": "K1M1M4", "countryCode": "CA"},
+    )
     rated = reply(emulator.rate(body), "FEDEX_EXPRESS_SAVER")
     tax = Decimal(str(rated["shipmentRateDetail"]["taxes"][0]["amount"]))
     assert tax > 0
@@ -123,10 +137,13 @@ def test_canada_domestic_has_tax_in_total_net_charge(emulator: Emulator) -> None
 def test_service_type_filter_and_cross_border(emulator: Emulator) -> None:
     one = emulator.rate(rate_request(requestedShipment__serviceType="FEDEX_2_DAY")).json()
     assert [d["serviceType"] for d in one["output"]["rateReplyDetails"]] == ["FEDEX_2_DAY"]
-    abroad = emulator.rate(rate_request(requestedShipment__recipient__address={"postalCode": "K1M1M4",
-                                                                                "countryCode": "CA"})).json()
+    abroad = emulator.rate(
+        rate_request(requestedShipment__recipient__address={"postalCode": "K1M1M4", "countryCode": "CA"})
+    ).json()
     assert {d["serviceType"] for d in abroad["output"]["rateReplyDetails"]} == {
-        "FEDEX_INTERNATIONAL_PRIORITY", "INTERNATIONAL_ECONOMY"}
+        "FEDEX_INTERNATIONAL_PRIORITY",
+        "INTERNATIONAL_ECONOMY",
+    }
 
 
 def test_transit_data_only_when_asked(emulator: Emulator) -> None:
@@ -137,20 +154,31 @@ def test_transit_data_only_when_asked(emulator: Emulator) -> None:
     saver = next(d for d in body["output"]["rateReplyDetails"] if d["serviceType"] == "FEDEX_EXPRESS_SAVER")
     assert saver["commit"]["dateDetail"] == {"dayOfWeek": "Thu", "dayFormat": "2026-11-26T16:30:00"}
     # Friday ship date: 2 business days -> Tuesday.
-    friday = emulator.rate(rate_request(requestedShipment__shipDateStamp="2026-11-27",
-                                        requestedShipment__serviceType="FEDEX_2_DAY")).json()
+    friday = emulator.rate(
+        rate_request(requestedShipment__shipDateStamp="2026-11-27", requestedShipment__serviceType="FEDEX_2_DAY")
+    ).json()
     assert friday["output"]["rateReplyDetails"][0]["operationalDetail"]["deliveryDate"] == "2026-12-01T16:30:00"
     quiet = emulator.rate(rate_request(rateRequestControlParameters={"returnTransitTimes": False})).json()
     for detail in quiet["output"]["rateReplyDetails"]:
         assert "commit" not in detail
-        assert set(detail["operationalDetail"]) == {"ineligibleForMoneyBackGuarantee", "astraDescription",
-                                                    "serviceCode"}
+        assert set(detail["operationalDetail"]) == {
+            "ineligibleForMoneyBackGuarantee",
+            "astraDescription",
+            "serviceCode",
+        }
 
 
 def test_realism_toggles(emulator: Emulator) -> None:
-    emulator.http.put("/_emulator/config", json={
-        "commit_date_field": "dayCxsFormat", "no_date_services": ["FEDEX_GROUND"], "mojibake_names": True,
-        "extra_service_types": ["FEDEX_PRIORITY_OVERNIGHT_EXTRA_HOURS"], "virtual_response": True})
+    emulator.http.put(
+        "/_emulator/config",
+        json={
+            "commit_date_field": "dayCxsFormat",
+            "no_date_services": ["FEDEX_GROUND"],
+            "mojibake_names": True,
+            "extra_service_types": ["FEDEX_PRIORITY_OVERNIGHT_EXTRA_HOURS"],
+            "virtual_response": True,
+        },
+    )
     body = emulator.rate(rate_request()).json()["output"]
     by_type = {d["serviceType"]: d for d in body["rateReplyDetails"]}
     assert "dayCxsFormat" in by_type["FEDEX_2_DAY"]["commit"]["dateDetail"]
@@ -162,8 +190,10 @@ def test_realism_toggles(emulator: Emulator) -> None:
 
 
 def test_commit_ascending_sort(emulator: Emulator) -> None:
-    body = rate_request(rateRequestControlParameters={"returnTransitTimes": True, "rateSortOrder": "COMMITDESCENDING"},
-                        requestedShipment__recipient__address__postalCode="98101",
-                        requestedShipment__recipient__address__stateOrProvinceCode="WA")
+    body = rate_request(
+        rateRequestControlParameters={"returnTransitTimes": True, "rateSortOrder": "COMMITDESCENDING"},
+        requestedShipment__recipient__address__postalCode="98101",
+        requestedShipment__recipient__address__stateOrProvinceCode="WA",
+    )
     services = [d["serviceType"] for d in emulator.rate(body).json()["output"]["rateReplyDetails"]]
     assert services[0] == "FEDEX_GROUND" and services[-1] in {"PRIORITY_OVERNIGHT", "STANDARD_OVERNIGHT"}

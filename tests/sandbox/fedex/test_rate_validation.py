@@ -19,38 +19,51 @@ def test_our_request_is_accepted_and_rate_shops(shared_emulator: Emulator) -> No
     response = shared_emulator.rate(rate_request())
     assert response.status_code == 200, response.text
     services = [d["serviceType"] for d in response.json()["output"]["rateReplyDetails"]]
-    assert services == ["PRIORITY_OVERNIGHT", "STANDARD_OVERNIGHT", "FEDEX_2_DAY", "FEDEX_EXPRESS_SAVER",
-                        "FEDEX_GROUND"]
+    assert services == [
+        "PRIORITY_OVERNIGHT",
+        "STANDARD_OVERNIGHT",
+        "FEDEX_2_DAY",
+        "FEDEX_EXPRESS_SAVER",
+        "FEDEX_GROUND",
+    ]
 
 
 def test_minimal_sample_with_numeric_postal_codes_is_accepted(shared_emulator: Emulator) -> None:
-    body = {"accountNumber": {"value": "740561073"},
-            "requestedShipment": {"shipper": {"address": {"postalCode": 65247, "countryCode": "US"}},
-                                  "recipient": {"address": {"postalCode": 75063, "countryCode": "US"}},
-                                  "pickupType": "DROPOFF_AT_FEDEX_LOCATION", "rateRequestType": ["ACCOUNT", "LIST"],
-                                  "requestedPackageLineItems": [{"weight": {"units": "LB", "value": 10}}]}}
+    body = {
+        "accountNumber": {"value": "740561073"},
+        "requestedShipment": {
+            "shipper": {"address": {"postalCode": 65247, "countryCode": "US"}},
+            "recipient": {"address": {"postalCode": 75063, "countryCode": "US"}},
+            "pickupType": "DROPOFF_AT_FEDEX_LOCATION",
+            "rateRequestType": ["ACCOUNT", "LIST"],
+            "requestedPackageLineItems": [{"weight": {"units": "LB", "value": 10}}],
+        },
+    }
     assert shared_emulator.rate(body).status_code == 200
 
 
-@pytest.mark.parametrize(("overrides", "code"), [
-    ({"requestedShipment__pickupType": "REGULAR_PICKUP"}, "INVALID.INPUT.EXCEPTION"),
-    ({"requestedShipment__rateRequestType": ["NEGOTIATED"]}, "INVALID.INPUT.EXCEPTION"),
-    ({"requestedShipment__requestedPackageLineItems__0__dimensions__length": 12.5}, "INVALID.INPUT.EXCEPTION"),
-    ({"requestedShipment__requestedPackageLineItems__0__weight__units": "OZ"}, "INVALID.INPUT.EXCEPTION"),
-    ({"requestedShipment__requestedPackageLineItems__0__weight__value": 4.125}, "INVALID.INPUT.EXCEPTION"),
-    ({"requestedShipment__requestedPackageLineItems__0__weight__value": 0}, "WEIGHT.VALUE.INVALID"),
-    ({"requestedShipment__requestedPackageLineItems__0__weight__value": 151}, "SERVICE.PACKAGECOMBINATION.INVALID"),
-    ({"requestedShipment__requestedPackageLineItems": []}, "INVALID.INPUT.EXCEPTION"),
-    ({"requestedShipment__shipDateStamp": "2026-11-22"}, "INVALID.INPUT.EXCEPTION"),
-    ({"requestedShipment__shipDateStamp": "2026-12-04"}, "INVALID.INPUT.EXCEPTION"),
-    ({"requestedShipment__recipient__address__postalCode": "7234"}, "DESTINATION.POSTALCODE.MISSING.ORINVALID"),
-    ({"requestedShipment__shipper__address__postalCode": "ABCDE"}, "COUNTRY.POSTALCODE.INVALID"),
-    ({"requestedShipment__recipient__address__stateOrProvinceCode": "Arkansas"}, "INVALID.INPUT.EXCEPTION"),
-    ({"requestedShipment__recipient__address__postalCode": "99999"}, "RATE.LOCATION.NOSERVICE"),
-    ({"requestedShipment__serviceType": "FEDEX_WARP_SPEED"}, "SERVICETYPE.NOTSUPPORTED"),
-    ({"accountNumber": {"value": ""}}, "SHIPPER.ACCOUNT.REQUIRED"),
-    ({"accountNumber": {"value": "123456789"}}, "ACCOUNT.NUMBER.MISMATCH"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"requestedShipment__pickupType": "REGULAR_PICKUP"}, "INVALID.INPUT.EXCEPTION"),
+        ({"requestedShipment__rateRequestType": ["NEGOTIATED"]}, "INVALID.INPUT.EXCEPTION"),
+        ({"requestedShipment__requestedPackageLineItems__0__dimensions__length": 12.5}, "INVALID.INPUT.EXCEPTION"),
+        ({"requestedShipment__requestedPackageLineItems__0__weight__units": "OZ"}, "INVALID.INPUT.EXCEPTION"),
+        ({"requestedShipment__requestedPackageLineItems__0__weight__value": 4.125}, "INVALID.INPUT.EXCEPTION"),
+        ({"requestedShipment__requestedPackageLineItems__0__weight__value": 0}, "WEIGHT.VALUE.INVALID"),
+        ({"requestedShipment__requestedPackageLineItems__0__weight__value": 151}, "SERVICE.PACKAGECOMBINATION.INVALID"),
+        ({"requestedShipment__requestedPackageLineItems": []}, "INVALID.INPUT.EXCEPTION"),
+        ({"requestedShipment__shipDateStamp": "2026-11-22"}, "INVALID.INPUT.EXCEPTION"),
+        ({"requestedShipment__shipDateStamp": "2026-12-04"}, "INVALID.INPUT.EXCEPTION"),
+        ({"requestedShipment__recipient__address__postalCode": "7234"}, "DESTINATION.POSTALCODE.MISSING.ORINVALID"),
+        ({"requestedShipment__shipper__address__postalCode": "ABCDE"}, "COUNTRY.POSTALCODE.INVALID"),
+        ({"requestedShipment__recipient__address__stateOrProvinceCode": "Arkansas"}, "INVALID.INPUT.EXCEPTION"),
+        ({"requestedShipment__recipient__address__postalCode": "99999"}, "RATE.LOCATION.NOSERVICE"),
+        ({"requestedShipment__serviceType": "FEDEX_WARP_SPEED"}, "SERVICETYPE.NOTSUPPORTED"),
+        ({"accountNumber": {"value": ""}}, "SHIPPER.ACCOUNT.REQUIRED"),
+        ({"accountNumber": {"value": "123456789"}}, "ACCOUNT.NUMBER.MISMATCH"),
+    ],
+)
 def test_invalid_requests_get_fedex_codes(shared_emulator: Emulator, overrides: dict, code: str) -> None:
     response = shared_emulator.rate(rate_request(**overrides))
     assert response.status_code == 400, response.text
@@ -71,9 +84,11 @@ def test_missing_required_shipper_is_schema_error(shared_emulator: Emulator) -> 
 
 
 def test_malformed_json_is_400(shared_emulator: Emulator) -> None:
-    response = shared_emulator.http.post("/rate/v1/rates/quotes", content=b"{not json",
-                                  headers={"authorization": f"Bearer {shared_emulator.token()}",
-                                           "content-type": "application/json"})
+    response = shared_emulator.http.post(
+        "/rate/v1/rates/quotes",
+        content=b"{not json",
+        headers={"authorization": f"Bearer {shared_emulator.token()}", "content-type": "application/json"},
+    )
     assert (response.status_code, first_error(response)) == (400, "INVALID.INPUT.EXCEPTION")
 
 

@@ -50,10 +50,12 @@ class Shop:
     clock: FakeClock
     app: Any
 
-    def gql(self, query: str, variables: dict[str, Any] | None = None, version: str = VERSION,
-            **kwargs: Any) -> dict[str, Any]:
-        response = self.client.post(f"/admin/api/{version}/graphql.json",
-                                    json={"query": query, "variables": variables or {}}, **kwargs)
+    def gql(
+        self, query: str, variables: dict[str, Any] | None = None, version: str = VERSION, **kwargs: Any
+    ) -> dict[str, Any]:
+        response = self.client.post(
+            f"/admin/api/{version}/graphql.json", json={"query": query, "variables": variables or {}}, **kwargs
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -63,8 +65,9 @@ class Shop:
         return body["data"]
 
     def create_order(self, order: dict[str, Any] | None = None, **params: Any) -> dict[str, Any]:
-        response = self.client.post("/_emulator/orders", json=order or sample(
-            "shopify_python_api__fixtures__order.json"), params=params)
+        response = self.client.post(
+            "/_emulator/orders", json=order or sample("shopify_python_api__fixtures__order.json"), params=params
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -129,8 +132,9 @@ def _shared_receiver() -> Iterator[Receiver]:
         state.received.append((dict(request.headers), await request.body()))
         return JSONResponse({"ok": True}, status_code=state.status)
 
-    server = start_in_thread(Starlette(routes=[Route("/api/shopify/webhooks", hook, methods=["POST"])]),
-                             name="webhook-receiver")
+    server = start_in_thread(
+        Starlette(routes=[Route("/api/shopify/webhooks", hook, methods=["POST"])]), name="webhook-receiver"
+    )
     state.url = f"{server.url}/api/shopify/webhooks"
     yield state
     server.stop()

@@ -50,8 +50,12 @@ def test_bucket_drains_throttles_and_restores_with_the_clock(make_shop) -> None:
         available.append(body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"])
     assert available == [40, 30, 20, 10, 0]
     throttled = small.gql(TAGS_ADD)
-    assert throttled["errors"] == [{"message": "Throttled", "extensions": {
-        "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}]
+    assert throttled["errors"] == [
+        {
+            "message": "Throttled",
+            "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+        }
+    ]
     assert throttled["extensions"]["cost"]["requestedQueryCost"] == 10
     assert throttled["extensions"]["cost"]["actualQueryCost"] is None
     assert "data" not in throttled
@@ -77,8 +81,9 @@ def test_single_query_over_1000_points_is_rejected_without_charging(shop) -> Non
 
 
 def test_bucket_is_configurable_at_run_time(shop) -> None:
-    response = shop.client.put("/_emulator/bucket", json={"maximum_available": 15, "restore_rate": 2,
-                                                          "currently_available": 12})
+    response = shop.client.put(
+        "/_emulator/bucket", json={"maximum_available": 15, "restore_rate": 2, "currently_available": 12}
+    )
     assert response.json()["graphql"] == {"maximumAvailable": 15.0, "currentlyAvailable": 12.0, "restoreRate": 2.0}
     assert "errors" not in shop.gql(TAGS_ADD)
     assert shop.gql(TAGS_ADD)["errors"][0]["extensions"]["code"] == "THROTTLED"

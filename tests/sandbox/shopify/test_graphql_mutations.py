@@ -36,10 +36,17 @@ def test_tags_add_unknown_order_is_a_user_error(shop) -> None:
 
 def test_order_update_overwrites_tags_unlike_tags_add(shop) -> None:
     _order(shop, tags="merchant-tag")
-    data = shop.data("""mutation($input: OrderInput!) { orderUpdate(input: $input) { order { tags
+    data = shop.data(
+        """mutation($input: OrderInput!) { orderUpdate(input: $input) { order { tags
         metafield(namespace: "erp", key: "so") { value } } userErrors { message } } }""",
-                     {"input": {"id": ORDER, "tags": ["only"], "metafields": [
-                         {"namespace": "erp", "key": "so", "value": "SO-9", "type": "single_line_text_field"}]}})
+        {
+            "input": {
+                "id": ORDER,
+                "tags": ["only"],
+                "metafields": [{"namespace": "erp", "key": "so", "value": "SO-9", "type": "single_line_text_field"}],
+            }
+        },
+    )
     assert data["orderUpdate"]["order"] == {"tags": ["only"], "metafield": {"value": "SO-9"}}
 
 
@@ -49,19 +56,27 @@ METAFIELDS_SET = """mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafie
 
 def test_metafields_set_creates_then_updates_and_is_readable_on_the_order(shop) -> None:
     _order(shop)
-    first = {"ownerId": ORDER, "namespace": "erp", "key": "sales_order", "value": "SO-000123",
-             "type": "single_line_text_field"}
+    first = {
+        "ownerId": ORDER,
+        "namespace": "erp",
+        "key": "sales_order",
+        "value": "SO-000123",
+        "type": "single_line_text_field",
+    }
     created = shop.data(METAFIELDS_SET, {"m": [first]})["metafieldsSet"]
     assert created["userErrors"] == []
     (metafield,) = created["metafields"]
     assert metafield["id"].startswith("gid://shopify/Metafield/")
-    updated = shop.data(METAFIELDS_SET, {"m": [{**first, "value": "SO-000124",
-                                                "compareDigest": metafield["compareDigest"]}]})["metafieldsSet"]
+    updated = shop.data(
+        METAFIELDS_SET, {"m": [{**first, "value": "SO-000124", "compareDigest": metafield["compareDigest"]}]}
+    )["metafieldsSet"]
     assert updated["metafields"][0]["id"] == metafield["id"]
     stale = shop.data(METAFIELDS_SET, {"m": [{**first, "value": "SO-X", "compareDigest": metafield["compareDigest"]}]})
     assert stale["metafieldsSet"]["userErrors"][0]["code"] == "STALE_OBJECT"
-    order = shop.data(f'{{ order(id: "{ORDER}") {{ metafield(namespace: "erp", key: "sales_order") {{ value }} '
-                      f'metafields(first: 5) {{ nodes {{ key value }} }} }} }}')["order"]
+    order = shop.data(
+        f'{{ order(id: "{ORDER}") {{ metafield(namespace: "erp", key: "sales_order") {{ value }} '
+        f"metafields(first: 5) {{ nodes {{ key value }} }} }} }}"
+    )["order"]
     assert order["metafield"] == {"value": "SO-000124"}
     assert order["metafields"]["nodes"] == [{"key": "sales_order", "value": "SO-000124"}]
 
@@ -77,14 +92,20 @@ def test_metafields_set_validates_everything_before_writing(shop) -> None:
     assert too_many["userErrors"][0]["code"] == "LESS_THAN_OR_EQUAL_TO"
     missing = shop.data(METAFIELDS_SET, {"m": [{**good, "ownerId": "gid://shopify/Order/1"}]})["metafieldsSet"]
     assert missing["userErrors"][0]["field"] == ["metafields", "0", "ownerId"]
-    assert shop.data(f'{{ order(id: "{ORDER}") {{ metafields(first: 5) {{ nodes {{ key }} }} }} }}')[
-        "order"]["metafields"]["nodes"] == []
+    assert (
+        shop.data(f'{{ order(id: "{ORDER}") {{ metafields(first: 5) {{ nodes {{ key }} }} }} }}')["order"][
+            "metafields"
+        ]["nodes"]
+        == []
+    )
 
 
 def _level(shop, sku: str = "IPOD2008RED") -> tuple[str, str, dict[str, int]]:
-    item = shop.data(f'{{ inventoryItems(first: 1, query: "sku:{sku}") {{ nodes {{ id inventoryLevels(first: 1) '
-                     '{ nodes { location { id } quantities(names: ["available", "on_hand", "committed"]) '
-                     '{ name quantity } } } } } }')["inventoryItems"]["nodes"][0]
+    item = shop.data(
+        f'{{ inventoryItems(first: 1, query: "sku:{sku}") {{ nodes {{ id inventoryLevels(first: 1) '
+        '{ nodes { location { id } quantities(names: ["available", "on_hand", "committed"]) '
+        "{ name quantity } } } } } }"
+    )["inventoryItems"]["nodes"][0]
     level = item["inventoryLevels"]["nodes"][0]
     return item["id"], level["location"]["id"], {q["name"]: q["quantity"] for q in level["quantities"]}
 
@@ -95,8 +116,12 @@ SET_LEGACY = """mutation($input: InventorySetQuantitiesInput!) { inventorySetQua
 
 
 def _set_input(item: str, location: str, quantity: int, **cas) -> dict:
-    return {"name": "available", "reason": "correction", "referenceDocumentUri": "gid://erp/SyncJob/1",
-            "quantities": [{"inventoryItemId": item, "locationId": location, "quantity": quantity, **cas}]}
+    return {
+        "name": "available",
+        "reason": "correction",
+        "referenceDocumentUri": "gid://erp/SyncJob/1",
+        "quantities": [{"inventoryItemId": item, "locationId": location, "quantity": quantity, **cas}],
+    }
 
 
 def test_inventory_set_quantities_legacy_compare_quantity(shop) -> None:
@@ -106,14 +131,20 @@ def test_inventory_set_quantities_legacy_compare_quantity(shop) -> None:
     required = shop.data(SET_LEGACY, {"input": _set_input(item, location, 40)})["inventorySetQuantities"]
     assert required["userErrors"][0]["code"] == "COMPARE_QUANTITY_REQUIRED"
     stale = shop.data(SET_LEGACY, {"input": _set_input(item, location, 40, compareQuantity=5)})
-    assert stale["inventorySetQuantities"]["userErrors"] == [{
-        "field": ["input", "quantities", "0", "compareQuantity"], "code": "COMPARE_QUANTITY_STALE",
-        "message": "The compareQuantity value does not match persisted value."}]
+    assert stale["inventorySetQuantities"]["userErrors"] == [
+        {
+            "field": ["input", "quantities", "0", "compareQuantity"],
+            "code": "COMPARE_QUANTITY_STALE",
+            "message": "The compareQuantity value does not match persisted value.",
+        }
+    ]
     assert _level(shop)[2] == before  # nothing applied
     ok = shop.data(SET_LEGACY, {"input": _set_input(item, location, 40, compareQuantity=99)})["inventorySetQuantities"]
     assert ok["userErrors"] == []
     assert {c["name"]: (c["delta"], c["quantityAfterChange"]) for c in ok["inventoryAdjustmentGroup"]["changes"]} == {
-        "available": (-59, 40), "on_hand": (-59, 41)}
+        "available": (-59, 40),
+        "on_hand": (-59, 41),
+    }
     assert _level(shop)[2] == {"available": 40, "on_hand": 41, "committed": 1}
     ignored = shop.data(SET_LEGACY, {"input": {**_set_input(item, location, 7), "ignoreCompareQuantity": True}})
     assert ignored["inventorySetQuantities"]["userErrors"] == []
@@ -135,8 +166,9 @@ def test_idempotent_directive_does_not_exist_before_2026_01(shop) -> None:
 def test_change_from_quantity_stale_and_idempotent_replay_2026_01(shop) -> None:
     _order(shop)
     item, location, _ = _level(shop)
-    stale = shop.data(SET_2026, {"input": _set_input(item, location, 50, changeFromQuantity=3), "key": "k0"},
-                      version="2026-01")["inventorySetQuantities"]
+    stale = shop.data(
+        SET_2026, {"input": _set_input(item, location, 50, changeFromQuantity=3), "key": "k0"}, version="2026-01"
+    )["inventorySetQuantities"]
     assert stale["userErrors"][0]["code"] == "CHANGE_FROM_QUANTITY_STALE"
     key = str(uuid.uuid4())
     variables = {"input": _set_input(item, location, 50, changeFromQuantity=99), "key": key}
@@ -145,11 +177,13 @@ def test_change_from_quantity_stale_and_idempotent_replay_2026_01(shop) -> None:
     assert first == replay  # same adjustment group id, same deltas
     assert first["inventoryAdjustmentGroup"]["changes"] == [{"delta": -49, "quantityAfterChange": 50}]
     assert _level(shop)[2]["available"] == 50  # applied once
-    other = shop.data(SET_2026, {"input": _set_input(item, location, 60, changeFromQuantity=50), "key": key},
-                      version="2026-01")["inventorySetQuantities"]
+    other = shop.data(
+        SET_2026, {"input": _set_input(item, location, 60, changeFromQuantity=50), "key": key}, version="2026-01"
+    )["inventorySetQuantities"]
     assert other["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"
-    opt_out = shop.data(SET_2026, {"input": _set_input(item, location, 8, changeFromQuantity=None), "key": "k2"},
-                        version="2026-01")["inventorySetQuantities"]
+    opt_out = shop.data(
+        SET_2026, {"input": _set_input(item, location, 8, changeFromQuantity=None), "key": "k2"}, version="2026-01"
+    )["inventorySetQuantities"]
     assert opt_out["userErrors"] == [] and _level(shop)[2]["available"] == 8
 
 
@@ -160,8 +194,9 @@ def test_2026_04_requires_change_from_quantity_and_idempotency_key(shop) -> None
     assert "changeFromQuantity" in missing_cas["errors"][0]["message"]
     no_key = shop.gql(SET_LEGACY, {"input": _set_input(item, location, 5, changeFromQuantity=99)}, version="2026-04")
     assert "@idempotent" in no_key["errors"][0]["message"]
-    removed = shop.gql(SET_2026, {"input": _set_input(item, location, 5, compareQuantity=99), "key": "b"},
-                       version="2026-04")
+    removed = shop.gql(
+        SET_2026, {"input": _set_input(item, location, 5, compareQuantity=99), "key": "b"}, version="2026-04"
+    )
     assert removed["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
     assert _level(shop)[2]["available"] == 99
 
@@ -169,11 +204,19 @@ def test_2026_04_requires_change_from_quantity_and_idempotency_key(shop) -> None
 def test_inventory_set_quantities_limits_and_validation(shop) -> None:
     _order(shop)
     item, location, _ = _level(shop)
-    too_many = {"name": "available", "reason": "correction", "ignoreCompareQuantity": True, "quantities": [
-        {"inventoryItemId": item, "locationId": location, "quantity": n} for n in range(251)]}
+    too_many = {
+        "name": "available",
+        "reason": "correction",
+        "ignoreCompareQuantity": True,
+        "quantities": [{"inventoryItemId": item, "locationId": location, "quantity": n} for n in range(251)],
+    }
     assert shop.gql(SET_LEGACY, {"input": too_many})["errors"][0]["extensions"]["code"] == "MAX_INPUT_SIZE_EXCEEDED"
-    bad = {**_set_input("gid://shopify/InventoryItem/1", location, 1), "ignoreCompareQuantity": True,
-           "reason": "because", "name": "committed"}
+    bad = {
+        **_set_input("gid://shopify/InventoryItem/1", location, 1),
+        "ignoreCompareQuantity": True,
+        "reason": "because",
+        "name": "committed",
+    }
     codes = {e["code"] for e in shop.data(SET_LEGACY, {"input": bad})["inventorySetQuantities"]["userErrors"]}
     assert codes == {"INVALID_REASON", "INVALID_NAME", "INVALID_INVENTORY_ITEM"}
 
@@ -194,14 +237,24 @@ def test_fulfillment_partial_then_full_updates_statuses_and_stock(shop) -> None:
     shop.create_order(order)
     fo = shop.data(FULFILLMENT_ORDER)["order"]["fulfillmentOrders"]["nodes"][0]
     green = fo["lineItems"]["nodes"][0]
-    partial = shop.data(FULFILL, {"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo["id"],
-                        "fulfillmentOrderLineItems": [{"id": green["id"], "quantity": 2}]}],
-                        "trackingInfo": {"company": "FedEx", "number": "794612345678"}, "notifyCustomer": False}})
+    partial = shop.data(
+        FULFILL,
+        {
+            "f": {
+                "lineItemsByFulfillmentOrder": [
+                    {"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": [{"id": green["id"], "quantity": 2}]}
+                ],
+                "trackingInfo": {"company": "FedEx", "number": "794612345678"},
+                "notifyCustomer": False,
+            }
+        },
+    )
     created = partial["fulfillmentCreate"]
     assert created["userErrors"] == []
     assert created["fulfillment"]["name"] == "#1001.1" and created["fulfillment"]["status"] == "SUCCESS"
-    assert created["fulfillment"]["trackingInfo"] == [{"company": "FedEx", "number": "794612345678",
-                                                       "url": "https://www.fedex.com/fedextrack/?trknbr=794612345678"}]
+    assert created["fulfillment"]["trackingInfo"] == [
+        {"company": "FedEx", "number": "794612345678", "url": "https://www.fedex.com/fedextrack/?trknbr=794612345678"}
+    ]
     state = shop.data(FULFILLMENT_ORDER)["order"]
     assert state["displayFulfillmentStatus"] == "PARTIALLY_FULFILLED"
     assert state["fulfillmentOrders"]["nodes"][0]["status"] == "IN_PROGRESS"
@@ -218,19 +271,29 @@ def test_fulfillment_partial_then_full_updates_statuses_and_stock(shop) -> None:
     final = shop.data(FULFILLMENT_ORDER)["order"]
     assert final["displayFulfillmentStatus"] == "FULFILLED"
     assert final["fulfillmentOrders"]["nodes"][0]["status"] == "CLOSED"
-    assert shop.client.get("/admin/api/2025-10/orders/450789469.json").json()["order"]["fulfillment_status"] == \
-        "fulfilled"
+    assert (
+        shop.client.get("/admin/api/2025-10/orders/450789469.json").json()["order"]["fulfillment_status"] == "fulfilled"
+    )
 
 
 def test_over_fulfilment_and_closed_fulfillment_order_are_user_errors(shop) -> None:
     _order(shop)
     fo = shop.data(FULFILLMENT_ORDER)["order"]["fulfillmentOrders"]["nodes"][0]
     line = fo["lineItems"]["nodes"][0]
-    over = shop.data(FULFILL, {"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo["id"],
-                     "fulfillmentOrderLineItems": [{"id": line["id"], "quantity": 2}]}]}})["fulfillmentCreate"]
+    over = shop.data(
+        FULFILL,
+        {
+            "f": {
+                "lineItemsByFulfillmentOrder": [
+                    {"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": [{"id": line["id"], "quantity": 2}]}
+                ]
+            }
+        },
+    )["fulfillmentCreate"]
     assert over["fulfillment"] is None
-    assert over["userErrors"] == [{"field": ["fulfillment"],
-                                   "message": "Invalid fulfillment order line item quantity requested."}]
+    assert over["userErrors"] == [
+        {"field": ["fulfillment"], "message": "Invalid fulfillment order line item quantity requested."}
+    ]
     assert shop.data(FULFILLMENT_ORDER)["order"]["displayFulfillmentStatus"] == "UNFULFILLED"
     shop.data(FULFILL, {"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo["id"]}]}})
     closed = shop.data(FULFILL, {"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo["id"]}]}})
@@ -241,14 +304,21 @@ def test_tracking_info_update(shop) -> None:
     _order(shop)
     fo = shop.data(FULFILLMENT_ORDER)["order"]["fulfillmentOrders"]["nodes"][0]
     fulfillment = shop.data(FULFILL, {"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo["id"]}]}})[
-        "fulfillmentCreate"]["fulfillment"]
-    updated = shop.data("""mutation($id: ID!, $t: FulfillmentTrackingInput!) {
+        "fulfillmentCreate"
+    ]["fulfillment"]
+    updated = shop.data(
+        """mutation($id: ID!, $t: FulfillmentTrackingInput!) {
         fulfillmentTrackingInfoUpdate(fulfillmentId: $id, trackingInfoInput: $t, notifyCustomer: false) {
         fulfillment { trackingInfo { company number url } } userErrors { message } } }""",
-                        {"id": fulfillment["id"], "t": {"company": "UPS", "numbers": ["1Z1", "1Z2"],
-                                                        "urls": ["https://t/1", "https://t/2"]}})
+        {
+            "id": fulfillment["id"],
+            "t": {"company": "UPS", "numbers": ["1Z1", "1Z2"], "urls": ["https://t/1", "https://t/2"]},
+        },
+    )
     assert updated["fulfillmentTrackingInfoUpdate"]["fulfillment"]["trackingInfo"] == [
-        {"company": "UPS", "number": "1Z1", "url": "https://t/1"}, {"company": "UPS", "number": "1Z2", "url": "https://t/2"}]
+        {"company": "UPS", "number": "1Z1", "url": "https://t/1"},
+        {"company": "UPS", "number": "1Z2", "url": "https://t/2"},
+    ]
     rest = shop.client.get("/admin/api/2025-10/orders/450789469.json").json()["order"]["fulfillments"][-1]
     assert rest["tracking_numbers"] == ["1Z1", "1Z2"] and rest["tracking_company"] == "UPS"
 
@@ -261,18 +331,25 @@ def test_carrier_service_and_webhook_subscription_registration(shop, receiver) -
     duplicate = shop.data("""mutation { carrierServiceCreate(input: {name: "FedEx live rates",
         callbackUrl: "https://x.test", supportsServiceDiscovery: true, active: true}) { userErrors { message } } }""")
     assert duplicate["carrierServiceCreate"]["userErrors"]
-    sub = shop.data("""mutation($url: URL!) { webhookSubscriptionCreate(topic: ORDERS_CREATE,
+    sub = shop.data(
+        """mutation($url: URL!) { webhookSubscriptionCreate(topic: ORDERS_CREATE,
         webhookSubscription: {callbackUrl: $url, format: JSON}) { webhookSubscription { id topic uri format }
-        userErrors { message } } }""", {"url": receiver.url}, version="2026-01")["webhookSubscriptionCreate"]
+        userErrors { message } } }""",
+        {"url": receiver.url},
+        version="2026-01",
+    )["webhookSubscriptionCreate"]
     assert sub["webhookSubscription"]["topic"] == "ORDERS_CREATE" and sub["webhookSubscription"]["uri"] == receiver.url
     created = shop.create_order()
     assert [d["status"] for d in created["deliveries"]] == [200]
-    (headers, _body), = receiver.received
+    ((headers, _body),) = receiver.received
     assert headers["x-shopify-api-version"] == "2026-01"  # payload version = version that created it
-    listed = shop.data("{ webhookSubscriptions(first: 5) { nodes { topic } } carrierServices(first: 5) "
-                       "{ nodes { name } } }")
-    assert listed == {"webhookSubscriptions": {"nodes": [{"topic": "ORDERS_CREATE"}]},
-                      "carrierServices": {"nodes": [{"name": "FedEx live rates"}]}}
+    listed = shop.data(
+        "{ webhookSubscriptions(first: 5) { nodes { topic } } carrierServices(first: 5) { nodes { name } } }"
+    )
+    assert listed == {
+        "webhookSubscriptions": {"nodes": [{"topic": "ORDERS_CREATE"}]},
+        "carrierServices": {"nodes": [{"name": "FedEx live rates"}]},
+    }
 
 
 def test_inventory_adjust_quantities_applies_deltas_with_change_from_quantity(shop) -> None:
@@ -282,13 +359,19 @@ def test_inventory_adjust_quantities_applies_deltas_with_change_from_quantity(sh
       inventoryAdjustQuantities(input: $input) @idempotent(key: "adj-1") {
       inventoryAdjustmentGroup { reason changes { name delta quantityAfterChange } } userErrors { code } } }"""
     change = {"inventoryItemId": item, "locationId": location, "delta": 5}
-    stale = shop.data(adjust.replace("adj-1", "adj-0"), {"input": {"name": "available", "reason": "received",
-                      "changes": [{**change, "changeFromQuantity": 1}]}}, version="2026-01")
+    stale = shop.data(
+        adjust.replace("adj-1", "adj-0"),
+        {"input": {"name": "available", "reason": "received", "changes": [{**change, "changeFromQuantity": 1}]}},
+        version="2026-01",
+    )
     assert stale["inventoryAdjustQuantities"]["userErrors"] == [{"code": "CHANGE_FROM_QUANTITY_STALE"}]
     changes = [{**change, "changeFromQuantity": 99}]
     variables = {"input": {"name": "available", "reason": "received", "changes": changes}}
     for _ in range(2):  # replayed key: applied once
         result = shop.data(adjust, variables, version="2026-01")["inventoryAdjustQuantities"]
-        assert result["inventoryAdjustmentGroup"]["changes"][0] == {"name": "available", "delta": 5,
-                                                                    "quantityAfterChange": 104}
+        assert result["inventoryAdjustmentGroup"]["changes"][0] == {
+            "name": "available",
+            "delta": 5,
+            "quantityAfterChange": 104,
+        }
     assert _level(shop)[2] == {"available": 104, "on_hand": 105, "committed": 1}

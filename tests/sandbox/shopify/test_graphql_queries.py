@@ -26,18 +26,23 @@ query Order($id: ID!) {
 
 def test_missing_or_wrong_token_is_401_with_shopify_body(shop) -> None:
     for headers in ({}, {"X-Shopify-Access-Token": "shpat_wrong"}):
-        response = httpx.post(f"{shop.url}/admin/api/2025-10/graphql.json", json={"query": "{ shop { name } }"},
-                              headers=headers)
+        response = httpx.post(
+            f"{shop.url}/admin/api/2025-10/graphql.json", json={"query": "{ shop { name } }"}, headers=headers
+        )
         assert response.status_code == 401
         assert response.json() == {
-            "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+            "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
+        }
 
 
 def test_token_is_configurable(make_shop) -> None:
     custom = make_shop(access_token="shpat_custom")
     assert custom.client.post("/admin/api/2025-10/graphql.json", json={"query": "{ shop { name } }"}).status_code == 401
-    ok = custom.client.post("/admin/api/2025-10/graphql.json", json={"query": "{ shop { name } }"},
-                            headers={"X-Shopify-Access-Token": "shpat_custom"})
+    ok = custom.client.post(
+        "/admin/api/2025-10/graphql.json",
+        json={"query": "{ shop { name } }"},
+        headers={"X-Shopify-Access-Token": "shpat_custom"},
+    )
     assert ok.status_code == 200
 
 
@@ -48,15 +53,19 @@ def test_bad_version_404_and_old_version_falls_forward(shop) -> None:
 
 
 def test_missing_query_is_400(shop) -> None:
-    response = shop.client.post("/admin/api/2025-10/graphql.json", content=b"not json",
-                                headers={"Content-Type": "application/json"})
+    response = shop.client.post(
+        "/admin/api/2025-10/graphql.json", content=b"not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
 
 
 def test_shop_and_locations(shop) -> None:
     data = shop.data("{ shop { name currencyCode myshopifyDomain } locations(first: 5) { nodes { id name } } }")
-    assert data["shop"] == {"name": "Local Dev Store", "currencyCode": "USD",
-                            "myshopifyDomain": "emulator.myshopify.com"}
+    assert data["shop"] == {
+        "name": "Local Dev Store",
+        "currencyCode": "USD",
+        "myshopifyDomain": "emulator.myshopify.com",
+    }
     assert [n["name"] for n in data["locations"]["nodes"]] == ["Main Warehouse", "East Warehouse"]
     assert all(n["id"].startswith("gid://shopify/Location/") for n in data["locations"]["nodes"])
 
@@ -74,7 +83,10 @@ def test_order_shape_with_line_items_and_fulfillment_orders(shop) -> None:
     (fo,) = order["fulfillmentOrders"]["nodes"]
     assert fo["status"] == "OPEN"
     assert [li["lineItem"]["id"] for li in fo["lineItems"]["nodes"]] == [
-        "gid://shopify/LineItem/466157049", "gid://shopify/LineItem/518995019", "gid://shopify/LineItem/703073504"]
+        "gid://shopify/LineItem/466157049",
+        "gid://shopify/LineItem/518995019",
+        "gid://shopify/LineItem/703073504",
+    ]
     assert all(li["remainingQuantity"] == li["totalQuantity"] == 1 for li in fo["lineItems"]["nodes"])
 
 
@@ -84,18 +96,19 @@ def test_split_locations_makes_one_fulfillment_order_per_location(make_shop) -> 
     fos = split.data(ORDER_QUERY, {"id": ORDER_GID})["order"]["fulfillmentOrders"]["nodes"]
     assert len(fos) == 2
     assert {fo["assignedLocation"]["location"]["id"] for fo in fos} == {
-        n["id"] for n in split.data("{ locations(first: 2) { nodes { id } } }")["locations"]["nodes"]}
+        n["id"] for n in split.data("{ locations(first: 2) { nodes { id } } }")["locations"]["nodes"]
+    }
     assert sorted(len(fo["lineItems"]["nodes"]) for fo in fos) == [1, 2]
 
 
 def test_unknown_order_is_null_and_bad_gid_is_an_error(shop) -> None:
-    assert shop.data("{ order(id: \"gid://shopify/Order/1\") { id } }") == {"order": None}
-    body = shop.gql("{ order(id: \"12345\") { id } }")
+    assert shop.data('{ order(id: "gid://shopify/Order/1") { id } }') == {"order": None}
+    body = shop.gql('{ order(id: "12345") { id } }')
     assert body["errors"][0]["message"] == "Invalid global id '12345'"
 
 
 def test_invalid_field_fails_like_shopify(shop) -> None:
-    body = shop.gql("{ order(id: \"gid://shopify/Order/1\") { id nope } }")
+    body = shop.gql('{ order(id: "gid://shopify/Order/1") { id nope } }')
     (error,) = body["errors"]
     assert error["message"] == "Field 'nope' doesn't exist on type 'Order'"
     assert error["locations"] == [{"line": 1, "column": 43}]
@@ -118,8 +131,13 @@ def test_connection_requires_first_or_last(shop) -> None:
 def test_orders_cursor_pagination_with_updated_at_query_and_sort(shop) -> None:
     base = sample("shopify_python_api__fixtures__order.json")["order"]
     for n in range(5):
-        order = {**base, "id": 1000 + n, "name": f"#{2000 + n}", "order_number": 2000 + n,
-                 "updated_at": f"2025-02-0{n + 1}T10:00:00-05:00"}
+        order = {
+            **base,
+            "id": 1000 + n,
+            "name": f"#{2000 + n}",
+            "order_number": 2000 + n,
+            "updated_at": f"2025-02-0{n + 1}T10:00:00-05:00",
+        }
         shop.create_order(order)
     query = """query($after: String) { orders(first: 2, after: $after, sortKey: UPDATED_AT,
                  query: "updated_at:>='2025-02-02T00:00:00Z'") {
@@ -154,9 +172,11 @@ def test_inventory_items_by_sku_and_levels_with_quantities(shop) -> None:
     assert {q["name"]: q["quantity"] for q in east["quantities"]} == {"available": 100, "on_hand": 100, "committed": 0}
     level = shop.data("query($id: ID!) { inventoryLevel(id: $id) { item { sku } } }", {"id": main["id"]})
     assert level["inventoryLevel"]["item"]["sku"] == "IPOD2008RED"
-    item_level = shop.data("query($i: ID!, $l: ID!) { inventoryItem(id: $i) { inventoryLevel(locationId: $l) { "
-                           "quantities(names: [\"available\"]) { quantity } } } }",
-                           {"i": item["id"], "l": main["location"]["id"]})
+    item_level = shop.data(
+        "query($i: ID!, $l: ID!) { inventoryItem(id: $i) { inventoryLevel(locationId: $l) { "
+        'quantities(names: ["available"]) { quantity } } } }',
+        {"i": item["id"], "l": main["location"]["id"]},
+    )
     assert item_level["inventoryItem"]["inventoryLevel"]["quantities"] == [{"quantity": 99}]
 
 
@@ -167,6 +187,9 @@ def test_several_skus_with_or(shop) -> None:
 
 
 def test_application_graphql_body_is_accepted(shop) -> None:
-    response = shop.client.post("/admin/api/2025-10/graphql.json", content=b"{ shop { name } }",
-                                headers={"Content-Type": "application/graphql", "X-Shopify-Access-Token": TOKEN})
+    response = shop.client.post(
+        "/admin/api/2025-10/graphql.json",
+        content=b"{ shop { name } }",
+        headers={"Content-Type": "application/graphql", "X-Shopify-Access-Token": TOKEN},
+    )
     assert response.json()["data"]["shop"]["name"] == "Local Dev Store"

@@ -32,11 +32,15 @@ def wait_for(condition, seconds: float = 5.0) -> bool:
 def test_admin_create_order_delivers_signed_orders_create(shop, receiver) -> None:
     config = shop.client.post("/_emulator/webhooks/config", json={"url": receiver.url, "secret": "s3cret"}).json()
     assert {s["topic"] for s in config["subscriptions"]} == {
-        "orders/create", "orders/updated", "orders/cancelled", "refunds/create"}
+        "orders/create",
+        "orders/updated",
+        "orders/cancelled",
+        "refunds/create",
+    }
     order = sample("itakastudio__orders_create__line_item_discount.json")
     result = shop.create_order(order)
     assert [d["status"] for d in result["deliveries"]] == [200]
-    (headers, body), = receiver.received
+    ((headers, body),) = receiver.received
     assert signed_ok(headers, body, "s3cret")
     assert not signed_ok(headers, body, SECRET)
     assert headers["x-shopify-topic"] == "orders/create"
@@ -49,8 +53,11 @@ def test_admin_create_order_delivers_signed_orders_create(shop, receiver) -> Non
 
 
 def test_order_without_ids_gets_them_assigned(shop) -> None:
-    order = {"line_items": [{"sku": "NEW-SKU", "quantity": 2, "price": "5.00", "title": "Thing"}],
-             "total_price": "10.00", "email": "a@example.com"}
+    order = {
+        "line_items": [{"sku": "NEW-SKU", "quantity": 2, "price": "5.00", "title": "Thing"}],
+        "total_price": "10.00",
+        "email": "a@example.com",
+    }
     created = shop.create_order(order, webhook="false")["order"]
     assert created["id"] and created["admin_graphql_api_id"] == f"gid://shopify/Order/{created['id']}"
     line = created["line_items"][0]
@@ -63,9 +70,14 @@ def test_order_without_ids_gets_them_assigned(shop) -> None:
 def test_refund_computes_rest_amounts_restocks_and_fires_refunds_create(shop, receiver) -> None:
     shop.client.post("/_emulator/webhooks/config", json={"url": receiver.url})
     shop.create_order(sample("itakastudio__orders_create__line_item_discount.json"))
-    response = shop.client.post("/_emulator/orders/6200354537772/refunds", json={
-        "refund_line_items": [{"line_item_id": 15518808539436, "quantity": 1, "restock_type": "cancel"}],
-        "shipping": {"full_refund": True}, "note": "damaged"})
+    response = shop.client.post(
+        "/_emulator/orders/6200354537772/refunds",
+        json={
+            "refund_line_items": [{"line_item_id": 15518808539436, "quantity": 1, "restock_type": "cancel"}],
+            "shipping": {"full_refund": True},
+            "note": "damaged",
+        },
+    )
     assert response.status_code == 201
     refund = response.json()["refund"]
     (line,) = refund["refund_line_items"]
@@ -80,19 +92,28 @@ def test_refund_computes_rest_amounts_restocks_and_fires_refunds_create(shop, re
     order = shop.client.get("/admin/api/2025-10/orders/6200354537772.json").json()["order"]
     assert order["financial_status"] == "partially_refunded"
     assert order["line_items"][0]["fulfillable_quantity"] == 0
-    too_much = shop.client.post("/_emulator/orders/6200354537772/refunds", json={
-        "refund_line_items": [{"line_item_id": 15518808539436, "quantity": 1}]})
+    too_much = shop.client.post(
+        "/_emulator/orders/6200354537772/refunds",
+        json={"refund_line_items": [{"line_item_id": 15518808539436, "quantity": 1}]},
+    )
     assert too_much.status_code == 422
 
 
 def test_refund_cancel_releases_committed_stock_and_return_restocks(shop) -> None:
     shop.create_order()
+
     def red() -> dict:
-        return next(r for r in shop.client.get("/_emulator/state").json()["inventory"]
-                    if r["sku"] == "IPOD2008RED" and r["committed"] + r["on_hand"] > 100 - 1)
+        return next(
+            r
+            for r in shop.client.get("/_emulator/state").json()["inventory"]
+            if r["sku"] == "IPOD2008RED" and r["committed"] + r["on_hand"] > 100 - 1
+        )
+
     assert red()["available"] == 99
-    shop.client.post("/_emulator/orders/450789469/refunds",
-                     json={"refund_line_items": [{"line_item_id": 518995019, "quantity": 1, "restock_type": "cancel"}]})
+    shop.client.post(
+        "/_emulator/orders/450789469/refunds",
+        json={"refund_line_items": [{"line_item_id": 518995019, "quantity": 1, "restock_type": "cancel"}]},
+    )
     assert red() == {**red(), "available": 100, "on_hand": 100, "committed": 0}
 
 
@@ -113,9 +134,15 @@ def test_cancel_fires_orders_cancelled_and_closes_fulfillment_orders(shop, recei
 def test_inventory_seeding_and_state(shop) -> None:
     location = shop.client.post("/_emulator/locations", json={"name": "West"}).json()
     item = shop.client.post("/_emulator/inventory_items", json={"sku": "SKU-1"}).json()
-    rows = shop.client.put("/_emulator/inventory", json={"levels": [
-        {"sku": "SKU-1", "location_id": location["id"], "available": 7},
-        {"inventory_item_id": item["id"], "on_hand": 3}]}).json()["inventory"]
+    rows = shop.client.put(
+        "/_emulator/inventory",
+        json={
+            "levels": [
+                {"sku": "SKU-1", "location_id": location["id"], "available": 7},
+                {"inventory_item_id": item["id"], "on_hand": 3},
+            ]
+        },
+    ).json()["inventory"]
     assert sorted((r["location_id"] == location["id"], r["available"]) for r in rows) == [(False, 3), (True, 7)]
     state = shop.client.get("/_emulator/state").json()
     assert [loc["name"] for loc in state["locations"]] == ["Main Warehouse", "East Warehouse", "West"]
@@ -127,8 +154,9 @@ def test_orders_updated_fires_on_tags_add_when_enabled(make_shop, receiver) -> N
     chatty = make_shop(fire_orders_updated=True)
     chatty.client.post("/_emulator/webhooks/config", json={"url": receiver.url})
     chatty.create_order()
-    chatty.data('mutation { tagsAdd(id: "gid://shopify/Order/450789469", tags: ["erp-synced"]) { userErrors '
-                '{ message } } }')
+    chatty.data(
+        'mutation { tagsAdd(id: "gid://shopify/Order/450789469", tags: ["erp-synced"]) { userErrors { message } } }'
+    )
     assert wait_for(lambda: "orders/updated" in receiver.topics())
     headers, body = receiver.received[-1]
     assert signed_ok(headers, body) and json.loads(body)["tags"] == "erp-synced"
@@ -155,8 +183,10 @@ def test_request_log_counts_operations_and_cost(shop) -> None:
 
 
 def _statuses(client: httpx.Client, count: int) -> list[int]:
-    return [client.post("/admin/api/2025-10/graphql.json", json={"query": "{ shop { name } }"}).status_code
-            for _ in range(count)]
+    return [
+        client.post("/admin/api/2025-10/graphql.json", json={"query": "{ shop { name } }"}).status_code
+        for _ in range(count)
+    ]
 
 
 def test_seeded_faults_repeat_exactly(shop) -> None:
@@ -167,9 +197,13 @@ def test_seeded_faults_repeat_exactly(shop) -> None:
     assert _statuses(shop.client, 12) == first
     assert {429, 500, 200} == set(first)
     shop.client.put("/_emulator/faults", json=faults)
-    throttled = next(r for r in (shop.client.post("/admin/api/2025-10/graphql.json",
-                                                  json={"query": "{ shop { name } }"}) for _ in range(12))
-                     if r.status_code == 429)
+    throttled = next(
+        r
+        for r in (
+            shop.client.post("/admin/api/2025-10/graphql.json", json={"query": "{ shop { name } }"}) for _ in range(12)
+        )
+        if r.status_code == 429
+    )
     assert throttled.headers["retry-after"] == "2"
     assert shop.client.get("/_emulator/state").status_code == 200  # admin routes are never faulted
     shop.client.delete("/_emulator/faults")
@@ -179,8 +213,12 @@ def test_applied_but_response_lost(shop) -> None:
     shop.create_order()
     shop.client.put("/_emulator/faults", json={"seed": 1, "rate_lost_response": 1.0})
     with pytest.raises(httpx.RemoteProtocolError):
-        shop.client.post("/admin/api/2025-10/graphql.json", json={
-            "query": 'mutation { tagsAdd(id: "gid://shopify/Order/450789469", tags: ["lost"]) { userErrors '
-                     '{ message } } }'})
+        shop.client.post(
+            "/admin/api/2025-10/graphql.json",
+            json={
+                "query": 'mutation { tagsAdd(id: "gid://shopify/Order/450789469", tags: ["lost"]) { userErrors '
+                "{ message } } }"
+            },
+        )
     shop.client.delete("/_emulator/faults")
     assert shop.client.get("/_emulator/orders/450789469").json()["order"]["tags"] == "lost"

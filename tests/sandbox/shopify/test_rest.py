@@ -15,8 +15,13 @@ def _orders(shop, count: int) -> list[int]:
     base = sample("shopify_python_api__fixtures__order.json")["order"]
     ids = []
     for n in range(count):
-        order = {**base, "id": 5000 + n, "name": f"#{3000 + n}", "order_number": 3000 + n,
-                 "updated_at": f"2025-03-{n + 1:02d}T08:00:00+00:00"}
+        order = {
+            **base,
+            "id": 5000 + n,
+            "name": f"#{3000 + n}",
+            "order_number": 3000 + n,
+            "updated_at": f"2025-03-{n + 1:02d}T08:00:00+00:00",
+        }
         ids.append(shop.create_order(order)["order"]["id"])
     return ids
 
@@ -33,8 +38,10 @@ def test_get_order_returns_exactly_the_stored_rest_order(shop) -> None:
     assert response.json() == {"order": created}
     original = sample("itakastudio__orders_create__line_item_discount.json")
     assert response.json()["order"]["total_price_set"] == original["total_price_set"]
-    assert response.json()["order"]["line_items"][0]["discount_allocations"] == \
-        original["line_items"][0]["discount_allocations"]
+    assert (
+        response.json()["order"]["line_items"][0]["discount_allocations"]
+        == original["line_items"][0]["discount_allocations"]
+    )
     assert re.fullmatch(r"\d+/40", response.headers["x-shopify-shop-api-call-limit"])
     trimmed = shop.client.get(f"{API}/orders/6200354537772.json", params={"fields": "id,name"}).json()
     assert trimmed == {"order": {"id": 6200354537772, "name": "#1069"}}
@@ -77,8 +84,10 @@ def test_list_orders_status_filter_and_sorting(shop) -> None:
 
 def test_refunds_list(shop) -> None:
     shop.create_order()
-    shop.client.post("/_emulator/orders/450789469/refunds",
-                     json={"refund_line_items": [{"line_item_id": 703073504, "quantity": 1, "restock_type": "cancel"}]})
+    shop.client.post(
+        "/_emulator/orders/450789469/refunds",
+        json={"refund_line_items": [{"line_item_id": 703073504, "quantity": 1, "restock_type": "cancel"}]},
+    )
     refunds = shop.client.get(f"{API}/orders/450789469/refunds.json").json()["refunds"]
     assert len(refunds) == 1 and refunds[0]["order_id"] == 450789469
 

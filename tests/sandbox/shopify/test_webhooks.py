@@ -32,7 +32,7 @@ def test_public_samples_signed_verify_and_tampering_fails(name: str) -> None:
     assert documented_verify(body, header, SECRET)
     assert not documented_verify(body + b" ", header, SECRET)
     middle = len(body) // 2
-    flipped = body[:middle] + bytes([body[middle] ^ 0x01]) + body[middle + 1:]
+    flipped = body[:middle] + bytes([body[middle] ^ 0x01]) + body[middle + 1 :]
     assert not documented_verify(flipped, header, SECRET)
     assert not documented_verify(body, header, "other-secret")
 
@@ -45,8 +45,16 @@ def test_signature_is_over_raw_bytes_not_reserialised_json() -> None:
 
 def test_deliver_sends_every_documented_header(receiver) -> None:
     order = json.loads((SAMPLES / "itakastudio__orders_create__line_item_discount.json").read_bytes())
-    response = deliver(receiver.url, "orders/create", order, SECRET, shop_domain="demo.myshopify.com",
-                       api_version="2026-01", webhook_id="wh-1", event_id="ev-1")
+    response = deliver(
+        receiver.url,
+        "orders/create",
+        order,
+        SECRET,
+        shop_domain="demo.myshopify.com",
+        api_version="2026-01",
+        webhook_id="wh-1",
+        event_id="ev-1",
+    )
     assert response.status_code == 200
     headers, body = receiver.received[0]
     assert json.loads(body) == order
@@ -91,10 +99,26 @@ def test_deliver_many_sends_duplicates_with_identical_headers(receiver) -> None:
 
 
 def test_cli_unwraps_rest_fixture_and_signs_what_it_sends(receiver, capsys) -> None:
-    code = send_webhook.main(["--url", receiver.url, "--secret", SECRET, "--topic", "refunds/create",
-                              "--file", str(SAMPLES / "shopify_python_api__fixtures__refund.json"),
-                              "--file", str(SAMPLES / "pipedream__refunds_create__test_event.json"),
-                              "--duplicates", "1", "--shuffle-seed", "3", "--shop-domain", "cli.myshopify.com"])
+    code = send_webhook.main(
+        [
+            "--url",
+            receiver.url,
+            "--secret",
+            SECRET,
+            "--topic",
+            "refunds/create",
+            "--file",
+            str(SAMPLES / "shopify_python_api__fixtures__refund.json"),
+            "--file",
+            str(SAMPLES / "pipedream__refunds_create__test_event.json"),
+            "--duplicates",
+            "1",
+            "--shuffle-seed",
+            "3",
+            "--shop-domain",
+            "cli.myshopify.com",
+        ]
+    )
     assert code == 0
     assert len(receiver.received) == 4
     ids = set()
@@ -109,6 +133,16 @@ def test_cli_unwraps_rest_fixture_and_signs_what_it_sends(receiver, capsys) -> N
 
 def test_cli_exit_code_reports_rejected_deliveries(receiver) -> None:
     receiver.status = 401
-    code = send_webhook.main(["--url", receiver.url, "--secret", SECRET, "--topic", "orders/create",
-                              "--file", str(SAMPLES / "itakastudio__orders_create__line_item_discount.json")])
+    code = send_webhook.main(
+        [
+            "--url",
+            receiver.url,
+            "--secret",
+            SECRET,
+            "--topic",
+            "orders/create",
+            "--file",
+            str(SAMPLES / "itakastudio__orders_create__line_item_discount.json"),
+        ]
+    )
     assert code == 1

@@ -29,8 +29,13 @@ SLEEPS: list[float] = []
 
 def client(handler) -> D365Client:
     SLEEPS.clear()
-    return D365Client("https://fo.example.com", "usmf", lambda: "tok", transport=httpx.MockTransport(handler),
-                      policy=RetryPolicy(attempts=4, sleep=SLEEPS.append))
+    return D365Client(
+        "https://fo.example.com",
+        "usmf",
+        lambda: "tok",
+        transport=httpx.MockTransport(handler),
+        policy=RetryPolicy(attempts=4, sleep=SLEEPS.append),
+    )
 
 
 def test_literals_and_keys() -> None:
@@ -91,9 +96,16 @@ def test_transient_after_retries_and_400_not_retried() -> None:
     with pytest.raises(D365Transient):
         c.get("X")
     assert c.stats.requests == 4
-    body = {"error": {"code": "", "message": "An error has occurred.", "innererror": {
-        "message": "Write failed for table row of type 'SalesOrderLineV2Entity'. "
-                   "Infolog: Warning: Item 'X' does not exist."}}}
+    body = {
+        "error": {
+            "code": "",
+            "message": "An error has occurred.",
+            "innererror": {
+                "message": "Write failed for table row of type 'SalesOrderLineV2Entity'. "
+                "Infolog: Warning: Item 'X' does not exist."
+            },
+        }
+    }
     c = client(lambda r: httpx.Response(400, json=body))
     with pytest.raises(D365ValidationError) as info:
         c.create("SalesOrderLines", {})
@@ -145,14 +157,22 @@ def test_batch_request_is_one_changeset_in_the_wire_format() -> None:
         cs = "changesetresponse_1"
         parts = "".join(
             f"--{cs}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {i}\r\n\r\n"
-            f"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\r\n{json.dumps({'n': i})}\r\n" for i in (1, 2))
-        text = (f"--{boundary}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n{parts}--{cs}--\r\n"
-                f"--{boundary}--\r\n")
-        return httpx.Response(200, headers={"content-type": f"multipart/mixed; boundary={boundary}"},
-                              content=text.encode())
+            f"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\r\n{json.dumps({'n': i})}\r\n"
+            for i in (1, 2)
+        )
+        text = (
+            f"--{boundary}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n{parts}--{cs}--\r\n--{boundary}--\r\n"
+        )
+        return httpx.Response(
+            200, headers={"content-type": f"multipart/mixed; boundary={boundary}"}, content=text.encode()
+        )
 
-    results = client(handler).batch([BatchOp("POST", "SalesOrderHeadersV2", {"SalesOrderNumber": "SH1"}),
-                                     BatchOp("POST", "SalesOrderLines", {"ItemNumber": "A"})])
+    results = client(handler).batch(
+        [
+            BatchOp("POST", "SalesOrderHeadersV2", {"SalesOrderNumber": "SH1"}),
+            BatchOp("POST", "SalesOrderLines", {"ItemNumber": "A"}),
+        ]
+    )
     assert [r.body for r in results] == [{"n": 1}, {"n": 2}]
     body = captured["body"]
     assert captured["type"].startswith("multipart/mixed; boundary=batch_")
@@ -166,8 +186,10 @@ def _multipart(boundary: str, parts: list[str]) -> bytes:
 
 
 def _http_part(status: str, body: dict) -> str:
-    return (f"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 {status}\r\n"
-            f"Content-Type: application/json\r\n\r\n{json.dumps(body)}\r\n")
+    return (
+        f"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 {status}\r\n"
+        f"Content-Type: application/json\r\n\r\n{json.dumps(body)}\r\n"
+    )
 
 
 def test_batch_reads_travel_after_the_changeset_and_come_back_last() -> None:
@@ -176,22 +198,32 @@ def test_batch_reads_travel_after_the_changeset_and_come_back_last() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         captured["body"] = request.content.decode()
         changeset = _multipart("cs", [_http_part("201 Created", {"n": 1})])
-        parts = [f"Content-Type: multipart/mixed; boundary=cs\r\n\r\n{changeset.decode()}\r\n",
-                 _http_part("200 OK", {"OrderTotalAmount": 10.10})]
-        return httpx.Response(200, headers={"content-type": "multipart/mixed; boundary=b"},
-                              content=_multipart("b", parts))
+        parts = [
+            f"Content-Type: multipart/mixed; boundary=cs\r\n\r\n{changeset.decode()}\r\n",
+            _http_part("200 OK", {"OrderTotalAmount": 10.10}),
+        ]
+        return httpx.Response(
+            200, headers={"content-type": "multipart/mixed; boundary=b"}, content=_multipart("b", parts)
+        )
 
-    read = BatchRead("SalesOrderHeadersV2", {"SalesOrderNumber": "SH 1"}, select=["OrderTotalAmount"],
-                     expand="SalesOrderLines($select=InventoryLotId,ItemNumber)")
-    results = client(handler).batch([BatchOp("POST", "SalesOrderHeadersV2", {"SalesOrderNumber": "SH 1"})],
-                                    reads=[read])
+    read = BatchRead(
+        "SalesOrderHeadersV2",
+        {"SalesOrderNumber": "SH 1"},
+        select=["OrderTotalAmount"],
+        expand="SalesOrderLines($select=InventoryLotId,ItemNumber)",
+    )
+    results = client(handler).batch(
+        [BatchOp("POST", "SalesOrderHeadersV2", {"SalesOrderNumber": "SH 1"})], reads=[read]
+    )
     assert [r.status for r in results] == [201, 200]
     assert results[-1].body["OrderTotalAmount"] == Decimal("10.10") and results[-1].error() is None
     body = captured["body"]
     changeset_end = body.index("--changeset_", body.rindex("POST "))
-    get_at = body.index("GET https://fo.example.com/data/SalesOrderHeadersV2(dataAreaId='usmf',"
-                        "SalesOrderNumber='SH%201')?$select=OrderTotalAmount&"
-                        "$expand=SalesOrderLines($select=InventoryLotId,ItemNumber) HTTP/1.1")
+    get_at = body.index(
+        "GET https://fo.example.com/data/SalesOrderHeadersV2(dataAreaId='usmf',"
+        "SalesOrderNumber='SH%201')?$select=OrderTotalAmount&"
+        "$expand=SalesOrderLines($select=InventoryLotId,ItemNumber) HTTP/1.1"
+    )
     assert get_at > changeset_end  # outside the changeset, after it
     assert " " not in body[get_at:].split("\r\n")[0].removeprefix("GET ").removesuffix(" HTTP/1.1")
 
@@ -201,21 +233,27 @@ def test_batch_failed_changeset_raises_even_when_reads_answer() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         changeset = _multipart("cs", [_http_part("500 Internal Server Error", failure)])
-        parts = [f"Content-Type: multipart/mixed; boundary=cs\r\n\r\n{changeset.decode()}\r\n",
-                 _http_part("404 Not Found", {"error": {"message": "not found"}})]
-        return httpx.Response(200, headers={"content-type": "multipart/mixed; boundary=b"},
-                              content=_multipart("b", parts))
+        parts = [
+            f"Content-Type: multipart/mixed; boundary=cs\r\n\r\n{changeset.decode()}\r\n",
+            _http_part("404 Not Found", {"error": {"message": "not found"}}),
+        ]
+        return httpx.Response(
+            200, headers={"content-type": "multipart/mixed; boundary=b"}, content=_multipart("b", parts)
+        )
 
     with pytest.raises(D365AlreadyExists):
-        client(handler).batch([BatchOp("POST", "CustomerGroups", {"CustomerGroupId": "X"})],
-                              reads=[BatchRead("CustomerGroups", {"CustomerGroupId": "X"})])
+        client(handler).batch(
+            [BatchOp("POST", "CustomerGroups", {"CustomerGroupId": "X"})],
+            reads=[BatchRead("CustomerGroups", {"CustomerGroupId": "X"})],
+        )
 
 
 def test_batch_failed_read_is_returned_not_raised() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         parts = [_http_part("404 Not Found", {"error": {"message": "No resources were found"}})]
-        return httpx.Response(200, headers={"content-type": "multipart/mixed; boundary=b"},
-                              content=_multipart("b", parts))
+        return httpx.Response(
+            200, headers={"content-type": "multipart/mixed; boundary=b"}, content=_multipart("b", parts)
+        )
 
     [result] = client(handler).batch([], reads=[BatchRead("CustomerGroups", {"CustomerGroupId": "X"})])
     assert isinstance(result.error(), D365NotFound)

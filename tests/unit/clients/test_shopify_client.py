@@ -8,14 +8,24 @@ from shared.http import RetryPolicy
 
 
 def admin(handler, sleeps: list[float]) -> ShopifyAdmin:
-    return ShopifyAdmin("https://shop.example", "tok", "2025-10", transport=httpx.MockTransport(handler),
-                        policy=RetryPolicy(attempts=3, sleep=sleeps.append), sleep=sleeps.append)
+    return ShopifyAdmin(
+        "https://shop.example",
+        "tok",
+        "2025-10",
+        transport=httpx.MockTransport(handler),
+        policy=RetryPolicy(attempts=3, sleep=sleeps.append),
+        sleep=sleeps.append,
+    )
 
 
 def cost(available: float, requested: float = 10, maximum: float = 2000, rate: float = 100) -> dict:
-    return {"cost": {"requestedQueryCost": requested, "actualQueryCost": requested,
-                     "throttleStatus": {"maximumAvailable": maximum, "currentlyAvailable": available,
-                                        "restoreRate": rate}}}
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": requested,
+            "throttleStatus": {"maximumAvailable": maximum, "currentlyAvailable": available, "restoreRate": rate},
+        }
+    }
 
 
 def test_gids() -> None:
@@ -32,8 +42,13 @@ def test_throttled_then_paced_retry() -> None:
         calls.append(1)
         assert request.headers["x-shopify-access-token"] == "tok"
         if len(calls) == 1:
-            return httpx.Response(200, json={"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-                                             "extensions": cost(available=0, requested=50)})
+            return httpx.Response(
+                200,
+                json={
+                    "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                    "extensions": cost(available=0, requested=50),
+                },
+            )
         return httpx.Response(200, json={"data": {"shop": {"name": "x"}}, "extensions": cost(1900)})
 
     client = admin(handler, sleeps)

@@ -12,10 +12,25 @@ ENVELOPE = sample("d365/samples/ms_jp_blog__business_event_batch_job_started_sch
 
 def event(**fields: object) -> dict[str, object]:
     # The standard envelope fields of a downloaded schema, plus the custom event's slip fields.
-    base = {k: ENVELOPE[k] for k in ("BusinessEventId", "BusinessEventLegalEntity", "ControlNumber", "EventId",
-                                     "EventTime", "EventTimeIso8601", "MajorVersion", "MinorVersion")}
-    base.update(BusinessEventId="PackingSlipPostedBusinessEvent", BusinessEventLegalEntity="USMF",
-                ControlNumber=5637145330, EventId="D60A8657-E87C-43A8-8D7D-826EBF0490D7")
+    base = {
+        k: ENVELOPE[k]
+        for k in (
+            "BusinessEventId",
+            "BusinessEventLegalEntity",
+            "ControlNumber",
+            "EventId",
+            "EventTime",
+            "EventTimeIso8601",
+            "MajorVersion",
+            "MinorVersion",
+        )
+    }
+    base.update(
+        BusinessEventId="PackingSlipPostedBusinessEvent",
+        BusinessEventLegalEntity="USMF",
+        ControlNumber=5637145330,
+        EventId="D60A8657-E87C-43A8-8D7D-826EBF0490D7",
+    )
     base.update(fields)
     return base
 
@@ -27,13 +42,16 @@ def test_envelope_with_sales_id_and_packing_slip_id() -> None:
 
 
 def test_entity_field_names_and_lists_are_accepted() -> None:
-    parsed = parse_events([event(SalesOrderNumber="SH1", PackingSlipNumber="P1"),
-                           event(SalesId="SH2", PackingSlipId="P2")], "usmf")
+    parsed = parse_events(
+        [event(SalesOrderNumber="SH1", PackingSlipNumber="P1"), event(SalesId="SH2", PackingSlipId="P2")], "usmf"
+    )
     assert [e.packing_slip for e in parsed] == ["P1", "P2"]
 
 
-@pytest.mark.parametrize("body", [event(), event(SalesId="SH1"), [], "text", event(SalesId="S", PackingSlipId="P",
-                                                                                    BusinessEventLegalEntity="usrt")])
+@pytest.mark.parametrize(
+    "body",
+    [event(), event(SalesId="SH1"), [], "text", event(SalesId="S", PackingSlipId="P", BusinessEventLegalEntity="usrt")],
+)
 def test_not_a_packing_slip_event(body: object) -> None:
     with pytest.raises(EventError):
         parse_events(body, "usmf")

@@ -22,10 +22,12 @@ FEDEX = "https://www.fedex.com/fedextrack/?trknbr={number}"
 REF = SlipRef("SH1001", "CPS-000001")
 
 
-def slip(*lines: tuple[str, str, str], numbers: tuple[str, ...] = ("794600000001",),
-         urls: tuple[str, ...] = ("",)) -> PackingSlip:
-    return PackingSlip(REF, None, None, "GROUND", tuple(SlipLine(lot, item, Decimal(q)) for lot, item, q in lines),
-                       numbers, urls)
+def slip(
+    *lines: tuple[str, str, str], numbers: tuple[str, ...] = ("794600000001",), urls: tuple[str, ...] = ("",)
+) -> PackingSlip:
+    return PackingSlip(
+        REF, None, None, "GROUND", tuple(SlipLine(lot, item, Decimal(q)) for lot, item, q in lines), numbers, urls
+    )
 
 
 def fo(fo_id: str, location: str, *lines: tuple[str, str, int], status: str = "OPEN") -> FulfillmentOrder:
@@ -61,8 +63,11 @@ def test_partial_shipment_fulfils_only_what_shipped() -> None:
 
 
 def test_split_per_location_and_across_fulfillment_orders() -> None:
-    orders = [fo("100", "L1", ("1001", "11", 1)), fo("200", "L2", ("2001", "12", 2)),
-              fo("300", "L2", ("3001", "11", 2))]
+    orders = [
+        fo("100", "L1", ("1001", "11", 1)),
+        fo("200", "L2", ("2001", "12", 2)),
+        fo("300", "L2", ("3001", "11", 2)),
+    ]
     plan = plan_fulfillments({"11": 3, "12": 2}, orders)
     assert [p.location_id for p in plan] == ["L1", "L2"]
     assert plan[0].quantities == {"11": 1}
@@ -74,8 +79,7 @@ def test_closed_fulfillment_orders_are_not_used_and_over_shipment_names_the_numb
     with pytest.raises(SlipProblem) as problem:
         plan_fulfillments({"11": 3}, orders)
     assert problem.value.reason_code == "over_shipment"
-    assert problem.value.values["lines"] == [{"line_item_id": "11", "shipped": 3, "open_in_shopify": 1,
-                                              "excess": 2}]
+    assert problem.value.values["lines"] == [{"line_item_id": "11", "shipped": 3, "open_in_shopify": 1, "excess": 2}]
 
 
 def test_match_existing_by_tracking_location_and_quantities() -> None:
@@ -84,15 +88,21 @@ def test_match_existing_by_tracking_location_and_quantities() -> None:
     same = ExistingFulfillment("10", "L1", "SUCCESS", ("794600000001",), {"11": 2})
     assert match_existing(planned, ["794600000001"], [other, same], set()) == "10"
     assert match_existing(planned, ["794600000001"], [other, same], {"10"}) == ""
-    assert match_existing(planned, ["794600000001"], [ExistingFulfillment("11", "L2", "SUCCESS", ("794600000001",),
-                                                                          {"11": 2})], set()) == ""
+    assert (
+        match_existing(
+            planned, ["794600000001"], [ExistingFulfillment("11", "L2", "SUCCESS", ("794600000001",), {"11": 2})], set()
+        )
+        == ""
+    )
     assert match_existing(planned, [], [ExistingFulfillment("12", "L1", "SUCCESS", (), {"11": 2})], set()) == "12"
 
 
 def test_tracking_input_builds_fedex_url_when_fo_has_none() -> None:
     assert tracking_input(slip(), "FedEx", FEDEX) == {
-        "company": "FedEx", "number": "794600000001",
-        "url": "https://www.fedex.com/fedextrack/?trknbr=794600000001"}
+        "company": "FedEx",
+        "number": "794600000001",
+        "url": "https://www.fedex.com/fedextrack/?trknbr=794600000001",
+    }
     given = slip(numbers=("1", "2"), urls=("https://carrier.example/1", ""))
     info = tracking_input(given, "FedEx", FEDEX)
     assert info is not None

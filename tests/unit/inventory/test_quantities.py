@@ -30,10 +30,17 @@ CONFIG = {
 
 
 def row(item: str, warehouse: str, available: str, site: str = "1", **more: str) -> dict[str, object]:
-    values: dict[str, object] = {"ItemNumber": item, "InventorySiteId": site, "InventoryWarehouseId": warehouse,
-                                 "AvailableOnHandQuantity": Decimal(available), "ProductColorId": "",
-                                 "ProductSizeId": "", "ProductStyleId": "", "ProductConfigurationId": "",
-                                 "ProductVersionId": ""}
+    values: dict[str, object] = {
+        "ItemNumber": item,
+        "InventorySiteId": site,
+        "InventoryWarehouseId": warehouse,
+        "AvailableOnHandQuantity": Decimal(available),
+        "ProductColorId": "",
+        "ProductSizeId": "",
+        "ProductStyleId": "",
+        "ProductConfigurationId": "",
+        "ProductVersionId": "",
+    }
     values.update({k: Decimal(v) if k.endswith("Quantity") else v for k, v in more.items()})
     return values
 
@@ -44,8 +51,9 @@ def compute(rows: list[dict[str, object]], config: InventoryConfig | None = None
 
 
 def test_warehouses_of_a_location_are_summed_and_safety_stock_subtracted() -> None:
-    result = compute([row("A", "11", "5"), row("A", "12", "3"), row("A", "21", "10", site="2"),
-                      row("A", "99", "1000")])  # 99 is not mapped
+    result = compute(
+        [row("A", "11", "5"), row("A", "12", "3"), row("A", "21", "10", site="2"), row("A", "99", "1000")]
+    )  # 99 is not mapped
     assert result == {("Main", "A"): 8, ("gid://shopify/Location/2", "A"): 8}
 
 
@@ -65,18 +73,31 @@ def test_site_must_match_when_configured() -> None:
 
 
 def test_safety_stock_precedence() -> None:
-    config = parse_config({
-        "safety_stock": 1, "safety_stock_items": {"B": 4},
-        "locations": [{"shopify_location": "Main", "warehouses": ["11"], "safety_stock": 2,
-                       "safety_stock_items": {"C": 3}},
-                      {"shopify_location": "East", "warehouses": ["21"]}]})
+    config = parse_config(
+        {
+            "safety_stock": 1,
+            "safety_stock_items": {"B": 4},
+            "locations": [
+                {"shopify_location": "Main", "warehouses": ["11"], "safety_stock": 2, "safety_stock_items": {"C": 3}},
+                {"shopify_location": "East", "warehouses": ["21"]},
+            ],
+        }
+    )
     rows = [row(i, w, "10") for i in "ABC" for w in ("11", "21")]
-    assert compute(rows, config) == {("Main", "A"): 8, ("Main", "B"): 6, ("Main", "C"): 7,
-                                     ("East", "A"): 9, ("East", "B"): 6, ("East", "C"): 9}
+    assert compute(rows, config) == {
+        ("Main", "A"): 8,
+        ("Main", "B"): 6,
+        ("Main", "C"): 7,
+        ("East", "A"): 9,
+        ("East", "B"): 6,
+        ("East", "C"): 9,
+    }
 
 
-@pytest.mark.parametrize(("measure", "expected"), [
-    (Measure.AVAILABLE_ON_HAND, 5), (Measure.AVAILABLE_INCL_ORDERED, 12), (Measure.TOTAL_AVAILABLE, 20)])
+@pytest.mark.parametrize(
+    ("measure", "expected"),
+    [(Measure.AVAILABLE_ON_HAND, 5), (Measure.AVAILABLE_INCL_ORDERED, 12), (Measure.TOTAL_AVAILABLE, 20)],
+)
 def test_measures(measure: Measure, expected: int) -> None:
     config = parse_config({**CONFIG, "measure": measure.value})
     data = row("A", "11", "5", AvailableOrderedQuantity="7", TotalAvailableQuantity="20")
@@ -95,8 +116,11 @@ def test_diff_sends_only_changes_and_zeroes_what_vanished() -> None:
     published = {("L1", "A"): 5, ("L1", "B"): 4, ("L1", "D"): 9, ("L1", "E"): 0}
     result = diff(wanted, published)
     assert result.unchanged == 1
-    assert sorted(result.changes, key=lambda c: c.sku) == [Change("L1", "B", 3, 4), Change("L1", "C", 0, None),
-                                                           Change("L1", "D", 0, 9)]
+    assert sorted(result.changes, key=lambda c: c.sku) == [
+        Change("L1", "B", 3, 4),
+        Change("L1", "C", 0, None),
+        Change("L1", "D", 0, 9),
+    ]
     assert result.changes == diff(dict(reversed(wanted.items())), published).changes  # order is stable
     assert len(diff(wanted, published, full=True).changes) == 4  # full resync resends A too
 
@@ -107,31 +131,51 @@ def test_batches_of_at_most_250() -> None:
 
 def test_filter_is_an_or_chain_scoped_to_the_legal_entity() -> None:
     text = on_hand_filter(parse_config(CONFIG), "usmf")
-    assert text == ("dataAreaId eq 'usmf' and ((InventorySiteId eq '1' and InventoryWarehouseId eq '11') or "
-                    "InventoryWarehouseId eq '12' or InventoryWarehouseId eq '21')")
+    assert text == (
+        "dataAreaId eq 'usmf' and ((InventorySiteId eq '1' and InventoryWarehouseId eq '11') or "
+        "InventoryWarehouseId eq '12' or InventoryWarehouseId eq '21')"
+    )
 
 
 def _q(quantity: int, compare: int | None) -> Quantity:
-    return Quantity(Change("gid://shopify/Location/1", "A", quantity, compare), "gid://shopify/InventoryItem/9",
-                    compare)
+    return Quantity(
+        Change("gid://shopify/Location/1", "A", quantity, compare), "gid://shopify/InventoryItem/9", compare
+    )
 
 
 def test_wire_format_by_api_version() -> None:
     rows = [_q(5, 3), _q(6, None)]
-    legacy = variables(rows, name="on_hand", reason="correction", uri="gid://x/Sync/1", api_version="2025-10",
-                       key="k")
-    assert legacy == {"input": {"name": "on_hand", "reason": "correction", "referenceDocumentUri": "gid://x/Sync/1",
-                                "ignoreCompareQuantity": True, "quantities": [
-                                    {"inventoryItemId": "gid://shopify/InventoryItem/9",
-                                     "locationId": "gid://shopify/Location/1", "quantity": 5, "compareQuantity": 3},
-                                    {"inventoryItemId": "gid://shopify/InventoryItem/9",
-                                     "locationId": "gid://shopify/Location/1", "quantity": 6}]}}
+    legacy = variables(rows, name="on_hand", reason="correction", uri="gid://x/Sync/1", api_version="2025-10", key="k")
+    assert legacy == {
+        "input": {
+            "name": "on_hand",
+            "reason": "correction",
+            "referenceDocumentUri": "gid://x/Sync/1",
+            "ignoreCompareQuantity": True,
+            "quantities": [
+                {
+                    "inventoryItemId": "gid://shopify/InventoryItem/9",
+                    "locationId": "gid://shopify/Location/1",
+                    "quantity": 5,
+                    "compareQuantity": 3,
+                },
+                {
+                    "inventoryItemId": "gid://shopify/InventoryItem/9",
+                    "locationId": "gid://shopify/Location/1",
+                    "quantity": 6,
+                },
+            ],
+        }
+    }
     new = variables(rows, name="on_hand", reason="correction", uri=None, api_version="2026-04", key="k")
     assert [q["changeFromQuantity"] for q in new["input"]["quantities"]] == [3, None]  # null opts out, explicitly
     assert new["key"] == "k" and "ignoreCompareQuantity" not in new["input"]
     assert "@idempotent(key: $key)" in mutation("2026-01") and "@idempotent" not in mutation("2025-10")
-    assert (cas_field("2025-10"), cas_field("2026-01"), cas_field("unstable")) == \
-        ("compareQuantity", "changeFromQuantity", "changeFromQuantity")
+    assert (cas_field("2025-10"), cas_field("2026-01"), cas_field("unstable")) == (
+        "compareQuantity",
+        "changeFromQuantity",
+        "changeFromQuantity",
+    )
 
 
 def test_idempotency_key_is_stable_per_run_and_content() -> None:
@@ -147,16 +191,26 @@ def test_user_error_index() -> None:
     assert _row_index({"field": None}) is None
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"locations": []}, "locations"),
-    ({"locations": [{"shopify_location": "A", "warehouses": ["11"]}, {"shopify_location": "B", "warehouses": ["11"]}]},
-     "warehouse 11 is mapped to both"),
-    ({"measure": "everything"}, "measure"),
-    ({"publish_as": "committed"}, "publish_as"),
-    ({"batch_size": 251}, "batch_size"),
-    ({"safety_stock": -1}, "safety_stock"),
-    ({"safety_stock_colour": 1}, "safety_stock_colour"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"locations": []}, "locations"),
+        (
+            {
+                "locations": [
+                    {"shopify_location": "A", "warehouses": ["11"]},
+                    {"shopify_location": "B", "warehouses": ["11"]},
+                ]
+            },
+            "warehouse 11 is mapped to both",
+        ),
+        ({"measure": "everything"}, "measure"),
+        ({"publish_as": "committed"}, "publish_as"),
+        ({"batch_size": 251}, "batch_size"),
+        ({"safety_stock": -1}, "safety_stock"),
+        ({"safety_stock_colour": 1}, "safety_stock_colour"),
+    ],
+)
 def test_invalid_config_names_the_field(change: dict[str, object], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         parse_config({**CONFIG, **change})

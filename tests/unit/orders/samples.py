@@ -34,9 +34,16 @@ def draft_order() -> dict[str, Any]:
 def shippable_draft() -> dict[str, Any]:
     """The HKD draft order with a shipping address and SKUs, otherwise as published."""
     body = draft_order()
-    body["shipping_address"] = {"first_name": "Mei", "last_name": "Chan", "address1": "1 Queen's Road",
-                                "city": "Hong Kong", "country": "Hong Kong", "country_code": "HK",
-                                "zip": "", "province_code": ""}
+    body["shipping_address"] = {
+        "first_name": "Mei",
+        "last_name": "Chan",
+        "address1": "1 Queen's Road",
+        "city": "Hong Kong",
+        "country": "Hong Kong",
+        "country_code": "HK",
+        "zip": "",
+        "province_code": "",
+    }
     for line, sku in zip(body["line_items"], ("TEST-11AA", "SNOW-GRN", "SNOW-GRN"), strict=True):
         line["sku"] = sku
     return body

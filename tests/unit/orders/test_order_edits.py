@@ -17,10 +17,15 @@ D = Decimal
 
 
 def _order(**changes) -> dict:
-    body = {"id": 1, "currency": "USD", "total_price": "400.00",
-            "line_items": [{"id": 11, "sku": "A", "quantity": 3, "price": "100.00",
-                            "discount_allocations": [{"amount": "30.00"}]},
-                           {"id": 12, "sku": "B", "quantity": 1, "price": "100.00"}]}
+    body = {
+        "id": 1,
+        "currency": "USD",
+        "total_price": "400.00",
+        "line_items": [
+            {"id": 11, "sku": "A", "quantity": 3, "price": "100.00", "discount_allocations": [{"amount": "30.00"}]},
+            {"id": 12, "sku": "B", "quantity": 1, "price": "100.00"},
+        ],
+    }
     body.update(changes)
     return body
 
@@ -45,19 +50,46 @@ def test_refunded_units_are_not_an_edit_but_an_edit_on_a_refunded_line_is_mixed(
 
 
 def test_uneven_discount_gains_a_twin_line_and_loses_it_again():
-    have = by_ref([{"InventoryLotId": "L1", "OrderLineReference": "11", "OrderedSalesQuantity": 3,
-                    "SalesPrice": D("10"), "LineDiscountAmount": D("1"), "LineAmount": D("27")}])
-    wanted = by_ref([{"OrderLineReference": "11", "OrderedSalesQuantity": 1, "SalesPrice": D("10"),
-                      "LineDiscountAmount": D("1.01"), "LineAmount": D("8.99")},
-                     {"OrderLineReference": "11", "OrderedSalesQuantity": 1, "SalesPrice": D("10"),
-                      "LineDiscountAmount": D("1.00"), "LineAmount": D("9.00")}])
+    have = by_ref(
+        [
+            {
+                "InventoryLotId": "L1",
+                "OrderLineReference": "11",
+                "OrderedSalesQuantity": 3,
+                "SalesPrice": D("10"),
+                "LineDiscountAmount": D("1"),
+                "LineAmount": D("27"),
+            }
+        ]
+    )
+    wanted = by_ref(
+        [
+            {
+                "OrderLineReference": "11",
+                "OrderedSalesQuantity": 1,
+                "SalesPrice": D("10"),
+                "LineDiscountAmount": D("1.01"),
+                "LineAmount": D("8.99"),
+            },
+            {
+                "OrderLineReference": "11",
+                "OrderedSalesQuantity": 1,
+                "SalesPrice": D("10"),
+                "LineDiscountAmount": D("1.00"),
+                "LineAmount": D("9.00"),
+            },
+        ]
+    )
     changes = plan_line_changes(wanted, have, frozenset())
-    assert [(op.method, op.key) for op in changes.operations] == [("PATCH", {"InventoryLotId": "L1"}),
-                                                                  ("POST", None)]
-    assert changes.operations[0].body == {"OrderedSalesQuantity": 1, "LineDiscountAmount": D("1.01"),
-                                          "LineAmount": D("8.99")}
-    back = plan_line_changes(have, {"11": [{**have["11"][0]}, {"InventoryLotId": "L2", "OrderedSalesQuantity": 0}]},
-                             frozenset())
+    assert [(op.method, op.key) for op in changes.operations] == [("PATCH", {"InventoryLotId": "L1"}), ("POST", None)]
+    assert changes.operations[0].body == {
+        "OrderedSalesQuantity": 1,
+        "LineDiscountAmount": D("1.01"),
+        "LineAmount": D("8.99"),
+    }
+    back = plan_line_changes(
+        have, {"11": [{**have["11"][0]}, {"InventoryLotId": "L2", "OrderedSalesQuantity": 0}]}, frozenset()
+    )
     assert [(op.method, op.key) for op in back.operations][-1] == ("DELETE", {"InventoryLotId": "L2"})
     assert plan_line_changes(wanted, have, frozenset({"11"})).operations == []  # refunded: left alone
 
@@ -66,27 +98,64 @@ def test_status_rules():
     assert header_blocks_edits({"SalesOrderStatus": "Backorder", "SalesOrderProcessingStatus": "Active"}) == ""
     assert header_blocks_edits({"SalesOrderStatus": "Backorder", "SalesOrderProcessingStatus": "Picked"})
     assert header_blocks_edits({"SalesOrderStatus": "Invoiced", "SalesOrderProcessingStatus": "Invoiced"})
-    have = by_ref([{"InventoryLotId": "L1", "OrderLineReference": "11", "FulfillmentStatus": "Picked"},
-                   {"InventoryLotId": "L2", "OrderLineReference": "12", "SalesOrderLineStatus": "Backorder"},
-                   {"InventoryLotId": "L3", "OrderLineReference": "13", "SalesOrderLineStatus": "Delivered"}])
+    have = by_ref(
+        [
+            {"InventoryLotId": "L1", "OrderLineReference": "11", "FulfillmentStatus": "Picked"},
+            {"InventoryLotId": "L2", "OrderLineReference": "12", "SalesOrderLineStatus": "Backorder"},
+            {"InventoryLotId": "L3", "OrderLineReference": "13", "SalesOrderLineStatus": "Delivered"},
+        ]
+    )
     assert [t["lot"] for t in touched_lines(["11", "12", "13"], have, set())] == ["L1", "L3"]
     assert [t["lot"] for t in touched_lines(["12"], have, {"L2"})] == ["L2"]
 
 
 def test_left_over_cents_in_price_charges_count_as_discount_and_are_patched():
-    one = {"InventoryLotId": "L1", "OrderLineReference": "11", "OrderedSalesQuantity": 3, "SalesPrice": D("19.99"),
-           "LineDiscountAmount": D("3.33"), "FixedPriceCharges": D("-0.01"), "LineAmount": D("49.97")}
-    legacy_split = by_ref([
-        {"InventoryLotId": "L1", "OrderLineReference": "11", "OrderedSalesQuantity": 1, "SalesPrice": D("19.99"),
-         "LineDiscountAmount": D("3.34"), "LineAmount": D("16.65")},
-        {"InventoryLotId": "L2", "OrderLineReference": "11", "OrderedSalesQuantity": 2, "SalesPrice": D("19.99"),
-         "LineDiscountAmount": D("3.33"), "LineAmount": D("33.32")}])
+    one = {
+        "InventoryLotId": "L1",
+        "OrderLineReference": "11",
+        "OrderedSalesQuantity": 3,
+        "SalesPrice": D("19.99"),
+        "LineDiscountAmount": D("3.33"),
+        "FixedPriceCharges": D("-0.01"),
+        "LineAmount": D("49.97"),
+    }
+    legacy_split = by_ref(
+        [
+            {
+                "InventoryLotId": "L1",
+                "OrderLineReference": "11",
+                "OrderedSalesQuantity": 1,
+                "SalesPrice": D("19.99"),
+                "LineDiscountAmount": D("3.34"),
+                "LineAmount": D("16.65"),
+            },
+            {
+                "InventoryLotId": "L2",
+                "OrderLineReference": "11",
+                "OrderedSalesQuantity": 2,
+                "SalesPrice": D("19.99"),
+                "LineDiscountAmount": D("3.33"),
+                "LineAmount": D("33.32"),
+            },
+        ]
+    )
     # An unchanged line is no edit, whether F&O holds it as one line with charges or as an older split pair.
     assert plan_line_changes(by_ref([one]), legacy_split, frozenset()).operations == []
-    two = {**one, "OrderedSalesQuantity": 2, "LineDiscountAmount": D("3.33"), "FixedPriceCharges": D("-0.01"),
-           "LineAmount": D("33.31")}
+    two = {
+        **one,
+        "OrderedSalesQuantity": 2,
+        "LineDiscountAmount": D("3.33"),
+        "FixedPriceCharges": D("-0.01"),
+        "LineAmount": D("33.31"),
+    }
     even = {k: v for k, v in one.items() if k != "FixedPriceCharges"}  # the mapping omits zero charges
-    fewer = plan_line_changes(by_ref([{**even, "OrderedSalesQuantity": 2, "LineDiscountAmount": D("3.34"),
-                                       "LineAmount": D("31.30")}]), by_ref([two]), frozenset())
-    assert fewer.operations[0].body == {"LineDiscountAmount": D("3.34"), "FixedPriceCharges": 0,
-                                        "LineAmount": D("31.30")}
+    fewer = plan_line_changes(
+        by_ref([{**even, "OrderedSalesQuantity": 2, "LineDiscountAmount": D("3.34"), "LineAmount": D("31.30")}]),
+        by_ref([two]),
+        frozenset(),
+    )
+    assert fewer.operations[0].body == {
+        "LineDiscountAmount": D("3.34"),
+        "FixedPriceCharges": 0,
+        "LineAmount": D("31.30"),
+    }

@@ -93,14 +93,19 @@ def test_published_draft_order_reports_every_failure_at_once():
     assert codes(failures) == [v.MISSING_FIELD, v.UNKNOWN_SKU, v.UNMAPPED_SHIPPING_METHOD]
     missing, unknown, shipping = failures
     assert missing.values["fields"] == ["shipping_address"]
-    assert [line["variant_id"] for line in unknown.values["lines"]] == [50398373085484, 50451770802476,
-                                                                         50460159541548]
+    assert [line["variant_id"] for line in unknown.values["lines"]] == [50398373085484, 50451770802476, 50460159541548]
     assert shipping.values["shipping_lines"] == [{"code": "custom", "title": "tran", "source": "shopify"}]
 
 
 def test_sku_overrides_by_variant_and_shipping_mapping_make_the_draft_ready():
-    m = mappings(skus={"variant:50398373085484": "TEST-11AA", "variant:50451770802476": "SNOW-GRN",
-                       "variant:50460159541548": "SNOW-GRN"}, shipping_methods={"tran": "STANDARD"})
+    m = mappings(
+        skus={
+            "variant:50398373085484": "TEST-11AA",
+            "variant:50451770802476": "SNOW-GRN",
+            "variant:50460159541548": "SNOW-GRN",
+        },
+        shipping_methods={"tran": "STANDARD"},
+    )
     body = samples.draft_order()
     body["shipping_address"] = samples.shippable_draft()["shipping_address"]
     order, decisions, failures, plan = plan_for(body, {"TEST-11AA", "SNOW-GRN"}, m)
@@ -115,8 +120,10 @@ def test_missing_address_parts_and_unknown_country_are_named():
     body["shipping_address"].update(address1="", country_code="XX")
     _, _, failures, _ = plan_for(body, samples.FIXTURE_SKUS)
     assert codes(failures) == [v.MISSING_FIELD]
-    assert failures[0].values == {"fields": ["shipping_address.address1", "shipping_address.country_code"],
-                                  "country_code": "XX"}
+    assert failures[0].values == {
+        "fields": ["shipping_address.address1", "shipping_address.country_code"],
+        "country_code": "XX",
+    }
 
 
 def test_unknown_sku_names_the_line():
@@ -125,10 +132,13 @@ def test_unknown_sku_names_the_line():
     assert [line["sku"] for line in failures[0].values["lines"]] == ["IPOD2008BLACK"]
 
 
-@pytest.mark.parametrize(("change", "treatment"), [
-    ({"tax_exempt": True, "tax_lines": [], "total_tax": "0.00"}, "exempt"),
-    ({"tax_lines": [{"title": "VAT", "rate": 0.2, "price": "11.94", "channel_liable": True}]}, "channel_liable"),
-])
+@pytest.mark.parametrize(
+    ("change", "treatment"),
+    [
+        ({"tax_exempt": True, "tax_lines": [], "total_tax": "0.00"}, "exempt"),
+        ({"tax_lines": [{"title": "VAT", "rate": 0.2, "price": "11.94", "channel_liable": True}]}, "channel_liable"),
+    ],
+)
 def test_special_tax_treatments_need_their_own_mapping(change, treatment):
     body = samples.consistent_fixture() | change
     m = mappings()
@@ -152,8 +162,10 @@ def test_unmapped_tax_title_and_tax_without_lines_are_unknown_treatments():
 
 def test_combined_tax_titles_map_through_the_combination_key():
     body = samples.consistent_fixture()
-    body["tax_lines"] = [{"title": "State Tax", "rate": 0.04, "price": "7.96"},
-                         {"title": "City Tax", "rate": 0.02, "price": "3.98"}]
+    body["tax_lines"] = [
+        {"title": "State Tax", "rate": 0.04, "price": "7.96"},
+        {"title": "City Tax", "rate": 0.02, "price": "3.98"},
+    ]
     _, _, failures, _ = plan_for(body, samples.FIXTURE_SKUS)
     assert codes(failures) == [v.UNKNOWN_TAX_TREATMENT]
     m = mappings(tax={"title:City Tax+State Tax": "KYC"})
@@ -172,8 +184,9 @@ def test_hold_policy_reports_insufficient_stock_backorder_does_not():
 
 
 def test_warehouse_rules_location_then_country_then_default():
-    m = mappings(warehouses={"location:7": {"site": "2", "warehouse": "21"},
-                             "country:US": {"site": "1", "warehouse": "12"}})
+    m = mappings(
+        warehouses={"location:7": {"site": "2", "warehouse": "21"}, "country:US": {"site": "1", "warehouse": "12"}}
+    )
     order = parse_order(samples.consistent_fixture() | {"location_id": 7})
     assert v.validate(order, m, samples.FIXTURE_SKUS)[0].warehouse.warehouse == "21"
     order = parse_order(samples.consistent_fixture())
@@ -206,7 +219,10 @@ def test_line_discounts_and_freight_line_from_the_draft_order():
     assert failures == []
     first, *_, freight = plan.lines
     assert (first["SalesPrice"], first["LineDiscountAmount"], first["LineAmount"]) == (
-        Decimal("99.00"), Decimal("5.00"), Decimal("94.00"))
+        Decimal("99.00"),
+        Decimal("5.00"),
+        Decimal("94.00"),
+    )
     assert freight["ItemNumber"] == "FREIGHT" and freight["LineAmount"] == Decimal("10.00")
     assert freight["OrderLineReference"] == "shipping:4946439733548"
     assert plan.expected_total == order.total_price.shop == Decimal("304.00")
@@ -217,8 +233,12 @@ def test_multi_currency_books_shop_money_and_keeps_presentment_for_audit():
     body = samples.multi_currency(samples.shippable_draft())
     order, _, _, plan = plan_for(body, {"TEST-11AA", "SNOW-GRN"}, m)
     assert plan.header["CurrencyCode"] == "HKD"
-    assert [line["SalesPrice"] for line in plan.lines] == [Decimal("99.00"), Decimal("100.00"), Decimal("100.00"),
-                                                          Decimal("10.00")]
+    assert [line["SalesPrice"] for line in plan.lines] == [
+        Decimal("99.00"),
+        Decimal("100.00"),
+        Decimal("100.00"),
+        Decimal("10.00"),
+    ]
     body["total_price_set"]["shop_money"]["amount"] = "305.00"
     failure = total_failure(parse_order(body), plan)
     assert failure is not None and failure.values["presentment_currency"] == "USD"
@@ -235,8 +255,12 @@ def test_uneven_discount_stays_one_line_with_the_left_over_cents_as_a_negative_c
     assert failures == []
     [part] = [p for p in plan.lines if p["OrderLineReference"] == "466157049"]
     # Microsoft's dual-write rule: 3 x 3.33 per unit, the last cent as -0.01 charges; one line, one tax rounding.
-    assert (part["OrderedSalesQuantity"], part["LineDiscountAmount"], part["FixedPriceCharges"],
-            part["LineAmount"]) == (3, Decimal("3.33"), Decimal("-0.01"), Decimal("587.00"))
+    assert (
+        part["OrderedSalesQuantity"],
+        part["LineDiscountAmount"],
+        part["FixedPriceCharges"],
+        part["LineAmount"],
+    ) == (3, Decimal("3.33"), Decimal("-0.01"), Decimal("587.00"))
     assert (part["SalesPrice"] - part["LineDiscountAmount"]) * 3 + part["FixedPriceCharges"] == part["LineAmount"]
     assert total_failure(order, plan) is None
 
@@ -280,9 +304,16 @@ def test_fo_total_check_names_both_totals():
     assert failure.values["shopify_total"] == "608.94" and failure.values["difference"] == "23.88"
 
 
-@pytest.mark.parametrize(("qty", "discount", "per_unit", "charges"), [
-    (1, "5.00", "5.00", "0"), (4, "10.00", "2.50", "0"), (3, "0.01", "0.00", "-0.01"), (3, "10.00", "3.33", "-0.01"),
-    (7, "1.00", "0.14", "-0.02")])
+@pytest.mark.parametrize(
+    ("qty", "discount", "per_unit", "charges"),
+    [
+        (1, "5.00", "5.00", "0"),
+        (4, "10.00", "2.50", "0"),
+        (3, "0.01", "0.00", "-0.01"),
+        (3, "10.00", "3.33", "-0.01"),
+        (7, "1.00", "0.14", "-0.02"),
+    ],
+)
 def test_line_discount_is_exact_on_one_line(qty, discount, per_unit, charges):
     unit, rest = line_discount(qty, Decimal(discount))
     assert (unit, rest) == (Decimal(per_unit), Decimal(charges))

@@ -7,8 +7,12 @@ import pytest
 from integration.rates.service import build_rate_service
 from shared.settings import SettingsError, load_settings
 
-FEDEX = {"FEDEX_URL": "http://127.0.0.1:7103", "FEDEX_CLIENT_ID": "local-fedex-client",
-         "FEDEX_CLIENT_SECRET": "local-fedex-secret", "FEDEX_ACCOUNT_NUMBER": "740561073"}
+FEDEX = {
+    "FEDEX_URL": "http://127.0.0.1:7103",
+    "FEDEX_CLIENT_ID": "local-fedex-client",
+    "FEDEX_CLIENT_SECRET": "local-fedex-secret",
+    "FEDEX_ACCOUNT_NUMBER": "740561073",
+}
 
 
 async def test_builds_from_settings_without_redis() -> None:

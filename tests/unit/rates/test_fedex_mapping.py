@@ -18,8 +18,9 @@ from sandbox.fedex.schema import load_openapi
 KIT = Path(__file__).resolve().parents[3].parent / "shared" / "fedex" / "samples"
 SPEC = load_openapi()
 # Strict draft-4 validation (no leniency): what we send must satisfy FedEx's schema to the letter.
-STRICT = jsonschema.Draft4Validator({"$ref": "#/components/schemas/Full_Schema_Quote_Rate",
-                                     "components": SPEC["components"]})
+STRICT = jsonschema.Draft4Validator(
+    {"$ref": "#/components/schemas/Full_Schema_Quote_Rate", "components": SPEC["components"]}
+)
 
 
 def strict_errors(body: dict) -> list[str]:
@@ -27,8 +28,12 @@ def strict_errors(body: dict) -> list[str]:
 
 
 def query(**kw: object) -> RateQuery:
-    base: dict = {"origin": Address("US", "65247", "MO"), "destination": Address("US", "72348", "AR", "Marion", True),
-                  "parcels": (Parcel(Decimal("4.5"), 12, 10, 6),), "ship_date": date(2026, 11, 24)}
+    base: dict = {
+        "origin": Address("US", "65247", "MO"),
+        "destination": Address("US", "72348", "AR", "Marion", True),
+        "parcels": (Parcel(Decimal("4.5"), 12, 10, 6),),
+        "ship_date": date(2026, 11, 24),
+    }
     base.update(kw)
     return RateQuery(**base)
 
@@ -44,8 +49,8 @@ def test_request_matches_the_documented_shape() -> None:
     assert shipment["rateRequestType"] == ["ACCOUNT", "LIST"]
     assert shipment["shipDateStamp"] == "2026-11-24"
     assert shipment["requestedPackageLineItems"] == [
-        {"weight": {"units": "LB", "value": 4.5},
-         "dimensions": {"length": 12, "width": 10, "height": 6, "units": "IN"}}]
+        {"weight": {"units": "LB", "value": 4.5}, "dimensions": {"length": 12, "width": 10, "height": 6, "units": "IN"}}
+    ]
 
 
 def test_weights_have_two_decimals_at_most_and_no_empty_elements() -> None:
@@ -56,17 +61,36 @@ def test_weights_have_two_decimals_at_most_and_no_empty_elements() -> None:
 
 
 postal = st.from_regex(r"\A[0-9]{5}\Z")
-parcels = st.lists(st.builds(Parcel, st.decimals(min_value=Decimal("0.01"), max_value=Decimal("150"), places=3),
-                             st.integers(1, 108), st.integers(1, 108), st.integers(1, 108)), min_size=1, max_size=5)
+parcels = st.lists(
+    st.builds(
+        Parcel,
+        st.decimals(min_value=Decimal("0.01"), max_value=Decimal("150"), places=3),
+        st.integers(1, 108),
+        st.integers(1, 108),
+        st.integers(1, 108),
+    ),
+    min_size=1,
+    max_size=5,
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(o=postal, d=postal, residential=st.booleans(), items=parcels,
-       service=st.sampled_from([None, "FEDEX_GROUND", "FEDEX_2_DAY"]))
-def test_any_query_validates_against_fedex_schema(o: str, d: str, residential: bool, items: list[Parcel],
-                                                  service: str | None) -> None:
-    q = query(origin=Address("US", o), destination=Address("US", d, "NY", None, residential),
-              parcels=tuple(items), service_type=service)
+@given(
+    o=postal,
+    d=postal,
+    residential=st.booleans(),
+    items=parcels,
+    service=st.sampled_from([None, "FEDEX_GROUND", "FEDEX_2_DAY"]),
+)
+def test_any_query_validates_against_fedex_schema(
+    o: str, d: str, residential: bool, items: list[Parcel], service: str | None
+) -> None:
+    q = query(
+        origin=Address("US", o),
+        destination=Address("US", d, "NY", None, residential),
+        parcels=tuple(items),
+        service_type=service,
+    )
     body = build_rate_request(q, "740561073")
     assert strict_errors(body) == []
     for item in body["requestedShipment"]["requestedPackageLineItems"]:
@@ -102,10 +126,21 @@ def test_parses_fedex_doc_sample_with_day_cxs_format() -> None:
 
 
 def test_entries_without_price_are_skipped_and_unknown_fields_ignored() -> None:
-    payload = {"output": {"rateReplyDetails": [
-        {"serviceType": "FEDEX_PRIORITY_OVERNIGHT_EXTRA_HOURS", "brandNew": {"x": 1},
-         "ratedShipmentDetails": [{"rateType": "LIST", "totalNetCharge": Decimal("70.10"), "currency": "USD"}]},
-        {"serviceType": "FEDEX_GROUND", "ratedShipmentDetails": []}]}}
+    payload = {
+        "output": {
+            "rateReplyDetails": [
+                {
+                    "serviceType": "FEDEX_PRIORITY_OVERNIGHT_EXTRA_HOURS",
+                    "brandNew": {"x": 1},
+                    "ratedShipmentDetails": [
+                        {"rateType": "LIST", "totalNetCharge": Decimal("70.10"), "currency": "USD"}
+                    ],
+                },
+                {"serviceType": "FEDEX_GROUND", "ratedShipmentDetails": []},
+            ]
+        }
+    }
     quotes = parse_rate_response(payload)
     assert [(q.service_type, q.amount, q.rate_type) for q in quotes] == [
-        ("FEDEX_PRIORITY_OVERNIGHT_EXTRA_HOURS", Decimal("70.10"), "LIST")]
+        ("FEDEX_PRIORITY_OVERNIGHT_EXTRA_HOURS", Decimal("70.10"), "LIST")
+    ]

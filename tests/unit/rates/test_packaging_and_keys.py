@@ -62,8 +62,11 @@ def test_zero_gram_items_still_count() -> None:
 
 
 def query(dest_postal: str = "72348-1234", weight: str = "4.53", residential: bool = True) -> RateQuery:
-    return RateQuery(origin=Address("US", "65247"), destination=Address("us", dest_postal, "AR", None, residential),
-                     parcels=(Parcel(Decimal(weight), 10, 8, 4),))
+    return RateQuery(
+        origin=Address("US", "65247"),
+        destination=Address("us", dest_postal, "AR", None, residential),
+        parcels=(Parcel(Decimal(weight), 10, 8, 4),),
+    )
 
 
 def test_cache_key_normalizes_and_distinguishes() -> None:
@@ -76,5 +79,11 @@ def test_cache_key_normalizes_and_distinguishes() -> None:
     assert key != rate_cache_key(query(dest_postal="72349"), "740561073")
     assert key != rate_cache_key(query(), "111111111")
     assert rate_cache_key(query(), "740561073") == rate_cache_key(
-        RateQuery(origin=Address("US", "65247"), destination=Address("US", "72348", "AR", "Marion", True),
-                  parcels=(Parcel(Decimal("4.53"), 10, 8, 4),), ship_date=None), "740561073")
+        RateQuery(
+            origin=Address("US", "65247"),
+            destination=Address("US", "72348", "AR", "Marion", True),
+            parcels=(Parcel(Decimal("4.53"), 10, 8, 4),),
+            ship_date=None,
+        ),
+        "740561073",
+    )

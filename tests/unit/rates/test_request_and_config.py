@@ -11,8 +11,13 @@ import pytest
 from integration.rates.config import DEFAULT_PATH, RatesConfigError, load_rates_config
 from integration.rates.request import InvalidRateRequest, parse_rate_request
 
-SAMPLE = Path(__file__).resolve().parents[3].parent / "shared" / "shopify" / "samples" / \
-    "shopify_dev__carrier_service_rate_request.json"
+SAMPLE = (
+    Path(__file__).resolve().parents[3].parent
+    / "shared"
+    / "shopify"
+    / "samples"
+    / "shopify_dev__carrier_service_rate_request.json"
+)
 
 
 def sample() -> dict:
@@ -33,8 +38,9 @@ def test_zip_alias_and_subtotal_counts_only_shipped_items() -> None:
     body = sample()
     body["rate"]["destination"].pop("postal_code")
     body["rate"]["destination"]["zip"] = "k1m 1m4"
-    body["rate"]["items"].append({"name": "Gift card", "quantity": 2, "grams": 0, "price": 5000,
-                                  "requires_shipping": False})
+    body["rate"]["items"].append(
+        {"name": "Gift card", "quantity": 2, "grams": 0, "price": 5000, "requires_shipping": False}
+    )
     body["rate"]["items"].append({"name": "Mug", "quantity": 3, "grams": 400, "price": 1250})
     rate = parse_rate_request(body)
     assert rate.destination.postal_code == "K1M 1M4"
@@ -48,15 +54,18 @@ def test_address_type_wins_over_company_name() -> None:
     assert parse_rate_request(body).destination.residential is False
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda b: b.pop("rate"),
-    lambda b: b["rate"].update(items=[]),
-    lambda b: b["rate"]["items"][0].update(grams=-1),
-    lambda b: b["rate"]["items"][0].update(price="cheap"),
-    lambda b: b["rate"]["items"][0].update(quantity=1.5),
-    lambda b: b["rate"]["destination"].update(country="Canada"),
-    lambda b: b["rate"].pop("currency"),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: b.pop("rate"),
+        lambda b: b["rate"].update(items=[]),
+        lambda b: b["rate"]["items"][0].update(grams=-1),
+        lambda b: b["rate"]["items"][0].update(price="cheap"),
+        lambda b: b["rate"]["items"][0].update(quantity=1.5),
+        lambda b: b["rate"]["destination"].update(country="Canada"),
+        lambda b: b["rate"].pop("currency"),
+    ],
+)
 def test_invalid_requests_raise_a_clear_error(mutate) -> None:
     body = sample()
     mutate(body)

@@ -11,8 +11,18 @@ from integration.clients.fedex import ServiceQuote
 from integration.rates.shared_cache import RedisQuoteCache, dump_quotes, load_quotes
 
 QUOTES = [
-    ServiceQuote("FEDEX_2_DAY", "FedEx 2Day®", Decimal("29.34"), "USD", "ACCOUNT", Decimal("29.34"),
-                 Decimal("33.10"), 2, None, datetime(2026, 11, 25, 16, 30)),
+    ServiceQuote(
+        "FEDEX_2_DAY",
+        "FedEx 2Day®",
+        Decimal("29.34"),
+        "USD",
+        "ACCOUNT",
+        Decimal("29.34"),
+        Decimal("33.10"),
+        2,
+        None,
+        datetime(2026, 11, 25, 16, 30),
+    ),
     ServiceQuote("FEDEX_GROUND", None, Decimal("0.10"), "USD", "LIST", None, None, None, None, None),
 ]
 

@@ -31,7 +31,8 @@ def test_a_tax_difference_names_both_values() -> None:
     problems = check_credit_note(_plan(), header, lines)
     assert [p.as_values() for p in problems] == [
         {"what": "tax", "shopify": "1.45", "d365": "1.60", "difference": "0.15"},
-        {"what": "total", "shopify": "21.45", "d365": "21.60", "difference": "0.15"}]
+        {"what": "total", "shopify": "21.45", "d365": "21.60", "difference": "0.15"},
+    ]
     assert tax_or_total(problems) == "refund_tax_mismatch"
 
 
@@ -43,8 +44,11 @@ def test_an_amount_difference_is_a_total_mismatch_and_line_sums_are_the_fallback
 
 
 def test_config_from_settings() -> None:
-    config = RefundConfig.from_settings(load_settings({"D365_RETURN_NUMBER_PREFIX": "CN", "REFUND_UNINVOICED_ACTION":
-                                                      "wait", "REFUND_WAIT_HORIZON_HOURS": "2"}))
+    config = RefundConfig.from_settings(
+        load_settings(
+            {"D365_RETURN_NUMBER_PREFIX": "CN", "REFUND_UNINVOICED_ACTION": "wait", "REFUND_WAIT_HORIZON_HOURS": "2"}
+        )
+    )
     assert config.return_number("9") == "CN9" and config.uninvoiced_action == "wait"
     assert config.wait_horizon_s == 7200 and [config.retry_delay(n) for n in (1, 2, 7, 9)] == [60, 120, 3600, 3600]
     with pytest.raises(SettingsError, match="REFUND_UNINVOICED_ACTION"):

@@ -19,16 +19,19 @@ CONFIG = RefundConfig()
 
 
 def test_python_api_fixture_full_refund_against_invoiced_lines() -> None:
-    fo = order(sales_line("L1", "IPOD2008BLACK", 1, amount="199.00"), sales_line("L2", "IPOD2008GREEN", 2,
-                                                                                  amount="199.00"),
-               currency="")
+    fo = order(
+        sales_line("L1", "IPOD2008BLACK", 1, amount="199.00"),
+        sales_line("L2", "IPOD2008GREEN", 2, amount="199.00"),
+        currency="",
+    )
     plan = plan_credit_note(parse_refund(sample(PYTHON_API)), fo, CONFIG)
     assert plan.return_number == "RF509562969" and plan.header["RMANumber"] == "RF509562969"
     assert plan.header["CustomerRequisitionNumber"] == "509562969"
     assert plan.header["CustomerAccountNumber"] == "SC42" and plan.header["CustomersOrderReference"] == "#1001"
     assert [(p.returning_lot, p.quantity, p.amount, p.tax, p.disposition) for p in plan.lines] == [
         ("L1", Decimal(-1), Decimal("199.00"), Decimal("3.98"), "Credit"),
-        ("L2", Decimal(-1), Decimal("199.00"), Decimal("3.98"), "Credit")]
+        ("L2", Decimal(-1), Decimal("199.00"), Decimal("3.98"), "Credit"),
+    ]
     assert plan.total == Decimal("405.96") and plan.invoice_numbers == ["CIV-1"]
     body = plan.line_bodies()[0]
     assert body["ReturnSalesQuantity"] == Decimal(-1) and body["LineAmount"] == Decimal("-199.00")
@@ -48,8 +51,11 @@ def test_pipedream_webhook_without_sku_needs_the_shopify_order_to_find_the_line(
 
 
 def test_documented_2025_10_refund_discrepancy_and_duties_need_configured_items() -> None:
-    fo = order(sales_line("L1", "WIDGET", 1, qty="2", amount="10.99"), sales_line("F1", "FREIGHT", 2,
-                                                                                  amount="5.00"), currency="CAD")
+    fo = order(
+        sales_line("L1", "WIDGET", 1, qty="2", amount="10.99"),
+        sales_line("F1", "FREIGHT", 2, amount="5.00"),
+        currency="CAD",
+    )
     shopify = ShopifyOrderLines(line_items=(("128323456", "WIDGET"),), shipping_line_ids=("8845532987448",))
     refund_ = parse_refund(sample(DOC_2025))
     with pytest.raises(RefundBlocked) as blocked:
@@ -60,8 +66,11 @@ def test_documented_2025_10_refund_discrepancy_and_duties_need_configured_items(
         plan_credit_note(refund_, fo, RefundConfig(misc_item="MISC"), shopify)
     plan = plan_credit_note(refund_, fo, RefundConfig(misc_item="MISC", duty_item="DUTY"), shopify)
     assert [(p.kind, p.item, p.amount) for p in plan.lines] == [
-        ("item", "WIDGET", Decimal("10.99")), ("freight", "FREIGHT", Decimal("5")),
-        ("misc", "MISC", Decimal("-10")), ("misc", "DUTY", Decimal("9.83"))]
+        ("item", "WIDGET", Decimal("10.99")),
+        ("freight", "FREIGHT", Decimal("5")),
+        ("misc", "MISC", Decimal("-10")),
+        ("misc", "DUTY", Decimal("9.83")),
+    ]
     assert plan.total == refund_.total and plan.header["CurrencyCode"] == "CAD"
 
 
@@ -97,8 +106,12 @@ def test_two_refund_lines_on_one_sales_line_are_counted_together() -> None:
 
 def test_restock_type_chooses_the_disposition_code() -> None:
     fo = order(*(sales_line(f"L{i}", f"SKU-{i}", i) for i in range(1, 5)))
-    body = refund(*(refund_line(i, 1, "10.00", "0", f"SKU-{i}", restock) for i, restock in
-                    enumerate(("return", "legacy_restock", "no_restock", "cancel"), start=1)))
+    body = refund(
+        *(
+            refund_line(i, 1, "10.00", "0", f"SKU-{i}", restock)
+            for i, restock in enumerate(("return", "legacy_restock", "no_restock", "cancel"), start=1)
+        )
+    )
     config = RefundConfig(disposition_restock="RET", disposition_no_restock="CO")
     plan = plan_credit_note(parse_refund(body), fo, config)
     assert [p.disposition for p in plan.lines] == ["RET", "RET", "CO", "CO"]
@@ -109,7 +122,12 @@ def test_shipping_only_refund_credits_the_invoiced_freight_line() -> None:
     plan = plan_credit_note(parse_refund(refund(shipping=[("10.00", "0.80")])), fo, CONFIG)
     (line,) = plan.lines
     assert (line.kind, line.returning_lot, line.quantity, line.amount, line.tax) == (
-        "freight", "F1", Decimal(-1), Decimal("10.00"), Decimal("0.80"))
+        "freight",
+        "F1",
+        Decimal(-1),
+        Decimal("10.00"),
+        Decimal("0.80"),
+    )
     assert line.disposition == "CreditOnly" and plan.total == Decimal("10.80")
 
 
@@ -178,14 +196,17 @@ def test_order_reduction_before_any_invoice_is_absolute_and_repeatable() -> None
     with pytest.raises(RefundBlocked, match="refund_uninvoiced_not_reducible"):
         plan_order_reduction(parse_refund(refund(shipping=[("5", "0")])), fo, CONFIG)
     with pytest.raises(RefundBlocked, match="refund_exceeds_ordered"):
-        plan_order_reduction(parse_refund(refund(refund_line(1, 4, "40", "0", "SKU-A"))), fo, CONFIG,
-                             baseline={"L1": Decimal(3)})
+        plan_order_reduction(
+            parse_refund(refund(refund_line(1, 4, "40", "0", "SKU-A"))), fo, CONFIG, baseline={"L1": Decimal(3)}
+        )
 
 
 def test_a_line_split_in_two_by_order_sync_is_credited_across_both_lots() -> None:
     # Order sync splits 3 units with a 0.10 discount into 1 unit + 2 units (whole cents per unit).
-    fo = order(sales_line("L1", "SKU-A", 1, qty="1", amount="9.96", shopify_id="11"),
-               sales_line("L2", "SKU-A", 2, qty="2", amount="19.94", shopify_id="11"))
+    fo = order(
+        sales_line("L1", "SKU-A", 1, qty="1", amount="9.96", shopify_id="11"),
+        sales_line("L2", "SKU-A", 2, qty="2", amount="19.94", shopify_id="11"),
+    )
     plan = plan_credit_note(parse_refund(refund(refund_line(11, 3, "29.90", "2.39", "SKU-A"))), fo, CONFIG)
     assert [(p.returning_lot, p.quantity) for p in plan.lines] == [("L1", Decimal(-1)), ("L2", Decimal(-2))]
     assert sum(p.amount for p in plan.lines) == Decimal("29.90") and sum(p.tax for p in plan.lines) == Decimal("2.39")
@@ -195,8 +216,10 @@ def test_a_line_split_in_two_by_order_sync_is_credited_across_both_lots() -> Non
 
 
 def test_shipping_refund_matches_the_freight_line_by_its_order_line_reference() -> None:
-    fo = order(sales_line("F1", "FREIGHT", 1, amount="5.00", shopify_id="shipping:300"),
-               sales_line("F2", "FREIGHT", 2, amount="7.00", shopify_id="shipping:301"))
+    fo = order(
+        sales_line("F1", "FREIGHT", 1, amount="5.00", shopify_id="shipping:300"),
+        sales_line("F2", "FREIGHT", 2, amount="7.00", shopify_id="shipping:301"),
+    )
     body = refund(shipping=[("7.00", "0")])
     body["refund_shipping_lines"][0]["shipping_line_id"] = 301
     assert plan_credit_note(parse_refund(body), fo, CONFIG).lines[0].returning_lot == "F2"

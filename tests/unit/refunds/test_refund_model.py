@@ -65,34 +65,51 @@ def test_floats_in_json_become_exact_decimals() -> None:
 
 
 def test_legacy_shipping_refund_adjustment_becomes_shipping_and_is_not_counted_twice() -> None:
-    body = {"id": 1, "order_id": 2, "refund_line_items": [], "order_adjustments": [
-        {"id": 9, "kind": "shipping_refund", "amount": "-5.00", "tax_amount": "-0.40"}]}
+    body = {
+        "id": 1,
+        "order_id": 2,
+        "refund_line_items": [],
+        "order_adjustments": [{"id": 9, "kind": "shipping_refund", "amount": "-5.00", "tax_amount": "-0.40"}],
+    }
     refund = parse_refund(body)
     (shipping,) = refund.shipping
     assert shipping.source == "order_adjustments" and shipping.amount.shop == Decimal("5.00")
     assert shipping.tax.shop == Decimal("0.40") and refund.adjustments == ()
-    body["refund_shipping_lines"] = [{"id": 7, "shipping_line_id": 3, "subtotal_amount_set": {
-        "shop_money": {"amount": "5.00", "currency_code": "USD"}}}]
+    body["refund_shipping_lines"] = [
+        {
+            "id": 7,
+            "shipping_line_id": 3,
+            "subtotal_amount_set": {"shop_money": {"amount": "5.00", "currency_code": "USD"}},
+        }
+    ]
     assert [s.source for s in parse_refund(body).shipping] == ["refund_shipping_lines"]
 
 
 def test_pending_and_failed_transactions() -> None:
-    body = {"id": 1, "order_id": 2, "transactions": [{"id": 5, "kind": "refund", "status": "pending",
-                                                      "amount": "3.00"}]}
+    body = {
+        "id": 1,
+        "order_id": 2,
+        "transactions": [{"id": 5, "kind": "refund", "status": "pending", "amount": "3.00"}],
+    }
     assert [t.id for t in parse_refund(body).pending_transactions] == ["5"]
     body["transactions"][0]["status"] = "failure"
     refund = parse_refund(body)
     assert refund.failed_only and not refund.pending_transactions
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"order_id": 2}, "no id"),
-    ({"id": 1}, "no order_id"),
-    ({"id": 1, "order_id": 2, "refund_line_items": [{"line_item_id": 3, "quantity": -1}]}, "negative"),
-    ({"id": 1, "order_id": 2, "refund_line_items": [{"line_item_id": 3, "quantity": 1, "restock_type": "x"}]},
-     "restock_type"),
-    ({"id": 1, "order_id": 2, "refund_line_items": [{"quantity": 1}]}, "line_item_id"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"order_id": 2}, "no id"),
+        ({"id": 1}, "no order_id"),
+        ({"id": 1, "order_id": 2, "refund_line_items": [{"line_item_id": 3, "quantity": -1}]}, "negative"),
+        (
+            {"id": 1, "order_id": 2, "refund_line_items": [{"line_item_id": 3, "quantity": 1, "restock_type": "x"}]},
+            "restock_type",
+        ),
+        ({"id": 1, "order_id": 2, "refund_line_items": [{"quantity": 1}]}, "line_item_id"),
+    ],
+)
 def test_unusable_payloads_are_refused(body: dict, message: str) -> None:
     with pytest.raises(RefundPayloadError, match=message):
         parse_refund(body)
