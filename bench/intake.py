@@ -16,14 +16,12 @@ import httpx
 
 from bench.common import Deadline, Row, percentile, save, show
 from integration.webhooks.signature import sign
-from sandbox import azurite
-from sandbox.hostproc import ROOT, start_host
+from sandbox import SAMPLES, azurite
+from sandbox.hostproc import start_host
 from shared.storage import Storage
 
 SECRET = "bench-secret"
-BODY = (
-    ROOT.parent / "shared" / "shopify" / "samples" / "itakastudio__orders_create__line_item_discount.json"
-).read_bytes()
+BODY = (SAMPLES / "shopify" / "itakastudio__orders_create__line_item_discount.json").read_bytes()
 LEVELS = (1, 16, 64)
 
 

@@ -36,11 +36,11 @@ import httpx
 
 from bench.common import Deadline, Row, save, show
 from integration.webhooks.signature import sign
-from sandbox import azurite
+from sandbox import SAMPLES, azurite
 from sandbox.d365.app import create_app as create_d365
 from sandbox.d365.config import D365EmulatorConfig
 from sandbox.faults import FaultConfig
-from sandbox.hostproc import ROOT, HostProcess, start_host
+from sandbox.hostproc import HostProcess, start_host
 from sandbox.serve import start_in_thread
 from sandbox.shopify.app import create_app as create_shopify
 from sandbox.shopify.config import ShopifyEmulatorConfig
@@ -48,7 +48,7 @@ from shared.storage import Storage
 
 SECRET = "bench-secret"
 SHOP = "bench-shop.myshopify.com"
-SAMPLE = ROOT.parent / "shared" / "shopify" / "samples" / "itakastudio__orders_create__line_item_discount.json"
+SAMPLE = SAMPLES / "shopify" / "itakastudio__orders_create__line_item_discount.json"
 SKUS = ("IPOD2008GREEN", "SNOWBOARD-GREEN", "SNOWBOARD-GREEN")  # released products seeded in the F&O emulator
 CUSTOMER_ID = 880_000_001
 FIRST_NUMBER = 200_001

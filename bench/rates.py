@@ -40,17 +40,15 @@ from bench.common import Deadline, Row, percentile, save, show
 from bench.orders import cpu_seconds
 from integration.rates.config import load_rates_config
 from integration.webhooks.signature import sign
-from sandbox import azurite
+from sandbox import SAMPLES, azurite
 from sandbox.faults import FaultConfig
 from sandbox.fedex import FedexEmulatorConfig
 from sandbox.fedex import create_app as create_fedex
-from sandbox.hostproc import ROOT, HostProcess, start_host
+from sandbox.hostproc import HostProcess, start_host
 from sandbox.serve import start_in_thread
 
 SECRET = "bench-secret"
-SAMPLE = json.loads(
-    (ROOT.parent / "shared" / "shopify" / "samples" / "shopify_dev__carrier_service_rate_request.json").read_text()
-)
+SAMPLE = json.loads((SAMPLES / "shopify" / "shopify_dev__carrier_service_rate_request.json").read_text())
 REPEATED = 0.8
 OFF = "0 0 0 1 1 *"
 _ANSWERED = re.compile(r"rates\.answered .*?source=(\w+).*?latency_ms=([\d.]+)")

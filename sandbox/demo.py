@@ -17,7 +17,6 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,11 +24,11 @@ from rich.console import Console
 from rich.table import Table
 
 from integration.webhooks.signature import sign
+from sandbox import SAMPLES as KIT
 from sandbox.hostproc import HostProcess
 from sandbox.sample_orders import erp_ready_order
 
-KIT = Path(__file__).resolve().parent.parent.parent / "shared"
-SAMPLES = KIT / "shopify" / "samples"
+SAMPLES = KIT / "shopify"
 KEY = {"x-functions-key": "local-function-key"}
 
 

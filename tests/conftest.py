@@ -9,14 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import SAMPLES
 from sandbox import azurite as azurite_mod
 from shared.settings import reset_settings_cache
 from shared.storage import Storage, reset_storage
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT.parent / "shared"
-if not (SAMPLES / "shopify" / "samples").exists():
-    raise RuntimeError(f"the design kit is missing: expected {SAMPLES} beside the checkout")
 
 WEBHOOK_SECRET = "test-webhook-secret"
 SHOP = "test-shop.myshopify.com"
@@ -64,4 +62,4 @@ def storage(azurite: str) -> Storage:
 
 
 def pytest_report_header() -> list[str]:
-    return [f"design kit: {SAMPLES}", f"python: {os.sys.version.split()[0]}"]
+    return [f"samples: {SAMPLES}", f"python: {os.sys.version.split()[0]}"]

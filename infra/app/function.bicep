@@ -1,4 +1,4 @@
-// The Function App on a Flex Consumption (FC1) plan: Python 3.11, code deployed to a blob container
+// The Function App on a Flex Consumption (FC1) plan: Python 3.13, code deployed to a blob container
 // through the managed identity, identity-based host storage, secrets as Key Vault references.
 param name string
 param planName string
@@ -92,7 +92,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'python'
-        version: '3.11'
+        version: '3.13'
       }
     }
   }
@@ -123,7 +123,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   // checkov:skip=CKV_AZURE_63:App Service HTTP logs do not exist on Flex Consumption; requests go to Application Insights
   // checkov:skip=CKV_AZURE_65:IIS detailed error pages do not apply to a Linux function app
   // checkov:skip=CKV_AZURE_66:IIS failed-request tracing does not apply to a Linux function app
-  // checkov:skip=CKV_AZURE_80:not a .NET app (Python 3.11)
+  // checkov:skip=CKV_AZURE_80:not a .NET app (Python 3.13)
   // checkov:skip=CKV_AZURE_88:Flex Consumption has no Azure Files content share; code is deployed to a blob container
   // checkov:skip=CKV_AZURE_222:see the site resource: Shopify must reach the HTTP endpoints
   parent: site

@@ -5,7 +5,7 @@ deployment adds on packing-slip posting (an X++ extension, per Microsoft's busin
 guide), bound to an HTTPS endpoint pointing at ``POST /api/d365/events/packing-slip``. Its body is the
 standard envelope (``BusinessEventId``, ``BusinessEventLegalEntity``, ``ControlNumber``, ``EventId``,
 ``EventTime``/``EventTimeIso8601``, ``MajorVersion``, ``MinorVersion``, ...; see
-../shared/d365/samples) plus the packing slip's ``SalesId`` (or ``SalesOrderNumber``) and
+sandbox/samples/d365) plus the packing slip's ``SalesId`` (or ``SalesOrderNumber``) and
 ``PackingSlipId`` (or ``PackingSlipNumber``). The event only names the slip: the flow reads the slip
 itself from OData, so a stale or replayed event cannot make it apply old data.
 """

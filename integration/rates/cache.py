@@ -9,12 +9,9 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
-
-T = TypeVar("T")
 
 
-class TTLCache(Generic[T]):
+class TTLCache[T]:
     def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self._items: OrderedDict[str, tuple[float, T]] = OrderedDict()
         self._max, self._clock = max_entries, clock
@@ -42,7 +39,7 @@ class TTLCache(Generic[T]):
         return len(self._items)
 
 
-class SingleFlight(Generic[T]):
+class SingleFlight[T]:
     """``run(key, fn)``: the first caller starts ``fn`` as a task; callers with the same key while it
     runs await the same task. The task is shielded, so a caller giving up at its deadline does not
     cancel the call for the others (and a late answer still fills the cache)."""

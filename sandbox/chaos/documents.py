@@ -17,13 +17,13 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-KIT = Path(__file__).resolve().parents[3] / "shared"
-ORDER_SAMPLE = KIT / "shopify" / "samples" / "shopify_python_api__fixtures__order.json"
+from sandbox import SAMPLES
+
+ORDER_SAMPLE = SAMPLES / "shopify" / "shopify_python_api__fixtures__order.json"
 CENT = Decimal("0.01")
 # Released products of the F&O emulator's seed (sandbox/d365/README.md) with shop prices.
 SKUS = (

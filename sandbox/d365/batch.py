@@ -1,5 +1,5 @@
 """``POST /data/$batch``: multipart/mixed with changesets, in the wire format of the public
-SmartTalks samples (``../shared/d365/samples/smarttalks__batch_*.http.txt``).
+SmartTalks samples (``sandbox/samples/d365/smarttalks__batch_*.http.txt``).
 
 * A changeset is all-or-nothing: its operations run inside :meth:`Store.transaction`; when one
   fails, everything the changeset did is undone and the changeset answers with a **single** part

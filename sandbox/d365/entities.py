@@ -1,7 +1,7 @@
 """Entity-set definitions of the emulated F&O OData service.
 
 Names, keys, field names and Edm types come from ``catalog.json`` (a subset of the real-metadata
-catalog in ``../shared/d365/catalog``); this module adds what the catalog does not carry: the
+catalog in ``sandbox/samples/d365/catalog``); this module adds what the catalog does not carry: the
 singular entity-type names, the AOT entity and table names used in real error messages, the
 navigation properties we serve, and the F&O value conventions (``""`` for empty strings, ``0`` for
 numbers, ``1900-01-01T12:00:00Z`` for empty dates, enum member names).

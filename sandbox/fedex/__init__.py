@@ -1,7 +1,7 @@
 """FedEx emulator: OAuth (``POST /oauth/token``) and the Rate API (``POST /rate/v1/rates/quotes``).
 
 Follows FedEx's published OpenAPI (copied unchanged into ``openapi/``) and the recorded replies
-described in ``../shared/reference/fedex.md``. See README.md in this folder.
+described in ``docs/reference/fedex.md``. See README.md in this folder.
 """
 
 from sandbox.fedex.app import create_app

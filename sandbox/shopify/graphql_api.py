@@ -144,7 +144,8 @@ def run(
                 {
                     "message": (
                         f"Query cost is {requested}, which exceeds the single query max cost limit "
-                        f"({emulator.config.max_query_cost}).\n\nSee {RATE_LIMIT_DOCS} for more information on how the\n"
+                        f"({emulator.config.max_query_cost}).\n\n"
+                        f"See {RATE_LIMIT_DOCS} for more information on how the\n"
                         "cost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk "
                         "operations should be used instead.\n"
                     ),

@@ -16,7 +16,7 @@ from sandbox.serve import RunningServer, start_in_thread
 from shared.storage import Storage
 from tests.conftest import WEBHOOK_SECRET, sample_bytes
 
-REQUEST = sample_bytes("shopify/samples/shopify_dev__carrier_service_rate_request.json")
+REQUEST = sample_bytes("shopify/shopify_dev__carrier_service_rate_request.json")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from sandbox.hostproc import HostProcess
 from tests.conftest import WEBHOOK_SECRET, sample_bytes
 from tests.e2e.test_carrier_rates import fedex, rates_host  # noqa: F401 (fixtures)
 
-REQUEST = sample_bytes("shopify/samples/shopify_dev__carrier_service_rate_request.json")
+REQUEST = sample_bytes("shopify/shopify_dev__carrier_service_rate_request.json")
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),

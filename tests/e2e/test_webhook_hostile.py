@@ -19,7 +19,7 @@ from shared import queues
 from shared.storage import Storage
 from tests.conftest import WEBHOOK_SECRET, sample_bytes
 
-ORDER = sample_bytes("shopify/samples/itakastudio__orders_create__line_item_discount.json")
+ORDER = sample_bytes("shopify/itakastudio__orders_create__line_item_discount.json")
 HEADER_VALUES = st.one_of(
     st.text(max_size=60),
     st.sampled_from(["", " ", "orders/create", "refunds/create", "application/json", "=" * 44, "\u00e9\u00e8"]),

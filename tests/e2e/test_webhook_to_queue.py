@@ -15,7 +15,7 @@ from sandbox.hostproc import HostProcess
 from shared.storage import Storage
 from tests.conftest import SHOP, WEBHOOK_SECRET, sample_bytes
 
-ORDER = "shopify/samples/itakastudio__orders_create__line_item_discount.json"
+ORDER = "shopify/itakastudio__orders_create__line_item_discount.json"
 
 
 def post(host: HostProcess, body: bytes, topic: str = "orders/create", **headers: str) -> httpx.Response:
@@ -93,7 +93,7 @@ def test_garbage_on_the_order_queue_ends_in_poison(product_host: HostProcess, st
 
 
 def test_compliance_webhook_is_handled(product_host: HostProcess, storage: Storage) -> None:
-    body = sample_bytes("shopify/samples/shopify_dev__compliance_customers_redact.json")
+    body = sample_bytes("shopify/shopify_dev__compliance_customers_redact.json")
     webhook_id = str(uuid.uuid4())
     assert post(product_host, body, "customers/redact", **{"X-Shopify-Webhook-Id": webhook_id}).status_code == 200
     product_host.wait_for(lambda t: "compliance.handled" in t and webhook_id in t, what="compliance handler")

@@ -98,7 +98,7 @@ def test_storage_is_identity_only() -> None:
     assert props["supportsHttpsTrafficOnly"] is True
 
 
-def test_function_app_is_flex_consumption_python_311_https_only() -> None:
+def test_function_app_is_flex_consumption_python_313_https_only() -> None:
     plan = _one("Microsoft.Web/serverfarms")["config"]
     assert plan["sku"] == {"tier": "FlexConsumption", "name": "FC1"}
     site = _one("Microsoft.Web/sites")["config"]
@@ -109,7 +109,7 @@ def test_function_app_is_flex_consumption_python_311_https_only() -> None:
     assert props["siteConfig"]["minTlsVersion"] == "1.2"
     assert props["siteConfig"]["ftpsState"] == "Disabled"
     app_config = props["functionAppConfig"]
-    assert app_config["runtime"] == {"name": "python", "version": "3.11"}
+    assert app_config["runtime"] == {"name": "python", "version": "3.13"}
     assert app_config["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
     assert "maximumInstanceCount" in app_config["scaleAndConcurrency"]
     policies = resources_of_type("Microsoft.Web/sites/basicPublishingCredentialsPolicies")

@@ -13,7 +13,7 @@ from tests.conftest import sample
 
 
 def test_customer_redact_deletes_order_and_customer_keyed_data(storage: Storage) -> None:
-    payload = sample("shopify/samples/shopify_dev__compliance_customers_redact.json")
+    payload = sample("shopify/shopify_dev__compliance_customers_redact.json")
     customer_id = str(payload["customer"]["id"])
     order_id = str(payload["orders_to_redact"][0])
     container = storage.container(PAYLOAD_CONTAINER)

@@ -16,7 +16,7 @@ from shared.settings import load_settings
 from shared.storage import Storage
 from tests.conftest import SHOP, WEBHOOK_SECRET, sample_bytes
 
-ORDER = "shopify/samples/itakastudio__orders_create__line_item_discount.json"
+ORDER = "shopify/itakastudio__orders_create__line_item_discount.json"
 
 
 def headers(body: bytes, topic: str = "orders/create", webhook_id: str | None = None, **extra: str) -> dict:
@@ -92,7 +92,7 @@ def test_same_event_on_another_topic_is_not_a_duplicate(intake: WebhookIntake, s
 
 
 def test_refund_goes_to_refund_queue(intake: WebhookIntake, storage: Storage) -> None:
-    body = sample_bytes("shopify/samples/pipedream__refunds_create__test_event.json")
+    body = sample_bytes("shopify/pipedream__refunds_create__test_event.json")
     result = intake.handle(headers(body, "refunds/create"), body)
     assert result.queue == queues.REFUNDS
     assert len(drain(storage, queues.REFUNDS)) == 1

@@ -3,7 +3,7 @@ import json
 from shared.redact import fingerprint, redact
 from tests.conftest import sample
 
-ORDER = "shopify/samples/shopify_python_api__fixtures__order.json"
+ORDER = "shopify/shopify_python_api__fixtures__order.json"
 
 
 def _strings(value):

@@ -8,10 +8,10 @@ from integration.webhooks.signature import sign, verify
 from tests.conftest import sample_bytes
 
 SAMPLES = [
-    "shopify/samples/shopify_python_api__fixtures__order.json",
-    "shopify/samples/itakastudio__orders_create__line_item_discount.json",
-    "shopify/samples/pipedream__refunds_create__test_event.json",
-    "shopify/samples/shopify_dev__compliance_customers_redact.json",
+    "shopify/shopify_python_api__fixtures__order.json",
+    "shopify/itakastudio__orders_create__line_item_discount.json",
+    "shopify/pipedream__refunds_create__test_event.json",
+    "shopify/shopify_dev__compliance_customers_redact.json",
 ]
 
 

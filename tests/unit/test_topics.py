@@ -32,11 +32,11 @@ def test_unknown_topics_are_not_routed(topic: str) -> None:
 
 
 def test_resource_ids_from_samples() -> None:
-    order = sample("shopify/samples/shopify_python_api__fixtures__order.json")
+    order = sample("shopify/shopify_python_api__fixtures__order.json")
     order = order.get("order", order)
     assert resource_id("orders/create", order) == str(order["id"])
-    refund = sample("shopify/samples/pipedream__refunds_create__test_event.json")
+    refund = sample("shopify/pipedream__refunds_create__test_event.json")
     assert resource_id("refunds/create", refund) == str(refund["order_id"])
-    redact = sample("shopify/samples/shopify_dev__compliance_customers_redact.json")
+    redact = sample("shopify/shopify_dev__compliance_customers_redact.json")
     assert resource_id("customers/redact", redact) == str(redact["customer"]["id"])
     assert resource_id("orders/create", {}) == "unknown"

@@ -14,7 +14,7 @@ from integration.triggers import fulfillment_events
 from tests.conftest import sample
 from tests.integration.fulfillment.conftest import D365_TOKEN, SHOPIFY_TOKEN, World
 
-ENVELOPE = sample("d365/samples/ms_jp_blog__business_event_batch_job_started_schema_sample.json")
+ENVELOPE = sample("d365/ms_jp_blog__business_event_batch_job_started_schema_sample.json")
 
 
 def event(sales_order: str, slip: str, control_number: int = 5637145330) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import asyncio
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import fakeredis
 
@@ -16,15 +15,10 @@ from integration.rates.config import load_rates_config
 from integration.rates.request import ShopifyRate, parse_rate_request
 from integration.rates.service import RateService
 from integration.rates.shared_cache import RedisQuoteCache
+from sandbox import SAMPLES
 from tests.integration.rates.conftest import Stack
 
-SAMPLE = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared"
-    / "shopify"
-    / "samples"
-    / "shopify_dev__carrier_service_rate_request.json"
-)
+SAMPLE = SAMPLES / "shopify" / "shopify_dev__carrier_service_rate_request.json"
 CONFIG = load_rates_config()
 
 

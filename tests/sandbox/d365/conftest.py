@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from sandbox import SAMPLES as KIT
 from sandbox.d365 import D365EmulatorConfig, create_app
 from sandbox.serve import RunningServer, start_in_thread
 
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "d365" / "samples"
+SAMPLES = KIT / "d365"
 TOKEN = "local-dev-token"
 HEADERS = {
     "Authorization": f"Bearer {TOKEN}",

@@ -7,16 +7,16 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from sandbox import SAMPLES as SAMPLE_ROOT
 from sandbox.fedex import FedexEmulatorConfig, create_app
 from sandbox.serve import start_in_thread
 
-KIT = Path(__file__).resolve().parents[4] / "shared" / "fedex"
+KIT = SAMPLE_ROOT / "fedex"
 ACCOUNT = "740561073"
 CREDENTIALS = {
     "grant_type": "client_credentials",

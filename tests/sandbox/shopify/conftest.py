@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,11 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from sandbox import SAMPLES as KIT
 from sandbox.serve import start_in_thread
 from sandbox.shopify.app import create_app
 from sandbox.shopify.config import ShopifyEmulatorConfig
 
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "shopify" / "samples"
+SAMPLES = KIT / "shopify"
 TOKEN = "shpat_local_dev"
 SECRET = "shpss_local_dev"
 VERSION = "2025-10"

@@ -132,7 +132,7 @@ def test_dropped_connection_is_retried_then_transient() -> None:
 
 
 def _sample_response() -> tuple[str, bytes]:
-    raw = (SAMPLES / "d365/samples/smarttalks__batch_response_changeset_failure.http.txt").read_text()
+    raw = (SAMPLES / "d365/smarttalks__batch_response_changeset_failure.http.txt").read_text()
     body = raw.split("\n", 2)[2].strip()
     boundary = body.splitlines()[0][2:]
     return f"multipart/mixed; boundary={boundary}", body.replace("\r\n", "\n").replace("\n", "\r\n").encode()

@@ -7,7 +7,7 @@ import pytest
 from integration.fulfillment.events import EventError, parse_events
 from tests.conftest import sample
 
-ENVELOPE = sample("d365/samples/ms_jp_blog__business_event_batch_job_started_schema_sample.json")
+ENVELOPE = sample("d365/ms_jp_blog__business_event_batch_job_started_schema_sample.json")
 
 
 def event(**fields: object) -> dict[str, object]:

@@ -8,8 +8,8 @@ from typing import Any
 
 from tests.conftest import sample
 
-FIXTURE = "shopify/samples/shopify_python_api__fixtures__order.json"  # USD, tax lines, customer, 3 lines
-DRAFT = "shopify/samples/itakastudio__orders_create__line_item_discount.json"  # HKD, guest, discounts, no SKUs
+FIXTURE = "shopify/shopify_python_api__fixtures__order.json"  # USD, tax lines, customer, 3 lines
+DRAFT = "shopify/itakastudio__orders_create__line_item_discount.json"  # HKD, guest, discounts, no SKUs
 
 FIXTURE_SKUS = {"IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -13,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integration.clients.fedex import Address, Parcel, RateQuery, build_rate_request, parse_rate_response
+from sandbox import SAMPLES as SAMPLE_ROOT
 from sandbox.fedex.schema import load_openapi
 
-KIT = Path(__file__).resolve().parents[3].parent / "shared" / "fedex" / "samples"
+KIT = SAMPLE_ROOT / "fedex"
 SPEC = load_openapi()
 # Strict draft-4 validation (no leniency): what we send must satisfy FedEx's schema to the letter.
 STRICT = jsonschema.Draft4Validator(

@@ -10,14 +10,9 @@ import pytest
 
 from integration.rates.config import DEFAULT_PATH, RatesConfigError, load_rates_config
 from integration.rates.request import InvalidRateRequest, parse_rate_request
+from sandbox import SAMPLES
 
-SAMPLE = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared"
-    / "shopify"
-    / "samples"
-    / "shopify_dev__carrier_service_rate_request.json"
-)
+SAMPLE = SAMPLES / "shopify" / "shopify_dev__carrier_service_rate_request.json"
 
 
 def sample() -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,9 @@ from integration.rates.dates import add_business_days, delivery_window
 from integration.rates.fallback import band_price, fallback_rates, fallback_zone
 from integration.rates.response import shopify_date, subunits, to_shopify
 from integration.rates.rules import FinalRate, apply_rules, round_price
+from sandbox import SAMPLES as SAMPLE_ROOT
 
-SHOPIFY_SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "shopify" / "samples"
+SHOPIFY_SAMPLES = SAMPLE_ROOT / "shopify"
 BASE = load_rates_config()
 
 

@@ -10,7 +10,7 @@ import pytest
 from integration.refunds.model import RefundPayloadError, decimal_of, parse_refund
 from tests.conftest import SAMPLES, sample
 
-SAMPLE_DIR = "shopify/samples"
+SAMPLE_DIR = "shopify"
 DOC_2025 = f"{SAMPLE_DIR}/shopify_dev__rest_refund_resource_2025-10.json"
 PIPEDREAM = f"{SAMPLE_DIR}/pipedream__refunds_create__test_event.json"
 PYTHON_API = f"{SAMPLE_DIR}/shopify_python_api__fixtures__refund.json"
