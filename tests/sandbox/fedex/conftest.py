@@ -138,7 +138,7 @@ def rate_request(**overrides: Any) -> dict[str, Any]:
 
 def karrio_request() -> dict[str, Any]:
     """FedEx's full-schema example (via karrio), with our account and a ship date in the window."""
-    body = copy.deepcopy(json.loads((KIT / "samples" / "karrio-full-schema-rate-request-example.json").read_text()))
+    body = copy.deepcopy(json.loads((KIT / "karrio-full-schema-rate-request-example.json").read_text()))
     body["accountNumber"]["value"] = ACCOUNT
     body["requestedShipment"]["shipDateStamp"] = "2026-11-24"
     return body

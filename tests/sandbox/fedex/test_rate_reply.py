@@ -18,7 +18,7 @@ def _response_validator() -> jsonschema.Draft4Validator:
 
 def test_reply_validates_like_the_recorded_replies(emulator: Emulator) -> None:
     validator = _response_validator()
-    recorded = json.loads((KIT / "samples" / "karrio-live-rate-responses-2024-07.json").read_text())
+    recorded = json.loads((KIT / "karrio-live-rate-responses-2024-07.json").read_text())
     assert all(not list(validator.iter_errors(r)) for r in recorded)  # the yardstick itself
     body = emulator.rate(rate_request()).json()
     assert [e.message for e in validator.iter_errors(body)] == []
