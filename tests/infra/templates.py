@@ -96,12 +96,12 @@ def environment_reads() -> set[str]:
     return names
 
 
-def readme_configuration_settings() -> set[str]:
-    """Setting names in the first column of README's "## Configuration" table."""
-    text = (ROOT / "README.md").read_text()
-    match = re.search(r"^## Configuration\n(.*?)(?=^## )", text, flags=re.M | re.S)
+def documented_settings() -> set[str]:
+    """Setting names in the first column of the "## App settings" table of docs/configuration.md."""
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    match = re.search(r"^## App settings\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
     if match is None:
-        raise AssertionError("README.md has no '## Configuration' section")
+        raise AssertionError("docs/configuration.md has no '## App settings' section")
     names: set[str] = set()
     for line in match.group(1).splitlines():
         cells = line.split("|")

@@ -1,5 +1,5 @@
-"""Every setting the code reads is deployed by the template, documented in README and present in
-local.settings.example.json. New settings (other flows add them) fail here until all three exist."""
+"""Every setting the code reads is deployed by the template, documented in docs/configuration.md and
+present in local.settings.example.json. New settings (other flows add them) fail here until all three exist."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from tests.infra.templates import (
     INFRA,
     app_settings,
     binding_expression_settings,
+    documented_settings,
     environment_reads,
     local_settings_example,
     parse,
-    readme_configuration_settings,
     sets_setting,
 )
 
@@ -47,8 +47,8 @@ def test_template_sets_it(setting: str) -> None:
 
 
 @pytest.mark.parametrize("setting", required_settings())
-def test_readme_documents_it(setting: str) -> None:
-    assert setting in readme_configuration_settings(), f"README's Configuration table lacks {setting}"
+def test_docs_document_it(setting: str) -> None:
+    assert setting in documented_settings(), f"docs/configuration.md's App settings table lacks {setting}"
 
 
 @pytest.mark.parametrize("setting", required_settings())

@@ -1,4 +1,4 @@
-"""Refund -> credit note plan: every rule of the README section, on samples and hand-built cases."""
+"""Refund -> credit note plan: every rule of docs/flows/refunds.md, on samples and hand-built cases."""
 
 from __future__ import annotations
 
