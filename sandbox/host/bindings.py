@@ -1,16 +1,16 @@
-"""Output bindings the local host supports: queue outputs (str, bytes, JSON-able, or a list of
-messages, one message each), written with the host's message encoding."""
+"""Output bindings the local host supports: queue outputs, from the ``output_data`` of the worker's
+``InvocationResponse`` (one message per array item), written with the host's message encoding."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import json
 from typing import Any
 
 from sandbox.host.config import HostConfig, resolve
-from sandbox.host.invoke import Outcome
-from sandbox.host.loader import FunctionSpec
+from sandbox.host.functions import FunctionSpec
+from sandbox.host.typed_data import output_messages
+from sandbox.host.worker import Outcome
 from shared.storage import Storage
 
 
@@ -20,25 +20,12 @@ def encode(body: bytes, config: HostConfig) -> str:
     return body.decode()
 
 
-def _messages(value: Any) -> list[bytes]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [m for item in value for m in _messages(item)]
-    if isinstance(value, bytes):
-        return [value]
-    if isinstance(value, str):
-        return [value.encode()]
-    if hasattr(value, "get_body"):
-        return [value.get_body()]
-    return [json.dumps(value).encode()]
-
-
 async def write_outputs(spec: FunctionSpec, outcome: Outcome, config: HostConfig, storage_for: Any) -> None:
     for binding in spec.outputs:
-        if binding.type != "queue":
+        value = outcome.outputs.get(binding["name"])
+        if binding.get("type") != "queue" or value is None:
             continue
-        storage: Storage = storage_for(binding.connection)
-        queue = storage.raw_queue(resolve(binding.queue_name))
-        for body in _messages(outcome.outputs.get(binding.name)):
+        storage: Storage = storage_for(binding.get("connection"))
+        queue = storage.raw_queue(resolve(binding["queueName"]))
+        for body in output_messages(value):
             await asyncio.to_thread(queue.send_message, encode(body, config))

@@ -8,14 +8,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
 
-import azure.functions as func
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from sandbox.host.config import disabled
-from sandbox.host.loader import FunctionSpec
+from sandbox.host.functions import FunctionSpec
 
 _PARAM = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?(\?)?\}")
 _CONSTRAINTS = {
@@ -75,51 +72,22 @@ def given_key(request: Request) -> str:
     return request.headers.get("x-functions-key") or request.query_params.get("code", "")
 
 
+def _template(spec: FunctionSpec) -> str:
+    return str(spec.trigger.get("route") or spec.name).strip("/")
+
+
 def build_routes(specs: list[FunctionSpec], prefix: str) -> list[HttpRoute]:
     routes = []
     for spec in specs:
         if spec.trigger_type != "httpTrigger":
             continue
-        trigger = spec.trigger
-        template = (trigger.route or spec.name).strip("/")
+        template = _template(spec)
         full = f"{prefix}/{template}" if prefix else template
-        methods = {m.value if hasattr(m, "value") else str(m) for m in trigger.methods} if trigger.methods else None
-        level = trigger.auth_level.value if hasattr(trigger.auth_level, "value") else str(trigger.auth_level)
-        routes.append(
-            HttpRoute(
-                spec, compile_route("/" + full), {m.upper() for m in methods} if methods else None, str(level).lower()
-            )
-        )
+        methods = {str(m).upper() for m in spec.trigger.get("methods") or []} or None
+        level = str(spec.trigger.get("authLevel") or "function").lower()
+        routes.append(HttpRoute(spec, compile_route("/" + full), methods, level))
     # Literal segments win over parameters and catch-alls, as in ASP.NET routing.
-    return sorted(routes, key=lambda r: ("{*" in (r.spec.trigger.route or ""), (r.spec.trigger.route or "").count("{")))
-
-
-async def to_func_request(request: Request, route_params: dict[str, str]) -> func.HttpRequest:
-    body = await request.body()
-    return func.HttpRequest(
-        method=request.method,
-        url=str(request.url),
-        headers=dict(request.headers),
-        params=dict(request.query_params),
-        route_params={k: v for k, v in route_params.items() if v is not None},
-        body=body,
-    )
-
-
-def to_response(value: Any) -> Response:
-    if isinstance(value, func.HttpResponse):
-        headers = {k: v for k, v in value.headers.items() if k.lower() != "content-length"}
-        return Response(
-            content=value.get_body(),
-            status_code=value.status_code,
-            headers=headers,
-            media_type=value.mimetype + (f"; charset={value.charset}" if value.charset else ""),
-        )
-    if value is None:
-        return Response(status_code=204)
-    if isinstance(value, (str, bytes)):
-        return Response(content=value, status_code=200)
-    return JSONResponse(value)
+    return sorted(routes, key=lambda r: ("{*" in _template(r.spec), _template(r.spec).count("{")))
 
 
 def match(routes: list[HttpRoute], method: str, path: str) -> tuple[HttpRoute | None, dict[str, str], bool]:

@@ -19,13 +19,13 @@ from datetime import timedelta
 from typing import Any
 
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
-from azure.functions.queue import QueueMessage as FuncQueueMessage
 from azure.storage.queue import QueueClient
 
 from sandbox.host.bindings import write_outputs
 from sandbox.host.config import HostConfig, disabled, resolve
-from sandbox.host.invoke import Invoker, stamp
-from sandbox.host.loader import FunctionSpec
+from sandbox.host.functions import FunctionSpec
+from sandbox.host.typed_data import queue_trigger
+from sandbox.host.worker import Worker, stamp
 from shared.storage import Storage
 
 log = logging.getLogger("sandbox.host")
@@ -38,14 +38,14 @@ MIN_POLL = 0.1
 
 
 class QueueListener:
-    def __init__(self, spec: FunctionSpec, config: HostConfig, invoker: Invoker, storage_for: Any) -> None:
+    def __init__(self, spec: FunctionSpec, config: HostConfig, worker: Worker, storage_for: Any) -> None:
         self.spec = spec
         self.config = config
         self.options = config.queues
-        self.invoker = invoker
+        self.worker = worker
         self.storage_for = storage_for
-        self.queue_name = resolve(spec.trigger.queue_name)
-        self.storage: Storage = storage_for(spec.trigger.connection)
+        self.queue_name = resolve(spec.trigger["queueName"])
+        self.storage: Storage = storage_for(spec.trigger.get("connection"))
         self.client: QueueClient = self.storage.queue_service().get_queue_client(self.queue_name)
         self.raw: QueueClient | None = None
         self.poison_name = f"{self.queue_name}-poison"
@@ -131,18 +131,10 @@ class QueueListener:
             await self._to_poison(message, state)
             return
         renew = asyncio.create_task(self._renew(message, state))
-        func_message = FuncQueueMessage(
-            id=message.id,
-            body=body,
-            dequeue_count=message.dequeue_count,
-            expiration_time=message.expires_on,
-            insertion_time=message.inserted_on,
-            time_next_visible=message.next_visible_on,
-            pop_receipt=message.pop_receipt,
-        )
+        data, metadata = queue_trigger(message, body, self.spec.trigger.get("dataType"))
         try:
-            outcome = await self.invoker.invoke(
-                self.spec, func_message, f"New queue message detected on '{self.queue_name}'."
+            outcome = await self.worker.invoke(
+                self.spec, data, metadata, f"New queue message detected on '{self.queue_name}'."
             )
             if outcome.ok:
                 await write_outputs(self.spec, outcome, self.config, self.storage_for)

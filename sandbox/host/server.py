@@ -18,11 +18,12 @@ from starlette.routing import Route
 
 from sandbox.host.bindings import write_outputs
 from sandbox.host.config import HostConfig, load_host_json, load_local_settings
-from sandbox.host.http import Keys, admin_input, build_routes, given_key, match, to_func_request, to_response
-from sandbox.host.invoke import Invoker, stamp
-from sandbox.host.loader import FunctionSpec, load_app
+from sandbox.host.functions import FunctionSpec
+from sandbox.host.http import HttpRoute, Keys, admin_input, build_routes, given_key, match
 from sandbox.host.queues import QueueListener
 from sandbox.host.timers import TimerRunner
+from sandbox.host.typed_data import admin_queue_input, http_request, http_response
+from sandbox.host.worker import IndexingError, Worker, stamp
 from shared.storage import Storage
 
 log = logging.getLogger("sandbox.host")
@@ -49,25 +50,46 @@ class LocalHost:
             master_key or os.environ.get("LOCAL_HOST_MASTER_KEY", DEFAULT_MASTER_KEY),
         )
         self.host, self.port = host, port
-        self.app, self.specs = load_app(self.app_dir)
-        self.routes = build_routes(self.specs, self.config.route_prefix)
-        self.invoker = Invoker(str(self.app_dir))
+        self.worker = Worker(self.app_dir)
         self._storages: dict[str, Storage] = {}
+        self.specs: list[FunctionSpec] = []
         self.errors: dict[str, str] = {}
+        self.routes: list[HttpRoute] = []
+        self.listeners: list[QueueListener] = []
+        self.timers: list[TimerRunner] = []
+        self.url = ""
+        self._admin_tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Start the worker (it indexes the app) and build the triggers from its function metadata."""
+        try:
+            self.specs, errors = await self.worker.start()
+        except IndexingError as error:
+            # As the real host: the worker's indexing failure is logged and the host runs no functions.
+            print(f"[{stamp()}] Worker failed to index functions", flush=True)
+            print(f"[{stamp()}] Result: Failure\nException: {error}", flush=True)
+            print(f"[{stamp()}] No job functions found.", flush=True)
+            self.errors["function_app"] = str(error).split("\nStack:")[0]
+            return
+        for name, reason in errors.items():
+            self._in_error(name, reason)
+        self.routes = build_routes(self.specs, self.config.route_prefix)
         self.listeners = [
             listener
             for s in self.specs
             if s.trigger_type == "queueTrigger"
-            if (listener := self._build(s, lambda s=s: QueueListener(s, self.config, self.invoker, self.storage_for)))
+            if (listener := self._build(s, lambda s=s: QueueListener(s, self.config, self.worker, self.storage_for)))
         ]
         self.timers = [
             timer
             for s in self.specs
             if s.trigger_type == "timerTrigger"
-            if (timer := self._build(s, lambda s=s: TimerRunner(s, self.invoker, self._timer_storage())))
+            if (timer := self._build(s, lambda s=s: TimerRunner(s, self.worker, self._timer_storage())))
         ]
-        self.url = ""
-        self._admin_tasks: set[asyncio.Task[None]] = set()
+
+    def _in_error(self, name: str, error: str) -> None:
+        self.errors[name] = error
+        print(f"[{stamp()}] The '{name}' function is in error: {error}", flush=True)
 
     def _build(self, spec: FunctionSpec, make: Any) -> Any:
         """Like the real host, a function whose binding cannot be resolved (e.g. a missing %SETTING%)
@@ -75,8 +97,7 @@ class LocalHost:
         try:
             return make()
         except ValueError as error:
-            self.errors[spec.name] = str(error)
-            print(f"[{stamp()}] The '{spec.name}' function is in error: {error}", flush=True)
+            self._in_error(spec.name, str(error))
             return None
 
     def storage_for(self, connection: str | None) -> Storage:
@@ -101,15 +122,25 @@ class LocalHost:
             return Response(status_code=405 if wrong_method else 404)
         if not self.keys.allows(route.auth_level, given_key(request)):
             return Response(status_code=401)
-        outcome = await self.invoker.invoke(
+        data = http_request(
+            request.method,
+            str(request.url),
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+            request.query_params.multi_items(),
+            params,
+            await request.body(),
+        )
+        outcome = await self.worker.invoke(
             route.spec,
-            await to_func_request(request, params),
+            data,
+            {},  # the worker declares RpcHttpTriggerMetadataRemoved: no HTTP trigger metadata
             "This function was programmatically called via the host APIs.",
+            request.headers.get("traceparent", ""),
         )
         if not outcome.ok:
             return Response("Internal Server Error", status_code=500)
         await write_outputs(route.spec, outcome, self.config, self.storage_for)
-        return to_response(outcome.value)
+        return http_response(outcome.return_value)
 
     async def admin(self, request: Request) -> Response:
         if given_key(request) != self.keys.master_key:
@@ -121,7 +152,7 @@ class LocalHost:
                     "state": "Running",
                     "functions": [s.name for s in self.specs],
                     "errors": self.errors,
-                    "invocations": self.invoker.stats,
+                    "invocations": self.worker.stats,
                 }
             )
         if len(parts) == 3 and parts[1] == "functions" and request.method == "POST":
@@ -139,13 +170,8 @@ class LocalHost:
         if timer is not None:
             await timer.fire(False, "This function was programmatically called via the host APIs.")
             return
-        from azure.functions.queue import QueueMessage
-
-        await self.invoker.invoke(
-            spec,
-            QueueMessage(id="admin", body=value.encode(), dequeue_count=1),
-            "This function was programmatically called via the host APIs.",
-        )
+        data, metadata = admin_queue_input(value)
+        await self.worker.invoke(spec, data, metadata, "This function was programmatically called via the host APIs.")
 
     def asgi(self) -> Starlette:
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -159,15 +185,18 @@ class LocalHost:
             if spec.trigger_type == "httpTrigger":
                 route = next(r for r in self.routes if r.spec is spec)
                 methods = ",".join(sorted(route.methods)) if route.methods else "ALL"
-                template = (t.route or spec.name).strip("/")
+                template = str(t.get("route") or spec.name).strip("/")
                 lines.append(f"        {spec.name}: [{methods}] {self.url}/{self.config.route_prefix}/{template}")
             elif spec.name in self.errors:
                 lines.append(f"        {spec.name}: {spec.trigger_type} (in error: {self.errors[spec.name]})")
             else:
                 lines.append(f"        {spec.name}: {spec.trigger_type}")
+        known = {spec.name for spec in self.specs}
+        lines += [f"        {name}: (in error: {error})" for name, error in self.errors.items() if name not in known]
         return "\n".join(lines) + "\n"
 
     async def serve(self, sock: socket.socket | None = None) -> None:
+        await self.start()
         sock = sock or _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
         self.url = f"http://{self.host}:{self.port}"
@@ -201,7 +230,7 @@ class LocalHost:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            self.invoker.close()
+            self.worker.close()
             print(f"[{stamp()}] Host stopped", flush=True)
 
 

@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
-from azure.functions.timer import TimerRequest
 from croniter import croniter
 
 from sandbox.host.config import disabled, parse_timespan, resolve
-from sandbox.host.invoke import Invoker, stamp
-from sandbox.host.loader import FunctionSpec
+from sandbox.host.functions import FunctionSpec
+from sandbox.host.typed_data import timer_info
+from sandbox.host.worker import Worker, stamp
 from shared.storage import Storage
 
 log = logging.getLogger("sandbox.host")
@@ -64,11 +64,11 @@ def _iso(moment: datetime) -> str:
 
 
 class TimerRunner:
-    def __init__(self, spec: FunctionSpec, invoker: Invoker, storage: Storage | None) -> None:
+    def __init__(self, spec: FunctionSpec, worker: Worker, storage: Storage | None) -> None:
         self.spec = spec
-        self.invoker = invoker
-        self.schedule = Schedule(resolve(spec.trigger.schedule))
-        use_monitor = spec.trigger.use_monitor
+        self.worker = worker
+        self.schedule = Schedule(resolve(spec.trigger["schedule"]))
+        use_monitor = spec.trigger.get("useMonitor")
         self.monitor = (self.schedule.period() >= timedelta(minutes=1)) if use_monitor is None else bool(use_monitor)
         self.storage = storage if self.monitor else None
         self.stopping = False
@@ -102,12 +102,11 @@ class TimerRunner:
     async def _fire(self, past_due: bool, reason: str) -> None:
         now = datetime.now(UTC)
         next_ = self.schedule.next_after(now)
-        request = TimerRequest(
-            past_due=past_due,
-            schedule={"AdjustForDST": True},
-            schedule_status={"Last": _iso(self.last or now), "Next": _iso(next_), "LastUpdated": _iso(now)},
+        # ScheduleStatus is null without a monitor, as on the real host.
+        status = (
+            {"Last": _iso(self.last or now), "Next": _iso(next_), "LastUpdated": _iso(now)} if self.monitor else None
         )
-        await self.invoker.invoke(self.spec, request, reason)
+        await self.worker.invoke(self.spec, timer_info(past_due, status), {}, reason)
         self.last = now
         try:
             await asyncio.to_thread(self._write_status, now, next_)
@@ -129,7 +128,7 @@ class TimerRunner:
         )
         if next_due is not None and next_due < now and not disabled(self.spec.name):
             await self.fire(True, "Timer fired at startup (a scheduled occurrence was missed).")
-        elif self.spec.trigger.run_on_startup and not disabled(self.spec.name):
+        elif self.spec.trigger.get("runOnStartup") and not disabled(self.spec.name):
             await self.fire(False, "Timer fired at startup (run_on_startup).")
         while not self.stopping:
             due = self.schedule.next_after(datetime.now(UTC))

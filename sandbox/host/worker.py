@@ -1,0 +1,187 @@
+"""The worker half: Microsoft's ``azure-functions-runtime``, driven in-process over the Functions RPC
+protocol messages, the way the Azure proxy worker drives it.
+
+The host sends ``WorkerInitRequest`` (the runtime indexes ``function_app.py``), then
+``FunctionsMetadataRequest`` and one ``FunctionLoadRequest`` per function, and an
+``InvocationRequest`` per execution. Sync functions run on the runtime's thread pool
+(``PYTHON_THREADPOOL_THREAD_COUNT``), async ones on this event loop, as in Azure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import azure_functions_runtime as runtime
+
+from sandbox.host.functions import FunctionSpec, UnsupportedBinding, from_metadata
+from sandbox.host.rpc import protos
+
+log = logging.getLogger("sandbox.host")
+
+HOST_VERSION = "4.1040.0-local"  # a Functions 4.x host; the runtime only logs it
+# What the real host advertises to a worker; the local host transfers no data through shared memory.
+HOST_CAPABILITIES: dict[str, str] = {}
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class RuntimeRequest:
+    """What the proxy worker hands the runtime: the protocol message and side properties."""
+
+    name: str
+    request: Any  # StreamingMessage
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+class IndexingError(RuntimeError):
+    """The worker failed to index the app (``WorkerInitResponse`` with a failure status)."""
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    return_value: Any = None  # TypedData or None
+    outputs: dict[str, Any] = field(default_factory=dict)  # binding name -> TypedData
+    error: str = ""  # the worker's exception message
+    stack: str = ""
+    invocation_id: str = ""
+    duration_ms: float = 0.0
+
+
+def trace_parent(incoming: str = "") -> str:
+    """A W3C traceparent for the invocation's activity, in the incoming trace when there is one."""
+    parts = incoming.split("-")
+    if len(parts) == 4 and len(parts[1]) == 32 and len(parts[2]) == 16:
+        return f"00-{parts[1]}-{secrets.token_hex(8)}-{parts[3]}"
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def failure_text(result: Any) -> tuple[str, str]:
+    exception = result.exception
+    return exception.message or result.result or "unknown failure", exception.stack_trace
+
+
+class Worker:
+    def __init__(self, app_dir: Path) -> None:
+        self.app_dir = app_dir
+        self.properties = {"protos": protos, "host": "127.0.0.1"}
+        self.capabilities: dict[str, str] = {}
+        self.stats: dict[str, dict[str, int]] = {}
+
+    def _message(self, **content: Any) -> RuntimeRequest:
+        name = next(iter(content))
+        message = protos.StreamingMessage(request_id=str(uuid.uuid4()), **content)
+        return RuntimeRequest(name, message, self.properties)
+
+    async def start(self) -> tuple[list[FunctionSpec], dict[str, str]]:
+        """Init, index and load; returns the functions and, per function, why it is in error."""
+        if str(self.app_dir) not in sys.path:
+            sys.path.insert(0, str(self.app_dir))  # as the worker's script root
+        runtime.start_threadpool_executor()
+        init = await runtime.worker_init_request(
+            self._message(
+                worker_init_request=protos.WorkerInitRequest(
+                    host_version=HOST_VERSION,
+                    capabilities=HOST_CAPABILITIES,
+                    function_app_directory=str(self.app_dir),
+                    worker_directory=str(Path(runtime.__file__).parent),
+                )
+            )
+        )
+        self.capabilities = dict(init.capabilities)
+        if init.result.status != protos.StatusResult.Success:
+            message, stack = failure_text(init.result)
+            raise IndexingError(f"{message}\nStack: {stack}" if stack else message)
+        metadata = await runtime.functions_metadata_request(
+            self._message(
+                functions_metadata_request=protos.FunctionsMetadataRequest(function_app_directory=str(self.app_dir))
+            )
+        )
+        if metadata.result.status != protos.StatusResult.Success:
+            raise IndexingError(failure_text(metadata.result)[0])
+        specs: list[FunctionSpec] = []
+        errors: dict[str, str] = {}
+        for function in metadata.function_metadata_results:
+            loaded = await runtime.function_load_request(
+                self._message(
+                    function_load_request=protos.FunctionLoadRequest(
+                        function_id=function.function_id, metadata=function
+                    )
+                )
+            )
+            if loaded.result.status != protos.StatusResult.Success:
+                errors[function.name] = failure_text(loaded.result)[0]
+                continue
+            try:
+                specs.append(from_metadata(function))
+            except UnsupportedBinding as error:
+                errors[function.name] = str(error)
+        return specs, errors
+
+    def _count(self, name: str, key: str) -> None:
+        self.stats.setdefault(name, {"succeeded": 0, "failed": 0})[key] += 1
+
+    async def invoke(
+        self,
+        spec: FunctionSpec,
+        trigger_data: Any,
+        trigger_metadata: dict[str, Any],
+        reason: str,
+        incoming_trace: str = "",
+    ) -> Outcome:
+        invocation_id = str(uuid.uuid4())
+        metadata = {
+            **trigger_metadata,
+            "sys": protos.TypedData(
+                json=json.dumps({"MethodName": spec.name, "UtcNow": stamp(), "RandGuid": str(uuid.uuid4())})
+            ),
+        }
+        request = protos.InvocationRequest(
+            invocation_id=invocation_id,
+            function_id=spec.function_id,
+            input_data=[protos.ParameterBinding(name=spec.trigger_name, data=trigger_data)],
+            trigger_metadata=metadata,
+            trace_context=protos.RpcTraceContext(trace_parent=trace_parent(incoming_trace)),
+            retry_context=protos.RetryContext(),
+        )
+        print(f"[{stamp()}] Executing 'Functions.{spec.name}' (Reason='{reason}', Id={invocation_id})", flush=True)
+        started = time.perf_counter()
+        response = await runtime.invocation_request(self._message(invocation_request=request))
+        duration = (time.perf_counter() - started) * 1000
+        ok = response.result.status == protos.StatusResult.Success
+        outcome = Outcome(ok, invocation_id=invocation_id, duration_ms=duration)
+        if ok:
+            outcome.return_value = response.return_value if response.HasField("return_value") else None
+            outcome.outputs = {b.name: b.data for b in response.output_data if b.HasField("data")}
+        else:
+            outcome.error, outcome.stack = failure_text(response.result)
+        self._count(spec.name, "succeeded" if ok else "failed")
+        print(
+            f"[{stamp()}] Executed 'Functions.{spec.name}' ({'Succeeded' if ok else 'Failed'}, "
+            f"Id={invocation_id}, Duration={duration:.0f}ms)",
+            flush=True,
+        )
+        if not ok:
+            log.error(
+                "[%s] Exception while executing function: Functions.%s. Result: Failure\nException: %s\nStack: %s",
+                stamp(),
+                spec.name,
+                outcome.error,
+                outcome.stack,
+            )
+        return outcome
+
+    def close(self) -> None:
+        runtime.stop_threadpool_executor()
