@@ -39,6 +39,8 @@ def test_host(azurite: str) -> Iterator[HostProcess]:
     env = {
         "AzureWebJobsStorage": azurite,
         "HOSTAPP_SCHEDULE": "*/1 * * * * *",
+        "HOSTAPP_MONITORED_SCHEDULE": "0 0 0 1 1 *",
+        "PYTHON_THREADPOOL_THREAD_COUNT": "3",
         "LOCAL_HOST_FUNCTION_KEY": "fkey",
         "LOCAL_HOST_MASTER_KEY": "mkey",
         **FAST_QUEUES,
