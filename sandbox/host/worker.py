@@ -5,6 +5,8 @@ The host sends ``WorkerInitRequest`` (the runtime indexes ``function_app.py``), 
 ``FunctionsMetadataRequest`` and one ``FunctionLoadRequest`` per function, and an
 ``InvocationRequest`` per execution. Sync functions run on the runtime's thread pool
 (``PYTHON_THREADPOOL_THREAD_COUNT``), async ones on this event loop, as in Azure.
+
+The runtime keeps its registry in module globals: one ``Worker`` per process.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sandbox.host.rpc import protos
 log = logging.getLogger("sandbox.host")
 
 HOST_VERSION = "4.1040.0-local"  # a Functions 4.x host; the runtime only logs it
-# What the real host advertises to a worker; the local host transfers no data through shared memory.
+# Host capabilities offered to the worker: none (no shared-memory transfer, no function data cache).
 HOST_CAPABILITIES: dict[str, str] = {}
 
 
