@@ -104,7 +104,9 @@ def _inventory_resync(storage: Storage, request: Request, _: dict[str, str]) -> 
     if not result:
         return {"status": "running", "note": "the run goes on; its summary is logged as inventory.sync"}
     summary = result[0]
-    return summary.fields() if hasattr(summary, "fields") else (asdict(summary) if is_dataclass(summary) else summary)
+    if hasattr(summary, "fields"):
+        return summary.fields()
+    return asdict(summary) if is_dataclass(summary) and not isinstance(summary, type) else summary
 
 
 def _mappings(storage: Storage, request: Request, _: dict[str, str]) -> Any:
