@@ -50,6 +50,11 @@ param fedexClientId string
 param fedexClientSecret string
 param fedexAccountNumber string
 
+// ---- Personal data ----
+@secure()
+@description('Key of the keyed fingerprints (HMAC) of personal data in the audit log and exceptions. Keep it stable: a new key makes new fingerprints that no longer match old ones.')
+param redactionKey string
+
 // ---- Everything else ----
 @description('App settings that override the defaults in flowSettings below, e.g. {"FULFILLMENT_SYNC_SCHEDULE": "0 */10 * * * *"}. Set changes here, not in the portal: a provision rewrites all app settings.')
 param appSettingOverrides object = {}
@@ -120,6 +125,7 @@ module keyVault 'core/keyvault.bicep' = {
     shopifyApiSecretPrevious: shopifyApiSecretPrevious
     d365ClientSecret: d365ClientSecret
     fedexClientSecret: fedexClientSecret
+    redactionKey: redactionKey
   }
 }
 
@@ -165,6 +171,7 @@ var connectionSettings = {
   FEDEX_ACCOUNT_NUMBER: fedexAccountNumber
   REDIS_URL: enableRedis ? redis.outputs.redisUrlRef : ''
   RATES_CONFIG_PATH: ''
+  REDACTION_KEY: keyVault.outputs.redactionKeyRef
 }
 
 // Behaviour of the flows, with the same defaults as shared/settings.py, and the timer schedules
@@ -174,6 +181,9 @@ var flowSettings = {
   WEBHOOK_RETENTION_DAYS: '14'
   AUDIT_RETENTION_DAYS: '90'
   WEBHOOK_RETENTION_SCHEDULE: '0 15 3 * * *'
+  RATE_QUOTES_RETENTION_DAYS: '30'
+  // Shopify signs carrier callbacks; 'true' would make the endpoint an open FedEx proxy (docs/security.md).
+  CARRIER_RATES_ALLOW_UNSIGNED: 'false'
   INVENTORY_CONFIG_PATH: 'config/inventory.json'
   D365_ORDER_NUMBER_PREFIX: 'SH'
   D365_CUSTOMER_PREFIX: 'SC'

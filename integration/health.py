@@ -1,4 +1,9 @@
-"""Health report: configuration validity, storage reachability, versions."""
+"""Health report: configuration validity, storage reachability, versions.
+
+Two views: the anonymous ``/api/health`` says only ``ok`` or ``unhealthy`` (a probe needs no more, and
+the names of missing settings, versions and the storage endpoint help an attacker); the detailed report
+is ``GET /api/ops/health`` behind the ops API's authentication.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ APP_VERSION = "0.1.0"
 # Settings each flow needs; health reports which are missing without failing liveness for them.
 FLOW_SETTINGS = {
     "webhooks": ("SHOPIFY_API_SECRET",),
+    "redaction": ("REDACTION_KEY",),
     "shopify_admin": ("SHOPIFY_SHOP_DOMAIN", "SHOPIFY_ADMIN_TOKEN"),
     "d365": ("D365_URL", "D365_LEGAL_ENTITY"),
     "fedex": ("FEDEX_CLIENT_ID", "FEDEX_CLIENT_SECRET", "FEDEX_ACCOUNT_NUMBER"),
@@ -41,7 +47,12 @@ def _settings_check() -> tuple[dict[str, Any], Settings | None]:
             settings.require(*names)
         except SettingsError:
             missing[flow] = [n for n in names if not _present(settings, n)]
-    return {"ok": "webhooks" not in missing, "missing": missing}, settings
+    unresolved = sorted(settings.unresolved)
+    check: dict[str, Any] = {"ok": "webhooks" not in missing and not unresolved, "missing": missing}
+    if unresolved:
+        # An unresolved Key Vault reference is a broken deployment, whatever the setting: fail closed.
+        check["unresolved_key_vault_references"] = unresolved
+    return check, settings
 
 
 def _present(settings: Settings, name: str) -> bool:
@@ -60,6 +71,11 @@ def _storage_check() -> dict[str, Any]:
     except (AzureError, SettingsError, ValueError) as error:
         return {"ok": False, "error": type(error).__name__ + ": " + str(error).splitlines()[0][:200]}
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def public_health(report: dict[str, Any]) -> dict[str, Any]:
+    """What an anonymous caller sees: the status only."""
+    return {"status": report["status"]}
 
 
 def check_health() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Retention: forget webhook de-duplication records and stored payloads after N days.
+"""Retention: forget webhook de-duplication records and stored payloads after N days, and checkout
+quote rows (``ratequotes``, partitioned by UTC day) after ``RATE_QUOTES_RETENTION_DAYS``.
 
 Shopify retries a delivery for at most 4 hours and reconciliation looks back days, so two weeks of
 de-duplication history (``WEBHOOK_RETENTION_DAYS``, default 14) is ample.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from integration.rates.quotes import QUOTES_TABLE
 from integration.webhooks.envelope import PAYLOAD_CONTAINER
 from integration.webhooks.intake import DEDUP_TABLE
 from shared.storage import Storage
@@ -29,3 +31,16 @@ def purge(storage: Storage, days: int, now: datetime | None = None) -> dict[str,
             container.delete_blob(blob.name)
             blobs += 1
     return {"records_deleted": records, "blobs_deleted": blobs}
+
+
+def purge_rate_quotes(storage: Storage, days: int, now: datetime | None = None) -> int:
+    """Delete quote rows of UTC days older than ``days`` (whole day partitions, oldest first)."""
+    cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).strftime("%Y-%m-%d")
+    table = storage.table(QUOTES_TABLE)
+    deleted = 0
+    for entity in table.query_entities(
+        "PartitionKey lt @day", parameters={"day": cutoff}, select=["PartitionKey", "RowKey"]
+    ):
+        table.delete_entity(entity["PartitionKey"], entity["RowKey"])
+        deleted += 1
+    return deleted

@@ -11,12 +11,22 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic import Field, HttpUrl, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class SettingsError(RuntimeError):
     """A missing or malformed setting. The message names the setting(s) and never the value."""
+
+
+# App Service passes a Key Vault reference through as its literal text when it cannot resolve it
+# (no access, wrong name, vault unreachable). That text is derivable from public facts, so using it
+# as an HMAC key would fail open: such a value counts as missing, for every setting.
+KEY_VAULT_REFERENCE = "@microsoft.keyvault("
+
+
+def is_unresolved_reference(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower().startswith(KEY_VAULT_REFERENCE)
 
 
 class Settings(BaseSettings):
@@ -49,6 +59,10 @@ class Settings(BaseSettings):
     FEDEX_ACCOUNT_NUMBER: str = ""
 
     REDIS_URL: str = ""
+    # Shopify signs carrier-service callbacks like webhooks; an unsigned or badly signed callback is
+    # refused (401). "true" accepts unsigned callbacks: a risk (an open FedEx proxy), see docs/security.md.
+    CARRIER_RATES_ALLOW_UNSIGNED: bool = False
+    RATE_QUOTES_RETENTION_DAYS: int = Field(default=30, gt=0)
     # Checkout-rate rules (services, markups, boxes, fallback table); empty = integration/rates/rates.default.json.
     RATES_CONFIG_PATH: str = ""
 
@@ -88,6 +102,17 @@ class Settings(BaseSettings):
     REFUND_RETRY_BASE_SECONDS: float = Field(default=60, ge=0)
     REFUND_RETRY_MAX_SECONDS: float = Field(default=3600, ge=0, le=7 * 24 * 3600)
 
+    # Key for the keyed fingerprints of personal data in the audit log and exceptions (shared.redact).
+    # From Key Vault in Azure; only local settings carry a default.
+    REDACTION_KEY: SecretStr = SecretStr("")
+
+    # Names of settings whose value was an unresolved Key Vault reference (treated as missing).
+    _unresolved: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @property
+    def unresolved(self) -> frozenset[str]:
+        return self._unresolved
+
     @field_validator("SHOPIFY_ADMIN_URL", "D365_URL", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -120,12 +145,18 @@ class Settings(BaseSettings):
         """Fail loudly, naming every setting a flow needs that is empty."""
         missing = [n for n in names if not _has_value(getattr(self, n))]
         if missing:
+            unresolved = [n for n in missing if n in self.unresolved]
+            hint = f"; unresolved Key Vault reference: {', '.join(unresolved)}" if unresolved else ""
             raise SettingsError(
                 f"missing setting(s): {', '.join(missing)} (set them as app settings, or in "
-                "local.settings.json / the environment when running locally)"
+                f"local.settings.json / the environment when running locally){hint}"
             )
 
     def webhook_secrets(self) -> list[bytes]:
+        """The HMAC keys; empty (so callers refuse everything) unless the current secret is set: the
+        previous one is only an addition during a rotation, never a fallback."""
+        if not _has_value(self.SHOPIFY_API_SECRET):
+            return []
         secrets = [s.get_secret_value() for s in (self.SHOPIFY_API_SECRET, self.SHOPIFY_API_SECRET_PREVIOUS)]
         return [s.encode() for s in secrets if s]
 
@@ -147,10 +178,16 @@ def _describe(error: ValidationError) -> str:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from ``environ`` (default: the process environment)."""
     source = dict(os.environ if environ is None else environ)
+    fields = {k: v for k, v in source.items() if k in Settings.model_fields}
+    unresolved = frozenset(k for k, v in fields.items() if is_unresolved_reference(v))
     try:
-        return Settings.model_validate({k: v for k, v in source.items() if k in Settings.model_fields})
+        # The default, explicitly: a field left out would be read from the process environment again.
+        defaults = {k: Settings.model_fields[k].get_default(call_default_factory=True) for k in unresolved}
+        settings = Settings.model_validate({k: v for k, v in fields.items() if k not in unresolved} | defaults)
     except ValidationError as error:
         raise SettingsError(f"invalid setting(s): {_describe(error)}") from None
+    settings._unresolved = unresolved
+    return settings
 
 
 @lru_cache(maxsize=1)

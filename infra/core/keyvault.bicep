@@ -17,6 +17,9 @@ param shopifyApiSecretPrevious string = ''
 param d365ClientSecret string = ''
 @secure()
 param fedexClientSecret string
+@secure()
+@description('Key of the keyed fingerprints of personal data (REDACTION_KEY).')
+param redactionKey string
 
 // Key Vault secret names allow only letters, digits and dashes.
 var names = {
@@ -25,6 +28,7 @@ var names = {
   shopifyApiSecretPrevious: 'shopify-api-secret-previous'
   d365ClientSecret: 'd365-client-secret'
   fedexClientSecret: 'fedex-client-secret'
+  redactionKey: 'redaction-key'
 }
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
@@ -108,6 +112,16 @@ resource fedexClientSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' 
   }
 }
 
+resource redactionKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_41:an expiry date would take the integration down on that date; secrets are rotated by adding a new version (README, rotating secrets)
+  parent: vault
+  name: names.redactionKey
+  properties: {
+    value: redactionKey
+    contentType: 'text/plain'
+  }
+}
+
 // App-setting values: Key Vault references to versionless secret URIs, built from the vault URI
 // (which ends in '/') so that optional secrets need no conditional references; empty when an optional
 // secret was not supplied. The module finishes only after every secret exists, so the app settings
@@ -121,3 +135,4 @@ output shopifyApiSecretRef string = '@Microsoft.KeyVault(SecretUri=${secretsUri}
 output shopifyApiSecretPreviousRef string = empty(shopifyApiSecretPrevious) ? '' : '@Microsoft.KeyVault(SecretUri=${secretsUri}${names.shopifyApiSecretPrevious})'
 output d365ClientSecretRef string = empty(d365ClientSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${secretsUri}${names.d365ClientSecret})'
 output fedexClientSecretRef string = '@Microsoft.KeyVault(SecretUri=${secretsUri}${names.fedexClientSecret})'
+output redactionKeyRef string = '@Microsoft.KeyVault(SecretUri=${secretsUri}${names.redactionKey})'

@@ -147,6 +147,12 @@ def _delete_mapping(storage: Storage, request: Request, args: dict[str, str]) ->
     return {"deleted": f"{args['section']}/{args['id']}"}
 
 
+def _health(storage: Storage, request: Request, _: dict[str, str]) -> Any:
+    from integration.health import check_health
+
+    return check_health()
+
+
 def _retry_packing_slip(storage: Storage, entity_id: str) -> str:
     from integration.fulfillment.entry import get_sync
     from integration.fulfillment.model import SlipRef
@@ -205,4 +211,12 @@ def register() -> None:
         )
     )
     extend(Route("DELETE", "mappings/{section}/{id}", _delete_mapping, "Remove an override"))
+    extend(
+        Route(
+            "GET",
+            "health",
+            _health,
+            "The detailed health report: settings missing or with unresolved Key Vault references, storage, versions",
+        )
+    )
     RETRY_HANDLERS["packing_slip"] = _retry_packing_slip

@@ -44,6 +44,8 @@ def _box_for(weight: Decimal, boxes: list[Box]) -> Box:
 
 
 def pack(items: list[ShopifyItem], packaging: Packaging) -> list[Parcel]:
+    """Whole units into at most ``FEDEX_MAX_PACKAGES`` bins. Counting is arithmetic (units per bin,
+    bins per line), so the work is bounded by lines x packages, never by the quantity asked for."""
     capacity = min(packaging.max_package_weight_lb, max(b.max_weight_lb - b.tare_lb for b in packaging.boxes))
     weighted = sorted(
         ((unit_weight_lb(i, packaging), i.quantity) for i in items if i.quantity > 0),
@@ -57,7 +59,12 @@ def pack(items: list[ShopifyItem], packaging: Packaging) -> list[Parcel]:
             # A unit heavier than any box ships on its own (its own carton); FedEx's limit still holds.
             if weight > FEDEX_MAX_PACKAGE_LB:
                 raise PackagingError(f"a unit weighs {weight:.1f} lb, over FedEx's 150 lb per package")
+            _check_count(len(bins) + len(oversize) + quantity)
             oversize.extend([weight] * quantity)
+            continue
+        if weight <= 0:  # weightless units (min_item_weight_lb = 0) ride along in any package
+            if not bins:
+                bins.append(_Bin(Decimal(0)))
             continue
         left = quantity
         for existing in bins:  # first fit, by whole units that still fit
@@ -68,14 +75,12 @@ def pack(items: list[ShopifyItem], packaging: Packaging) -> list[Parcel]:
             existing.content_lb += weight * take
             left -= take
         per_bin = int(capacity // weight)
-        while left:
-            take = min(per_bin, left)
-            bins.append(_Bin(weight * take))
-            left -= take
-        if len(bins) + len(oversize) > FEDEX_MAX_PACKAGES:
-            raise PackagingError(f"more than {FEDEX_MAX_PACKAGES} packages")
-    if len(bins) + len(oversize) > FEDEX_MAX_PACKAGES:
-        raise PackagingError(f"more than {FEDEX_MAX_PACKAGES} packages")
+        full, rest = divmod(left, per_bin)
+        _check_count(len(bins) + len(oversize) + full + (1 if rest else 0))
+        bins.extend(_Bin(weight * per_bin) for _ in range(full))
+        if rest:
+            bins.append(_Bin(weight * rest))
+    _check_count(len(bins) + len(oversize))
     parcels = []
     for content in [b.content_lb for b in bins]:
         box = _box_for(content, packaging.boxes)
@@ -90,6 +95,11 @@ def pack(items: list[ShopifyItem], packaging: Packaging) -> list[Parcel]:
     # Oversize units: their own carton, dimensions unknown, so FedEx rates them by actual weight.
     parcels.extend(Parcel(weight_lb=_lb(w)) for w in oversize)
     return parcels
+
+
+def _check_count(packages: int) -> None:
+    if packages > FEDEX_MAX_PACKAGES:
+        raise PackagingError(f"more than {FEDEX_MAX_PACKAGES} packages")
 
 
 def _lb(value: Decimal) -> Decimal:

@@ -11,22 +11,35 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class InvalidRateRequest(ValueError):
     """The callback body is not a usable CarrierService rate request (message says why)."""
 
 
+# Bounds on what a checkout can ask for. Anything beyond them is not a cart that FedEx parcels can
+# carry (at most 99 packages per shipment), and accepting it would let an anonymous caller make us
+# pack millions of units: it is refused with a 400 before any packing starts.
+MAX_ITEMS = 500  # cart lines
+MAX_QUANTITY = 10_000  # units per line
+MAX_TOTAL_UNITS = 100_000  # units per cart
+MAX_GRAMS = 10_000_000  # 10 t per unit; FedEx's own limit (68 kg) is checked when packing
+MAX_PRICE_SUBUNITS = 10**12
+MAX_TEXT = 255  # names, SKUs, address fields
+
+
 class ShopifyAddress(BaseModel):
     model_config = ConfigDict(extra="ignore")
     country: str = Field(min_length=2, max_length=2)
-    postal_code: str = Field(default="", validation_alias=AliasChoices("postal_code", "zip"))
-    province: str | None = None
-    city: str | None = None
-    address1: str | None = None
-    company_name: str | None = Field(default=None, validation_alias=AliasChoices("company_name", "company"))
-    address_type: str | None = None
+    postal_code: str = Field(default="", max_length=32, validation_alias=AliasChoices("postal_code", "zip"))
+    province: str | None = Field(default=None, max_length=MAX_TEXT)
+    city: str | None = Field(default=None, max_length=MAX_TEXT)
+    address1: str | None = Field(default=None, max_length=MAX_TEXT)
+    company_name: str | None = Field(
+        default=None, max_length=MAX_TEXT, validation_alias=AliasChoices("company_name", "company")
+    )
+    address_type: str | None = Field(default=None, max_length=32)
 
     @field_validator("country")
     @classmethod
@@ -49,11 +62,11 @@ class ShopifyAddress(BaseModel):
 
 class ShopifyItem(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    name: str = ""
-    sku: str | None = ""
-    quantity: int = Field(ge=0)
-    grams: int = Field(ge=0)
-    price: int = Field(ge=0)  # subunits per unit
+    name: str = Field(default="", max_length=MAX_TEXT)
+    sku: str | None = Field(default="", max_length=MAX_TEXT)
+    quantity: int = Field(ge=0, le=MAX_QUANTITY)
+    grams: int = Field(ge=0, le=MAX_GRAMS)
+    price: int = Field(ge=0, le=MAX_PRICE_SUBUNITS)  # subunits per unit
     requires_shipping: bool = True
     product_id: int | None = None
     variant_id: int | None = None
@@ -63,9 +76,16 @@ class ShopifyRate(BaseModel):
     model_config = ConfigDict(extra="ignore")
     origin: ShopifyAddress
     destination: ShopifyAddress
-    items: list[ShopifyItem] = Field(min_length=1)
+    items: list[ShopifyItem] = Field(min_length=1, max_length=MAX_ITEMS)
     currency: str = Field(min_length=3, max_length=3)
-    locale: str | None = None
+    locale: str | None = Field(default=None, max_length=35)
+
+    @model_validator(mode="after")
+    def _total_units(self) -> ShopifyRate:
+        total = sum(i.quantity for i in self.items)
+        if total > MAX_TOTAL_UNITS:
+            raise ValueError(f"the cart holds {total} units; at most {MAX_TOTAL_UNITS} can be rated")
+        return self
 
     @property
     def shipped_items(self) -> list[ShopifyItem]:

@@ -1,8 +1,10 @@
 """POST /api/shopify/carrier-rates: Shopify's CarrierService callback, answered with FedEx rates.
 
-Anonymous at the Functions level; when Shopify sends ``X-Shopify-Hmac-Sha256`` it is verified like a
-webhook (a mismatch answers 401, which makes Shopify show its backup rates). The service never
-raises for FedEx trouble: it answers fallback rates inside its deadline.
+Anonymous at the Functions level: the Shopify HMAC authenticates. Shopify signs carrier-service
+callbacks with ``X-Shopify-Hmac-Sha256`` like webhooks; a missing or wrong signature answers 401 (Shopify
+then shows its backup rates), unless ``CARRIER_RATES_ALLOW_UNSIGNED=true`` (a documented risk: anyone
+could then use the app as a FedEx proxy). The body is validated (bounded quantities and lines) before
+any packing. The service never raises for FedEx trouble: it answers fallback rates inside its deadline.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from integration.rates.service import RateService, build_rate_service
 from integration.triggers.http import config_error, json_response
 from integration.webhooks import signature
 from shared.logs import get_logger, log_event
-from shared.settings import SettingsError, get_settings
+from shared.settings import Settings, SettingsError, get_settings
 from shared.storage import get_storage
 
 bp = func.Blueprint()
@@ -35,6 +37,23 @@ def _rate_service() -> RateService:
     return _service
 
 
+def _refuse_signature(req: func.HttpRequest, body: bytes, settings: Settings) -> func.HttpResponse | None:
+    """401 for a missing or wrong signature (unless unsigned calls are explicitly allowed); a present
+    signature is always checked."""
+    given = req.headers.get("X-Shopify-Hmac-Sha256")
+    if given is None and settings.CARRIER_RATES_ALLOW_UNSIGNED:
+        return None
+    secrets = settings.webhook_secrets()
+    if not secrets:
+        settings.require("SHOPIFY_API_SECRET")
+        raise SettingsError("missing setting: SHOPIFY_API_SECRET")
+    if not given:
+        return json_response({"status": 401, "reason": "missing X-Shopify-Hmac-Sha256 header"}, status=401)
+    if not signature.verify(body, given, secrets):
+        return json_response({"status": 401, "reason": "invalid HMAC signature"}, status=401)
+    return None
+
+
 @bp.function_name("carrier_rates")
 @bp.route(route="shopify/carrier-rates", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 async def carrier_rates(req: func.HttpRequest) -> func.HttpResponse:
@@ -42,15 +61,15 @@ async def carrier_rates(req: func.HttpRequest) -> func.HttpResponse:
     body = req.get_body()
     try:
         settings = get_settings()
-        given = req.headers.get("X-Shopify-Hmac-Sha256")
-        if given is not None and not signature.verify(body, given, settings.webhook_secrets()):
-            return json_response({"status": 401, "reason": "invalid HMAC signature"}, status=401)
+        refused = _refuse_signature(req, body, settings)
+        if refused is not None:
+            return refused
         rate = parse_rate_request(body)
         service = _rate_service()
     except InvalidRateRequest as error:
         return json_response({"status": 400, "reason": str(error)}, status=400)
     except SettingsError as error:
-        return config_error(error)
+        return config_error(error, public=True)
     outcome = await service.rates(rate)
     latency = (time.perf_counter() - started) * 1000
     correlation = uuid.uuid4().hex

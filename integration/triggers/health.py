@@ -1,10 +1,11 @@
-"""GET /api/health: liveness plus configuration and storage checks. Anonymous; shows no secrets."""
+"""GET /api/health: liveness plus configuration and storage checks. Anonymous, so it answers only
+``{"status": "ok" | "unhealthy"}``; the detailed report is ``GET /api/ops/health`` (authenticated)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from integration.health import check_health
+from integration.health import check_health, public_health
 from integration.triggers.http import json_response
 from shared.logs import new_correlation
 
@@ -16,4 +17,4 @@ bp = func.Blueprint()
 def health(req: func.HttpRequest) -> func.HttpResponse:
     new_correlation()
     report = check_health()
-    return json_response(report, status=200 if report["status"] == "ok" else 503)
+    return json_response(public_health(report), status=200 if report["status"] == "ok" else 503)

@@ -1,5 +1,6 @@
-"""Timer: purge old webhook de-duplication records, payload blobs and audit rows
-(schedule: WEBHOOK_RETENTION_SCHEDULE; WEBHOOK_RETENTION_DAYS, AUDIT_RETENTION_DAYS)."""
+"""Timer: purge old webhook de-duplication records, payload blobs, audit rows and checkout quote rows
+(schedule: WEBHOOK_RETENTION_SCHEDULE; WEBHOOK_RETENTION_DAYS, AUDIT_RETENTION_DAYS,
+RATE_QUOTES_RETENTION_DAYS)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid
 
 import azure.functions as func
 
-from integration.retention import purge
+from integration.retention import purge, purge_rate_quotes
 from shared.audit import AuditLog
 from shared.logs import get_logger, log_event, new_correlation
 from shared.settings import get_settings
@@ -24,12 +25,14 @@ def retention_timer(timer: func.TimerRequest) -> None:
     settings = get_settings()
     result = purge(get_storage(), settings.WEBHOOK_RETENTION_DAYS)
     audit_rows = AuditLog(get_storage()).purge_before(settings.AUDIT_RETENTION_DAYS)
+    quote_rows = purge_rate_quotes(get_storage(), settings.RATE_QUOTES_RETENTION_DAYS)
     log_event(
         log,
         "retention.purged",
         days=settings.WEBHOOK_RETENTION_DAYS,
         audit_days=settings.AUDIT_RETENTION_DAYS,
         audit_rows_deleted=audit_rows,
+        rate_quote_rows_deleted=quote_rows,
         past_due=timer.past_due,
         **result,
     )

@@ -21,5 +21,5 @@ def shopify_webhooks(req: func.HttpRequest) -> func.HttpResponse:
         intake = WebhookIntake(get_settings(), get_storage())
         result = intake.handle(dict(req.headers), req.get_body())
     except SettingsError as error:
-        return config_error(error)
+        return config_error(error, public=True)
     return json_response(result.body(), status=result.status, headers=result.headers or None)

@@ -124,6 +124,50 @@ def test_negative_grams_is_400(rates_host: HostProcess) -> None:
     assert response.status_code == 400
 
 
-def test_bad_signature_is_401_and_unsigned_is_served(rates_host: HostProcess) -> None:
-    assert post(rates_host, REQUEST, signed=False, **{"X-Shopify-Hmac-Sha256": sign(REQUEST, "x")}).status_code == 401
-    assert post(rates_host, REQUEST, signed=False).status_code == 200
+def test_bad_or_missing_signature_is_401_and_nothing_is_asked_of_fedex(
+    rates_host: HostProcess, fedex: RunningServer
+) -> None:
+    before = httpx.get(f"{fedex.url}/_emulator/state").json()["counts"].get("rate_requests", 0)
+    body = json.loads(REQUEST)
+    body["rate"]["origin"]["postal_code"] = "10001"  # a fresh cache key: only a FedEx call could answer it
+    raw = json.dumps(body).encode()
+    assert post(rates_host, raw, signed=False, **{"X-Shopify-Hmac-Sha256": sign(raw, "x")}).status_code == 401
+    unsigned = post(rates_host, raw, signed=False)
+    assert unsigned.status_code == 401 and "X-Shopify-Hmac-Sha256" in unsigned.json()["reason"]
+    assert httpx.get(f"{fedex.url}/_emulator/state").json()["counts"].get("rate_requests", 0) == before
+
+
+def test_a_billion_units_is_400_at_once(rates_host: HostProcess) -> None:
+    body = json.loads(REQUEST)
+    body["rate"]["items"][0]["quantity"] = 1e9
+    raw = json.dumps(body).encode()
+    post(rates_host, REQUEST)  # warm
+    started = time.perf_counter()
+    response = post(rates_host, raw)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 400 and "quantity" in response.json()["reason"]
+    assert elapsed < 0.5  # over HTTP on a shared machine; the parse itself is bounded in the unit tests
+
+
+def test_unsigned_calls_are_served_only_when_explicitly_allowed(azurite: str, fedex: RunningServer) -> None:
+    host = start_host(
+        {
+            "AzureWebJobsStorage": azurite,
+            "SHOPIFY_API_SECRET": WEBHOOK_SECRET,
+            "CARRIER_RATES_ALLOW_UNSIGNED": "true",
+            "WEBHOOK_RETENTION_SCHEDULE": "0 0 3 * * *",
+            "ORDER_RECONCILE_SCHEDULE": "0 0 0 1 1 *",
+            "FULFILLMENT_SYNC_SCHEDULE": "0 0 0 1 1 *",
+            "INVENTORY_SYNC_SCHEDULE": "0 0 0 1 1 *",
+            "FEDEX_URL": fedex.url,
+            "FEDEX_CLIENT_ID": "local-fedex-client",
+            "FEDEX_CLIENT_SECRET": "local-fedex-secret",
+            "FEDEX_ACCOUNT_NUMBER": "740561073",
+        }
+    )
+    try:
+        assert post(host, REQUEST, signed=False).status_code == 200
+        bad = post(host, REQUEST, signed=False, **{"X-Shopify-Hmac-Sha256": sign(REQUEST, "x")})
+        assert bad.status_code == 401  # a signature that is sent is still checked
+    finally:
+        host.stop()

@@ -26,3 +26,19 @@ def test_quotes_are_written_in_batches_and_counted(storage: Storage) -> None:
     assert counts.get("fedex", 0) >= 30 and counts.get("cache", 0) >= 120
     stored = storage.table(QUOTES_TABLE).get_entity(rows[0]["PartitionKey"], rows[0]["RowKey"])
     assert stored["PostalPrefix"] == "100" and "10001" not in str(stored)  # no full postal code kept
+
+
+def test_retention_purges_quote_days_older_than_the_setting(storage: Storage) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from integration.retention import purge_rate_quotes
+
+    now = datetime.now(UTC)
+    table = storage.table(QUOTES_TABLE)
+    old_day = (now - timedelta(days=40)).strftime("%Y-%m-%d")
+    kept_day = (now - timedelta(days=3)).strftime("%Y-%m-%d")
+    for day in (old_day, kept_day):
+        table.upsert_entity({"PartitionKey": day, "RowKey": f"purge-test-{day}", "Source": "fedex"})
+    assert purge_rate_quotes(storage, 30, now) >= 1
+    assert not list(table.query_entities("PartitionKey eq @d", parameters={"d": old_day}))
+    assert list(table.query_entities("PartitionKey eq @d", parameters={"d": kept_day}))

@@ -60,3 +60,22 @@ def test_blank_optional_urls_mean_unset() -> None:
     assert str(settings.FEDEX_URL).startswith("https://apis.fedex.com")
     with pytest.raises(SettingsError):
         settings.require("D365_URL")
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/shopify-api-secret)",
+        "  @microsoft.keyvault(VaultName=kv;SecretName=shopify-api-secret)",
+    ],
+)
+def test_an_unresolved_key_vault_reference_counts_as_missing(reference: str) -> None:
+    settings = load_settings(
+        {"SHOPIFY_API_SECRET": reference, "SHOPIFY_API_SECRET_PREVIOUS": "old", "D365_URL": reference}
+    )
+    assert settings.unresolved == {"SHOPIFY_API_SECRET", "D365_URL"}
+    assert settings.webhook_secrets() == []  # the previous secret is no fallback for a missing current one
+    with pytest.raises(SettingsError) as info:
+        settings.require("SHOPIFY_API_SECRET")
+    assert "unresolved Key Vault reference: SHOPIFY_API_SECRET" in str(info.value)
+    assert "vault.azure.net" not in str(info.value)

@@ -87,3 +87,21 @@ def test_cache_key_normalizes_and_distinguishes() -> None:
         ),
         "740561073",
     )
+
+
+def test_the_package_limit_is_checked_before_any_package_is_built() -> None:
+    # 10,000 units of 60 lb would be 10,000 oversize cartons; 10,000 x 0.22 lb lines 500 times over
+    # would be thousands of bins. Both are refused from arithmetic alone, at once.
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(PackagingError, match="99"):
+        pack([item(27216, 10_000)], PACKAGING)
+    with pytest.raises(PackagingError, match="99"):
+        pack([item(100 + i, 10_000) for i in range(500)], PACKAGING)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_weightless_units_do_not_divide_by_zero() -> None:
+    weightless = PACKAGING.model_copy(update={"min_item_weight_lb": Decimal("0")})
+    assert len(pack([item(0, 10_000)], weightless)) == 1

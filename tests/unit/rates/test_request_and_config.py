@@ -95,3 +95,35 @@ def test_bad_config_names_the_field(tmp_path: Path) -> None:
         load_rates_config(path)
     with pytest.raises(RatesConfigError, match=r"missing\.json"):
         load_rates_config(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: b["rate"]["items"][0].update(quantity=1e9),
+        lambda b: b["rate"]["items"][0].update(quantity=10**18),
+        lambda b: b["rate"]["items"][0].update(grams=10**12),
+        lambda b: b["rate"]["items"][0].update(name="x" * 5000),
+        lambda b: b["rate"]["destination"].update(postal_code="9" * 500),
+        lambda b: b["rate"].update(items=[b["rate"]["items"][0]] * 501),
+        lambda b: b["rate"].update(items=[{**b["rate"]["items"][0], "quantity": 10_000}] * 11),
+    ],
+)
+def test_quantities_lines_and_text_are_bounded(mutate) -> None:
+    body = sample()
+    mutate(body)
+    with pytest.raises(InvalidRateRequest):
+        parse_rate_request(json.dumps(body).encode())
+
+
+def test_a_billion_units_is_refused_in_well_under_50_ms() -> None:
+    import time
+
+    body = sample()
+    body["rate"]["items"][0]["quantity"] = 1e9
+    raw = json.dumps(body).encode()
+    parse_rate_request(json.dumps(sample()).encode())  # warm
+    started = time.perf_counter()
+    with pytest.raises(InvalidRateRequest, match="quantity"):
+        parse_rate_request(raw)
+    assert time.perf_counter() - started < 0.05
