@@ -6,6 +6,7 @@ Settings come from the environment, or from a local.settings.json given with ``-
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 from pathlib import Path
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from integration.ops.api import Request, dispatch
 from integration.ops.flows import register
+from shared.principal import Principal
 from shared.settings import get_settings, reset_settings_cache
 from shared.storage import get_storage, reset_storage
 
@@ -48,7 +50,10 @@ def main(settings: Path | None = typer.Option(None, help="local.settings.json to
 
 def call(method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
     query = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (params or {}).items() if v is not None}
-    status, result = dispatch(get_storage(), Request(method, path, query, json.dumps(body).encode() if body else b""))
+    # The CLI works with the storage account's own credentials; its actions are audited under the OS user.
+    principal = Principal(f"cli:{getpass.getuser()}", provider="cli")
+    raw = json.dumps(body).encode() if body else b""
+    status, result = dispatch(get_storage(), Request(method, path, query, raw, principal))
     if status >= 400:
         console.print(f"[red]{status}[/] {result.get('error', result)}")
         raise typer.Exit(1)

@@ -161,6 +161,16 @@ class MappingStore:
             {"PartitionKey": section, "RowKey": safe_key(key), "Key": key, "Value": text}, mode=UpdateMode.REPLACE
         )
 
+    def get(self, section: str, key: str) -> Any:
+        """The override's value, or None when there is none."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            row = self.storage.table(MAPPINGS_TABLE).get_entity(section, safe_key(key))
+        except ResourceNotFoundError:
+            return None
+        return _value(row.get("Value"))
+
     def delete(self, section: str, key: str) -> None:
         self.storage.table(MAPPINGS_TABLE).delete_entity(section, safe_key(key))
 

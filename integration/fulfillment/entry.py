@@ -8,11 +8,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from integration.clients.d365 import D365Client, D365Transient
+from integration.clients.d365 import D365Client, D365Transient, odata_literal
 from integration.clients.shopify import ShopifyAdmin, ShopifyTransient
 from integration.fulfillment.events import EventError, parse_events
+from integration.fulfillment.model import SlipRef
 from integration.fulfillment.records import SlipBusy
 from integration.fulfillment.service import FulfillmentConfig, FulfillmentSync
+from integration.fulfillment.source import JOURNAL
 from shared.logs import get_logger, log_event
 from shared.settings import Settings, get_settings
 from shared.storage import get_storage
@@ -52,6 +54,12 @@ class EventAnswer:
     body: dict[str, Any]
 
 
+def slip_exists(sync: FulfillmentSync, ref: SlipRef) -> bool:
+    """Whether F&O has this posted packing slip (one OData read of the journal header)."""
+    slip_filter = f"SalesId eq {odata_literal(ref.sales_order)} and PackingSlipId eq {odata_literal(ref.packing_slip)}"
+    return sync.source.d365.find(JOURNAL, slip_filter, select=["SalesId"]) is not None
+
+
 def handle_packing_slip_event(raw: bytes, sync: FulfillmentSync, legal_entity: str) -> EventAnswer:
     """400 for a body that is not a packing-slip event; 503 (F&O's HTTPS endpoint retries, and the timer
     picks the slip up anyway) when F&O or Shopify is unavailable; 200 with each slip's outcome."""
@@ -62,9 +70,17 @@ def handle_packing_slip_event(raw: bytes, sync: FulfillmentSync, legal_entity: s
     try:
         events = parse_events(body, legal_entity)
     except EventError as error:
-        return EventAnswer(400, {"reason": str(error)})
-    results = []
+        return EventAnswer(error.status, {"reason": str(error)})
+    results: list[dict[str, Any]] = []
     for event in events:
+        try:
+            posted = slip_exists(sync, event.ref)
+        except D365Transient as error:
+            return EventAnswer(503, {"reason": f"temporarily unavailable: {type(error).__name__}", "results": results})
+        if not posted:
+            # Nothing is recorded for a slip F&O does not have: a junk event leaves no trace in storage.
+            results.append({"packing_slip": event.packing_slip, "outcome": "not_found"})
+            continue
         log_event(
             log,
             "fulfillment.event",

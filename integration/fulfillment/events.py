@@ -17,10 +17,24 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from integration.fulfillment.model import SlipRef
+from shared.limits import bad_id
 
 
 class EventError(ValueError):
     """The body is not a packing-slip business event (answered 400; F&O's retries will not fix it)."""
+
+    status = 400
+
+
+class TooManyEvents(EventError):
+    status = 413
+
+
+# F&O sends one event per request; an Event Grid style batch is bounded so a caller cannot make one
+# request cost hundreds of F&O reads.
+MAX_EVENTS = 50
+# SalesId and PackingSlipId are short codes in F&O (20 characters in standard EDTs).
+MAX_DOCUMENT_ID_CHARS = 64
 
 
 class PackingSlipEvent(BaseModel):
@@ -55,6 +69,8 @@ def parse_events(body: Any, legal_entity: str) -> list[PackingSlipEvent]:
     items = body if isinstance(body, list) else [body]
     if not items:
         raise EventError("no event in the body")
+    if len(items) > MAX_EVENTS:
+        raise TooManyEvents(f"{len(items)} events in one request; at most {MAX_EVENTS}")
     events = []
     for index, item in enumerate(items):
         try:
@@ -63,6 +79,10 @@ def parse_events(body: Any, legal_entity: str) -> list[PackingSlipEvent]:
             raise EventError(f"event {index}: {error.errors()[0]['msg']}") from None
         if not event.sales_order or not event.packing_slip:
             raise EventError(f"event {index}: SalesId and PackingSlipId are required")
+        for name, value in (("SalesId", event.sales_order), ("PackingSlipId", event.packing_slip)):
+            problem = bad_id(value, name, MAX_DOCUMENT_ID_CHARS)
+            if problem:
+                raise EventError(f"event {index}: {problem}")
         if event.legal_entity and legal_entity and event.legal_entity.casefold() != legal_entity.casefold():
             raise EventError(f"event {index}: legal entity {event.legal_entity!r} is not {legal_entity!r}")
         events.append(event)

@@ -1,7 +1,12 @@
-"""The ops API: JSON over HTTP under ``/api/ops/`` (function key), one small router.
+"""The ops API: JSON over HTTP under ``/api/ops/`` (Entra ID through App Service Authentication, plus a
+function key), one small router.
 
 Every operation is a plain function of the storage (and settings) so the CLI calls the same code.
-The OpenAPI document (``GET /api/ops/openapi.json``) is built from the same route table.
+The OpenAPI document (``GET /api/ops/openapi.json``) is built from the same route table. Every
+operation that changes something (POST, PUT, DELETE) is written to the audit log (entity ``ops``,
+partitioned by the caller) with the caller's principal, its parameters and the answer's status.
+Malformed input (a body that is not a JSON object, an id longer than a Table key, a value larger than
+a Table property) is a 4xx with a reason, never a 5xx.
 """
 
 from __future__ import annotations
@@ -18,7 +23,13 @@ from integration.ops import views
 from integration.ops.queues import depths, replay_poison
 from integration.ops.resync import UnknownEntity, request_resync
 from shared import queues
+from shared.audit import AuditLog
+from shared.limits import MAX_ID_CHARS, bad_id, json_depth_exceeds, table_key_too_long
+from shared.principal import Principal
 from shared.storage import Storage
+
+MAX_BODY_BYTES = 256 * 1024
+MUTATING = frozenset({"POST", "PUT", "DELETE"})
 
 
 class ApiError(Exception):
@@ -33,14 +44,26 @@ class Request:
     path: str
     params: dict[str, str]
     body: bytes
+    principal: Principal | None = None
 
     def json(self) -> Any:
         if not self.body:
             return {}
+        if len(self.body) > MAX_BODY_BYTES:
+            raise ApiError(413, f"body is larger than {MAX_BODY_BYTES} bytes")
         try:
-            return json.loads(self.body)
+            data = json.loads(self.body)
         except (ValueError, RecursionError):
             raise ApiError(400, "body is not valid JSON") from None
+        if json_depth_exceeds(data):
+            raise ApiError(400, "body nests too deeply")
+        return data
+
+    def json_object(self) -> dict[str, Any]:
+        data = self.json()
+        if not isinstance(data, dict):
+            raise ApiError(400, f"body must be a JSON object, not {type(data).__name__}")
+        return data
 
     def flag(self, name: str) -> bool:
         return self.params.get(name, "").lower() in ("1", "true", "yes")
@@ -93,17 +116,41 @@ def _exception(storage: Storage, request: Request, args: dict[str, str]) -> Any:
     return asdict(record)
 
 
-def _retry(storage: Storage, request: Request, args: dict[str, str]) -> Any:
-    items = [{"entity": args["entity"], "id": args["id"]}] if args else (request.json() or {}).get("items", [])
+MAX_RETRY_ITEMS = 500
+
+
+def _items(request: Request, args: dict[str, str]) -> list[dict[str, str]]:
+    """The documents to retry: the path's one, or the body's ``items`` (validated before any is retried)."""
+    if args:
+        return [{"entity": args["entity"], "id": args["id"]}]
+    items = request.json_object().get("items", [])
     if not isinstance(items, list) or not items:
         raise ApiError(400, 'body must be {"items": [{"entity": "order", "id": "..."}]}')
+    if len(items) > MAX_RETRY_ITEMS:
+        raise ApiError(413, f"at most {MAX_RETRY_ITEMS} items per call")
+    checked = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("entity"), str | int):
+            raise ApiError(400, "each item needs entity and id")
+        if not isinstance(item.get("id"), str | int) or isinstance(item.get("id"), bool):
+            raise ApiError(400, "each item needs entity and id")
+        entity, entity_id = str(item["entity"]), str(item["id"])
+        problem = bad_id(entity, "entity") or bad_id(entity_id, "id")
+        if problem:
+            raise ApiError(400, problem)
+        checked.append({"entity": entity, "id": entity_id})
+    return checked
+
+
+def _retry(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+    items = _items(request, args)
+    if request.flag("dry_run"):
+        return {"dry_run": True, "would_retry": items}
     results = []
-    for item in items[:500]:
+    for item in items:
         try:
-            outcome = request_resync(storage, str(item["entity"]), str(item["id"]), "retry requested by ops")
+            outcome = request_resync(storage, item["entity"], item["id"], "retry requested by ops")
             results.append({**item, "ok": True, "result": outcome})
-        except (KeyError, TypeError):
-            raise ApiError(400, "each item needs entity and id") from None
         except ValueError as error:  # an unknown entity, or an id its handler cannot read
             results.append({**item, "ok": False, "error": str(error)})
     return {"results": results}
@@ -121,6 +168,7 @@ def _retry_many(storage: Storage, request: Request, args: dict[str, str]) -> Any
             request.path,
             {},
             json.dumps({"items": [{"entity": r.entity, "id": r.entity_id} for r in records]}).encode(),
+            request.principal,
         )
         if not records:
             return {"results": []}
@@ -161,11 +209,11 @@ ROUTES: list[Route] = [
         "POST",
         "exceptions/retry",
         _retry_many,
-        "Retry many: body {items:[{entity,id}]}, or ?entity=&reason= (with ?dry_run=true to preview)",
+        "Retry many: body {items:[{entity,id}]}, or ?entity=&reason= (?dry_run=true previews either form)",
         ("entity", "reason", "dry_run"),
     ),
     Route("GET", "exceptions/{entity}/{id}", _exception, "One exception"),
-    Route("POST", "exceptions/{entity}/{id}/retry", _retry, "Retry one blocked document"),
+    Route("POST", "exceptions/{entity}/{id}/retry", _retry, "Retry one blocked document", ("dry_run",)),
     Route(
         "GET",
         "timeline/{entity}/{id}",
@@ -196,6 +244,13 @@ def extend(route: Route) -> None:
     ROUTES.append(route)
 
 
+def _check_args(args: dict[str, str]) -> None:
+    for name, value in args.items():
+        problem = bad_id(value, name, MAX_ID_CHARS * 4)
+        if problem or table_key_too_long(value):
+            raise ApiError(400, problem or f"{name} is longer than a Table key (1 KiB)")
+
+
 def dispatch(storage: Storage, request: Request) -> tuple[int, Any]:
     path = request.path.strip("/")
     allowed = False
@@ -206,13 +261,36 @@ def dispatch(storage: Storage, request: Request) -> tuple[int, Any]:
         if route.method != request.method:
             allowed = True
             continue
+        args = found.groupdict()
         try:
-            return 200, route.handler(storage, request, found.groupdict())
+            _check_args(args)
+            status, body = 200, route.handler(storage, request, args)
         except ApiError as error:
-            return error.status, {"error": str(error)}
+            status, body = error.status, {"error": str(error)}
+        if request.method in MUTATING:
+            _audit(storage, request, route, path, status)
+        return status, body
     if path == "openapi.json" and request.method == "GET":
         return 200, openapi()
     return (405, {"error": "method not allowed"}) if allowed else (404, {"error": f"no ops route {path!r}"})
+
+
+def _audit(storage: Storage, request: Request, route: Route, path: str, status: int) -> None:
+    """One audit row per ops action: who (principal), what (method, route, path, parameters), result."""
+    principal = request.principal or Principal("unknown")
+    AuditLog(storage).record(
+        "ops",
+        principal.name,
+        f"{request.method} {route.template}",
+        "done" if status < 400 else "refused",
+        target=path[:1024],
+        details={
+            "principal": principal.as_dict(),
+            "path": path[:1024],
+            "params": {k: v[:200] for k, v in list(request.params.items())[:20]},
+            "status": status,
+        },
+    )
 
 
 def openapi() -> dict[str, Any]:
@@ -229,7 +307,8 @@ def openapi() -> dict[str, Any]:
             "responses": {
                 "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
                 "400": {"description": "Bad request"},
-                "401": {"description": "Function key missing"},
+                "401": {"description": "Not authenticated (Entra ID principal or function key missing)"},
+                "413": {"description": "Body too large"},
                 "404": {"description": "Not found"},
             },
         }

@@ -4,6 +4,7 @@ the ops trigger (``register()``)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 from integration.ops.api import ApiError, Request, Route, extend
 from integration.ops.resync import RETRY_HANDLERS
 from shared import queues
+from shared.audit import AuditLog
 from shared.settings import get_settings
 from shared.storage import Storage
 
@@ -118,15 +120,40 @@ def _mappings(storage: Storage, request: Request, _: dict[str, str]) -> Any:
     return {"sections": list(SECTIONS), "overrides": MappingStore(storage).list(section)}
 
 
+MAX_MAPPING_VALUE_CHARS = 8 * 1024  # an F&O code or a small JSON object; a Table property holds 32 K characters
+
+
+def _mapping_change(storage: Storage, request: Request, args: dict[str, str], old: Any, new: Any) -> None:
+    """Mapping changes (tax codes, guest account, ...) get their own audit row, with before and after."""
+    principal = request.principal.as_dict() if request.principal else {"name": "unknown"}
+    AuditLog(storage).record(
+        "mapping",
+        f"{args['section']}/{args['id']}",
+        "set" if new is not None else "delete",
+        "updated" if new is not None else "deleted",
+        details={"principal": principal, "old": old, "new": new},
+    )
+
+
 def _set_mapping(storage: Storage, request: Request, args: dict[str, str]) -> Any:
     from integration.mappings import SECTIONS, MappingStore
 
-    body = request.json()
-    if not isinstance(body, dict) or "value" not in body:
+    body = request.json_object()
+    if "value" not in body:
         raise ApiError(400, 'body must be {"value": "<F&O code or JSON object>"}')
     if args["section"] not in SECTIONS:
         raise ApiError(404, f"unknown mapping section {args['section']!r}; one of {', '.join(SECTIONS)}")
-    MappingStore(storage).set(args["section"], args["id"], body["value"])
+    value = body["value"]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ApiError(400, "value must not be empty; DELETE the override to fall back to the default")
+    if not isinstance(value, str | int | float | bool | dict | list):
+        raise ApiError(400, "value must be a string, number, boolean or JSON object/array")
+    if len(json.dumps(value)) > MAX_MAPPING_VALUE_CHARS:
+        raise ApiError(413, f"value is larger than {MAX_MAPPING_VALUE_CHARS} characters")
+    store = MappingStore(storage)
+    old = store.get(args["section"], args["id"])
+    store.set(args["section"], args["id"], value)
+    _mapping_change(storage, request, args, old, value)
     return {
         "section": args["section"],
         "key": args["id"],
@@ -140,10 +167,15 @@ def _delete_mapping(storage: Storage, request: Request, args: dict[str, str]) ->
 
     from integration.mappings import MappingStore
 
+    store = MappingStore(storage)
+    old = store.get(args["section"], args["id"])
+    if old is None:
+        raise ApiError(404, f"no override {args['section']}/{args['id']}")
     try:
-        MappingStore(storage).delete(args["section"], args["id"])
+        store.delete(args["section"], args["id"])
     except ResourceNotFoundError:
         raise ApiError(404, f"no override {args['section']}/{args['id']}") from None
+    _mapping_change(storage, request, args, old, None)
     return {"deleted": f"{args['section']}/{args['id']}"}
 
 

@@ -26,6 +26,7 @@ from azure.data.tables import UpdateMode
 from integration.webhooks import signature
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope, blob_name, fits_inline
 from integration.webhooks.topics import queue_for, resource_id
+from shared.limits import MAX_JSON_DEPTH, bad_id, json_depth_exceeds
 from shared.logs import correlation_id, get_logger, log_event
 from shared.settings import Settings, SettingsError
 from shared.storage import Storage, safe_key
@@ -35,6 +36,9 @@ log = get_logger(__name__)
 DEDUP_TABLE = "webhooks"
 IN_PROGRESS_WINDOW = timedelta(seconds=60)
 JSON_TYPES = ("application/json", "text/json")
+# Shopify's webhook and event ids are UUIDs; anything far longer cannot be a real delivery and would
+# not fit a Table key (1 KiB) once prefixed.
+MAX_HEADER_ID_CHARS = 200
 
 
 @dataclass
@@ -96,6 +100,14 @@ class WebhookIntake:
             return self._reject(400, "missing X-Shopify-Topic header")
         if not webhook_id:
             return self._reject(400, "missing X-Shopify-Webhook-Id header", topic=topic)
+        for name, value in (
+            ("X-Shopify-Topic", topic),
+            ("X-Shopify-Webhook-Id", webhook_id),
+            ("X-Shopify-Event-Id", _header(headers, "X-Shopify-Event-Id")),
+        ):
+            problem = bad_id(value, name, MAX_HEADER_ID_CHARS)
+            if problem:
+                return self._reject(400, problem, topic=topic[:MAX_HEADER_ID_CHARS])
         content_type = _header(headers, "Content-Type").split(";")[0].strip().lower()
         if content_type and content_type not in JSON_TYPES:
             return self._reject(
@@ -114,7 +126,13 @@ class WebhookIntake:
             return self._reject(400, "body is not valid JSON", topic=topic)
         if not isinstance(payload, dict):
             return self._reject(400, "body is not a JSON object", topic=topic)
+        if json_depth_exceeds(payload):
+            return self._reject(400, f"body nests deeper than {MAX_JSON_DEPTH} levels", topic=topic)
 
+        resource = resource_id(topic, payload)
+        problem = bad_id(resource, "the resource id", MAX_HEADER_ID_CHARS)
+        if problem:
+            return self._reject(400, problem, topic=topic)
         envelope = Envelope(
             topic=topic,
             webhook_id=webhook_id,
@@ -124,7 +142,7 @@ class WebhookIntake:
             triggered_at=_header(headers, "X-Shopify-Triggered-At"),
             received_at=self.clock().isoformat(),
             correlation_id=correlation_id.get() or uuid.uuid4().hex,
-            resource_id=resource_id(topic, payload),
+            resource_id=resource,
             payload=payload,
         )
         try:

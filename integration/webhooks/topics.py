@@ -31,8 +31,9 @@ def resource_id(topic: str, payload: dict) -> str:
     if topic == "refunds/create":
         value = payload.get("order_id") or payload.get("id")
     elif topic in COMPLIANCE_TOPICS:
-        customer = payload.get("customer") or {}
-        value = customer.get("id") or payload.get("shop_id") or payload.get("id")
+        customer = payload.get("customer")
+        customer_id = customer.get("id") if isinstance(customer, dict) else None
+        value = customer_id or payload.get("shop_id") or payload.get("id")
     else:
         value = payload.get("id")
     return str(value) if value not in (None, "") else "unknown"

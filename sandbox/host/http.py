@@ -6,6 +6,7 @@ non-HTTP function on demand (master key)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from starlette.requests import Request
 
 from sandbox.host.config import disabled
 from sandbox.host.functions import FunctionSpec
+from shared.principal import encode_principal
 
 _PARAM = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?(\?)?\}")
 _CONSTRAINTS = {
@@ -70,6 +72,31 @@ class Keys:
 
 def given_key(request: Request) -> str:
     return request.headers.get("x-functions-key") or request.query_params.get("code", "")
+
+
+# App Service Authentication in Azure protects these paths (infra/app/function.bicep) and adds the
+# caller's X-MS-CLIENT-PRINCIPAL* headers; the local host stands in for it with LOCAL_DEV_PRINCIPAL.
+EASY_AUTH_PREFIXES = ("ops/",)
+DEFAULT_LOCAL_PRINCIPAL = "local-developer@localhost"
+
+
+def is_easy_auth_path(path: str, route_prefix: str) -> bool:
+    prefix = f"/{route_prefix}/" if route_prefix else "/"
+    return path.startswith(prefix) and path[len(prefix) :].startswith(EASY_AUTH_PREFIXES)
+
+
+def with_local_principal(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers plus the simulated Easy Auth ones, unless the caller (a test) sent its own."""
+    if any(name.lower().startswith("x-ms-client-principal") for name, _ in headers):
+        return headers
+    name = os.environ.get("LOCAL_DEV_PRINCIPAL", "").strip() or DEFAULT_LOCAL_PRINCIPAL
+    return [
+        *headers,
+        ("x-ms-client-principal-name", name),
+        ("x-ms-client-principal-id", name),
+        ("x-ms-client-principal-idp", "local"),
+        ("x-ms-client-principal", encode_principal(name, name, "local")),
+    ]
 
 
 def _template(spec: FunctionSpec) -> str:

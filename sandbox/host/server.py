@@ -19,7 +19,16 @@ from starlette.routing import Route
 from sandbox.host.bindings import write_outputs
 from sandbox.host.config import HostConfig, load_host_json, load_local_settings
 from sandbox.host.functions import FunctionSpec
-from sandbox.host.http import HttpRoute, Keys, admin_input, build_routes, given_key, match
+from sandbox.host.http import (
+    HttpRoute,
+    Keys,
+    admin_input,
+    build_routes,
+    given_key,
+    is_easy_auth_path,
+    match,
+    with_local_principal,
+)
 from sandbox.host.queues import QueueListener
 from sandbox.host.timers import TimerRunner
 from sandbox.host.typed_data import admin_queue_input, http_request, http_response
@@ -122,10 +131,13 @@ class LocalHost:
             return Response(status_code=405 if wrong_method else 404)
         if not self.keys.allows(route.auth_level, given_key(request)):
             return Response(status_code=401)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        if is_easy_auth_path(path, self.config.route_prefix):
+            headers = with_local_principal(headers)
         data = http_request(
             request.method,
             str(request.url),
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+            headers,
             request.query_params.multi_items(),
             params,
             await request.body(),

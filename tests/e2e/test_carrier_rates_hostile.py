@@ -81,3 +81,15 @@ def test_replayed_signature_with_altered_body_is_401(rates_host: HostProcess) ->
 )
 def test_deep_and_huge_bodies(rates_host: HostProcess, body: bytes) -> None:  # noqa: F811
     assert _post(rates_host, body).status_code in (200, 400)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(payload=json_values, hmac_value=st.text(max_size=60))
+def test_unsigned_or_badly_signed_callbacks_are_always_401(rates_host: HostProcess, payload, hmac_value: str) -> None:  # noqa: F811
+    body = json.dumps({"rate": payload}).encode()
+    headers = {"Content-Type": "application/json"}
+    value = hmac_value.encode("latin-1", errors="ignore").strip()
+    if value and all(0x20 <= b < 0x7F for b in value):
+        headers["X-Shopify-Hmac-Sha256"] = value.decode()
+    response = httpx.post(f"{rates_host.url}/api/shopify/carrier-rates", content=body, headers=headers, timeout=15)
+    assert response.status_code == 401, response.text

@@ -140,3 +140,40 @@ def test_oversized_body_is_refused_before_anything_is_stored(client: httpx.Clien
         "Content-Type": "application/json",
     }
     assert client.post("/api/shopify/webhooks", content=body, headers=headers).status_code == 413
+
+
+def _signed(body: bytes, **headers: str) -> dict[str, str]:
+    return {
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Webhook-Id": f"hostile-{uuid.uuid4()}",
+        "Content-Type": "application/json",
+        **headers,
+    }
+
+
+@pytest.mark.parametrize(
+    "body,headers,reason",
+    [
+        (b'{"id": 1, "a": ' + b'{"b": ' * 600 + b"1" + b"}" * 600 + b"}", {}, "deeper"),
+        (b'{"id": 1, "a": ' + b"[" * 600 + b"]" * 600 + b"}", {}, "deeper"),
+        (ORDER, {"X-Shopify-Webhook-Id": "w" * 2000}, "X-Shopify-Webhook-Id"),
+        (ORDER, {"X-Shopify-Event-Id": "e" * 2000}, "X-Shopify-Event-Id"),
+        (json.dumps({"id": "9" * 5000}).encode(), {}, "resource id"),
+        (json.dumps({"id": "1\u0000"}).encode(), {}, "resource id"),
+        (json.dumps({"customer": "not an object", "shop_id": 1}).encode(), {"X-Shopify-Topic": "customers/redact"}, ""),
+    ],
+)
+def test_malformed_signed_webhooks_are_4xx_with_a_reason_and_not_stored(
+    client: httpx.Client, storage: Storage, body: bytes, headers: dict[str, str], reason: str
+) -> None:
+    sent = _signed(body, **headers)
+    response = client.post("/api/shopify/webhooks", content=body, headers=sent)
+    if not reason:  # a valid envelope with an odd payload: accepted, never a 5xx
+        assert response.status_code == 200, response.text
+        return
+    assert response.status_code == 400, response.text
+    assert reason in response.json()["reason"]
+    assert sent["X-Shopify-Webhook-Id"] not in _queued_ids(storage)
+    rows = storage.table("webhooks").query_entities("WebhookId eq @w", parameters={"w": sent["X-Shopify-Webhook-Id"]})
+    assert not list(rows)

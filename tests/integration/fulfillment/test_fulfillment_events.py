@@ -112,3 +112,34 @@ def test_http_function_runs_the_flow_from_app_settings(world: World, function_en
     ]
     trigger = function.get_trigger()
     assert (trigger.route, trigger.auth_level) == ("d365/events/packing-slip", func.AuthLevel.FUNCTION)
+
+
+def _slip_rows(world: World, sales_order: str) -> list:
+    from integration.fulfillment.records import TABLE
+
+    return [r for r in world.storage.table(TABLE).query_entities("PartitionKey ne ''") if sales_order in str(r)]
+
+
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        (lambda: [event(f"JUNK-{i}", "PS-1") for i in range(51)], 413),
+        (lambda: event("S" * 5000, "PS-1"), 400),
+        (lambda: event("SO-1", "P\x00S"), 400),
+        (lambda: "a string", 400),
+        (lambda: [], 400),
+    ],
+)
+def test_hostile_event_bodies_are_4xx_and_write_nothing(world: World, body, status: int) -> None:
+    answer = handle_packing_slip_event(json.dumps(body()).encode(), world.sync(), "usmf")
+    assert answer.status == status and answer.body["reason"]
+    assert not _slip_rows(world, "JUNK-") and not _slip_rows(world, "SSSSSSSS")
+
+
+def test_an_event_for_a_slip_fo_does_not_have_records_nothing(world: World) -> None:
+    answer = handle_packing_slip_event(
+        json.dumps([event("JUNKSO-9", f"PS-{i}") for i in range(50)]).encode(), world.sync(), "usmf"
+    )
+    assert answer.status == 200
+    assert {r["outcome"] for r in answer.body["results"]} == {"not_found"}
+    assert not _slip_rows(world, "JUNKSO-9")
