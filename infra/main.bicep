@@ -50,6 +50,12 @@ param fedexClientId string
 param fedexClientSecret string
 param fedexAccountNumber string
 
+// ---- Operators (ops API and console) ----
+@description('Client id of the Entra ID app registration operators sign in with (App Service Authentication on /api/ops/* and the console). docs/security.md shows how to create it.')
+param opsAuthClientId string
+@description('Object ids of the users or service principals allowed to use the ops API; empty = whoever the app registration admits.')
+param opsAllowedPrincipalIds array = []
+
 // ---- Personal data ----
 @secure()
 @description('Key of the keyed fingerprints (HMAC) of personal data in the audit log and exceptions. Keep it stable: a new key makes new fingerprints that no longer match old ones.')
@@ -230,6 +236,8 @@ module api 'app/function.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     appSettings: appSettings
+    opsAuthClientId: opsAuthClientId
+    opsAllowedPrincipalIds: opsAllowedPrincipalIds
   }
 }
 

@@ -214,7 +214,9 @@ def test_opentelemetry_mode_matches_the_worker_configuration() -> None:
     # is installed. All three go together.
     host = json.loads((ROOT / "host.json").read_text())
     assert host.get("telemetryMode") == "OpenTelemetry"
-    settings = properties(_one("Microsoft.Web/sites/config"))["function"]["parameters"]["arg_2"]
+    configs = resources_of_type("Microsoft.Web/sites/config")
+    [app_settings] = [r for r in configs if r["config"]["name"] == "appsettings"]
+    settings = properties(app_settings)["function"]["parameters"]["arg_2"]
     assert settings["PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"] == "true"
     requirements = (ROOT / "requirements.txt").read_text().lower()
     assert "azure-monitor-opentelemetry" in requirements
