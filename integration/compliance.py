@@ -3,9 +3,11 @@
 What the integration itself keeps of a customer is the webhook bodies it stored as blobs (large
 payloads) and parked envelopes. ``customers/redact`` deletes those for the listed orders,
 ``shop/redact`` deletes all of them; ``customers/redact`` also drops the customer's link to their F&O
-account (Table ``customerlinks``) and customer sync record. Every request is recorded (without personal data) in the
-``compliance`` table for the operations team; ``customers/data_request`` is recorded for a person
-to answer, since the ERP (not this integration) is the system of record for customer data.
+account (Table ``customerlinks``) and customer sync record, and clears the free text of exceptions and
+audit rows about the customer or mentioning them (``integration/forget.py``). Every request is
+recorded (without personal data) in the ``compliance`` table for the operations team;
+``customers/data_request`` is recorded for a person to answer, since the ERP (not this integration)
+is the system of record for customer data.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 
 from integration.customers.service import forget_customer
+from integration.forget import forget_in_records
 from integration.inbox import INBOX_CONTAINER, INBOX_TABLE, blob_path
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope
 from shared.storage import Storage, safe_key
@@ -64,6 +67,7 @@ def handle(storage: Storage, envelope: Envelope, payload: dict[str, Any]) -> dic
         outcome["blobs_deleted"] = _delete_payload_blobs(storage, keys)
         outcome["inbox_deleted"] = _delete_inbox(storage, keys)
         outcome["customer_links_dropped"] = forget_customer(storage, customer or {})
+        outcome.update(forget_in_records(storage, customer or {}, orders))
         status = "redacted"
     elif topic == "shop/redact":
         outcome["blobs_deleted"] = _delete_payload_blobs(storage, None)

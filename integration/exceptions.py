@@ -22,7 +22,7 @@ from azure.data.tables import UpdateMode
 
 from shared.logs import correlation_id as current_correlation_id
 from shared.logs import get_logger, log_event
-from shared.redact import redact
+from shared.redact import personal_values, redact, redact_text
 from shared.storage import Storage, safe_key
 
 EXCEPTIONS_TABLE = "exceptions"
@@ -94,7 +94,8 @@ class ExceptionStore:
         cid = correlation_id or current_correlation_id.get()
         payload = {
             "ReasonCode": reason_code,
-            "Message": message[:4000],
+            # Free text (often F&O's own error) may quote an e-mail, a phone number or a name.
+            "Message": redact_text(message, tuple(personal_values(values or {})))[:4000],
             "Values": json.dumps(redact(values or {}), default=str)[:30_000],
             "Status": OPEN,
             "LastSeen": now,

@@ -36,3 +36,39 @@ def test_customer_redact_deletes_order_and_customer_keyed_data(storage: Storage)
     assert order_blob not in names and customer_blob not in names and other_blob in names
     rows = list(storage.table(INBOX_TABLE).query_entities("WebhookId eq @w", parameters={"w": parked.webhook_id}))
     assert rows == []
+
+
+def test_customer_redact_clears_exception_and_audit_text_about_the_customer(
+    storage: Storage, app_env: dict[str, str], monkeypatch
+) -> None:
+    from integration.exceptions import ExceptionStore
+    from integration.forget import REDACTED_TEXT
+    from shared.audit import AuditLog
+    from shared.settings import reset_settings_cache
+
+    monkeypatch.setenv("REDACTION_KEY", "test-redaction-key")
+    reset_settings_cache()
+    payload = sample("shopify/shopify_dev__compliance_customers_redact.json")
+    order_id = str(payload["orders_to_redact"][0])
+    email = payload["customer"]["email"]
+    exceptions, audit = ExceptionStore(storage), AuditLog(storage)
+    # About the order; mentioning the customer's e-mail elsewhere (its fingerprint is what is stored); unrelated.
+    exceptions.open("order", order_id, "FO_REJECTED", "F&O refused the order", {"fo_message": "x"})
+    exceptions.open("customer", "77001", "FO_REJECTED", f"contact {email} refused", {"email": email})
+    exceptions.open("order", "77002", "UNMAPPED_SKU", "no item for SKU ABC", {"sku": "ABC"})
+    audit.record("order", order_id, "create", "failed", details={"note": "kept out"})
+    audit.record("customer", "77001", "contact", "failed", details={"email": email})
+    audit.record("order", "77002", "create", "created", details={"sku": "ABC"})
+
+    envelope = Envelope(topic="customers/redact", webhook_id=str(uuid.uuid4()), resource_id="1")
+    outcome = compliance.handle(storage, envelope, payload)
+
+    assert outcome["exceptions_redacted"] >= 2 and outcome["audit_rows_redacted"] >= 2
+    for entity, entity_id in (("order", order_id), ("customer", "77001")):
+        record = exceptions.get(entity, entity_id)
+        assert record and record.message == REDACTED_TEXT and record.values == {}
+        assert all(e.details is None for e in audit.timeline(entity, entity_id))
+        assert [e.step for e in audit.timeline(entity, entity_id)]  # the trail itself stays
+    untouched = exceptions.get("order", "77002")
+    assert untouched and untouched.message == "no item for SKU ABC"
+    assert audit.timeline("order", "77002")[-1].details == {"sku": "ABC"}

@@ -61,3 +61,46 @@ def test_lists_in_person_objects_and_status_urls_are_redacted() -> None:
     for value in ("Ada L", "1 Market St", "secret-key", "for Ada", "Ada Lovelace"):
         assert value not in text
     assert redact(data)["shipping_address"]["country_code"] == "US"
+
+
+def test_camel_case_fo_city_and_labelled_values_are_redacted(monkeypatch) -> None:
+    from shared.settings import reset_settings_cache
+
+    monkeypatch.setenv("REDACTION_KEY", "k1")
+    reset_settings_cache()
+    data = {
+        "customer": {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com", "id": "gid://1"},
+        "defaultEmailAddress": {"emailAddress": "ada@example.com"},
+        "shippingAddress": {"address1": "12 Analytical St", "city": "London", "countryCode": "GB"},
+        "AddressCity": "Boston",
+        "DeliveryAddressCity": "Cambridge",
+        "customAttributes": [{"key": "gift", "value": "for Ada"}],
+        "fields": [{"name": "Email", "value": "ada@example.com"}, {"name": "sku", "value": "ABC-1"}],
+        "fo_message": "Customer ada@example.com (+1 617-555-0100) already exists for order 820982911946154508",
+    }
+    out = redact(data)
+    text = json.dumps(out)
+    for personal in ("Ada", "Lovelace", "ada@example.com", "Analytical", "London", "Boston", "Cambridge", "617"):
+        assert personal not in text, personal
+    assert out["shippingAddress"]["countryCode"] == "GB" and out["customer"]["id"] == "gid://1"
+    assert out["fields"][1]["value"] == "ABC-1"
+    assert "820982911946154508" in out["fo_message"]  # ids survive the phone pattern
+
+
+def test_fingerprints_are_keyed_and_absent_without_a_key(monkeypatch) -> None:
+    import hashlib
+
+    from shared.settings import reset_settings_cache
+
+    monkeypatch.setenv("REDACTION_KEY", "k1")
+    reset_settings_cache()
+    first = fingerprint("a@example.com")
+    assert first == fingerprint(" A@Example.com ") and first.startswith("~h:") and len(first) == 19
+    assert hashlib.sha256(b"a@example.com").hexdigest()[:16] not in first  # not an unkeyed hash
+    monkeypatch.setenv("REDACTION_KEY", "k2")
+    reset_settings_cache()
+    assert fingerprint("a@example.com") != first
+    monkeypatch.setenv("REDACTION_KEY", "")
+    reset_settings_cache()
+    assert fingerprint("a@example.com") == "[redacted]"
+    reset_settings_cache()
