@@ -1,7 +1,9 @@
 """The Azure Functions app: builds the FunctionApp and registers one blueprint per entry point.
 
 Nothing else happens at import time (no settings read, no network), so a bad setting fails only
-the function that needs it and the app starts within Flex Consumption's initialization limit.
+the function that needs it and the app starts within Flex Consumption's initialization limit. The one
+exception is local and cheap: query strings are redacted from telemetry and HTTP client logs (the
+worker has installed its tracer provider before it imports this file).
 """
 
 import azure.functions as func
@@ -23,6 +25,9 @@ from integration.triggers import (
     retention_timer,
     webhooks,
 )
+from shared.telemetry_redaction import install as redact_urls_in_telemetry
+
+redact_urls_in_telemetry()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
