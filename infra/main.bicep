@@ -73,6 +73,8 @@ param enableRedis bool = false
 param maximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
+@description('Daily ingestion cap of the Log Analytics workspace in GB (-1 = none). Bounds the cost of a log storm or of hostile traffic.')
+param logAnalyticsDailyQuotaGb int = 1
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -115,6 +117,7 @@ module monitoring 'core/monitoring.bicep' = {
     applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
     location: location
     tags: tags
+    dailyQuotaGb: logAnalyticsDailyQuotaGb
   }
 }
 
@@ -135,6 +138,16 @@ module keyVault 'core/keyvault.bicep' = {
   }
 }
 
+module diagnostics 'core/diagnostics.bicep' = {
+  name: 'diagnostics'
+  scope: rg
+  params: {
+    keyVaultName: keyVault.outputs.name
+    storageAccountName: storage.outputs.name
+    workspaceId: monitoring.outputs.logAnalyticsId
+  }
+}
+
 module redis 'core/redis.bicep' = if (enableRedis) {
   name: 'redis'
   scope: rg
@@ -142,7 +155,7 @@ module redis 'core/redis.bicep' = if (enableRedis) {
     name: '${abbrs.cacheRedis}${resourceToken}'
     location: location
     tags: tags
-    keyVaultName: keyVault.outputs.name
+    principalId: identity.outputs.principalId
   }
 }
 
@@ -175,7 +188,7 @@ var connectionSettings = {
   FEDEX_CLIENT_ID: fedexClientId
   FEDEX_CLIENT_SECRET: keyVault.outputs.fedexClientSecretRef
   FEDEX_ACCOUNT_NUMBER: fedexAccountNumber
-  REDIS_URL: enableRedis ? redis.outputs.redisUrlRef : ''
+  REDIS_URL: enableRedis ? redis.outputs.redisUrl : ''
   RATES_CONFIG_PATH: ''
   REDACTION_KEY: keyVault.outputs.redactionKeyRef
 }

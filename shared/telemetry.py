@@ -66,9 +66,10 @@ def configure_telemetry(environ: Mapping[str, str] | None = None) -> bool:
         env = os.environ if environ is None else environ
         try:
             _meter = _configure(env)
-            from shared.telemetry_redaction import install
+            if _meter is not None:
+                from shared.telemetry_redaction import install
 
-            install()  # query strings (F&O $filter literals) never reach the exporter
+                install()  # query strings (F&O $filter literals) never reach the exporter
         except Exception as error:  # telemetry must never break a function
             logger.warning("telemetry disabled: Azure Monitor setup failed (%s)", type(error).__name__)
             _meter = None

@@ -14,6 +14,7 @@ has installed the SDK tracer provider by then) and after ``configure_telemetry()
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -101,8 +102,11 @@ def install() -> None:
                 for name in HTTP_LOGGERS:
                     logging.getLogger(name).addFilter(QueryStringLogFilter())
                 _logging_installed = True
-        from opentelemetry import trace
+        # Only when OpenTelemetry is already loaded (the worker or configure_telemetry set it up): a
+        # cold start without telemetry does not pay for importing it.
+        if "opentelemetry.trace" in sys.modules:
+            from opentelemetry import trace
 
-        install_on(trace.get_tracer_provider())
+            install_on(trace.get_tracer_provider())
     except Exception as error:  # telemetry hygiene must never break a function
         logging.getLogger(__name__).warning("URL redaction not installed (%s)", type(error).__name__)

@@ -1,16 +1,19 @@
-// Optional shared rate cache (deployed only when enableRedis is true). The connection URL, which
-// carries the access key, goes straight into Key Vault and never appears in an output or app setting.
+// Optional shared rate cache (deployed only when enableRedis is true; off by default). Entra ID only:
+// access keys are disabled, and the Function App's managed identity gets the built-in "Data Contributor"
+// access policy. REDIS_URL carries no secret (rediss://<host>:6380/0); the app signs in with a token
+// for https://redis.azure.com/.default (integration/rates/shared_cache.py).
 param name string
 param location string
 param tags object = {}
-param keyVaultName string
+@description('Object id of the managed identity that uses the cache.')
+param principalId string
 @allowed(['Basic', 'Standard'])
 param skuName string = 'Basic'
 @description('C0 = 250 MB, plenty for rate quotes.')
 param capacity int = 0
 
 resource redis 'Microsoft.Cache/redis@2024-03-01' = {
-  // checkov:skip=CKV_AZURE_89:Flex Consumption without VNet integration reaches Redis over its public TLS endpoint; access needs the key, which lives only in Key Vault
+  // checkov:skip=CKV_AZURE_89:Flex Consumption without VNet integration reaches Redis over its public TLS endpoint; access needs an Entra ID token of the app's identity (access keys are disabled)
   name: name
   location: location
   tags: tags
@@ -23,28 +26,23 @@ resource redis 'Microsoft.Cache/redis@2024-03-01' = {
     enableNonSslPort: false
     minimumTlsVersion: '1.2'
     publicNetworkAccess: 'Enabled'
+    disableAccessKeyAuthentication: true
     redisConfiguration: {
+      'aad-enabled': 'true'
       'maxmemory-policy': 'allkeys-lru'
     }
   }
 }
 
-var secretName = 'redis-url'
-
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
-  name: keyVaultName
-}
-
-resource redisUrl 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
-  // checkov:skip=CKV_AZURE_41:an expiry would stop the rate cache on that date; the key is rotated with the cache (README, rotating secrets)
-  parent: vault
-  name: secretName
+resource appAccess 'Microsoft.Cache/redis/accessPolicyAssignments@2024-03-01' = {
+  parent: redis
+  name: 'function-app'
   properties: {
-    // rediss:// = TLS on the SSL port; the key is the password of the default user.
-    value: 'rediss://:${redis.listKeys().primaryKey}@${redis.properties.hostName}:${redis.properties.sslPort}/0'
-    contentType: 'text/plain'
+    accessPolicyName: 'Data Contributor'
+    objectId: principalId
+    objectIdAlias: 'function-app'
   }
 }
 
 output name string = redis.name
-output redisUrlRef string = '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${secretName})'
+output redisUrl string = 'rediss://${redis.properties.hostName}:${redis.properties.sslPort}/0'

@@ -1,5 +1,6 @@
 """``GET /api/ops/console``: the ops console page and its script (static; the data comes from the ops
-API with the function key the operator enters, so the page itself carries nothing sensitive)."""
+API with the function key the operator enters, so the page itself carries nothing sensitive). In Azure
+App Service Authentication signs the operator in before the page is served."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ bp = func.Blueprint()
 ASSETS = Path(__file__).resolve().parent.parent / "ops" / "console"
 FILES = {"": ("index.html", "text/html"), "console.js": ("console.js", "application/javascript")}
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'",
+    # frame-ancestors 'none' (and X-Frame-Options for older browsers): no other site can frame the
+    # console and trick a signed-in operator into clicking its buttons.
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",

@@ -101,5 +101,7 @@ def test_console_assets_and_unknown_file(product_host: HostProcess) -> None:
     page = httpx.get(f"{product_host.url}/api/ops/console")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
     assert httpx.get(f"{product_host.url}/api/ops/console/console.js").status_code == 200
     assert httpx.get(f"{product_host.url}/api/ops/console/secret.txt").status_code == 404

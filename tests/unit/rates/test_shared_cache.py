@@ -51,3 +51,32 @@ async def test_redis_down_is_a_miss_not_an_error() -> None:
     await cache.set("k", QUOTES, 600)
     assert await cache.get("k") is None
     assert cache.errors == 2
+
+
+def test_azure_redis_without_a_password_signs_in_with_entra_id() -> None:
+    import base64
+    import json
+    import time
+    from types import SimpleNamespace
+
+    from integration.rates.shared_cache import EntraIdCredentials, uses_entra_id
+
+    assert uses_entra_id("rediss://cache-x.redis.cache.windows.net:6380/0")
+    assert not uses_entra_id("rediss://:key@cache-x.redis.cache.windows.net:6380/0")
+    assert not uses_entra_id("redis://127.0.0.1:6379/0")
+
+    claims = base64.urlsafe_b64encode(json.dumps({"oid": "11111111-2222"}).encode()).decode().rstrip("=")
+    token = f"e30.{claims}.sig"
+
+    class Credential:
+        calls = 0
+
+        def get_token(self, scope: str) -> SimpleNamespace:
+            assert scope == "https://redis.azure.com/.default"
+            Credential.calls += 1
+            return SimpleNamespace(token=token, expires_on=time.time() + 3600)
+
+    provider = EntraIdCredentials(Credential())
+    assert provider.get_credentials() == ("11111111-2222", token)
+    assert provider.get_credentials() == ("11111111-2222", token)
+    assert Credential.calls == 1  # reused until close to expiry
