@@ -34,6 +34,7 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_TRACKED_KEYS = 10_000
+INLINE_PACKING_LINES = 20  # carts up to this many lines are packed on the event loop (well under 1 ms)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class RateStats:
     breaker_skips: int = 0
     refused: int = 0
     by_key: dict[str, int] = field(default_factory=dict)
+
+
+def packs_off_loop(rate: ShopifyRate) -> bool:
+    """Whether packing this cart goes to a worker thread (a long cart: tens of milliseconds of CPU)."""
+    return len(rate.shipped_items) > INLINE_PACKING_LINES
 
 
 class RateService:
@@ -82,7 +88,12 @@ class RateService:
         self.stats.requests += 1
         today = self._today()
         try:
-            query = plan(rate, self.config)
+            if packs_off_loop(rate):
+                # Packing is bounded (lines x 99 packages) but a long cart still takes tens of
+                # milliseconds: do it on a worker thread so other checkouts keep being answered.
+                query = await asyncio.to_thread(plan, rate, self.config)
+            else:
+                query = plan(rate, self.config)
         except PackagingError as error:
             self.stats.refused += 1
             return RatesOutcome({"rates": []}, "none", f"packaging: {error}")

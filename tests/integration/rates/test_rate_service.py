@@ -165,3 +165,16 @@ async def test_instances_share_quotes_through_redis(stack: Stack) -> None:
     assert a.body == b.body and stack.state()["counts"]["rate_requests"] == 1
     for svc in (first, second):
         await svc.client.aclose()
+
+
+async def test_a_long_cart_is_packed_off_the_event_loop_and_still_rated(stack: Stack) -> None:
+    from integration.rates.service import INLINE_PACKING_LINES, packs_off_loop
+
+    body = json.loads(SAMPLE.read_text())
+    item = body["rate"]["items"][0]
+    assert not packs_off_loop(parse_rate_request(body))
+    body["rate"]["items"] = [{**item, "grams": 100 + i, "quantity": 1} for i in range(INLINE_PACKING_LINES + 1)]
+    rate = parse_rate_request(body)
+    assert packs_off_loop(rate)
+    outcome = await service(stack).rates(rate)
+    assert outcome.source == "fedex" and outcome.body["rates"]
