@@ -7,6 +7,7 @@ so 32 K characters); an entity up to 1 MiB.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # Shopify and F&O payloads nest a handful of levels; 64 leaves room and stays far from the
@@ -33,6 +34,28 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def json_problem(value: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
+    """Why parsed JSON cannot be stored or queued (too deep, or a lone UTF-16 surrogate such as
+    ``"\\ud800"``, which no UTF-8 encoder accepts), or None."""
+    if json_depth_exceeds(value, limit):
+        return f"body nests deeper than {limit} levels"
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATES.search(item):
+                return "body contains a lone UTF-16 surrogate (not valid Unicode)"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 def bad_id(value: str, name: str, limit: int = MAX_ID_CHARS) -> str | None:

@@ -15,6 +15,7 @@ from integration.fulfillment.model import SlipRef
 from integration.fulfillment.records import SlipBusy
 from integration.fulfillment.service import FulfillmentConfig, FulfillmentSync
 from integration.fulfillment.source import JOURNAL
+from shared.limits import json_problem
 from shared.logs import get_logger, log_event
 from shared.settings import Settings, get_settings
 from shared.storage import get_storage
@@ -67,6 +68,9 @@ def handle_packing_slip_event(raw: bytes, sync: FulfillmentSync, legal_entity: s
         body = json.loads(raw or b"null")
     except (ValueError, RecursionError):
         return EventAnswer(400, {"reason": "body is not JSON"})
+    problem = json_problem(body)
+    if problem:
+        return EventAnswer(400, {"reason": problem})
     try:
         events = parse_events(body, legal_entity)
     except EventError as error:

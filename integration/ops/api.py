@@ -24,7 +24,7 @@ from integration.ops.queues import depths, replay_poison
 from integration.ops.resync import UnknownEntity, request_resync
 from shared import queues
 from shared.audit import AuditLog
-from shared.limits import MAX_ID_CHARS, bad_id, json_depth_exceeds, table_key_too_long
+from shared.limits import MAX_ID_CHARS, bad_id, json_problem, table_key_too_long
 from shared.principal import Principal
 from shared.storage import Storage
 
@@ -55,8 +55,9 @@ class Request:
             data = json.loads(self.body)
         except (ValueError, RecursionError):
             raise ApiError(400, "body is not valid JSON") from None
-        if json_depth_exceeds(data):
-            raise ApiError(400, "body nests too deeply")
+        problem = json_problem(data)
+        if problem:
+            raise ApiError(400, problem)
         return data
 
     def json_object(self) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shared.limits import json_problem
+
 
 class InvalidRateRequest(ValueError):
     """The callback body is not a usable CarrierService rate request (message says why)."""
@@ -114,6 +116,9 @@ def parse_rate_request(raw: bytes | str | dict[str, Any]) -> ShopifyRate:
         raise InvalidRateRequest(f"body is not JSON: {str(error)[:200]}") from None
     if not isinstance(data, dict) or "rate" not in data:
         raise InvalidRateRequest("body must be a JSON object with a 'rate' member")
+    problem = json_problem(data)
+    if problem:
+        raise InvalidRateRequest(problem)
     try:
         return CarrierRateRequest.model_validate(data).rate
     except ValidationError as error:

@@ -26,7 +26,7 @@ from azure.data.tables import UpdateMode
 from integration.webhooks import signature
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope, blob_name, fits_inline
 from integration.webhooks.topics import queue_for, resource_id
-from shared.limits import MAX_JSON_DEPTH, bad_id, json_depth_exceeds
+from shared.limits import bad_id, json_problem
 from shared.logs import correlation_id, get_logger, log_event
 from shared.settings import Settings, SettingsError
 from shared.storage import Storage, safe_key
@@ -126,8 +126,9 @@ class WebhookIntake:
             return self._reject(400, "body is not valid JSON", topic=topic)
         if not isinstance(payload, dict):
             return self._reject(400, "body is not a JSON object", topic=topic)
-        if json_depth_exceeds(payload):
-            return self._reject(400, f"body nests deeper than {MAX_JSON_DEPTH} levels", topic=topic)
+        problem = json_problem(payload)
+        if problem:
+            return self._reject(400, problem, topic=topic)
 
         resource = resource_id(topic, payload)
         problem = bad_id(resource, "the resource id", MAX_HEADER_ID_CHARS)

@@ -157,6 +157,7 @@ def _signed(body: bytes, **headers: str) -> dict[str, str]:
     [
         (b'{"id": 1, "a": ' + b'{"b": ' * 600 + b"1" + b"}" * 600 + b"}", {}, "deeper"),
         (b'{"id": 1, "a": ' + b"[" * 600 + b"]" * 600 + b"}", {}, "deeper"),
+        (b'{"id": 1, "note": "\\ud800"}', {}, "surrogate"),
         (ORDER, {"X-Shopify-Webhook-Id": "w" * 2000}, "X-Shopify-Webhook-Id"),
         (ORDER, {"X-Shopify-Event-Id": "e" * 2000}, "X-Shopify-Event-Id"),
         (json.dumps({"id": "9" * 5000}).encode(), {}, "resource id"),

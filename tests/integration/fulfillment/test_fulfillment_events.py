@@ -126,6 +126,7 @@ def _slip_rows(world: World, sales_order: str) -> list:
         (lambda: [event(f"JUNK-{i}", "PS-1") for i in range(51)], 413),
         (lambda: event("S" * 5000, "PS-1"), 400),
         (lambda: event("SO-1", "P\x00S"), 400),
+        (lambda: event("SO-\ud800", "PS-1"), 400),
         (lambda: "a string", 400),
         (lambda: [], 400),
     ],

@@ -101,6 +101,7 @@ def test_bad_config_names_the_field(tmp_path: Path) -> None:
     "mutate",
     [
         lambda b: b["rate"]["items"][0].update(quantity=1e9),
+        lambda b: b["rate"]["destination"].update(city="\ud800"),
         lambda b: b["rate"]["items"][0].update(quantity=10**18),
         lambda b: b["rate"]["items"][0].update(grams=10**12),
         lambda b: b["rate"]["items"][0].update(name="x" * 5000),
