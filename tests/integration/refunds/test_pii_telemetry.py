@@ -23,7 +23,7 @@ from integration.refunds.service import RefundService
 from sandbox.serve import RunningServer
 from shared.storage import Storage
 from shared.telemetry_redaction import install, install_on
-from tests.integration.orders.conftest import Admin, good_order, make_sync
+from tests.integration.orders.conftest import Admin, clean_storage, good_order, make_sync  # noqa: F401
 from tests.integration.refunds.conftest import FAST, Clock, make_sale
 
 
@@ -85,8 +85,9 @@ def test_no_personal_data_reaches_telemetry_during_an_order_a_customer_match_and
     telemetry: tuple[InMemorySpanExporter, RawSnapshot, Lines],
     d365_server: RunningServer,
     shopify_server: RunningServer,
-    storage: Storage,
+    clean_storage: Storage,  # noqa: F811 (order records of other modules' emulators would be "updates" here)
 ) -> None:
+    storage = clean_storage
     exporter, raw, lines = telemetry
     admin = Admin(d365_server.url, shopify_server.url)
     order = admin.shop_order(good_order())
