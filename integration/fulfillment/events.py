@@ -37,6 +37,14 @@ MAX_EVENTS = 50
 MAX_DOCUMENT_ID_CHARS = 64
 
 
+def _document_id(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{name} must be a string")
+    return str(value).strip()
+
+
 class PackingSlipEvent(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
@@ -54,8 +62,8 @@ class PackingSlipEvent(BaseModel):
         if not isinstance(data, dict):
             raise ValueError("the event must be a JSON object")
         data = dict(data)
-        data["sales_order"] = str(data.get("SalesId") or data.get("SalesOrderNumber") or "").strip()
-        data["packing_slip"] = str(data.get("PackingSlipId") or data.get("PackingSlipNumber") or "").strip()
+        data["sales_order"] = _document_id(data.get("SalesId") or data.get("SalesOrderNumber"), "SalesId")
+        data["packing_slip"] = _document_id(data.get("PackingSlipId") or data.get("PackingSlipNumber"), "PackingSlipId")
         return data
 
     @property
