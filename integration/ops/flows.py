@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -94,21 +93,18 @@ HTTP_BUDGET_S = 200.0
 
 
 def _inventory_resync(storage: Storage, request: Request, _: dict[str, str]) -> Any:
-    from integration.inventory.service import run_inventory_sync
+    from integration.inventory.service import Summary, run_inventory_sync
 
     full = request.params.get("full", "true").lower() not in ("0", "false", "no")
+    result: list[Summary] = []
     worker = threading.Thread(
         target=lambda: result.append(run_inventory_sync(full=full)), daemon=True, name="inventory-resync"
     )
-    result: list[Any] = []
     worker.start()
     worker.join(HTTP_BUDGET_S)
     if not result:
         return {"status": "running", "note": "the run goes on; its summary is logged as inventory.sync"}
-    summary = result[0]
-    if hasattr(summary, "fields"):
-        return summary.fields()
-    return asdict(summary) if is_dataclass(summary) and not isinstance(summary, type) else summary
+    return result[0].fields()
 
 
 def _mappings(storage: Storage, request: Request, _: dict[str, str]) -> Any:

@@ -102,8 +102,11 @@ def test_signed_refund_webhook_becomes_one_credit_note_linked_to_the_invoice(sta
     sold_lots = {line["InventoryLotId"] for line in sold if line["SalesOrderNumber"] == "E2R5150"}
     assert {line["ReturningInventoryLotId"] for line in lines} <= sold_lots
     shopify_total = sum(
-        Decimal(r["subtotal_set"]["shop_money"]["amount"]) + Decimal(r["total_tax_set"]["shop_money"]["amount"])
-        for r in refund["refund_line_items"]
+        (
+            Decimal(r["subtotal_set"]["shop_money"]["amount"]) + Decimal(r["total_tax_set"]["shop_money"]["amount"])
+            for r in refund["refund_line_items"]
+        ),
+        Decimal(0),
     )
     shopify_total += sum(
         Decimal(s["subtotal_amount_set"]["shop_money"]["amount"]) + Decimal(s["tax_amount_set"]["shop_money"]["amount"])

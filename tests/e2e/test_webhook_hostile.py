@@ -60,12 +60,12 @@ def test_random_unsigned_requests_never_500_never_queue(
     client: httpx.Client, storage: Storage, body: bytes, topic: str, hmac_value: str, content_type: str
 ) -> None:
     webhook_id = f"fuzz-{uuid.uuid4()}"
-    headers = {
-        "X-Shopify-Topic": _latin1(topic),
-        "X-Shopify-Hmac-Sha256": _latin1(hmac_value),
-        "X-Shopify-Webhook-Id": webhook_id,
-        "Content-Type": _latin1(content_type),
-    }
+    headers = [
+        (b"X-Shopify-Topic", _latin1(topic)),
+        (b"X-Shopify-Hmac-Sha256", _latin1(hmac_value)),
+        (b"X-Shopify-Webhook-Id", webhook_id.encode()),
+        (b"Content-Type", _latin1(content_type)),
+    ]
     response = client.post("/api/shopify/webhooks", content=body, headers=headers)
     assert response.status_code < 500
     assert response.status_code in (400, 401, 403, 413, 415)  # never accepted: the signature is not valid

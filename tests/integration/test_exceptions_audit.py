@@ -3,6 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 from integration.exceptions import ExceptionStore
 from shared.audit import AuditLog
 from shared.storage import Storage
+from tests.conftest import present
 
 
 def test_exception_lifecycle(storage: Storage) -> None:
@@ -17,10 +18,10 @@ def test_exception_lifecycle(storage: Storage) -> None:
     assert (first.status, first.attempts) == ("open", 1)
     again = store.open("order", "1001", "UNKNOWN_SKU", "still unknown", {"sku": "ABC-1"})
     assert again.attempts == 2 and again.first_seen == first.first_seen
-    assert "someone@example.com" not in str(store.get("order", "1001").values)  # redacted
+    assert "someone@example.com" not in str(present(store.get("order", "1001")).values)  # redacted
     assert [r.entity_id for r in store.list(entity="order", reason_code="UNKNOWN_SKU")] == ["1001"]
     assert store.resolve("order", "1001", "synced as SO SH1001")
-    assert store.get("order", "1001").status == "resolved"
+    assert present(store.get("order", "1001")).status == "resolved"
     assert not store.resolve("order", "1001", "again")
     assert store.list(entity="order", reason_code="UNKNOWN_SKU") == []
 
@@ -29,7 +30,7 @@ def test_concurrent_opens_count_every_attempt(storage: Storage) -> None:
     store = ExceptionStore(storage)
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda _: store.open("refund", "r-9", "NOT_INVOICED", "waiting"), range(16)))
-    assert store.get("refund", "r-9").attempts == 16
+    assert present(store.get("refund", "r-9")).attempts == 16
 
 
 def test_audit_timeline_and_day(storage: Storage) -> None:

@@ -47,7 +47,7 @@ def intake(storage: Storage) -> WebhookIntake:
 def drain(storage: Storage, name: str) -> list[str]:
     """Raw wire texts on a queue (no decoding), removing them."""
     raw = storage.raw_queue(name)
-    texts = []
+    texts: list[str] = []
     while True:
         batch = list(raw.receive_messages(max_messages=32, visibility_timeout=30))
         if not batch:

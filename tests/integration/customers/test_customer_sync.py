@@ -10,6 +10,7 @@ from integration import compliance
 from integration.exceptions import ExceptionStore
 from integration.orders.customers import CustomerLinks, email_key
 from integration.webhooks.envelope import Envelope
+from tests.conftest import present
 
 pytestmark = pytest.mark.azurite
 
@@ -134,7 +135,7 @@ def test_fo_rejection_is_a_customer_exception(customers, admin):
     body["default_address"].update(country_code="IS", city="Reykjavik", province_code="", zip="101")  # not set up
     outcome = customers.handle("customers/update", body)
     assert outcome.action == "rejected"
-    record = ExceptionStore(customers.storage).get("customer", "501")
+    record = present(ExceptionStore(customers.storage).get("customer", "501"))
     assert record.reason_code == "FO_REJECTED" and "ISL" in record.message
     assert fo_customer(admin, "US-002")["AddressCity"] == "New York"
 

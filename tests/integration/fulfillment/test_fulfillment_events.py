@@ -8,6 +8,7 @@ from typing import Any
 
 import azure.functions as func
 import pytest
+from azure.functions.decorators.http import HttpTrigger
 
 from integration.fulfillment.entry import handle_packing_slip_event, reset_sync
 from integration.triggers import fulfillment_events
@@ -111,6 +112,7 @@ def test_http_function_runs_the_flow_from_app_settings(world: World, function_en
         {"company": "FedEx", "number": "794600000052", "url": "https://track.example/794600000052"}
     ]
     trigger = function.get_trigger()
+    assert isinstance(trigger, HttpTrigger)
     assert (trigger.route, trigger.auth_level) == ("d365/events/packing-slip", func.AuthLevel.FUNCTION)
 
 

@@ -6,13 +6,15 @@ from collections.abc import Iterator
 
 import azure.functions as func
 import pytest
+from azure.functions.decorators.function_app import Function
+from azure.functions.decorators.timer import TimerTrigger
 
 from integration.fulfillment.entry import reset_sync
 from integration.triggers import fulfillment_timer
 from tests.integration.fulfillment.conftest import D365_TOKEN, SHOPIFY_TOKEN, World
 
 
-def timer_function() -> func.FunctionBuilder:
+def timer_function() -> Function:
     app = func.FunctionApp()
     app.register_functions(fulfillment_timer.bp)
     [function] = app.get_functions()
@@ -21,6 +23,7 @@ def timer_function() -> func.FunctionBuilder:
 
 def test_default_schedule_is_every_five_minutes() -> None:
     trigger = timer_function().get_trigger()
+    assert isinstance(trigger, TimerTrigger)
     assert trigger.schedule == fulfillment_timer.DEFAULT_SCHEDULE == "0 */5 * * * *"
     assert trigger.use_monitor is True
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import httpx
 import pytest
 
 from integration.inventory.runs import Checkpoints, RunLease
 from sandbox.shopify.config import ShopifyEmulatorConfig
+from tests.conftest import present
 from tests.integration.inventory.conftest import SKUS, Wire, World
 
 VERSIONS = ["2025-10", "2026-01", "2026-04"]
@@ -16,7 +18,9 @@ VERSIONS = ["2025-10", "2026-01", "2026-04"]
 
 def _catalog(world: World, count: int) -> list[str]:
     """``count`` extra F&O items with on-hand in every mapped warehouse, known to Shopify."""
-    items = [{"ItemNumber": f"BULK{n:04d}", "SearchName": f"Bulk {n}", "SalesPrice": 1} for n in range(count)]
+    items: list[dict[str, Any]] = [
+        {"ItemNumber": f"BULK{n:04d}", "SearchName": f"Bulk {n}", "SalesPrice": 1} for n in range(count)
+    ]
     assert world.fo.post("/_emulator/items", json=items).status_code == 201
     rows = [
         {"ItemNumber": i["ItemNumber"], "InventoryWarehouseId": wh, "OnHandQuantity": 10 + n % 7}
@@ -111,7 +115,7 @@ def test_a_cut_off_run_resumes_where_it_stopped(world: World) -> None:
     sync = world.sync({"batch_size": 50})
     first = sync.run(max_batches=2)
     assert (first.status, first.pushed, first.batches) == ("cut_off", 100, 2)
-    assert Checkpoints(world.storage).last().status == "cut_off"
+    assert present(Checkpoints(world.storage).last()).status == "cut_off"
 
     world.clear_logs()
     second = world.run({"batch_size": 50})
@@ -136,7 +140,7 @@ def test_a_run_that_crashes_resumes_without_pushing_twice(world: World) -> None:
     wire.after = worker_dies
     with pytest.raises(RuntimeError):
         world.sync({"batch_size": 50}, shopify=world.shopify(transport=wire)).run()
-    assert Checkpoints(world.storage).last().status == "failed"
+    assert present(Checkpoints(world.storage).last()).status == "failed"
 
     world.clear_logs()
     resumed = world.run({"batch_size": 50})

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import azure.functions as func
 import pytest
+from azure.functions.decorators.function_app import Function
+from azure.functions.decorators.timer import TimerTrigger
 
 from integration.inventory.service import run_inventory_sync
 from integration.triggers import inventory_timer
@@ -16,7 +18,7 @@ from shared.settings import SettingsError, reset_settings_cache
 from tests.integration.inventory.conftest import BASE_CONFIG, D365_TOKEN, SKUS, TOKEN, World
 
 
-def timer_function() -> func.FunctionBuilder:
+def timer_function() -> Function:
     app = func.FunctionApp()
     app.register_functions(inventory_timer.bp)
     [function] = app.get_functions()
@@ -25,6 +27,7 @@ def timer_function() -> func.FunctionBuilder:
 
 def test_default_schedule_is_every_five_minutes() -> None:
     trigger = timer_function().get_trigger()
+    assert isinstance(trigger, TimerTrigger)
     assert trigger.schedule == inventory_timer.DEFAULT_SCHEDULE == "0 */5 * * * *"
     assert trigger.use_monitor is True and trigger.run_on_startup is False
 

@@ -10,6 +10,7 @@ from integration.orders.reconcile import reconcile
 from integration.orders.records import OrderRecords
 from integration.orders.service import RETRY_TOPIC
 from shared import queues
+from tests.conftest import present
 from tests.integration.orders.conftest import good_order
 
 pytestmark = pytest.mark.azurite
@@ -42,7 +43,7 @@ def test_each_validation_failure_becomes_an_exception_and_nothing_reaches_fo(syn
     order = admin.shop_order(body)
     outcome = sync.handle("orders/create", order)
     assert outcome.status == "blocked" and outcome.detail == reason
-    record = ExceptionStore(sync.storage).get("order", str(order["id"]))
+    record = present(ExceptionStore(sync.storage).get("order", str(order["id"])))
     assert record.reason_code == reason and record.values["failures"][0]["reason_code"] == reason
     assert admin.fo_rows("SalesOrderHeadersV2") == []
 
@@ -62,7 +63,7 @@ def test_fixing_the_mapping_and_retrying_completes_the_order(sync, admin):
     outcome = sync.handle(RETRY_TOPIC, None, str(order["id"]))
     assert outcome.status == "created"
     assert admin.fo_rows("SalesOrderHeadersV2")[0]["DeliveryModeCode"] == "OVERNIGHT"
-    assert ExceptionStore(sync.storage).get("order", str(order["id"])).status == "resolved"
+    assert present(ExceptionStore(sync.storage).get("order", str(order["id"]))).status == "resolved"
 
 
 def test_guest_checkout_goes_to_the_guest_account(sync, admin):
@@ -79,7 +80,7 @@ def test_cancel_before_invoicing_removes_the_open_order(sync, admin):
     cancelled = dict(order, cancelled_at="2026-01-01T00:00:00Z")
     outcome = sync.handle("orders/cancelled", cancelled)
     assert outcome.action == "cancelled" and admin.fo_rows("SalesOrderHeadersV2") == []
-    assert OrderRecords(sync.storage).get(order["id"]).status == "cancelled"
+    assert present(OrderRecords(sync.storage).get(order["id"])).status == "cancelled"
     assert sync.handle("orders/create", order).action == "ignored"  # a late create does nothing
 
 
@@ -96,7 +97,7 @@ def test_cancel_after_invoicing_is_an_exception(sync, admin):
     admin.fo.post("/_emulator/sales-orders/SH1001/invoice", json={}).raise_for_status()
     outcome = sync.handle("orders/cancelled", dict(order, cancelled_at="2026-01-01T00:00:00Z"))
     assert outcome.action == "conflict"
-    assert ExceptionStore(sync.storage).get("order", str(order["id"])).reason_code == "CANCEL_CONFLICT"
+    assert present(ExceptionStore(sync.storage).get("order", str(order["id"]))).reason_code == "CANCEL_CONFLICT"
     assert len(admin.fo_rows("SalesOrderHeadersV2")) == 1
 
 
@@ -122,7 +123,7 @@ def test_address_update_is_applied_older_update_ignored_inconsistent_edit_refuse
     # A line edit whose Shopify totals do not add up is refused before anything is written
     # (consistent edits are applied: tests/integration/orders/test_order_edits.py).
     assert sync.handle("orders/updated", edited).action == "conflict"
-    record = ExceptionStore(sync.storage).get("order", str(order["id"]))
+    record = present(ExceptionStore(sync.storage).get("order", str(order["id"])))
     assert record.reason_code == "TOTAL_MISMATCH"
     assert sorted(ln["OrderedSalesQuantity"] for ln in admin.fo_rows("SalesOrderLines")) == [1, 1, 2]
 

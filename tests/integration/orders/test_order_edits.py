@@ -11,6 +11,7 @@ import pytest
 
 from integration.exceptions import ExceptionStore
 from integration.orders.records import OrderRecords
+from tests.conftest import present
 from tests.integration.orders.conftest import good_order
 
 pytestmark = pytest.mark.azurite
@@ -81,7 +82,7 @@ def test_quantity_change_added_and_removed_lines_in_one_changeset(sync, admin):
     assert lines[black][0]["OrderedSalesQuantity"] == 3 and lines[black][0]["ItemNumber"] == "IPOD2008BLACK"
     [header] = admin.fo_rows("SalesOrderHeadersV2")
     assert Decimal(str(header["OrderTotalAmount"])) == Decimal(edited["current_total_price"])
-    record = OrderRecords(sync.storage).get(order["id"])
+    record = present(OrderRecords(sync.storage).get(order["id"]))
     assert record.line_lots == {ref: [ln["InventoryLotId"] for ln in rows] for ref, rows in lines.items()}
     assert record.fo_total == edited["current_total_price"] and record.status == "created"
     # Applied once: the same webhook again is absorbed without touching F&O.
@@ -109,15 +110,15 @@ def test_shipped_line_is_a_conflict_unshipped_line_still_changes(sync, admin):
     ).raise_for_status()
     outcome = sync.handle("orders/updated", edit(order, "2099-01-01T00:00:00Z", {GREEN: 1}))
     assert (outcome.action, outcome.detail) == ("conflict", "UPDATE_CONFLICT")
-    values = ExceptionStore(sync.storage).get("order", str(order["id"])).values["failures"][0]["values"]
+    values = present(ExceptionStore(sync.storage).get("order", str(order["id"]))).values["failures"][0]["values"]
     assert [t["lot"] for t in values["lines_in_progress"]] == [green_lot]
     assert values["fo_processing_status"] == "PartiallyDelivered"
     assert fo_lines(admin)[green][0]["OrderedSalesQuantity"] == 2  # nothing half-applied
     # Removing the RED line (not shipped) is still possible on the partially delivered order.
     outcome = sync.handle("orders/updated", edit(order, "2099-01-02T00:00:00Z", {RED: 0}))
     assert outcome.action == "updated" and red not in fo_lines(admin)
-    assert ExceptionStore(sync.storage).get("order", str(order["id"])).status == "resolved"
-    assert set(OrderRecords(sync.storage).get(order["id"]).line_lots) == {green, "shipping:"}
+    assert present(ExceptionStore(sync.storage).get("order", str(order["id"]))).status == "resolved"
+    assert set(present(OrderRecords(sync.storage).get(order["id"])).line_lots) == {green, "shipping:"}
 
 
 def test_edit_of_an_invoiced_order_is_a_conflict(sync, admin):
@@ -128,7 +129,7 @@ def test_edit_of_an_invoiced_order_is_a_conflict(sync, admin):
         "orders/updated", edit(order, "2099-01-01T00:00:00Z", added=[("TSHIRT-1", 1, "20.00", "0.00")])
     )
     assert (outcome.action, outcome.detail) == ("conflict", "UPDATE_CONFLICT")
-    values = ExceptionStore(sync.storage).get("order", str(order["id"])).values["failures"][0]["values"]
+    values = present(ExceptionStore(sync.storage).get("order", str(order["id"]))).values["failures"][0]["values"]
     assert values["fo_status"] == "Invoiced" and values["line_differences"]
     assert len(admin.fo_rows("SalesOrderLines")) == 3
 

@@ -19,6 +19,7 @@ from integration.orders.records import OrderRecords
 from integration.orders.service import get_order_sync, reset_order_sync
 from integration.triggers import order_queue
 from integration.webhooks.envelope import Envelope
+from tests.conftest import present
 from tests.integration.orders.conftest import good_order
 
 pytestmark = pytest.mark.azurite
@@ -66,14 +67,14 @@ def test_transient_failure_on_the_last_delivery_opens_an_exception_then_replay_r
     assert ExceptionStore(clean_storage).get("order", str(order["id"])) is None
     with pytest.raises(D365Transient):  # the last delivery: still raised (-> poison), and visible to ops
         queue_function(message(order, MAX_DEQUEUE_COUNT))
-    record = ExceptionStore(clean_storage).get("order", str(order["id"]))
+    record = present(ExceptionStore(clean_storage).get("order", str(order["id"])))
     assert (record.status, record.reason_code) == ("open", "TRANSIENT_EXHAUSTED")
     assert record.values["dequeue_count"] == MAX_DEQUEUE_COUNT and "503" in record.values["last_error"]
-    assert OrderRecords(clean_storage).get(order["id"]).reason_code == "TRANSIENT_EXHAUSTED"
+    assert present(OrderRecords(clean_storage).get(order["id"])).reason_code == "TRANSIENT_EXHAUSTED"
     admin.fo_faults()
     queue_function(message(order, 1))  # the ops poison replay puts the message back verbatim
-    assert ExceptionStore(clean_storage).get("order", str(order["id"])).status == "resolved"
-    assert OrderRecords(clean_storage).get(order["id"]).status == "created"
+    assert present(ExceptionStore(clean_storage).get("order", str(order["id"]))).status == "resolved"
+    assert present(OrderRecords(clean_storage).get(order["id"])).status == "created"
     assert len(admin.fo_rows("SalesOrderHeadersV2")) == 1
 
 
@@ -84,7 +85,7 @@ def test_replay_of_an_order_already_in_fo_also_resolves(queue_function, admin, c
     get_order_sync().transient_exhausted(
         str(order["id"]), "orders/updated", D365Transient(503, "down"), MAX_DEQUEUE_COUNT
     )
-    assert ExceptionStore(clean_storage).get("order", str(order["id"])).reason_code == "TRANSIENT_EXHAUSTED"
+    assert present(ExceptionStore(clean_storage).get("order", str(order["id"]))).reason_code == "TRANSIENT_EXHAUSTED"
     queue_function(message(order, 1))  # nothing to do for F&O (fingerprint equal): still resolves
-    assert ExceptionStore(clean_storage).get("order", str(order["id"])).status == "resolved"
-    assert OrderRecords(clean_storage).get(order["id"]).reason_code == ""
+    assert present(ExceptionStore(clean_storage).get("order", str(order["id"]))).status == "resolved"
+    assert present(OrderRecords(clean_storage).get(order["id"])).reason_code == ""

@@ -12,6 +12,7 @@ from integration.exceptions import ExceptionStore
 from integration.mappings import MappingStore
 from integration.orders.records import OrderRecords
 from integration.orders.service import RETRY_TOPIC
+from tests.conftest import present
 from tests.integration.orders.conftest import good_order, make_sync
 
 pytestmark = pytest.mark.azurite
@@ -27,7 +28,7 @@ def test_good_order_becomes_one_sales_order_with_equal_totals_and_a_tag(sync, ad
     assert header["DeliveryAddressCountryRegionId"] == "USA" and header["DeliveryModeCode"] == "STANDARD"
     lines = admin.fo_rows("SalesOrderLines")
     assert sorted(line["ItemNumber"] for line in lines) == ["FREIGHT", "IPOD2008GREEN", "IPOD2008RED"]
-    record = OrderRecords(sync.storage).get(order["id"])
+    record = present(OrderRecords(sync.storage).get(order["id"]))
     assert record.sales_order_number == "SH1001" and record.written_back
     assert set(record.line_lots) == {str(li["id"]) for li in order["line_items"]} | {"shipping:"}
     summary = admin.shop_summary(order["id"])
@@ -132,9 +133,9 @@ def test_fo_validation_error_becomes_an_exception_not_a_retry(sync, admin):
     order = admin.shop_order(body)
     outcome = sync.handle("orders/create", order)
     assert outcome.status == "blocked" and outcome.detail == "FO_REJECTED"
-    record = ExceptionStore(sync.storage).get("order", str(order["id"]))
+    record = present(ExceptionStore(sync.storage).get("order", str(order["id"])))
     assert record.reason_code == "FO_REJECTED" and "99" in record.message
     assert admin.fo_rows("SalesOrderHeadersV2") == []
     sync_mappings.set("warehouses", "default", {"site": "1", "warehouse": "11"})
     assert sync.handle(RETRY_TOPIC, None, str(order["id"])).status == "created"
-    assert ExceptionStore(sync.storage).get("order", str(order["id"])).status == "resolved"
+    assert present(ExceptionStore(sync.storage).get("order", str(order["id"]))).status == "resolved"

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from integration.orders.records import OrderRecords
+from tests.conftest import present
 from tests.integration.orders.conftest import good_order
 
 pytestmark = pytest.mark.azurite
@@ -33,5 +34,5 @@ def test_uneven_discount_lands_as_one_line_with_shopifys_tax_and_total(sync, adm
     assert (Decimal(str(line["LineAmount"])) * Decimal("0.0725")).quantize(CENT, ROUND_HALF_UP) == Decimal(
         line_item["tax_lines"][0]["price"]
     )
-    record = OrderRecords(sync.storage).get(order["id"])
+    record = present(OrderRecords(sync.storage).get(order["id"]))
     assert record.line_lots[str(line_item["id"])] == [line["InventoryLotId"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -124,7 +124,7 @@ class Sale:
 
     def refund_body(
         self,
-        items: list[tuple[int, int, str]] = (),
+        items: Sequence[tuple[int, int, str]] = (),
         shipping: Decimal | None = None,
         status: str = "success",
         refund_id: int | None = None,

@@ -5,7 +5,7 @@ Time only moves through the fake clock, so restore is checked by comparing
 
 from __future__ import annotations
 
-from graphql import parse
+from graphql import OperationDefinitionNode, parse
 
 from sandbox.shopify.cost import CostCalculator
 from sandbox.shopify.schema import TIER_LEGACY, schema_for_tier
@@ -17,6 +17,7 @@ def requested(query: str, variables: dict | None = None) -> int:
     schema = schema_for_tier(TIER_LEGACY)
     document = parse(query)
     operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
     return CostCalculator(schema, {}, variables or {}).operation(operation)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -51,7 +52,7 @@ def test_decimals_keep_their_digits() -> None:
 
 
 def test_get_by_key_sends_auth_odata_headers_and_company() -> None:
-    seen = {}
+    seen: dict[str, Any] = {}
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen["url"] = str(request.url)
@@ -68,7 +69,7 @@ def test_get_by_key_sends_auth_odata_headers_and_company() -> None:
 def test_query_follows_next_links() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params.get("page", "1"))
-        body = {"value": [{"n": page}]}
+        body: dict[str, Any] = {"value": [{"n": page}]}
         if page < 3:
             body["@odata.nextLink"] = f"https://fo.example.com/data/X?page={page + 1}"
         return httpx.Response(200, json=body)

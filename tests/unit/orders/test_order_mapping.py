@@ -19,6 +19,7 @@ from integration.orders.salesorder import (
     total_failure,
 )
 from sandbox.sample_orders import erp_ready_order
+from tests.conftest import present
 from tests.unit.orders import samples
 
 SETTINGS = OrderSettings(legal_entity="usmf")
@@ -188,9 +189,9 @@ def test_warehouse_rules_location_then_country_then_default():
         warehouses={"location:7": {"site": "2", "warehouse": "21"}, "country:US": {"site": "1", "warehouse": "12"}}
     )
     order = parse_order(samples.consistent_fixture() | {"location_id": 7})
-    assert v.validate(order, m, samples.FIXTURE_SKUS)[0].warehouse.warehouse == "21"
+    assert present(v.validate(order, m, samples.FIXTURE_SKUS)[0].warehouse).warehouse == "21"
     order = parse_order(samples.consistent_fixture())
-    assert v.validate(order, m, samples.FIXTURE_SKUS)[0].warehouse.warehouse == "12"
+    assert present(v.validate(order, m, samples.FIXTURE_SKUS)[0].warehouse).warehouse == "12"
     m.warehouses.clear()
     _, failures = v.validate(order, m, samples.FIXTURE_SKUS)
     assert codes(failures) == [v.UNMAPPED_WAREHOUSE]

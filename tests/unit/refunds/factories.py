@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -79,9 +80,9 @@ def refund_line(
 
 def refund(
     *lines: dict[str, Any],
-    shipping: list[tuple[str, str]] = (),
+    shipping: Sequence[tuple[str, str]] = (),
     refund_id: int = 777,
-    adjustments: list[dict[str, Any]] = (),
+    adjustments: Sequence[dict[str, Any]] = (),
     status: str = "success",
 ) -> dict[str, Any]:
     return {

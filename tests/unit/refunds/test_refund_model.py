@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_legacy_shipping_refund_adjustment_becomes_shipping_and_is_not_counted_t
 
 
 def test_pending_and_failed_transactions() -> None:
-    body = {
+    body: dict[str, Any] = {
         "id": 1,
         "order_id": 2,
         "transactions": [{"id": 5, "kind": "refund", "status": "pending", "amount": "3.00"}],
