@@ -13,6 +13,8 @@ from azure.functions.decorators.function_app import Function
 from azure.functions.decorators.timer import TimerTrigger
 
 from integration.inventory.service import run_inventory_sync
+from integration.ops.api import Request, dispatch
+from integration.ops.flows import register as register_flow_routes
 from integration.triggers import inventory_timer
 from shared.settings import SettingsError, reset_settings_cache
 from tests.integration.inventory.conftest import BASE_CONFIG, D365_TOKEN, SKUS, TOKEN, World
@@ -80,3 +82,12 @@ def test_a_bad_config_fails_loudly_naming_it(world: World, settings_env: Path) -
     settings_env.write_text("{")
     with pytest.raises(SettingsError, match="INVENTORY_CONFIG_PATH"):
         run_inventory_sync()
+
+
+def test_the_ops_resync_route_answers_with_the_run_summary(world: World, settings_env: Path) -> None:
+    world.add_items(SKUS)
+    register_flow_routes()
+    status, summary = dispatch(world.storage, Request("POST", "inventory/resync", {}, b""))
+    assert status == 200
+    assert (summary["status"], summary["full"], summary["pushed"]) == ("done", True, len(SKUS) * 2)
+    assert type(summary["skipped"]) is dict and isinstance(summary["shopify_cost"], float)  # JSON-ready fields
