@@ -202,6 +202,10 @@ def test_funcignore_keeps_the_app_and_drops_the_rest() -> None:
         "package-lock.json",
         ".ci/",
         ".git*",
+        "requirements-dev.txt",
+        "requirements.in",
+        "requirements-dev.in",
+        "docker-compose.yml",
     ):
         assert required in patterns, required
     for kept in ("function_app.py", "host.json", "requirements.txt", "integration/", "shared/", "config/"):
