@@ -25,8 +25,9 @@ class AzuriteChoiceError(RuntimeError):
 @dataclass(frozen=True)
 class DockerStatus:
     daemon: bool  # `docker info` answered
-    compose: bool  # `docker compose version` answered
+    compose: bool  # `docker compose version` (or the older `docker-compose version`) answered
     detail: str = ""  # why not, for the error message
+    compose_command: str = "docker compose"  # what pytest-docker runs
 
 
 def choose(setting: str | None, probe: Callable[[], DockerStatus]) -> Backend:
@@ -46,15 +47,14 @@ def choose(setting: str | None, probe: Callable[[], DockerStatus]) -> Backend:
             )
         if not status.compose:
             raise AzuriteChoiceError(
-                f"{SETTING}=docker, but `docker compose` is not available ({status.detail or 'no Compose plugin'}). "
-                f"Install the Docker Compose plugin, or unset {SETTING} to use the npm Azurite."
+                f"{SETTING}=docker, but `docker compose` is not available ({status.detail or 'no Compose'}). "
+                f"Install the Docker Compose plugin (or docker-compose), or unset {SETTING} to use the npm Azurite."
             )
         return "docker"
     return "docker" if status.daemon and status.compose else "npm"
 
 
-def _answers(command: list[str], timeout: float) -> tuple[bool, str]:
-    shown = "docker " + command[1]
+def _answers(command: list[str], shown: str, timeout: float) -> tuple[bool, str]:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -68,12 +68,17 @@ def _answers(command: list[str], timeout: float) -> tuple[bool, str]:
 
 
 def probe_docker(timeout: float = 15.0) -> DockerStatus:
-    """Ask the ``docker`` client on PATH whether its daemon and the Compose plugin answer."""
+    """Ask the ``docker`` client on PATH whether its daemon and Compose (plugin or standalone) answer."""
     docker = shutil.which("docker")
     if docker is None:
         return DockerStatus(False, False, "no docker client on PATH")
-    daemon, why = _answers([docker, "info", "--format", "{{.ServerVersion}}"], timeout)
+    daemon, why = _answers([docker, "info", "--format", "{{.ServerVersion}}"], "docker info", timeout)
     if not daemon:
         return DockerStatus(False, False, why)
-    compose, why = _answers([docker, "compose", "version"], timeout)
-    return DockerStatus(True, compose, why)
+    compose, why = _answers([docker, "compose", "version"], "docker compose", timeout)
+    if compose:
+        return DockerStatus(True, True)
+    standalone = shutil.which("docker-compose")  # Compose v1 / distribution packages
+    if standalone is not None and _answers([standalone, "version"], "docker-compose", timeout)[0]:
+        return DockerStatus(True, True, compose_command="docker-compose")
+    return DockerStatus(True, False, why)

@@ -79,8 +79,14 @@ def docker_compose_file() -> str:
 
 
 @pytest.fixture(scope="session")
+def docker_compose_command() -> str:
+    return _docker_status().compose_command  # the plugin, or a standalone docker-compose
+
+
+@pytest.fixture(scope="session")
 def docker_setup() -> list[str]:
-    return ["up --wait"]  # images only, nothing to build
+    # Images only, nothing to build; readiness is checked over HTTP below (docker-compose v1 has no --wait).
+    return ["up -d"]
 
 
 def _free_port() -> int:

@@ -106,9 +106,20 @@ def test_probe_with_a_daemon_but_no_compose_plugin(tmp_path: Path, monkeypatch: 
     assert choose(None, lambda: status) == "npm"
 
 
+def test_probe_with_a_daemon_and_a_standalone_docker_compose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _client(tmp_path, 'if [ "$1" = info ]; then echo 27.3.1; exit 0; fi\nexit 125\n')
+    standalone = tmp_path / "docker-compose"
+    standalone.write_text('#!/bin/sh\necho "docker-compose version 1.29.2"\n')
+    standalone.chmod(standalone.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    status = probe_docker()
+    assert status == DockerStatus(True, True, "", "docker-compose")
+    assert choose("docker", lambda: status) == "docker"
+
+
 def test_probe_with_a_daemon_and_compose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _client(tmp_path, 'case "$1" in info) echo 27.3.1 ;; compose) echo "Docker Compose version v2.29.7" ;; esac\n')
     monkeypatch.setenv("PATH", str(tmp_path))
     status = probe_docker()
-    assert status == DockerStatus(True, True, "")
+    assert status == DockerStatus(True, True, "", "docker compose")
     assert choose(None, lambda: status) == "docker"
