@@ -95,10 +95,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an HTTP(S)_PROXY
+
+
 def _http_answers(url: str) -> bool:
     """Any HTTP answer counts (Azurite refuses an unsigned request with 403): the service listens."""
     try:
-        with urllib.request.urlopen(url, timeout=2):
+        with _DIRECT.open(url, timeout=2):
             return True
     except urllib.error.HTTPError:
         return True
