@@ -7,6 +7,7 @@ from typing import Any, List  # noqa: UP035  (see contract_fan_out)
 
 import azure.functions as func
 import azure_functions_runtime
+from azure.functions.timer import TimerRequest as TimerRequestWithStatus
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -118,4 +119,6 @@ async def contract_queue(msg: func.QueueMessage) -> None:
 
 @app.timer_trigger(arg_name="timer", schedule="%HOSTAPP_MONITORED_SCHEDULE%", run_on_startup=False, use_monitor=True)
 def tock(timer: func.TimerRequest) -> None:
+    # The worker hands over azure.functions.timer.TimerRequest; only it carries schedule_status.
+    assert isinstance(timer, TimerRequestWithStatus), type(timer)
     print(f"TOCK past_due={timer.past_due} status={json.dumps(timer.schedule_status)}", flush=True)
