@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cache
 
 import azure.functions as func
+from azure.functions.decorators.http import HttpTrigger
 
 from function_app import app
 from tests.infra.templates import INFRA, parse, properties, resources_of_type
@@ -29,8 +30,8 @@ def _routes() -> dict[str, str]:
     routes = {}
     for function in app.get_functions():
         trigger = function.get_trigger()
-        if trigger.type == "httpTrigger":
-            level = trigger.auth_level.value if hasattr(trigger.auth_level, "value") else str(trigger.auth_level)
+        if isinstance(trigger, HttpTrigger):
+            level = trigger.auth_level.value if isinstance(trigger.auth_level, func.AuthLevel) else trigger.auth_level
             routes["/api/" + str(trigger.route).strip("/")] = str(level).lower()
     return routes
 
