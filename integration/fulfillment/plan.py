@@ -26,19 +26,21 @@ from integration.fulfillment.model import (
 def shipped_line_items(
     slip: PackingSlip, lot_to_line_item: Mapping[str, str], ignored_items: Iterable[str] = ()
 ) -> dict[str, int]:
-    """Line item id -> shipped quantity. Lines of ``ignored_items`` (the freight service item) are
-    skipped; a lot order sync never linked, or a fractional quantity, is a problem."""
+    """Line item id -> shipped quantity. Non-product lines are never fulfilment lines: lines of
+    ``ignored_items`` (the freight service item) and lots order sync linked to a non-product
+    reference (``shipping:<id>``, the freight line) are skipped, whether the slip ships them whole or
+    in part. A lot order sync never linked, or a fractional quantity, is a problem."""
     ignored = {i.casefold() for i in ignored_items if i}
     lots = {lot.casefold(): line for lot, line in lot_to_line_item.items()}
     shipped: dict[str, int] = {}
     unknown: list[dict[str, str]] = []
     for line in slip.lines:
-        if line.quantity == 0:
+        if line.quantity == 0 or line.item_number.casefold() in ignored:
             continue
         line_item = lots.get(line.lot_id.casefold())
+        if line_item is not None and not is_product_line(line_item):
+            continue
         if line_item is None:
-            if line.item_number.casefold() in ignored:
-                continue
             unknown.append({"lot_id": line.lot_id, "item_number": line.item_number, "quantity": str(line.quantity)})
             continue
         if line.quantity != line.quantity.to_integral_value() or line.quantity < 0:
@@ -63,6 +65,12 @@ def shipped_line_items(
             {"lines": len(slip.lines)},
         )
     return shipped
+
+
+def is_product_line(line_item: str) -> bool:
+    """Order sync links the freight line as ``shipping:<id>`` (any ``kind:<id>`` reference is a
+    charge, not a Shopify line item); only a bare line item id is fulfilled."""
+    return bool(line_item) and ":" not in line_item
 
 
 def plan_fulfillments(

@@ -78,8 +78,10 @@ class World:
     def sync(self, *, admin: ShopifyAdmin | None = None, **config: Any) -> FulfillmentSync:
         return FulfillmentSync(self.storage, self.d365, admin or self.admin(), FulfillmentConfig(**config))
 
-    def order(self, lines: list[tuple[str, int]], *, link: bool = True) -> Order:
-        """A Shopify order and its F&O sales order (as order sync creates them), plus the order link."""
+    def order(self, lines: list[tuple[str, int]], *, link: bool = True, freight: bool = False) -> Order:
+        """A Shopify order and its F&O sales order (as order sync creates them), plus the order link.
+        ``freight``: a last F&O line on the freight service item, linked as ``shipping:<id>`` like
+        order sync links the Shopify shipping line (its lot is ``Order.lots[-1]``)."""
         number = next(_numbers)
         shopify_id, sales_order = 5_000_000_000_000 + number, f"SH{number}"
         line_ids = [shopify_id * 10 + index for index in range(1, len(lines) + 1)]
@@ -117,15 +119,25 @@ class World:
                     "ShippingWarehouseId": "11",
                 },
             )
+        line_lots = {str(line_id): [lot] for line_id, lot in zip(line_ids, lots, strict=True)}
+        if freight:
+            lot = f"{sales_order}-F"
+            self.d365.create(
+                "SalesOrderLines",
+                {
+                    "SalesOrderNumber": sales_order,
+                    "ItemNumber": "FREIGHT",
+                    "OrderedSalesQuantity": 1,
+                    "InventoryLotId": lot,
+                    "ShippingSiteId": "1",
+                    "ShippingWarehouseId": "11",
+                },
+            )
+            lots.append(lot)
+            line_lots[f"shipping:{shopify_id * 10}"] = [lot]
         if link:  # order sync's record, in its shape
             OrderRecords(self.storage).save(
-                OrderRecord(
-                    str(shopify_id),
-                    f"#{number}",
-                    sales_order,
-                    CREATED,
-                    line_lots={str(line_id): [lot] for line_id, lot in zip(line_ids, lots, strict=True)},
-                )
+                OrderRecord(str(shopify_id), f"#{number}", sales_order, CREATED, line_lots=line_lots)
             )
         return Order(shopify_id, sales_order, line_ids, lots)
 

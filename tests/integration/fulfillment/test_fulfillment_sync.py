@@ -39,6 +39,33 @@ def test_full_shipment_creates_one_fulfillment_with_fedex_tracking(world: World)
     assert status is not None and status["ShopifyStatus"] == "FULFILLED"
 
 
+def test_whole_order_slip_with_the_freight_line_is_one_fulfillment(world: World) -> None:
+    # F&O's default "all lines" packing slip includes the non-stocked freight line.
+    order = world.order([("TSHIRT-1", 2), ("A0001", 1)], freight=True)
+    world.post_slip(order, tracking=["794600000031"])
+
+    summary = world.sync().poll()
+
+    assert summary["created"] == 1 and summary["failed"] == 0, summary
+    shopify = world.shopify_order(order)
+    assert shopify["display_fulfillment_status"] == "FULFILLED"
+    [fulfillment] = shopify["fulfillments"]
+    assert fulfillment["tracking"][0]["number"] == "794600000031"
+    assert fulfilled(shopify) == {order.line_items[0]: 2, order.line_items[1]: 1}
+
+
+def test_partial_slip_with_the_freight_line_fulfils_exactly_the_product_lines(world: World) -> None:
+    order = world.order([("TSHIRT-1", 3), ("A0001", 2)], freight=True)
+    world.post_slip(order, [(0, 1), (len(order.lots) - 1, 1)], tracking=["794600000032"])
+
+    summary = world.sync().poll()
+
+    assert summary["created"] == 1 and summary["failed"] == 0, summary
+    shopify = world.shopify_order(order)
+    assert shopify["display_fulfillment_status"] == "PARTIALLY_FULFILLED"
+    assert fulfilled(shopify) == {order.line_items[0]: 1}
+
+
 def test_two_partial_shipments_make_two_fulfillments(world: World) -> None:
     order = world.order([("TSHIRT-1", 3), ("A0001", 2)])
     sync = world.sync()

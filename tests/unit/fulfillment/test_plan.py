@@ -51,6 +51,20 @@ def test_freight_lines_are_ignored_and_unknown_lots_are_a_problem() -> None:
     assert problem.value.values["lines"][0]["lot_id"] == "LOT-9"
 
 
+def test_linked_freight_line_is_never_a_fulfilment_line() -> None:
+    # Order sync records the freight line's lot as ``shipping:<id>``: whole or partial, skipped.
+    links = {**LINKS, "LOT-F": "shipping:77"}
+    whole = slip(("LOT-1", "A", "2"), ("LOT-2", "A", "1"), ("LOT-F", "FREIGHT", "1"))
+    assert shipped_line_items(whole, links, ["FREIGHT"]) == {"11": 2, "12": 1}
+    partial = slip(("LOT-1", "A", "1"), ("LOT-F", "FREIGHT", "0.5"))
+    assert shipped_line_items(partial, links, ["FREIGHT"]) == {"11": 1}
+    # Even under another freight item number than the configured one, a linked charge is skipped.
+    assert shipped_line_items(slip(("LOT-1", "A", "1"), ("LOT-F", "SHIP-SVC", "1")), links, ["FREIGHT"]) == {"11": 1}
+    with pytest.raises(SlipProblem) as problem:
+        shipped_line_items(slip(("LOT-F", "FREIGHT", "1")), links, ["FREIGHT"])
+    assert problem.value.reason_code == "nothing_to_fulfil"
+
+
 def test_fractional_quantity_is_a_problem() -> None:
     with pytest.raises(SlipProblem) as problem:
         shipped_line_items(slip(("LOT-1", "A", "1.5")), LINKS)
