@@ -30,6 +30,10 @@ DELIVERY_MODES = {
     "HOME": "FedEx Home Delivery",
     "2DAY": "FedEx 2Day",
     "OVERNIGHT": "FedEx Priority Overnight",
+    "STDOVNIGHT": "FedEx Standard Overnight",
+    "EXPSAVER": "FedEx Express Saver",
+    "INTLPRIO": "FedEx International Priority",
+    "INTLECON": "FedEx International Economy",
     "STANDARD": "Standard shipping",
     "PICKUP": "Customer pickup",
 }
