@@ -118,9 +118,9 @@ class CustomerResolver:
                     r for r in rows if normalize_email(str(r.get("PrimaryContactEmail", ""))) == normalize_email(email)
                 ]
             elif rule == "phone" and phone:
-                rows = self._query(
-                    " or ".join(f"PrimaryContactPhone eq {odata_literal(p)}" for p in _phone_spellings(phone))
-                )
+                # Candidates by the last digits, whatever separators F&O holds between them, then
+                # the E.164 comparison in Python decides.
+                rows = self._query(f"PrimaryContactPhone eq {odata_literal(phone_pattern(phone))}", top=50)
                 rows = [
                     r for r in rows if normalize_phone(str(r.get("PrimaryContactPhone", "")), _region(phone)) == phone
                 ]
@@ -141,13 +141,13 @@ class CustomerResolver:
                 )
         return None
 
-    def _query(self, clause: str) -> list[dict[str, Any]]:
+    def _query(self, clause: str, top: int = 10) -> list[dict[str, Any]]:
         return list(
             self.client.get(
                 "CustomersV3",
                 filter=f"dataAreaId eq {odata_literal(self.client.legal_entity)} and ({clause})",
                 select=_SELECT,
-                top=10,
+                top=top,
                 cross_company=True,
             )
         )
@@ -237,16 +237,13 @@ def _region(e164: str) -> str:
     return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
 
 
-def _phone_spellings(e164: str) -> list[str]:
-    """The spellings F&O users commonly store for one number; results are re-checked E.164-equal."""
-    import phonenumbers
+PHONE_TAIL_DIGITS = 7
 
-    number = phonenumbers.parse(e164)
-    fmt = phonenumbers.PhoneNumberFormat
-    spellings = {
-        e164,
-        phonenumbers.format_number(number, fmt.INTERNATIONAL),
-        phonenumbers.format_number(number, fmt.NATIONAL),
-        phonenumbers.format_number(number, fmt.INTERNATIONAL).replace("-", " "),
-    }
-    return sorted(spellings)
+
+def phone_pattern(e164: str) -> str:
+    """F&O ``eq`` wildcard pattern matching every spelling that ends with the number's last digits:
+    ``+12065550199`` -> ``*5*5*5*0*1*9*9``, which F&O (``eq`` with ``*`` is SQL ``LIKE``) matches
+    for ``206-555-0199``, ``(206) 555-0199``, ``+1 206 555 0199`` and ``2065550199``. The digits
+    are compared, never the spelling; the caller keeps only candidates that are E.164-equal."""
+    digits = [c for c in e164 if c.isdigit()][-PHONE_TAIL_DIGITS:]
+    return "*" + "*".join(digits)

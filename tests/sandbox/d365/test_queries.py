@@ -169,3 +169,29 @@ def test_expand_with_nested_select_matches_the_public_sample(client: httpx.Clien
         params={"$select": "ItemNumber", "$orderby": "ItemNumber desc"},
     ).json()
     assert [v["ItemNumber"] for v in nav["value"]] == ["L0001", "D0001"]
+
+
+def test_eq_with_wildcards_between_digits_matches_every_phone_spelling(client: httpx.Client) -> None:
+    # F&O turns ``*`` inside an ``eq`` string literal into SQL LIKE: any run of characters, anywhere.
+    spellings = ["206-555-0199", "(206) 555-0199", "+1 206 555 0199", "2065550199", "+1 425 555 0199"]
+    for index, phone in enumerate(spellings):
+        body = {
+            "CustomerAccount": f"PH-{index}",
+            "CustomerGroupId": "30",
+            "PartyType": "Person",
+            "PersonLastName": "Phone",
+            "SalesCurrencyCode": "USD",
+            "PrimaryContactPhone": phone,
+        }
+        assert client.post("/data/CustomersV3", json=body).status_code == 201
+    found = client.get(
+        "/data/CustomersV3",
+        params={"$filter": "PrimaryContactPhone eq '*5*5*5*0*1*9*9'", "$select": "CustomerAccount"},
+    ).json()["value"]
+    assert sorted(row["CustomerAccount"] for row in found) == [f"PH-{i}" for i in range(5)]
+    exact_tail = client.get(
+        "/data/CustomersV3", params={"$filter": "PrimaryContactPhone eq '*5550199'", "$select": "CustomerAccount"}
+    ).json()["value"]
+    assert sorted(row["CustomerAccount"] for row in exact_tail) == ["PH-3"]
+    none = client.get("/data/CustomersV3", params={"$filter": "PrimaryContactPhone eq '*5*5*5*0*1*9*8'"}).json()
+    assert not [row for row in none["value"] if str(row["CustomerAccount"]).startswith("PH-")]
