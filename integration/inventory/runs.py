@@ -14,93 +14,26 @@ the ledger is exact up to the last completed batch, sends only what is still mis
 
 from __future__ import annotations
 
-import time
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.lease import Lease, LeaseLost
 from shared.storage import Storage
+
+__all__ = ["Checkpoint", "Checkpoints", "LeaseLost", "RunLease"]
 
 TABLE = "inventoryruns"
 PARTITION = "inventory"
 
 
-class LeaseLost(RuntimeError):
-    """Another run took the lease over (ours had expired): stop without writing more."""
+class RunLease(Lease):
+    """The inventory run's lease: the shared primitive (``shared/lease.py``) on one fixed row."""
 
-
-class RunLease:
     def __init__(self, storage: Storage, seconds: float, owner: str | None = None) -> None:
-        self.table: TableClient = storage.table(TABLE)
-        self.seconds = seconds
-        self.owner = owner or str(uuid.uuid4())
-        self.etag: str | None = None
-        self.renewed_at = 0.0
-
-    def _entity(self) -> dict[str, Any]:
-        return {
-            "PartitionKey": PARTITION,
-            "RowKey": "lease",
-            "Owner": self.owner,
-            "ExpiresAt": datetime.now(UTC) + timedelta(seconds=self.seconds),
-        }
-
-    def acquire(self) -> bool:
-        self.renewed_at = time.monotonic()
-        try:
-            self.etag = self.table.create_entity(self._entity()).get("etag")
-            return True
-        except ResourceExistsError:
-            pass
-        try:
-            current = self.table.get_entity(PARTITION, "lease")
-        except ResourceNotFoundError:
-            return self.acquire_once_more()
-        expires = current.get("ExpiresAt")
-        if isinstance(expires, datetime) and expires > datetime.now(UTC) and current.get("Owner") != self.owner:
-            return False
-        try:
-            self.etag = self.table.update_entity(
-                self._entity(),
-                mode=UpdateMode.REPLACE,
-                etag=current.metadata["etag"],
-                match_condition=MatchConditions.IfNotModified,
-            ).get("etag")
-            return True
-        except (ResourceModifiedError, ResourceNotFoundError):
-            return False  # someone else took it in between
-
-    def acquire_once_more(self) -> bool:
-        try:
-            self.etag = self.table.create_entity(self._entity()).get("etag")
-            return True
-        except ResourceExistsError:
-            return False
-
-    def maybe_renew(self) -> None:
-        """Renew when a third of the lease has passed (keeps storage calls off the hot path)."""
-        if time.monotonic() - self.renewed_at > self.seconds / 3:
-            self.renew()
-
-    def renew(self) -> None:
-        self.renewed_at = time.monotonic()
-        try:
-            self.etag = self.table.update_entity(
-                self._entity(), mode=UpdateMode.REPLACE, etag=self.etag, match_condition=MatchConditions.IfNotModified
-            ).get("etag")
-        except (ResourceModifiedError, ResourceNotFoundError):
-            raise LeaseLost("the inventory run lease was taken over by another run") from None
-
-    def release(self) -> None:
-        try:
-            self.table.delete_entity(PARTITION, "lease", etag=self.etag, match_condition=MatchConditions.IfNotModified)
-        except (ResourceModifiedError, ResourceNotFoundError):
-            pass  # expired and taken over: nothing of ours to release
+        super().__init__(storage.table(TABLE), PARTITION, "lease", seconds, owner)
 
 
 @dataclass

@@ -88,6 +88,7 @@ def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
 
     number = record.sales_order_number
     header = _read(sync, number)
+    sync.hooks.reached("order.update_read", str(order.id))
     edit = edited_order(order)
     mappings = load_mappings(sync.storage)
     released = sync.products.released(sync.d365, item_numbers(edit.order, mappings))
@@ -167,7 +168,7 @@ def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
         record.shopify_total = str(edit.order.total_price.shop)
         record.status, record.reason_code = (rec.MISMATCH, mismatch.reason_code) if mismatch else (rec.CREATED, "")
     record.fingerprint = fingerprint(order)
-    record.shopify_updated_at = order.updated_at.isoformat() if order.updated_at else record.shopify_updated_at
+    record.shopify_updated_at = _latest(record.shopify_updated_at, order)
     sync.records.save(record)
     if mismatch:
         sync._open(order, [mismatch])
@@ -186,6 +187,12 @@ def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
         },
     )
     return Outcome(record.status, "updated", number)
+
+
+def _latest(applied: str, order: Order) -> str:
+    """The Shopify ``updated_at`` last applied never moves backwards."""
+    seen = order.updated_at.isoformat() if order.updated_at else ""
+    return max(applied, seen)
 
 
 def _shipped_lots(sync: OrderSync, number: str) -> set[str]:
@@ -244,9 +251,9 @@ def cancel(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
     if record.status == rec.CANCELLED:
         return Outcome(rec.CANCELLED, "ignored", record.sales_order_number, "already cancelled")
     number = record.sales_order_number
-    header = None
-    if record.status in rec.IN_FO or record.attempts:
-        header = sync.find_existing(number or f"{sync.config.order.number_prefix}{order.order_number}", order.id)
+    # Always look F&O up by the deterministic key (and the Shopify id) before deciding: a create
+    # in flight, or one whose record save was lost, may have put the order there already.
+    header = sync.find_existing(number or f"{sync.config.order.number_prefix}{order.order_number}", order.id)
     if header is not None:
         number = str(header["SalesOrderNumber"])
         header = _read(sync, number)
@@ -282,7 +289,7 @@ def cancel(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
                 sync.audit.record(ENTITY, str(order.id), "cancel", "conflict", target=number)
                 return Outcome(record.status, "conflict", number, CANCEL_CONFLICT)
     record.status, record.sales_order_number = rec.CANCELLED, number
-    record.shopify_updated_at = order.updated_at.isoformat() if order.updated_at else record.shopify_updated_at
+    record.shopify_updated_at = _latest(record.shopify_updated_at, order)
     sync.records.save(record)
     sync.exceptions.resolve(ENTITY, str(order.id), "order cancelled in Shopify")
     sync.audit.record(

@@ -31,6 +31,11 @@ def is_transient(error: BaseException) -> bool:
     connections (after the clients' own retries), and storage being unreachable."""
     from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
+    from integration.orders.records import RecordConflict
+    from shared.lease import LeaseBusy
+
+    if isinstance(error, (LeaseBusy, RecordConflict)):
+        return True  # another delivery of the same order is (or was) writing: a later one re-plans
     if isinstance(
         error,
         (

@@ -1,6 +1,10 @@
 """The order record: one row per Shopify order in Table ``orders`` (PartitionKey = Shopify order id,
 RowKey ``order``) saying what happened to it in F&O.
 
+Saves are guarded: a record read carries its ETag and is written back with ``If-Match``
+(``MatchConditions.IfNotModified``); a new record is inserted, never upserted. A writer whose read is
+stale gets :class:`RecordConflict` and re-reads and re-plans; it never blindly replaces.
+
 Other flows read it: refunds and fulfillment find the F&O sales order number and, per Shopify line
 item id, the F&O ``InventoryLotId``(s) in ``line_lots`` (a line split for exact discounts has two).
 """
@@ -12,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.storage import Storage, safe_key
@@ -27,6 +32,10 @@ CREATED = "created"  # in F&O, totals equal
 MISMATCH = "mismatch"  # in F&O, but F&O's totals differ from Shopify's (open exception)
 CANCELLED = "cancelled"  # cancelled in Shopify; deleted in F&O or never created
 IN_FO = (CREATED, MISMATCH)
+
+
+class RecordConflict(RuntimeError):
+    """The order record changed since it was read (another writer): re-read and re-plan."""
 
 
 def now_iso() -> str:
@@ -54,19 +63,24 @@ class OrderRecord:
     fo_total: str = ""
     written_back: bool = False
     line_lots: dict[str, list[str]] = field(default_factory=dict)
+    etag: str = field(default="", compare=False, repr=False)  # of the row read; "" = not stored yet
 
     def to_row(self) -> dict[str, Any]:
         values = asdict(self)
+        values.pop("etag")
         values["line_lots"] = json.dumps(self.line_lots)
         row = {_camel(k): v for k, v in values.items()}
         return {"PartitionKey": safe_key(self.shopify_order_id), "RowKey": ROW, **row}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OrderRecord:
-        values = {name: row[_camel(name)] for name in cls.__dataclass_fields__ if _camel(name) in row}
+        values = {
+            name: row[_camel(name)] for name in cls.__dataclass_fields__ if _camel(name) in row and name != "etag"
+        }
         values["line_lots"] = json.loads(values.get("line_lots") or "{}")
         values["attempts"] = int(values.get("attempts") or 0)
-        return cls(**values)
+        metadata = getattr(row, "metadata", None) or {}
+        return cls(**values, etag=str(metadata.get("etag") or ""))
 
 
 def _camel(name: str) -> str:
@@ -87,9 +101,25 @@ class OrderRecords:
             return None
 
     def save(self, record: OrderRecord) -> OrderRecord:
-        record.updated_at = now_iso()
+        """Insert a new record or replace the one read (``If-Match`` its ETag). Raises
+        :class:`RecordConflict` when another writer saved in between. ``updated_at`` never moves
+        backwards (a clock behind the last writer's keeps the last value)."""
+        stamp = now_iso()
+        record.updated_at = max(stamp, record.updated_at)
         record.first_seen_at = record.first_seen_at or record.updated_at
-        self._table().upsert_entity(record.to_row(), mode=UpdateMode.REPLACE)
+        try:
+            if record.etag:
+                meta = self._table().update_entity(
+                    record.to_row(),
+                    mode=UpdateMode.REPLACE,
+                    etag=record.etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            else:
+                meta = self._table().create_entity(record.to_row())
+        except (ResourceModifiedError, ResourceExistsError, ResourceNotFoundError):
+            raise RecordConflict(f"order record {record.shopify_order_id} changed since it was read") from None
+        record.etag = str(meta.get("etag") or "")
         return record
 
     def by_sales_order(self, number: str) -> OrderRecord | None:

@@ -44,6 +44,8 @@ from integration.orders.salesorder import (
 from integration.orders.validation import FO_REJECTED, Failure, item_numbers, validate
 from integration.orders.writeback import write_back
 from shared.audit import AuditLog
+from shared.hooks import Hooks
+from shared.lease import ORDER_LEASE_SECONDS, holding_order
 from shared.logs import get_logger, log_event
 from shared.settings import Settings
 from shared.storage import Storage
@@ -98,8 +100,11 @@ class OrderSync:
         shopify: ShopifyAdmin,
         config: OrderFlowConfig,
         products: ProductCache = DEFAULT_CACHE,
+        hooks: Hooks | None = None,
     ) -> None:
         self.storage, self.d365, self.shopify, self.config = storage, d365, shopify, config
+        self.hooks = hooks or Hooks()
+        self.lease_seconds = ORDER_LEASE_SECONDS
         self.products = products
         self.records = rec.OrderRecords(storage)
         self.exceptions = ExceptionStore(storage)
@@ -111,6 +116,13 @@ class OrderSync:
         self, topic: str, payload: dict[str, Any] | None, order_id: str = "", correlation_id: str = ""
     ) -> Outcome:
         order_id = str((payload or {}).get("id") or order_id)
+        # One writer per Shopify order: create, update, cancel, refunds and fulfillment of this order
+        # take its lease; a concurrent delivery gets LeaseBusy (transient: the queue redelivers it).
+        with holding_order(self.storage, order_id, seconds=self.lease_seconds):
+            return self._handle_held(topic, payload, order_id, correlation_id)
+
+    def _handle_held(self, topic: str, payload: dict[str, Any] | None, order_id: str, correlation_id: str) -> Outcome:
+        self.hooks.reached("order.leased", order_id)
         record = self.records.get(order_id) or rec.OrderRecord(shopify_order_id=order_id)
         record.correlation_id = correlation_id or record.correlation_id
         exhausted = record.reason_code == TRANSIENT_EXHAUSTED
@@ -313,7 +325,17 @@ class OrderSync:
         mismatch = fo_total_failure(order, plan, header)
         record.status, record.reason_code = (rec.MISMATCH, mismatch.reason_code) if mismatch else (rec.CREATED, "")
         record.written_back = False
-        self.records.save(record)
+        self.hooks.reached("order.created_in_fo", str(order.id))
+        try:
+            self.records.save(record)
+        except rec.RecordConflict:
+            current = self.records.get(order.id)
+            if current is None or current.status != rec.CANCELLED:
+                raise  # another writer: the redelivery re-reads and re-plans
+            # A cancel won while this create was writing: the create deletes its own order.
+            from integration.orders.amend import cancel
+
+            return cancel(self, order, current)
         self.audit.record(
             ENTITY,
             str(order.id),

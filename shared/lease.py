@@ -1,0 +1,126 @@
+"""One lease primitive: a Table row taken with optimistic concurrency (ETag).
+
+Whoever creates the row, or replaces an expired one with ``If-Match``, holds the lease; everyone
+else sees a conflict and backs off. It expires after ``seconds`` so a crashed holder cannot block
+for ever, and the holder renews it while it works. Used by the inventory run (one run at a time) and
+by every flow that writes one Shopify order's documents (:func:`order_lease`): order create, update
+and cancel, refunds and fulfillment handling of that order, so no two deliveries for one order
+interleave their F&O writes.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.storage import Storage, safe_key
+
+ORDER_LEASES_TABLE = "orderleases"
+ORDER_LEASE_SECONDS = 120.0
+
+
+class LeaseLost(RuntimeError):
+    """Another holder took the lease over (ours had expired): stop without writing more."""
+
+
+class LeaseBusy(RuntimeError):
+    """Another delivery holds the lease: try again later (transient, the queue redelivers)."""
+
+
+class Lease:
+    def __init__(self, table: TableClient, partition: str, row: str, seconds: float, owner: str | None = None) -> None:
+        self.table = table
+        self.partition, self.row = partition, row
+        self.seconds = seconds
+        self.owner = owner or str(uuid.uuid4())
+        self.etag: str | None = None
+        self.renewed_at = 0.0
+
+    def _entity(self) -> dict[str, Any]:
+        return {
+            "PartitionKey": self.partition,
+            "RowKey": self.row,
+            "Owner": self.owner,
+            "ExpiresAt": datetime.now(UTC) + timedelta(seconds=self.seconds),
+        }
+
+    def acquire(self) -> bool:
+        self.renewed_at = time.monotonic()
+        try:
+            self.etag = self.table.create_entity(self._entity()).get("etag")
+            return True
+        except ResourceExistsError:
+            pass
+        try:
+            current = self.table.get_entity(self.partition, self.row)
+        except ResourceNotFoundError:
+            return self.acquire_once_more()
+        expires = current.get("ExpiresAt")
+        if isinstance(expires, datetime) and expires > datetime.now(UTC) and current.get("Owner") != self.owner:
+            return False
+        try:
+            self.etag = self.table.update_entity(
+                self._entity(),
+                mode=UpdateMode.REPLACE,
+                etag=current.metadata["etag"],
+                match_condition=MatchConditions.IfNotModified,
+            ).get("etag")
+            return True
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return False  # someone else took it in between
+
+    def acquire_once_more(self) -> bool:
+        try:
+            self.etag = self.table.create_entity(self._entity()).get("etag")
+            return True
+        except ResourceExistsError:
+            return False
+
+    def maybe_renew(self) -> None:
+        """Renew when a third of the lease has passed (keeps storage calls off the hot path)."""
+        if time.monotonic() - self.renewed_at > self.seconds / 3:
+            self.renew()
+
+    def renew(self) -> None:
+        self.renewed_at = time.monotonic()
+        try:
+            self.etag = self.table.update_entity(
+                self._entity(), mode=UpdateMode.REPLACE, etag=self.etag, match_condition=MatchConditions.IfNotModified
+            ).get("etag")
+        except (ResourceModifiedError, ResourceNotFoundError):
+            raise LeaseLost(f"the lease {self.partition}/{self.row} was taken over by another holder") from None
+
+    def release(self) -> None:
+        try:
+            self.table.delete_entity(
+                self.partition, self.row, etag=self.etag, match_condition=MatchConditions.IfNotModified
+            )
+        except (ResourceModifiedError, ResourceNotFoundError):
+            pass  # expired and taken over: nothing of ours to release
+
+
+def order_lease(storage: Storage, shopify_order_id: str | int, seconds: float = ORDER_LEASE_SECONDS) -> Lease:
+    """The lease of one Shopify order's documents (F&O sales order, credit notes, fulfillments)."""
+    return Lease(storage.table(ORDER_LEASES_TABLE), safe_key(str(shopify_order_id)), "lease", seconds)
+
+
+@contextmanager
+def holding_order(
+    storage: Storage, shopify_order_id: str | int, what: str = "", seconds: float = ORDER_LEASE_SECONDS
+) -> Iterator[Lease]:
+    """Hold the order's lease for the block; :class:`LeaseBusy` when another delivery holds it."""
+    lease = order_lease(storage, shopify_order_id, seconds)
+    if not lease.acquire():
+        raise LeaseBusy(f"Shopify order {shopify_order_id} is being changed by another delivery{what}")
+    try:
+        yield lease
+    finally:
+        lease.release()
