@@ -23,6 +23,7 @@ from integration.refunds import lookup
 from integration.refunds.config import REDUCE_ORDER, RefundConfig
 from integration.refunds.errors import RefundBlocked, RefundNotYet, RefundProblem
 from integration.refunds.invoiced import InvoicedOrder
+from integration.refunds.ledger import reduce_order
 from integration.refunds.mapping import (
     HEADER_SET,
     LINE_SET,
@@ -42,13 +43,16 @@ from integration.refunds.records import (
     RefundRecord,
     RefundRecords,
 )
-from integration.refunds.reduction import plan_order_reduction
+from integration.refunds.reduction import LineReduction, plan_order_reduction
 from integration.refunds.validation import check_credit_note, tax_or_total
 from shared.audit import AuditLog
+from shared.hooks import Hooks
+from shared.lease import ORDER_LEASE_SECONDS, LeaseBusy, holding_order
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
 ENTITY = "refund"
+BUSY_RETRY_S = 5.0  # another delivery holds the order's lease: come back soon
 log = get_logger(__name__)
 
 
@@ -70,7 +74,10 @@ class RefundService:
         storage: Storage,
         config: RefundConfig | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        hooks: Hooks | None = None,
     ) -> None:
+        self.hooks = hooks or Hooks()
+        self.lease_seconds = ORDER_LEASE_SECONDS
         self.d365 = d365
         self.shopify = shopify
         self.config = config or RefundConfig()
@@ -108,7 +115,18 @@ class RefundService:
             record.first_wait_at, record.wait_attempts = "", 0  # a person asked for another try
         started = time.monotonic()
         try:
-            return self._process(refund, record)
+            # One writer per Shopify order (shared with order sync and fulfillment).
+            with holding_order(self.storage, refund.order_id, seconds=self.lease_seconds):
+                self.hooks.reached("refund.leased", refund.id)
+                fresh = self.records.get(refund.order_id, refund.id)
+                if fresh is not None and fresh.status != record.status:
+                    record = fresh  # another delivery moved it on while this one waited for the lease
+                    if record.status in DONE:
+                        return Outcome("duplicate", refund.order_id, refund.id, record.credit_note_number)
+                return self._process(refund, record)
+        except LeaseBusy:
+            busy = "refund_order_busy"
+            return Outcome(WAITING, refund.order_id, refund.id, reason_code=busy, retry_after=BUSY_RETRY_S)
         except RefundNotYet as problem:
             return self._wait(refund, record, problem)
         except RefundProblem as problem:
@@ -230,18 +248,24 @@ class RefundService:
                 f"sales order {order.sales_order_number} is not invoiced yet",
                 {"sales_order": order.sales_order_number, "status": order.status},
             )
-        baseline = {lot: Decimal(qty) for lot, qty in record.baseline.items()}
-        reductions = plan_order_reduction(refund, order, self.config, shopify, baseline)
-        # Persist the "before" quantities first: a retry then sets the same absolute targets.
-        record.baseline = {r.lot: str(r.before) for r in reductions}
-        record.lines = [
-            {"lot": r.lot, "item": r.item, "before": str(r.before), "after": str(r.after), "refund_line": r.reference}
-            for r in reductions
-        ]
+        number = self.config.return_number(refund.id)
+
+        def plan() -> list[LineReduction]:
+            # Re-read on every (re-)plan: the quantities are F&O's current ones, never a stored baseline.
+            current = lookup.load_invoiced_order(
+                self.d365, refund.order_id, own_return_number=number, storage=self.storage
+            )
+            return plan_order_reduction(refund, current or order, self.config, shopify)
+
+        plan_order_reduction(refund, order, self.config, shopify)  # refuses what cannot reduce, before any write
         record.status = WAITING
         self.records.save(record)
-        for r in reductions:
-            self.d365.update(lookup.ORDER_LINE_SET, {"InventoryLotId": r.lot}, {"OrderedSalesQuantity": r.after})
+        applied = reduce_order(self.d365, self.storage, refund.order_id, refund.id, plan, self.hooks)
+        record.baseline = {}
+        record.lines = [
+            {"lot": a["lot"], "item": a["item"], "before": a["before"], "after": a["after"], "taken": a["taken"]}
+            for a in applied
+        ]
         record.status, record.reason_code, record.message = ORDER_REDUCED, "", ""
         self.records.save(record)
         self.exceptions.resolve(ENTITY, record.entity_id, f"open sales order {order.sales_order_number} reduced")

@@ -1,0 +1,199 @@
+"""Relative, guarded reductions of an open (not invoiced) sales order, recorded per refund.
+
+Table ``refundreductions``, one row per Shopify order (PartitionKey = order id, RowKey ``ledger``),
+saved with ``If-Match``. Each entry is one refund's reduction of one F&O line (lot): the quantity it
+takes, the line's ETag read before the write, and whether the write is known to be applied.
+
+A reduction (under the order's lease, :mod:`shared.lease`):
+
+1. resolves every *pending* entry of the order, its own or another refund's, left by a writer that
+   died between recording its intent and recording the result: the line's ETag still equal to the
+   one read before the write means the write never happened (the entry is dropped, that refund will
+   re-plan); a different ETag means it happened (applied). Only these flows write an open order's
+   line quantities while holding the order's lease, so a changed ETag is that write;
+2. skips the lots this refund has already applied (a retry subtracts nothing twice);
+3. reads each line's current quantity and ETag, records the intent (pending), and PATCHes
+   ``current - taken`` with ``If-Match``; a 412 means the line changed since the read: the entry is
+   dropped and the reduction re-reads and re-plans.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from integration.clients.d365 import D365Client, D365PreconditionFailed
+from integration.refunds.errors import RefundBlocked
+from integration.refunds.reduction import LineReduction
+from shared.hooks import Hooks
+from shared.storage import Storage, safe_key
+
+LEDGER_TABLE = "refundreductions"
+LINE_SET = "SalesOrderLines"
+PENDING, APPLIED = "pending", "applied"
+_ATTEMPTS = 5
+
+Entries = dict[str, dict[str, Any]]  # "<refund id>|<lot>" -> {refund, lot, taken, etag, state, before, after}
+
+
+class LedgerConflict(RuntimeError):
+    """The ledger kept changing under this writer: transient, the delivery is retried."""
+
+
+@dataclass(frozen=True)
+class Line:
+    lot: str
+    quantity: Decimal
+    etag: str
+
+
+def read_line(d365: D365Client, lot: str) -> Line:
+    row = d365.get(LINE_SET, {"InventoryLotId": lot}, select=["InventoryLotId", "OrderedSalesQuantity"])
+    return Line(lot, Decimal(str(row.get("OrderedSalesQuantity", 0))), str(row.get("@odata.etag", "")))
+
+
+class Ledger:
+    def __init__(self, storage: Storage, order_id: str) -> None:
+        self.table = storage.table(LEDGER_TABLE)
+        self.key = safe_key(order_id)
+
+    def load(self) -> tuple[Entries, str]:
+        try:
+            row = self.table.get_entity(self.key, "ledger")
+        except ResourceNotFoundError:
+            return {}, ""
+        return json.loads(row.get("Entries") or "{}"), str(row.metadata.get("etag") or "")
+
+    def change(self, mutate: Callable[[Entries], None]) -> Entries:
+        """Apply ``mutate`` to the freshest entries and save with ``If-Match`` (insert when new);
+        on a concurrent save, re-read and apply again."""
+        for _ in range(_ATTEMPTS):
+            entries, etag = self.load()
+            mutate(entries)
+            row = {"PartitionKey": self.key, "RowKey": "ledger", "Entries": json.dumps(entries, sort_keys=True)}
+            try:
+                if etag:
+                    self.table.update_entity(
+                        row, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
+                    )
+                else:
+                    self.table.create_entity(row)
+                return entries
+            except (ResourceModifiedError, ResourceExistsError, ResourceNotFoundError):
+                continue
+        raise LedgerConflict(f"refund reduction ledger of order {self.key} kept changing")
+
+
+def resolve_pending(d365: D365Client, ledger: Ledger) -> Entries:
+    """Settle every pending entry by the line's ETag (see the module docstring, step 1)."""
+    entries, _ = ledger.load()
+    pending = {key: e for key, e in entries.items() if e.get("state") == PENDING}
+    if not pending:
+        return entries
+    verdicts = {key: read_line(d365, str(e["lot"])).etag != e.get("etag") for key, e in pending.items()}
+
+    def settle(current: Entries) -> None:
+        for key, applied in verdicts.items():
+            if key not in current or current[key].get("state") != PENDING:
+                continue
+            if current[key].get("etag") != pending[key].get("etag"):
+                continue  # re-recorded by its owner since: leave it to the owner
+            if applied:
+                current[key]["state"] = APPLIED
+            else:
+                del current[key]
+
+    return ledger.change(settle)
+
+
+def reduce_order(
+    d365: D365Client,
+    storage: Storage,
+    order_id: str,
+    refund_id: str,
+    plan: Callable[[], list[LineReduction]],
+    hooks: Hooks | None = None,
+) -> list[dict[str, str]]:
+    """Apply this refund's reductions relative to F&O's current quantities, each line at most once.
+    Returns the applied entries (lot, taken, before, after) for the refund record."""
+    hooks = hooks or Hooks()
+    ledger = Ledger(storage, order_id)
+    for _ in range(_ATTEMPTS):
+        entries = resolve_pending(d365, ledger)
+        done = {str(e["lot"]) for e in entries.values() if e["refund"] == refund_id and e["state"] == APPLIED}
+        todo = [r for r in plan() if r.lot not in done and r.before != r.after]
+        intents: Entries = {}
+        for r in todo:
+            line = read_line(d365, r.lot)
+            taken = r.before - r.after
+            if taken > line.quantity:
+                raise RefundBlocked(
+                    "refund_exceeds_ordered",
+                    f"refund takes {taken} x {r.item} but the open sales line has {line.quantity}",
+                    {"lot": r.lot, "open": str(line.quantity), "taken": str(taken)},
+                )
+            intents[f"{refund_id}|{r.lot}"] = {
+                "refund": refund_id,
+                "lot": r.lot,
+                "item": r.item,
+                "taken": str(taken),
+                "etag": line.etag,
+                "before": str(line.quantity),
+                "after": str(line.quantity - taken),
+                "state": PENDING,
+            }
+        if intents:
+            ledger.change(_add(intents))
+        hooks.reached("refund.reduction_recorded", refund_id)
+        stale = False
+        for key, intent in intents.items():
+            try:
+                d365.update(
+                    LINE_SET,
+                    {"InventoryLotId": intent["lot"]},
+                    {"OrderedSalesQuantity": Decimal(intent["after"])},
+                    etag=intent["etag"],
+                )
+            except D365PreconditionFailed:
+                stale = True  # the line changed since it was read: not applied, re-read and re-plan
+                ledger.change(_drop(key))
+                break
+            hooks.reached("refund.line_patched", refund_id)  # a writer that dies here leaves it pending
+            ledger.change(_mark_applied(key))
+        if not stale:
+            final, _ = ledger.load()
+            return [
+                {k: str(e[k]) for k in ("lot", "item", "taken", "before", "after")}
+                for e in final.values()
+                if e["refund"] == refund_id and e["state"] == APPLIED
+            ]
+    raise LedgerConflict(f"the sales lines of order {order_id} kept changing during refund {refund_id}")
+
+
+def _add(intents: Entries) -> Callable[[Entries], None]:
+    def mutate(current: Entries) -> None:
+        current.update(intents)
+
+    return mutate
+
+
+def _drop(key: str) -> Callable[[Entries], None]:
+    def mutate(current: Entries) -> None:
+        current.pop(key, None)
+
+    return mutate
+
+
+def _mark_applied(key: str) -> Callable[[Entries], None]:
+    def mutate(current: Entries) -> None:
+        if key in current:
+            current[key]["state"] = APPLIED
+
+    return mutate

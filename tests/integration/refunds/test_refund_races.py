@@ -1,0 +1,156 @@
+"""Forced interleavings of refund reductions of an open (not invoiced) sales order (issue 15).
+
+TSHIRT-1 x 3 is open in F&O. Two refunds of one unit each must leave exactly 1, however they
+interleave: at once, or with the first dying between its F&O write and its record. Deterministic:
+each test pauses (or kills) one delivery at a named injection point and runs the other meanwhile."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from integration.clients.d365 import D365Client
+from integration.clients.shopify import ShopifyAdmin
+from integration.refunds.config import RefundConfig
+from integration.refunds.service import Outcome, RefundService
+from shared.storage import Storage
+from tests.integration.refunds.conftest import Clock, Sale
+
+TSHIRT = 1  # line index: TSHIRT-1 x 3
+
+
+class Crash(Exception):
+    """A worker dying at an injection point (the host would redeliver its message)."""
+
+
+def new_service(d365: D365Client, shopify: ShopifyAdmin, storage: Storage, clock: Clock) -> RefundService:
+    return RefundService(d365, shopify, storage, RefundConfig(retry_base_s=1, retry_max_s=4), now=clock)
+
+
+class Paused:
+    def __init__(self, service: RefundService, point: str, work: Callable[[], Outcome]) -> None:
+        self.reached, self.go = threading.Event(), threading.Event()
+        self.result: Outcome | None = None
+        self.error: BaseException | None = None
+        service.hooks.on(point, self._stop)
+        self.thread = threading.Thread(target=self._run, args=(work,))
+
+    def _stop(self, _key: str) -> None:
+        if not self.reached.is_set():
+            self.reached.set()
+            assert self.go.wait(30)
+
+    def _run(self, work: Callable[[], Outcome]) -> None:
+        try:
+            self.result = work()
+        except BaseException as error:
+            self.error = error
+
+    def start(self) -> Paused:
+        self.thread.start()
+        assert self.reached.wait(30)
+        return self
+
+    def finish(self) -> Outcome:
+        self.go.set()
+        self.thread.join(30)
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+def quantity(d365: D365Client, sale: Sale) -> Decimal:
+    lot = sale.lots[str(sale.line_id(TSHIRT))]
+    return Decimal(str(d365.get("SalesOrderLines", {"InventoryLotId": lot})["OrderedSalesQuantity"]))
+
+
+def until_done(service: RefundService, body: dict[str, Any]) -> Outcome:
+    """The queue's redeliveries of a message put back while the order was busy (bounded)."""
+    for _ in range(5):
+        outcome = service.handle(body)
+        if outcome.reason_code != "refund_order_busy":
+            return outcome
+    raise AssertionError("the order stayed busy")
+
+
+@pytest.mark.parametrize("point", ["refund.leased", "refund.reduction_recorded"])
+def test_two_refunds_of_one_open_line_at_once_reduce_twice(
+    d365: D365Client, shopify: ShopifyAdmin, storage: Storage, clock: Clock, sale: Sale, point: str
+) -> None:
+    first, second = sale.refund_body([(TSHIRT, 1, "cancel")]), sale.refund_body([(TSHIRT, 1, "cancel")])
+    a, b = new_service(d365, shopify, storage, clock), new_service(d365, shopify, storage, clock)
+
+    paused = Paused(a, point, lambda: a.handle(first)).start()
+    meanwhile = b.handle(second)  # the order is held: put back on the queue
+    assert meanwhile.reason_code == "refund_order_busy" and meanwhile.retry_after is not None
+    assert paused.finish().status == "order_reduced"
+    assert until_done(b, second).status == "order_reduced"
+
+    assert quantity(d365, sale) == 1  # 3 - 1 - 1
+    assert b.handle(first).status == b.handle(second).status == "duplicate"
+    assert quantity(d365, sale) == 1
+
+
+def test_two_refunds_with_an_expired_lease_still_reduce_relative_and_guarded(
+    d365: D365Client, shopify: ShopifyAdmin, storage: Storage, clock: Clock, sale: Sale
+) -> None:
+    # The first writer's lease expires while it is paused between reading the line and writing it:
+    # the second gets through; the first's If-Match write then fails (412), it re-reads and re-plans.
+    first, second = sale.refund_body([(TSHIRT, 1, "cancel")]), sale.refund_body([(TSHIRT, 1, "cancel")])
+    a, b = new_service(d365, shopify, storage, clock), new_service(d365, shopify, storage, clock)
+    a.lease_seconds = 0.0
+
+    paused = Paused(a, "refund.reduction_recorded", lambda: a.handle(first)).start()
+    assert b.handle(second).status == "order_reduced"
+    assert paused.finish().status == "order_reduced"
+
+    assert quantity(d365, sale) == 1
+
+
+def test_a_reduction_that_dies_after_its_write_is_not_applied_twice(
+    d365: D365Client, shopify: ShopifyAdmin, storage: Storage, clock: Clock, sale: Sale
+) -> None:
+    # R1 writes 3 -> 2 and dies before recording it; R2 reduces; R1's redelivery must not write 2 again.
+    first, second = sale.refund_body([(TSHIRT, 1, "cancel")]), sale.refund_body([(TSHIRT, 1, "cancel")])
+    dying = new_service(d365, shopify, storage, clock)
+
+    def die(_key: str) -> None:
+        raise Crash("worker died after the F&O write")
+
+    dying.hooks.on("refund.line_patched", die)
+    with pytest.raises(Crash):
+        dying.handle(first)
+    assert quantity(d365, sale) == 2
+
+    other = new_service(d365, shopify, storage, clock)
+    assert until_done(other, second).status == "order_reduced"
+    assert quantity(d365, sale) == 1
+    assert until_done(other, first).status == "order_reduced"  # the redelivery of R1
+
+    assert quantity(d365, sale) == 1  # 3 -> 2 -> 1, never back to 2
+
+
+def test_a_reduction_that_dies_before_its_write_applies_once_on_redelivery(
+    d365: D365Client, shopify: ShopifyAdmin, storage: Storage, clock: Clock, sale: Sale
+) -> None:
+    first, second = sale.refund_body([(TSHIRT, 1, "cancel")]), sale.refund_body([(TSHIRT, 1, "cancel")])
+    dying = new_service(d365, shopify, storage, clock)
+
+    def die(_key: str) -> None:
+        raise Crash("worker died before the F&O write")
+
+    dying.hooks.on("refund.reduction_recorded", die)
+    with pytest.raises(Crash):
+        dying.handle(first)
+    assert quantity(d365, sale) == 3
+
+    other = new_service(d365, shopify, storage, clock)
+    assert until_done(other, second).status == "order_reduced"
+    assert until_done(other, first).status == "order_reduced"
+
+    assert quantity(d365, sale) == 1
