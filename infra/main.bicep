@@ -227,6 +227,7 @@ var flowSettings = {
   REFUND_WAIT_HORIZON_HOURS: '72'
   REFUND_RETRY_BASE_SECONDS: '60'
   REFUND_RETRY_MAX_SECONDS: '3600'
+  CUSTOMER_SYNC_WRITE_MATCHED: 'false'
 }
 
 var appSettings = union(connectionSettings, flowSettings, appSettingOverrides)

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     D365_CUSTOMER_PREFIX: str = "SC"
     D365_FREIGHT_ITEM: str = "FREIGHT"
     ORDER_RECONCILE_SCHEDULE: str = "0 */15 * * * *"
+    # Customer sync writes Shopify's contact fields only to accounts the integration created or links
+    # a person confirmed; true also writes to accounts matched by e-mail or phone.
+    CUSTOMER_SYNC_WRITE_MATCHED: bool = False
     ORDER_RECONCILE_LOOKBACK_MINUTES: int = Field(default=120, gt=0)
 
     # Fulfillment sync (F&O packing slips -> Shopify fulfillments)

@@ -1,7 +1,9 @@
 """Customer sync: keep the linked F&O customer's contact fields in step with Shopify.
 
-``customers/update``: when the Shopify customer is linked to an F&O account (Table
-``customerlinks``, written by order sync's customer matching), the ``CustomersV3`` contact fields
+``customers/update``: when the Shopify customer is linked to an F&O account the integration may write
+(Table ``customerlinks``, written by order sync's customer matching: an account it created, or a
+link a person confirmed through the ops API; e-mail and phone matches are recorded as ``matched``
+and never written unless ``CUSTOMER_SYNC_WRITE_MATCHED`` is true), the ``CustomersV3`` contact fields
 Shopify changed -- e-mail, phone (E.164), person name, primary address (ISO-3 country) -- are
 PATCHed onto that account, and only those: a field an F&O user edited that Shopify did not change
 is left alone. "Changed" is judged against per-field fingerprints of what Shopify last sent (Table
@@ -39,7 +41,7 @@ from integration.customers.model import (
     parse_customer,
 )
 from integration.exceptions import ExceptionStore
-from integration.orders.customers import CustomerLinks, email_key
+from integration.orders.customers import OWNED, CustomerLinks, email_key
 from shared.audit import AuditLog
 from shared.logs import get_logger, log_event
 from shared.storage import Storage, safe_key
@@ -54,7 +56,7 @@ log = get_logger(__name__)
 
 @dataclass
 class Outcome:
-    action: str  # recorded | updated | unchanged | unlinked | ignored | rejected
+    action: str  # recorded | updated | unchanged | unlinked | ignored | rejected | matched
     account: str = ""
     fields: tuple[str, ...] = ()
     detail: str = ""
@@ -86,8 +88,9 @@ class CustomerRecords:
 
 
 class CustomerSync:
-    def __init__(self, storage: Storage, d365: D365Client) -> None:
+    def __init__(self, storage: Storage, d365: D365Client, write_matched: bool = False, prefix: str = "SC") -> None:
         self.storage, self.d365 = storage, d365
+        self.write_matched, self.prefix = write_matched, prefix
         self.links = CustomerLinks(storage)
         self.records = CustomerRecords(storage)
         self.exceptions = ExceptionStore(storage)
@@ -121,6 +124,19 @@ class CustomerSync:
             )
             return self._done(
                 customer, Outcome("recorded" if topic == "customers/create" else "unlinked", account, detail=why)
+            )
+        how = self.links.how(f"customer:{customer.id}")
+        if not self._may_write(customer, account, how):
+            # Matched by e-mail or phone to an account someone else owns: recorded, never written.
+            self.records.save(customer.id, UpdatedAt=updated_at, Account=account, Status="matched")
+            return self._done(
+                customer,
+                Outcome(
+                    "matched",
+                    account,
+                    detail=f"linked by {how or 'match'}: F&O account {account} is not the integration's; "
+                    "confirm the link in the ops API (or set CUSTOMER_SYNC_WRITE_MATCHED) to sync it",
+                ),
             )
         baseline = json.loads(record.get("Fields") or "null") if record.get("Account") == account else None
         candidates = [k for k in wanted if baseline is None or baseline.get(k) != hashes[k]]
@@ -156,6 +172,9 @@ class CustomerSync:
         )
         self.exceptions.resolve(ENTITY, str(customer.id), f"contact fields synced to F&O customer {account}")
         return self._done(customer, Outcome("updated" if changes else "unchanged", account, tuple(sorted(changes))))
+
+    def _may_write(self, customer: ShopifyCustomer, account: str, how: str) -> bool:
+        return how in OWNED or account == f"{self.prefix}{customer.id}" or self.write_matched
 
     def _done(self, customer: ShopifyCustomer, outcome: Outcome) -> Outcome:
         # Field names only: the values are personal data.
@@ -213,7 +232,13 @@ def get_customer_sync() -> CustomerSync:
         from shared.settings import get_settings
         from shared.storage import get_storage
 
-        _default = CustomerSync(get_storage(), D365Client.from_settings(get_settings()))
+        settings = get_settings()
+        _default = CustomerSync(
+            get_storage(),
+            D365Client.from_settings(settings),
+            settings.CUSTOMER_SYNC_WRITE_MATCHED,
+            settings.D365_CUSTOMER_PREFIX,
+        )
     return _default
 
 

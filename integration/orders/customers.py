@@ -32,6 +32,10 @@ from integration.orders.validation import AMBIGUOUS_CUSTOMER, UNKNOWN_CUSTOMER, 
 from shared.storage import Storage, safe_key
 
 LINKS_TABLE = "customerlinks"
+CONFIRMED = "confirmed"
+# Links whose account the integration created (its deterministic account), or a person confirmed:
+# the only ones customer sync writes to by default (CUSTOMER_SYNC_WRITE_MATCHED adds e-mail/phone matches).
+OWNED = ("created", "existing", CONFIRMED)
 _SELECT = ["CustomerAccount", "PrimaryContactEmail", "PrimaryContactPhone"]
 
 
@@ -58,6 +62,23 @@ class CustomerLinks:
             return str(self.storage.table(LINKS_TABLE).get_entity("shopify", safe_key(key))["Account"])
         except ResourceNotFoundError:
             return None
+
+    def how(self, key: str) -> str:
+        """How the link was made: ``created``/``existing`` (the integration's own account), ``email``
+        or ``phone`` (matched to an account someone else owns), ``confirmed`` (a person confirmed it
+        through the ops API), ``guest``; "" when there is no link."""
+        try:
+            return str(self.storage.table(LINKS_TABLE).get_entity("shopify", safe_key(key)).get("How") or "")
+        except ResourceNotFoundError:
+            return ""
+
+    def confirm(self, key: str, account: str) -> bool:
+        """Mark the link confirmed by a person (customer sync may then write to the account). False
+        when the key is not linked to ``account``."""
+        if self.get(key) != account:
+            return False
+        self.put(key, account, CONFIRMED)
+        return True
 
     def put(self, key: str, account: str, how: str) -> None:
         self.storage.table(LINKS_TABLE).upsert_entity(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from integration.customers import ops
 from integration.customers.service import get_customer_sync
 from integration.webhooks.envelope import Envelope, load_payload
 from shared import queues
@@ -13,6 +14,7 @@ from shared.storage import get_storage
 
 bp = func.Blueprint()
 log = get_logger(__name__)
+ops.register()  # the ops API confirms customer links (no I/O: adds a route to the router)
 
 
 @bp.function_name("customer_queue")

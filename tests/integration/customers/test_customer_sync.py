@@ -53,8 +53,9 @@ def fo_customer(admin, account: str) -> dict[str, Any]:
     return next(c for c in admin.fo_rows("CustomersV3") if c["CustomerAccount"] == account)
 
 
-def link(customers, customer_id: int = 501, account: str = "US-002") -> None:
-    CustomerLinks(customers.storage).put(f"customer:{customer_id}", account, "email")
+def link(customers, customer_id: int = 501, account: str = "US-002", how: str = "confirmed") -> None:
+    """A link customer sync may write to (a person confirmed it) unless ``how`` says otherwise."""
+    CustomerLinks(customers.storage).put(f"customer:{customer_id}", account, how)
 
 
 def test_update_of_a_linked_customer_patches_the_changed_contact_fields(customers, admin):
@@ -179,3 +180,58 @@ def test_queue_function_runs_the_flow_from_app_settings(customers, admin, fo_ser
     finally:
         reset_customer_sync()
     assert fo_customer(admin, "US-002")["PersonFirstName"] == "Janet"
+
+
+@pytest.mark.parametrize("how", ["email", "phone"])
+def test_an_account_matched_by_email_or_phone_is_never_written(customers, admin, how):
+    # Order sync matched Shopify customer 501 to the existing US-002 (not the integration's account).
+    link(customers, how=how)
+    before = fo_customer(admin, "US-002")
+    body = shopify_customer(updated_at="2026-01-07T00:00:00Z", phone="+12125550166")
+    body["default_address"].update(address1="99 Elsewhere Rd", city="Albany")
+    requests = admin.fo_requests()
+    outcome = customers.handle("customers/update", body)
+    assert outcome.action == "matched" and admin.fo_requests() == requests  # not even read
+    after = fo_customer(admin, "US-002")
+    assert {k: after[k] for k in ("PrimaryContactPhone", "AddressStreet", "AddressCity")} == {
+        k: before[k] for k in ("PrimaryContactPhone", "AddressStreet", "AddressCity")
+    }
+
+
+def test_a_confirmed_link_is_written_after_the_ops_api_confirms_it(customers, admin):
+    from integration.customers import ops as customer_ops
+    from integration.ops.api import Request, dispatch
+
+    customer_ops.register()
+    link(customers, how="email")
+    body = shopify_customer(updated_at="2026-01-08T00:00:00Z", phone="+12125550144")
+    assert customers.handle("customers/update", body).action == "matched"
+    wrong = Request("POST", "customers/501/confirm-link", {}, b'{"account": "US-001"}')
+    assert dispatch(customers.storage, wrong)[0] == 409
+    status, result = dispatch(
+        customers.storage, Request("POST", "customers/501/confirm-link", {}, b'{"account": "US-002"}')
+    )
+    assert status == 200 and result["how"] == "confirmed"
+    later = shopify_customer(updated_at="2026-01-09T00:00:00Z", phone="+12125550144")
+    assert customers.handle("customers/update", later).action == "updated"
+    assert fo_customer(admin, "US-002")["PrimaryContactPhone"] == "+12125550144"
+
+
+def test_the_setting_allows_writes_to_matched_accounts(customers, admin):
+    from integration.customers.service import CustomerSync
+
+    link(customers, how="email")
+    allowed = CustomerSync(customers.storage, customers.d365, write_matched=True)
+    outcome = allowed.handle(
+        "customers/update", shopify_customer(updated_at="2026-01-10T00:00:00Z", phone="+12125550133")
+    )
+    assert outcome.action == "updated"
+    assert fo_customer(admin, "US-002")["PrimaryContactPhone"] == "+12125550133"
+
+
+def test_the_integrations_own_account_is_written(customers, admin):
+    link(customers, how="created")
+    outcome = customers.handle(
+        "customers/update", shopify_customer(updated_at="2026-01-11T00:00:00Z", phone="+12125550122")
+    )
+    assert outcome.action == "updated"
