@@ -86,6 +86,9 @@ class ShopifyStats(CallStats):
 # GraphQL error codes that say "not now" rather than "never" (classified once, here).
 TRANSIENT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"})
 
+REFUND_TRANSACTIONS = """query refundTransactions($id: ID!) {
+  refund(id: $id) { id transactions(first: 50) { nodes { id kind status } } }
+}"""
 TAGS_ADD = """mutation tagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } } }"""
 
@@ -204,6 +207,18 @@ class ShopifyAdmin:
 
     def metafields_set(self, metafields: list[dict[str, Any]]) -> None:
         self.check(self.graphql(METAFIELDS_SET, {"metafields": metafields}), "metafieldsSet")
+
+    def refund_transactions(self, refund_gid: str) -> list[dict[str, str]] | None:
+        """The refund's transactions as Shopify has them now (a pending one settles later and Shopify
+        sends no new webhook): ``[{"id", "kind", "status"}]`` in the webhook's lower-case spelling,
+        ids legacy; None when Shopify has no such refund."""
+        refund = self.graphql(REFUND_TRANSACTIONS, {"id": refund_gid}, expected_cost=4).get("refund")
+        if refund is None:
+            return None
+        return [
+            {"id": legacy_id(str(t["id"])), "kind": str(t["kind"]).lower(), "status": str(t["status"]).lower()}
+            for t in (refund.get("transactions") or {}).get("nodes") or []
+        ]
 
     # -- REST reads (same shape as webhook bodies) ---------------------------------------------------
     def get_order(self, order_id: str | int) -> dict[str, Any] | None:

@@ -102,6 +102,8 @@ class RefundService:
     def handle(self, payload: dict[str, Any]) -> Outcome:
         try:
             refund = parse_refund(payload)
+            if refund.pending_transactions and self.shopify is not None:
+                refund = parse_refund(self._settled(refund, payload))
         except RefundPayloadError as error:
             entity_id = f"{payload.get('order_id', '')}/{payload.get('id', '')}"
             self.exceptions.open(ENTITY, entity_id, "refund_payload_invalid", str(error), {})
@@ -147,6 +149,20 @@ class RefundService:
                 status=record.status,
                 duration_ms=round((time.monotonic() - started) * 1000, 1),
             )
+
+    def _settled(self, refund: Refund, payload: dict[str, Any]) -> dict[str, Any]:
+        """The message's refund with its transactions' statuses as Shopify has them now: every retry
+        of a pending refund re-reads it (GraphQL ``refund(id:)``), so it completes once settled."""
+        assert self.shopify is not None
+        current = self.shopify.refund_transactions(refund.gid)
+        if not current:
+            return payload
+        status = {t["id"]: t["status"] for t in current}
+        transactions = [
+            {**t, "status": status.get(str(t.get("id")), t.get("status"))} if isinstance(t, dict) else t
+            for t in payload.get("transactions") or []
+        ]
+        return {**payload, "transactions": transactions}
 
     # -- the flow --------------------------------------------------------------------------------------
     def _process(self, refund: Refund, record: RefundRecord) -> Outcome:

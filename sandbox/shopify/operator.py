@@ -19,7 +19,7 @@ from sandbox.shopify.orders import (
     display_fulfillment_status,
     fulfillment_orders_of,
 )
-from sandbox.shopify.refunds import create_refund
+from sandbox.shopify.refunds import create_refund, settle_refund
 from sandbox.shopify.store import Store, Subscription, gid, now_rest
 from sandbox.shopify.wire import json_response
 
@@ -163,6 +163,18 @@ async def post_refund(request: Request) -> Response:
     return json_response({"refund": refund, "deliveries": deliveries}, 201)
 
 
+async def post_settle_refund(request: Request) -> Response:
+    """Settle a refund's pending transactions (``{"status": "success" | "failure"}``), no webhook."""
+    body = await _json(request)
+    status = str(body.get("status") or "success")
+    if status not in ("success", "failure", "error"):
+        return json_response({"error": "status must be success, failure or error"}, 422)
+    refund = settle_refund(_emulator(request).store, request.path_params["refund_id"], status)
+    if refund is None:
+        return json_response({"error": "refund not found"}, 404)
+    return json_response({"refund": refund})
+
+
 async def post_cancel(request: Request) -> Response:
     emulator = _emulator(request)
     order = emulator.store.orders.get(request.path_params["order_id"])
@@ -292,6 +304,7 @@ ROUTES = [
     Route("/_emulator/orders/{order_id:int}", get_order, methods=["GET"]),
     Route("/_emulator/orders/{order_id:int}/refunds", post_refund, methods=["POST"]),
     Route("/_emulator/orders/{order_id:int}/cancel", post_cancel, methods=["POST"]),
+    Route("/_emulator/refunds/{refund_id:int}/settle", post_settle_refund, methods=["POST"]),
     Route("/_emulator/locations", post_location, methods=["POST"]),
     Route("/_emulator/inventory_items", post_item, methods=["POST"]),
     Route("/_emulator/inventory", put_inventory, methods=["PUT", "POST"]),

@@ -114,7 +114,8 @@ def create_refund(store: Store, order: dict[str, Any], body: dict[str, Any]) -> 
         "refund_shipping_lines": shipping_lines,
         "order_adjustments": [],
         "refund_line_items": refund_lines,
-        "transactions": body.get("transactions") or [_transaction(store, order, totals["shop_money"], stamp)],
+        "transactions": body.get("transactions")
+        or [_transaction(store, order, totals["shop_money"], stamp, str(body.get("transaction_status") or "success"))],
     }
     order["refunds"].append(refund)
     _refresh_financial_status(order)
@@ -152,7 +153,25 @@ def _refund_shipping(
     ]
 
 
-def _transaction(store: Store, order: dict[str, Any], amount: Decimal, stamp: str) -> dict[str, Any]:
+def settle_refund(store: Store, refund_id: int, status: str) -> dict[str, Any] | None:
+    """The payment provider answered: every pending refund transaction of the refund gets ``status``
+    (Shopify sends no new ``refunds/create``; an app re-reads the refund to see it)."""
+    for order in store.orders.values():
+        for refund in order.get("refunds") or []:
+            if int(refund["id"]) != refund_id:
+                continue
+            for transaction in refund.get("transactions") or []:
+                if transaction.get("kind") == "refund" and transaction.get("status") == "pending":
+                    transaction["status"] = status
+            _refresh_financial_status(order)
+            touch(order)
+            return refund
+    return None
+
+
+def _transaction(
+    store: Store, order: dict[str, Any], amount: Decimal, stamp: str, status: str = "success"
+) -> dict[str, Any]:
     transaction_id = store.next_id()
     gateways = order.get("payment_gateway_names") or ["manual"]
     return {
@@ -161,7 +180,7 @@ def _transaction(store: Store, order: dict[str, Any], amount: Decimal, stamp: st
         "order_id": order["id"],
         "kind": "refund",
         "gateway": gateways[0],
-        "status": "success",
+        "status": status,
         "message": None,
         "created_at": stamp,
         "processed_at": stamp,
