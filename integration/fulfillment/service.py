@@ -29,6 +29,7 @@ from integration.fulfillment.records import DONE, EXCEPTION, PLANNED, Fulfillmen
 from integration.fulfillment.shopify_side import ShopifyFulfillments
 from integration.fulfillment.source import PackingSlipSource, Tracking
 from shared.audit import AuditLog
+from shared.lease import LeaseBusy, holding_order
 from shared.logs import get_logger, log_event
 from shared.settings import Settings
 from shared.storage import Storage
@@ -39,6 +40,9 @@ CREATE_ATTEMPTS = 3  # sends of one fulfillmentCreate whose answers keep getting
 log = get_logger(__name__)
 # Failures worth reading the slip again for on the next run (anything else becomes an exception).
 TRANSIENT = (D365Transient, ShopifyTransient, SlipBusy, OSError)
+
+
+ORDER_BUSY = "order_busy"  # another delivery (order update, cancel, refund) holds the Shopify order
 
 
 @dataclass
@@ -68,7 +72,8 @@ class FulfillmentConfig:
 @dataclass
 class SlipOutcome:
     ref: SlipRef
-    outcome: str  # created | tracking_updated | unchanged | waiting_for_tracking | exception | busy | not_found
+    # created | tracking_updated | unchanged | waiting_for_tracking | exception | busy | order_busy | not_found
+    outcome: str
     fulfillment_ids: list[str] = field(default_factory=list)
     reason_code: str = ""
     shopify_status: str = ""
@@ -113,6 +118,8 @@ class FulfillmentSync:
             try:
                 outcome = self.sync_slip(ref, tracking.get(ref, ((), ())) if ref in tracking else None)
                 counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
+                if outcome.outcome == ORDER_BUSY:
+                    failed += 1  # nobody else syncs this slip: the watermark waits for it
             except TRANSIENT as error:  # read again next run: the watermark waits for it
                 failed += 1
                 log_event(
@@ -197,13 +204,25 @@ class FulfillmentSync:
             )
         record.shopify_order_id = link.shopify_order_id
         shipped = shipped_line_items(slip, link.lot_to_line_item, self.config.ignored_items)
+        try:
+            # One writer per Shopify order: not while an order update, cancel or refund of it runs.
+            with holding_order(self.storage, link.shopify_order_id):
+                return self._fulfil_held(record, slip, shipped, link.shopify_order_id)
+        except LeaseBusy:
+            return SlipOutcome(ref, ORDER_BUSY)
+
+    def _fulfil_held(
+        self, record: SlipRecord, slip: PackingSlip, shipped: dict[str, int], shopify_order_id: str
+    ) -> SlipOutcome:
+        ref = record.ref
+        link_order = shopify_order_id
         if not record.plan:  # a stored plan is kept: Shopify's open quantities change once it is applied
-            state = self.shopify.order_state(link.shopify_order_id)
+            state = self.shopify.order_state(link_order)
             if state is None:
                 raise SlipProblem(
                     "unknown_order",
-                    f"Shopify order {link.shopify_order_id} of sales order {ref.sales_order} does not exist",
-                    {"shopify_order_id": link.shopify_order_id},
+                    f"Shopify order {link_order} of sales order {ref.sales_order} does not exist",
+                    {"shopify_order_id": link_order},
                 )
             record.plan = plan_fulfillments(shipped, state.fulfillment_orders)
             record.status = PLANNED

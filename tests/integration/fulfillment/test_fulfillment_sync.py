@@ -249,3 +249,20 @@ def test_without_required_tracking_the_slip_is_fulfilled_at_once(world: World) -
     assert world.sync(require_tracking=False).poll()["created"] == 1
     [fulfillment] = world.shopify_order(order)["fulfillments"]
     assert fulfillment["tracking"] == []
+
+
+def test_a_slip_waits_while_another_delivery_holds_the_shopify_order(world: World) -> None:
+    from shared.lease import order_lease
+
+    order = world.order([("TSHIRT-1", 1)])
+    world.post_slip(order, tracking=["794600000041"])
+    held = order_lease(world.storage, order.shopify_id)  # e.g. an orders/updated or a refund in flight
+    assert held.acquire()
+
+    summary = world.sync().poll()
+    assert summary.get("order_busy") == 1 and summary["watermark_advanced"] is False
+    assert world.shopify_order(order)["fulfillments"] == []
+
+    held.release()
+    assert world.sync().poll()["created"] == 1
+    assert fulfilled(world.shopify_order(order)) == {order.line_items[0]: 1}
