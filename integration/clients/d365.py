@@ -123,6 +123,7 @@ class BatchOp:
     entity_set: str
     body: dict[str, Any] | None = None
     key: Mapping[str, Any] | None = None
+    etag: str | None = None  # sent as If-Match: the ETag read, so a concurrent change fails the changeset (412)
 
 
 @dataclass
@@ -358,7 +359,8 @@ class D365Client:
             parts.append(
                 f"--{changeset_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
                 f"Content-ID: {index}\r\n\r\n{op.method} {target} HTTP/1.1\r\nOData-Version: 4.0\r\n"
-                f"Content-Type: application/json;odata.metadata=minimal\r\nAccept: application/json\r\n\r\n{body}\r\n"
+                + (f"If-Match: {op.etag}\r\n" if op.etag else "")
+                + f"Content-Type: application/json;odata.metadata=minimal\r\nAccept: application/json\r\n\r\n{body}\r\n"
             )
         payload = ""
         if operations:

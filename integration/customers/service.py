@@ -30,7 +30,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from integration.clients.d365 import D365Client, D365NotFound, D365ValidationError
+from integration.clients.d365 import D365Client, D365NotFound, D365PreconditionFailed, D365ValidationError
 from integration.customers.model import (
     ADDRESS_FIELDS,
     CONTACT_FIELDS,
@@ -43,6 +43,7 @@ from integration.customers.model import (
 from integration.exceptions import ExceptionStore
 from integration.orders.customers import OWNED, CustomerLinks, email_key
 from shared.audit import AuditLog
+from shared.hooks import Hooks
 from shared.logs import get_logger, log_event
 from shared.storage import Storage, safe_key
 
@@ -91,6 +92,7 @@ class CustomerSync:
     def __init__(self, storage: Storage, d365: D365Client, write_matched: bool = False, prefix: str = "SC") -> None:
         self.storage, self.d365 = storage, d365
         self.write_matched, self.prefix = write_matched, prefix
+        self.hooks = Hooks()
         self.links = CustomerLinks(storage)
         self.records = CustomerRecords(storage)
         self.exceptions = ExceptionStore(storage)
@@ -144,6 +146,21 @@ class CustomerSync:
             self.records.save(customer.id, UpdatedAt=updated_at, Status="synced")
             return self._done(customer, Outcome("unchanged", account, detail="no contact field changed in Shopify"))
         try:
+            return self._write(customer, account, wanted, candidates, hashes, updated_at)
+        except D365PreconditionFailed:  # F&O changed the account between our read and write
+            return self._write(customer, account, wanted, candidates, hashes, updated_at)
+
+    def _write(
+        self,
+        customer: ShopifyCustomer,
+        account: str,
+        wanted: dict[str, str],
+        candidates: list[str],
+        hashes: dict[str, str],
+        updated_at: str,
+    ) -> Outcome:
+        """Read the account (with its ETag), write only what differs, ``If-Match`` that ETag."""
+        try:
             current = self.d365.get(
                 "CustomersV3", {"CustomerAccount": account}, select=["CustomerAccount", "PartyType", *CONTACT_FIELDS]
             )
@@ -156,7 +173,9 @@ class CustomerSync:
         changes = _changes(wanted, candidates, current)
         if changes:
             try:
-                self.d365.update("CustomersV3", {"CustomerAccount": account}, changes)
+                self.hooks.reached("customer.read", str(customer.id))
+                etag = str(current.get("@odata.etag") or "") or None
+                self.d365.update("CustomersV3", {"CustomerAccount": account}, changes, etag=etag)
             except D365ValidationError as error:
                 self.exceptions.open(
                     ENTITY,

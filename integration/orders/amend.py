@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from integration.clients.d365 import BatchOp, D365NotFound, D365ValidationError, odata_literal
+from integration.clients.d365 import BatchOp, D365NotFound, D365PreconditionFailed, D365ValidationError, odata_literal
 from integration.mappings import load_mappings
 from integration.orders import records as rec
 from integration.orders.edits import (
@@ -38,6 +38,7 @@ from integration.orders.validation import CANCEL_CONFLICT, UPDATE_CONFLICT, Fail
 if TYPE_CHECKING:
     from integration.orders.service import OrderSync, Outcome
 
+UPDATE_ATTEMPTS = 3
 OPEN_STATUSES = ("Backorder", "None", "")
 OPEN_PROCESSING = ("Active", "Confirmed", "None", "")
 _ADDRESS_SELECT = [
@@ -80,6 +81,17 @@ def _read(sync: OrderSync, number: str) -> dict[str, Any]:
 
 
 def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
+    """:func:`apply_update`; the line and header writes carry the ETags read, so when F&O changed
+    the order in between (a 412) the update re-reads and re-plans (bounded)."""
+    for _ in range(UPDATE_ATTEMPTS - 1):
+        try:
+            return apply_update(sync, order, record)
+        except D365PreconditionFailed:
+            sync.hooks.reached("order.update_replanned", str(order.id))
+    return apply_update(sync, order, record)
+
+
+def apply_update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
     """Apply an ``orders/updated`` to the F&O order: ship-to on the header, edited lines (quantity
     changed, added, removed) as PATCH/POST/DELETE of ``SalesOrderLines`` -- all in one changeset,
     with F&O's totals read back in the same ``$batch``. Lines F&O has picked, delivered or invoiced
@@ -136,6 +148,7 @@ def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
                 "SalesOrderHeadersV2",
                 {"IsDeliveryAddressOrderSpecific": "Yes", **address},
                 {"SalesOrderNumber": number},
+                str(header["@odata.etag"]) if header.get("@odata.etag") else None,
             )
         ]
         if address_changes
@@ -270,7 +283,11 @@ def cancel(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
             )
             if not problem:
                 try:
-                    sync.d365.delete("SalesOrderHeadersV2", {"SalesOrderNumber": number})
+                    # If-Match the header read: a change since (F&O moved it on) fails with 412 and
+                    # the redelivery decides again on what F&O has then.
+                    sync.d365.delete(
+                        "SalesOrderHeadersV2", {"SalesOrderNumber": number}, etag=header.get("@odata.etag") or None
+                    )
                 except D365NotFound:
                     pass
                 except D365ValidationError as error:

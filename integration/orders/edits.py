@@ -141,16 +141,22 @@ def plan_line_changes(
             if index < len(current):
                 patch = {k: body.get(k, 0) for k in LINE_FIELDS if _differs(current[index].get(k, 0), body.get(k, 0))}
                 if patch:
-                    changes.operations.append(
-                        BatchOp("PATCH", "SalesOrderLines", patch, {"InventoryLotId": current[index]["InventoryLotId"]})
-                    )
+                    lot = {"InventoryLotId": current[index]["InventoryLotId"]}
+                    changes.operations.append(BatchOp("PATCH", "SalesOrderLines", patch, lot, _etag(current[index])))
             else:
                 changes.operations.append(BatchOp("POST", "SalesOrderLines", body))
         for surplus in current[len(wanted.get(ref, [])) :]:
             changes.operations.append(
-                BatchOp("DELETE", "SalesOrderLines", None, {"InventoryLotId": surplus["InventoryLotId"]})
+                BatchOp(
+                    "DELETE", "SalesOrderLines", None, {"InventoryLotId": surplus["InventoryLotId"]}, _etag(surplus)
+                )
             )
     return changes
+
+
+def _etag(row: dict[str, Any]) -> str | None:
+    """The ETag the line was read with: the write is ``If-Match`` it (a 412 re-reads and re-plans)."""
+    return str(row["@odata.etag"]) if row.get("@odata.etag") else None
 
 
 def header_blocks_edits(header: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from integration.clients.d365 import D365Transient
+from integration.clients.d365 import D365PreconditionFailed, D365Transient
 from integration.clients.shopify import ShopifyTransient
 from integration.orders import records as rec
 from shared.logs import get_logger, log_event
@@ -34,7 +34,7 @@ def is_transient(error: BaseException) -> bool:
     from integration.orders.records import RecordConflict
     from shared.lease import LeaseBusy
 
-    if isinstance(error, (LeaseBusy, RecordConflict)):
+    if isinstance(error, (LeaseBusy, RecordConflict, D365PreconditionFailed)):
         return True  # another delivery of the same order is (or was) writing: a later one re-plans
     if isinstance(
         error,

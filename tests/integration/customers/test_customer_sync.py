@@ -235,3 +235,24 @@ def test_the_integrations_own_account_is_written(customers, admin):
         "customers/update", shopify_customer(updated_at="2026-01-11T00:00:00Z", phone="+12125550122")
     )
     assert outcome.action == "updated"
+
+
+def test_an_fo_edit_between_read_and_write_is_re_read_not_overwritten(customers, admin):
+    # An F&O user edits the account after customer sync read it: the If-Match PATCH fails (412), the
+    # sync re-reads and writes only what Shopify changed on top of the user's edit.
+    link(customers, how="created")
+    customers.handle("customers/create", shopify_customer())  # the baseline
+    edited: list[str] = []
+
+    def fo_user_edits(_key: str) -> None:
+        if not edited:
+            edited.append("street")
+            customers.d365.update("CustomersV3", {"CustomerAccount": "US-002"}, {"AddressStreet": "1 Main Street"})
+
+    customers.hooks.on("customer.read", fo_user_edits)
+    outcome = customers.handle(
+        "customers/update", shopify_customer(updated_at="2026-01-12T00:00:00Z", phone="+12125550188")
+    )
+    assert outcome.action == "updated" and outcome.fields == ("PrimaryContactPhone",)
+    row = fo_customer(admin, "US-002")
+    assert row["PrimaryContactPhone"] == "+12125550188" and row["AddressStreet"] == "1 Main Street"

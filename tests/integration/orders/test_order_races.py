@@ -132,3 +132,30 @@ def test_a_create_that_loses_to_a_cancel_deletes_its_own_order(clean_storage, ad
     assert outcome.status == "cancelled"
     assert admin.fo_rows("SalesOrderHeadersV2") == []
     assert OrderRecords(clean_storage).get(order["id"]).status == "cancelled"
+
+
+def test_an_fo_change_between_the_read_and_the_write_is_re_read_and_re_planned(
+    clean_storage, admin, fo_server, shop_server
+):
+    # Someone changes the line in F&O after the update read it: the If-Match write fails with 412,
+    # the update re-reads and re-plans, and F&O ends with Shopify's quantity.
+    order = admin.shop_order(
+        good_order(lines=[("IPOD2008GREEN", 3, "199.00", "0.00"), ("IPOD2008RED", 1, "199.00", "0.00")])
+    )
+    sync = make_sync(clean_storage, fo_server.url, shop_server.url)
+    sync.handle("orders/create", order)
+    ref = str(order["line_items"][GREEN]["id"])
+    [lot] = [li["InventoryLotId"] for li in admin.fo_rows("SalesOrderLines") if li["OrderLineReference"] == ref]
+    replanned: list[str] = []
+
+    def fo_user_edits(_key: str) -> None:
+        if not replanned:
+            sync.d365.update("SalesOrderLines", {"InventoryLotId": lot}, {"OrderedSalesQuantity": 5})
+
+    sync.hooks.on("order.update_read", fo_user_edits)
+    sync.hooks.on("order.update_replanned", replanned.append)
+
+    outcome = sync.handle("orders/updated", edit(order, "2099-01-01T00:00:00Z", {GREEN: 1}))
+
+    assert replanned == [str(order["id"])] and outcome.action == "updated"
+    assert green_quantity(admin, order) == 1
