@@ -3,9 +3,9 @@
 Whoever creates the row, or replaces an expired one with ``If-Match``, holds the lease; everyone
 else sees a conflict and backs off. It expires after ``seconds`` so a crashed holder cannot block
 for ever, and the holder renews it while it works. Used by the inventory run (one run at a time) and
-by every flow that writes one Shopify order's documents (:func:`order_lease`): order create, update
-and cancel, refunds and fulfillment handling of that order, so no two deliveries for one order
-interleave their F&O writes.
+by every flow that writes one Shopify document's F&O side (:func:`holding`): per Shopify order, order
+create, update and cancel, refunds and fulfillment of that order, so no two deliveries for one order
+interleave their F&O writes; per Shopify customer, customer sync.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared.storage import Storage, safe_key
 
-ORDER_LEASES_TABLE = "orderleases"
+LEASES_TABLE = "documentleases"
 ORDER_LEASE_SECONDS = 120.0
 
 
@@ -107,20 +107,29 @@ class Lease:
             pass  # expired and taken over: nothing of ours to release
 
 
+def document_lease(storage: Storage, kind: str, key: str | int, seconds: float = ORDER_LEASE_SECONDS) -> Lease:
+    """The lease of one source document (``kind`` = ``order`` | ``customer``, ``key`` its Shopify id)."""
+    return Lease(storage.table(LEASES_TABLE), safe_key(str(key)), kind, seconds)
+
+
 def order_lease(storage: Storage, shopify_order_id: str | int, seconds: float = ORDER_LEASE_SECONDS) -> Lease:
     """The lease of one Shopify order's documents (F&O sales order, credit notes, fulfillments)."""
-    return Lease(storage.table(ORDER_LEASES_TABLE), safe_key(str(shopify_order_id)), "lease", seconds)
+    return document_lease(storage, "order", shopify_order_id, seconds)
 
 
 @contextmanager
-def holding_order(
-    storage: Storage, shopify_order_id: str | int, what: str = "", seconds: float = ORDER_LEASE_SECONDS
-) -> Iterator[Lease]:
-    """Hold the order's lease for the block; :class:`LeaseBusy` when another delivery holds it."""
-    lease = order_lease(storage, shopify_order_id, seconds)
+def holding(storage: Storage, kind: str, key: str | int, seconds: float = ORDER_LEASE_SECONDS) -> Iterator[Lease]:
+    """Hold the document's lease for the block; :class:`LeaseBusy` when another delivery holds it."""
+    lease = document_lease(storage, kind, key, seconds)
     if not lease.acquire():
-        raise LeaseBusy(f"Shopify order {shopify_order_id} is being changed by another delivery{what}")
+        raise LeaseBusy(f"Shopify {kind} {key} is being changed by another delivery")
     try:
         yield lease
     finally:
         lease.release()
+
+
+def holding_order(
+    storage: Storage, shopify_order_id: str | int, seconds: float = ORDER_LEASE_SECONDS
+) -> AbstractContextManager[Lease]:
+    return holding(storage, "order", shopify_order_id, seconds)

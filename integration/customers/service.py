@@ -44,6 +44,7 @@ from integration.exceptions import ExceptionStore
 from integration.orders.customers import OWNED, CustomerLinks, email_key
 from shared.audit import AuditLog
 from shared.hooks import Hooks
+from shared.lease import holding
 from shared.logs import get_logger, log_event
 from shared.storage import Storage, safe_key
 
@@ -102,6 +103,12 @@ class CustomerSync:
         if topic not in TOPICS:
             return Outcome("ignored", detail=f"topic {topic} is not a customer sync topic")
         customer = parse_customer(payload)
+        # One writer per Shopify customer: an older update cannot write F&O after a newer one.
+        with holding(self.storage, "customer", customer.id):
+            self.hooks.reached("customer.leased", str(customer.id))
+            return self._handle_held(topic, customer)
+
+    def _handle_held(self, topic: str, customer: ShopifyCustomer) -> Outcome:
         record = self.records.get(customer.id) or {}
         updated_at = customer.updated_at.isoformat() if customer.updated_at else ""
         if updated_at and record.get("UpdatedAt") and updated_at < str(record["UpdatedAt"]):

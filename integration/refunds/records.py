@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.storage import Storage, safe_key
@@ -60,6 +61,7 @@ class RefundRecord:
     writeback_done: bool = False
     created_at: str = ""
     updated_at: str = ""
+    etag: str = field(default="", compare=False, repr=False)  # of the row read; "" = not stored yet
 
     @property
     def entity_id(self) -> str:
@@ -67,10 +69,20 @@ class RefundRecord:
         return f"{self.order_id}/{self.refund_id}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        values = asdict(self)
+        values.pop("etag")
+        return values
 
 
-_NAMES = {name: "".join(part.capitalize() for part in name.split("_")) for name in RefundRecord.__dataclass_fields__}
+class RefundRecordConflict(RuntimeError):
+    """The refund record changed since it was read (another writer): re-read and re-plan."""
+
+
+_NAMES = {
+    name: "".join(part.capitalize() for part in name.split("_"))
+    for name in RefundRecord.__dataclass_fields__
+    if name != "etag"
+}
 
 
 def _row(record: RefundRecord) -> dict[str, Any]:
@@ -87,7 +99,8 @@ def _record(row: dict[str, Any]) -> RefundRecord:
         if column in row:
             value = row[column]
             values[name] = json.loads(value) if name in _JSON_FIELDS and isinstance(value, str) else value
-    return RefundRecord(**values)
+    metadata = getattr(row, "metadata", None) or {}
+    return RefundRecord(**values, etag=str(metadata.get("etag") or ""))
 
 
 class RefundRecords:
@@ -123,6 +136,18 @@ class RefundRecords:
     def save(self, record: RefundRecord) -> RefundRecord:
         stamp = now_iso()
         record.created_at = record.created_at or stamp
-        record.updated_at = stamp
-        self._table().upsert_entity(_row(record), mode=UpdateMode.REPLACE)
+        record.updated_at = max(stamp, record.updated_at)
+        try:
+            if record.etag:  # replace the row read, If-Match its ETag; never a blind replace
+                meta = self._table().update_entity(
+                    _row(record),
+                    mode=UpdateMode.REPLACE,
+                    etag=record.etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            else:
+                meta = self._table().create_entity(_row(record))
+        except (ResourceModifiedError, ResourceExistsError, ResourceNotFoundError):
+            raise RefundRecordConflict(f"refund record {record.entity_id} changed since it was read") from None
+        record.etag = str(meta.get("etag") or "")
         return record

@@ -120,11 +120,14 @@ class RefundService:
             # One writer per Shopify order (shared with order sync and fulfillment).
             with holding_order(self.storage, refund.order_id, seconds=self.lease_seconds):
                 self.hooks.reached("refund.leased", refund.id)
-                fresh = self.records.get(refund.order_id, refund.id)
-                if fresh is not None and fresh.status != record.status:
-                    record = fresh  # another delivery moved it on while this one waited for the lease
+                fresh = self.records.get(refund.order_id, refund.id)  # with its ETag, read under the lease
+                if fresh is not None:
+                    retry_asked = record.status == EXCEPTION
+                    record = fresh  # another delivery may have moved it on while this one waited
                     if record.status in DONE:
                         return Outcome("duplicate", refund.order_id, refund.id, record.credit_note_number)
+                    if retry_asked and record.status == EXCEPTION:
+                        record.first_wait_at, record.wait_attempts = "", 0
                 return self._process(refund, record)
         except LeaseBusy:
             busy = "refund_order_busy"

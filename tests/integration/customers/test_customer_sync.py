@@ -256,3 +256,32 @@ def test_an_fo_edit_between_read_and_write_is_re_read_not_overwritten(customers,
     assert outcome.action == "updated" and outcome.fields == ("PrimaryContactPhone",)
     row = fo_customer(admin, "US-002")
     assert row["PrimaryContactPhone"] == "+12125550188" and row["AddressStreet"] == "1 Main Street"
+
+
+def test_an_older_and_a_newer_update_at_once_end_with_the_newer(customers, admin):
+    import threading
+
+    from integration.customers.service import CustomerSync
+    from shared.lease import LeaseBusy
+
+    link(customers, how="created")
+    older = shopify_customer(updated_at="2026-01-13T00:00:00Z", phone="+12125550101")
+    newer = shopify_customer(updated_at="2026-01-14T00:00:00Z", phone="+12125550202")
+    other = CustomerSync(customers.storage, customers.d365)
+    reached, go = threading.Event(), threading.Event()
+
+    def pause(_key: str) -> None:
+        reached.set()
+        assert go.wait(30)
+
+    customers.hooks.on("customer.read", pause)
+    worker = threading.Thread(target=customers.handle, args=("customers/update", older))
+    worker.start()
+    assert reached.wait(30)  # the older update has read F&O and not written yet
+    with pytest.raises(LeaseBusy):
+        other.handle("customers/update", newer)
+    go.set()
+    worker.join(30)
+    assert other.handle("customers/update", newer).action == "updated"  # the queue's redelivery
+
+    assert fo_customer(admin, "US-002")["PrimaryContactPhone"] == "+12125550202"
