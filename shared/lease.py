@@ -24,7 +24,7 @@ from azure.data.tables import TableClient, UpdateMode
 from shared.storage import Storage, safe_key
 
 LEASES_TABLE = "documentleases"
-ORDER_LEASE_SECONDS = 120.0
+ORDER_LEASE_SECONDS = 60.0
 
 
 class LeaseLost(RuntimeError):
@@ -32,7 +32,12 @@ class LeaseLost(RuntimeError):
 
 
 class LeaseBusy(RuntimeError):
-    """Another delivery holds the lease: try again later (transient, the queue redelivers)."""
+    """Another delivery holds the lease: try again once it ends (``retry_after_s``). Not a failure:
+    the queue triggers put the message back with that delay instead of counting a delivery."""
+
+    def __init__(self, message: str, retry_after_s: float = 5.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class Lease:
@@ -43,6 +48,7 @@ class Lease:
         self.owner = owner or str(uuid.uuid4())
         self.etag: str | None = None
         self.renewed_at = 0.0
+        self.held_until: datetime | None = None  # the other holder's expiry, when acquire() failed
 
     def _entity(self) -> dict[str, Any]:
         return {
@@ -65,6 +71,7 @@ class Lease:
             return self.acquire_once_more()
         expires = current.get("ExpiresAt")
         if isinstance(expires, datetime) and expires > datetime.now(UTC) and current.get("Owner") != self.owner:
+            self.held_until = expires
             return False
         try:
             self.etag = self.table.update_entity(
@@ -122,7 +129,8 @@ def holding(storage: Storage, kind: str, key: str | int, seconds: float = ORDER_
     """Hold the document's lease for the block; :class:`LeaseBusy` when another delivery holds it."""
     lease = document_lease(storage, kind, key, seconds)
     if not lease.acquire():
-        raise LeaseBusy(f"Shopify {kind} {key} is being changed by another delivery")
+        left = (lease.held_until - datetime.now(UTC)).total_seconds() if lease.held_until else 1.0
+        raise LeaseBusy(f"Shopify {kind} {key} is being changed by another delivery", min(max(left, 1.0), seconds))
     try:
         yield lease
     finally:

@@ -52,7 +52,6 @@ from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
 ENTITY = "refund"
-BUSY_RETRY_S = 5.0  # another delivery holds the order's lease: come back soon
 log = get_logger(__name__)
 
 
@@ -129,9 +128,11 @@ class RefundService:
                     if retry_asked and record.status == EXCEPTION:
                         record.first_wait_at, record.wait_attempts = "", 0
                 return self._process(refund, record)
-        except LeaseBusy:
-            busy = "refund_order_busy"
-            return Outcome(WAITING, refund.order_id, refund.id, reason_code=busy, retry_after=BUSY_RETRY_S)
+        except LeaseBusy as busy:
+            # Another delivery of this order is writing: put back until its lease ends (not a wait).
+            return Outcome(
+                WAITING, refund.order_id, refund.id, reason_code="refund_order_busy", retry_after=busy.retry_after_s
+            )
         except RefundNotYet as problem:
             return self._wait(refund, record, problem)
         except RefundProblem as problem:

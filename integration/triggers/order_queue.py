@@ -11,6 +11,7 @@ from integration.orders.exhausted import is_last_delivery, is_transient
 from integration.orders.service import get_order_sync
 from integration.webhooks.envelope import Envelope, load_payload
 from shared import queues
+from shared.lease import LeaseBusy
 from shared.logs import correlation_id, get_logger, log_event
 from shared.storage import get_storage
 
@@ -35,6 +36,13 @@ def order_queue(msg: func.QueueMessage) -> None:
     try:
         payload = load_payload(envelope, get_storage()) if envelope.payload or envelope.payload_blob else None
         outcome = sync.handle(envelope.topic, payload, envelope.resource_id, envelope.correlation_id)
+    except LeaseBusy as busy:
+        # Another delivery of this order is writing: back on the queue until its lease ends (no poison).
+        get_storage().queue(queues.ORDERS).send_message(
+            msg.get_body().decode("utf-8"), visibility_timeout=int(busy.retry_after_s) + 1
+        )
+        log_event(log, "order.busy", topic=envelope.topic, resource_id=envelope.resource_id)
+        return
     except Exception as error:
         deliveries = msg.dequeue_count or 0
         if is_last_delivery(deliveries) and is_transient(error):

@@ -54,7 +54,38 @@ def plan(docs: Documents, seed: int, duplicate_share: float = 0.3) -> list[Plann
     copies = [Planned(p.delivery, p.resource_id, 1) for p in firsts if rng.random() < duplicate_share]
     everything = firsts + copies
     rng.shuffle(everything)
+    # Messages for the same order side by side, so they are processed at once: create + cancel,
+    # two updates, two refunds of one order.
+    for cancel in docs.cancels:
+        at = next(i for i, p in enumerate(everything) if p.resource_id == str(cancel["id"]))
+        everything.insert(at + 1, Planned(Delivery.of("orders/cancelled", cancel), str(cancel["id"])))
+    _side_by_side(everything, lambda p: p.delivery.topic == "orders/updated" and p.copy == 0)
+    refund_orders = {str(r["id"]): str(r["order_id"]) for r in docs.refunds}
+    _side_by_side(everything, lambda p: p.delivery.topic == "refunds/create" and p.copy == 0, refund_orders)
     return everything
+
+
+def _side_by_side(
+    planned: list[Planned], select: Callable[[Planned], bool], group: dict[str, str] | None = None
+) -> None:
+    """Move the selected deliveries of one order (``group`` maps resource id -> order id) next to the
+    first of them."""
+    group = group or {}
+    groups: dict[str, list[Planned]] = {}
+    for item in planned:
+        if select(item):
+            groups.setdefault(group.get(item.resource_id, item.resource_id), []).append(item)
+    out: list[Planned] = []
+    emitted: set[str] = set()
+    for item in planned:
+        if not select(item):
+            out.append(item)
+            continue
+        key = group.get(item.resource_id, item.resource_id)
+        if key not in emitted:
+            emitted.add(key)
+            out.extend(groups[key])
+    planned[:] = out
 
 
 @dataclass

@@ -57,7 +57,12 @@ class Documents:
     orders: list[dict[str, Any]] = field(default_factory=list)  # as the emulator stored them (webhook bodies)
     updates: list[dict[str, Any]] = field(default_factory=list)  # orders/updated bodies (non-ERP changes)
     refunds: list[dict[str, Any]] = field(default_factory=list)  # refunds/create bodies
+    cancels: list[dict[str, Any]] = field(default_factory=list)  # orders/cancelled bodies
     not_erp_ready: set[str] = field(default_factory=set)  # order ids expected to end as exceptions
+
+    @property
+    def cancelled(self) -> set[str]:
+        return {str(c["id"]) for c in self.cancels}
 
     def order_ids(self) -> list[str]:
         return [str(o["id"]) for o in self.orders]
@@ -150,12 +155,12 @@ def order_body(index: int, base_id: int, customer_id: int, rng: random.Random, b
     return order
 
 
-def updated_body(order: dict[str, Any]) -> dict[str, Any]:
+def updated_body(order: dict[str, Any], later_s: int = 61, note: str = "leave at the back door") -> dict[str, Any]:
     """An ``orders/updated`` a merchant causes without touching what F&O holds (a note and a tag),
     stamped later than the create, so it may arrive first and the create then arrives stale."""
     body = copy.deepcopy(order)
-    stamp = datetime.fromisoformat(str(order["updated_at"])) + timedelta(seconds=61)
-    body.update({"updated_at": stamp.isoformat(), "note": "leave at the back door", "tags": "vip"})
+    stamp = datetime.fromisoformat(str(order["updated_at"])) + timedelta(seconds=later_s)
+    body.update({"updated_at": stamp.isoformat(), "note": note, "tags": "vip"})
     return body
 
 
@@ -195,6 +200,8 @@ def build(
     seed: int,
     bad_share: float = 0.05,
     update_share: float = 0.3,
+    cancel_share: float = 0.1,
+    second_refund_share: float = 0.5,
 ) -> Documents:
     """Create the orders and refunds in the Shopify emulator (no webhooks: the harness delivers)."""
     rng = random.Random(seed)
@@ -212,6 +219,8 @@ def build(
             docs.not_erp_ready.add(str(order["id"]))
         elif rng.random() < update_share:
             docs.updates.append(updated_body(order))
+            if rng.random() < 0.5:  # two updates of one order, delivered side by side
+                docs.updates.append(updated_body(order, 122, "ring twice"))
     good = [o for o in docs.orders if str(o["id"]) not in docs.not_erp_ready]
     rng.shuffle(good)
     refunded_lines: dict[int, set[int]] = {}
@@ -240,4 +249,21 @@ def build(
         response = shop.post(f"/_emulator/orders/{order['id']}/refunds", params={"webhook": "false"}, json=request)
         response.raise_for_status()
         docs.refunds.append(with_shipping_tax(response.json()["refund"], order))
+        left = [li for li in order["line_items"] if li["id"] not in refunded_lines[order["id"]]]
+        if left and len(docs.refunds) < refunds and rng.random() < second_refund_share:
+            # A second refund of the same order, delivered side by side with the first.
+            second = rng.choice(left)
+            refunded_lines[order["id"]].add(second["id"])
+            again = {"refund_line_items": [{"line_item_id": second["id"], "quantity": second["quantity"]}]}
+            response = shop.post(f"/_emulator/orders/{order['id']}/refunds", params={"webhook": "false"}, json=again)
+            response.raise_for_status()
+            docs.refunds.append(with_shipping_tax(response.json()["refund"], order))
+    refunded = {str(r["order_id"]) for r in docs.refunds}
+    for order in good:
+        if str(order["id"]) in refunded or rng.random() >= cancel_share:
+            continue
+        # Cancelled soon after checkout: orders/create and orders/cancelled arrive side by side.
+        response = shop.post(f"/_emulator/orders/{order['id']}/cancel", params={"webhook": "false"}, json={})
+        response.raise_for_status()
+        docs.cancels.append(response.json()["order"])
     return docs

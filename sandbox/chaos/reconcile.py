@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from integration.exceptions import OPEN, ExceptionStore
-from integration.orders.records import IN_FO, OrderRecords
+from integration.orders.records import CANCELLED, IN_FO, OrderRecords
 from integration.refunds.records import CREDITED, RefundRecords
 from integration.webhooks.envelope import Envelope
 from integration.webhooks.intake import DEDUP_TABLE
@@ -122,11 +122,24 @@ def reconcile_orders(report: Report, docs: Documents, fo: httpx.Client, storage:
     duplicated: list[str] = []
     not_ready_in_fo: list[str] = []
     in_fo_explained: list[str] = []
+    cancelled_ok: list[str] = []
+    cancelled_live: list[str] = []
     for order_id, order in shopify.items():
         found = by_order.get(order_id, [])
         record = records.get(order_id)
         problem = exceptions.get("order", order_id)
         has_exception = problem is not None and problem.status == OPEN and bool(problem.reason_code)
+        if order_id in docs.cancelled:
+            # Cancelled in Shopify (its create and cancel delivered side by side): no live F&O order.
+            if not found and record is not None and record.status == CANCELLED:
+                cancelled_ok.append(order_id)
+                ended_well.add(order_id)
+            else:
+                cancelled_live.append(
+                    f"order {order_id}: cancelled in Shopify, {len(found)} F&O order(s), record "
+                    f"{record.status if record else 'none'}"
+                )
+            continue
         if len(found) > 1:
             duplicated.append(order_id)
         if found and order_id in docs.not_erp_ready:
@@ -161,7 +174,14 @@ def reconcile_orders(report: Report, docs: Documents, fo: httpx.Client, storage:
                 f"{record.status if record else 'none'}, no open exception"
             )
     stray = [h["SalesOrderNumber"] for h in headers if str(h.get("CustomerRequisitionNumber")) not in shopify]
-    good = len(shopify) - len(docs.not_erp_ready)
+    good = len(shopify) - len(docs.not_erp_ready) - len(docs.cancelled)
+    report.must_be(
+        "orders", "cancelled in Shopify: no live F&O order", len(cancelled_ok), len(docs.cancelled), "create + cancel"
+    )
+    report.must_be("orders", "cancelled in Shopify but live in F&O", len(cancelled_live), 0)
+    off = _quantities_off(fo, shopify, synced)
+    report.must_be("orders", "synced orders whose F&O line quantities differ from Shopify's", len(off), 0)
+    report.details += cancelled_live + off
     report.add("orders", "Shopify orders", len(shopify), note=f"{len(docs.not_erp_ready)} not ERP-ready by design")
     differs = len(in_fo_explained) - sum(surprising.values())
     report.add(
@@ -211,6 +231,29 @@ def reconcile_orders(report: Report, docs: Documents, fo: httpx.Client, storage:
     )
     report.details += unexplained + mismatched + in_fo_explained + [f"order {i} duplicated" for i in duplicated]
     return synced | ended_well
+
+
+def _quantities_off(fo: httpx.Client, shopify: dict[str, dict[str, Any]], synced: set[str]) -> list[str]:
+    """Per synced order and Shopify line item: the F&O sales lines' quantity equals Shopify's current
+    quantity (refunds are credited by credit notes in this run, checked in the refunds section)."""
+    numbers = {
+        str(h["SalesOrderNumber"]): str(h.get("CustomerRequisitionNumber"))
+        for h in fo_rows(fo, "SalesOrderHeadersV2")
+        if str(h.get("CustomerRequisitionNumber")) in synced
+    }
+    quantities: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for line in fo_rows(fo, "SalesOrderLines"):
+        order_id = numbers.get(str(line.get("SalesOrderNumber")))
+        if order_id is not None:
+            quantities[(order_id, str(line.get("OrderLineReference")))] += _dec(line.get("OrderedSalesQuantity", 0))
+    off = []
+    for order_id in sorted(synced & set(shopify)):
+        for item in shopify[order_id]["line_items"]:
+            want = Decimal(item.get("current_quantity", item["quantity"]))
+            have = quantities.get((order_id, str(item["id"])), Decimal(0))
+            if have != want:
+                off.append(f"order {order_id} line {item['id']}: F&O {have} vs Shopify {want}")
+    return off
 
 
 def reconcile_refunds(report: Report, docs: Documents, fo: httpx.Client, storage: Storage) -> set[str]:
@@ -321,7 +364,8 @@ def settled(docs: Documents, storage: Storage) -> bool:
     records, refunds = OrderRecords(storage), RefundRecords(storage)
     for order in docs.orders:
         record = records.get(order["id"])
-        if record is None or record.status not in ("created", "mismatch", "blocked"):
+        wanted = ("cancelled",) if str(order["id"]) in docs.cancelled else ("created", "mismatch", "blocked")
+        if record is None or record.status not in wanted:
             return False
     for refund in docs.refunds:
         credit = refunds.get(str(refund["order_id"]), str(refund["id"]))

@@ -33,6 +33,14 @@ def test_every_order_is_one_fo_sales_order_with_equal_totals_or_an_explained_exc
     assert chaos.report.count("neither synced nor explained (lost)") == 0
 
 
+def test_concurrent_messages_for_one_order_end_with_fo_equal_to_shopify(chaos: ChaosResult) -> None:
+    # create + cancel side by side, two updates side by side, two refunds of one order side by side
+    assert chaos.docs.cancels and len(chaos.docs.refunds) > len({r["order_id"] for r in chaos.docs.refunds})
+    assert chaos.report.count("cancelled in Shopify: no live F&O order") == len(chaos.docs.cancels)
+    assert chaos.report.count("cancelled in Shopify but live in F&O") == 0
+    assert chaos.report.count("synced orders whose F&O line quantities differ from Shopify's") == 0
+
+
 def test_every_refund_is_one_credit_note_with_equal_totals_or_an_explained_exception(chaos: ChaosResult) -> None:
     assert not failed(chaos, "refunds"), chaos.report.details
     assert chaos.report.count("credit notes of no Shopify refund") == 0

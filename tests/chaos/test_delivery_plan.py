@@ -44,3 +44,18 @@ def test_the_shuffle_sends_refunds_before_orders_and_updates_before_creates() ->
     )
     assert refunds_first > 0 and updates_first > 0
     assert plan(source, seed=3, duplicate_share=0.0)[0].resource_id == planned[0].resource_id  # repeatable
+
+
+def test_messages_for_one_order_are_sent_side_by_side() -> None:
+    source = docs()
+    source.cancels = [{"id": 7, "cancelled_at": "2026-01-01T00:01:00+00:00"}]
+    source.updates += [{**source.orders[3], "note": "y", "updated_at": "2026-01-01T00:02:00+00:00"}]
+    source.refunds += [{"id": 20_000, "order_id": 4}]
+    planned = plan(source, seed=5, duplicate_share=0.0)
+    where = {(p.delivery.topic, p.resource_id, p.delivery.webhook_id): i for i, p in enumerate(planned)}
+    cancel = next(i for (topic, rid, _), i in where.items() if topic == "orders/cancelled")
+    assert planned[cancel - 1].delivery.topic == "orders/create" and planned[cancel - 1].resource_id == "7"
+    updates_of_3 = sorted(i for (topic, rid, _), i in where.items() if topic == "orders/updated" and rid == "3")
+    assert len(updates_of_3) == 2 and updates_of_3[1] == updates_of_3[0] + 1
+    refunds_of_4 = sorted(i for (topic, rid, _), i in where.items() if rid in ("10004", "20000"))
+    assert len(refunds_of_4) == 2 and refunds_of_4[1] == refunds_of_4[0] + 1
