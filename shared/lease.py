@@ -24,7 +24,7 @@ from azure.data.tables import TableClient, UpdateMode
 from shared.storage import Storage, safe_key
 
 LEASES_TABLE = "documentleases"
-ORDER_LEASE_SECONDS = 60.0
+ORDER_LEASE_SECONDS = 30.0
 
 
 class LeaseLost(RuntimeError):
