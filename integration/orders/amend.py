@@ -88,6 +88,12 @@ def update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outcome:
             return apply_update(sync, order, record)
         except D365PreconditionFailed:
             sync.hooks.reached("order.update_replanned", str(order.id))
+            # Re-read the record too: a newer update may have been applied meanwhile (a holder whose
+            # lease expired); this older one must then not write.
+            record = sync.records.get(order.id) or record
+            applied, seen = record.shopify_updated_at, order.updated_at.isoformat() if order.updated_at else ""
+            if applied and seen and seen < applied:
+                return sync._ignore(order, record, f"stale: updated_at {seen} < {applied} (applied meanwhile)")
     return apply_update(sync, order, record)
 
 

@@ -101,6 +101,30 @@ def test_an_older_and_a_newer_update_at_once_end_with_the_newer(
     assert record.shopify_updated_at.startswith("2099-01-02")  # never moved back to the older time
 
 
+def test_an_older_update_whose_lease_expired_does_not_write_after_a_newer_one(
+    clean_storage, admin, fo_server, shop_server
+):
+    # The older update stalls past its lease between reading F&O and writing: the newer one gets
+    # through. The older one's If-Match write then fails (412); it re-reads F&O and the record, sees a
+    # newer update applied, and writes nothing.
+    order = admin.shop_order(
+        good_order(lines=[("IPOD2008GREEN", 3, "199.00", "0.00"), ("IPOD2008RED", 1, "199.00", "0.00")])
+    )
+    make_sync(clean_storage, fo_server.url, shop_server.url).handle("orders/create", order)
+    older = edit(order, "2099-01-01T00:00:00Z", {GREEN: 2})
+    newer = edit(order, "2099-01-02T00:00:00Z", {GREEN: 1})
+    a, b = (make_sync(clean_storage, fo_server.url, shop_server.url) for _ in range(2))
+    a.lease_seconds = 0.0
+
+    paused = Paused(a, "order.update_read", lambda: a.handle("orders/updated", older)).start()
+    assert deliver(b, "orders/updated", newer)
+    outcome = paused.finish()
+
+    assert outcome.action == "ignored"
+    assert green_quantity(admin, order) == 1
+    assert OrderRecords(clean_storage).get(order["id"]).shopify_updated_at.startswith("2099-01-02")
+
+
 def test_create_and_cancel_at_once_leave_no_live_order(clean_storage, admin, fo_server, shop_server):
     order = admin.shop_order(good_order())
     cancelled = dict(order, cancelled_at="2026-01-01T00:00:00Z", updated_at="2099-01-01T00:00:00Z")
