@@ -14,6 +14,7 @@ import pytest
 from integration.orders.records import OrderRecords
 from integration.orders.service import OrderSync
 from shared.lease import LeaseBusy
+from tests.conftest import present
 from tests.integration.orders.conftest import good_order, make_sync
 from tests.integration.orders.test_order_edits import edit
 
@@ -97,7 +98,7 @@ def test_an_older_and_a_newer_update_at_once_end_with_the_newer(
         assert deliver(b, "orders/updated", second)  # the queue's redelivery
 
     assert green_quantity(admin, order) == 1  # Shopify's current quantity
-    record = OrderRecords(clean_storage).get(order["id"])
+    record = present(OrderRecords(clean_storage).get(order["id"]))
     assert record.shopify_updated_at.startswith("2099-01-02")  # never moved back to the older time
 
 
@@ -122,7 +123,7 @@ def test_an_older_update_whose_lease_expired_does_not_write_after_a_newer_one(
 
     assert outcome.action == "ignored"
     assert green_quantity(admin, order) == 1
-    assert OrderRecords(clean_storage).get(order["id"]).shopify_updated_at.startswith("2099-01-02")
+    assert present(OrderRecords(clean_storage).get(order["id"])).shopify_updated_at.startswith("2099-01-02")
 
 
 def test_create_and_cancel_at_once_leave_no_live_order(clean_storage, admin, fo_server, shop_server):
@@ -137,7 +138,7 @@ def test_create_and_cancel_at_once_leave_no_live_order(clean_storage, admin, fo_
         assert deliver(b, "orders/cancelled", cancelled)
 
     assert admin.fo_rows("SalesOrderHeadersV2") == []
-    assert OrderRecords(clean_storage).get(order["id"]).status == "cancelled"
+    assert present(OrderRecords(clean_storage).get(order["id"])).status == "cancelled"
 
 
 @pytest.mark.parametrize("point", ["order.leased", "order.created_in_fo"])
@@ -155,7 +156,7 @@ def test_a_create_that_loses_to_a_cancel_deletes_its_own_order(clean_storage, ad
 
     assert outcome.status == "cancelled"
     assert admin.fo_rows("SalesOrderHeadersV2") == []
-    assert OrderRecords(clean_storage).get(order["id"]).status == "cancelled"
+    assert present(OrderRecords(clean_storage).get(order["id"])).status == "cancelled"
 
 
 def test_an_fo_change_between_the_read_and_the_write_is_re_read_and_re_planned(
