@@ -33,10 +33,11 @@ from sandbox.d365.config import D365EmulatorConfig
 from sandbox.serve import start_in_thread
 from sandbox.shopify.app import create_app as create_shopify
 from sandbox.shopify.config import ShopifyEmulatorConfig
+from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage
 
 WAREHOUSES = [("1", "11"), ("1", "12"), ("2", "21")]
-TOKEN, D365_TOKEN, VERSION = "shpat_local_dev", "local-dev-token", "2026-04"
+TOKEN, D365_TOKEN, VERSION = "shpat_local_dev", "local-dev-token", SHOPIFY_API_VERSION_DEFAULT
 
 
 def run(
@@ -87,7 +88,7 @@ def run(
             d365 = D365Client(servers[0].url, "usmf", lambda: D365_TOKEN)
             shopify = ShopifyAdmin(servers[1].url, TOKEN, VERSION)
             return (
-                InventorySync(config, storage, d365, shopify, api_version=VERSION, legal_entity="usmf"),
+                InventorySync(config, storage, d365, shopify, legal_entity="usmf"),
                 d365,
                 shopify,
             )

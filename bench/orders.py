@@ -161,7 +161,7 @@ def _headers(body: bytes) -> dict[str, str]:
         "X-Shopify-Shop-Domain": SHOP,
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-API-Version": "2026-10",
         "Content-Type": "application/json",
     }
 

@@ -18,7 +18,7 @@ param resourceGroupName string = ''
 // ---- Shopify ----
 @description('The shop, e.g. your-shop.myshopify.com (webhooks from another shop are refused).')
 param shopifyShopDomain string
-param shopifyApiVersion string = '2025-10'
+param shopifyApiVersion string = '2026-10'
 @secure()
 @description('Admin API access token (shpat_...).')
 param shopifyAdminToken string

@@ -37,6 +37,27 @@ WEBHOOK_TOPICS = [
     "APP_UNINSTALLED",
 ]
 
+WEBHOOK_SUBSCRIPTION_CREATE = """mutation webhookSubscriptionCreate($topic: WebhookSubscriptionTopic!,
+  $sub: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
+    webhookSubscription { id } userErrors { field message } } }"""
+CARRIER_SERVICE_CREATE = """mutation carrierServiceCreate($input: DeliveryCarrierServiceCreateInput!) {
+  carrierServiceCreate(input: $input) { carrierService { id } userErrors { field message } } }"""
+
+
+def subscription_input(base: str) -> dict[str, Any]:
+    """``WebhookSubscriptionInput``: ``uri`` (``callbackUrl`` is deprecated)."""
+    return {"uri": f"{base}/api/shopify/webhooks", "format": "JSON"}
+
+
+def carrier_service_input(base: str) -> dict[str, Any]:
+    return {
+        "name": "FedEx (live rates)",
+        "callbackUrl": f"{base}/api/shopify/carrier-rates",
+        "supportsServiceDiscovery": True,
+        "active": True,
+    }
+
 
 @app.callback()
 def main(settings: Path | None = typer.Option(None, help="local.settings.json to read settings from")) -> None:
@@ -176,28 +197,17 @@ def register_in_shopify(
 
     admin = ShopifyAdmin.from_settings(get_settings())
     base = app_url.rstrip("/")
-    mutation = """mutation($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
-      webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
-        webhookSubscription { id } userErrors { field message } } }"""
     for topic in WEBHOOK_TOPICS:
         data = admin.graphql(
-            mutation, {"topic": topic, "sub": {"callbackUrl": f"{base}/api/shopify/webhooks", "format": "JSON"}}
+            WEBHOOK_SUBSCRIPTION_CREATE,
+            {"topic": topic, "sub": {"uri": f"{base}/api/shopify/webhooks", "format": "JSON"}},
         )
         errors = data["webhookSubscriptionCreate"]["userErrors"]
         console.print(f"{topic}: " + ("[red]" + "; ".join(e["message"] for e in errors) + "[/]" if errors else "ok"))
     if carrier_service:
-        carrier = """mutation($input: DeliveryCarrierServiceCreateInput!) {
-          carrierServiceCreate(input: $input) { carrierService { id } userErrors { field message } } }"""
         data = admin.graphql(
-            carrier,
-            {
-                "input": {
-                    "name": "FedEx (live rates)",
-                    "callbackUrl": f"{base}/api/shopify/carrier-rates",
-                    "supportsServiceDiscovery": True,
-                    "active": True,
-                }
-            },
+            CARRIER_SERVICE_CREATE,
+            {"input": carrier_service_input(base)},
         )
         errors = data["carrierServiceCreate"]["userErrors"]
         console.print(

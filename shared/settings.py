@@ -14,6 +14,13 @@ from typing import Any
 from pydantic import Field, HttpUrl, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The Shopify Admin API version the app is written and tested against: the one place it is named.
+# Shopify supports a version for 12 months; a retired version "falls forward" to the oldest
+# supported one, which the client notices from the X-Shopify-API-Version response header.
+SHOPIFY_API_VERSION_DEFAULT = "2026-10"
+# The oldest version whose shapes the app can speak (changeFromQuantity, @idempotent, uri).
+SHOPIFY_API_VERSION_MINIMUM = "2026-01"
+
 
 class SettingsError(RuntimeError):
     """A missing or malformed setting. The message names the setting(s) and never the value."""
@@ -41,7 +48,7 @@ class Settings(BaseSettings):
     SHOPIFY_API_SECRET: SecretStr = SecretStr("")
     # Accepted during a client-secret rotation: webhooks may be signed with either secret for up to an hour.
     SHOPIFY_API_SECRET_PREVIOUS: SecretStr = SecretStr("")
-    SHOPIFY_API_VERSION: str = "2025-10"
+    SHOPIFY_API_VERSION: str = SHOPIFY_API_VERSION_DEFAULT
     SHOPIFY_ADMIN_URL: HttpUrl | None = None
 
     # Dynamics 365 F&O
@@ -141,7 +148,7 @@ class Settings(BaseSettings):
     def _api_version(cls, value: str) -> str:
         parts = value.split("-")
         if value != "unstable" and (len(parts) != 2 or not all(p.isdigit() for p in parts)):
-            raise ValueError("must look like 2025-10 (or 'unstable')")
+            raise ValueError(f"must look like {SHOPIFY_API_VERSION_DEFAULT} (or 'unstable')")
         return value
 
     def require(self, *names: str) -> None:

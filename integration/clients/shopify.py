@@ -1,15 +1,15 @@
-"""Shopify Admin API client: GraphQL (writes and most reads) plus the REST order reads whose shape
-equals the webhook body (re-fetch and reconciliation reuse the webhook mapping).
+"""Shopify Admin API client, GraphQL only (REST Admin is legacy). Order reads are mapped to the
+webhook body's shape in ``shopify_orders.py`` so re-fetch and reconciliation reuse the webhook mapping.
 
 Rate limits: GraphQL is a leaky bucket of query cost. The client remembers the last
 ``extensions.cost.throttleStatus`` and waits for the bucket to refill before a request whose cost it
 expects not to fit, so it paces itself instead of hitting ``THROTTLED``; a ``THROTTLED`` answer is
-still retried after the refill time. REST honours ``Retry-After`` on 429.
+still retried after the refill time.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,8 +18,13 @@ from typing import Any
 
 import httpx
 
+from integration.clients import shopify_orders
 from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
-from shared.settings import Settings
+from shared.logs import get_logger, log_event
+from shared.settings import SHOPIFY_API_VERSION_MINIMUM, Settings
+
+log = get_logger(__name__)
+VERSION_HEADER = "X-Shopify-API-Version"
 
 
 class ShopifyError(Exception):
@@ -110,6 +115,10 @@ class ShopifyAdmin:
         max_throttle_retries: int = 8,
     ) -> None:
         self.base = base_url.rstrip("/") + f"/admin/api/{api_version}"
+        self.configured_version = api_version
+        # What Shopify says it served (X-Shopify-API-Version): differs when the configured version
+        # was retired and fell forward. Version-specific shapes follow this one once it is known.
+        self.reported_version: str | None = None
         self.policy = policy or RetryPolicy()
         self.stats = ShopifyStats()
         self.bucket = Bucket()
@@ -134,6 +143,33 @@ class ShopifyAdmin:
 
     def close(self) -> None:
         self.http.close()
+
+    @property
+    def api_version(self) -> str:
+        """The version in use: the one Shopify reported, else the configured one."""
+        return self.reported_version or self.configured_version
+
+    def _note_version(self, response: httpx.Response) -> None:
+        reported = response.headers.get(VERSION_HEADER)
+        if not reported or reported == self.reported_version:
+            return
+        self.reported_version = reported
+        if reported != self.configured_version:
+            log_event(
+                log,
+                "shopify.api_version_mismatch",
+                logging.WARNING,
+                configured=self.configured_version,
+                reported=reported,
+                hint="the configured version is retired or unknown; Shopify serves the reported one",
+            )
+
+    def require_version(self, minimum: str = SHOPIFY_API_VERSION_MINIMUM) -> str:
+        """The version in use, refusing one older than the shapes this app speaks."""
+        version = self.api_version
+        if version != "unstable" and version < minimum:
+            raise ShopifyError(f"Shopify API version {version} is older than {minimum}, the oldest this app supports")
+        return version
 
     def _send(self, request: httpx.Request, retry_transport_errors: bool = True) -> httpx.Response:
         try:
@@ -166,7 +202,9 @@ class ShopifyAdmin:
             request = self.http.build_request(
                 "POST", f"{self.base}/graphql.json", json={"query": query, "variables": variables or {}}
             )
-            payload = self._send(request, retry_transport_errors=idempotent).json()
+            response = self._send(request, retry_transport_errors=idempotent)
+            self._note_version(response)
+            payload = response.json()
             cost = (payload.get("extensions") or {}).get("cost") or {}
             status = cost.get("throttleStatus")
             if status:
@@ -220,37 +258,13 @@ class ShopifyAdmin:
             for t in (refund.get("transactions") or {}).get("nodes") or []
         ]
 
-    # -- REST reads (same shape as webhook bodies) ---------------------------------------------------
+    # -- order reads (GraphQL, mapped to the webhook body's shape: see shopify_orders.py) ----------
     def get_order(self, order_id: str | int) -> dict[str, Any] | None:
-        request = self.http.build_request("GET", f"{self.base}/orders/{legacy_id(str(order_id))}.json")
-        try:
-            return self._send(request).json().get("order")
-        except ShopifyError as error:
-            if " 404:" in str(error):
-                return None
-            raise
+        """An order with its line items, refunds and transactions; None when Shopify has none."""
+        return shopify_orders.fetch_order(self, order_id)
 
     def list_orders(
-        self, updated_at_min: str, updated_at_max: str | None = None, page_size: int = 250
+        self, updated_at_min: str, updated_at_max: str | None = None, page_size: int = shopify_orders.ORDERS_PAGE
     ) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] | None = {
-            "updated_at_min": updated_at_min,
-            "status": "any",
-            "limit": page_size,
-            "order": "updated_at asc",
-        }
-        if updated_at_max and params is not None:
-            params["updated_at_max"] = updated_at_max
-        url: str | None = f"{self.base}/orders.json"
-        while url:
-            response = self._send(self.http.build_request("GET", url, params=params))
-            yield from response.json().get("orders", [])
-            url, params = _next_link(response.headers.get("link", "")), None
-
-
-_LINK = re.compile(r'<([^>]+)>;\s*rel="?next"?')
-
-
-def _next_link(header: str) -> str | None:
-    found = _LINK.search(header or "")
-    return found.group(1) if found else None
+        """Orders updated in the window (light summaries with ``id``), paginated by cursor."""
+        return shopify_orders.updated_orders(self, updated_at_min, updated_at_max, page_size)

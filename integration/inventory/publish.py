@@ -1,11 +1,12 @@
 """Publishing quantities to Shopify with ``inventorySetQuantities`` (reference shopify.md §4.1).
 
 One call carries up to 250 quantities. Each quantity carries the value we believe Shopify holds
-(the ledger) as its compare-and-swap value: ``changeFromQuantity`` from API 2026-01 (required from
-2026-04; ``null`` opts out), ``compareQuantity`` before (a batch without known values sets
-``ignoreCompareQuantity``). From 2026-01 every call also carries ``@idempotent(key:)``; the key is
-derived from the run id and the batch content, so a retried or resumed batch reuses it and Shopify
-answers the original result instead of applying it twice.
+(the ledger) as its compare-and-swap value: ``changeFromQuantity`` (required from 2026-04; ``null``
+opts out; ``compareQuantity``/``ignoreCompareQuantity`` were removed in 2026-04, and every version
+Shopify still serves has ``changeFromQuantity``). Every call carries ``@idempotent(key:)``; the key
+is derived from the run id and the batch content, so a retried or resumed batch reuses it and
+Shopify answers the original result instead of applying it twice. The client refuses to publish
+when Shopify reports a version older than 2026-01 (X-Shopify-API-Version).
 
 Shopify rejects the whole call when any quantity has a user error. Stale compare values are
 refreshed from Shopify and the call is retried (bounded); quantities with a permanent error (item
@@ -44,26 +45,22 @@ class PublishError(ShopifyError):
     """Shopify refused a batch for a reason retrying cannot fix (bad reason/name/URI, ...)."""
 
 
-def cas_field(api_version: str) -> str:
-    return "changeFromQuantity" if api_version == "unstable" or api_version >= "2026-01" else "compareQuantity"
+MUTATION = (
+    "mutation inventorySetQuantities($input: InventorySetQuantitiesInput!, $key: String!) {\n"
+    "  inventorySetQuantities(input: $input) @idempotent(key: $key) {"
+    " inventoryAdjustmentGroup { id } userErrors { field message code } } }"
+)
 
 
-def supports_idempotent(api_version: str) -> bool:
-    return api_version == "unstable" or api_version >= "2026-01"
-
-
-def mutation(api_version: str) -> str:
-    if supports_idempotent(api_version):
-        head = (
-            "mutation inventorySetQuantities($input: InventorySetQuantitiesInput!, $key: String!) {\n"
-            "  inventorySetQuantities(input: $input) @idempotent(key: $key) {"
-        )
-    else:
-        head = (
-            "mutation inventorySetQuantities($input: InventorySetQuantitiesInput!) {\n"
-            "  inventorySetQuantities(input: $input) {"
-        )
-    return head + " inventoryAdjustmentGroup { id } userErrors { field message code } } }"
+def levels_query(count: int, name: str) -> str:
+    """One query reading ``count`` (item, location) levels by alias (built at run time)."""
+    params = ", ".join(f"$i{n}: ID!, $l{n}: ID!" for n in range(count))
+    body = " ".join(
+        f"q{n}: inventoryItem(id: $i{n}) {{ inventoryLevel(locationId: $l{n}) "
+        f"{{ quantities(names: [{json.dumps(name)}]) {{ name quantity }} }} }}"
+        for n in range(count)
+    )
+    return f"query inventoryNow({params}) {{ {body} }}"
 
 
 @dataclass(frozen=True)
@@ -89,29 +86,20 @@ def idempotency_key(run_id: str, name: str, rows: list[Quantity]) -> str:
     return str(uuid.uuid5(NAMESPACE, content))
 
 
-def variables(
-    rows: list[Quantity], *, name: str, reason: str, uri: str | None, api_version: str, key: str
-) -> dict[str, Any]:
-    cas = cas_field(api_version)
-    quantities = []
-    for q in rows:
-        entry: dict[str, Any] = {
+def variables(rows: list[Quantity], *, name: str, reason: str, uri: str | None, key: str) -> dict[str, Any]:
+    quantities = [
+        {
             "inventoryItemId": q.item_id,
             "locationId": q.change.location_id,
             "quantity": q.change.quantity,
+            "changeFromQuantity": q.compare,  # an explicit null opts out of the check
         }
-        if cas == "changeFromQuantity" or q.compare is not None:
-            entry[cas] = q.compare  # an explicit null opts out of the check (2026-01+)
-        quantities.append(entry)
+        for q in rows
+    ]
     payload: dict[str, Any] = {"name": name, "reason": reason, "quantities": quantities}
     if uri:
         payload["referenceDocumentUri"] = uri
-    if cas == "compareQuantity" and any(q.compare is None for q in rows):
-        payload["ignoreCompareQuantity"] = True  # callers keep such rows in batches of their own
-    result: dict[str, Any] = {"input": payload}
-    if supports_idempotent(api_version):
-        result["key"] = key
-    return result
+    return {"input": payload, "key": key}
 
 
 def _row_index(error: dict[str, Any]) -> int | None:
@@ -125,7 +113,6 @@ class Publisher:
     def __init__(
         self,
         shopify: ShopifyAdmin,
-        api_version: str,
         *,
         name: str,
         reason: str,
@@ -133,7 +120,6 @@ class Publisher:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.shopify = shopify
-        self.api_version = api_version
         self.name = name
         self.reason = reason
         self.max_conflict_retries = max_conflict_retries
@@ -145,9 +131,11 @@ class Publisher:
         conflicts = 0
         while pending:
             key = idempotency_key(run_id, self.name, pending)
+            # The shape depends on the version Shopify serves (reported), not the configured string.
+            self.shopify.require_version()
             data = self.shopify.graphql(
-                mutation(self.api_version),
-                variables(pending, name=self.name, reason=self.reason, uri=uri, api_version=self.api_version, key=key),
+                MUTATION,
+                variables(pending, name=self.name, reason=self.reason, uri=uri, key=key),
                 expected_cost=10,
             )
             outcome.calls += 1
@@ -207,18 +195,10 @@ class Publisher:
         found: dict[tuple[str, str], int | None] = {}
         for start in range(0, len(rows), READ_CHUNK):
             chunk = rows[start : start + READ_CHUNK]
-            params = ", ".join(f"$i{n}: ID!, $l{n}: ID!" for n in range(len(chunk)))
-            body = " ".join(
-                f"q{n}: inventoryItem(id: $i{n}) {{ inventoryLevel(locationId: $l{n}) "
-                f'{{ quantities(names: ["{self.name}"]) {{ name quantity }} }} }}'
-                for n in range(len(chunk))
-            )
             values: dict[str, Any] = {}
             for n, q in enumerate(chunk):
                 values[f"i{n}"], values[f"l{n}"] = q.item_id, q.change.location_id
-            data = self.shopify.graphql(
-                f"query inventoryNow({params}) {{ {body} }}", values, expected_cost=3 * len(chunk) + 1
-            )
+            data = self.shopify.graphql(levels_query(len(chunk), self.name), values, expected_cost=3 * len(chunk) + 1)
             for n, q in enumerate(chunk):
                 level = (data.get(f"q{n}") or {}).get("inventoryLevel") or {}
                 amounts = {x["name"]: x["quantity"] for x in level.get("quantities") or []}

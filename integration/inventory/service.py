@@ -25,7 +25,7 @@ from integration.clients.shopify import ShopifyAdmin
 from integration.inventory.catalog import ItemCatalog
 from integration.inventory.config import InventoryConfig, load_config
 from integration.inventory.ledger import Ledger, Published
-from integration.inventory.publish import Publisher, Quantity, cas_field
+from integration.inventory.publish import Publisher, Quantity
 from integration.inventory.quantities import Change, batches, diff, targets
 from integration.inventory.runs import Checkpoint, Checkpoints, RunLease
 from integration.inventory.sources import read_on_hand, resolve_locations
@@ -90,14 +90,12 @@ class InventorySync:
         d365: D365Client,
         shopify: ShopifyAdmin,
         *,
-        api_version: str,
         legal_entity: str,
     ) -> None:
         self.config = config
         self.storage = storage
         self.d365 = d365
         self.shopify = shopify
-        self.api_version = api_version
         self.legal_entity = legal_entity
         self.name = config.publish_as.value
 
@@ -199,7 +197,6 @@ class InventorySync:
 
         publisher = Publisher(
             self.shopify,
-            self.api_version,
             name=self.name,
             reason=config.reason,
             max_conflict_retries=config.max_conflict_retries,
@@ -275,13 +272,7 @@ class InventorySync:
         summary.lap("push", mark)
 
     def _batches(self, quantities: list[Quantity]) -> list[list[Quantity]]:
-        size = self.config.batch_size
-        if cas_field(self.api_version) == "compareQuantity":
-            # Before 2026-01 "ignore the compare" is per call: keep unknown-compare rows apart.
-            known = [q for q in quantities if q.compare is not None]
-            unknown = [q for q in quantities if q.compare is None]
-            return batches(known, size) + batches(unknown, size)
-        return batches(quantities, size)
+        return batches(quantities, self.config.batch_size)
 
 
 def run_inventory_sync(full: bool = False) -> Summary:
@@ -297,7 +288,6 @@ def run_inventory_sync(full: bool = False) -> Summary:
             get_storage(),
             d365,
             shopify,
-            api_version=settings.SHOPIFY_API_VERSION,
             legal_entity=settings.D365_LEGAL_ENTITY,
         )
         return sync.run(full=full)

@@ -13,24 +13,30 @@ from sandbox.shopify import operator, rest
 from sandbox.shopify.config import ShopifyEmulatorConfig
 from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.graphql_api import graphql_endpoint
+from sandbox.shopify.published import published_schema
+from sandbox.shopify.webhooks import DEFAULT_API_VERSION
 
 API = "/admin/api/{version}"
 
 
 def create_app(config: ShopifyEmulatorConfig | None = None) -> FaultInjector:
     emulator = ShopifyEmulator(config)
+    published_schema(DEFAULT_API_VERSION)  # fail at start, with the fix, when npm ci has not run
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         await emulator.close()
 
-    routes = [
-        Route(f"{API}/graphql.json", graphql_endpoint, methods=["POST"]),
+    legacy = [
         Route(f"{API}/orders.json", rest.list_orders, methods=["GET"]),
         Route(f"{API}/orders/count.json", rest.count_orders, methods=["GET"]),
         Route(f"{API}/orders/{{order_id:int}}.json", rest.get_order, methods=["GET"]),
         Route(f"{API}/orders/{{order_id:int}}/refunds.json", rest.get_refunds, methods=["GET"]),
+    ]
+    routes = [
+        Route(f"{API}/graphql.json", graphql_endpoint, methods=["POST"]),
+        *(legacy if emulator.config.legacy_rest else []),
         *operator.ROUTES,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

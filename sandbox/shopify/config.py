@@ -23,6 +23,10 @@ class ShopifyEmulatorConfig:
     bucket_max: float = 2000.0
     restore_rate: float = 100.0
     max_query_cost: int = 1000
+    # The REST Admin API is legacy (Oct 2024) and new public apps are GraphQL only (Apr 2025): its
+    # order endpoints are served only when asked for (the emulator's own tests inspect state with
+    # them); otherwise they answer 404 like any unknown path, so an app that still calls them fails.
+    legacy_rest: bool = False
     # REST leaky bucket (classic 40 calls, leaking 2 per second).
     rest_bucket_size: int = 40
     rest_leak_rate: float = 2.0

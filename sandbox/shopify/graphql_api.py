@@ -28,15 +28,19 @@ from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sandbox.shopify import order_reads
 from sandbox.shopify.cost import CostCalculator
 from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.mutations import MUTATION
 from sandbox.shopify.object_types import TYPES, resolve_type
+from sandbox.shopify.published import check, has_schema, published_schema
 from sandbox.shopify.schema import schema_for_tier, tier_for
+from sandbox.shopify.webhooks import DEFAULT_API_VERSION
 from sandbox.shopify.wire import json_response
 
 VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
-OLDEST_SUPPORTED = "2025-01"  # older versions fall forward to the oldest supported one (§4.5)
+# Shopify supports a version for 12 months; older ones fall forward to the oldest supported (§4.5).
+OLDEST_SUPPORTED = "2026-01"
 INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 _bound: set[str] = set()
@@ -81,10 +85,13 @@ _REWRITES = [
 def bound_schema(tier: str) -> GraphQLSchema:
     schema = schema_for_tier(tier)
     if tier not in _bound:
-        for type_name, fields in {**TYPES, "Mutation": MUTATION}.items():
-            for field_name, resolver in fields.items():
-                schema.type_map[type_name].fields[field_name].resolve = resolver  # type: ignore[attr-defined]
+        for types in ({**TYPES, "Mutation": MUTATION}, order_reads.TYPES):
+            for type_name, fields in types.items():
+                for field_name, resolver in fields.items():
+                    schema.type_map[type_name].fields[field_name].resolve = resolver  # type: ignore[attr-defined]
         schema.type_map["Node"].resolve_type = resolve_type  # type: ignore[attr-defined]
+        for abstract, resolver in order_reads.ABSTRACT.items():
+            schema.type_map[abstract].resolve_type = resolver  # type: ignore[attr-defined]
         _bound.add(tier)
     return schema
 
@@ -97,6 +104,13 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
             body["message"], extensions = rewrite(match)
             body["extensions"] = extensions
             break
+    return body
+
+
+def _published_error(error: GraphQLError, code: str | None) -> dict[str, Any]:
+    body = format_error(error)
+    if code and "extensions" not in body:
+        body["extensions"] = {"code": code}
     return body
 
 
@@ -116,6 +130,13 @@ def run(
     except GraphQLError as error:
         log.record("graphql", "(parse error)", 200, outcome="invalid")
         return {"errors": [format_error(error)]}, []
+    # Shopify's own published schema of this version first: what it refuses, the emulator refuses.
+    published = published_schema(version if has_schema(version) else DEFAULT_API_VERSION)
+    refused = check(published, document, variables, operation_name)
+    if refused:
+        log.record("graphql", "(invalid)", 200, outcome="invalid")
+        code = "INVALID_VARIABLE" if any("$" in e.message for e in refused) else None
+        return {"errors": [_published_error(e, code) for e in refused]}, []
     errors = validate(schema, document)
     operation = get_operation_ast(document, operation_name)
     if not errors and operation is None:

@@ -261,18 +261,17 @@ def carrier_service_create(_r: Any, info: Info, input: dict[str, Any]) -> dict[s
 def webhook_subscription_create(_r: Any, info: Info, topic: str, webhookSubscription: dict[str, Any]) -> dict[str, Any]:
     store = store_of(info)
     uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
+    address = "uri" if "uri" in webhookSubscription else "callbackUrl"  # callbackUrl: deprecated since 2025-04
     rest_topic = IRREGULAR_TOPICS.get(topic) or topic.lower().replace("_", "/", 1)
     if not uri:
         return {
             "webhookSubscription": None,
-            "userErrors": [_error(["webhookSubscription", "callbackUrl"], "Address can't be blank")],
+            "userErrors": [_error(["webhookSubscription", address], "Address can't be blank")],
         }
     if any(s.topic == rest_topic and s.uri == uri for s in store.subscriptions.values()):
         return {
             "webhookSubscription": None,
-            "userErrors": [
-                _error(["webhookSubscription", "callbackUrl"], "Address for this topic has already been taken")
-            ],
+            "userErrors": [_error(["webhookSubscription", address], "Address for this topic has already been taken")],
         }
     subscription = Subscription(
         store.next_id(),

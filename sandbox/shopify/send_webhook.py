@@ -2,7 +2,7 @@
 
     python -m sandbox.shopify.send_webhook --url http://127.0.0.1:7071/api/shopify/webhooks \\
         --secret S --topic orders/create --file order.json [--file more.json ...] \\
-        [--duplicates N] [--shuffle-seed SEED] [--shop-domain shop.myshopify.com] [--api-version 2025-10]
+        [--duplicates N] [--shuffle-seed SEED] [--shop-domain shop.myshopify.com] [--api-version 2026-10]
 
 Each ``--file`` is one delivery (its bytes are sent exactly as stored, so a sample's signature is
 over the file's own bytes). A file holding ``{"order": {...}}`` or ``{"refund": {...}}`` (the REST

@@ -23,7 +23,7 @@ import httpx
 from sandbox.shopify.wire import dumps
 
 DEFAULT_SHOP_DOMAIN = "emulator.myshopify.com"
-DEFAULT_API_VERSION = "2025-10"
+DEFAULT_API_VERSION = "2026-10"  # Shopify's newest stable version (the emulator models Shopify, not the app)
 DEFAULT_TIMEOUT = 5.0  # Shopify gives the whole request five seconds (§1.3).
 
 

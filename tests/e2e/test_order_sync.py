@@ -40,7 +40,7 @@ def test_signed_webhook_becomes_an_fo_sales_order_and_a_shopify_tag(stack) -> No
         "X-Shopify-Shop-Domain": SHOP,
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-API-Version": "2026-10",
         "Content-Type": "application/json",
     }
     for _ in range(2):  # a duplicate delivery is absorbed

@@ -45,7 +45,7 @@ def deliver(host: HostProcess, topic: str, payload: dict[str, Any], copies: int 
         "X-Shopify-Shop-Domain": SHOP,
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-API-Version": "2026-10",
         "Content-Type": "application/json",
     }
     for _ in range(copies):

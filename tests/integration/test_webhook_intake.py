@@ -25,7 +25,7 @@ def headers(body: bytes, topic: str = "orders/create", webhook_id: str | None = 
         "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
         "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
         "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-API-Version": "2026-10",
         "X-Shopify-Event-Id": str(uuid.uuid4()),
         "X-Shopify-Triggered-At": "2026-11-23T10:00:00Z",
         "Content-Type": "application/json",

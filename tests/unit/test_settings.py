@@ -5,7 +5,7 @@ from shared.settings import SettingsError, load_settings
 
 def test_defaults_load_without_any_setting() -> None:
     settings = load_settings({})
-    assert settings.SHOPIFY_API_VERSION == "2025-10"
+    assert settings.SHOPIFY_API_VERSION == "2026-10"
     assert settings.WEBHOOK_MAX_BODY_BYTES > 0
 
 

@@ -27,11 +27,12 @@ from sandbox.serve import RunningServer, start_in_thread
 from sandbox.shopify.app import create_app as create_shopify
 from sandbox.shopify.config import ShopifyEmulatorConfig
 from shared.http import RetryPolicy
+from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage
 
 SHOPIFY_TOKEN = "shpat_local_dev"
 D365_TOKEN = "local-dev-token"
-VERSION = "2025-10"
+VERSION = SHOPIFY_API_VERSION_DEFAULT
 
 _numbers = itertools.count(random.SystemRandom().randrange(100_000, 900_000) * 10)
 

@@ -21,6 +21,7 @@ from sandbox.serve import RunningServer, start_in_thread
 from sandbox.shopify.app import create_app as create_shopify
 from sandbox.shopify.config import ShopifyEmulatorConfig
 from shared.http import RetryPolicy
+from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage
 
 TOKEN = "shpat_local_dev"
@@ -83,16 +84,18 @@ class World:
         self,
         config: dict[str, Any] | InventoryConfig | None = None,
         *,
-        api_version: str = "2025-10",
+        api_version: str = SHOPIFY_API_VERSION_DEFAULT,
         shopify: ShopifyAdmin | None = None,
     ) -> InventorySync:
         parsed = config if isinstance(config, InventoryConfig) else parse_config({**BASE_CONFIG, **(config or {})})
         d365 = D365Client(self.d365_url, "usmf", lambda: D365_TOKEN, policy=RetryPolicy(attempts=4, base_delay=0.05))
         shopify = shopify or self.shopify(api_version)
         self.clients += [d365, shopify]
-        return InventorySync(parsed, self.storage, d365, shopify, api_version=api_version, legal_entity="usmf")
+        return InventorySync(parsed, self.storage, d365, shopify, legal_entity="usmf")
 
-    def shopify(self, api_version: str = "2025-10", transport: httpx.BaseTransport | None = None) -> ShopifyAdmin:
+    def shopify(
+        self, api_version: str = SHOPIFY_API_VERSION_DEFAULT, transport: httpx.BaseTransport | None = None
+    ) -> ShopifyAdmin:
         return ShopifyAdmin(
             self.shop_url, TOKEN, api_version, transport=transport, policy=RetryPolicy(attempts=4, base_delay=0.05)
         )

@@ -20,6 +20,7 @@ from sandbox.sample_orders import erp_ready_order
 from sandbox.serve import RunningServer, start_in_thread
 from sandbox.shopify.app import create_app as create_shopify
 from shared.http import RetryPolicy
+from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage
 
 TABLES = ("orders", "customerlinks", "exceptions", "mappings", "syncstate")
@@ -86,7 +87,7 @@ def clean_storage(storage: Storage) -> Storage:
 def make_sync(storage: Storage, fo_url: str, shop_url: str, attempts: int = 3) -> OrderSync:
     policy = RetryPolicy(attempts=attempts, base_delay=0.01, max_delay=0.05, max_retry_after=0.2, deadline=10)
     d365 = D365Client(fo_url, "usmf", lambda: "local-dev-token", policy=policy)
-    shopify = ShopifyAdmin(shop_url, "shpat_local_dev", "2025-10", policy=policy)
+    shopify = ShopifyAdmin(shop_url, "shpat_local_dev", SHOPIFY_API_VERSION_DEFAULT, policy=policy)
     return OrderSync(storage, d365, shopify, OrderFlowConfig(OrderSettings("usmf")), ProductCache())
 
 

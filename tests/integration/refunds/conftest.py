@@ -24,6 +24,7 @@ from sandbox.serve import RunningServer, start_in_thread
 from sandbox.shopify.app import create_app as create_shopify
 from sandbox.shopify.config import ShopifyEmulatorConfig
 from shared.http import RetryPolicy
+from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, deadline=10)
@@ -55,7 +56,7 @@ def d365(d365_server: RunningServer) -> Iterator[D365Client]:
 
 @pytest.fixture
 def shopify(shopify_server: RunningServer) -> Iterator[ShopifyAdmin]:
-    client = ShopifyAdmin(shopify_server.url, "shpat_local_dev", "2025-10", policy=FAST)
+    client = ShopifyAdmin(shopify_server.url, "shpat_local_dev", SHOPIFY_API_VERSION_DEFAULT, policy=FAST)
     yield client
     client.close()
 

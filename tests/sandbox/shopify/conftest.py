@@ -23,7 +23,7 @@ from sandbox.shopify.config import ShopifyEmulatorConfig
 SAMPLES = KIT / "shopify"
 TOKEN = "shpat_local_dev"
 SECRET = "shpss_local_dev"
-VERSION = "2025-10"
+VERSION = "2026-10"
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def make_shop() -> Iterator[Callable[..., Shop]]:
 
     def make(**overrides: Any) -> Shop:
         clock = FakeClock()
-        app = create_app(ShopifyEmulatorConfig(clock=clock, **overrides))
+        app = create_app(ShopifyEmulatorConfig(clock=clock, **{"legacy_rest": True, **overrides}))
         server = start_in_thread(app, name="shopify-emulator")
         servers.append(server)
         client = httpx.Client(base_url=server.url, headers={"X-Shopify-Access-Token": TOKEN}, timeout=10)
@@ -99,7 +99,7 @@ def make_shop() -> Iterator[Callable[..., Shop]]:
 @pytest.fixture(scope="module")
 def _shared_shop() -> Iterator[Shop]:
     clock = FakeClock()
-    app = create_app(ShopifyEmulatorConfig(clock=clock))
+    app = create_app(ShopifyEmulatorConfig(clock=clock, legacy_rest=True))
     server = start_in_thread(app, name="shopify-emulator")
     with httpx.Client(base_url=server.url, headers={"X-Shopify-Access-Token": TOKEN}, timeout=10) as client:
         yield Shop(server.url, client, clock, app)

@@ -110,6 +110,9 @@ def _level(shop, sku: str = "IPOD2008RED") -> tuple[str, str, dict[str, int]]:
     return item["id"], level["location"]["id"], {q["name"]: q["quantity"] for q in level["quantities"]}
 
 
+# compareQuantity/ignoreCompareQuantity exist up to 2026-01 (removed in 2026-04).
+LAST_WITH_COMPARE = "2026-01"
+
 SET_LEGACY = """mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) {
   inventoryAdjustmentGroup { id reason referenceDocumentUri changes { name delta quantityAfterChange } }
   userErrors { field code message } } }"""
@@ -128,9 +131,15 @@ def test_inventory_set_quantities_legacy_compare_quantity(shop) -> None:
     _order(shop)
     item, location, before = _level(shop)
     assert before == {"available": 99, "on_hand": 100, "committed": 1}
-    required = shop.data(SET_LEGACY, {"input": _set_input(item, location, 40)})["inventorySetQuantities"]
+    required = shop.data(
+        version=LAST_WITH_COMPARE, query=SET_LEGACY, variables={"input": _set_input(item, location, 40)}
+    )["inventorySetQuantities"]
     assert required["userErrors"][0]["code"] == "COMPARE_QUANTITY_REQUIRED"
-    stale = shop.data(SET_LEGACY, {"input": _set_input(item, location, 40, compareQuantity=5)})
+    stale = shop.data(
+        version=LAST_WITH_COMPARE,
+        query=SET_LEGACY,
+        variables={"input": _set_input(item, location, 40, compareQuantity=5)},
+    )
     assert stale["inventorySetQuantities"]["userErrors"] == [
         {
             "field": ["input", "quantities", "0", "compareQuantity"],
@@ -139,14 +148,22 @@ def test_inventory_set_quantities_legacy_compare_quantity(shop) -> None:
         }
     ]
     assert _level(shop)[2] == before  # nothing applied
-    ok = shop.data(SET_LEGACY, {"input": _set_input(item, location, 40, compareQuantity=99)})["inventorySetQuantities"]
+    ok = shop.data(
+        version=LAST_WITH_COMPARE,
+        query=SET_LEGACY,
+        variables={"input": _set_input(item, location, 40, compareQuantity=99)},
+    )["inventorySetQuantities"]
     assert ok["userErrors"] == []
     assert {c["name"]: (c["delta"], c["quantityAfterChange"]) for c in ok["inventoryAdjustmentGroup"]["changes"]} == {
         "available": (-59, 40),
         "on_hand": (-59, 41),
     }
     assert _level(shop)[2] == {"available": 40, "on_hand": 41, "committed": 1}
-    ignored = shop.data(SET_LEGACY, {"input": {**_set_input(item, location, 7), "ignoreCompareQuantity": True}})
+    ignored = shop.data(
+        version=LAST_WITH_COMPARE,
+        query=SET_LEGACY,
+        variables={"input": {**_set_input(item, location, 7), "ignoreCompareQuantity": True}},
+    )
     assert ignored["inventorySetQuantities"]["userErrors"] == []
 
 
@@ -156,11 +173,17 @@ SET_2026 = """mutation($input: InventorySetQuantitiesInput!, $key: String!) {
   userErrors { field code message } } }"""
 
 
-def test_idempotent_directive_does_not_exist_before_2026_01(shop) -> None:
+def test_compare_quantity_is_refused_from_2026_04_as_the_published_schema_says(shop) -> None:
     _order(shop)
-    item, location, _ = _level(shop)
-    body = shop.gql(SET_2026, {"input": _set_input(item, location, 1, compareQuantity=99), "key": "k"})
-    assert body["errors"][0]["extensions"]["code"] == "undefinedDirective"
+    item, location, before = _level(shop)
+    body = shop.gql(
+        SET_2026, {"input": _set_input(item, location, 1, compareQuantity=99), "key": "k"}, version="2026-10"
+    )
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
+    assert "compareQuantity" in body["errors"][0]["message"] and "data" not in body
+    unknown_field = shop.gql("{ shop { name notAField } }", version="2026-10")
+    assert unknown_field["errors"][0]["extensions"]["code"] == "undefinedField"
+    assert _level(shop)[2] == before
 
 
 def test_change_from_quantity_stale_and_idempotent_replay_2026_01(shop) -> None:
@@ -210,14 +233,24 @@ def test_inventory_set_quantities_limits_and_validation(shop) -> None:
         "ignoreCompareQuantity": True,
         "quantities": [{"inventoryItemId": item, "locationId": location, "quantity": n} for n in range(251)],
     }
-    assert shop.gql(SET_LEGACY, {"input": too_many})["errors"][0]["extensions"]["code"] == "MAX_INPUT_SIZE_EXCEEDED"
+    assert (
+        shop.gql(version=LAST_WITH_COMPARE, query=SET_LEGACY, variables={"input": too_many})["errors"][0]["extensions"][
+            "code"
+        ]
+        == "MAX_INPUT_SIZE_EXCEEDED"
+    )
     bad = {
         **_set_input("gid://shopify/InventoryItem/1", location, 1),
         "ignoreCompareQuantity": True,
         "reason": "because",
         "name": "committed",
     }
-    codes = {e["code"] for e in shop.data(SET_LEGACY, {"input": bad})["inventorySetQuantities"]["userErrors"]}
+    codes = {
+        e["code"]
+        for e in shop.data(version=LAST_WITH_COMPARE, query=SET_LEGACY, variables={"input": bad})[
+            "inventorySetQuantities"
+        ]["userErrors"]
+    }
     assert codes == {"INVALID_REASON", "INVALID_NAME", "INVALID_INVENTORY_ITEM"}
 
 

@@ -49,7 +49,7 @@ def test_token_is_configurable(make_shop) -> None:
 def test_bad_version_404_and_old_version_falls_forward(shop) -> None:
     assert shop.client.post("/admin/api/latest/graphql.json", json={"query": "{ shop { name } }"}).status_code == 404
     response = shop.client.post("/admin/api/2023-04/graphql.json", json={"query": "{ shop { name } }"})
-    assert response.headers["x-shopify-api-version"] == "2025-01"
+    assert response.headers["x-shopify-api-version"] == "2026-01"  # the oldest supported version
 
 
 def test_missing_query_is_400(shop) -> None:

@@ -11,6 +11,8 @@ import time
 import httpx
 import pytest
 
+from sandbox.shopify.webhooks import DEFAULT_API_VERSION
+
 from .conftest import SECRET, sample
 
 
@@ -45,7 +47,7 @@ def test_admin_create_order_delivers_signed_orders_create(shop, receiver) -> Non
     assert not signed_ok(headers, body, SECRET)
     assert headers["x-shopify-topic"] == "orders/create"
     assert headers["x-shopify-shop-domain"] == "emulator.myshopify.com"
-    assert headers["x-shopify-api-version"] == "2025-10"
+    assert headers["x-shopify-api-version"] == DEFAULT_API_VERSION
     assert headers["x-shopify-webhook-id"] == result["deliveries"][0]["webhook_id"]
     delivered = json.loads(body)
     assert delivered == result["order"]

@@ -5,13 +5,14 @@ import pytest
 
 from integration.clients.shopify import ShopifyAdmin, ShopifyGraphQLError, ShopifyUserErrors, gid, legacy_id
 from shared.http import RetryPolicy
+from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 
 
 def admin(handler, sleeps: list[float]) -> ShopifyAdmin:
     return ShopifyAdmin(
         "https://shop.example",
         "tok",
-        "2025-10",
+        SHOPIFY_API_VERSION_DEFAULT,
         transport=httpx.MockTransport(handler),
         policy=RetryPolicy(attempts=3, sleep=sleeps.append),
         sleep=sleeps.append,
@@ -67,17 +68,7 @@ def test_graphql_errors_and_user_errors() -> None:
         client.tags_add(gid("Order", 1), ["synced"])
 
 
-def test_rest_list_follows_link_header() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.params.get("page_info") == "p2":
-            return httpx.Response(200, json={"orders": [{"id": 2}]})
-        nxt = '<https://shop.example/admin/api/2025-10/orders.json?page_info=p2&limit=250>; rel="next"'
-        return httpx.Response(200, json={"orders": [{"id": 1}]}, headers={"Link": nxt})
-
-    assert [o["id"] for o in admin(handler, []).list_orders("2026-11-01T00:00:00Z")] == [1, 2]
-
-
-def test_rest_429_retry_after() -> None:
+def test_429_retry_after_is_honoured() -> None:
     sleeps: list[float] = []
     calls = []
 
@@ -85,10 +76,23 @@ def test_rest_429_retry_after() -> None:
         calls.append(1)
         if len(calls) == 1:
             return httpx.Response(429, headers={"Retry-After": "2.0"})
-        return httpx.Response(200, json={"order": {"id": 9}})
+        return httpx.Response(200, json={"data": {"shop": {"name": "x"}}})
 
-    assert admin(handler, sleeps).get_order(9) == {"id": 9}
+    assert admin(handler, sleeps).graphql("{ shop { name } }") == {"shop": {"name": "x"}}
     assert sleeps == [2.0]
+
+
+def test_no_rest_endpoint_is_called() -> None:
+    paths: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return httpx.Response(200, json={"data": {"order": None, "orders": {"nodes": [], "pageInfo": {}}}})
+
+    client = admin(handler, [])
+    assert client.get_order(9) is None
+    assert list(client.list_orders("2026-11-01T00:00:00Z")) == []
+    assert paths and all(p.endswith("/graphql.json") for p in paths)
 
 
 def test_non_idempotent_write_is_not_resent_after_a_5xx() -> None:

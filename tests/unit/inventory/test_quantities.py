@@ -10,11 +10,10 @@ import pytest
 
 from integration.inventory.config import InventoryConfig, Measure, load_config, parse_config
 from integration.inventory.publish import (
+    MUTATION,
     Quantity,
     _row_index,
-    cas_field,
     idempotency_key,
-    mutation,
     variables,
 )
 from integration.inventory.quantities import Change, OnHand, batches, diff, sku_of, targets, whole_units
@@ -143,39 +142,14 @@ def _q(quantity: int, compare: int | None) -> Quantity:
     )
 
 
-def test_wire_format_by_api_version() -> None:
+def test_wire_format() -> None:
     rows = [_q(5, 3), _q(6, None)]
-    legacy = variables(rows, name="on_hand", reason="correction", uri="gid://x/Sync/1", api_version="2025-10", key="k")
-    assert legacy == {
-        "input": {
-            "name": "on_hand",
-            "reason": "correction",
-            "referenceDocumentUri": "gid://x/Sync/1",
-            "ignoreCompareQuantity": True,
-            "quantities": [
-                {
-                    "inventoryItemId": "gid://shopify/InventoryItem/9",
-                    "locationId": "gid://shopify/Location/1",
-                    "quantity": 5,
-                    "compareQuantity": 3,
-                },
-                {
-                    "inventoryItemId": "gid://shopify/InventoryItem/9",
-                    "locationId": "gid://shopify/Location/1",
-                    "quantity": 6,
-                },
-            ],
-        }
-    }
-    new = variables(rows, name="on_hand", reason="correction", uri=None, api_version="2026-04", key="k")
-    assert [q["changeFromQuantity"] for q in new["input"]["quantities"]] == [3, None]  # null opts out, explicitly
-    assert new["key"] == "k" and "ignoreCompareQuantity" not in new["input"]
-    assert "@idempotent(key: $key)" in mutation("2026-01") and "@idempotent" not in mutation("2025-10")
-    assert (cas_field("2025-10"), cas_field("2026-01"), cas_field("unstable")) == (
-        "compareQuantity",
-        "changeFromQuantity",
-        "changeFromQuantity",
-    )
+    sent = variables(rows, name="on_hand", reason="correction", uri="gid://x/Sync/1", key="k")
+    assert sent["input"]["referenceDocumentUri"] == "gid://x/Sync/1" and sent["key"] == "k"
+    assert [q["changeFromQuantity"] for q in sent["input"]["quantities"]] == [3, None]  # null opts out, explicitly
+    assert "ignoreCompareQuantity" not in sent["input"]
+    assert all("compareQuantity" not in q for q in sent["input"]["quantities"])
+    assert "@idempotent(key: $key)" in MUTATION
 
 
 def test_idempotency_key_is_stable_per_run_and_content() -> None:
