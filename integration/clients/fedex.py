@@ -111,6 +111,22 @@ class Parcel:
 
 
 @dataclass(frozen=True)
+class Commodity:
+    """One dutiable line of an international shipment (``customsClearanceDetail.commodities[]``)."""
+
+    description: str
+    quantity: int
+    quantity_units: str
+    weight_lb: Decimal
+    customs_value: Decimal
+    unit_price: Decimal
+    currency: str
+    country_of_manufacture: str
+    harmonized_code: str | None = None
+    part_number: str | None = None
+
+
+@dataclass(frozen=True)
 class RateQuery:
     origin: Address
     destination: Address
@@ -120,6 +136,10 @@ class RateQuery:
     rate_request_types: tuple[str, ...] = ("ACCOUNT", "LIST")
     pickup_type: str = "DROPOFF_AT_FEDEX_LOCATION"
     return_transit_times: bool = True
+    # International: the customs data FedEx needs to rate (empty for domestic shipments).
+    commodities: tuple[Commodity, ...] = ()
+    duties_payment_type: str = "SENDER"
+    shipment_purpose: str = "SOLD"
 
 
 def _address(a: Address) -> dict[str, Any]:
@@ -154,6 +174,8 @@ def build_rate_request(query: RateQuery, account_number: str) -> dict[str, Any]:
         "rateRequestType": list(query.rate_request_types),
         "requestedPackageLineItems": items,
     }
+    if query.commodities:
+        shipment["customsClearanceDetail"] = customs_clearance_detail(query)
     if query.service_type:
         shipment["serviceType"] = query.service_type
     if query.ship_date:
@@ -162,6 +184,38 @@ def build_rate_request(query: RateQuery, account_number: str) -> dict[str, Any]:
         "accountNumber": {"value": account_number},
         "rateRequestControlParameters": {"returnTransitTimes": query.return_transit_times},
         "requestedShipment": shipment,
+    }
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, Any]:
+    return {"amount": float(amount.quantize(Decimal("0.01"))), "currency": currency}
+
+
+def customs_clearance_detail(query: RateQuery) -> dict[str, Any]:
+    """``customsClearanceDetail`` (schema ``CustomsClearanceDetail``): duties payment, the commercial
+    invoice purpose and one commodity per cart line. The Rate API has no ``totalCustomsValue``: the
+    commodities' ``customsValue`` carry the value."""
+    commodities = []
+    for c in query.commodities:
+        item: dict[str, Any] = {
+            "description": c.description,
+            "quantity": c.quantity,
+            "quantityUnits": c.quantity_units,
+            "numberOfPieces": c.quantity,
+            "weight": {"units": "LB", "value": float(c.weight_lb.quantize(Decimal("0.01"), rounding=ROUND_UP))},
+            "customsValue": _money(c.customs_value, c.currency),
+            "unitPrice": _money(c.unit_price, c.currency),
+            "countryOfManufacture": c.country_of_manufacture,
+        }
+        if c.harmonized_code:
+            item["harmonizedCode"] = c.harmonized_code
+        if c.part_number:
+            item["partNumber"] = c.part_number[:35]
+        commodities.append(item)
+    return {
+        "dutiesPayment": {"paymentType": query.duties_payment_type},
+        "commercialInvoice": {"shipmentPurpose": query.shipment_purpose},
+        "commodities": commodities,
     }
 
 
@@ -461,6 +515,7 @@ class FedexClient:
 
 __all__ = [
     "Address",
+    "Commodity",
     "FedexAuthError",
     "FedexClient",
     "FedexError",

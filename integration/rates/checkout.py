@@ -12,6 +12,7 @@ from typing import Any
 
 from integration.clients.fedex import Address, RateQuery, ServiceQuote
 from integration.rates.config import RatesConfig
+from integration.rates.customs import CustomsConfig, commodities, is_international
 from integration.rates.dates import delivery_window
 from integration.rates.fallback import fallback_rates
 from integration.rates.packaging import pack
@@ -36,18 +37,21 @@ def is_residential(rate: ShopifyRate, config: RatesConfig) -> bool:
     return config.residential == "always"
 
 
-def plan(rate: ShopifyRate, config: RatesConfig) -> RateQuery:
-    """Raises PackagingError when the cart cannot go as FedEx parcels."""
+def plan(rate: ShopifyRate, config: RatesConfig, customs: CustomsConfig | None = None) -> RateQuery:
+    """Raises PackagingError when the cart cannot go as FedEx parcels. International shipments
+    carry the customs data FedEx needs to rate them."""
     parcels = pack(rate.shipped_items, config.packaging)
     return RateQuery(
         origin=_address(rate.origin, False),
         destination=_address(rate.destination, is_residential(rate, config)),
         parcels=tuple(parcels),
         rate_request_types=tuple(config.rate_request_types),
+        commodities=commodities(rate, customs or CustomsConfig()) if is_international(rate) else (),
     )
 
 
 def from_quotes(rate: ShopifyRate, quotes: list[ServiceQuote], config: RatesConfig, today: date) -> dict[str, Any]:
+    """Quotes already in the checkout's currency (see currency.py) -> Shopify's response body."""
     delivery = {q.service_type: delivery_window(q, today, config.processing_days) for q in quotes}
     return to_shopify(apply_rules(quotes, rate.subtotal(), config, delivery), config.timezone)
 

@@ -102,6 +102,20 @@ class RatesConfig(_Strict):
     timezone: str = "America/New_York"
     cache_ttl_s: int = Field(default=600, ge=0)
     deadline_s: float = Field(default=2.5, gt=0, le=9)
+    # Conversion of FedEx amounts quoted in another currency than the checkout's, as
+    # "FROM/TO": rate (1 FROM = rate TO), e.g. {"CAD/USD": "0.73"}. A quote in a currency with no
+    # rate here is dropped (with an audit line), never mixed into a checkout in another currency.
+    exchange_rates: dict[str, Decimal] = {}
+
+    @model_validator(mode="after")
+    def _exchange_rates(self) -> RatesConfig:
+        for pair, rate in self.exchange_rates.items():
+            parts = pair.split("/")
+            if len(parts) != 2 or not all(len(p) == 3 and p.isalpha() and p.isupper() for p in parts):
+                raise ValueError(f"exchange_rates: {pair!r} must look like 'CAD/USD'")
+            if rate <= 0:
+                raise ValueError(f"exchange_rates: {pair} must be positive")
+        return self
 
     def fingerprint(self) -> str:
         """Short hash of the rules, for cache keys of anything derived from them."""

@@ -36,7 +36,7 @@ def rate_cache_key(query: RateQuery, account_number: str) -> str:
         )
         for p in query.parcels
     )
-    canonical = {
+    canonical: dict[str, object] = {
         "a": account_number,
         "o": [query.origin.country.upper(), normalize_postal(query.origin.country, query.origin.postal_code)],
         "d": [
@@ -48,5 +48,10 @@ def rate_cache_key(query: RateQuery, account_number: str) -> str:
         "s": query.service_type or "",
         "t": sorted(query.rate_request_types),
     }
+    if query.commodities:  # international: what is declared to customs is part of what FedEx rates
+        canonical["c"] = [
+            [c.harmonized_code or "", c.country_of_manufacture, c.quantity, str(c.customs_value), c.currency]
+            for c in query.commodities
+        ]
     digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return f"{KEY_VERSION}:{digest[:40]}"

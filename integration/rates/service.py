@@ -5,9 +5,13 @@ a hard deadline (``deadline_s``, well inside Shopify's 3-10 s) → rules → res
 slow, failing or the circuit is open the answer is the fallback table, never an error: Shopify
 has no retry and would show its own backup rates. A late FedEx answer still fills the cache.
 
-FedEx refusing the shipment (no service to the destination, an invalid postal code, a package it
-cannot carry) answers an empty ``rates`` list: Shopify's documented "this carrier cannot handle
-this request", rather than a fallback price for a delivery that cannot happen.
+FedEx refusing the request with a 4xx (no service to the destination, an invalid postal code,
+missing customs data...) also answers the fallback table, never an empty list, and the FedEx error
+codes are recorded (log line ``rates.fedex_refused`` and the quote audit's reason). A cart that
+cannot be packed at all still answers an empty list.
+
+International shipments carry customs data (customs.py); quotes in another currency than the
+checkout's are converted with a configured rate or dropped with an audit line (currency.py).
 """
 
 from __future__ import annotations
@@ -26,13 +30,16 @@ from integration.rates.breaker import CircuitBreaker
 from integration.rates.cache import SingleFlight, TTLCache
 from integration.rates.checkout import from_fallback, from_quotes, plan
 from integration.rates.config import RatesConfig, load_rates_config
+from integration.rates.currency import in_currency
+from integration.rates.customs import CustomsConfig, load_customs
 from integration.rates.keys import rate_cache_key
 from integration.rates.packaging import PackagingError
 from integration.rates.request import ShopifyRate
 from integration.rates.shared_cache import RedisQuoteCache
+from shared.logs import get_logger, log_event
 from shared.settings import Settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 MAX_TRACKED_KEYS = 10_000
 INLINE_PACKING_LINES = 20  # carts up to this many lines are packed on the event loop (well under 1 ms)
 
@@ -55,6 +62,8 @@ class RateStats:
     deadline_hits: int = 0
     breaker_skips: int = 0
     refused: int = 0
+    currency_dropped: int = 0
+    last_refusal: str = ""
     by_key: dict[str, int] = field(default_factory=dict)
 
 
@@ -69,12 +78,14 @@ class RateService:
         client: FedexClient,
         config: RatesConfig,
         *,
+        customs: CustomsConfig | None = None,
         shared: RedisQuoteCache | None = None,
         breaker: CircuitBreaker | None = None,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] | None = None,
     ) -> None:
         self.client, self.config = client, config
+        self.customs = customs or CustomsConfig()
         self.cache: TTLCache[list[ServiceQuote]] = TTLCache(clock=clock)
         self.shared = shared  # optional Redis (REDIS_URL) behind the in-process cache
         self.breaker = breaker or CircuitBreaker(clock=clock)
@@ -91,9 +102,9 @@ class RateService:
             if packs_off_loop(rate):
                 # Packing is bounded (lines x 99 packages) but a long cart still takes tens of
                 # milliseconds: do it on a worker thread so other checkouts keep being answered.
-                query = await asyncio.to_thread(plan, rate, self.config)
+                query = await asyncio.to_thread(plan, rate, self.config, self.customs)
             else:
-                query = plan(rate, self.config)
+                query = plan(rate, self.config, self.customs)
         except PackagingError as error:
             self.stats.refused += 1
             return RatesOutcome({"rates": []}, "none", f"packaging: {error}")
@@ -101,7 +112,7 @@ class RateService:
         cached = await self._cached(key)
         if cached is not None:
             self.stats.cache_hits += 1
-            return RatesOutcome(from_quotes(rate, cached, self.config, today), "cache")
+            return self._answer(rate, query, cached, today, "cache")
         if not self.breaker.allow():
             self.stats.breaker_skips += 1
             return self._fallback(rate, query, today, "circuit open")
@@ -136,14 +147,47 @@ class RateService:
             return self._fallback(rate, query, today, "deadline")
         except FedexRejected as error:
             self.stats.refused += 1
-            return RatesOutcome({"rates": []}, "none", f"fedex refused: {','.join(error.codes) or error.status}")
+            codes = ",".join(error.codes) or str(error.status)
+            self.stats.last_refusal = codes
+            log_event(
+                log,
+                "rates.fedex_refused",
+                logging.WARNING,
+                status=error.status,
+                codes=codes,
+                transaction_id=error.transaction_id,
+                destination_country=rate.destination.country,
+            )
+            return self._fallback(rate, query, today, f"fedex refused: {codes}")
         except FedexAuthError as error:
             log.error("FedEx refused our credentials (%s); serving fallback rates", error.codes)
             return self._fallback(rate, query, today, "auth")
         except FedexError as error:
             log.warning("FedEx unavailable (%s); serving fallback rates", error)
             return self._fallback(rate, query, today, f"fedex: {type(error).__name__}")
-        return RatesOutcome(from_quotes(rate, quotes, self.config, today), "fedex")
+        return self._answer(rate, query, quotes, today, "fedex")
+
+    def _answer(
+        self, rate: ShopifyRate, query: Any, quotes: list[ServiceQuote], today: date, source: str
+    ) -> RatesOutcome:
+        usable, dropped = in_currency(quotes, rate.currency, self.config)
+        if not dropped:
+            return RatesOutcome(from_quotes(rate, usable, self.config, today), source)
+        self.stats.currency_dropped += len(dropped)
+        note = f"currency: dropped {len(dropped)} quote(s) in {','.join(sorted({d.currency for d in dropped}))}"
+        log_event(
+            log,
+            "rates.currency_dropped",
+            logging.WARNING,
+            checkout_currency=rate.currency,
+            services=[d.service_type for d in dropped],
+            currencies=sorted({d.currency for d in dropped}),
+            hint="add the pair to exchange_rates in the rates config",
+        )
+        body = from_quotes(rate, usable, self.config, today)
+        if not body.get("rates"):
+            return self._fallback(rate, query, today, note)
+        return RatesOutcome(body, source, note)
 
     async def _cached(self, key: str) -> list[ServiceQuote] | None:
         quotes = self.cache.get(key)
@@ -162,6 +206,8 @@ class RateService:
 def build_rate_service(settings: Settings, config_path: str | None = None) -> RateService:
     """The long-lived service for the trigger (one per worker process, created on first use):
     FedEx client from ``FEDEX_*`` settings, rules from ``config_path`` (default file if None),
-    Redis only when ``REDIS_URL`` is set."""
+    customs data from config/mappings.json, Redis only when ``REDIS_URL`` is set."""
     shared = RedisQuoteCache.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
-    return RateService(FedexClient.from_settings(settings), load_rates_config(config_path), shared=shared)
+    return RateService(
+        FedexClient.from_settings(settings), load_rates_config(config_path), customs=load_customs(), shared=shared
+    )

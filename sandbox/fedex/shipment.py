@@ -75,6 +75,45 @@ def _check_postal(country: str, postal: str, code: str, config: FedexEmulatorCon
         raise FedexError(400, code, params={"postalCode": postal, "countryCode": country})
 
 
+CUSTOMS = "requestedShipment.customsClearanceDetail"
+HS_CODE = re.compile(r"^\d[\d.]{5,13}$")
+
+
+def check_customs(detail: Any) -> None:
+    """International rating needs commodity data ("Customs commodity data is required for
+    international and intra-country rating", RateQuotes OpenAPI): description, quantity and its
+    units, weight, customs value and country of manufacture per commodity; an HS code, when given,
+    must look like one."""
+    commodities = detail.get("commodities") if isinstance(detail, dict) else None
+    if not isinstance(commodities, list) or not commodities:
+        raise _invalid(f"{CUSTOMS}.commodities", "customs commodity data is required for international rating")
+    for n, c in enumerate(commodities):
+        where = f"{CUSTOMS}.commodities[{n}]"
+        if not isinstance(c, dict):
+            raise _invalid(where, "must be an object")
+        description = str(c.get("description") or "").strip()
+        if not description or len(description) > 450:
+            raise _invalid(f"{where}.description", "required, at most 450 characters")
+        if not isinstance(c.get("quantity"), int) or c["quantity"] <= 0:
+            raise _invalid(f"{where}.quantity", "required, a whole number above 0")
+        if not str(c.get("quantityUnits") or "").strip():
+            raise _invalid(f"{where}.quantityUnits", "required")
+        weight: dict[str, Any] = c["weight"] if isinstance(c.get("weight"), dict) else {}
+        if weight.get("units") not in ("LB", "KG") or _decimal(weight.get("value"), f"{where}.weight.value") <= 0:
+            raise _invalid(f"{where}.weight", "required: units LB or KG and a value above 0")
+        value: dict[str, Any] = c["customsValue"] if isinstance(c.get("customsValue"), dict) else {}
+        currency = str(value.get("currency") or "")
+        if value.get("amount") is None or len(currency) != 3:
+            raise _invalid(f"{where}.customsValue", "required: amount and currency")
+        _decimal(value.get("amount"), f"{where}.customsValue.amount")
+        country = str(c.get("countryOfManufacture") or "").strip()
+        if not 2 <= len(country) <= 4:
+            raise _invalid(f"{where}.countryOfManufacture", "required (max length 4)")
+        code = c.get("harmonizedCode")
+        if code is not None and not HS_CODE.match(str(code)):
+            raise _invalid(f"{where}.harmonizedCode", "not a harmonized system code")
+
+
 def check_account(body: Any, config: FedexEmulatorConfig) -> None:
     account = body.get("accountNumber") if isinstance(body, dict) else None
     value = account.get("value") if isinstance(account, dict) else None
@@ -95,6 +134,8 @@ def parse_shipment(body: dict[str, Any], config: FedexEmulatorConfig, today: dat
     for country, postal in ((o_country, o_postal), (d_country, d_postal)):
         if country in config.unserved_countries or postal in config.unserved_postal_codes:
             raise FedexError(400, "RATE.LOCATION.NOSERVICE")
+    if o_country != d_country and not rs.get("documentShipment"):
+        check_customs(rs.get("customsClearanceDetail"))
     for side, address in (("shipper", shipper), ("recipient", recipient)):
         state = address.get("stateOrProvinceCode")
         if state is not None and len(str(state)) > 2:

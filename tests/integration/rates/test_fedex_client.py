@@ -11,6 +11,7 @@ import pytest
 
 from integration.clients.fedex import (
     Address,
+    Commodity,
     FedexAuthError,
     FedexRejected,
     FedexRetry,
@@ -61,6 +62,7 @@ async def test_every_request_sent_validates_against_fedex_schema(stack: Stack) -
             destination=Address("CA", "K1M 1M4", "ON"),
             parcels=(Parcel(Decimal("0.2")),),
             service_type="FEDEX_INTERNATIONAL_PRIORITY",
+            commodities=(COMMODITY,),
         ),
     ]
     async with stack.client() as client:
@@ -69,6 +71,33 @@ async def test_every_request_sent_validates_against_fedex_schema(stack: Stack) -
     assert len(stack.transport.rate_bodies) == 2
     for body in stack.transport.rate_bodies:
         assert [e.message for e in SCHEMA.iter_errors(body)] == []
+    customs = stack.transport.rate_bodies[1]["requestedShipment"]["customsClearanceDetail"]
+    assert customs["dutiesPayment"] == {"paymentType": "SENDER"}
+    assert customs["commodities"][0]["harmonizedCode"] == "6109.10"
+    assert customs["commodities"][0]["customsValue"] == {"amount": 39.98, "currency": "USD"}
+
+
+async def test_an_international_request_without_customs_data_is_refused(stack: Stack) -> None:
+    query = RateQuery(
+        origin=Address("US", "10001", "NY"), destination=Address("CA", "K1M 1M4", "ON"), parcels=(Parcel(Decimal("1")),)
+    )
+    async with stack.client() as client:
+        with pytest.raises(FedexRejected) as refused:
+            await client.rate(query)
+    assert refused.value.status == 400 and refused.value.codes == ("INVALID.INPUT.EXCEPTION",)
+
+
+COMMODITY = Commodity(
+    description="Cotton T-shirt",
+    quantity=2,
+    quantity_units="PCS",
+    weight_lb=Decimal("0.8"),
+    customs_value=Decimal("39.98"),
+    unit_price=Decimal("19.99"),
+    currency="USD",
+    country_of_manufacture="PT",
+    harmonized_code="6109.10",
+)
 
 
 async def test_token_is_reused(stack: Stack) -> None:

@@ -12,6 +12,7 @@ import fakeredis
 
 from integration.rates.breaker import CircuitBreaker
 from integration.rates.config import load_rates_config
+from integration.rates.customs import CustomsConfig
 from integration.rates.request import ShopifyRate, parse_rate_request
 from integration.rates.service import RateService
 from integration.rates.shared_cache import RedisQuoteCache
@@ -99,14 +100,72 @@ async def test_fedex_down_opens_the_circuit(stack: Stack) -> None:
     await rates.client.aclose()
 
 
-async def test_no_service_destination_answers_empty_rates(stack: Stack) -> None:
+async def test_a_fedex_refusal_answers_the_fallback_table_and_records_the_error(stack: Stack, caplog) -> None:
     stack.admin("PUT", "/_emulator/config", json={"unserved_postal_codes": ["K1M1M4"]})
     rates = service(stack)
-    outcome = await rates.rates(shopify_request())
-    assert outcome.body == {"rates": []} and outcome.source == "none"
-    assert "RATE.LOCATION.NOSERVICE" in outcome.reason
+    with caplog.at_level("WARNING", logger="integration.rates.service"):
+        outcome = await rates.rates(shopify_request())
+    assert outcome.source == "fallback" and outcome.body["rates"]  # never an empty list
+    assert outcome.reason == "fedex refused: RATE.LOCATION.NOSERVICE"
+    assert rates.stats.last_refusal == "RATE.LOCATION.NOSERVICE"
+    assert any(
+        "rates.fedex_refused" in r.getMessage() and "RATE.LOCATION.NOSERVICE" in r.getMessage() for r in caplog.records
+    )
     assert rates.breaker.state == "closed"
     await rates.client.aclose()
+
+
+def us_to_canada() -> ShopifyRate:
+    body = json.loads(SAMPLE.read_text())
+    body["rate"]["origin"].update({"country": "US", "postal_code": "10001", "province": "NY", "city": "New York"})
+    body["rate"]["items"][0]["sku"] = "TSHIRT-S"
+    return parse_rate_request(body)
+
+
+async def test_a_us_to_canada_checkout_gets_fedex_rates_with_customs_data(stack: Stack) -> None:
+    customs = CustomsConfig.model_validate(
+        {"products": {"TSHIRT-S": {"hs_code": "6109.10", "country_of_origin": "PT", "description": "Cotton T-shirt"}}}
+    )
+    rates = RateService(stack.client(), CONFIG, customs=customs, today=lambda: _today(stack))
+    outcome = await rates.rates(us_to_canada())
+    assert outcome.source == "fedex", outcome.reason
+    assert [r["service_code"] for r in outcome.body["rates"]] == [
+        "FEDEX_INTERNATIONAL_PRIORITY",
+        "INTERNATIONAL_ECONOMY",
+    ]
+    sent = stack.state()["last_requests"][-1]["body"]["requestedShipment"]["customsClearanceDetail"]
+    (commodity,) = sent["commodities"]
+    assert commodity["harmonizedCode"] == "6109.10" and commodity["countryOfManufacture"] == "PT"
+    assert commodity["customsValue"] == {"amount": 19.99, "currency": "USD"} and commodity["quantity"] == 1
+    # Without a product entry the documented defaults still rate: origin US, the item name, no HS code.
+    plain = RateService(stack.client(), CONFIG, today=lambda: _today(stack))
+    assert (await plain.rates(us_to_canada())).source == "fedex"
+    sent = stack.state()["last_requests"][-1]["body"]["requestedShipment"]["customsClearanceDetail"]
+    assert sent["commodities"][0]["description"] == "Short Sleeve T-Shirt"
+    assert sent["commodities"][0]["countryOfManufacture"] == "US" and "harmonizedCode" not in sent["commodities"][0]
+    await rates.client.aclose()
+    await plain.client.aclose()
+
+
+async def test_quotes_in_another_currency_are_converted_or_dropped_never_mixed(stack: Stack, caplog) -> None:
+    stack.admin("PUT", "/_emulator/config", json={"currency": "CAD"})
+    dropped = service(stack)
+    with caplog.at_level("WARNING", logger="integration.rates.service"):
+        outcome = await dropped.rates(shopify_request())
+    assert outcome.source == "fallback" and outcome.reason.startswith("currency: dropped")
+    assert all(r["currency"] == "USD" for r in outcome.body["rates"])
+    assert any("rates.currency_dropped" in r.getMessage() for r in caplog.records)
+    stack.admin("PUT", "/_emulator/config", json={"currency": "USD"})
+    native = await service(stack).rates(shopify_request(postal_code="K1M2M4"))
+    stack.admin("PUT", "/_emulator/config", json={"currency": "CAD"})
+    converted = await service(stack, exchange_rates={"CAD/USD": Decimal("0.5")}).rates(
+        shopify_request(postal_code="K1M2M4")
+    )
+    assert converted.source == "fedex" and {r["currency"] for r in converted.body["rates"]} == {"USD"}
+    by_code = {r["service_code"]: int(r["total_price"]) for r in native.body["rates"]}
+    for rate in converted.body["rates"]:
+        assert abs(int(rate["total_price"]) - by_code[rate["service_code"]] // 2) <= 1
+    await dropped.client.aclose()
 
 
 async def test_bad_credentials_fall_back(stack: Stack) -> None:

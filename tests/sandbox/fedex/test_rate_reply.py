@@ -137,13 +137,45 @@ def test_canada_domestic_has_tax_in_total_net_charge(emulator: Emulator) -> None
 def test_service_type_filter_and_cross_border(emulator: Emulator) -> None:
     one = emulator.rate(rate_request(requestedShipment__serviceType="FEDEX_2_DAY")).json()
     assert [d["serviceType"] for d in one["output"]["rateReplyDetails"]] == ["FEDEX_2_DAY"]
+    to_canada = {"postalCode": "K1M1M4", "countryCode": "CA"}
+    customs = {
+        "dutiesPayment": {"paymentType": "SENDER"},
+        "commodities": [
+            {
+                "description": "Cotton T-shirt",
+                "quantity": 1,
+                "quantityUnits": "PCS",
+                "weight": {"units": "LB", "value": 0.5},
+                "customsValue": {"amount": 19.99, "currency": "USD"},
+                "countryOfManufacture": "US",
+                "harmonizedCode": "6109.10",
+            }
+        ],
+    }
     abroad = emulator.rate(
-        rate_request(requestedShipment__recipient__address={"postalCode": "K1M1M4", "countryCode": "CA"})
+        rate_request(requestedShipment__recipient__address=to_canada, requestedShipment__customsClearanceDetail=customs)
     ).json()
     assert {d["serviceType"] for d in abroad["output"]["rateReplyDetails"]} == {
         "FEDEX_INTERNATIONAL_PRIORITY",
         "INTERNATIONAL_ECONOMY",
     }
+    # As FedEx: international rating needs commodity data, field by field.
+    missing = emulator.rate(rate_request(requestedShipment__recipient__address=to_canada))
+    assert missing.status_code == 400 and missing.json()["errors"][0]["code"] == "INVALID.INPUT.EXCEPTION"
+    for field in ("description", "quantity", "quantityUnits", "weight", "customsValue", "countryOfManufacture"):
+        partial = {**customs, "commodities": [{k: v for k, v in customs["commodities"][0].items() if k != field}]}
+        refused = emulator.rate(
+            rate_request(
+                requestedShipment__recipient__address=to_canada, requestedShipment__customsClearanceDetail=partial
+            )
+        )
+        assert refused.status_code == 400, field
+        assert field in json.dumps(refused.json()["errors"][0]), field
+    bad_hs = {**customs, "commodities": [{**customs["commodities"][0], "harmonizedCode": "shirt"}]}
+    refused = emulator.rate(
+        rate_request(requestedShipment__recipient__address=to_canada, requestedShipment__customsClearanceDetail=bad_hs)
+    )
+    assert refused.status_code == 400
 
 
 def test_transit_data_only_when_asked(emulator: Emulator) -> None:
