@@ -152,6 +152,10 @@ class BatchResult:
 
 TokenProvider = Callable[[], str]
 
+# Shared (global) entities have no dataAreaId (reference d365.md §1.3); everything else the app
+# touches is company-specific.
+GLOBAL_ENTITY_SETS = frozenset({"Currencies", "LegalEntities", "AddressCountryRegions", "ProductsV2"})
+
 
 def token_provider_from_settings(settings: Settings) -> TokenProvider:
     static = settings.D365_TOKEN.get_secret_value()
@@ -242,6 +246,23 @@ class D365Client:
         return merged
 
     # -- reads -------------------------------------------------------------------------------------
+    def company_filter(self, expression: str | None = None) -> str:
+        """``dataAreaId eq '<legal entity>'``, and-ed with ``expression`` when given."""
+        term = f"dataAreaId eq {odata_literal(self.legal_entity)}"
+        return f"{term} and ({expression})" if expression else term
+
+    def _scoped(self, entity_set: str, filter: str | None, keyed: bool) -> tuple[str | None, bool]:
+        """Company safety: F&O answers only the integration user's *default* company unless the
+        request says ``cross-company=true`` (reference d365.md §1.3). So every read of a
+        company-specific entity names the legal entity (the key carries ``dataAreaId``; a collection
+        read gets ``dataAreaId eq '<legal entity>'`` unless its filter already names one) and is sent
+        cross-company, which makes it independent of that user's default company."""
+        if entity_set.split("(")[0] in GLOBAL_ENTITY_SETS:
+            return filter, False
+        if keyed or (filter and "dataAreaId" in filter):
+            return filter, True
+        return self.company_filter(filter), True
+
     def _params(
         self,
         filter: str | None,
@@ -282,7 +303,8 @@ class D365Client:
         cross_company: bool = False,
     ) -> Any:
         """One entity by key (``dataAreaId`` added), or the first page of a collection (a list)."""
-        params = self._params(filter, select, expand, top, orderby, cross_company)
+        filter, scoped = self._scoped(entity_set, filter, key is not None)
+        params = self._params(filter, select, expand, top, orderby, cross_company or scoped)
         if key is not None:
             url = f"{self.root}/{entity_set}{key_segment(self._key(key))}"
             return loads(self._send("GET", url, entity_set, params=params).content)
@@ -302,7 +324,8 @@ class D365Client:
     ) -> Iterator[dict[str, Any]]:
         """Every matching entity, following ``@odata.nextLink`` page by page."""
         url: str | None = f"{self.root}/{entity_set}"
-        params: Mapping[str, str] | None = self._params(filter, select, expand, top, orderby, cross_company)
+        filter, scoped = self._scoped(entity_set, filter, False)
+        params: Mapping[str, str] | None = self._params(filter, select, expand, top, orderby, cross_company or scoped)
         while url:
             data = loads(self._send("GET", url, entity_set, params=params).content)
             yield from data.get("value", [])
@@ -318,19 +341,18 @@ class D365Client:
         response = self._send("POST", f"{self.root}/{entity_set}", entity_set, content=dumps(payload))
         return loads(response.content) if response.content else {}
 
+    def _keyed_url(self, entity_set: str, key: Mapping[str, Any]) -> str:
+        """By key for another company than the user's default needs ``cross-company=true`` (§1.3)."""
+        url = f"{self.root}/{entity_set}{key_segment(self._key(key))}"
+        return url if entity_set in GLOBAL_ENTITY_SETS else f"{url}?cross-company=true"
+
     def update(self, entity_set: str, key: Mapping[str, Any], body: Mapping[str, Any], etag: str | None = None) -> None:
         headers = {"If-Match": etag} if etag else None
-        self._send(
-            "PATCH",
-            f"{self.root}/{entity_set}{key_segment(self._key(key))}",
-            entity_set,
-            content=dumps(body),
-            headers=headers,
-        )
+        self._send("PATCH", self._keyed_url(entity_set, key), entity_set, content=dumps(body), headers=headers)
 
     def delete(self, entity_set: str, key: Mapping[str, Any], etag: str | None = None) -> None:
         headers = {"If-Match": etag} if etag else None
-        self._send("DELETE", f"{self.root}/{entity_set}{key_segment(self._key(key))}", entity_set, headers=headers)
+        self._send("DELETE", self._keyed_url(entity_set, key), entity_set, headers=headers)
 
     def batch(self, operations: list[BatchOp], reads: Sequence[BatchRead] = ()) -> list[BatchResult]:
         """Run ``operations`` as ONE changeset: all applied or none. Raises the classified error of the
@@ -350,7 +372,7 @@ class D365Client:
         for index, op in enumerate(operations, start=1):
             target = f"{self.root}/{op.entity_set}"
             if op.key is not None:
-                target += key_segment(self._key(op.key))
+                target = self._keyed_url(op.entity_set, op.key)
             body = (
                 dumps({"dataAreaId": self.legal_entity, **op.body})
                 if op.body is not None and op.method == "POST"
@@ -399,7 +421,8 @@ class D365Client:
         url = f"{self.root}/{read.entity_set}"
         if read.key is not None:
             url += key_segment(self._key(read.key))
-        params = self._params(read.filter, read.select, read.expand, read.top, None, read.cross_company)
+        filter, scoped = self._scoped(read.entity_set, read.filter, read.key is not None)
+        params = self._params(filter, read.select, read.expand, read.top, None, read.cross_company or scoped)
         # Encoded like httpx encodes a query: a request line cannot carry spaces.
         return f"{url}?{urlencode(params, quote_via=quote, safe='$,()=')}" if params else url
 

@@ -65,7 +65,7 @@ class PackingSlipSource:
     def posted_since(self, since: datetime) -> list[SlipRef]:
         rows = self.d365.query(
             JOURNAL,
-            filter=f"CreatedOn ge {odata_datetime(since)}",
+            filter=self.d365.company_filter(f"CreatedOn ge {odata_datetime(since)}"),
             select=["SalesId", "PackingSlipId"],
             orderby="CreatedOn",
         )
@@ -77,21 +77,25 @@ class PackingSlipSource:
 
     def tracking_since(self, since: datetime) -> dict[SlipRef, Tracking]:
         day = since.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
-        rows = self.d365.query(TRACKING, filter=f"DeliveryDate ge {odata_datetime(day)}", select=TRACKING_FIELDS)
+        rows = self.d365.query(
+            TRACKING, filter=self.d365.company_filter(f"DeliveryDate ge {odata_datetime(day)}"), select=TRACKING_FIELDS
+        )
         return group_tracking(rows)
 
     def tracking_of(self, ref: SlipRef) -> Tracking:
         rows = self.d365.query(
             TRACKING,
             select=TRACKING_FIELDS,
-            filter=f"SalesOrderNumber eq {odata_literal(ref.sales_order)} and "
-            f"PackingSlipNumber eq {odata_literal(ref.packing_slip)}",
+            filter=self.d365.company_filter(
+                f"SalesOrderNumber eq {odata_literal(ref.sales_order)} and "
+                f"PackingSlipNumber eq {odata_literal(ref.packing_slip)}"
+            ),
         )
         return group_tracking(rows).get(ref, ((), ()))
 
     def load(self, ref: SlipRef, tracking: Tracking | None = None) -> PackingSlip | None:
         """The posted packing slip with its lines and tracking; None when F&O has no such slip."""
-        slip_filter = (
+        slip_filter = self.d365.company_filter(
             f"SalesId eq {odata_literal(ref.sales_order)} and PackingSlipId eq {odata_literal(ref.packing_slip)}"
         )
         header = self.d365.find(JOURNAL, slip_filter, select=JOURNAL_FIELDS)

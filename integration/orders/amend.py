@@ -216,7 +216,9 @@ def _latest(applied: str, order: Order) -> str:
 
 def _shipped_lots(sync: OrderSync, number: str) -> set[str]:
     rows = sync.d365.query(
-        "CustPackingSlipTransBiEntities", filter=f"SalesId eq {odata_literal(number)}", select=["InventTransId", "Qty"]
+        "CustPackingSlipTransBiEntities",
+        filter=sync.d365.company_filter(f"SalesId eq {odata_literal(number)}"),
+        select=["InventTransId", "Qty"],
     )
     return {str(r.get("InventTransId", "")) for r in rows if Decimal(str(r.get("Qty", 0))) != 0}
 

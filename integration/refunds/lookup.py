@@ -42,7 +42,9 @@ def find_sales_order(d365: D365Client, shopify_order_id: str, storage: Storage |
                 return d365.get(ORDER_SET, {"SalesOrderNumber": record.sales_order_number})
             except D365NotFound:
                 pass
-    return d365.find(ORDER_SET, f"CustomerRequisitionNumber eq {odata_literal(str(shopify_order_id))}")
+    return d365.find(
+        ORDER_SET, d365.company_filter(f"CustomerRequisitionNumber eq {odata_literal(str(shopify_order_id))}")
+    )
 
 
 def return_order(d365: D365Client, number: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -51,13 +53,17 @@ def return_order(d365: D365Client, number: str) -> tuple[dict[str, Any] | None, 
         header = d365.get(HEADER_SET, {"ReturnOrderNumber": number})
     except D365NotFound:
         return None, []
-    lines = list(d365.query(LINE_SET, filter=f"ReturnOrderNumber eq {odata_literal(number)}"))
+    lines = list(d365.query(LINE_SET, filter=d365.company_filter(f"ReturnOrderNumber eq {odata_literal(number)}")))
     return header, sorted(lines, key=lambda r: int(r.get("LineCreationSequenceNumber") or 0))
 
 
 def credit_note_invoice(d365: D365Client, return_number: str) -> str:
     """The posted credit note's invoice number once F&O users have invoiced the return order."""
-    row = d365.find(INVOICE_SET, f"SalesOrderNumber eq {odata_literal(return_number)}", select=["InvoiceNumber"])
+    row = d365.find(
+        INVOICE_SET,
+        d365.company_filter(f"SalesOrderNumber eq {odata_literal(return_number)}"),
+        select=["InvoiceNumber"],
+    )
     return str(row.get("InvoiceNumber", "")) if row else ""
 
 
@@ -68,7 +74,9 @@ def load_invoiced_order(
     if header is None:
         return None
     number = str(header["SalesOrderNumber"])
-    raw_lines = list(d365.query(ORDER_LINE_SET, filter=f"SalesOrderNumber eq {odata_literal(number)}"))
+    raw_lines = list(
+        d365.query(ORDER_LINE_SET, filter=d365.company_filter(f"SalesOrderNumber eq {odata_literal(number)}"))
+    )
     lines = [
         SalesLine(
             lot=str(r["InventoryLotId"]),
@@ -92,18 +100,18 @@ def load_invoiced_order(
             decimal_of(r.get("TotalInvoiceAmount")),
             decimal_of(r.get("TotalTaxAmount")),
         )
-        for r in d365.query(INVOICE_SET, filter=f"SalesOrderNumber eq {odata_literal(number)}")
+        for r in d365.query(INVOICE_SET, filter=d365.company_filter(f"SalesOrderNumber eq {odata_literal(number)}"))
     ]
     invoices.sort(key=lambda i: (i.date, i.number))
     if invoices:
         invoice_lines: list[dict[str, Any]] = []
         for clause in _any_of("InvoiceNumber", [i.number for i in invoices]):
-            invoice_lines.extend(d365.query(INVOICE_LINE_SET, filter=clause))
+            invoice_lines.extend(d365.query(INVOICE_LINE_SET, filter=d365.company_filter(clause)))
         _apply_invoice_lines(lines, invoice_lines)
     if lines:
         returned: list[dict[str, Any]] = []
         for clause in _any_of("ReturningInventoryLotId", [s.lot for s in lines]):
-            returned.extend(d365.query(LINE_SET, filter=clause))
+            returned.extend(d365.query(LINE_SET, filter=d365.company_filter(clause)))
         _apply_returns(lines, returned, own_return_number)
     return InvoicedOrder(
         sales_order_number=number,

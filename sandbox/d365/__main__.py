@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--port", type=int, default=7101)
     parser.add_argument("--page-size", type=int, default=10_000, help="server-driven page size (real max 10000)")
-    parser.add_argument("--company", default="usmf", help="default legal entity of the service user")
+    parser.add_argument("--company", default="dat", help="default legal entity of the service user")
     parser.add_argument("--token", default="local-dev-token", help="static bearer token always accepted")
     parser.add_argument("--client-id", default="local-client-id")
     parser.add_argument("--client-secret", default="local-client-secret")

@@ -41,10 +41,10 @@ class EmulatorState:
 
     def reset(self) -> None:
         self.env = Env(new_store(), self.config)
+        self.env.store.setup.companies.update({self.config.default_company, self.config.data_company})
         if self.config.seed_demo_data:
             seed.seed(self.env)
         else:
-            self.env.store.setup.companies.add(self.config.default_company)
             self.env.store.setup.currencies.add("USD")
             self.env.store.setup.manual_numbers.update(self.config.manual_numbers)
         self.service = ODataService(self.env)

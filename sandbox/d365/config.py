@@ -26,7 +26,12 @@ class ThrottleConfig:
 
 @dataclass
 class D365EmulatorConfig:
-    default_company: str = "usmf"  # the service user's default legal entity
+    # The integration user's default company. OData reads without cross-company=true see only its
+    # rows, as in F&O. "dat" (F&O's system company, a new user's usual default) differs from the
+    # app's D365_LEGAL_ENTITY on purpose: every test runs with the app naming its company itself.
+    default_company: str = "dat"
+    # The company the operator endpoints (/_emulator/...) seed into when a request names none.
+    data_company: str = "usmf"
     page_size: int = 10_000  # server-driven paging (documented maximum 10,000)
     max_batch_operations: int = 5_000
     static_token: str = "local-dev-token"  # always accepted (the app's D365_TOKEN locally)

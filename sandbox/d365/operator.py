@@ -65,7 +65,7 @@ def routes(state: EmulatorState) -> list[Route]:
     env = lambda: state.env  # noqa: E731 - reset replaces the env; always read the current one
 
     def company_of(body: dict[str, Any], request: Request) -> str:
-        return str(body.get("dataAreaId") or request.query_params.get("company") or state.config.default_company)
+        return str(body.get("dataAreaId") or request.query_params.get("company") or state.config.data_company)
 
     async def get_state(request: Request) -> Response:
         name = request.query_params.get("set")

@@ -173,7 +173,9 @@ class World:
                 f"dataAreaId='usmf',SalesOrderNumber='{order.sales_order}',PackingSlipNumber='{slip}',"
                 f"DeliveryDate={row['DeliveryDate']},TrackingNumber='{row['TrackingNumber']}'"
             )
-            response = self.d365_ops.delete(f"/data/PackingSlipTrackingInformation({key})", headers=headers)
+            response = self.d365_ops.delete(
+                f"/data/PackingSlipTrackingInformation({key})", params={"cross-company": "true"}, headers=headers
+            )
             assert response.status_code == 204, response.text
         self.d365.create(
             "PackingSlipTrackingInformation",

@@ -34,7 +34,9 @@ def sample_json(name: str) -> Any:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
-    running = start_in_thread(create_app(D365EmulatorConfig()), name="d365-emulator")
+    # The emulator's own OData tests use usmf as the service user's default company (the app's
+    # tests run with the emulator default, dat, to prove the app names its company itself).
+    running = start_in_thread(create_app(D365EmulatorConfig(default_company="usmf")), name="d365-emulator")
     yield running
     running.stop()
 

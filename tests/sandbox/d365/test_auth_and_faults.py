@@ -196,7 +196,9 @@ def test_command_line_prints_url_token_and_serves() -> None:
         ) as c:
             for _ in range(50):  # the banner is printed just before the socket is bound
                 try:
-                    body = c.get("/data/DeliveryModesV2").json()
+                    body = c.get(
+                        "/data/DeliveryModesV2", params={"cross-company": "true", "$filter": "dataAreaId eq 'usmf'"}
+                    ).json()
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
@@ -204,3 +206,21 @@ def test_command_line_prints_url_token_and_serves() -> None:
     finally:
         child.terminate()
         child.wait(timeout=10)
+
+
+def test_default_company_differs_from_the_seeded_one_by_default(
+    start: Callable[[D365EmulatorConfig], RunningServer],
+) -> None:
+    """As a fresh F&O user: default company DAT, business data in USMF. Reads that do not name the
+    company and say cross-company see nothing of it."""
+    running = start(D365EmulatorConfig())
+    with httpx.Client(base_url=running.url, headers={"Authorization": "Bearer local-dev-token"}) as client:
+        plain = client.get("/data/CustomersV3", params={"$filter": "dataAreaId eq 'usmf'"}).json()["value"]
+        assert plain == []
+        key = "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')"
+        assert client.get(key).status_code == 404
+        scoped = client.get(
+            "/data/CustomersV3", params={"$filter": "dataAreaId eq 'usmf'", "cross-company": "true"}
+        ).json()["value"]
+        assert scoped and {c["dataAreaId"] for c in scoped} == {"usmf"}
+        assert client.get(key, params={"cross-company": "true"}).status_code == 200

@@ -223,7 +223,7 @@ def test_batch_reads_travel_after_the_changeset_and_come_back_last() -> None:
     get_at = body.index(
         "GET https://fo.example.com/data/SalesOrderHeadersV2(dataAreaId='usmf',"
         "SalesOrderNumber='SH%201')?$select=OrderTotalAmount&"
-        "$expand=SalesOrderLines($select=InventoryLotId,ItemNumber) HTTP/1.1"
+        "$expand=SalesOrderLines($select=InventoryLotId,ItemNumber)&cross-company=true HTTP/1.1"
     )
     assert get_at > changeset_end  # outside the changeset, after it
     assert " " not in body[get_at:].split("\r\n")[0].removeprefix("GET ").removesuffix(" HTTP/1.1")
