@@ -219,5 +219,23 @@ def register_in_shopify(
     )
 
 
+@app.command("doctor")
+def doctor(
+    app_url: str = typer.Option("", help="the deployed app: checks webhooks and the carrier service point at it"),
+    systems: str = typer.Option("shopify,fedex,fo", help="which systems to check"),
+) -> None:
+    """Go-live preflight against the configured systems (read-only): one line per check with the fix."""
+    data = call("GET", "doctor", {"app_url": app_url or None, "systems": systems})
+    table = Table("system", "check", "status", "detail", "fix", title="Preflight")
+    colours = {"pass": "green", "FAIL": "red", "manual": "yellow"}
+    for row in data["checks"]:
+        status = f"[{colours[row['status']]}]{row['status']}[/]"
+        table.add_row(row["system"], row["name"], status, row["detail"], row["fix"])
+    console.print(table)
+    console.print(f"{data['failed']} failed, {data['manual']} to check by hand")
+    if not data["ok"]:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

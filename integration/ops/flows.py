@@ -198,9 +198,11 @@ def register() -> None:
     if _registered:
         return
     _registered = True
+    from integration.doctor.route import register as register_doctor
     from integration.refunds.ops import register as register_refunds
 
     register_refunds()
+    register_doctor()
     extend(
         Route(
             "POST",

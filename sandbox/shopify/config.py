@@ -27,6 +27,17 @@ class ShopifyEmulatorConfig:
     # order endpoints are served only when asked for (the emulator's own tests inspect state with
     # them); otherwise they answer 404 like any unknown path, so an app that still calls them fails.
     legacy_rest: bool = False
+    # Access scopes the app installation was granted (currentAppInstallation.accessScopes).
+    access_scopes: list[str] = field(
+        default_factory=lambda: [
+            "read_customers",
+            "write_orders",
+            "write_inventory",
+            "read_locations",
+            "write_merchant_managed_fulfillment_orders",
+            "write_shipping",
+        ]
+    )
     # REST leaky bucket (classic 40 calls, leaking 2 per second).
     rest_bucket_size: int = 40
     rest_leak_rate: float = 2.0

@@ -28,7 +28,7 @@ from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.shopify import order_reads
+from sandbox.shopify import installation, order_reads
 from sandbox.shopify.cost import CostCalculator
 from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.mutations import MUTATION
@@ -85,7 +85,7 @@ _REWRITES = [
 def bound_schema(tier: str) -> GraphQLSchema:
     schema = schema_for_tier(tier)
     if tier not in _bound:
-        for types in ({**TYPES, "Mutation": MUTATION}, order_reads.TYPES):
+        for types in ({**TYPES, "Mutation": MUTATION}, order_reads.TYPES, installation.TYPES):
             for type_name, fields in types.items():
                 for field_name, resolver in fields.items():
                     schema.type_map[type_name].fields[field_name].resolve = resolver  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from functools import cache
 
 from graphql import GraphQLSchema, build_schema
 
-from sandbox.shopify import order_reads
+from sandbox.shopify import installation, order_reads
 
 TIER_LEGACY, TIER_2026_01, TIER_2026_04 = "legacy", "2026-01", "2026-04"
 
@@ -339,4 +339,4 @@ def tier_for(version: str) -> str:
 @cache
 def schema_for_tier(tier: str) -> GraphQLSchema:
     sdl = BASE_SDL % {"currencies": CURRENCIES, "inventory_inputs": INVENTORY_INPUTS[tier]}
-    return build_schema(sdl + order_reads.sdl())
+    return build_schema(sdl + order_reads.sdl() + installation.SDL)
