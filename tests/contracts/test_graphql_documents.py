@@ -112,7 +112,7 @@ def test_registration_inputs_validate(schema: GraphQLSchema) -> None:
 
 def test_order_read_variables_validate(schema: GraphQLSchema) -> None:
     docs = shopify_orders.DOCUMENTS
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
         "orderById": {"id": "gid://shopify/Order/1", "lines": shopify_orders.LINES_PAGE},
         "orderLineItems": {"id": "gid://shopify/Order/1", "lines": shopify_orders.LINES_PAGE, "after": "c"},
         "refundById": {"id": "gid://shopify/Refund/1"},

@@ -19,6 +19,7 @@ from sandbox.shopify.app import create_app
 from sandbox.shopify.config import ShopifyEmulatorConfig
 from shared.http import RetryPolicy
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
+from tests.conftest import present
 from tests.sandbox.shopify.conftest import sample
 
 TOKEN = "shpat_local_dev"
@@ -52,7 +53,7 @@ def test_an_order_read_over_graphql_parses_like_its_webhook_body(server: Running
     webhook = sample("itakastudio__orders_create__line_item_discount.json")
     stored = create(operator, webhook)
     client = admin(server)
-    fetched = client.get_order(stored["id"])
+    fetched = present(client.get_order(stored["id"]))
     assert fetched is not None
     expected, got = parse_order(stored), parse_order(fetched)
     assert got.id == expected.id and got.name == expected.name and got.gid == expected.gid
@@ -83,7 +84,7 @@ def test_many_line_items_are_read_page_by_page(server: RunningServer, operator) 
     body["line_items"] = [{**line, "id": 5000 + n, "sku": f"SKU-{n}"} for n in range(65)]
     stored = create(operator, body)
     client = admin(server)
-    fetched = client.get_order(stored["id"])
+    fetched = present(client.get_order(stored["id"]))
     assert [li["sku"] for li in fetched["line_items"]] == [f"SKU-{n}" for n in range(65)]
     client.close()
 
@@ -98,7 +99,7 @@ def test_refunds_come_with_lines_and_transactions(server: RunningServer, operato
     )
     assert refund.status_code in (200, 201), refund.text
     client = admin(server)
-    fetched = client.get_order(stored["id"])
+    fetched = present(client.get_order(stored["id"]))
     assert fetched is not None and len(fetched["refunds"]) == 1
     parsed = parse_refund({"order_id": stored["id"], **fetched["refunds"][0]})
     assert parsed.order_id == str(stored["id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import jsonschema
 
@@ -138,7 +139,7 @@ def test_service_type_filter_and_cross_border(emulator: Emulator) -> None:
     one = emulator.rate(rate_request(requestedShipment__serviceType="FEDEX_2_DAY")).json()
     assert [d["serviceType"] for d in one["output"]["rateReplyDetails"]] == ["FEDEX_2_DAY"]
     to_canada = {"postalCode": "K1M1M4", "countryCode": "CA"}
-    customs = {
+    customs: dict[str, Any] = {
         "dutiesPayment": {"paymentType": "SENDER"},
         "commodities": [
             {
