@@ -84,14 +84,6 @@ def _totals_refunded(refund: dict[str, Any], shop_currency: str) -> dict[str, An
     return {"shopMoney": money, "presentmentMoney": money}
 
 
-def _transaction_amount(transaction: dict[str, Any], shop_currency: str) -> dict[str, Any]:
-    money = {
-        "amount": format(Decimal(str(transaction.get("amount") or "0")), "f"),
-        "currencyCode": currency(transaction.get("currency") or shop_currency),
-    }
-    return {"shopMoney": money, "presentmentMoney": money}
-
-
 def _metafields(info: Info, owner: str, args: dict[str, Any]) -> dict[str, Any]:
     found = [
         m
@@ -214,19 +206,6 @@ TYPES: dict[str, dict[str, Any]] = {
         "legacyResourceId": lambda r, _i: str(r["id"]),
         "createdAt": lambda r, _i: to_utc(r.get("created_at")),
         "totalRefundedSet": lambda r, i: _totals_refunded(r, i.context.config.currency_code),
-        "transactions": lambda r, _i, **a: paginate(
-            [{**t, "currency": t.get("currency") or r.get("currency")} for t in r.get("transactions") or []],
-            a,
-            lambda t: (int(t.get("id") or 0),),
-        ),
-    },
-    "OrderTransaction": {
-        "id": lambda t, _i: gid("OrderTransaction", t.get("id") or 0),
-        "kind": lambda t, _i: str(t.get("kind") or "refund").upper(),
-        "status": lambda t, _i: str(t.get("status") or "success").upper(),
-        "createdAt": lambda t, _i: to_utc(t.get("created_at")),
-        "processedAt": lambda t, _i: to_utc(t.get("processed_at")) if t.get("processed_at") else None,
-        "amountSet": lambda t, i: _transaction_amount(t, i.context.config.currency_code),
     },
     "Location": {
         "id": lambda loc, _i: gid("Location", loc.id),

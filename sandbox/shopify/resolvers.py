@@ -153,18 +153,8 @@ def _shop(_root: Any, info: Info) -> dict[str, Any]:
     }
 
 
-def resolve_refund(_root: Any, info: Info, id: str) -> dict[str, Any] | None:
-    wanted = need_id(id, "Refund")
-    for order in store_of(info).orders.values():
-        for refund in order.get("refunds") or []:
-            if int(refund["id"]) == wanted:
-                return dict(refund)
-    return None
-
-
 QUERY = {
     "shop": _shop,
-    "refund": resolve_refund,
     "order": lambda _r, info, id: store_of(info).orders.get(need_id(id, "Order")),
     "orders": resolve_orders,
     "fulfillmentOrder": lambda _r, info, id: store_of(info).fulfillment_orders.get(need_id(id, "FulfillmentOrder")),

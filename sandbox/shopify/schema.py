@@ -119,17 +119,7 @@ type FulfillmentLineItemConnection { edges: [FulfillmentLineItemEdge!]! nodes: [
   pageInfo: PageInfo! }
 
 type Refund implements Node { id: ID! legacyResourceId: UnsignedInt64! createdAt: DateTime note: String
-  totalRefundedSet: MoneyBag!
-  transactions(first: Int, after: String, last: Int, before: String): OrderTransactionConnection! }
-
-enum OrderTransactionKind { AUTHORIZATION CAPTURE CHANGE EMV_AUTHORIZATION REFUND SALE SUGGESTED_REFUND VOID }
-enum OrderTransactionStatus { AWAITING_RESPONSE ERROR FAILURE PENDING SUCCESS UNKNOWN }
-type OrderTransaction implements Node {
-  id: ID! kind: OrderTransactionKind! status: OrderTransactionStatus! gateway: String createdAt: DateTime!
-  processedAt: DateTime amountSet: MoneyBag!
-}
-type OrderTransactionEdge { cursor: String! node: OrderTransaction! }
-type OrderTransactionConnection { edges: [OrderTransactionEdge!]! nodes: [OrderTransaction!]! pageInfo: PageInfo! }
+  totalRefundedSet: MoneyBag! }
 
 type Location implements Node {
   id: ID! legacyResourceId: UnsignedInt64! name: String! isActive: Boolean! fulfillsOnlineOrders: Boolean!
@@ -187,7 +177,6 @@ type WebhookSubscriptionConnection { edges: [WebhookSubscriptionEdge!]! nodes: [
 type QueryRoot {
   shop: Shop!
   order(id: ID!): Order
-  refund(id: ID!): Refund
   orders(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false,
          sortKey: OrderSortKeys = ID): OrderConnection!
   fulfillmentOrder(id: ID!): FulfillmentOrder
