@@ -22,8 +22,10 @@ A reduction (under the order's lease, :mod:`shared.lease`):
    the integration's own later write never makes a dead reduction look applied;
 2. skips the lots this refund has already applied (a retry subtracts nothing twice);
 3. reads each line's current quantity and ETag, records the intent (pending), and PATCHes
-   ``current - taken`` with ``If-Match``; a 412 means the line changed since the read: the entry is
-   dropped and the reduction re-reads and re-plans.
+   ``current - taken`` with ``If-Match``, sent once (a 429 is retried): a 412 means the line changed
+   since the read, the entry is dropped and the reduction re-reads and re-plans; a 5xx or a dropped
+   connection leaves the outcome unknown, so the entry stays pending and the error goes to the queue,
+   whose redelivery settles it as in step 1.
 """
 
 from __future__ import annotations
@@ -201,13 +203,17 @@ def reduce_order(
                     {"InventoryLotId": intent["lot"]},
                     {"OrderedSalesQuantity": Decimal(intent["after"])},
                     etag=intent["etag"],
+                    # Not resent after a 5xx or a dropped connection: the write may have landed, and
+                    # the resend's 412 would read as "not applied" and subtract again (found by the
+                    # chaos run). The error propagates with the entry pending; the redelivery settles it.
+                    retry_unknown=False,
                 )
             except D365PreconditionFailed:
                 stale = True  # the line changed since it was read: not applied, re-read and re-plan
                 ledger.change(_drop(key))
                 break
             hooks.reached("refund.line_patched", refund_id)  # a writer that dies here leaves it pending
-            ledger.change(_mark_applied(key))
+            ledger.change(_mark_applied(key, intent))
         if not stale:
             final, _ = ledger.load()
             return [
@@ -232,9 +238,11 @@ def _drop(key: str) -> Callable[[Entries], None]:
     return mutate
 
 
-def _mark_applied(key: str) -> Callable[[Entries], None]:
+def _mark_applied(key: str, intent: dict[str, Any]) -> Callable[[Entries], None]:
+    """The write succeeded: recorded as applied even if a settler dropped the entry meanwhile (this
+    writer stalled past its lease and the line's ETag was read before the write landed)."""
+
     def mutate(current: Entries) -> None:
-        if key in current:
-            current[key]["state"] = APPLIED
+        current[key] = {**intent, "state": APPLIED}
 
     return mutate

@@ -11,12 +11,15 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
-from integration.clients.d365 import D365Client
+from integration.clients.d365 import D365Client, D365Transient
 from integration.clients.shopify import ShopifyAdmin
 from integration.refunds.config import RefundConfig
 from integration.refunds.service import Outcome, RefundService
+from sandbox.serve import RunningServer
+from shared.http import RetryPolicy
 from shared.storage import Storage
 from tests.integration.refunds.conftest import Clock, Sale
 
@@ -228,3 +231,34 @@ def test_an_order_update_settles_a_dead_reduction_before_it_writes_the_line(
 
     assert until_done(new_service(d365, shopify, storage, clock), first).status == "order_reduced"
     assert quantity(d365, sale) == 3
+
+
+def test_a_reduction_whose_response_is_lost_is_settled_not_subtracted_again(
+    d365: D365Client, d365_server: RunningServer, shopify: ShopifyAdmin, storage: Storage, clock: Clock, sale: Sale
+) -> None:
+    # F&O applies the line PATCH (3 -> 2) and the connection drops before the answer (the emulator's
+    # fault injector). The faults are switched off in the client's backoff, so a resend would reach
+    # F&O: with the same If-Match it gets 412 for this very write, which reads as "not applied" and
+    # subtracts again (3 -> 2 -> 1, found by the chaos run). The reduction must not resend; its
+    # redelivery settles the pending entry as applied by the line's quantity: 2.
+    faults = f"{d365_server.url}/_emulator/faults"
+
+    def faults_off(_delay: float) -> None:
+        httpx.put(faults, json={}, timeout=10).raise_for_status()
+
+    lossy = D365Client(
+        d365_server.url, "usmf", lambda: "local-dev-token", policy=RetryPolicy(attempts=3, sleep=faults_off)
+    )
+    lose = {"rate_lost_response": 1.0, "methods": ["PATCH"], "paths": "SalesOrderLines"}
+    httpx.put(faults, json=lose, timeout=10).raise_for_status()
+    first = sale.refund_body([(TSHIRT, 1, "cancel")])
+    try:
+        with pytest.raises(D365Transient):
+            new_service(lossy, shopify, storage, clock).handle(first)
+    finally:
+        faults_off(0)
+        lossy.close()
+    assert quantity(d365, sale) == 2  # applied once
+
+    assert until_done(new_service(d365, shopify, storage, clock), first).status == "order_reduced"
+    assert quantity(d365, sale) == 2
