@@ -346,9 +346,26 @@ class D365Client:
         url = f"{self.root}/{entity_set}{key_segment(self._key(key))}"
         return url if entity_set in GLOBAL_ENTITY_SETS else f"{url}?cross-company=true"
 
-    def update(self, entity_set: str, key: Mapping[str, Any], body: Mapping[str, Any], etag: str | None = None) -> None:
+    def update(
+        self,
+        entity_set: str,
+        key: Mapping[str, Any],
+        body: Mapping[str, Any],
+        etag: str | None = None,
+        retry_unknown: bool = True,
+    ) -> None:
+        """PATCH ``body``. ``retry_unknown=False`` sends it once more only after a 429: after a 5xx or a
+        dropped connection the write may have happened, and with ``If-Match`` a resend would answer 412
+        for this very write (the caller must find out what happened instead: :class:`D365Transient`)."""
         headers = {"If-Match": etag} if etag else None
-        self._send("PATCH", self._keyed_url(entity_set, key), entity_set, content=dumps(body), headers=headers)
+        self._send(
+            "PATCH",
+            self._keyed_url(entity_set, key),
+            entity_set,
+            content=dumps(body),
+            headers=headers,
+            retry_transport_errors=retry_unknown,
+        )
 
     def delete(self, entity_set: str, key: Mapping[str, Any], etag: str | None = None) -> None:
         headers = {"If-Match": etag} if etag else None

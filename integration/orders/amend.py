@@ -34,6 +34,7 @@ from integration.orders.edits import (
 from integration.orders.model import Order, fingerprint
 from integration.orders.salesorder import build_sales_order, delivery_address, fo_total_failure, total_failure
 from integration.orders.validation import CANCEL_CONFLICT, UPDATE_CONFLICT, Failure, item_numbers, validate
+from integration.refunds.ledger import settle_before_write
 
 if TYPE_CHECKING:
     from integration.orders.service import OrderSync, Outcome
@@ -105,6 +106,9 @@ def apply_update(sync: OrderSync, order: Order, record: rec.OrderRecord) -> Outc
     from integration.orders.service import ENTITY, Outcome, line_lots
 
     number = record.sales_order_number
+    # A refund reduction left pending by a dead writer is settled while the lines still show what it
+    # did; after this update's write the line's ETag would no longer tell (integration/refunds/ledger.py).
+    settle_before_write(sync.d365, sync.storage, str(order.id))
     header = _read(sync, number)
     sync.hooks.reached("order.update_read", str(order.id))
     edit = edited_order(order)

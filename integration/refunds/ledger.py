@@ -7,14 +7,25 @@ takes, the line's ETag read before the write, and whether the write is known to 
 A reduction (under the order's lease, :mod:`shared.lease`):
 
 1. resolves every *pending* entry of the order, its own or another refund's, left by a writer that
-   died between recording its intent and recording the result: the line's ETag still equal to the
-   one read before the write means the write never happened (the entry is dropped, that refund will
-   re-plan); a different ETag means it happened (applied). Only these flows write an open order's
-   line quantities while holding the order's lease, so a changed ETag is that write;
+   died between recording its intent and recording the result. The entry holds the line's ETag read
+   before the write and the quantity the write sets (``after``):
+
+   - ETag unchanged: the write never happened; the entry is dropped, that refund re-plans;
+   - ETag changed and the quantity is ``after``: applied (the write, or an edit that left the line
+     where the write would have; either way F&O holds this refund's reduction);
+   - ETag changed and another quantity: something else wrote the line after the writer died (a
+     person in F&O). F&O keeps no quantity history, so whether the write happened first cannot be
+     known: the entry becomes *uncertain* and its refund an exception for a person
+     (``refund_reduction_uncertain``), never counted as applied nor applied again.
+
+   Order updates settle the ledger the same way before they write lines (``settle_before_write``), so
+   the integration's own later write never makes a dead reduction look applied;
 2. skips the lots this refund has already applied (a retry subtracts nothing twice);
 3. reads each line's current quantity and ETag, records the intent (pending), and PATCHes
-   ``current - taken`` with ``If-Match``; a 412 means the line changed since the read: the entry is
-   dropped and the reduction re-reads and re-plans.
+   ``current - taken`` with ``If-Match``, sent once (a 429 is retried): a 412 means the line changed
+   since the read, the entry is dropped and the reduction re-reads and re-plans; a 5xx or a dropped
+   connection leaves the outcome unknown, so the entry stays pending and the error goes to the queue,
+   whose redelivery settles it as in step 1.
 """
 
 from __future__ import annotations
@@ -37,7 +48,7 @@ from shared.storage import Storage, safe_key
 
 LEDGER_TABLE = "refundreductions"
 LINE_SET = "SalesOrderLines"
-PENDING, APPLIED = "pending", "applied"
+PENDING, APPLIED, UNCERTAIN = "pending", "applied", "uncertain"
 _ATTEMPTS = 5
 
 Entries = dict[str, dict[str, Any]]  # "<refund id>|<lot>" -> {refund, lot, taken, etag, state, before, after}
@@ -97,20 +108,38 @@ def resolve_pending(d365: D365Client, ledger: Ledger) -> Entries:
     pending = {key: e for key, e in entries.items() if e.get("state") == PENDING}
     if not pending:
         return entries
-    verdicts = {key: read_line(d365, str(e["lot"])).etag != e.get("etag") for key, e in pending.items()}
+    verdicts = {key: _verdict(read_line(d365, str(e["lot"])), e) for key, e in pending.items()}
 
     def settle(current: Entries) -> None:
-        for key, applied in verdicts.items():
+        for key, (verdict, seen) in verdicts.items():
             if key not in current or current[key].get("state") != PENDING:
                 continue
             if current[key].get("etag") != pending[key].get("etag"):
                 continue  # re-recorded by its owner since: leave it to the owner
-            if applied:
-                current[key]["state"] = APPLIED
-            else:
+            if verdict is None:
                 del current[key]
+            else:
+                current[key]["state"] = verdict
+                if verdict == UNCERTAIN:
+                    current[key]["found"] = seen
 
     return ledger.change(settle)
+
+
+def _verdict(line: Line, entry: dict[str, Any]) -> tuple[str | None, str]:
+    """What a pending entry's line says about its write: None = not applied (see the module docstring)."""
+    if line.etag == entry.get("etag"):
+        return None, str(line.quantity)
+    if line.quantity == Decimal(str(entry.get("after"))):
+        return APPLIED, str(line.quantity)
+    return UNCERTAIN, str(line.quantity)
+
+
+def settle_before_write(d365: D365Client, storage: Storage, order_id: str) -> None:
+    """For other writers of an open order's lines (order updates), under the order's lease and before
+    their write: settle the refund reductions a dead writer left pending while the line still shows
+    what that writer did or did not do."""
+    resolve_pending(d365, Ledger(storage, order_id))
 
 
 def reduce_order(
@@ -127,7 +156,21 @@ def reduce_order(
     ledger = Ledger(storage, order_id)
     for _ in range(_ATTEMPTS):
         entries = resolve_pending(d365, ledger)
-        done = {str(e["lot"]) for e in entries.values() if e["refund"] == refund_id and e["state"] == APPLIED}
+        mine = [e for e in entries.values() if e["refund"] == refund_id]
+        unsure = [e for e in mine if e["state"] == UNCERTAIN]
+        if unsure:
+            raise RefundBlocked(
+                "refund_reduction_uncertain",
+                "a reduction of this refund was interrupted and the sales line was changed before it could be "
+                "checked: confirm the line's quantity in F&O by hand",
+                {
+                    "lines": [
+                        {"lot": e["lot"], "before": e["before"], "expected": e["after"], "found": e.get("found", "")}
+                        for e in unsure
+                    ]
+                },
+            )
+        done = {str(e["lot"]) for e in mine if e["state"] == APPLIED}
         todo = [r for r in plan() if r.lot not in done and r.before != r.after]
         intents: Entries = {}
         for r in todo:
@@ -160,13 +203,17 @@ def reduce_order(
                     {"InventoryLotId": intent["lot"]},
                     {"OrderedSalesQuantity": Decimal(intent["after"])},
                     etag=intent["etag"],
+                    # Not resent after a 5xx or a dropped connection: the write may have landed, and
+                    # the resend's 412 would read as "not applied" and subtract again (found by the
+                    # chaos run). The error propagates with the entry pending; the redelivery settles it.
+                    retry_unknown=False,
                 )
             except D365PreconditionFailed:
                 stale = True  # the line changed since it was read: not applied, re-read and re-plan
                 ledger.change(_drop(key))
                 break
             hooks.reached("refund.line_patched", refund_id)  # a writer that dies here leaves it pending
-            ledger.change(_mark_applied(key))
+            ledger.change(_mark_applied(key, intent))
         if not stale:
             final, _ = ledger.load()
             return [
@@ -191,9 +238,11 @@ def _drop(key: str) -> Callable[[Entries], None]:
     return mutate
 
 
-def _mark_applied(key: str) -> Callable[[Entries], None]:
+def _mark_applied(key: str, intent: dict[str, Any]) -> Callable[[Entries], None]:
+    """The write succeeded: recorded as applied even if a settler dropped the entry meanwhile (this
+    writer stalled past its lease and the line's ETag was read before the write landed)."""
+
     def mutate(current: Entries) -> None:
-        if key in current:
-            current[key]["state"] = APPLIED
+        current[key] = {**intent, "state": APPLIED}
 
     return mutate

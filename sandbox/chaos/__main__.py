@@ -1,4 +1,8 @@
-"""``python -m sandbox.chaos [--orders 2000] [--refunds 500] [--restarts 2] [--minutes 40]``
+"""``python -m sandbox.chaos [--orders 2000] [--refunds 500] [--reduce-share 0.4] [--restarts 2] [--minutes 40]``
+
+``--reduce-share`` is the share of the refunds made before any invoice: those orders are never
+invoiced, their refunds reduce the open F&O sales order (``REFUND_UNINVOICED_ACTION=reduce_order``),
+two refunds of one line side by side; 0 runs every refund the credit-note way (``wait``).
 
 Starts its own Azurite (or uses ``--storage``), runs the chaos scenario, prints the reconciliation
 table and exits non-zero when any document was lost or duplicated, a total differs, or the run did not
@@ -32,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--refunds", type=int, default=500)
     parser.add_argument("--restarts", type=int, default=2, help="host crashes during the run")
+    parser.add_argument(
+        "--reduce-share", type=float, default=0.4, help="share of the refunds made before any invoice (reduce)"
+    )
     parser.add_argument("--duplicates", type=float, default=0.3, help="share of deliveries sent twice")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--minutes", type=float, default=40, help="time budget for the whole run")
@@ -52,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     config = ChaosConfig(
         orders=args.orders,
         refunds=args.refunds,
+        reduce_share=args.reduce_share,
         restarts=args.restarts,
         duplicate_share=args.duplicates,
         seed=args.seed,

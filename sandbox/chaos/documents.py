@@ -7,6 +7,11 @@ F&O account), SKUs the F&O emulator releases, and tax lines computed the way F&O
 (rate x net line amount, rounded half up per line, freight taxed), so a correct sync gives equal
 totals. A few orders carry an unknown SKU: they must end as explained exceptions, never in F&O.
 Refunds credit whole lines (plus the shipping on some), so Shopify's and F&O's amounts agree to the cent.
+
+A share of the refunds (``reduce_share``) belongs to orders the harness never invoices: they reduce
+the open F&O sales order (``REFUND_UNINVOICED_ACTION=reduce_order``). Each such order gets two refunds
+of one unit of the same line (the second sometimes also takes another whole line), delivered side by
+side, so two reductions of one line race; F&O must end at Shopify's quantity minus both.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ class Documents:
     refunds: list[dict[str, Any]] = field(default_factory=list)  # refunds/create bodies
     cancels: list[dict[str, Any]] = field(default_factory=list)  # orders/cancelled bodies
     not_erp_ready: set[str] = field(default_factory=set)  # order ids expected to end as exceptions
+    reduced: set[str] = field(default_factory=set)  # order ids refunded before any invoice (reduce path)
 
     @property
     def cancelled(self) -> set[str]:
@@ -202,6 +208,7 @@ def build(
     update_share: float = 0.3,
     cancel_share: float = 0.1,
     second_refund_share: float = 0.5,
+    reduce_share: float = 0.0,
 ) -> Documents:
     """Create the orders and refunds in the Shopify emulator (no webhooks: the harness delivers)."""
     rng = random.Random(seed)
@@ -223,8 +230,18 @@ def build(
                 docs.updates.append(updated_body(order, 122, "ring twice"))
     good = [o for o in docs.orders if str(o["id"]) not in docs.not_erp_ready]
     rng.shuffle(good)
+    updated = {str(u["id"]) for u in docs.updates}
+    # (Orders with an update are left out: this run's update bodies carry the quantities from before
+    # the refunds, which Shopify would not send after them.)
+    reducible = [o for o in good if str(o["id"]) not in updated and any(li["quantity"] >= 2 for li in o["line_items"])]
+    for order in reducible[: int(refunds * reduce_share) // 2]:
+        docs.refunds += _refunds_before_invoice(shop, order, rng)
+        docs.reduced.add(str(order["id"]))
+    good = [o for o in good if str(o["id"]) not in docs.reduced]
+    refunds -= len(docs.refunds)
     refunded_lines: dict[int, set[int]] = {}
     shipping_refunded: set[int] = set()
+    reduce_refunds = len(docs.refunds)
     for index in range(refunds):
         order = good[index % len(good)] if good else None
         if order is None:
@@ -250,7 +267,7 @@ def build(
         response.raise_for_status()
         docs.refunds.append(with_shipping_tax(response.json()["refund"], order))
         left = [li for li in order["line_items"] if li["id"] not in refunded_lines[order["id"]]]
-        if left and len(docs.refunds) < refunds and rng.random() < second_refund_share:
+        if left and len(docs.refunds) - reduce_refunds < refunds and rng.random() < second_refund_share:
             # A second refund of the same order, delivered side by side with the first.
             second = rng.choice(left)
             refunded_lines[order["id"]].add(second["id"])
@@ -267,3 +284,23 @@ def build(
         response.raise_for_status()
         docs.cancels.append(response.json()["order"])
     return docs
+
+
+def _refunds_before_invoice(shop: httpx.Client, order: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]:
+    """Two refunds of one unit each of a line ordered twice or more (the first sometimes also takes
+    another whole line); no shipping: only line quantities can reduce an open sales order."""
+    line = rng.choice([li for li in order["line_items"] if li["quantity"] >= 2])
+    others = [li for li in order["line_items"] if li["id"] != line["id"]]
+    first = [{"line_item_id": line["id"], "quantity": 1, "restock_type": "cancel"}]
+    if others and rng.random() < 0.5:
+        other = rng.choice(others)
+        first.append({"line_item_id": other["id"], "quantity": other["quantity"], "restock_type": "no_restock"})
+    second = [{"line_item_id": line["id"], "quantity": 1, "restock_type": "no_restock"}]
+    made = []
+    for lines in (first, second):
+        response = shop.post(
+            f"/_emulator/orders/{order['id']}/refunds", params={"webhook": "false"}, json={"refund_line_items": lines}
+        )
+        response.raise_for_status()
+        made.append(response.json()["refund"])
+    return made

@@ -33,6 +33,7 @@ class Invoicer:
         self.fo = httpx.Client(base_url=fo_url, timeout=30)
         self.order_ids, self.interval_s = order_ids, interval_s
         self.invoiced: dict[str, str] = {}  # sales order number -> invoice number
+        self._shopify_ids: dict[str, str] = {}  # sales order number -> Shopify order id
         self.errors: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="chaos-invoicer", daemon=True)
@@ -47,6 +48,7 @@ class Invoicer:
             number = str(header["SalesOrderNumber"])
             if str(header.get("CustomerRequisitionNumber")) not in self.order_ids or number in self.invoiced:
                 continue
+            self._shopify_ids[number] = str(header.get("CustomerRequisitionNumber"))
             response = self.fo.post(f"/_emulator/sales-orders/{number}/invoice", json={})
             if response.status_code == 201:
                 self.invoiced[number] = str(response.json().get("InvoiceNumber", ""))
@@ -56,6 +58,10 @@ class Invoicer:
             else:
                 self.errors.append(f"{number}: {response.status_code} {response.text[:200]}")
         return done
+
+    def orders_invoiced(self) -> set[str]:
+        """The Shopify order ids whose F&O sales order is invoiced."""
+        return {self._shopify_ids[n] for n in list(self.invoiced) if n in self._shopify_ids}
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):

@@ -31,6 +31,7 @@ class ChaosConfig:
     lease_s: float = 15.0  # how long a message held by a killed host stays invisible
     concurrency: int = 6  # concurrent webhook senders
     refund_retry_s: tuple[float, float] = (1.0, 5.0)  # how soon a refund waiting for its invoice looks again
+    reduce_share: float = 0.0  # share of the refunds made before any invoice (they reduce the open order)
     threads: int = 16  # the host's PYTHON_THREADPOOL_THREAD_COUNT
     deadline_s: float = 170.0  # the whole run
     log_dir: Path | None = None
@@ -69,12 +70,15 @@ def run_chaos(config: ChaosConfig, storage_connection: str, console: Console | N
         log_dir=config.log_dir,
         refund_retry_s=config.refund_retry_s,
         threads=config.threads,
+        refund_action="reduce_order" if config.reduce_share > 0 else "wait",
     )
     try:
         stack.start_emulators(config.bucket)
         assert stack.fo is not None and stack.shop is not None
         with httpx.Client(base_url=stack.shop.url, timeout=30) as shop:
-            docs = build(shop, config.orders, config.refunds, stack.base_id, config.seed)
+            docs = build(
+                shop, config.orders, config.refunds, stack.base_id, config.seed, reduce_share=config.reduce_share
+            )
         mark = lap("build documents", started)
         stack.faults(config.faults)
         _clear_main_queues(storage, console)
@@ -85,8 +89,20 @@ def run_chaos(config: ChaosConfig, storage_connection: str, console: Console | N
             f"{len(docs.updates)} updates, {len(docs.refunds)} refunds; host on port {stack.port}"
         )
 
-        invoicer = Invoicer(stack.fo.url, {str(r["order_id"]) for r in docs.refunds}).start()
+        credit_orders = {str(r["order_id"]) for r in docs.refunds} - docs.reduced
+        invoicer = Invoicer(stack.fo.url, credit_orders).start()
         planned = plan(docs, config.seed, config.duplicate_share)
+        # With orders that reduce (REFUND_UNINVOICED_ACTION=reduce_order), a refund meant for a credit
+        # note must not see its order before the invoice, or it would reduce too: those are sent once
+        # the harness has invoiced their orders. The reducing refunds go out with everything else.
+        order_of = {str(r["id"]): str(r["order_id"]) for r in docs.refunds}
+        later = [
+            p
+            for p in planned
+            if docs.reduced and p.delivery.topic == "refunds/create" and order_of[p.resource_id] in credit_orders
+        ]
+        deferred = {id(p) for p in later}
+        planned = [p for p in planned if id(p) not in deferred]
         # The first half of the crashes hit while webhooks arrive, the rest while the queues are worked off.
         during_delivery = (config.restarts + 1) // 2
         kills = [len(planned) * (k + 1) // (during_delivery + 1) for k in range(during_delivery)]
@@ -103,13 +119,18 @@ def run_chaos(config: ChaosConfig, storage_connection: str, console: Console | N
         budget = max(30.0, config.deadline_s - (time.monotonic() - started) - 60)
         sender = Sender(stack.webhook_url, SECRET, SHOP, concurrency=config.concurrency, budget_s=budget)
         attempts = sender.deliver_all(planned, progress)
-        mark = lap("deliver webhooks", mark)
         for _ in range(config.restarts - stack.restarts):
             in_fo = _wait_for_progress(stack, len(docs.orders) - len(docs.not_erp_ready), started, config)
             console.print(
                 f"chaos: {in_fo} sales orders in F&O: killing the host (crash {stack.restarts + 1}/{config.restarts})"
             )
             stack.crash_and_restart()
+        if later:
+            invoiced = _wait_for_invoices(invoicer, credit_orders, started, config)
+            console.print(f"chaos: {invoiced}/{len(credit_orders)} orders to credit invoiced: sending their refunds")
+            sender.budget_s = max(30.0, config.deadline_s - (time.monotonic() - started) - 60)
+            attempts += sender.deliver_all(later)
+        mark = lap("deliver webhooks", mark)
 
         remaining = config.deadline_s - (time.monotonic() - started) - 15
         result = drain(
@@ -158,6 +179,15 @@ def _wait_for_progress(stack: ChaosStack, orders: int, started: float, config: C
                 break
             time.sleep(1)
     return count
+
+
+def _wait_for_invoices(invoicer: Invoicer, orders: set[str], started: float, config: ChaosConfig) -> int:
+    """Wait until the orders to credit are invoiced (at most 90 s or a quarter of the budget left; an
+    order that never reaches F&O is an exception the reconciliation explains)."""
+    limit = time.monotonic() + min(90.0, max(0.0, (config.deadline_s - (time.monotonic() - started)) / 4))
+    while time.monotonic() < limit and len(invoicer.orders_invoiced()) < len(orders):
+        time.sleep(1)
+    return len(invoicer.orders_invoiced())
 
 
 def _clear_main_queues(storage: Storage, console: Console) -> None:

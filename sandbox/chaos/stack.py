@@ -85,6 +85,7 @@ class ChaosStack:
     log_dir: Path | None = None
     refund_retry_s: tuple[float, float] = (1.0, 5.0)  # REFUND_RETRY_BASE_SECONDS, REFUND_RETRY_MAX_SECONDS
     threads: int = 16  # PYTHON_THREADPOOL_THREAD_COUNT: webhooks and queue work share the worker's pool
+    refund_action: str = "wait"  # REFUND_UNINVOICED_ACTION
     fo: RunningServer | None = None
     shop: RunningServer | None = None
     host: HostProcess | None = None
@@ -127,9 +128,10 @@ class ChaosStack:
             "D365_TOKEN": "local-dev-token",
             "D365_ORDER_NUMBER_PREFIX": "CH",
             "D365_RETURN_NUMBER_PREFIX": "RF",
-            # Refunds wait for the invoice (the harness invoices like a finance clerk) instead of
-            # reducing the open order, and re-check within seconds instead of every 1-60 min.
-            "REFUND_UNINVOICED_ACTION": "wait",
+            # "wait": refunds wait for the invoice (the harness invoices like a finance clerk);
+            # "reduce_order" when the run has orders refunded before any invoice (never invoiced).
+            # Either way they re-check within seconds instead of every 1-60 min.
+            "REFUND_UNINVOICED_ACTION": self.refund_action,
             "REFUND_RETRY_BASE_SECONDS": str(self.refund_retry_s[0]),
             "REFUND_RETRY_MAX_SECONDS": str(self.refund_retry_s[1]),
             "PYTHON_THREADPOOL_THREAD_COUNT": str(self.threads),

@@ -1,5 +1,7 @@
-"""The chaos run in its CI size, once per session on the session's Azurite: 40 orders, 10 refunds,
-30 % duplicate deliveries, shuffled, F&O faults, a small Shopify bucket and one host crash."""
+"""The chaos run in its CI size, once per session on the session's Azurite: 40 orders, 12 refunds
+(half of them of orders refunded before any invoice: they reduce the open sales order, two refunds of
+one line side by side), 30 % duplicate deliveries, shuffled, F&O faults, a small Shopify bucket and
+one host crash."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from rich.console import Console
 
 from sandbox.chaos import ChaosConfig, ChaosResult, run_chaos
 
-CI_SIZE = ChaosConfig(orders=40, refunds=10, restarts=1, lease_s=15.0, deadline_s=240.0)
+CI_SIZE = ChaosConfig(orders=40, refunds=12, reduce_share=0.5, restarts=1, lease_s=15.0, deadline_s=240.0)
 
 
 @pytest.fixture(scope="session")

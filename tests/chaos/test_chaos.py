@@ -1,7 +1,7 @@
 """Chaos suite, CI size: after duplicates, reordering, F&O faults, Shopify throttling and a host crash,
 nothing is lost, nothing is duplicated and every leftover is an explained exception.
 
-The larger size runs by command: ``python -m sandbox.chaos --orders 2000 --refunds 500``.
+The larger size runs by command: ``python -m sandbox.chaos --orders 2000 --refunds 500 --reduce-share 0.4``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,21 @@ def test_concurrent_messages_for_one_order_end_with_fo_equal_to_shopify(chaos: C
     assert chaos.report.count("cancelled in Shopify: no live F&O order") == len(chaos.docs.cancels)
     assert chaos.report.count("cancelled in Shopify but live in F&O") == 0
     assert chaos.report.count("synced orders whose F&O line quantities differ from Shopify's") == 0
+
+
+def test_refunds_before_any_invoice_reduce_fo_to_shopify_minus_the_refunds(chaos: ChaosResult) -> None:
+    # Orders never invoiced, each with two refunds of one unit of the same line delivered side by side
+    # (and duplicated, across the host crash): F&O's line = Shopify's quantity minus both, per line.
+    reduced = chaos.docs.reduced
+    assert len(reduced) >= 2
+    assert sum(str(r["order_id"]) in reduced for r in chaos.docs.refunds) == 2 * len(reduced)
+    explained = chaos.report.count("orders whose line quantities differ, a refund of the order has an open exception")
+    assert chaos.report.count(
+        "refunded before any invoice: F&O lines = Shopify's minus the refunds"
+    ) + explained == len(reduced)
+    assert chaos.report.count("reduced the open sales order (refunded before any invoice)") > 0
+    assert chaos.report.count("credit notes of refunds of never-invoiced orders") == 0
+    assert chaos.report.count("reduction ledger entries not settled, no open exception") == 0
 
 
 def test_every_refund_is_one_credit_note_with_equal_totals_or_an_explained_exception(chaos: ChaosResult) -> None:
