@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from sandbox.faults import FaultInjector
-from sandbox.shopify import operator, rest
+from sandbox.shopify import operator, payments, rest
 from sandbox.shopify.config import ShopifyEmulatorConfig
 from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.graphql_api import graphql_endpoint
@@ -32,6 +32,7 @@ def create_app(config: ShopifyEmulatorConfig | None = None) -> FaultInjector:
         Route(f"{API}/orders/{{order_id:int}}.json", rest.get_order, methods=["GET"]),
         Route(f"{API}/orders/{{order_id:int}}/refunds.json", rest.get_refunds, methods=["GET"]),
         *operator.ROUTES,
+        *payments.ROUTES,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.emulator = emulator

@@ -32,6 +32,7 @@ from sandbox.shopify.cost import CostCalculator
 from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.mutations import MUTATION
 from sandbox.shopify.object_types import TYPES, resolve_type
+from sandbox.shopify.payments import TYPES as PAYMENT_TYPES
 from sandbox.shopify.schema import schema_for_tier, tier_for
 from sandbox.shopify.wire import json_response
 
@@ -81,7 +82,7 @@ _REWRITES = [
 def bound_schema(tier: str) -> GraphQLSchema:
     schema = schema_for_tier(tier)
     if tier not in _bound:
-        for type_name, fields in {**TYPES, "Mutation": MUTATION}.items():
+        for type_name, fields in [*TYPES.items(), ("Mutation", MUTATION), *PAYMENT_TYPES.items()]:
             for field_name, resolver in fields.items():
                 schema.type_map[type_name].fields[field_name].resolve = resolver  # type: ignore[attr-defined]
         schema.type_map["Node"].resolve_type = resolve_type  # type: ignore[attr-defined]

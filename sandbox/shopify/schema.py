@@ -336,5 +336,7 @@ def tier_for(version: str) -> str:
 
 @cache
 def schema_for_tier(tier: str) -> GraphQLSchema:
+    from sandbox.shopify.payments import SDL as PAYMENTS_SDL  # imports the resolvers, which import this module
+
     sdl = BASE_SDL % {"currencies": CURRENCIES, "inventory_inputs": INVENTORY_INPUTS[tier]}
-    return build_schema(sdl)
+    return build_schema(sdl + PAYMENTS_SDL)
