@@ -75,6 +75,14 @@ def status(day: str | None = typer.Option(None, help="YYYY-MM-DD, default today 
 
 
 @app.command()
+def payments(since: str | None = None, until: str | None = None) -> None:
+    """Payments report: per day and status (settled, settle-ready, open, blocked)."""
+    data = call("GET", "money/payments", {"since": since, "until": until})
+    show(data["per_day"], ["day", "settled", "settle_ready", "open", "blocked"], "Payments per day")
+    show(data["rows"], ["day", "order", "gateway", "kind", "amount", "status", "journal", "invoice", "reason"], "Lines")
+
+
+@app.command()
 def exceptions(entity: str | None = None, reason: str | None = None, status: str = "open", limit: int = 100) -> None:
     """List exceptions."""
     data = call("GET", "exceptions", {"entity": entity, "reason": reason, "status": status, "limit": limit})

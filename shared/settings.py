@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     REFUND_RETRY_BASE_SECONDS: float = Field(default=60, ge=0)
     REFUND_RETRY_MAX_SECONDS: float = Field(default=3600, ge=0, le=7 * 24 * 3600)
 
+    # Payments (Shopify transactions -> F&O customer payment journals; payouts -> payout journals)
+    PAYMENTS_CONFIG_PATH: str = "config/payments.json"
+    PAYMENTS_SYNC_SCHEDULE: str = "0 0 * * * *"
+    PAYMENTS_LOOKBACK_DAYS: int = Field(default=30, gt=0)
+
     # Key for the keyed fingerprints of personal data in the audit log and exceptions (shared.redact).
     # From Key Vault in Azure; only local settings carry a default.
     REDACTION_KEY: SecretStr = SecretStr("")

@@ -198,9 +198,11 @@ def register() -> None:
     if _registered:
         return
     _registered = True
+    from integration.payments.ops import register as register_payments
     from integration.refunds.ops import register as register_refunds
 
     register_refunds()
+    register_payments()
     extend(
         Route(
             "POST",
