@@ -133,7 +133,7 @@ def sync_payouts(storage: Storage, d365: D365Client, shopify: ShopifyAdmin, conf
         summary["payouts"] += 1
         description = f"Shopify payout {pid}"
         for item in journal.lines:
-            _, created = write_line(d365, lambda: open_journal(d365, description, config.journal_name), item)
+            _, created = write_line(d365, lambda d=description: open_journal(d365, d, config.journal_name), item)
             summary["lines"] += created
         exceptions.resolve("payout", pid, "payout journal written")
     return summary
