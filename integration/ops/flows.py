@@ -198,11 +198,13 @@ def register() -> None:
     if _registered:
         return
     _registered = True
+    from integration.freight.ops import register as register_freight
     from integration.payments.ops import register as register_payments
     from integration.refunds.ops import register as register_refunds
 
     register_refunds()
     register_payments()
+    register_freight()
     extend(
         Route(
             "POST",
