@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from the refund tests are parameters here)
 """Freight audit through the ops API: FedEx invoice export upload, matching by tracking number, drift
 tolerance, the freight_drift exception and the report; both emulators over HTTP, real Azurite."""
 
