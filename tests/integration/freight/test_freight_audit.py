@@ -38,7 +38,7 @@ def env(
     app_env: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
     d365_server: RunningServer,
-    shopify_server: RunningServer,  # noqa: F811
+    shopify_server: RunningServer,
 ) -> Iterator[None]:
     values = {
         "D365_URL": d365_server.url,
@@ -103,7 +103,7 @@ def test_upload_matches_by_tracking_and_flags_drift_beyond_tolerance(
     storage: Storage,
     d365: D365Client,
     d365_server: RunningServer,
-    shopify_server: RunningServer,  # noqa: F811
+    shopify_server: RunningServer,
 ) -> None:
     quote(storage, "GROUND", 1100)  # the shopper saw 11.00 for GROUND
     drifting, fine, waiting = (make_sale(d365, d365_server.url, shopify_server.url) for _ in range(3))
