@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,25 @@ def test_a_file_that_is_not_a_fedex_export_is_a_400_and_stores_nothing(env: None
     assert status == 400 and "row 2" in result["error"]
     status, result = call(storage, "POST", "freight/invoices")
     assert status == 400
+
+
+def test_cli_reports_freight_and_payments_and_writes_csv(env: None, storage: Storage, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from integration.cli import app
+    from integration.freight.audit import FreightLine, save
+    from integration.payments import records as rec
+
+    tag = datetime.now(UTC).strftime("%H%M%S%f")
+    line = FreightLine(f"cli{tag}", f"#cli{tag}", day="2026-10-02", service="GROUND", quoted="5.00", charged="5.00")
+    line.actual, line.drift, line.flagged = "12.00", "7.00", True
+    save(storage, line)
+    rec.PaymentRecords(storage).save("2026-10-02", f"cli{tag}", Status=rec.OPEN, Amount="12.34", OrderName=f"#cli{tag}")
+    runner = CliRunner()
+    out = tmp_path / "freight.csv"
+    result = runner.invoke(app, ["freight", "--since", "2026-10-02", "--until", "2026-10-02", "--csv", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Freight drift per service" in result.output and "GROUND" in result.output
+    assert f"cli{tag},#cli{tag}" in out.read_text()
+    result = runner.invoke(app, ["payments", "--since", "2026-10-02", "--until", "2026-10-02"])
+    assert result.exit_code == 0 and "12.34" in result.output
