@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from integration.clients.d365 import D365AlreadyExists, D365Client, D365Transient, odata_literal
+from integration.clients.d365 import D365AlreadyExists, D365Client, D365Error, D365Transient, odata_literal
 
 HEADER_SET, LINE_SET = "CustomerPaymentJournalHeaders", "CustomerPaymentJournalLines"
 MAX_NUMBER_ATTEMPTS = 5
@@ -63,13 +63,33 @@ def find_line(d365: D365Client, reference: str) -> dict[str, Any] | None:
     return d365.find(LINE_SET, f"PaymentReference eq {odata_literal(reference)}")
 
 
+def _unposted(d365: D365Client, description: str) -> list[str]:
+    rows = d365.query(HEADER_SET, filter=f"Description eq {odata_literal(description)}")
+    return sorted(str(r["JournalBatchNumber"]) for r in rows if r.get("IsPosted") != "Yes")
+
+
 def open_journal(d365: D365Client, description: str, journal_name: str) -> str:
-    """The batch number of the unposted journal for ``description``, created when there is none."""
-    for header in d365.query(HEADER_SET, filter=f"Description eq {odata_literal(description)}"):
-        if header.get("IsPosted") != "Yes":
-            return str(header["JournalBatchNumber"])
-    created = d365.create(HEADER_SET, {"JournalName": journal_name, "Description": description})
-    return str(created["JournalBatchNumber"])
+    """The batch number of the unposted journal for ``description``, created when there is none.
+
+    The header's number comes from F&O's number sequence, so a create whose answer was lost (the client
+    retries it) or two runs opening the same journal at once can leave several: every caller settles on the
+    lowest number and removes the others while they are still empty."""
+    found = _unposted(d365, description)
+    if not found:
+        try:
+            d365.create(HEADER_SET, {"JournalName": journal_name, "Description": description})
+        except D365Transient:
+            pass  # the create may have been applied: the read below decides
+        found = _unposted(d365, description)
+        if not found:
+            raise D365Transient(0, f"journal {description!r} could not be opened", HEADER_SET)
+    for extra in found[1:]:
+        if d365.find(LINE_SET, f"JournalBatchNumber eq {odata_literal(extra)}") is None:
+            try:
+                d365.delete(HEADER_SET, {"JournalBatchNumber": extra})
+            except D365Error:
+                pass  # another run removed it first, or F&O refuses: it stays empty and unused
+    return found[0]
 
 
 def is_posted(d365: D365Client, batch: str) -> bool:

@@ -149,3 +149,24 @@ def test_the_ops_report_shows_the_lines(
     assert status == 200 and any(r["transaction"] == tx and r["status"] == "settle_ready" for r in body["rows"])
     status, body = dispatch(payments.storage, Request("GET", "money/payments", {"since": "x"}, b"", Principal("t")))
     assert status == 400
+
+
+def test_lost_journal_header_answers_leave_one_journal(
+    payments: PaymentSync, d365: D365Client, d365_server: RunningServer, shopify_server: RunningServer
+) -> None:
+    sale, total, _ = invoiced_sale(d365, d365_server.url, shopify_server.url)
+    [tx] = add_transactions(sale, {"kind": "sale", "amount": str(total), "gateway": "manual"})
+    # Every header POST is applied and its answer lost: the client retries, F&O numbers each one anew.
+    httpx.put(
+        f"{d365_server.url}/_emulator/faults",
+        json={"rate_lost_response": 1.0, "paths": HEADER_SET, "methods": ["POST"]},
+    ).raise_for_status()
+    try:
+        result = payments.sync_order(str(sale.order_id))
+    finally:
+        httpx.delete(f"{d365_server.url}/_emulator/faults")
+    assert result["created"] == 1
+    [line] = lines_for(d365, tx)
+    description = f"Shopify manual {line['TransactionDate'][:10]}"
+    headers = list(d365.query(HEADER_SET, filter=f"Description eq {odata_literal(description)}"))
+    assert [h["JournalBatchNumber"] for h in headers] == [line["JournalBatchNumber"]]
