@@ -8,7 +8,7 @@ from typing import Any
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
 from integration.freight.entry import import_invoice, report, run_audit
-from integration.freight.invoice_csv import InvoiceFileError
+from integration.freight.invoice_csv import InvoiceFileError, parse
 from integration.ops.api import ApiError, Request, Route, extend
 from integration.payments.ops import _day
 from shared.settings import get_settings
@@ -24,11 +24,13 @@ def _clients() -> tuple[D365Client, ShopifyAdmin]:
 def _import(storage: Storage, request: Request, _: dict[str, str]) -> Any:
     if not request.body:
         raise ApiError(400, "send the FedEx invoice data export (CSV) as the request body")
+    try:
+        parse(request.body)  # a file we cannot read is a 400 before anything else is needed
+    except InvoiceFileError as error:
+        raise ApiError(400, str(error)) from None
     d365, shopify = _clients()
     try:
         return import_invoice(get_settings(), storage, d365, shopify, request.body)
-    except InvoiceFileError as error:
-        raise ApiError(400, str(error)) from None
     finally:
         d365.close()
         shopify.close()
