@@ -3,8 +3,9 @@
 GraphQL (names from shopify.dev Admin GraphQL, objects ``OrderTransaction``, ``ShopifyPaymentsAccount``,
 ``ShopifyPaymentsPayout``, ``ShopifyPaymentsPayoutSummary``, ``ShopifyPaymentsBalanceTransaction``):
 
-* ``Order.transactions(first:)`` -> ``[OrderTransaction!]!`` with ``id kind status gateway amountSet
-  processedAt createdAt test parentTransaction``; kinds and statuses are Shopify's enums;
+* ``Order.transactions(first:)`` -> ``[OrderTransaction!]!``. ``OrderTransaction`` and its base fields
+  (``id kind status gateway amountSet createdAt processedAt``) are in ``schema.py``, shared with
+  ``Refund.transactions``; this module adds ``formattedGateway test parentTransaction order``;
 * ``shopifyPaymentsAccount { payouts(first:, after:) { nodes { id legacyResourceId issuedAt status
   transactionType net summary { chargesGross chargesFee refundsFeeGross refundsFee adjustmentsGross
   adjustmentsFee } } } balanceTransactions(first:, after:) { nodes { id type amount fee net
@@ -37,12 +38,8 @@ STATUSES = ("AWAITING_RESPONSE", "ERROR", "FAILURE", "PENDING", "SUCCESS", "UNKN
 BALANCE_TYPES = ("ADJUSTMENT", "CHARGE", "REFUND", "DISPUTE", "RESERVED_FUNDS", "TRANSFER", "SHOP_CASH_CREDIT")
 
 SDL = """
-enum OrderTransactionKind {{ {kinds} }}
-enum OrderTransactionStatus {{ {statuses} }}
-type OrderTransaction implements Node {{
-  id: ID! kind: OrderTransactionKind! status: OrderTransactionStatus! gateway: String formattedGateway: String
-  amountSet: MoneyBag! processedAt: DateTime createdAt: DateTime! test: Boolean! parentTransaction: OrderTransaction
-  order: Order
+extend type OrderTransaction {{
+  formattedGateway: String test: Boolean! parentTransaction: OrderTransaction order: Order
 }}
 extend type Order {{ transactions(first: Int, capturable: Boolean, manuallyResolvable: Boolean): [OrderTransaction!]! }}
 enum ShopifyPaymentsPayoutStatus {{ CANCELED FAILED IN_TRANSIT PAID SCHEDULED }}
@@ -77,24 +74,10 @@ type ShopifyPaymentsAccount implements Node {{
     query: String, hideTransfers: Boolean = false): ShopifyPaymentsBalanceTransactionConnection!
 }}
 extend type QueryRoot {{ shopifyPaymentsAccount: ShopifyPaymentsAccount }}
-""".format(kinds=" ".join(KINDS), statuses=" ".join(STATUSES), balance_types=" ".join(BALANCE_TYPES))
+""".format(balance_types=" ".join(BALANCE_TYPES))
 
 Info = GraphQLResolveInfo
 CENT = Decimal("0.01")
-
-
-@dataclass
-class Transaction:
-    id: int
-    order_id: int
-    kind: str
-    status: str
-    gateway: str
-    amount: Decimal
-    currency: str
-    processed_at: str
-    parent_id: int | None = None
-    test: bool = False
 
 
 @dataclass
@@ -129,8 +112,10 @@ class Payout:
 
 @dataclass
 class PaymentsState:
-    transactions: dict[int, list[Transaction]] = field(default_factory=dict)  # order id -> transactions
-    by_id: dict[int, Transaction] = field(default_factory=dict)
+    # order id -> transactions, as dicts in the shape refund transactions have (the base schema's
+    # OrderTransaction resolvers read id, kind, status, gateway, amount, currency, created_at, processed_at)
+    transactions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    by_id: dict[int, dict[str, Any]] = field(default_factory=dict)
     payouts: dict[int, Payout] = field(default_factory=dict)
 
 
@@ -162,17 +147,10 @@ TYPES: dict[str, dict[str, Any]] = {
         "transactions": lambda o, i, first=None, **_a: state_of(store_of(i)).transactions.get(o["id"], [])[:first]
     },
     "OrderTransaction": {
-        "id": lambda t, _i: gid("OrderTransaction", t.id),
-        "kind": lambda t, _i: t.kind,
-        "status": lambda t, _i: t.status,
-        "gateway": lambda t, _i: t.gateway,
-        "formattedGateway": lambda t, _i: t.gateway.replace("_", " ").title(),
-        "amountSet": lambda t, _i: _bag(t.amount, t.currency),
-        "processedAt": lambda t, _i: to_utc(t.processed_at),
-        "createdAt": lambda t, _i: to_utc(t.processed_at),
-        "test": lambda t, _i: t.test,
-        "parentTransaction": lambda t, i: state_of(store_of(i)).by_id.get(t.parent_id) if t.parent_id else None,
-        "order": lambda t, i: store_of(i).orders.get(t.order_id),
+        "formattedGateway": lambda t, _i: str(t.get("gateway") or "").replace("_", " ").title() or None,
+        "test": lambda t, _i: bool(t.get("test")),
+        "parentTransaction": lambda t, i: state_of(store_of(i)).by_id.get(int(t.get("parent_id") or 0)),
+        "order": lambda t, i: store_of(i).orders.get(int(t.get("order_id") or 0)),
     },
     "QueryRoot": {"shopifyPaymentsAccount": lambda _r, _i: {"id": "gid://shopify/ShopifyPaymentsAccount/1"}},
     "ShopifyPaymentsAccount": {
@@ -239,7 +217,7 @@ def _decimal(value: Any, name: str) -> Decimal:
     return amount
 
 
-def add_transaction(store: Store, order_id: int, body: dict[str, Any]) -> Transaction:
+def add_transaction(store: Store, order_id: int, body: dict[str, Any]) -> dict[str, Any]:
     order = store.orders.get(order_id)
     if order is None:
         raise OrderError(404, f"order {order_id} not found")
@@ -250,20 +228,22 @@ def add_transaction(store: Store, order_id: int, body: dict[str, Any]) -> Transa
     parent = body.get("parent_id")
     if parent is not None and int(parent) not in state.by_id:
         raise OrderError(422, f"parent transaction {parent} not found")
-    tx = Transaction(
-        id=store.next_id(),
-        order_id=order_id,
-        kind=kind,
-        status=status,
-        gateway=str(body.get("gateway", "shopify_payments")),
-        amount=_decimal(body.get("amount", order.get("total_price", "0")), "amount"),
-        currency=str(body.get("currency") or order.get("currency") or "USD"),
-        processed_at=str(body.get("processed_at") or now_rest()),
-        parent_id=int(parent) if parent is not None else None,
-        test=bool(body.get("test", False)),
-    )
+    processed = str(body.get("processed_at") or now_rest())
+    tx: dict[str, Any] = {
+        "id": store.next_id(),
+        "order_id": order_id,
+        "kind": kind,
+        "status": status,
+        "gateway": str(body.get("gateway", "shopify_payments")),
+        "amount": str(_decimal(body.get("amount", order.get("total_price", "0")), "amount")),
+        "currency": str(body.get("currency") or order.get("currency") or "USD"),
+        "processed_at": processed,
+        "created_at": processed,
+        "parent_id": int(parent) if parent is not None else None,
+        "test": bool(body.get("test", False)),
+    }
     state.transactions.setdefault(order_id, []).append(tx)
-    state.by_id[tx.id] = tx
+    state.by_id[tx["id"]] = tx
     return tx
 
 
@@ -282,13 +262,13 @@ def add_payout(store: Store, body: dict[str, Any]) -> Payout:
             BalanceTransaction(
                 id=store.next_id(),
                 type=str(item.get("type", "CHARGE")).upper(),
-                amount=_decimal(item.get("amount", tx.amount if tx else "0"), "amount"),
+                amount=_decimal(item.get("amount", tx["amount"] if tx else "0"), "amount"),
                 fee=_decimal(item.get("fee", "0"), "fee"),
                 currency=payout.currency,
                 date=str(item.get("date") or payout.issued_at),
                 payout_id=payout.id,
-                order_id=tx.order_id if tx else item.get("order_id"),
-                order_transaction_id=tx.id if tx else None,
+                order_id=tx["order_id"] if tx else item.get("order_id"),
+                order_transaction_id=tx["id"] if tx else None,
             )
         )
     state.payouts[payout.id] = payout
@@ -305,7 +285,9 @@ async def post_transactions(request: Request) -> Response:
         return json_response({"error": str(error)}, error.status)
     except (ValueError, TypeError) as error:
         return json_response({"error": f"bad body: {error}"}, 400)
-    return json_response({"transactions": [{"id": t.id, "gid": gid("OrderTransaction", t.id)} for t in created]}, 201)
+    return json_response(
+        {"transactions": [{"id": t["id"], "gid": gid("OrderTransaction", t["id"])} for t in created]}, 201
+    )
 
 
 async def post_payout(request: Request) -> Response:
