@@ -18,7 +18,8 @@ from typing import Any
 from integration.clients.d365 import D365Client, odata_literal
 from integration.clients.shopify import ShopifyAdmin, gid
 from integration.exceptions import ExceptionStore
-from integration.orders.records import IN_FO, OrderRecords
+from integration.orders.records import IN_FO, ORDERS_TABLE, OrderRecord
+from integration.orders.records import ROW as ORDER_ROW
 from integration.payments import records as rec
 from integration.payments.config import PaymentsConfig
 from integration.payments.journal import JournalLine, is_posted, open_journal, write_line
@@ -142,11 +143,16 @@ class PaymentSync:
                 done += 1
         return done
 
-    def poll(self, now: datetime | None = None) -> dict[str, Any]:
-        since = ((now or datetime.now(UTC)) - timedelta(days=self.lookback_days)).isoformat()
+    def poll(self, now: datetime | None = None, since: str = "") -> dict[str, Any]:
+        """One timer run: the orders order sync put in F&O since ``since`` (default: the lookback)."""
+        since = since or ((now or datetime.now(UTC)) - timedelta(days=self.lookback_days)).isoformat()
         summary = {"orders": 0, "lines": 0, "waiting": 0, "errors": 0, "settled": 0}
-        for record in OrderRecords(self.storage).list(limit=5000):
-            if record.status not in IN_FO or (record.synced_at or record.updated_at) < since:
+        rows = self.storage.table(ORDERS_TABLE).query_entities(
+            "RowKey eq @r and SyncedAt ge @s", parameters={"r": ORDER_ROW, "s": since}
+        )
+        for row in rows:
+            record = OrderRecord.from_row(row)
+            if record.status not in IN_FO:
                 continue
             summary["orders"] += 1
             try:

@@ -170,3 +170,20 @@ def test_lost_journal_header_answers_leave_one_journal(
     description = f"Shopify manual {line['TransactionDate'][:10]}"
     headers = list(d365.query(HEADER_SET, filter=f"Description eq {odata_literal(description)}"))
     assert [h["JournalBatchNumber"] for h in headers] == [line["JournalBatchNumber"]]
+
+
+def test_the_timer_run_picks_invoiced_orders_from_the_order_records(
+    payments: PaymentSync, d365: D365Client, d365_server: RunningServer, shopify_server: RunningServer
+) -> None:
+    from integration.orders.records import CREATED, OrderRecord, OrderRecords, now_iso
+
+    sale, total, invoice = invoiced_sale(d365, d365_server.url, shopify_server.url)
+    since = now_iso()  # Azurite lives for the whole session: only this test's record is in range
+    record = OrderRecord(str(sale.order_id), "#poll", sale.number, CREATED, synced_at=now_iso())
+    OrderRecords(payments.storage).save(record)
+    [tx] = add_transactions(sale, {"kind": "sale", "amount": str(total)})
+    summary = payments.poll(since=since)
+    assert summary == {**summary, "orders": 1, "lines": 1, "errors": 0}
+    [line] = lines_for(d365, tx)
+    assert line["MarkedInvoice"] == invoice and Decimal(str(line["CreditAmount"])) == total
+    assert payments.poll(since=since)["lines"] == 0 and lines_for(d365, tx) == [line]
