@@ -21,6 +21,7 @@ from integration.triggers import (
     order_queue,
     order_reconcile_timer,
     parked_queues,
+    payments_timer,
     refund_queue,
     retention_timer,
     webhooks,
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     fulfillment_timer.bp,
     fulfillment_events.bp,
     inventory_timer.bp,
+    payments_timer.bp,
 )
 
 for blueprint in BLUEPRINTS:

@@ -95,6 +95,56 @@ def status(day: str | None = typer.Option(None, help="YYYY-MM-DD, default today 
     console.print_json(json.dumps(data))
 
 
+PAYMENT_COLUMNS = ["day", "transaction", "order", "gateway", "kind", "amount", "currency", "status", "journal"]
+PAYMENT_COLUMNS += ["invoice", "reason"]
+FREIGHT_COLUMNS = ["day", "order_id", "order_name", "sales_order", "service", "fedex_service", "tracking", "currency"]
+FREIGHT_COLUMNS += ["quoted", "charged", "fo_order", "fo_invoiced", "actual", "drift", "flagged"]
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([" ".join(v) if isinstance(v := row.get(c, ""), list) else v for c in columns])
+    console.print(f"wrote {len(rows)} rows to {path}")
+
+
+@app.command()
+def payments(
+    since: str | None = None, until: str | None = None, csv: Path | None = typer.Option(None, help="write the lines")
+) -> None:
+    """Payments report: per day and status (settled, settle-ready, open, blocked)."""
+    data = call("GET", "money/payments", {"since": since, "until": until})
+    show(data["per_day"], ["day", "settled", "settle_ready", "open", "blocked"], "Payments per day (amounts)")
+    if csv is not None:
+        write_csv(csv, data["rows"], PAYMENT_COLUMNS)
+    else:
+        show(data["rows"], PAYMENT_COLUMNS, "Payment lines")
+
+
+@app.command()
+def freight(
+    since: str | None = None,
+    until: str | None = None,
+    top: int = 10,
+    csv: Path | None = typer.Option(None, help="write every audited order"),
+) -> None:
+    """Freight audit: drift (FedEx billed - quoted) per day and per service, and the top drift orders."""
+    data = call("GET", "money/freight", {"since": since, "until": until, "top": top})
+    show(data["per_day"], ["day", "orders", "flagged", "drift"], "Freight drift per day")
+    show(data["per_service"], ["service", "orders", "flagged", "drift"], "Freight drift per service")
+    show(
+        data["top"],
+        ["order_name", "day", "service", "quoted", "charged", "fo_invoiced", "actual", "drift"],
+        "Top drift",
+    )
+    if csv is not None:
+        write_csv(csv, data["lines"], FREIGHT_COLUMNS)
+
+
 @app.command()
 def exceptions(entity: str | None = None, reason: str | None = None, status: str = "open", limit: int = 100) -> None:
     """List exceptions."""

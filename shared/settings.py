@@ -8,6 +8,7 @@ setting's name, and never break every function of the app at start-up.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -111,6 +112,15 @@ class Settings(BaseSettings):
     REFUND_WAIT_HORIZON_HOURS: float = Field(default=72, gt=0)
     REFUND_RETRY_BASE_SECONDS: float = Field(default=60, ge=0)
     REFUND_RETRY_MAX_SECONDS: float = Field(default=3600, ge=0, le=7 * 24 * 3600)
+
+    # Payments (Shopify transactions -> F&O customer payment journals; payouts -> payout journals)
+    PAYMENTS_CONFIG_PATH: str = "config/payments.json"
+    PAYMENTS_SYNC_SCHEDULE: str = "0 0 * * * *"
+    PAYMENTS_LOOKBACK_DAYS: int = Field(default=30, gt=0)
+
+    # Freight audit: drift (FedEx billed - quoted) beyond max(amount, percent of the quote) is flagged
+    FREIGHT_DRIFT_TOLERANCE: Decimal = Field(default=Decimal("1.00"), ge=0)
+    FREIGHT_DRIFT_TOLERANCE_PERCENT: Decimal = Field(default=Decimal("10"), ge=0)
 
     # Key for the keyed fingerprints of personal data in the audit log and exceptions (shared.redact).
     # From Key Vault in Azure; only local settings carry a default.

@@ -199,10 +199,14 @@ def register() -> None:
         return
     _registered = True
     from integration.doctor.route import register as register_doctor
+    from integration.freight.ops import register as register_freight
+    from integration.payments.ops import register as register_payments
     from integration.refunds.ops import register as register_refunds
 
     register_refunds()
     register_doctor()
+    register_payments()
+    register_freight()
     extend(
         Route(
             "POST",

@@ -11,7 +11,12 @@ import azure.functions as func
 bp = func.Blueprint()
 
 ASSETS = Path(__file__).resolve().parent.parent / "ops" / "console"
-FILES = {"": ("index.html", "text/html"), "console.js": ("console.js", "application/javascript")}
+FILES = {
+    "": ("index.html", "text/html"),
+    "console.js": ("console.js", "application/javascript"),
+    "money": ("money.html", "text/html"),
+    "money.js": ("money.js", "application/javascript"),
+}
 SECURITY_HEADERS = {
     # frame-ancestors 'none' (and X-Frame-Options for older browsers): no other site can frame the
     # console and trick a signed-in operator into clicking its buttons.

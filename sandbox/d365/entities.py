@@ -17,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sandbox.d365 import payment_catalog
+
 NAMESPACE = "Microsoft.Dynamics.DataEntities"
 EMPTY_DATE = datetime(1900, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -114,6 +116,7 @@ _SETS: dict[str, tuple[str, str, str, str, bool]] = {
     ),
     "DeliveryModesV2": ("DeliveryModeV2", "DlvModeV2Entity", "DlvMode", "Modes of delivery", False),
     "TaxGroups": ("TaxGroup", "TaxGroupEntity", "TaxGroupHeading", "Sales tax groups", False),
+    **payment_catalog.SETS,
 }
 
 _ORDER = (("dataAreaId", "dataAreaId"), ("SalesOrderNumber", "SalesOrderNumber"))
@@ -145,14 +148,14 @@ def catalog() -> dict[str, Any]:
 def enums() -> dict[str, list[tuple[str, int]]]:
     """Enum type -> [(member, value)]; values missing in the source are numbered in order."""
     out: dict[str, list[tuple[str, int]]] = {}
-    for name, members in catalog()["enums"].items():
+    for name, members in (payment_catalog.catalog_enums() | catalog()["enums"]).items():
         out[name] = [(m, v if v is not None else i) for i, (m, v) in enumerate(members)]
     return out
 
 
 @cache
 def entity_sets() -> dict[str, EntitySet]:
-    raw = catalog()["entity_sets"]
+    raw = catalog()["entity_sets"] | payment_catalog.catalog_entries()
     sets: dict[str, EntitySet] = {}
     for name, (type_name, aot, table, label, read_only) in _SETS.items():
         fields: dict[str, Field] = {}

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.d365 import documents, seed
+from sandbox.d365 import documents, payment_journals, seed
 from sandbox.d365.config import ThrottleConfig
 from sandbox.d365.entities import entity_sets
 from sandbox.d365.reads import project
@@ -239,6 +239,14 @@ def routes(state: EmulatorState) -> list[Route]:
             return _error(409, str(exc))
         return _error(404, f"unknown action {action!r}")
 
+    async def post_payment_journal(request: Request) -> Response:
+        body = await _body(request)
+        try:
+            doc = payment_journals.post_journal(env(), company_of(body, request), request.path_params["batch"])
+        except payment_journals.PostingError as exc:
+            return _error(409, str(exc))
+        return _json(project(entity_sets()["CustomerPaymentJournalHeaders"], doc, None))
+
     async def return_invoice(request: Request) -> Response:
         body = await _body(request)
         try:
@@ -322,6 +330,7 @@ def routes(state: EmulatorState) -> list[Route]:
         Route("/_emulator/on-hand", on_hand, methods=["PUT"]),
         Route("/_emulator/sales-orders/{number}/{action}", order_action, methods=["POST"]),
         Route("/_emulator/return-orders/{number}/invoice", return_invoice, methods=["POST"]),
+        Route("/_emulator/payment-journals/{batch}/post", post_payment_journal, methods=["POST"]),
         Route("/_emulator/settings", settings, methods=["GET", "PUT"]),
         Route("/_emulator/throttling", throttling, methods=["GET", "PUT"]),
         Route("/_emulator/requests", requests_log, methods=["GET", "DELETE"]),

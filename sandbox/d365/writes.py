@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.d365 import customers, returns, sales
+from sandbox.d365 import customers, payment_journals, returns, sales
 from sandbox.d365.domain import Env
 from sandbox.d365.entities import EMPTY_DATE, NAMESPACE, CoercionError, EntitySet, coerce
 from sandbox.d365.store import Row
@@ -23,6 +23,8 @@ _CREATE: dict[str, Create] = {
     "ReturnOrderHeadersV2": returns.create_header,
     "ReturnOrderLines": returns.create_line,
     "ReturnOrderLinesV2": returns.create_line,
+    "CustomerPaymentJournalHeaders": payment_journals.create_header,
+    "CustomerPaymentJournalLines": payment_journals.create_line,
 }
 _UPDATE: dict[str, Update] = {
     "SalesOrderHeadersV2": sales.update_header,
@@ -32,6 +34,8 @@ _UPDATE: dict[str, Update] = {
     "ReturnOrderHeadersV2": returns.update_header,
     "ReturnOrderLines": returns.update_line,
     "ReturnOrderLinesV2": returns.update_line,
+    "CustomerPaymentJournalHeaders": payment_journals.update_header,
+    "CustomerPaymentJournalLines": payment_journals.update_line,
 }
 _DELETE: dict[str, Delete] = {
     "SalesOrderHeadersV2": sales.delete_header,
@@ -41,6 +45,8 @@ _DELETE: dict[str, Delete] = {
     "ReturnOrderHeadersV2": returns.delete_header,
     "ReturnOrderLines": returns.delete_line,
     "ReturnOrderLinesV2": returns.delete_line,
+    "CustomerPaymentJournalHeaders": payment_journals.delete_header,
+    "CustomerPaymentJournalLines": payment_journals.delete_line,
 }
 
 

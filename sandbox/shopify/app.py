@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from sandbox.faults import FaultInjector
-from sandbox.shopify import operator, rest
+from sandbox.shopify import operator, payments, rest
 from sandbox.shopify.config import ShopifyEmulatorConfig
 from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.graphql_api import graphql_endpoint
@@ -38,6 +38,7 @@ def create_app(config: ShopifyEmulatorConfig | None = None) -> FaultInjector:
         Route(f"{API}/graphql.json", graphql_endpoint, methods=["POST"]),
         *(legacy if emulator.config.legacy_rest else []),
         *operator.ROUTES,
+        *payments.ROUTES,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.emulator = emulator

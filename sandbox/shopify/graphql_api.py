@@ -33,6 +33,7 @@ from sandbox.shopify.cost import CostCalculator
 from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.mutations import MUTATION
 from sandbox.shopify.object_types import TYPES, resolve_type
+from sandbox.shopify.payments import TYPES as PAYMENT_TYPES
 from sandbox.shopify.published import check, has_schema, published_schema
 from sandbox.shopify.schema import schema_for_tier, tier_for
 from sandbox.shopify.webhooks import DEFAULT_API_VERSION
@@ -85,7 +86,7 @@ _REWRITES = [
 def bound_schema(tier: str) -> GraphQLSchema:
     schema = schema_for_tier(tier)
     if tier not in _bound:
-        for types in ({**TYPES, "Mutation": MUTATION}, order_reads.TYPES, installation.TYPES):
+        for types in ({**TYPES, "Mutation": MUTATION}, order_reads.TYPES, installation.TYPES, PAYMENT_TYPES):
             for type_name, fields in types.items():
                 for field_name, resolver in fields.items():
                     schema.type_map[type_name].fields[field_name].resolve = resolver  # type: ignore[attr-defined]

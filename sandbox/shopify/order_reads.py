@@ -189,7 +189,7 @@ def _shipping_line(s: dict[str, Any], currency: str) -> dict[str, Any]:
     }
 
 
-def _transaction(t: dict[str, Any], currency: str) -> dict[str, Any]:
+def transaction(t: dict[str, Any], currency: str) -> dict[str, Any]:
     return {
         "id": gid("OrderTransaction", t["id"]),
         "kind": str(t.get("kind") or "sale").upper(),
@@ -305,7 +305,7 @@ TYPES: dict[str, dict[str, Any]] = {
             a,
         ),
         "transactions": lambda o, i, first=None, **_a: [
-            _transaction(t, o.get("currency") or _cur(i)) for t in o.get("transactions") or []
+            transaction(t, o.get("currency") or _cur(i)) for t in o.get("transactions") or []
         ][:first],
     },
     "Customer": {
@@ -339,7 +339,7 @@ TYPES: dict[str, dict[str, Any]] = {
             [_adjustment(x, i) for x in r.get("order_adjustments") or [] if x.get("kind") != "shipping_refund"], a
         ),
         "transactions": lambda r, i, **a: _connection(
-            [_transaction(t, _cur(i)) for t in r.get("transactions") or []], a
+            [transaction(t, _cur(i)) for t in r.get("transactions") or []], a
         ),
         "duties": _duties,
     },

@@ -327,5 +327,7 @@ def tier_for(version: str) -> str:
 
 @cache
 def schema_for_tier(tier: str) -> GraphQLSchema:
+    from sandbox.shopify.payments import SDL as PAYMENTS_SDL  # imports the resolvers, which import this module
+
     sdl = BASE_SDL % {"currencies": CURRENCIES, "inventory_inputs": INVENTORY_INPUTS[tier]}
-    return build_schema(sdl + order_reads.sdl() + installation.SDL)
+    return build_schema(sdl + order_reads.sdl() + installation.SDL + PAYMENTS_SDL)

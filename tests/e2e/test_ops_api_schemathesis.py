@@ -1,7 +1,8 @@
 """schemathesis against the ops API's own OpenAPI document, through the local host: generated
 requests never produce a server error. Driven through schemathesis's Python API (its pytest plugin
 does not support this pytest version). Operations that call Shopify/F&O (reconciliation, inventory
-resync) are left out: the test host has no emulators behind it."""
+resync, the payments run of one order, the freight invoice import and audit) are left out: the test host
+has no emulators behind it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from schemathesis.core.result import Err
 from sandbox.hostproc import HostProcess
 
 KEY = {"x-functions-key": "local-function-key"}
-SKIP = re.compile(r"reconcile|inventory")
+SKIP = re.compile(r"reconcile|inventory|payments/sync|freight/(invoices|audit)")
 
 
 def test_ops_api_never_answers_a_server_error(product_host: HostProcess) -> None:
@@ -37,4 +38,4 @@ def test_ops_api_never_answers_a_server_error(product_host: HostProcess) -> None
 
         call()
         checked += 1
-    assert checked >= 10  # every documented operation but the two left out
+    assert checked >= 10  # every documented operation but those left out

@@ -1,0 +1,221 @@
+"""The freight audit: for every shipped order, side by side
+
+* ``quoted``: the rate the shopper saw at checkout (quote audit, table ``ratequotes``);
+* ``charged``: the shipping Shopify charged (the order's shipping lines, shop currency);
+* ``fo_order`` / ``fo_invoiced``: the freight line(s) on the F&O sales order and its invoices (item
+  ``D365_FREIGHT_ITEM``, which order sync uses for freight);
+* ``actual``: what FedEx billed (the sum of ``Net Charge Amount`` over the order's tracking numbers in the
+  uploaded FedEx invoice exports), with service, rated weight, dimensions, zone and surcharges kept.
+
+Drift is ``actual - quoted`` (``actual - charged`` when no quote is found) and is flagged beyond
+``max(FREIGHT_DRIFT_TOLERANCE, FREIGHT_DRIFT_TOLERANCE_PERCENT % of that reference)``: a ``freight_drift``
+exception with the values, resolved when a later audit is within tolerance.
+
+Quote matching is a heuristic, because the quote audit stores no cart or order id (it keeps no personal
+data): the latest quote of the order's day or the day before, at or before the order's creation, for
+the same destination country and first three postal characters, offering the order's shipping code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from azure.data.tables import UpdateMode
+
+from integration.clients.d365 import D365Client, odata_literal
+from integration.clients.shopify import ShopifyAdmin
+from integration.exceptions import ExceptionStore
+from integration.freight.invoice_csv import FedexCharge
+from integration.rates.quotes import QUOTES_TABLE
+from shared.storage import Storage, safe_key
+
+CHARGES_TABLE, AUDIT_TABLE, SLIPS_TABLE = "fedexcharges", "freightaudit", "fulfillmentsync"
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Tolerance:
+    amount: Decimal = Decimal("1.00")
+    percent: Decimal = Decimal("10")
+
+    def allowed(self, reference: Decimal) -> Decimal:
+        return max(self.amount, (abs(reference) * self.percent / 100).quantize(CENT))
+
+
+@dataclass
+class FreightLine:
+    order_id: str
+    order_name: str = ""
+    sales_order: str = ""
+    day: str = ""
+    service: str = ""  # Shopify shipping code
+    fedex_service: str = ""
+    tracking: list[str] = field(default_factory=list)
+    currency: str = ""
+    quoted: str = ""
+    charged: str = ""
+    fo_order: str = ""
+    fo_invoiced: str = ""
+    actual: str = ""
+    drift: str = ""
+    flagged: bool = False
+    details: list[dict[str, Any]] = field(default_factory=list)  # per package: weight, dims, zone, surcharges
+
+
+def store_charges(storage: Storage, charges: list[FedexCharge]) -> None:
+    table = storage.table(CHARGES_TABLE)
+    for charge in charges:
+        row = {
+            "PartitionKey": safe_key(charge.tracking),
+            "RowKey": safe_key(charge.invoice_number or "-"),
+            "NetCharge": str(charge.net_charge),
+            "Charge": json.dumps(asdict(charge), default=str),
+        }
+        table.upsert_entity(row, mode=UpdateMode.REPLACE)
+
+
+def charges_for(storage: Storage, tracking: str) -> list[dict[str, Any]]:
+    rows = storage.table(CHARGES_TABLE).query_entities("PartitionKey eq @p", parameters={"p": safe_key(tracking)})
+    return [json.loads(r["Charge"]) for r in rows]
+
+
+def shipped_orders(storage: Storage) -> dict[str, tuple[str, set[str]]]:
+    """Shopify order id -> (sales order, tracking numbers), from the fulfillment sync's slip records."""
+    out: dict[str, tuple[str, set[str]]] = {}
+    query = "PartitionKey ge 'slip|' and PartitionKey lt 'slip}'"
+    for row in storage.table(SLIPS_TABLE).query_entities(query):
+        order_id = str(row.get("ShopifyOrderId") or "")
+        if not order_id:
+            continue
+        sales_order = str(row["PartitionKey"])[5:]
+        _, numbers = out.setdefault(order_id, (sales_order, set()))
+        numbers.update(json.loads(row.get("TrackingNumbers") or "[]"))
+    return out
+
+
+def find_quote(storage: Storage, created: datetime, country: str, postal: str, code: str) -> Decimal | None:
+    table = storage.table(QUOTES_TABLE)
+    best: tuple[str, Decimal] | None = None
+    for day in (created.date() - timedelta(days=1), created.date()):
+        rows = table.query_entities(
+            "PartitionKey eq @d and Country eq @c and PostalPrefix eq @p",
+            parameters={"d": day.isoformat(), "c": country, "p": (postal or "")[:3]},
+        )
+        for row in rows:
+            stamp = f"{row['PartitionKey']}T{row['RowKey'][:12]}"
+            if stamp > created.strftime("%Y-%m-%dT%H%M%S%f"):
+                continue
+            for rate in json.loads(row.get("Rates") or "[]"):
+                if str(rate.get("code")) == code and rate.get("price") is not None:
+                    price = Decimal(str(rate["price"])) / 100  # Shopify carrier rates are in subunits
+                    if best is None or stamp > best[0]:
+                        best = (stamp, price)
+    return best[1] if best else None
+
+
+def _fo_freight(d365: D365Client, sales_order: str, item: str) -> tuple[Decimal | None, Decimal | None]:
+    literal = odata_literal(sales_order)
+    lines = list(
+        d365.query("SalesOrderLines", filter=f"SalesOrderNumber eq {literal} and ItemNumber eq {odata_literal(item)}")
+    )
+    ordered = sum((Decimal(str(r.get("LineAmount") or 0)) for r in lines), Decimal(0)) if lines else None
+    invoices = [
+        str(r["InvoiceNumber"]) for r in d365.query("SalesInvoiceHeadersV2", filter=f"SalesOrderNumber eq {literal}")
+    ]
+    invoiced: Decimal | None = None
+    for number in invoices:
+        for row in d365.query("SalesInvoiceV2Lines", filter=f"InvoiceNumber eq {odata_literal(number)}"):
+            if str(row.get("ProductNumber", "")).casefold() == item.casefold():
+                invoiced = (invoiced or Decimal(0)) + Decimal(str(row.get("LineAmount") or 0))
+    return ordered, invoiced
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else str(value.quantize(CENT))
+
+
+def audit_order(
+    storage: Storage,
+    d365: D365Client,
+    shopify: ShopifyAdmin,
+    order_id: str,
+    sales_order: str,
+    tracking: set[str],
+    tolerance: Tolerance,
+    freight_item: str = "FREIGHT",
+) -> FreightLine:
+    order = shopify.get_order(order_id) or {}
+    shipping_lines = order.get("shipping_lines") or []
+    code = str(shipping_lines[0].get("code") or "") if shipping_lines else ""
+    charged = sum((Decimal(str(s.get("price") or 0)) for s in shipping_lines), Decimal(0)) if shipping_lines else None
+    created_text = str(order.get("created_at") or datetime.now().astimezone().isoformat())
+    created = datetime.fromisoformat(created_text.replace("Z", "+00:00"))
+    address = order.get("shipping_address") or {}
+    quoted = find_quote(storage, created, str(address.get("country_code") or ""), str(address.get("zip") or ""), code)
+    fo_order, fo_invoiced = _fo_freight(d365, sales_order, freight_item)
+    details = [c for number in sorted(tracking) for c in charges_for(storage, number)]
+    actual = sum((Decimal(c["net_charge"]) for c in details), Decimal(0)) if details else None
+    line = FreightLine(
+        order_id=order_id,
+        order_name=str(order.get("name") or ""),
+        sales_order=sales_order,
+        day=next((c["ship_date"] for c in details if c.get("ship_date")), created.date().isoformat()),
+        service=code,
+        fedex_service=", ".join(sorted({c["service"] for c in details if c.get("service")})),
+        tracking=sorted(tracking),
+        currency=str(order.get("currency") or ""),
+        quoted=_text(quoted),
+        charged=_text(charged),
+        fo_order=_text(fo_order),
+        fo_invoiced=_text(fo_invoiced),
+        actual=_text(actual),
+        details=details,
+    )
+    reference = quoted if quoted is not None else charged
+    exceptions = ExceptionStore(storage)
+    if actual is not None and reference is not None:
+        drift = actual - reference
+        line.drift = _text(drift)
+        line.flagged = abs(drift) > tolerance.allowed(reference)
+        if line.flagged:
+            values = {k: v for k, v in asdict(line).items() if k != "details"} | {"packages": details}
+            message = (
+                f"FedEx billed {line.actual}, the shopper was quoted {line.quoted or '?'} (charged {line.charged})"
+            )
+            exceptions.open("freight", order_id, "freight_drift", message, values)
+        else:
+            exceptions.resolve("freight", order_id, "freight within tolerance")
+    save(storage, line)
+    return line
+
+
+def save(storage: Storage, line: FreightLine) -> None:
+    data = asdict(line)
+    row = {
+        "PartitionKey": safe_key(line.day),
+        "RowKey": safe_key(line.order_id),
+        **{k: (json.dumps(v, default=str) if isinstance(v, list) else v) for k, v in data.items()},
+    }
+    table = storage.table(AUDIT_TABLE)
+    # A line moves to the FedEx shipment day once the invoice arrives: drop the one under the order day.
+    for old in table.query_entities("RowKey eq @r", parameters={"r": safe_key(line.order_id)}):
+        if old["PartitionKey"] != row["PartitionKey"]:
+            table.delete_entity(old["PartitionKey"], old["RowKey"])
+    table.upsert_entity(row, mode=UpdateMode.REPLACE)
+
+
+def audit_lines(storage: Storage, since: str = "", until: str = "9999") -> list[dict[str, Any]]:
+    rows = storage.table(AUDIT_TABLE).query_entities(
+        "PartitionKey ge @a and PartitionKey le @b", parameters={"a": since or "0000", "b": until}
+    )
+    out = []
+    for row in rows:
+        item = {k: row.get(k) for k in FreightLine.__dataclass_fields__}
+        item["tracking"] = json.loads(row.get("tracking") or "[]")
+        item["details"] = json.loads(row.get("details") or "[]")
+        out.append(item)
+    return out

@@ -1,0 +1,65 @@
+"""What the ops routes call: import a FedEx invoice export, audit the shipped orders, the reports."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from integration.clients.d365 import D365Client
+from integration.clients.shopify import ShopifyAdmin
+from integration.freight.audit import Tolerance, audit_lines, audit_order, shipped_orders, store_charges
+from integration.freight.invoice_csv import parse
+from shared.settings import Settings
+from shared.storage import Storage
+
+
+def tolerance(settings: Settings) -> Tolerance:
+    return Tolerance(settings.FREIGHT_DRIFT_TOLERANCE, settings.FREIGHT_DRIFT_TOLERANCE_PERCENT)
+
+
+def run_audit(
+    settings: Settings, storage: Storage, d365: D365Client, shopify: ShopifyAdmin, only: set[str] | None = None
+) -> dict[str, Any]:
+    """Audit every shipped order (or only those shipped with one of the ``only`` tracking numbers)."""
+    summary = {"orders": 0, "flagged": 0, "awaiting_invoice": 0}
+    for order_id, (sales_order, numbers) in sorted(shipped_orders(storage).items()):
+        if only is not None and not numbers & only:
+            continue
+        line = audit_order(
+            storage, d365, shopify, order_id, sales_order, numbers, tolerance(settings), settings.D365_FREIGHT_ITEM
+        )
+        summary["orders"] += 1
+        summary["flagged"] += line.flagged
+        summary["awaiting_invoice"] += not line.actual
+    return summary
+
+
+def import_invoice(
+    settings: Settings, storage: Storage, d365: D365Client, shopify: ShopifyAdmin, data: bytes
+) -> dict[str, Any]:
+    charges = parse(data)
+    store_charges(storage, charges)
+    numbers = {c.tracking for c in charges}
+    summary = run_audit(settings, storage, d365, shopify, numbers)
+    matched = {n for _, (_, tracking) in shipped_orders(storage).items() for n in tracking} & numbers
+    return {"rows": len(charges), "matched": len(matched), "unmatched": sorted(numbers - matched)[:100], **summary}
+
+
+def report(storage: Storage, since: str = "", until: str = "9999", top: int = 10) -> dict[str, Any]:
+    lines = audit_lines(storage, since, until)
+    per_day: dict[str, dict[str, Any]] = defaultdict(lambda: {"orders": 0, "flagged": 0, "drift": Decimal(0)})
+    per_service: dict[str, dict[str, Any]] = defaultdict(lambda: {"orders": 0, "flagged": 0, "drift": Decimal(0)})
+    for line in lines:
+        drift = Decimal(line["drift"] or 0)
+        for bucket in (per_day[line["day"]], per_service[line["service"] or "?"]):
+            bucket["orders"] += 1
+            bucket["flagged"] += bool(line["flagged"])
+            bucket["drift"] += drift
+    ranked = sorted((line for line in lines if line["drift"]), key=lambda x: -abs(Decimal(x["drift"])))
+    return {
+        "per_day": [{"day": d, **v, "drift": str(v["drift"])} for d, v in sorted(per_day.items())],
+        "per_service": [{"service": s, **v, "drift": str(v["drift"])} for s, v in sorted(per_service.items())],
+        "top": [{k: v for k, v in line.items() if k != "details"} for line in ranked[:top]],
+        "lines": lines,
+    }

@@ -1,0 +1,78 @@
+"""End to end through the local host: a signed orders/create webhook -> an F&O sales order -> invoiced in
+F&O -> the Shopify capture -> the ops API's payments run -> a settle-ready F&O payment line equal to the
+capture, marked against the invoice, and the Money report showing it."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from integration.webhooks.signature import sign
+from sandbox.hostproc import HostProcess
+from tests.conftest import SHOP, WEBHOOK_SECRET
+from tests.e2e.conftest import flows_stack
+from tests.integration.orders.conftest import good_order
+
+pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
+KEY = {"x-functions-key": "local-function-key"}
+
+
+@pytest.fixture(scope="module")
+def stack(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HostProcess, str, str]]:
+    with flows_stack(azurite, tmp_path_factory.mktemp("payments-host"), D365_ORDER_NUMBER_PREFIX="PAY") as stack:
+        yield stack
+
+
+def test_a_captured_order_ends_with_a_settle_ready_fo_payment_line(stack) -> None:
+    host, fo_url, shop_url = stack
+    unique = int(time.time() * 1000)
+    body_in = good_order(order_number=5150, customer_id=unique % 10**9) | {"id": unique}
+    order = httpx.post(
+        f"{shop_url}/_emulator/orders", params={"webhook": "false"}, json={"order": body_in}, timeout=10
+    ).json()["order"]
+    body = json.dumps(order).encode()
+    headers = {
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2025-10",
+        "Content-Type": "application/json",
+    }
+    assert httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10).status_code == 200
+    host.wait_for(lambda text: "order.synced" in text and "PAY5150" in text, what="the order synced to F&O")
+
+    # Not invoiced yet: nothing is written.
+    run = httpx.post(f"{host.url}/api/ops/payments/sync/{order['id']}", headers=KEY, timeout=30)
+    assert run.status_code == 200 and run.json()["status"] == "not_invoiced", run.text
+
+    invoice = httpx.post(f"{fo_url}/_emulator/sales-orders/PAY5150/invoice", json={}, timeout=10)
+    assert invoice.status_code == 201, invoice.text
+    added = httpx.post(
+        f"{shop_url}/_emulator/orders/{order['id']}/transactions",
+        json=[{"kind": "sale", "amount": order["total_price"], "gateway": "shopify_payments"}],
+        timeout=10,
+    )
+    assert added.status_code == 201, added.text
+    transaction = str(added.json()["transactions"][0]["id"])
+    for _ in range(2):  # a second run finds the line and writes nothing
+        run = httpx.post(f"{host.url}/api/ops/payments/sync/{order['id']}", headers=KEY, timeout=30)
+        assert run.status_code == 200, run.text
+    assert run.json() == {**run.json(), "status": "done", "created": 0, "existing": 1}
+
+    lines = httpx.get(f"{fo_url}/_emulator/state", params={"set": "CustomerPaymentJournalLines"}, timeout=10).json()[
+        "value"
+    ]
+    [line] = [row for row in lines if row["PaymentReference"] == transaction]
+    assert Decimal(str(line["CreditAmount"])) == Decimal(order["total_price"])
+    assert line["MarkedInvoice"] == invoice.json()["InvoiceNumber"]
+    report = httpx.get(f"{host.url}/api/ops/money/payments", headers=KEY, timeout=30).json()
+    [row] = [r for r in report["rows"] if r["transaction"] == transaction]
+    assert row["status"] == "settle_ready" and Decimal(row["amount"]) == Decimal(order["total_price"])
