@@ -1,0 +1,92 @@
+"""What the CRM flow remembers in Table Storage (no personal data: ids, how a link was made, amounts).
+
+* ``crmlinks``: Shopify customer (or company) -> Dataverse contact (or account) id, how the link was
+  made and whether the integration owns the row. It writes only to rows it owns: rows it created
+  (they carry the Shopify id in the alternate-key column) and links a person confirmed.
+* ``crmorders``: per Shopify order, the salesorder id and the refunds already counted (refund id ->
+  amount), so a redelivered refund is not added twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.storage import Storage, safe_key
+
+LINKS_TABLE = "crmlinks"
+ORDERS_TABLE = "crmorders"
+
+
+@dataclass
+class Link:
+    row_id: str  # contactid / accountid
+    how: str  # created | key | email | phone | confirmed | adopted
+    owned: bool
+
+
+class CrmLinks:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def get(self, kind: str, shopify_id: str) -> Link | None:
+        try:
+            row = self.storage.table(LINKS_TABLE).get_entity(kind, safe_key(shopify_id))
+        except ResourceNotFoundError:
+            return None
+        return Link(str(row["RowId"]), str(row.get("How", "")), bool(row.get("Owned", False)))
+
+    def put(self, kind: str, shopify_id: str, link: Link) -> None:
+        self.storage.table(LINKS_TABLE).upsert_entity(
+            {
+                "PartitionKey": kind,
+                "RowKey": safe_key(shopify_id),
+                "RowId": link.row_id,
+                "How": link.how,
+                "Owned": link.owned,
+            },
+            mode=UpdateMode.REPLACE,
+        )
+
+    def forget(self, kind: str, shopify_id: str) -> None:
+        try:
+            self.storage.table(LINKS_TABLE).delete_entity(kind, safe_key(shopify_id))
+        except ResourceNotFoundError:
+            pass
+
+
+class CrmOrders:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def get(self, order_id: str) -> dict[str, Any]:
+        try:
+            return dict(self.storage.table(ORDERS_TABLE).get_entity(safe_key(order_id), "order"))
+        except ResourceNotFoundError:
+            return {}
+
+    def save(self, order_id: str, **values: Any) -> None:
+        self.storage.table(ORDERS_TABLE).upsert_entity(
+            {"PartitionKey": safe_key(order_id), "RowKey": "order", **values}, mode=UpdateMode.MERGE
+        )
+
+    def add_refund(self, order_id: str, refund_id: str, amount: Decimal, credit_note: str) -> list[dict[str, str]]:
+        """Record one refund (one row per refund: idempotent, and two refunds of one order never
+        overwrite each other); returns every refund recorded for the order."""
+        self.storage.table(ORDERS_TABLE).upsert_entity(
+            {
+                "PartitionKey": safe_key(order_id),
+                "RowKey": f"refund-{safe_key(refund_id)}",
+                "Amount": str(amount),
+                "CreditNote": credit_note,
+            },
+            mode=UpdateMode.REPLACE,
+        )
+        rows = self.storage.table(ORDERS_TABLE).query_entities(
+            "PartitionKey eq @pk and RowKey ge 'refund-' and RowKey lt 'refund.'", parameters={"pk": safe_key(order_id)}
+        )
+        return [{"amount": str(r["Amount"]), "credit_note": str(r.get("CreditNote", ""))} for r in rows]
