@@ -163,22 +163,33 @@ def order_plan(
         header["pricelevelid@odata.bind"] = bind("pricelevels", config.price_list_id)
     lines = [_line(order, line, index, order_ref, config, products) for index, line in enumerate(order.lines, 1)]
     shipping_tax = sum((_tax(s.tax_lines) for s in order.shipping_lines if not s.is_removed), ZERO)
-    if shipping_tax and not order.taxes_included:
-        body = {
-            config.line_key: f"{order.id}-shipping-tax",
-            "salesorderid@odata.bind": order_ref,
-            "isproductoverridden": True,
-            "productdescription": "Shipping tax",
-            "ispriceoverridden": True,
-            "priceperunit": ZERO,
-            "quantity": Decimal(1),
-            "manualdiscountamount": ZERO,
-            "tax": shipping_tax,
-            "lineitemnumber": len(lines) + 1,
-        }
-        lines.append(Line(str(body[config.line_key]), body, shipping_tax))
+    if not order.taxes_included:
+        if shipping_tax:
+            lines.append(_tax_line(order, config, order_ref, "shipping-tax", "Shipping tax", shipping_tax, len(lines)))
+        # Older payloads carry the tax only at order level: what no line or shipping line holds.
+        unallocated = order.total_tax.shop - sum((ln.body["tax"] for ln in lines), ZERO)
+        if unallocated and not any(line.tax_lines for line in order.lines):
+            lines.append(_tax_line(order, config, order_ref, "order-tax", "Order tax", unallocated, len(lines)))
     total = sum((line.amount for line in lines), ZERO) + freight
     return OrderPlan(header, tuple(lines), total, order.total_price.shop)
+
+
+def _tax_line(
+    order: Order, config: CrmConfig, order_ref: str, suffix: str, title: str, tax: Decimal, count: int
+) -> Line:
+    body = {
+        config.line_key: f"{order.id}-{suffix}",
+        "salesorderid@odata.bind": order_ref,
+        "isproductoverridden": True,
+        "productdescription": title,
+        "ispriceoverridden": True,
+        "priceperunit": ZERO,
+        "quantity": Decimal(1),
+        "manualdiscountamount": ZERO,
+        "tax": tax,
+        "lineitemnumber": count + 1,
+    }
+    return Line(str(body[config.line_key]), body, tax)
 
 
 def _line(

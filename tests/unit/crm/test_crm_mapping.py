@@ -27,7 +27,7 @@ def _plan(body: dict, config: CrmConfig = CONFIG, products: dict | None = None):
     return order_plan(parse_order(body), config, customer=CUSTOMER, currency_id=USD, products=products)
 
 
-def test_fixture_order_maps_to_header_and_write_in_lines_with_equal_total() -> None:
+def test_fixture_order_maps_to_header_and_write_in_lines_and_names_the_total_difference() -> None:
     body = sample("shopify/shopify_python_api__fixtures__order.json")["order"]
     plan = _plan(body)
     header = plan.header
@@ -41,7 +41,10 @@ def test_fixture_order_maps_to_header_and_write_in_lines_with_equal_total() -> N
     assert first["isproductoverridden"] is True and "IPOD2008GREEN" in first["productdescription"]
     assert first["salesorderid@odata.bind"] == "/salesorders(shop_shopifyorderid='450789469')"
     assert first["priceperunit"] == Decimal("199.00") and first["quantity"] == Decimal(1)
-    assert plan.total == plan.shopify_total == Decimal("409.94") and plan.difference == 0
+    order_tax = plan.lines[-1].body  # the fixture has tax at order level only
+    assert (order_tax["productdescription"], order_tax["tax"]) == ("Order tax", Decimal("11.94"))
+    # The fixture's three 199.00 lines do not add up to its total_price: the plan says by how much.
+    assert plan.shopify_total == Decimal("409.94") and plan.difference == Decimal("199.00")
 
 
 def test_discounted_hkd_sample_carries_line_discounts_and_equal_total() -> None:
