@@ -63,7 +63,7 @@ def test_order_becomes_salesorder_with_lines_under_a_new_contact(crm: CrmSync, d
     assert order["shop_shopifyorderid"] == str(body["id"]) and order["shop_shopifyordername"] == body["name"]
     assert Decimal(str(order["totalamount"])) == Decimal(body["total_price"])
     assert Decimal(str(order["totaltax"])) == Decimal(body["total_tax"])
-    usd = [c for c in rows(dv_admin, "transactioncurrencies") if c["isocurrencycode"] == "USD"][0]
+    usd = next(c for c in rows(dv_admin, "transactioncurrencies") if c["isocurrencycode"] == "USD")
     assert order["_transactioncurrencyid_value"] == usd["transactioncurrencyid"]
     lines = rows(dv_admin, "salesorderdetails")
     assert len(lines) == 3  # two products and the shipping tax

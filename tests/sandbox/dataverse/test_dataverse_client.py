@@ -51,7 +51,7 @@ def test_refuses_unknown_columns_undefined_keys_and_bad_types(dv: DataverseClien
         dv.upsert("contacts", {KEY: "1"}, {"emailaddress": "a@b.c", "lastname": "A"})
     with pytest.raises(DataverseValidationError, match="not a key"):
         dv.upsert("contacts", {"emailaddress1": "a@b.c"}, {"lastname": "A"})
-    with pytest.raises(DataverseValidationError, match="Edm.Decimal"):
+    with pytest.raises(DataverseValidationError, match=r"Edm\.Decimal"):
         dv.upsert("salesorders", {"shop_shopifyorderid": "1"}, {"name": "x", "freightamount": "10.00"})
     with pytest.raises(DataverseValidationError, match="undeclared property 'customerid'"):
         dv.upsert("salesorders", {"shop_shopifyorderid": "1"}, {"name": "x", "customerid@odata.bind": "/contacts(1)"})
