@@ -4,8 +4,9 @@ the shared fault-injection middleware.
 
 Operator API (JSON): ``POST /_emulator/reset``; ``GET /_emulator/rows/<entity set>`` (every row);
 ``POST /_emulator/rows/<entity set>`` (insert a row as a CRM user would, bypassing the API, e.g. a
-contact the integration did not create); ``GET /_emulator/requests`` (counts); ``PUT
-/_emulator/throttle`` (service-protection limits); ``/_emulator/faults`` (see sandbox/faults.py).
+contact the integration did not create); ``GET /_emulator/requests`` (counts); ``GET /_emulator/state``
+(rows per table); ``PUT /_emulator/throttle`` (service-protection limits); ``/_emulator/faults`` (see
+sandbox/faults.py).
 """
 
 from __future__ import annotations
@@ -169,6 +170,9 @@ def create_app(config: DataverseEmulatorConfig | None = None) -> Any:
     async def requests(request: Request) -> Response:
         return JSONResponse({"requests": state.requests, "throttled": state.throttled})
 
+    async def summary(request: Request) -> Response:
+        return JSONResponse({"rows": {name: len(found) for name, found in state.dv.rows.items()}})
+
     async def throttle(request: Request) -> Response:
         values = json.loads(await request.body() or b"{}")
         config.limits = ServiceLimits(**values)
@@ -181,6 +185,7 @@ def create_app(config: DataverseEmulatorConfig | None = None) -> Any:
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/rows/{entity_set}", rows, methods=["GET", "POST"]),
         Route("/_emulator/requests", requests, methods=["GET"]),
+        Route("/_emulator/state", summary, methods=["GET"]),
         Route("/_emulator/throttle", throttle, methods=["PUT"]),
     ]
     app = FaultInjector(Starlette(routes=routes), config.faults or FaultConfig())
