@@ -55,7 +55,7 @@ def apply(sync: CrmSync, order: Order, payload: dict[str, Any], current: dict[st
             text = f"Shopify fulfillment {fulfillment['id']}" + (
                 f": {fulfillment.get('tracking_company') or 'carrier'} {', '.join(numbers)}" if numbers else ""
             )
-            _note(sync, note_id("fulfillment", str(fulfillment["id"])), order_ref, "Shipped", text)
+            note(sync, note_id("fulfillment", str(fulfillment["id"])), order_ref, "Shipped", text)
     state = current.get("statecode")
     if state in CLOSED:
         return events
@@ -102,7 +102,7 @@ def _close(sync: CrmSync, order: Order, current: dict[str, Any], action: str, st
     return True
 
 
-def _note(sync: CrmSync, annotation_id: str, order_ref: str, subject: str, text: str) -> None:
+def note(sync: CrmSync, annotation_id: str, order_ref: str, subject: str, text: str) -> None:
     sync.client.upsert(
         "annotations",
         annotation_id,
@@ -116,28 +116,42 @@ def refund(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
 
     parsed = parse_refund(payload)
     order_id, refund_id = str(parsed.order_id), str(parsed.id)
-    key = {sync.config.order_key: order_id}
-    current = sync.client.get("salesorders", key, select=["salesorderid", "statecode"])
+    current = sync.client.get("salesorders", {sync.config.order_key: order_id}, select=["salesorderid", "statecode"])
     if current is None:
         raise CrmNotReady(f"refund {refund_id}: Shopify order {order_id} is not in CRM yet")
-    credit_note = _credit_note(sync, order_id, refund_id)
-    refunds = sync.orders.add_refund(order_id, refund_id, parsed.total, credit_note)
-    total = sum((Decimal(r["amount"]) for r in refunds), Decimal(0))
-    notes = sorted({r["credit_note"] for r in refunds if r["credit_note"]})
-    order_ref = bind("salesorders", str(current["salesorderid"]))
-    text = f"Shopify refund {refund_id}: {parsed.total} {parsed.currency}".rstrip() + (
-        f"; F&O credit note {credit_note}" if credit_note else "; F&O credit note pending"
-    )
-    _note(sync, note_id("refund", refund_id), order_ref, "Refund", text)
-    events = ["refund-note"]
-    if current.get("statecode") not in CLOSED:
-        values: dict[str, Any] = {sync.config.refunded: total}
-        if notes:
-            values[sync.config.credit_notes] = ", ".join(notes)[:4000]
-        sync.client.upsert("salesorders", str(current["salesorderid"]), values, update_only=True)
-        events.append("refund-total")
+    known = sync.orders.refund(order_id, refund_id)
+    credit_note = (known or {}).get("credit_note") or _credit_note(sync, order_id, refund_id)
+    refunds = sync.orders.add_refund(order_id, refund_id, parsed.total, credit_note, parsed.currency)
+    events = refund_note(sync, current, order_id, refund_id, parsed.total, parsed.currency, credit_note, refunds)
     outcome = Outcome("refunded", ",".join(events), str(current["salesorderid"]), tuple(events))
     return sync._done(ENTITY_ORDER, order_id, outcome)
+
+
+def refund_note(
+    sync: CrmSync,
+    current: dict[str, Any],
+    order_id: str,
+    refund_id: str,
+    amount: Decimal,
+    currency: str,
+    credit_note: str,
+    refunds: list[dict[str, str]],
+) -> list[str]:
+    """The refund's note, and (while the order is open) the refunded total and credit note numbers."""
+    salesorder_id = str(current["salesorderid"])
+    text = f"Shopify refund {refund_id}: {amount} {currency}".rstrip() + (
+        f"; F&O credit note {credit_note}" if credit_note else "; F&O credit note pending"
+    )
+    note(sync, note_id("refund", refund_id), bind("salesorders", salesorder_id), "Refund", text)
+    events = ["refund-note"]
+    if current.get("statecode") not in CLOSED:
+        values: dict[str, Any] = {sync.config.refunded: sum((Decimal(r["amount"]) for r in refunds), Decimal(0))}
+        numbers = sorted({r["credit_note"] for r in refunds if r["credit_note"]})
+        if numbers:
+            values[sync.config.credit_notes] = ", ".join(numbers)[:4000]
+        sync.client.upsert("salesorders", salesorder_id, values, update_only=True)
+        events.append("refund-total")
+    return events
 
 
 def _credit_note(sync: CrmSync, order_id: str, refund_id: str) -> str:

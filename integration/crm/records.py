@@ -74,7 +74,9 @@ class CrmOrders:
             {"PartitionKey": safe_key(order_id), "RowKey": "order", **values}, mode=UpdateMode.MERGE
         )
 
-    def add_refund(self, order_id: str, refund_id: str, amount: Decimal, credit_note: str) -> list[dict[str, str]]:
+    def add_refund(
+        self, order_id: str, refund_id: str, amount: Decimal, credit_note: str, currency: str = ""
+    ) -> list[dict[str, str]]:
         """Record one refund (one row per refund: idempotent, and two refunds of one order never
         overwrite each other); returns every refund recorded for the order."""
         self.storage.table(ORDERS_TABLE).upsert_entity(
@@ -82,6 +84,7 @@ class CrmOrders:
                 "PartitionKey": safe_key(order_id),
                 "RowKey": f"refund-{safe_key(refund_id)}",
                 "Amount": str(amount),
+                "Currency": currency,
                 "CreditNote": credit_note,
             },
             mode=UpdateMode.REPLACE,
@@ -90,3 +93,14 @@ class CrmOrders:
             "PartitionKey eq @pk and RowKey ge 'refund-' and RowKey lt 'refund.'", parameters={"pk": safe_key(order_id)}
         )
         return [{"amount": str(r["Amount"]), "credit_note": str(r.get("CreditNote", ""))} for r in rows]
+
+    def refund(self, order_id: str, refund_id: str) -> dict[str, Any] | None:
+        try:
+            row = self.storage.table(ORDERS_TABLE).get_entity(safe_key(order_id), f"refund-{safe_key(refund_id)}")
+        except ResourceNotFoundError:
+            return None
+        return {
+            "amount": Decimal(str(row["Amount"])),
+            "currency": str(row.get("Currency", "")),
+            "credit_note": str(row.get("CreditNote", "")),
+        }

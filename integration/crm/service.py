@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from integration.clients.dataverse import DataverseClient, Op, bind, odata_literal, path
-from integration.crm import lifecycle
+from integration.crm import fo_numbers, hooks, lifecycle
 from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER, CrmConfig
 from integration.crm.mapping import (
     CLOSED,
@@ -79,6 +79,10 @@ class CrmSync:
             return lifecycle.refund(self, payload)
         if topic in CUSTOMER_TOPICS:
             return self.customer(payload)
+        if topic == hooks.FO_SALES_ORDER:
+            return fo_numbers.sales_order(self, payload)
+        if topic == hooks.FO_CREDIT_NOTE:
+            return fo_numbers.credit_note(self, payload)
         return Outcome("ignored", f"topic {topic} is not synced to CRM")
 
     # ---- customers -------------------------------------------------------------------------------

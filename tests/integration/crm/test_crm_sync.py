@@ -194,3 +194,33 @@ def test_refund_records_amount_and_note_once(crm: CrmSync, dv_admin: httpx.Clien
     assert Decimal(str(order["shop_refundedamount"])) == Decimal("213.43")
     [note] = rows(dv_admin, "annotations")
     assert "213.43" in note["notetext"] and "credit note pending" in note["notetext"]
+
+
+def test_fo_sales_order_number_arrives_later(crm: CrmSync, dv_admin: httpx.Client) -> None:
+    body = order_body()
+    message = {"order_id": str(body["id"]), "number": "SH000123"}
+    assert crm.handle("crm/fo-salesorder", message).action == "unchanged"  # not in CRM yet
+    crm.handle("orders/create", body)
+    crm.handle("crm/fo-salesorder", message)
+    assert rows(dv_admin, "salesorders")[0]["shop_fosalesorderid"] == "SH000123"
+    crm.handle("orders/cancelled", {**body, "cancelled_at": "2026-12-01T10:00:00Z"})
+    crm.handle("crm/fo-salesorder", {**message, "number": "SH000124"})  # closed: a note instead
+    [note] = rows(dv_admin, "annotations")
+    assert note["notetext"] == "F&O sales order SH000124"
+
+
+def test_credit_note_number_arrives_after_the_refund(crm: CrmSync, dv_admin: httpx.Client) -> None:
+    body = order_body()
+    crm.handle("orders/create", body)
+    refund = {"id": new_id(), "order_id": body["id"], "refund_line_items": [], "transactions": []}
+    refund["order_adjustments"] = [{"kind": "refund_discrepancy", "amount": "-5.00", "tax_amount": "0.00"}]
+    crm.handle("refunds/create", refund)
+    message = {"order_id": str(body["id"]), "refund_id": str(refund["id"]), "number": "RF000042"}
+    for _ in range(2):
+        assert crm.handle("crm/fo-creditnote", message).action == "written"
+    [order] = rows(dv_admin, "salesorders")
+    assert order["shop_creditnotes"] == "RF000042"
+    [note] = rows(dv_admin, "annotations")
+    assert "F&O credit note RF000042" in note["notetext"]
+    crm.handle("refunds/create", refund)  # a late redelivery keeps the number
+    assert "RF000042" in rows(dv_admin, "annotations")[0]["notetext"]
