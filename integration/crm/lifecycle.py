@@ -17,6 +17,7 @@ the state is read back instead.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -45,9 +46,17 @@ def note_id(kind: str, shopify_id: str) -> str:
     return str(uuid.uuid5(NOTES, f"{kind}:{shopify_id}"))
 
 
-def apply(sync: CrmSync, order: Order, payload: dict[str, Any], current: dict[str, Any], cancelled: bool) -> list[str]:
+def apply(
+    sync: CrmSync,
+    order: Order,
+    payload: dict[str, Any],
+    current: dict[str, Any],
+    ref: str | Mapping[str, str],
+    cancelled: bool,
+) -> list[str]:
+    """``current``: the order's statecode/statuscode; ``ref``: its id or alternate key."""
     events: list[str] = []
-    order_ref = bind("salesorders", str(current["salesorderid"]))
+    order_ref = bind("salesorders", ref)
     for fulfillment in payload.get("fulfillments") or []:
         if isinstance(fulfillment, dict) and fulfillment.get("id") and fulfillment.get("status") == "success":
             numbers = fulfillment.get("tracking_numbers") or [fulfillment.get("tracking_number")]
@@ -60,18 +69,18 @@ def apply(sync: CrmSync, order: Order, payload: dict[str, Any], current: dict[st
     if state in CLOSED:
         return events
     if cancelled or order.cancelled_at is not None:
-        if _close(sync, order, current, "CancelSalesOrder", CANCELED, STATUS_NO_MONEY):
+        if _close(sync, order, current, ref, "CancelSalesOrder", CANCELED, STATUS_NO_MONEY):
             events.append("cancelled")
         return events
     fulfillment = fulfillment_of(payload)
     if fulfillment == "fulfilled":
-        if _close(sync, order, current, "FulfillSalesOrder", FULFILLED, STATUS_COMPLETE):
+        if _close(sync, order, current, ref, "FulfillSalesOrder", FULFILLED, STATUS_COMPLETE):
             events.append("fulfilled")
     elif fulfillment == "partial" and (state, current.get("statuscode")) != (SUBMITTED, STATUS_IN_PROGRESS):
         if state == ACTIVE or state == SUBMITTED:
             sync.client.upsert(
                 "salesorders",
-                str(current["salesorderid"]),
+                ref,
                 {"statecode": SUBMITTED, "statuscode": STATUS_IN_PROGRESS},
                 update_only=True,
             )
@@ -79,12 +88,20 @@ def apply(sync: CrmSync, order: Order, payload: dict[str, Any], current: dict[st
     return events
 
 
-def _close(sync: CrmSync, order: Order, current: dict[str, Any], action: str, state: int, status: int) -> bool:
+def _close(
+    sync: CrmSync,
+    order: Order,
+    current: dict[str, Any],
+    ref: str | Mapping[str, str],
+    action: str,
+    state: int,
+    status: int,
+) -> bool:
     verb = "cancelled" if state == CANCELED else "fulfilled"
     body = {
         "OrderClose": {
             "subject": f"Shopify {order.name} {verb}",
-            "salesorderid@odata.bind": bind("salesorders", str(current["salesorderid"])),
+            "salesorderid@odata.bind": bind("salesorders", ref),
         },
         "Status": status,
     }
@@ -94,7 +111,7 @@ def _close(sync: CrmSync, order: Order, current: dict[str, Any], action: str, st
         # Not resent blindly: read the state back. Another delivery (or the lost response of this one)
         # may have closed it already, which is the outcome wanted; anything else is re-raised
         # (transient: the queue retries; a refusal: the message ends in crm-poison for a person).
-        after = sync.client.get("salesorders", str(current["salesorderid"]), select=["statecode", "statuscode"])
+        after = sync.client.get("salesorders", ref, select=["statecode", "statuscode"])
         if after is not None and after.get("statecode") == state:
             return False
         raise

@@ -20,6 +20,8 @@ A person confirms a link with :meth:`ContactResolver.confirm` (after which the c
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,14 +56,18 @@ class ContactResolver:
         key = {self.config.contact_key: person.customer_id}
         link = self.links.get(CONTACT, person.customer_id)
         if link is not None:
-            if link.owned and write:
+            if link.owned and write and link.fingerprint != self._fingerprint(person):
+                # Only when Shopify's values changed: an unchanged customer costs no Dataverse request.
                 self._upsert(person)
+                self.links.put(
+                    CONTACT, person.customer_id, Link(link.row_id, link.how, True, self._fingerprint(person))
+                )
             return Resolution(link.row_id, "link", link.owned)
         found = self.client.get("contacts", key, select=["contactid"])
         if found is not None:
             if write:
                 self._upsert(person)
-            return self._linked(person, str(found["contactid"]), "key", owned=True)
+            return self._linked(person, str(found["contactid"]), "key", owned=True, written=write)
         for rule in ("email", "phone"):
             candidates = self._candidates(rule, person)
             if len(candidates) == 1:
@@ -69,14 +75,14 @@ class ContactResolver:
                     self.client.upsert("contacts", candidates[0], {self.config.contact_key: person.customer_id})
                     if write:
                         self._upsert(person)
-                    return self._linked(person, candidates[0], "adopted", owned=True)
+                    return self._linked(person, candidates[0], "adopted", owned=True, written=write)
                 return self._linked(person, candidates[0], rule, owned=False)
             if len(candidates) > 1:
                 if self.config.conflict_mode != "create":
                     return Resolution(how=rule, ambiguous=sorted(candidates))
                 break
         contact_id = self._upsert(person) or self._id_by_key(person)
-        return self._linked(person, contact_id, "created", owned=True)
+        return self._linked(person, contact_id, "created", owned=True, written=True)
 
     def confirm(self, customer_id: str, contact_id: str) -> None:
         """A person confirmed that ``contact_id`` is this Shopify customer: tag it with the Shopify id
@@ -85,9 +91,14 @@ class ContactResolver:
         self.links.put(CONTACT, customer_id, Link(contact_id, "confirmed", True))
 
     # ---- helpers ---------------------------------------------------------------------------------
-    def _linked(self, person: Person, contact_id: str, how: str, owned: bool) -> Resolution:
-        self.links.put(CONTACT, person.customer_id, Link(contact_id, how, owned))
+    def _linked(self, person: Person, contact_id: str, how: str, owned: bool, written: bool = False) -> Resolution:
+        fingerprint = self._fingerprint(person) if written else ""
+        self.links.put(CONTACT, person.customer_id, Link(contact_id, how, owned, fingerprint))
         return Resolution(contact_id, how, owned)
+
+    def _fingerprint(self, person: Person) -> str:
+        body = json.dumps(contact_body(person, self.config), sort_keys=True)
+        return hashlib.sha256(f"{person.customer_id}|{body}".encode()).hexdigest()[:24]
 
     def _upsert(self, person: Person) -> str:
         return self.client.upsert(

@@ -27,6 +27,7 @@ class Link:
     row_id: str  # contactid / accountid
     how: str  # created | key | email | phone | confirmed | adopted
     owned: bool
+    fingerprint: str = ""  # hash of the contact fields last written (owned rows), salted: no personal data
 
 
 class CrmLinks:
@@ -38,7 +39,9 @@ class CrmLinks:
             row = self.storage.table(LINKS_TABLE).get_entity(kind, safe_key(shopify_id))
         except ResourceNotFoundError:
             return None
-        return Link(str(row["RowId"]), str(row.get("How", "")), bool(row.get("Owned", False)))
+        return Link(
+            str(row["RowId"]), str(row.get("How", "")), bool(row.get("Owned", False)), str(row.get("Fingerprint", ""))
+        )
 
     def put(self, kind: str, shopify_id: str, link: Link) -> None:
         self.storage.table(LINKS_TABLE).upsert_entity(
@@ -48,6 +51,7 @@ class CrmLinks:
                 "RowId": link.row_id,
                 "How": link.how,
                 "Owned": link.owned,
+                "Fingerprint": link.fingerprint,
             },
             mode=UpdateMode.REPLACE,
         )

@@ -18,11 +18,13 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from integration.clients.dataverse import DataverseClient, Op, bind, odata_literal, path
+from integration.clients.dataverse import DataverseClient, DataverseValidationError, Op, bind, odata_literal, path
 from integration.crm import fo_numbers, hooks, lifecycle
 from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER, CrmConfig
 from integration.crm.mapping import (
+    ACTIVE,
     CLOSED,
+    STATUS_NEW,
     TOTAL_MISMATCH,
     Person,
     account_body,
@@ -116,6 +118,10 @@ class CrmSync:
         if isinstance(customer, Outcome):
             return customer
         key = {self.config.order_key: order_id}
+        record = self.orders.get(order_id)
+        updated_at = order.updated_at.isoformat() if order.updated_at else ""
+        if updated_at and str(record.get("UpdatedAt") or "") > updated_at and topic != "orders/cancelled":
+            return Outcome("ignored", f"stale: updated_at {updated_at} < {record['UpdatedAt']}")
         current = self.client.get("salesorders", key, select=["salesorderid", "statecode", "statuscode"])
         events: list[str] = []
         if current is None or current.get("statecode") not in CLOSED:
@@ -143,14 +149,23 @@ class CrmSync:
             ops += [
                 Op("PATCH", path("salesorderdetails", {self.config.line_key: ln.key}), ln.body) for ln in plan.lines
             ]
-            self.client.changeset(ops)
-            events.append("written")
-            current = self.client.get("salesorders", key, select=["salesorderid", "statecode", "statuscode"])
-            if current is None:
-                raise CrmNotReady(f"salesorder for Shopify order {order_id} missing right after its changeset")
-        events += lifecycle.apply(self, order, payload, current, cancelled=topic == "orders/cancelled")
-        salesorder_id = str(current["salesorderid"])
-        self.orders.save(order_id, SalesOrderId=salesorder_id, Name=order.name)
+            try:
+                self.client.changeset(ops)
+                events.append("written")
+            except DataverseValidationError:
+                # A concurrent delivery of this order may have closed it since it was read: then the
+                # content stays as it is (Dataverse refuses edits of closed orders) and only notes follow.
+                current = self.client.get("salesorders", key, select=["salesorderid", "statecode", "statuscode"])
+                if current is None or current.get("statecode") not in CLOSED:
+                    raise
+            if current is None:  # created just now: Active / New, addressed by its alternate key from here
+                current = {"statecode": ACTIVE, "statuscode": STATUS_NEW}
+        ref: str | dict[str, str] = str(current.get("salesorderid") or "") or key
+        events += lifecycle.apply(self, order, payload, current, ref, cancelled=topic == "orders/cancelled")
+        salesorder_id = str(current.get("salesorderid") or record.get("SalesOrderId") or "")
+        self.orders.save(
+            order_id, SalesOrderId=salesorder_id, UpdatedAt=max(updated_at, str(record.get("UpdatedAt") or ""))
+        )
         self.exceptions.resolve(ENTITY_ORDER, order_id, "synced to CRM")
         action = "written" if events else "unchanged"
         return self._done(ENTITY_ORDER, order_id, Outcome(action, ",".join(events), salesorder_id, tuple(events)))

@@ -73,6 +73,7 @@ class State:
         self.windows: dict[str, deque[float]] = {}
         self.in_flight = 0
         self.throttled = 0
+        self.charged = 0
         self.reset()
 
     def reset(self) -> None:
@@ -80,6 +81,7 @@ class State:
         self.requests = {}
         self.windows = {}
         self.throttled = 0
+        self.charged = 0  # requests counted toward the service-protection limit
         for code, name, symbol in CURRENCIES:
             cid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"currency:{code}"))
             self.dv.rows["transactioncurrencies"][cid] = {
@@ -92,6 +94,12 @@ class State:
     def count(self, method: str, path: str, status: int) -> None:
         name = f"{method} {path.split('(')[0]}"
         self.requests[name] = self.requests.get(name, 0) + 1
+
+    def charge(self, token: str, requests: int) -> None:
+        self.charged += requests
+        if self.config.limits.max_requests and requests > 0:
+            now = time.monotonic()
+            self.windows.setdefault(token, deque()).extend([now] * requests)
 
     def admit(self, token: str) -> str | None:
         limits = self.config.limits
@@ -108,6 +116,7 @@ class State:
                     f"{int(limits.window_s)} seconds."
                 )
             window.append(now)
+        self.charged += 1
         return None
 
 
@@ -135,7 +144,14 @@ def create_app(config: DataverseEmulatorConfig | None = None) -> Any:
             body = await request.body()
             base = f"{request.url.scheme}://{request.url.netloc}"
             if path == "$batch" and request.method == "POST":
-                reply = batch.execute(state.dv, body, request.headers.get("content-type", ""), base, state.count)
+                inner: list[str] = []
+
+                def count(method: str, inner_path: str, status: int) -> None:
+                    inner.append(inner_path)
+                    state.count(method, inner_path, status)
+
+                reply = batch.execute(state.dv, body, request.headers.get("content-type", ""), base, count)
+                state.charge(token, len(inner) - 1)  # each request inside a batch counts toward the limit
             else:
                 reply, _ = state.dv.handle(
                     request.method, path, dict(request.query_params), dict(request.headers), body, base
@@ -168,7 +184,7 @@ def create_app(config: DataverseEmulatorConfig | None = None) -> Any:
         return Response(dumps(list(state.dv.rows[entity_set].values())), media_type="application/json")
 
     async def requests(request: Request) -> Response:
-        return JSONResponse({"requests": state.requests, "throttled": state.throttled})
+        return JSONResponse({"requests": state.requests, "throttled": state.throttled, "charged": state.charged})
 
     async def summary(request: Request) -> Response:
         return JSONResponse({"rows": {name: len(found) for name, found in state.dv.rows.items()}})

@@ -82,5 +82,5 @@ def test_fo_order_sync_goes_on_while_dataverse_is_down(azurite: str, tmp_path: A
             f"{shop_url}/_emulator/orders", params={"webhook": "false"}, json={"order": body_in}, timeout=10
         ).json()["order"]
         deliver(host, "orders/create", order)
-        host.wait_for(lambda text: "order.synced" in text and "CRMDOWN4712" in text, what="the F&O order")
+        host.wait_for(lambda text: "order.synced" in text and "CRMDOWN4712" in text, timeout=120, what="the F&O order")
         host.wait_for(lambda text: "crm_queue" in text and "ConnectError" in text, what="the CRM attempt failing")

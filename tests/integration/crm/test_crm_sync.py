@@ -85,6 +85,25 @@ def test_redelivery_and_lost_responses_create_nothing_twice(crm: CrmSync, dv_adm
     assert len(rows(dv_admin, "salesorderdetails")) == 3
 
 
+def test_an_unchanged_owned_contact_is_not_rewritten(crm: CrmSync, dv_admin: httpx.Client) -> None:
+    body = order_body()
+    crm.handle("orders/create", body)
+    crm.handle("orders/updated", body)
+    assert dv_admin.get("/_emulator/requests").json()["requests"]["PATCH contacts"] == 1
+    crm.handle("orders/updated", {**body, "customer": {**body["customer"], "first_name": "Augusta"}})
+    assert dv_admin.get("/_emulator/requests").json()["requests"]["PATCH contacts"] == 2
+    assert rows(dv_admin, "contacts")[0]["firstname"] == "Augusta"
+
+
+def test_an_older_update_does_not_overwrite_a_newer_one(crm: CrmSync, dv_admin: httpx.Client) -> None:
+    body = order_body()
+    newer = {**body, "updated_at": "2026-12-02T10:00:00Z", "note": "newer"}
+    assert crm.handle("orders/updated", newer).action == "written"
+    older = {**body, "updated_at": "2026-12-01T10:00:00Z", "fulfillment_status": "fulfilled"}
+    assert crm.handle("orders/updated", older).action == "ignored"
+    assert rows(dv_admin, "salesorders")[0]["statecode"] == 0
+
+
 def test_matched_by_email_files_the_order_but_never_writes_the_contact(crm: CrmSync, dv_admin: httpx.Client) -> None:
     existing = seed_contact(dv_admin, emailaddress1="ADA@example.com", firstname="Augusta")
     crm.handle("orders/create", order_body())
