@@ -98,6 +98,15 @@ class CrmOrders:
         )
         return [{"amount": str(r["Amount"]), "credit_note": str(r.get("CreditNote", ""))} for r in rows]
 
+    def refunds_of(self, order_id: str) -> list[dict[str, str]]:
+        rows = self.storage.table(ORDERS_TABLE).query_entities(
+            "PartitionKey eq @pk and RowKey ge 'refund-' and RowKey lt 'refund.'", parameters={"pk": safe_key(order_id)}
+        )
+        return [
+            {"refund_id": str(r["RowKey"])[7:], "amount": str(r["Amount"]), "credit_note": str(r.get("CreditNote", ""))}
+            for r in rows
+        ]
+
     def refund(self, order_id: str, refund_id: str) -> dict[str, Any] | None:
         try:
             row = self.storage.table(ORDERS_TABLE).get_entity(safe_key(order_id), f"refund-{safe_key(refund_id)}")
@@ -108,3 +117,19 @@ class CrmOrders:
             "currency": str(row.get("Currency", "")),
             "credit_note": str(row.get("CreditNote", "")),
         }
+
+
+def forget_customer(storage: Storage, customer: dict[str, Any]) -> int:
+    """``customers/redact``: drop the CRM flow's links of the customer (and of their guest e-mail).
+    The Dataverse contact itself is the merchant's CRM record and is not deleted here."""
+    import hashlib
+
+    links, dropped = CrmLinks(storage), 0
+    keys = [str(customer["id"])] if customer.get("id") else []
+    if customer.get("email"):
+        keys.append("g-" + hashlib.sha256(str(customer["email"]).strip().lower().encode()).hexdigest()[:24])
+    for key in keys:
+        if links.get("contact", key) is not None:
+            dropped += 1
+            links.forget("contact", key)
+    return dropped

@@ -15,6 +15,7 @@ the message in ``crm-poison`` -- independent of the F&O queues.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,7 @@ ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "ord
 CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
 REFUND_TOPICS = frozenset({"refunds/create"})
 TOPICS = ORDER_TOPICS | CUSTOMER_TOPICS | REFUND_TOPICS
+RESYNC_TOPIC = "integration/resync"  # integration/ops/resync.py
 NO_CUSTOMER = "CRM_NO_CUSTOMER"
 UNKNOWN_CURRENCY = "CRM_UNKNOWN_CURRENCY"
 log = get_logger(__name__)
@@ -65,8 +67,15 @@ class Outcome:
 
 
 class CrmSync:
-    def __init__(self, storage: Storage, client: DataverseClient, config: CrmConfig) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        client: DataverseClient,
+        config: CrmConfig,
+        fetch_order: Callable[[str], dict[str, Any] | None] | None = None,
+    ) -> None:
         self.storage, self.client, self.config = storage, client, config
+        self.fetch_order = fetch_order  # the Shopify Admin API's order (REST shape), for retries
         self.links = CrmLinks(storage)
         self.orders = CrmOrders(storage)
         self.resolver = ContactResolver(client, self.links, config)
@@ -81,11 +90,22 @@ class CrmSync:
             return lifecycle.refund(self, payload)
         if topic in CUSTOMER_TOPICS:
             return self.customer(payload)
+        if topic == RESYNC_TOPIC:
+            return self.resync(payload)
         if topic == hooks.FO_SALES_ORDER:
             return fo_numbers.sales_order(self, payload)
         if topic == hooks.FO_CREDIT_NOTE:
             return fo_numbers.credit_note(self, payload)
         return Outcome("ignored", f"topic {topic} is not synced to CRM")
+
+    def resync(self, payload: dict[str, Any]) -> Outcome:
+        """A retry from the ops API: the order as Shopify has it now, through the order path."""
+        if payload.get("entity") != ENTITY_ORDER or self.fetch_order is None:
+            return Outcome("ignored", f"cannot resync {payload.get('entity')!r} in the CRM flow")
+        fresh = self.fetch_order(str(payload["id"]))
+        if fresh is None:
+            return Outcome("ignored", f"Shopify has no order {payload['id']}")
+        return self.order("orders/updated", fresh)
 
     # ---- customers -------------------------------------------------------------------------------
     def customer(self, payload: dict[str, Any]) -> Outcome:
@@ -258,7 +278,18 @@ def get_crm_sync() -> CrmSync:
         from shared.storage import get_storage
 
         settings = get_settings()
-        _default = CrmSync(get_storage(), DataverseClient.from_settings(settings), CrmConfig.from_settings(settings))
+
+        def fetch_order(order_id: str) -> dict[str, Any] | None:
+            from integration.clients.shopify import ShopifyAdmin
+
+            shopify = ShopifyAdmin.from_settings(settings)
+            try:
+                return shopify.get_order(order_id)
+            finally:
+                shopify.close()
+
+        client = DataverseClient.from_settings(settings)
+        _default = CrmSync(get_storage(), client, CrmConfig.from_settings(settings), fetch_order)
     return _default
 
 

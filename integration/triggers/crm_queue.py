@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from integration.crm import ops
 from integration.crm.entry import process
 from integration.crm.service import get_crm_sync
 from integration.webhooks.envelope import Envelope
@@ -13,6 +14,7 @@ from shared.logs import correlation_id, get_logger, log_event
 
 bp = func.Blueprint()
 log = get_logger(__name__)
+ops.register()  # the ops API's CRM routes and crm-order retry (no I/O: adds routes to the router)
 
 
 @bp.function_name("crm_queue")
