@@ -5,6 +5,7 @@
 * ``GET /api/ops/crm/contacts/{customer_id}``: the contact link (id, how it was made, owned or not).
 * ``POST /api/ops/crm/contacts/{customer_id}/confirm`` ``{"contact_id": "<guid>"}``: a person confirms
   the link (the integration then owns and updates that contact); closes a ``CRM_AMBIGUOUS_CONTACT``.
+* ``POST /api/ops/crm/reconcile?since&until&dry_run``: delta reconciliation (reconcile.py).
 * Retry of a ``crm-order`` exception (``POST /api/ops/exceptions/crm-order/{id}/retry``): a resync
   envelope on queue ``crm``; the CRM flow re-reads the order from the Shopify Admin API.
 """
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER
@@ -67,6 +69,42 @@ def _confirm(storage: Storage, request: Request, args: dict[str, str]) -> Any:
     return {"customer_id": args["customer_id"], "contact_id": contact_id, "owned": True}
 
 
+def _moment(request: Request, name: str, default: datetime) -> datetime:
+    value = request.params.get(name)
+    if not value:
+        return default
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"{name} must be an ISO 8601 date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _reconcile(storage: Storage, request: Request, _: dict[str, str]) -> Any:
+    from integration.clients.shopify import ShopifyAdmin
+    from integration.crm.reconcile import checkpoint, reconcile
+    from integration.crm.service import get_crm_sync
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    if settings.DATAVERSE_URL is None:
+        raise ApiError(409, "the CRM flow is off (DATAVERSE_URL is not set)")
+    now = datetime.now(UTC)
+    stored = checkpoint(storage)
+    since = _moment(request, "since", datetime.fromisoformat(stored) if stored else now - timedelta(days=1))
+    until = _moment(request, "until", now)
+    if since >= until:
+        raise ApiError(400, "since must be before until")
+    apply = request.params.get("dry_run", "true").lower() in ("0", "false", "no")
+    shopify = ShopifyAdmin.from_settings(settings)
+    try:
+        orders = list(shopify.list_orders(since.isoformat(), until.isoformat()))
+    finally:
+        shopify.close()
+    sync = get_crm_sync()
+    return reconcile(storage, sync.client, sync.config, orders, since, until, apply).as_dict()
+
+
 def register() -> None:
     """Add the CRM routes and the ``crm-order`` retry once (called when the CRM trigger is imported)."""
     global _registered
@@ -75,6 +113,16 @@ def register() -> None:
     _registered = True
     RESYNC_QUEUES.setdefault(ENTITY_ORDER, queues.CRM)
     extend(Route("GET", "crm/orders/{order_id}", _order, "What the CRM flow holds for a Shopify order"))
+    extend(
+        Route(
+            "POST",
+            "crm/reconcile",
+            _reconcile,
+            "Shopify orders updated in [since, until] (default: since the last applied run) vs Dataverse; "
+            "dry_run=true (default) only reports, dry_run=false queues a CRM resync of each difference",
+            ("since", "until", "dry_run"),
+        )
+    )
     extend(Route("GET", "crm/contacts/{customer_id}", _contact, "The CRM contact a Shopify customer is linked to"))
     extend(
         Route(
