@@ -91,3 +91,20 @@ def test_customer_redaction_drops_crm_links(storage: Storage, dv: DataverseClien
     )
     assert outcome["crm_links_dropped"] == 1
     assert CrmLinks(storage).get("contact", str(customer["id"])) is None
+
+
+def test_cli_confirms_a_link(crm_env: Any, storage: Storage, dv: DataverseClient, dv_admin: httpx.Client) -> None:
+    from typer.testing import CliRunner
+
+    from integration.cli import app
+
+    existing = seed_contact(dv_admin, emailaddress1="ada@example.com")
+    body = order_body()
+    CrmSync(storage, dv, CrmConfig()).handle("orders/create", body)
+    customer = str(body["customer"]["id"])
+    runner = CliRunner()
+    assert runner.invoke(app, ["crm-confirm", customer, "not-a-guid"]).exit_code == 1
+    result = runner.invoke(app, ["crm-confirm", customer, existing])
+    assert result.exit_code == 0, result.output
+    assert CrmLinks(storage).get("contact", customer) is not None
+    assert CrmLinks(storage).get("contact", customer).owned  # type: ignore[union-attr]
