@@ -243,3 +243,37 @@ def test_credit_note_number_arrives_after_the_refund(crm: CrmSync, dv_admin: htt
     assert "F&O credit note RF000042" in note["notetext"]
     crm.handle("refunds/create", refund)  # a late redelivery keeps the number
     assert "RF000042" in rows(dv_admin, "annotations")[0]["notetext"]
+
+
+def test_b2b_company_becomes_the_account_of_the_order(crm: CrmSync, dv_admin: httpx.Client) -> None:
+    body = order_body()
+    body["company"] = {"id": new_id(), "location_id": 1}
+    body["billing_address"] = {**body["billing_address"], "company": "Analytical Engines Ltd"}
+    crm.handle("orders/create", body)
+    crm.handle("orders/updated", body)
+    [account] = rows(dv_admin, "accounts")
+    [contact] = rows(dv_admin, "contacts")
+    assert account["name"] == "Analytical Engines Ltd" and account["shop_shopifycompanyid"] == str(
+        body["company"]["id"]
+    )
+    assert account["_primarycontactid_value"] == contact["contactid"]
+    [order] = rows(dv_admin, "salesorders")
+    assert order["_customerid_value"] == account["accountid"]
+    assert order["_customerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"] == "account"
+
+
+def test_existing_products_by_sku(storage: Storage, dv: DataverseClient, dv_admin: httpx.Client) -> None:
+    uom = dv_admin.post("/_emulator/rows/uoms", json={"name": "Each"}).json()["uomid"]
+    product = dv_admin.post(
+        "/_emulator/rows/products",
+        json={"name": "iPod", "productnumber": "IPOD2008GREEN", "_defaultuomid_value": uom},
+    ).json()["productid"]
+    level = dv_admin.post("/_emulator/rows/pricelevels", json={"name": "Shopify"}).json()["pricelevelid"]
+    sync = sync_for(storage, dv, product_mode="sku", price_list_id=level)
+    body = order_body()
+    sync.handle("orders/create", body)
+    lines = {line["shop_shopifylineid"]: line for line in rows(dv_admin, "salesorderdetails")}
+    green = lines[str(body["line_items"][0]["id"])]
+    assert green["_productid_value"] == product and green["_uomid_value"] == uom and not green["isproductoverridden"]
+    assert lines[str(body["line_items"][1]["id"])]["isproductoverridden"] is True  # not in CRM: write-in
+    assert rows(dv_admin, "salesorders")[0]["_pricelevelid_value"] == level
