@@ -41,6 +41,7 @@ from integration.exceptions import ExceptionStore
 from integration.orders.contact import normalize_email, normalize_phone
 from integration.orders.model import Order, parse_order
 from shared.audit import AuditLog
+from shared.http import RetryPolicy
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
@@ -288,7 +289,9 @@ def get_crm_sync() -> CrmSync:
             finally:
                 shopify.close()
 
-        client = DataverseClient.from_settings(settings)
+        # Short client-side retries: a longer outage is waited out by re-queueing (entry.py), not in a thread.
+        policy = RetryPolicy(attempts=3, base_delay=0.5, max_delay=4, max_retry_after=30, deadline=30)
+        client = DataverseClient.from_settings(settings, policy=policy)
         _default = CrmSync(get_storage(), client, CrmConfig.from_settings(settings), fetch_order)
     return _default
 

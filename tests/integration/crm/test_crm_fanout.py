@@ -99,3 +99,27 @@ def test_a_dataverse_refusal_becomes_an_exception_not_a_retry(
     # A CRM without the prerequisite columns refuses the write (400): permanent, so no redelivery.
     outcome = process(CrmSync(storage, dv, CrmConfig(prefix="missing_")), envelope)
     assert (outcome.action, outcome.detail) == ("blocked", "CRM_REJECTED")
+
+
+def test_dataverse_down_means_waiting_not_blocking(storage: Storage) -> None:
+    from integration.crm import entry
+    from integration.exceptions import ExceptionStore
+    from tests.crm_fixtures import fast_policy
+
+    intake = intake_for(storage, DATAVERSE_URL="https://contoso.crm.dynamics.com")
+    body = order_body()
+    deliver(intake, "orders/create", body)
+    [envelope] = messages(storage, queues.CRM)
+    down = DataverseClient("http://127.0.0.1:9", lambda: "t", policy=fast_policy())
+    sync = CrmSync(storage, down, CrmConfig())
+    outcome = process(sync, envelope)
+    assert outcome.action == "waiting" and "retry in 30 s" in outcome.detail
+    # Sent again with a visibility timeout: not visible now.
+    assert list(storage.queue(queues.CRM).receive_messages(max_messages=5)) == []
+    for _ in range(entry.MAX_WAITS - 1):
+        assert process(sync, envelope).action == "waiting"
+    assert process(sync, envelope).detail == entry.UNAVAILABLE
+    record = ExceptionStore(storage).get("crm-order", str(body["id"]))
+    assert record is not None and record.reason_code == entry.UNAVAILABLE
+    storage.queue(queues.CRM).clear_messages()
+    down.close()
