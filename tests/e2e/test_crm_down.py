@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from shared import queues
+from shared.storage import Storage
 from tests.e2e.conftest import flows_stack
 from tests.e2e.test_crm_sync import deliver
 from tests.integration.crm.test_crm_sync import order_body
@@ -33,3 +35,4 @@ def test_fo_order_sync_goes_on_while_dataverse_is_down(azurite: str, tmp_path: A
             lambda text: "crm.wait" in text and "topic=orders/create" in text,
             what="the CRM event waiting for Dataverse",
         )
+    Storage.from_setting("S", {"S": azurite}).queue(queues.CRM).clear_messages()  # the waiting CRM events
