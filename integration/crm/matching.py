@@ -141,7 +141,8 @@ class ContactResolver:
         return []
 
     def _query(self, clause: str) -> list[dict[str, Any]]:
-        return self.client.query("contacts", f"{clause} and statecode eq 0", select=_SELECT, top=10)
+        # private: the filter holds the e-mail or phone number, kept out of URLs (logs, telemetry).
+        return self.client.query("contacts", f"{clause} and statecode eq 0", select=_SELECT, top=10, private=True)
 
 
 def _spellings(e164: str) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from integration.clients.dataverse import DataverseClient, DataverseValidationError, Op, bind, odata_literal, path
@@ -140,7 +141,8 @@ class CrmSync:
             return customer
         key = {self.config.order_key: order_id}
         record = self.orders.get(order_id)
-        updated_at = order.updated_at.isoformat() if order.updated_at else ""
+        # UTC, so ISO strings compare in time order whatever offset Shopify wrote them with.
+        updated_at = order.updated_at.astimezone(UTC).isoformat() if order.updated_at else ""
         if updated_at and str(record.get("UpdatedAt") or "") > updated_at and topic != "orders/cancelled":
             return Outcome("ignored", f"stale: updated_at {updated_at} < {record['UpdatedAt']}")
         current = self.client.get("salesorders", key, select=["salesorderid", "statecode", "statuscode"])

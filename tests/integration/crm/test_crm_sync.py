@@ -277,3 +277,13 @@ def test_existing_products_by_sku(storage: Storage, dv: DataverseClient, dv_admi
     assert green["_productid_value"] == product and green["_uomid_value"] == uom and not green["isproductoverridden"]
     assert lines[str(body["line_items"][1]["id"])]["isproductoverridden"] is True  # not in CRM: write-in
     assert rows(dv_admin, "salesorders")[0]["_pricelevelid_value"] == level
+
+
+def test_update_order_is_judged_in_utc(crm: CrmSync, dv_admin: httpx.Client) -> None:
+    body = order_body()
+    crm.handle("orders/updated", {**body, "updated_at": "2026-12-02T10:00:00-05:00"})  # 15:00 UTC
+    # "14:30Z" sorts after "10:00-05:00" as text but is half an hour older.
+    older = {**body, "updated_at": "2026-12-02T14:30:00Z", "fulfillment_status": "fulfilled"}
+    assert crm.handle("orders/updated", older).action == "ignored"
+    newer = {**older, "updated_at": "2026-12-02T15:30:00Z"}
+    assert crm.handle("orders/updated", newer).action == "written"

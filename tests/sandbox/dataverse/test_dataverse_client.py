@@ -166,3 +166,14 @@ def test_token_endpoint_and_unauthorized(dv_server: RunningServer, dv_admin: htt
         ).json()["access_token"]
         answer = http.get("/api/data/v9.2/contacts", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 200 and answer.json() == {"value": []}
+
+
+def test_private_query_keeps_the_filter_out_of_the_url(dv: DataverseClient, dv_admin: httpx.Client) -> None:
+    dv.upsert("contacts", {KEY: "3"}, {"lastname": "O'Brien", "emailaddress1": "o.brien+x@example.com"})
+    urls: list[str] = []
+    dv.http.event_hooks["request"] = [lambda request: urls.append(str(request.url))]
+    clause = "emailaddress1 eq 'o.brien+x@example.com' and statecode eq 0"
+    private = dv.query("contacts", clause, ["contactid", "lastname"], private=True)
+    assert [r["lastname"] for r in private] == ["O'Brien"]
+    assert urls == [f"{dv.root}/$batch"]  # the e-mail travelled in the body only
+    assert dv.query("contacts", clause, ["contactid", "lastname"]) == private
