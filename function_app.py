@@ -11,6 +11,7 @@ import azure.functions as func
 from integration.triggers import (
     carrier_rates,
     compliance_queue,
+    crm_queue,
     customer_queue,
     fulfillment_events,
     fulfillment_timer,
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     order_reconcile_timer.bp,
     refund_queue.bp,
     customer_queue.bp,
+    crm_queue.bp,
     fulfillment_timer.bp,
     fulfillment_events.bp,
     inventory_timer.bp,

@@ -42,6 +42,17 @@ param d365ClientId string = ''
 @description('Client secret of the F&O app registration. Empty: the app uses its managed identity.')
 param d365ClientSecret string = ''
 
+// ---- Dynamics 365 Sales / Customer Service (Dataverse): optional CRM flow ----
+@description('Dataverse environment URL, e.g. https://contoso.crm.dynamics.com. Empty: the CRM flow is off.')
+param dataverseUrl string = ''
+@description('Entra tenant of the Dataverse environment (default: this subscription\'s tenant).')
+param dataverseTenantId string = ''
+@description('Client id of the Dataverse application user. Empty: the managed identity\'s client id (add it as an application user).')
+param dataverseClientId string = ''
+@secure()
+@description('Client secret of the Dataverse app registration. Empty: the app uses its managed identity.')
+param dataverseClientSecret string = ''
+
 // ---- FedEx ----
 @description('FedEx API base URL (https://apis-sandbox.fedex.com for the sandbox).')
 param fedexUrl string = 'https://apis.fedex.com'
@@ -133,6 +144,7 @@ module keyVault 'core/keyvault.bicep' = {
     shopifyApiSecret: shopifyApiSecret
     shopifyApiSecretPrevious: shopifyApiSecretPrevious
     d365ClientSecret: d365ClientSecret
+    dataverseClientSecret: dataverseClientSecret
     fedexClientSecret: fedexClientSecret
     redactionKey: redactionKey
   }
@@ -184,6 +196,11 @@ var connectionSettings = {
   D365_CLIENT_ID: !empty(d365ClientId) ? d365ClientId : identity.outputs.clientId
   D365_CLIENT_SECRET: keyVault.outputs.d365ClientSecretRef
   D365_TOKEN: '' // static bearer tokens are for the local emulator only
+  DATAVERSE_URL: dataverseUrl
+  DATAVERSE_TENANT_ID: !empty(dataverseTenantId) ? dataverseTenantId : tenant().tenantId
+  DATAVERSE_CLIENT_ID: !empty(dataverseClientId) ? dataverseClientId : identity.outputs.clientId
+  DATAVERSE_CLIENT_SECRET: keyVault.outputs.dataverseClientSecretRef
+  DATAVERSE_TOKEN: '' // static bearer tokens are for the local emulator only
   FEDEX_URL: fedexUrl
   FEDEX_CLIENT_ID: fedexClientId
   FEDEX_CLIENT_SECRET: keyVault.outputs.fedexClientSecretRef
@@ -233,6 +250,11 @@ var flowSettings = {
   REFUND_RETRY_BASE_SECONDS: '60'
   REFUND_RETRY_MAX_SECONDS: '3600'
   CUSTOMER_SYNC_WRITE_MATCHED: 'false'
+  DATAVERSE_COLUMN_PREFIX: 'shop_'
+  DATAVERSE_CONFLICT_MODE: 'review'
+  DATAVERSE_PRODUCT_MODE: 'writein'
+  DATAVERSE_PRICE_LIST_ID: ''
+  DATAVERSE_COUNTRY_FORMAT: 'name'
 }
 
 var appSettings = union(connectionSettings, flowSettings, appSettingOverrides)

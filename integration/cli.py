@@ -209,6 +209,29 @@ def reconcile(
     console.print_json(json.dumps(data))
 
 
+@app.command("crm-reconcile")
+def crm_reconcile(
+    since: str | None = typer.Option(None, help="ISO date/time, default the last applied run (or 24 h ago)"),
+    until: str | None = typer.Option(None, help="ISO date/time, default now"),
+    apply: bool = typer.Option(False, help="queue a CRM resync of each difference (default: a dry run)"),
+) -> None:
+    """Compare Shopify orders in a date range with Dataverse (the CRM flow); --apply resyncs the differences."""
+    from integration.crm import ops as crm_ops
+
+    crm_ops.register()
+    data = call("POST", "crm/reconcile", {"since": since, "until": until, "dry_run": not apply})
+    console.print_json(json.dumps(data))
+
+
+@app.command("crm-confirm")
+def crm_confirm(customer_id: str, contact_id: str) -> None:
+    """Confirm that a Shopify customer is this Dataverse contact: the integration then owns and updates it."""
+    from integration.crm import ops as crm_ops
+
+    crm_ops.register()
+    console.print_json(json.dumps(call("POST", f"crm/contacts/{customer_id}/confirm", body={"contact_id": contact_id})))
+
+
 @app.command("inventory-resync")
 def inventory_resync(full: bool = typer.Option(True, help="compare every SKU, not only changes")) -> None:
     """Run the inventory push now."""

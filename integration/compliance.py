@@ -17,6 +17,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from integration.crm.records import forget_customer as forget_crm_customer
 from integration.customers.service import forget_customer
 from integration.forget import forget_in_records
 from integration.inbox import INBOX_CONTAINER, INBOX_TABLE, blob_path
@@ -68,6 +69,7 @@ def handle(storage: Storage, envelope: Envelope, payload: dict[str, Any]) -> dic
         outcome["inbox_deleted"] = _delete_inbox(storage, keys)
         outcome["customer_links_dropped"] = forget_customer(storage, customer or {})
         outcome.update(forget_in_records(storage, customer or {}, orders))
+        outcome["crm_links_dropped"] = forget_crm_customer(storage, customer or {})
         status = "redacted"
     elif topic == "shop/redact":
         outcome["blobs_deleted"] = _delete_payload_blobs(storage, None)

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.d365.app import create_app as create_d365
+from sandbox.dataverse import create_app as create_dataverse
 from sandbox.fedex import create_app as create_fedex
 from sandbox.serve import RunningServer, start_in_thread
 from sandbox.shopify.app import create_app as create_shopify
 from sandbox.shopify.config import ShopifyEmulatorConfig
 
-DEFAULT_PORTS = {"d365": 7101, "shopify": 7102, "fedex": 7103}
-SETTINGS = {"d365": "D365_URL", "shopify": "SHOPIFY_ADMIN_URL", "fedex": "FEDEX_URL"}
+DEFAULT_PORTS = {"d365": 7101, "shopify": 7102, "fedex": 7103, "dataverse": 7104}
+SETTINGS = {"d365": "D365_URL", "shopify": "SHOPIFY_ADMIN_URL", "fedex": "FEDEX_URL", "dataverse": "DATAVERSE_URL"}
 
 
 @dataclass
@@ -43,9 +44,12 @@ def _free(port: int) -> int:
         return 0 if sock.connect_ex(("127.0.0.1", port)) == 0 else port
 
 
-def start_emulators(ports: dict[str, int] | None = None, settings: dict[str, str] | None = None) -> Emulators:
+def start_emulators(
+    ports: dict[str, int] | None = None, settings: dict[str, str] | None = None, crm: bool = False
+) -> Emulators:
     """``settings``: the app's settings, so the Shopify emulator signs with the app's secret, as the
-    app's shop, with the app's token."""
+    app's shop, with the app's token. ``crm``: start the Dataverse emulator too (its URL in
+    ``settings()`` turns the optional CRM flow on)."""
     ports = {**DEFAULT_PORTS, **(ports or {})}
     settings = settings or {}
     shopify_config = ShopifyEmulatorConfig()
@@ -55,6 +59,8 @@ def start_emulators(ports: dict[str, int] | None = None, settings: dict[str, str
     # Ids that no earlier run handed out, so records kept in a reused Azurite never collide.
     shopify_config.id_start = int(time.time() * 1000)
     apps: dict[str, Any] = {"d365": create_d365(), "shopify": create_shopify(shopify_config), "fedex": create_fedex()}
+    if crm:
+        apps["dataverse"] = create_dataverse()
     emulators = Emulators()
     try:
         for name, app in apps.items():

@@ -42,6 +42,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=7071, help="local host HTTP port")
     parser.add_argument("--demo-only", action="store_true", help="exit after the demo")
     parser.add_argument("--no-demo", action="store_true")
+    parser.add_argument("--crm", action="store_true", help="also start the Dataverse emulator (CRM flow on)")
     args = parser.parse_args()
 
     with ExitStack() as stack:
@@ -57,7 +58,7 @@ def main() -> int:
             stack.callback(instance.stop)
             storage = instance.connection_string
             console.print("[green]Azurite[/] started on 127.0.0.1:10000-10002 (fresh data in .local/azurite)")
-        emulators = start_emulators(settings=app_settings(storage, {}))
+        emulators = start_emulators(settings=app_settings(storage, {}), crm=args.crm)
         stack.callback(emulators.stop)
         for name, url in emulators.urls.items():
             console.print(f"[green]{name} emulator[/] at {url} (operator API: {url}/_emulator/state)")

@@ -5,8 +5,10 @@ ORDERS = "orders"
 REFUNDS = "refunds"
 CUSTOMERS = "customers"
 COMPLIANCE = "compliance"
+# The optional CRM flow (Dataverse) has its own queue, so F&O and CRM retry and fail independently.
+CRM = "crm"
 
-ALL = (ORDERS, REFUNDS, CUSTOMERS, COMPLIANCE)
+ALL = (ORDERS, REFUNDS, CUSTOMERS, COMPLIANCE, CRM)
 
 
 def poison(name: str) -> str:

@@ -66,6 +66,22 @@ class Settings(BaseSettings):
     FEDEX_CLIENT_SECRET: SecretStr = SecretStr("")
     FEDEX_ACCOUNT_NUMBER: str = ""
 
+    # Dynamics 365 Sales / Customer Service (Dataverse): the optional CRM flow, on when DATAVERSE_URL is set.
+    DATAVERSE_URL: HttpUrl | None = None
+    DATAVERSE_TENANT_ID: str = ""
+    DATAVERSE_CLIENT_ID: str = ""
+    DATAVERSE_CLIENT_SECRET: SecretStr = SecretStr("")
+    DATAVERSE_TOKEN: SecretStr = SecretStr("")
+    # Publisher prefix of the custom columns (and alternate keys) the CRM flow needs; docs/flows/crm.md.
+    DATAVERSE_COLUMN_PREFIX: str = "shop_"
+    # A contact found by e-mail/phone that the integration does not own: review | create | update.
+    DATAVERSE_CONFLICT_MODE: str = "review"
+    # Order lines as write-in products, or existing products by SKU (productnumber) with a price list.
+    DATAVERSE_PRODUCT_MODE: str = "writein"
+    DATAVERSE_PRICE_LIST_ID: str = ""
+    # address1_country / shipto_country as the country name, ISO-2 or ISO-3 code.
+    DATAVERSE_COUNTRY_FORMAT: str = "name"
+
     REDIS_URL: str = ""
     # Shopify signs carrier-service callbacks like webhooks; an unsigned or badly signed callback is
     # refused (401). "true" accepts unsigned callbacks: a risk (an open FedEx proxy), see docs/security.md.
@@ -133,7 +149,28 @@ class Settings(BaseSettings):
     def unresolved(self) -> frozenset[str]:
         return self._unresolved
 
-    @field_validator("SHOPIFY_ADMIN_URL", "D365_URL", mode="before")
+    @field_validator("DATAVERSE_CONFLICT_MODE", "DATAVERSE_PRODUCT_MODE", "DATAVERSE_COUNTRY_FORMAT")
+    @classmethod
+    def _choice(cls, value: str, info: Any) -> str:
+        allowed = {
+            "DATAVERSE_CONFLICT_MODE": ("review", "create", "update"),
+            "DATAVERSE_PRODUCT_MODE": ("writein", "sku"),
+            "DATAVERSE_COUNTRY_FORMAT": ("name", "iso2", "iso3"),
+        }[info.field_name]
+        value = value.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    @field_validator("DATAVERSE_COLUMN_PREFIX")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not value.endswith("_") or not value[:-1].isalnum():
+            raise ValueError("must be a publisher prefix such as shop_")
+        return value
+
+    @field_validator("SHOPIFY_ADMIN_URL", "D365_URL", "DATAVERSE_URL", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # An empty optional URL (a blank app setting) means "not set", not "malformed": it must not

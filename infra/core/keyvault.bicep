@@ -16,6 +16,9 @@ param shopifyApiSecretPrevious string = ''
 @description('Empty: the app authenticates to F&O with its managed identity instead.')
 param d365ClientSecret string = ''
 @secure()
+@description('Empty: the app authenticates to Dataverse with its managed identity (or the CRM flow is off).')
+param dataverseClientSecret string = ''
+@secure()
 param fedexClientSecret string
 @secure()
 @description('Key of the keyed fingerprints of personal data (REDACTION_KEY).')
@@ -27,6 +30,7 @@ var names = {
   shopifyApiSecret: 'shopify-api-secret'
   shopifyApiSecretPrevious: 'shopify-api-secret-previous'
   d365ClientSecret: 'd365-client-secret'
+  dataverseClientSecret: 'dataverse-client-secret'
   fedexClientSecret: 'fedex-client-secret'
   redactionKey: 'redaction-key'
 }
@@ -102,6 +106,17 @@ resource d365ClientSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' =
   }
 }
 
+resource dataverseClientSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(dataverseClientSecret)) {
+  // checkov:skip=CKV_AZURE_41:an expiry date would take the integration down on that date; secrets are rotated by adding a new version (README, rotating secrets)
+  // checkov:skip=CKV_AZURE_114:contentType is set below; checkov does not read the properties of a conditional (if) resource
+  parent: vault
+  name: names.dataverseClientSecret
+  properties: {
+    value: dataverseClientSecret
+    contentType: 'text/plain'
+  }
+}
+
 resource fedexClientSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   // checkov:skip=CKV_AZURE_41:an expiry date would take the integration down on that date; secrets are rotated by adding a new version (README, rotating secrets)
   parent: vault
@@ -134,5 +149,6 @@ output shopifyAdminTokenRef string = '@Microsoft.KeyVault(SecretUri=${secretsUri
 output shopifyApiSecretRef string = '@Microsoft.KeyVault(SecretUri=${secretsUri}${names.shopifyApiSecret})'
 output shopifyApiSecretPreviousRef string = empty(shopifyApiSecretPrevious) ? '' : '@Microsoft.KeyVault(SecretUri=${secretsUri}${names.shopifyApiSecretPrevious})'
 output d365ClientSecretRef string = empty(d365ClientSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${secretsUri}${names.d365ClientSecret})'
+output dataverseClientSecretRef string = empty(dataverseClientSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${secretsUri}${names.dataverseClientSecret})'
 output fedexClientSecretRef string = '@Microsoft.KeyVault(SecretUri=${secretsUri}${names.fedexClientSecret})'
 output redactionKeyRef string = '@Microsoft.KeyVault(SecretUri=${secretsUri}${names.redactionKey})'

@@ -28,6 +28,7 @@ from integration.clients.d365 import (
     odata_literal,
 )
 from integration.clients.shopify import ShopifyAdmin
+from integration.crm import hooks as crm_hooks
 from integration.exceptions import ExceptionStore
 from integration.mappings import load_mappings
 from integration.orders import records as rec
@@ -355,6 +356,7 @@ class OrderSync:
         else:
             self.exceptions.resolve(ENTITY, str(order.id), f"synced as F&O sales order {record.sales_order_number}")
         self._write_back(order, record)
+        crm_hooks.fo_document_known(self.storage, crm_hooks.FO_SALES_ORDER, str(order.id), record.sales_order_number)
         log_event(
             log,
             "order.synced",

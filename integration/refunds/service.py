@@ -18,6 +18,7 @@ from typing import Any
 
 from integration.clients.d365 import BatchOp, D365AlreadyExists, D365Client, D365ValidationError
 from integration.clients.shopify import ShopifyAdmin, ShopifyUserErrors, gid
+from integration.crm import hooks as crm_hooks
 from integration.exceptions import ExceptionStore
 from integration.refunds import lookup
 from integration.refunds.config import REDUCE_ORDER, RefundConfig
@@ -226,6 +227,7 @@ class RefundService:
         record.status, record.reason_code, record.message = CREDITED, "", ""
         self.records.save(record)
         self.exceptions.resolve(ENTITY, record.entity_id, f"credit note {number}")
+        crm_hooks.fo_document_known(self.storage, crm_hooks.FO_CREDIT_NOTE, refund.order_id, number, refund.id)
         self.audit.record(
             ENTITY,
             record.entity_id,

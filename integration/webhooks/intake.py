@@ -25,7 +25,8 @@ from azure.data.tables import UpdateMode
 
 from integration.webhooks import signature
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope, blob_name, fits_inline
-from integration.webhooks.topics import queue_for, resource_id
+from integration.webhooks.topics import also_for_crm, queue_for, resource_id
+from shared import queues
 from shared.limits import bad_id, json_problem
 from shared.logs import correlation_id, get_logger, log_event
 from shared.settings import Settings, SettingsError
@@ -249,7 +250,12 @@ class WebhookIntake:
             name = blob_name(envelope.topic, envelope.resource_id, envelope.webhook_id)
             self.storage.container(PAYLOAD_CONTAINER).upload_blob(name, body, overwrite=True)
             envelope = envelope.model_copy(update={"payload": None, "payload_blob": name})
-        self.storage.queue(queue).send_message(envelope.to_message())
+        message = envelope.to_message()
+        self.storage.queue(queue).send_message(message)
+        if also_for_crm(envelope.topic, self.settings.DATAVERSE_URL is not None):
+            # Fan-out to the CRM flow's own queue. Should this send fail, the delivery answers 503 and
+            # Shopify redelivers: the F&O consumer absorbs the repeated message (idempotent by source id).
+            self.storage.queue(queues.CRM).send_message(message)
 
     def _fresh(self, entity: Mapping[str, Any]) -> bool:
         try:

@@ -11,6 +11,8 @@ CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
 COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact", "app/uninstalled"})
 
 KNOWN_TOPICS = ORDER_TOPICS | REFUND_TOPICS | CUSTOMER_TOPICS | COMPLIANCE_TOPICS
+# Also copied to the CRM queue when the CRM flow is on (DATAVERSE_URL set).
+CRM_TOPICS = ORDER_TOPICS | REFUND_TOPICS | CUSTOMER_TOPICS
 
 
 def queue_for(topic: str) -> str | None:
@@ -24,6 +26,11 @@ def queue_for(topic: str) -> str | None:
     if topic in COMPLIANCE_TOPICS:
         return queues.COMPLIANCE
     return None
+
+
+def also_for_crm(topic: str, crm_enabled: bool) -> bool:
+    """Whether a webhook of ``topic`` is fanned out to queue ``crm`` as well."""
+    return crm_enabled and topic in CRM_TOPICS
 
 
 def resource_id(topic: str, payload: dict) -> str:

@@ -1,0 +1,56 @@
+"""F&O document numbers on the CRM order, from the hooks in integration/crm/hooks.py.
+
+* ``crm/fo-salesorder``: the F&O sales order number into ``<prefix>fosalesorderid`` (a closed order
+  cannot be edited, so it gets a note instead). An order not in CRM yet is left alone: when it is
+  written it copies the number from order sync's record, which is saved before the hook fires.
+* ``crm/fo-creditnote``: the refund's credit note number into the refund's row, the order's
+  ``<prefix>creditnotes`` and the refund's note. A refund not processed by CRM yet is left alone: it
+  reads the number from the refund flow's record when it is.
+
+Both are idempotent: the same message twice writes the same values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from integration.clients.dataverse import bind
+from integration.crm.config import ENTITY_ORDER
+from integration.crm.mapping import CLOSED
+
+if TYPE_CHECKING:
+    from integration.crm.service import CrmSync, Outcome
+
+
+def sales_order(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
+    from integration.crm.lifecycle import note, note_id
+    from integration.crm.service import Outcome
+
+    order_id, number = str(payload["order_id"]), str(payload["number"])
+    current = sync.client.get("salesorders", {sync.config.order_key: order_id}, select=["salesorderid", "statecode"])
+    if current is None:
+        return Outcome("unchanged", "order not in CRM yet: it copies the number when written")
+    salesorder_id = str(current["salesorderid"])
+    if current.get("statecode") in CLOSED:
+        text = f"F&O sales order {number}"
+        note(sync, note_id("fo-salesorder", order_id), bind("salesorders", salesorder_id), "F&O sales order", text)
+    else:
+        sync.client.upsert("salesorders", salesorder_id, {sync.config.fo_number: number}, update_only=True)
+    return sync._done(ENTITY_ORDER, order_id, Outcome("written", "fo-salesorder", salesorder_id, ("fo-salesorder",)))
+
+
+def credit_note(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
+    from integration.crm.lifecycle import refund_note
+    from integration.crm.service import Outcome
+
+    order_id, refund_id, number = str(payload["order_id"]), str(payload["refund_id"]), str(payload["number"])
+    known = sync.orders.refund(order_id, refund_id)
+    if known is None:
+        return Outcome("unchanged", "refund not in CRM yet: it reads the credit note when processed")
+    refunds = sync.orders.add_refund(order_id, refund_id, known["amount"], number, known["currency"])
+    current = sync.client.get("salesorders", {sync.config.order_key: order_id}, select=["salesorderid", "statecode"])
+    if current is None:
+        return Outcome("unchanged", "order not in CRM")
+    events = refund_note(sync, current, order_id, refund_id, known["amount"], known["currency"], number, refunds)
+    outcome = Outcome("written", ",".join(events), str(current["salesorderid"]), tuple(events))
+    return sync._done(ENTITY_ORDER, order_id, outcome)

@@ -1,0 +1,134 @@
+"""Ops API routes and retry for the CRM flow.
+
+* ``GET /api/ops/crm/orders/{order_id}``: what the CRM flow holds for a Shopify order (salesorder id,
+  last applied ``updated_at``, refunds counted).
+* ``GET /api/ops/crm/contacts/{customer_id}``: the contact link (id, how it was made, owned or not).
+* ``POST /api/ops/crm/contacts/{customer_id}/confirm`` ``{"contact_id": "<guid>"}``: a person confirms
+  the link (the integration then owns and updates that contact); closes a ``CRM_AMBIGUOUS_CONTACT``.
+* ``POST /api/ops/crm/reconcile?since&until&dry_run``: delta reconciliation (reconcile.py).
+* Retry of a ``crm-order`` exception (``POST /api/ops/exceptions/crm-order/{id}/retry``): a resync
+  envelope on queue ``crm``; the CRM flow re-reads the order from the Shopify Admin API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER
+from integration.crm.records import CrmLinks, CrmOrders
+from integration.ops.api import ApiError, Request, Route, extend
+from integration.ops.resync import RESYNC_QUEUES
+from shared import queues
+from shared.storage import Storage
+
+_registered = False
+
+
+def _order(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+    row = CrmOrders(storage).get(args["order_id"])
+    if not row:
+        raise ApiError(404, f"the CRM flow has no record of order {args['order_id']!r}")
+    return {
+        "order_id": args["order_id"],
+        "salesorder_id": row.get("SalesOrderId", ""),
+        "updated_at": row.get("UpdatedAt", ""),
+        "refunds": CrmOrders(storage).refunds_of(args["order_id"]),
+    }
+
+
+def _contact(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+    link = CrmLinks(storage).get("contact", args["customer_id"])
+    if link is None:
+        raise ApiError(404, f"Shopify customer {args['customer_id']!r} is not linked to a CRM contact")
+    return {"customer_id": args["customer_id"], "contact_id": link.row_id, "how": link.how, "owned": link.owned}
+
+
+def _confirm(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+    contact_id = str(request.json().get("contact_id") or "")
+    try:
+        uuid.UUID(contact_id)
+    except ValueError:
+        raise ApiError(400, 'body must be {"contact_id": "<contact GUID>"}') from None
+    from integration.clients.dataverse import DataverseNotFound
+    from integration.crm.service import get_crm_sync
+    from shared.settings import SettingsError, get_settings
+
+    if get_settings().DATAVERSE_URL is None:
+        raise ApiError(409, "the CRM flow is off (DATAVERSE_URL is not set)")
+    try:
+        sync = get_crm_sync()
+    except SettingsError as error:
+        raise ApiError(409, str(error)) from None
+    try:
+        sync.resolver.confirm(args["customer_id"], contact_id)
+    except DataverseNotFound:
+        raise ApiError(404, f"CRM has no contact {contact_id}") from None
+    sync.exceptions.resolve(ENTITY_CONTACT, args["customer_id"], f"link to contact {contact_id} confirmed")
+    return {"customer_id": args["customer_id"], "contact_id": contact_id, "owned": True}
+
+
+def _moment(request: Request, name: str, default: datetime) -> datetime:
+    value = request.params.get(name)
+    if not value:
+        return default
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"{name} must be an ISO 8601 date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _reconcile(storage: Storage, request: Request, _: dict[str, str]) -> Any:
+    from integration.clients.shopify import ShopifyAdmin
+    from integration.crm.reconcile import checkpoint, reconcile
+    from integration.crm.service import get_crm_sync
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    if settings.DATAVERSE_URL is None:
+        raise ApiError(409, "the CRM flow is off (DATAVERSE_URL is not set)")
+    now = datetime.now(UTC)
+    stored = checkpoint(storage)
+    since = _moment(request, "since", datetime.fromisoformat(stored) if stored else now - timedelta(days=1))
+    until = _moment(request, "until", now)
+    if since >= until:
+        raise ApiError(400, "since must be before until")
+    apply = request.params.get("dry_run", "true").lower() in ("0", "false", "no")
+    shopify = ShopifyAdmin.from_settings(settings)
+    try:
+        orders = list(shopify.list_orders(since.isoformat(), until.isoformat()))
+    finally:
+        shopify.close()
+    sync = get_crm_sync()
+    return reconcile(storage, sync.client, sync.config, orders, since, until, apply).as_dict()
+
+
+def register() -> None:
+    """Add the CRM routes and the ``crm-order`` retry once (called when the CRM trigger is imported)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    RESYNC_QUEUES.setdefault(ENTITY_ORDER, queues.CRM)
+    extend(Route("GET", "crm/orders/{order_id}", _order, "What the CRM flow holds for a Shopify order"))
+    extend(
+        Route(
+            "POST",
+            "crm/reconcile",
+            _reconcile,
+            "Shopify orders updated in [since, until] (default: since the last applied run) vs Dataverse; "
+            "dry_run=true (default) only reports, dry_run=false queues a CRM resync of each difference",
+            ("since", "until", "dry_run"),
+        )
+    )
+    extend(Route("GET", "crm/contacts/{customer_id}", _contact, "The CRM contact a Shopify customer is linked to"))
+    extend(
+        Route(
+            "POST",
+            "crm/contacts/{customer_id}/confirm",
+            _confirm,
+            'A person confirms a contact link, body {"contact_id": ...}: the integration then owns that contact',
+        )
+    )
