@@ -80,7 +80,10 @@ REFUND = f"""query refundById($id: ID!) {{
 ORDERS_UPDATED = """query ordersUpdated($query: String!, $first: Int!, $after: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
-    nodes { id legacyResourceId name updatedAt cancelledAt }
+    nodes {
+      id legacyResourceId name updatedAt cancelledAt displayFulfillmentStatus
+      totalPriceSet { shopMoney { amount } }
+    }
   }
 }"""
 
@@ -379,7 +382,8 @@ def updated_orders(
     admin: ShopifyAdmin, updated_at_min: str, updated_at_max: str | None = None, page_size: int = ORDERS_PAGE
 ) -> Iterator[dict[str, Any]]:
     """Orders updated in a window, oldest change first, as light summaries
-    (``id``, ``admin_graphql_api_id``, ``name``, ``updated_at``, ``cancelled_at``); callers fetch
+    (``id``, ``admin_graphql_api_id``, ``name``, ``updated_at``, ``cancelled_at``, ``total_price`` and
+    ``fulfillment_status`` in the webhook's spelling); callers fetch
     the full order when they need it (:func:`fetch_order`)."""
     query = f"updated_at:>={search_time(updated_at_min)}"
     if updated_at_max:
@@ -397,6 +401,9 @@ def updated_orders(
                 "name": node.get("name"),
                 "updated_at": node.get("updatedAt"),
                 "cancelled_at": node.get("cancelledAt"),
+                # What a reconciliation compares without fetching the whole order (the CRM flow's).
+                "total_price": ((node.get("totalPriceSet") or {}).get("shopMoney") or {}).get("amount"),
+                "fulfillment_status": str(node.get("displayFulfillmentStatus") or "").lower() or None,
             }
         info = connection.get("pageInfo") or {}
         if not info.get("hasNextPage"):

@@ -69,7 +69,7 @@ def reconcile(
     until: datetime,
     apply: bool,
 ) -> Report:
-    """``shopify_orders``: the REST orders updated in the window (ShopifyAdmin.list_orders)."""
+    """``shopify_orders``: the order summaries updated in the window (ShopifyAdmin.list_orders, GraphQL)."""
     report = Report(since.isoformat(), until.isoformat(), apply)
     exceptions = ExceptionStore(storage)
     for start in range(0, len(shopify_orders), CHUNK):

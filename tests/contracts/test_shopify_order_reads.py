@@ -124,6 +124,10 @@ def test_orders_updated_since_are_paginated_by_cursor(server: RunningServer, ope
     seen = list(client.list_orders("2000-01-01T00:00:00Z", page_size=3))
     assert [o["id"] for o in seen if o["id"] in ids] == ids or sorted(o["id"] for o in seen if o["id"] in ids) == ids
     assert client.stats.requests >= 3  # three pages of three
+    # The summaries carry what a reconciliation compares (the CRM flow's) in the webhook's spelling.
+    mine = [o for o in seen if o["id"] in ids]
+    assert {o["total_price"] for o in mine} == {str(base["total_price"])}
+    assert all(o["fulfillment_status"] in ("unfulfilled", "fulfilled", "partially_fulfilled") for o in mine)
     assert list(client.list_orders("2999-01-01T00:00:00Z")) == []
     client.close()
 
