@@ -10,6 +10,7 @@ import azure.functions as func
 
 from integration.triggers import (
     carrier_rates,
+    catalog_timer,
     compliance_queue,
     customer_queue,
     fulfillment_events,
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     fulfillment_timer.bp,
     fulfillment_events.bp,
     inventory_timer.bp,
+    catalog_timer.bp,
 )
 
 for blueprint in BLUEPRINTS:

@@ -201,6 +201,9 @@ def register() -> None:
     from integration.refunds.ops import register as register_refunds
 
     register_refunds()
+    from integration.catalog.ops import register as register_catalog
+
+    register_catalog()
     extend(
         Route(
             "POST",

@@ -17,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sandbox.d365 import product_entities
+
 NAMESPACE = "Microsoft.Dynamics.DataEntities"
 EMPTY_DATE = datetime(1900, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -152,9 +154,9 @@ def enums() -> dict[str, list[tuple[str, int]]]:
 
 @cache
 def entity_sets() -> dict[str, EntitySet]:
-    raw = catalog()["entity_sets"]
+    raw = {**catalog()["entity_sets"], **product_entities.RAW}
     sets: dict[str, EntitySet] = {}
-    for name, (type_name, aot, table, label, read_only) in _SETS.items():
+    for name, (type_name, aot, table, label, read_only) in {**_SETS, **product_entities.SETS}.items():
         fields: dict[str, Field] = {}
         for fname, ftype in raw[name]["fields"]:
             if ftype.startswith("enum:"):

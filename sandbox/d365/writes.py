@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.d365 import customers, returns, sales
+from sandbox.d365 import customers, product_writes, returns, sales
 from sandbox.d365.domain import Env
 from sandbox.d365.entities import EMPTY_DATE, NAMESPACE, CoercionError, EntitySet, coerce
 from sandbox.d365.store import Row
@@ -23,6 +23,7 @@ _CREATE: dict[str, Create] = {
     "ReturnOrderHeadersV2": returns.create_header,
     "ReturnOrderLines": returns.create_line,
     "ReturnOrderLinesV2": returns.create_line,
+    **product_writes.CREATE,
 }
 _UPDATE: dict[str, Update] = {
     "SalesOrderHeadersV2": sales.update_header,

@@ -32,6 +32,7 @@ from sandbox.shopify.cost import CostCalculator
 from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.mutations import MUTATION
 from sandbox.shopify.object_types import TYPES, resolve_type
+from sandbox.shopify.product_types import register as register_catalog
 from sandbox.shopify.schema import schema_for_tier, tier_for
 from sandbox.shopify.wire import json_response
 
@@ -40,6 +41,7 @@ OLDEST_SUPPORTED = "2025-01"  # older versions fall forward to the oldest suppor
 INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 _bound: set[str] = set()
+register_catalog(TYPES, MUTATION)  # products, productSet, price lists (product_types.py)
 
 # graphql-core wording -> graphql-ruby wording and code, as Shopify returns them.
 _REWRITES = [
