@@ -49,7 +49,10 @@ class CatalogConfig(BaseModel):
     max_variants: int = Field(default=SHOPIFY_MAX_VARIANTS, gt=0, le=SHOPIFY_MAX_VARIANTS)
     max_options: int = Field(default=SHOPIFY_MAX_OPTIONS, gt=0, le=SHOPIFY_MAX_OPTIONS)
     price_lists: list[PriceListMap] = Field(default_factory=list)
-    batch_size: int = Field(default=50, gt=0, le=1000)
+    # this many products to write (or more) go through one bulk mutation instead of one productSet each
+    bulk_threshold: int = Field(default=200, gt=0)
+    bulk_poll_seconds: float = Field(default=5.0, ge=0)
+    bulk_max_wait_seconds: float = Field(default=480.0, ge=0)
     lease_seconds: int = Field(default=600, gt=0)
     overlap_minutes: int = Field(default=10, ge=0)
     # F&O's standard product entities publish no modified date; name an extension field here to read

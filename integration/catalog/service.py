@@ -1,21 +1,26 @@
 """The catalog sync: F&O product master -> Shopify products and price lists.
 
-One run: take the lease -> read the checkpoint -> read F&O (reader.py) -> map every product
-(mapping.py) -> open an exception for each product F&O cannot describe completely (not sent) ->
-send every product whose content hash changed (``productSet``, paced by the cost bucket) ->
-register the SKU -> item number mappings of what it sent (order sync validates new SKUs at once;
-the inventory push finds the new variants' inventory items by SKU on its next run) -> update
-fixed prices on the configured price lists -> advance the checkpoint (ETag-guarded) -> one summary
-log line. A product that fails is an exception and the others go on.
+One run: take the lease -> finish a bulk job a crashed run left -> read the checkpoint -> read
+F&O (reader.py) -> map every product (mapping.py) -> open an exception for each product F&O
+cannot describe completely (not sent) -> send every product whose content hash changed: one
+``productSet`` each (paced by the cost bucket), or one bulk mutation when there are at least
+``bulk_threshold`` of them (bulk.py) -> register the SKU -> item number mappings of what Shopify
+accepted (order sync validates new SKUs at once; the inventory push finds the new inventory items
+by SKU on its next run) -> update fixed prices on the configured price lists -> advance the
+checkpoint (ETag-guarded) -> one summary log line (``catalog.sync``).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
+from integration.catalog.bulk import TERMINAL, BulkJob, LineOutcome
 from integration.catalog.config import CatalogConfig, load_config
 from integration.catalog.mapping import DUPLICATE_SKU, Problem, ProductPlan, build, duplicate_skus, group_prices
 from integration.catalog.model import FoCatalogEntry
@@ -37,7 +42,7 @@ REJECTED = "CATALOG_REJECTED"
 
 @dataclass
 class CatalogSummary:
-    status: str = "started"  # done | skipped_overlap | failed
+    status: str = "started"  # done | skipped_overlap | bulk_running | failed: <error>
     products_read: int = 0
     unchanged: int = 0
     written: int = 0
@@ -46,6 +51,8 @@ class CatalogSummary:
     exceptions: int = 0
     skus_registered: int = 0
     price_updates: int = 0
+    bulk_lines: int = 0
+    bulk_resumed: bool = False
     checkpoint_advanced: bool = False
     shopify_calls: int = 0
     shopify_cost: float = 0.0
@@ -58,7 +65,15 @@ class CatalogSummary:
 
 class CatalogSync:
     def __init__(
-        self, config: CatalogConfig, storage: Storage, d365: D365Client, shopify: ShopifyAdmin, *, legal_entity: str
+        self,
+        config: CatalogConfig,
+        storage: Storage,
+        d365: D365Client,
+        shopify: ShopifyAdmin,
+        *,
+        legal_entity: str,
+        files: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
         self.storage = storage
@@ -68,6 +83,14 @@ class CatalogSync:
         self.state = CatalogState(storage)
         self.exceptions = ExceptionStore(storage)
         self.mappings = MappingStore(storage)
+        self.bulk = BulkJob(
+            storage,
+            shopify,
+            files=files,
+            sleep=sleep,
+            poll_seconds=config.bulk_poll_seconds,
+            max_wait_seconds=config.bulk_max_wait_seconds,
+        )
 
     def run(self, *, full: bool = False, now: datetime | None = None) -> CatalogSummary:
         started = time.monotonic()
@@ -80,13 +103,22 @@ class CatalogSync:
             return summary
         try:
             run_start = now or datetime.now(UTC)
+            known = self.state.load()
+            pending = self.bulk.pending()
+            if pending is not None:
+                summary.bulk_resumed = True
+                if not self._finish_bulk(pending, known, summary):
+                    summary.status = "bulk_running"  # the next run goes on waiting for it
+                    return summary
             last, etag = self.state.checkpoint()
             since = None if full or last is None else last - timedelta(minutes=self.config.overlap_minutes)
             entries = read_entries(self.d365, self.legal_entity, self.config, since)
             summary.products_read = len(entries)
-            self._sync(entries, run_start, summary)
-            summary.checkpoint_advanced = self.state.advance(run_start, etag)
-            summary.status = "done"
+            if self._sync(entries, known, run_start, summary):
+                summary.checkpoint_advanced = self.state.advance(run_start, etag)
+                summary.status = "done"
+            else:
+                summary.status = "bulk_running"
         except Exception as error:
             summary.status = f"failed: {type(error).__name__}"
             raise
@@ -99,8 +131,10 @@ class CatalogSync:
         return summary
 
     # -----------------------------------------------------------------------------------------------
-    def _sync(self, entries: list[FoCatalogEntry], now: datetime, summary: CatalogSummary) -> None:
-        known = self.state.load()
+    def _sync(
+        self, entries: list[FoCatalogEntry], known: dict[str, Synced], now: datetime, summary: CatalogSummary
+    ) -> bool:
+        """Map and send; False when a bulk operation is still running (the next run finishes it)."""
         plans: list[tuple[FoCatalogEntry, ProductPlan]] = []
         for entry in entries:
             number = entry.product.product_number
@@ -115,56 +149,103 @@ class CatalogSync:
         duplicates = duplicate_skus([p for _e, p in plans])
         held = {number for numbers in duplicates.values() for number in numbers}
         for sku, numbers in duplicates.items():
+            problem = Problem(DUPLICATE_SKU, f"SKU {sku} is used by products {', '.join(numbers)}", {"sku": sku})
             for number in numbers:
-                self._problems(
-                    number,
-                    [
-                        Problem(
-                            DUPLICATE_SKU,
-                            f"SKU {sku} is used by products {', '.join(numbers)}",
-                            {"sku": sku, "products": numbers},
-                        )
-                    ],
+                self._problems(number, [problem], summary)
+        plans = [(e, p) for e, p in plans if p.product_number not in held]
+        changed = []
+        for entry, plan in plans:
+            synced = known.setdefault(plan.product_number, Synced(plan.product_number))
+            if synced.product_id and synced.content_hash == plan.content_hash:
+                summary.unchanged += 1
+            else:
+                changed.append((entry, plan, synced))
+        if len(changed) >= self.config.bulk_threshold:
+            row = self.bulk.submit([(plan, synced.product_id) for _e, plan, synced in changed])
+            summary.bulk_lines = len(changed)
+            if not self._finish_bulk(row, known, summary):
+                return False
+        else:
+            for _entry, plan, synced in changed:
+                try:
+                    product_id, variant_ids = set_product(
+                        self.shopify, plan, synced.product_id, want_variants=bool(self.config.price_lists)
+                    )
+                except ShopifyUserErrors as error:
+                    self._problems(
+                        plan.product_number, [Problem(REJECTED, str(error), {"errors": error.errors[:10]})], summary
+                    )
+                    continue
+                self._accepted(
+                    synced,
+                    plan.content_hash,
+                    plan.status,
+                    plan.skus,
+                    plan.status_only,
+                    product_id,
+                    variant_ids,
                     summary,
                 )
-        for entry, plan in plans:
-            if plan.product_number in held:
-                continue
-            synced = known.get(plan.product_number) or Synced(plan.product_number)
-            try:
-                self._send(entry, plan, synced, now, summary)
-            except ShopifyUserErrors as error:
-                self._problems(
-                    plan.product_number, [Problem(REJECTED, str(error), {"errors": error.errors[:10]})], summary
-                )
+        if self.config.price_lists:
+            for entry, plan in plans:
+                synced = known[plan.product_number]
+                if synced.product_id and not plan.status_only and synced.content_hash == plan.content_hash:
+                    self._prices(entry, synced, now, summary)
+        return True
 
-    def _send(
-        self, entry: FoCatalogEntry, plan: ProductPlan, synced: Synced, now: datetime, summary: CatalogSummary
-    ) -> None:
-        unchanged = synced.product_id and synced.content_hash == plan.content_hash
-        if unchanged:
-            summary.unchanged += 1
-        else:
-            is_new = not synced.product_id
-            product_id, variant_ids = set_product(
-                self.shopify, plan, synced.product_id, want_variants=bool(self.config.price_lists)
+    def _finish_bulk(self, row: dict[str, Any], known: dict[str, Synced], summary: CatalogSummary) -> bool:
+        op = self.bulk.wait(row)
+        if op is not None and op["status"] not in TERMINAL:
+            return False  # still running at the time limit
+        for outcome in self.bulk.outcomes(row, op) if op else []:
+            self._bulk_outcome(outcome, known, summary)
+        self.bulk.close(row)  # lines that did not run are re-sent by a later run (their hash was not stored)
+        return True
+
+    def _bulk_outcome(self, outcome: LineOutcome, known: dict[str, Synced], summary: CatalogSummary) -> None:
+        if outcome.errors:
+            messages = "; ".join(str(e.get("message")) for e in outcome.errors)
+            self._problems(
+                outcome.product_number, [Problem(REJECTED, messages, {"errors": outcome.errors[:10]})], summary
             )
-            summary.written += 1
-            summary.created += int(is_new)
-            summary.status_changes += int(plan.status_only)
-            synced.product_id, synced.content_hash, synced.status = product_id, plan.content_hash, plan.status
-            if not plan.status_only:
-                new_skus = {s: i for s, i in plan.skus.items() if synced.skus.get(s) != i}
-                for sku, item in new_skus.items():
-                    self.mappings.set("skus", sku, item)  # order sync: SKU -> F&O item number
-                summary.skus_registered += len(new_skus)
-                synced.skus = dict(plan.skus)
-                if variant_ids:
-                    synced.variant_ids = {s: v for s, v in variant_ids.items() if s in plan.skus}
-            self.state.save(synced)
-            self.exceptions.resolve(ENTITY, plan.product_number, "sent to Shopify")
-        if self.config.price_lists and not plan.status_only:
-            self._prices(entry, synced, now, summary)
+            return
+        synced = known.setdefault(outcome.product_number, Synced(outcome.product_number))
+        self._accepted(
+            synced,
+            outcome.content_hash,
+            outcome.status,
+            outcome.skus,
+            outcome.status_only,
+            outcome.product_id,
+            outcome.variant_ids or {},
+            summary,
+        )
+
+    def _accepted(
+        self,
+        synced: Synced,
+        content_hash: str,
+        status: str,
+        skus: dict[str, str],
+        status_only: bool,
+        product_id: str,
+        variant_ids: dict[str, str],
+        summary: CatalogSummary,
+    ) -> None:
+        summary.written += 1
+        summary.created += int(not synced.product_id)
+        summary.status_changes += int(status_only)
+        synced.product_id, synced.content_hash, synced.status = product_id, content_hash, status
+        if not status_only:
+            new_skus = {s: i for s, i in skus.items() if synced.skus.get(s) != i}
+            for sku, item in new_skus.items():
+                self.mappings.set("skus", sku, item)  # order sync: SKU -> F&O item number
+            summary.skus_registered += len(new_skus)
+            synced.skus = dict(skus)
+            if variant_ids:
+                synced.variant_ids = {s: v for s, v in variant_ids.items() if s in skus}
+        self.state.save(synced)
+        self.exceptions.resolve(ENTITY, synced.product_number, "sent to Shopify")
 
     def _prices(self, entry: FoCatalogEntry, synced: Synced, now: datetime, summary: CatalogSummary) -> None:
         changed = False

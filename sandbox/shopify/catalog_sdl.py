@@ -93,3 +93,36 @@ extend type Mutation {
   priceListFixedPricesDelete(priceListId: ID!, variantIds: [ID!]!): PriceListFixedPricesDeletePayload
 }
 """
+
+BULK_SDL = """
+enum BulkOperationStatus { CANCELED CANCELING COMPLETED CREATED EXPIRED FAILED RUNNING }
+enum BulkOperationType { MUTATION QUERY }
+enum BulkOperationErrorCode { ACCESS_DENIED INTERNAL_SERVER_ERROR TIMEOUT }
+type BulkOperation implements Node {
+  id: ID! status: BulkOperationStatus! type: BulkOperationType! errorCode: BulkOperationErrorCode
+  createdAt: DateTime! completedAt: DateTime objectCount: UnsignedInt64! rootObjectCount: UnsignedInt64!
+  fileSize: UnsignedInt64 url: URL partialDataUrl: URL query: String!
+}
+enum BulkMutationErrorCode { INTERNAL_FILE_SERVER_ERROR INVALID_MUTATION INVALID_STAGED_UPLOAD_FILE LIMIT_REACHED
+  NO_SUCH_FILE OPERATION_IN_PROGRESS }
+type BulkMutationUserError { code: BulkMutationErrorCode field: [String!] message: String! }
+type BulkOperationRunMutationPayload { bulkOperation: BulkOperation userErrors: [BulkMutationUserError!]! }
+enum StagedUploadTargetGenerateUploadResource { BULK_MUTATION_VARIABLES COLLECTION_IMAGE FILE IMAGE PRODUCT_IMAGE
+  SHOP_IMAGE URL_REDIRECT_IMPORT VIDEO }
+enum StagedUploadHttpMethodType { POST PUT }
+input StagedUploadInput { resource: StagedUploadTargetGenerateUploadResource! filename: String! mimeType: String!
+  httpMethod: StagedUploadHttpMethodType fileSize: UnsignedInt64 }
+type StagedUploadParameter { name: String! value: String! }
+type StagedMediaUploadTarget { url: URL resourceUrl: URL parameters: [StagedUploadParameter!]! }
+type StagedUploadsCreatePayload { stagedTargets: [StagedMediaUploadTarget!] userErrors: [UserError!]! }
+
+extend type QueryRoot {
+  currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
+  bulkOperation(id: ID!): BulkOperation
+}
+extend type Mutation {
+  stagedUploadsCreate(input: [StagedUploadInput!]!): StagedUploadsCreatePayload
+  bulkOperationRunMutation(mutation: String!, stagedUploadPath: String!, clientIdentifier: String,
+    groupObjects: Boolean): BulkOperationRunMutationPayload
+}
+"""

@@ -33,6 +33,7 @@ from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.mutations import MUTATION
 from sandbox.shopify.object_types import TYPES, resolve_type
 from sandbox.shopify.product_types import register as register_catalog
+from sandbox.shopify.products import catalog_of
 from sandbox.shopify.schema import schema_for_tier, tier_for
 from sandbox.shopify.wire import json_response
 
@@ -218,6 +219,7 @@ async def graphql_endpoint(request: Request) -> Response:
             )
     if not isinstance(query, str) or not query.strip() or not isinstance(variables, dict | type(None)):
         return json_response({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+    catalog_of(emulator.store).base_url = str(request.base_url).rstrip("/")  # staged upload/bulk result URLs
     effective = effective_version(version)
     body, events = run(emulator, query, variables, operation_name, effective)
     for topic, event in events:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.shopify import bulk
 from sandbox.shopify.products import Catalog, PriceList, Product, Variant, catalog_of, find_product, product_set
 from sandbox.shopify.resolvers import store_of
 from sandbox.shopify.search import paginate
@@ -234,10 +235,10 @@ MUTATIONS: dict[str, Any] = {
 
 
 def register(types: dict[str, dict[str, Any]], mutation: dict[str, Any]) -> None:
-    types["QueryRoot"].update(QUERY_FIELDS)
-    for type_name, fields in TYPE_FIELDS.items():
+    types["QueryRoot"].update({**QUERY_FIELDS, **bulk.QUERY_FIELDS})
+    for type_name, fields in {**TYPE_FIELDS, **bulk.TYPE_FIELDS}.items():
         types.setdefault(type_name, {}).update(fields)
-    mutation.update(MUTATIONS)
+    mutation.update({**MUTATIONS, **bulk.MUTATIONS})
 
 
 # Operator routes (the merchant's side) ------------------------------------------------------------
@@ -295,4 +296,5 @@ async def get_catalog(request: Request) -> Response:
 ROUTES = [
     Route("/_emulator/price-lists", post_price_list, methods=["POST"]),
     Route("/_emulator/catalog", get_catalog, methods=["GET"]),
+    *bulk.ROUTES,
 ]

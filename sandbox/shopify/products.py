@@ -73,6 +73,9 @@ class Catalog:
     price_lists: dict[int, PriceList] = field(default_factory=dict)
     measurements: dict[int, Measurement] = field(default_factory=dict)  # inventory item id ->
     writes: int = 0  # productSet calls that changed something (for tests and benchmarks)
+    base_url: str = ""  # where this emulator is reached (staged upload and bulk result URLs)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # staged upload key -> file
+    bulk_ops: dict[int, Any] = field(default_factory=dict)  # id -> bulk.BulkOp
 
 
 _CATALOGS: weakref.WeakKeyDictionary[Store, Catalog] = weakref.WeakKeyDictionary()

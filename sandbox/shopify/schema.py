@@ -14,7 +14,7 @@ from functools import cache
 
 from graphql import GraphQLSchema, build_schema
 
-from sandbox.shopify.catalog_sdl import CATALOG_SDL
+from sandbox.shopify.catalog_sdl import BULK_SDL, CATALOG_SDL
 
 TIER_LEGACY, TIER_2026_01, TIER_2026_04 = "legacy", "2026-01", "2026-04"
 
@@ -339,4 +339,4 @@ def tier_for(version: str) -> str:
 @cache
 def schema_for_tier(tier: str) -> GraphQLSchema:
     sdl = BASE_SDL % {"currencies": CURRENCIES, "inventory_inputs": INVENTORY_INPUTS[tier]}
-    return build_schema(sdl + CATALOG_SDL)
+    return build_schema(sdl + CATALOG_SDL + BULK_SDL)
