@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, tuple[dict, dict]] = {
     "bench.orders": ({"count": 100, "seconds": 100}, {"count": 2000, "seconds": 900}),
     "bench.rates": ({"callers": 200, "waves": 2, "seconds": 60}, {"callers": 200, "waves": 5, "seconds": 240}),
     "bench.inventory": ({"skus": 2000, "seconds": 120}, {"skus": 50_000, "seconds": 900}),
+    "bench.catalog": ({"products": 100, "variants": 20}, {"products": 2_500, "variants": 20}),
 }
 
 
