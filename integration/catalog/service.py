@@ -238,8 +238,8 @@ class CatalogSync:
         synced.product_id, synced.content_hash, synced.status = product_id, content_hash, status
         if not status_only:
             new_skus = {s: i for s, i in skus.items() if synced.skus.get(s) != i}
-            for sku, item in new_skus.items():
-                self.mappings.set("skus", sku, item)  # order sync: SKU -> F&O item number
+            if new_skus:
+                self.mappings.set_many("skus", new_skus)  # order sync: SKU -> F&O item number
             summary.skus_registered += len(new_skus)
             synced.skus = dict(skus)
             if variant_ids:
