@@ -83,6 +83,8 @@ class CatalogSync:
         self.state = CatalogState(storage)
         self.exceptions = ExceptionStore(storage)
         self.mappings = MappingStore(storage)
+        self._open: set[str] = set()  # product numbers with an open exception (resolved when sent)
+        self._deferred: list[Synced] | None = None  # state rows written together (bulk results)
         self.bulk = BulkJob(
             storage,
             shopify,
@@ -104,6 +106,7 @@ class CatalogSync:
         try:
             run_start = now or datetime.now(UTC)
             known = self.state.load()
+            self._open = {r.entity_id for r in self.exceptions.list(entity=ENTITY, limit=1_000_000)}
             pending = self.bulk.pending()
             if pending is not None:
                 summary.bulk_resumed = True
@@ -197,8 +200,13 @@ class CatalogSync:
         op = self.bulk.wait(row)
         if op is not None and op["status"] not in TERMINAL:
             return False  # still running at the time limit
-        for outcome in self.bulk.outcomes(row, op) if op else []:
-            self._bulk_outcome(outcome, known, summary)
+        self._deferred = []
+        try:
+            for outcome in self.bulk.outcomes(row, op) if op else []:
+                self._bulk_outcome(outcome, known, summary)
+            self.state.save_many(self._deferred)
+        finally:
+            self._deferred = None
         self.bulk.close(row)  # lines that did not run are re-sent by a later run (their hash was not stored)
         return True
 
@@ -244,8 +252,13 @@ class CatalogSync:
             synced.skus = dict(skus)
             if variant_ids:
                 synced.variant_ids = {s: v for s, v in variant_ids.items() if s in skus}
-        self.state.save(synced)
-        self.exceptions.resolve(ENTITY, synced.product_number, "sent to Shopify")
+        if self._deferred is not None:
+            self._deferred.append(synced)
+        else:
+            self.state.save(synced)
+        if synced.product_number in self._open:
+            self.exceptions.resolve(ENTITY, synced.product_number, "sent to Shopify")
+            self._open.discard(synced.product_number)
 
     def _prices(self, entry: FoCatalogEntry, synced: Synced, now: datetime, summary: CatalogSummary) -> None:
         changed = False
@@ -272,6 +285,7 @@ class CatalogSync:
         message = "; ".join(p.message for p in problems)
         values = {"product_number": number, "reasons": [p.reason_code for p in problems], **first.values}
         self.exceptions.open(ENTITY, number, first.reason_code, message, values)
+        self._open.add(number)
         summary.exceptions += 1
         summary.reasons[first.reason_code] = summary.reasons.get(first.reason_code, 0) + 1
 

@@ -74,6 +74,13 @@ class CatalogState:
     def save(self, synced: Synced) -> None:
         self.table.upsert_entity(synced.entity(), mode=UpdateMode.REPLACE)
 
+    def save_many(self, rows: list[Synced]) -> None:
+        """Table transactions of up to 100 upserts (one partition): a bulk result in few requests."""
+        unique = list({safe_key(s.product_number): s for s in rows}.values())
+        for start in range(0, len(unique), 100):
+            chunk = unique[start : start + 100]
+            self.table.submit_transaction([("upsert", s.entity(), {"mode": UpdateMode.REPLACE}) for s in chunk])
+
     # -- checkpoint ----------------------------------------------------------------------------------
     def checkpoint(self) -> tuple[datetime | None, str | None]:
         """(start of the last finished run, ETag of the row) or (None, None)."""
