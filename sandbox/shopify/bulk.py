@@ -6,8 +6,10 @@ target is this emulator's ``/_staged-uploads`` (Shopify's is a Google Cloud Stor
 ``bulkOperationRunMutation`` runs the mutation once per JSONL line (variables), without spending
 the cost bucket, and writes a result JSONL (one ``{"data": ..., "__lineNumber": n}`` or
 ``{"errors": ..., "__lineNumber": n}`` per line) served at the operation's ``url``. One bulk
-mutation at a time per shop (``OPERATION_IN_PROGRESS``). An operation reports ``RUNNING`` to the
-first status read after it was created and ``COMPLETED`` afterwards, so clients must poll.
+mutation at a time per shop (``OPERATION_IN_PROGRESS``). Like Shopify, the operation runs after the
+mutation has answered: here each status read runs up to ``LINES_PER_READ`` (200) more lines, the first read
+after creation always sees ``RUNNING`` and a later one ``COMPLETED`` once every line ran, so clients
+must poll.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sandbox.shopify.store import gid, now_rest, parse_gid, to_utc
 from sandbox.shopify.wire import json_response
 
 Info = GraphQLResolveInfo
+LINES_PER_READ = 200
 
 
 @dataclass
@@ -44,7 +47,11 @@ class BulkOp:
     completed_at: str | None = None
     error_code: str | None = None
     reads: int = 0
-    lines: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[tuple[int, str]] = field(default_factory=list)  # (line number, variables JSON) not run yet
+    output: list[str] = field(default_factory=list)
+    document: Any = None
+    schema: Any = None
+    context: Any = None
 
 
 def staged_uploads_create(_r: Any, info: Info, input: list[dict[str, Any]]) -> dict[str, Any]:
@@ -106,37 +113,40 @@ def run_mutation(
 
     if validate(info.schema, document):
         return _error("INVALID_MUTATION", "mutation", "Invalid bulk mutation.")
-    op = BulkOp(store.next_id(), mutation, "CREATED", now_rest())
-    out: list[str] = []
-    for n, line in enumerate(book.uploads[stagedUploadPath].decode("utf-8").splitlines()):
-        if not line.strip():
-            continue
+    lines = book.uploads[stagedUploadPath].decode("utf-8").splitlines()
+    op = BulkOp(store.next_id(), mutation, "RUNNING", now_rest(), document=document, schema=info.schema)
+    op.pending = [(n, line) for n, line in enumerate(lines) if line.strip()]
+    op.context = info.context
+    book.bulk_ops[op.id] = op
+    return {"bulkOperation": op, "userErrors": []}
+
+
+def _run_some(op: BulkOp) -> None:
+    batch, op.pending = op.pending[:LINES_PER_READ], op.pending[LINES_PER_READ:]
+    for n, line in batch:
         try:
             variables = json.loads(line)
         except ValueError:
-            op.status, op.error_code = "FAILED", "INTERNAL_SERVER_ERROR"
-            break
-        result = execute(info.schema, document, context_value=info.context, variable_values=variables)
+            op.status, op.error_code, op.pending = "FAILED", "INTERNAL_SERVER_ERROR", []
+            return
+        result = execute(op.schema, op.document, context_value=op.context, variable_values=variables)
         assert isinstance(result, ExecutionResult)
         row: dict[str, Any] = (
             {"data": result.data} if not result.errors else {"errors": [e.formatted for e in result.errors]}
         )
         row["__lineNumber"] = n
-        out.append(json.dumps(row, default=str))
+        op.output.append(json.dumps(row, default=str))
         op.object_count += 1
-    op.result = ("\n".join(out) + "\n").encode() if out else b""
-    if op.status == "CREATED":
-        op.status = "RUNNING"
-    book.bulk_ops[op.id] = op
-    return {"bulkOperation": op, "userErrors": []}
 
 
 def _advance(op: BulkOp) -> BulkOp:
-    """A status read: the first one after creation sees RUNNING, later ones COMPLETED."""
+    """A status read runs more lines; the first read after creation always sees RUNNING."""
     if op.status == "RUNNING":
         op.reads += 1
-        if op.reads > 1:
+        _run_some(op)
+        if not op.pending and op.reads > 1 and op.status == "RUNNING":
             op.status, op.completed_at = "COMPLETED", now_rest()
+            op.result = ("\n".join(op.output) + "\n").encode() if op.output else b""
     return op
 
 
