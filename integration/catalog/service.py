@@ -85,6 +85,7 @@ class CatalogSync:
         self.mappings = MappingStore(storage)
         self._open: set[str] = set()  # product numbers with an open exception (resolved when sent)
         self._deferred: list[Synced] | None = None  # state rows written together (bulk results)
+        self._deferred_skus: dict[str, str] = {}  # and their SKU mappings
         self.bulk = BulkJob(
             storage,
             shopify,
@@ -200,13 +201,15 @@ class CatalogSync:
         op = self.bulk.wait(row)
         if op is not None and op["status"] not in TERMINAL:
             return False  # still running at the time limit
-        self._deferred = []
+        self._deferred, self._deferred_skus = [], {}
         try:
             for outcome in self.bulk.outcomes(row, op) if op else []:
                 self._bulk_outcome(outcome, known, summary)
+            if self._deferred_skus:  # mappings before state: a crash in between only re-sends
+                self.mappings.set_many("skus", self._deferred_skus)
             self.state.save_many(self._deferred)
         finally:
-            self._deferred = None
+            self._deferred, self._deferred_skus = None, {}
         self.bulk.close(row)  # lines that did not run are re-sent by a later run (their hash was not stored)
         return True
 
@@ -246,7 +249,9 @@ class CatalogSync:
         synced.product_id, synced.content_hash, synced.status = product_id, content_hash, status
         if not status_only:
             new_skus = {s: i for s, i in skus.items() if synced.skus.get(s) != i}
-            if new_skus:
+            if new_skus and self._deferred is not None:
+                self._deferred_skus.update(new_skus)
+            elif new_skus:
                 self.mappings.set_many("skus", new_skus)  # order sync: SKU -> F&O item number
             summary.skus_registered += len(new_skus)
             synced.skus = dict(skus)
