@@ -10,6 +10,7 @@ import azure.functions as func
 
 from integration.triggers import (
     carrier_rates,
+    catalog_timer,
     compliance_queue,
     crm_queue,
     customer_queue,
@@ -51,6 +52,7 @@ BLUEPRINTS = (
     fulfillment_events.bp,
     inventory_timer.bp,
     payments_timer.bp,
+    catalog_timer.bp,
 )
 
 for blueprint in BLUEPRINTS:

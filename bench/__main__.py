@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, tuple[dict, dict]] = {
     "bench.rates": ({"callers": 200, "waves": 2, "seconds": 60}, {"callers": 200, "waves": 5, "seconds": 240}),
     "bench.inventory": ({"skus": 2000, "seconds": 120}, {"skus": 50_000, "seconds": 900}),
     "bench.crm": ({"count": 200, "seconds": 30}, {"count": 5000, "seconds": 180}),
+    "bench.catalog": ({"products": 100, "variants": 20}, {"products": 2_500, "variants": 20}),
 }
 
 

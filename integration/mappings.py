@@ -161,6 +161,26 @@ class MappingStore:
             {"PartitionKey": section, "RowKey": safe_key(key), "Key": key, "Value": text}, mode=UpdateMode.REPLACE
         )
 
+    def set_many(self, section: str, values: dict[str, Any]) -> None:
+        """Put many entries of one section: Table transactions of up to 100 upserts (one partition)."""
+        if section not in SECTIONS:
+            raise ValueError(f"unknown mapping section {section!r}; one of {', '.join(SECTIONS)}")
+        by_row_key = {  # one operation per row in a transaction (two keys may clean to one RowKey)
+            safe_key(key): {
+                "PartitionKey": section,
+                "RowKey": safe_key(key),
+                "Key": key,
+                "Value": json.dumps(value) if isinstance(value, dict | list) else str(value),
+            }
+            for key, value in values.items()
+        }
+        rows = list(by_row_key.values())
+        table = self.storage.table(MAPPINGS_TABLE)
+        for start in range(0, len(rows), 100):
+            table.submit_transaction(
+                [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows[start : start + 100]]
+            )
+
     def get(self, section: str, key: str) -> Any:
         """The override's value, or None when there is none."""
         from azure.core.exceptions import ResourceNotFoundError

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     # Inventory push: location/warehouse mapping, measure, safety stock (relative to the app root).
     INVENTORY_CONFIG_PATH: str = "config/inventory.json"
 
+    # Product and price master F&O -> Shopify: lifecycle states, SKUs, ownership, price lists (app-root relative).
+    CATALOG_CONFIG_PATH: str = "config/catalog.json"
+    CATALOG_SYNC_SCHEDULE: str = "0 */15 * * * *"
+
     # Order sync (Shopify orders -> F&O sales orders)
     D365_ORDER_NUMBER_PREFIX: str = "SH"
     D365_CUSTOMER_PREFIX: str = "SC"

@@ -154,7 +154,9 @@ TokenProvider = Callable[[], str]
 
 # Shared (global) entities have no dataAreaId (reference d365.md §1.3); everything else the app
 # touches is company-specific.
-GLOBAL_ENTITY_SETS = frozenset({"Currencies", "LegalEntities", "AddressCountryRegions", "ProductsV2"})
+GLOBAL_ENTITY_SETS = frozenset(
+    {"Currencies", "LegalEntities", "AddressCountryRegions", "ProductsV2", "ProductTranslations"}
+)
 
 
 def token_provider_from_settings(settings: Settings) -> TokenProvider:

@@ -198,6 +198,7 @@ def register() -> None:
     if _registered:
         return
     _registered = True
+    from integration.catalog.ops import register as register_catalog
     from integration.doctor.route import register as register_doctor
     from integration.freight.ops import register as register_freight
     from integration.payments.ops import register as register_payments
@@ -207,6 +208,7 @@ def register() -> None:
     register_doctor()
     register_payments()
     register_freight()
+    register_catalog()
     extend(
         Route(
             "POST",

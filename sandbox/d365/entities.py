@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sandbox.d365 import payment_catalog
+from sandbox.d365 import payment_catalog, product_entities
 
 NAMESPACE = "Microsoft.Dynamics.DataEntities"
 EMPTY_DATE = datetime(1900, 1, 1, 12, 0, tzinfo=UTC)
@@ -155,9 +155,9 @@ def enums() -> dict[str, list[tuple[str, int]]]:
 
 @cache
 def entity_sets() -> dict[str, EntitySet]:
-    raw = catalog()["entity_sets"] | payment_catalog.catalog_entries()
+    raw = catalog()["entity_sets"] | payment_catalog.catalog_entries() | product_entities.RAW
     sets: dict[str, EntitySet] = {}
-    for name, (type_name, aot, table, label, read_only) in _SETS.items():
+    for name, (type_name, aot, table, label, read_only) in {**_SETS, **product_entities.SETS}.items():
         fields: dict[str, Field] = {}
         for fname, ftype in raw[name]["fields"]:
             if ftype.startswith("enum:"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.d365 import customers, payment_journals, returns, sales
+from sandbox.d365 import customers, payment_journals, product_writes, returns, sales
 from sandbox.d365.domain import Env
 from sandbox.d365.entities import EMPTY_DATE, NAMESPACE, CoercionError, EntitySet, coerce
 from sandbox.d365.store import Row
@@ -25,6 +25,7 @@ _CREATE: dict[str, Create] = {
     "ReturnOrderLinesV2": returns.create_line,
     "CustomerPaymentJournalHeaders": payment_journals.create_header,
     "CustomerPaymentJournalLines": payment_journals.create_line,
+    **product_writes.CREATE,
 }
 _UPDATE: dict[str, Update] = {
     "SalesOrderHeadersV2": sales.update_header,

@@ -34,6 +34,8 @@ from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.mutations import MUTATION
 from sandbox.shopify.object_types import TYPES, resolve_type
 from sandbox.shopify.payments import TYPES as PAYMENT_TYPES
+from sandbox.shopify.product_types import register as register_catalog
+from sandbox.shopify.products import catalog_of
 from sandbox.shopify.published import check, has_schema, published_schema
 from sandbox.shopify.schema import schema_for_tier, tier_for
 from sandbox.shopify.webhooks import DEFAULT_API_VERSION
@@ -45,6 +47,7 @@ OLDEST_SUPPORTED = "2026-01"
 INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 _bound: set[str] = set()
+register_catalog(TYPES, MUTATION)  # products, productSet, price lists (product_types.py)
 
 # graphql-core wording -> graphql-ruby wording and code, as Shopify returns them.
 _REWRITES = [
@@ -238,6 +241,7 @@ async def graphql_endpoint(request: Request) -> Response:
             )
     if not isinstance(query, str) or not query.strip() or not isinstance(variables, dict | type(None)):
         return json_response({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+    catalog_of(emulator.store).base_url = str(request.base_url).rstrip("/")  # staged upload/bulk result URLs
     effective = effective_version(version)
     body, events = run(emulator, query, variables, operation_name, effective)
     for topic, event in events:

@@ -19,6 +19,7 @@ from sandbox.shopify.orders import (
     display_fulfillment_status,
     fulfillment_orders_of,
 )
+from sandbox.shopify.product_types import ROUTES as CATALOG_ROUTES
 from sandbox.shopify.refunds import create_refund, settle_refund
 from sandbox.shopify.store import Store, Subscription, gid, now_rest
 from sandbox.shopify.wire import json_response
@@ -313,4 +314,5 @@ ROUTES = [
     Route("/_emulator/webhooks/config", webhooks_config, methods=["POST"]),
     Route("/_emulator/webhooks", webhooks, methods=["GET", "DELETE"]),
     Route("/_emulator/settings", settings, methods=["GET", "PUT"]),
+    *CATALOG_ROUTES,
 ]

@@ -34,8 +34,6 @@ type CustomerEmailAddress { emailAddress: String }
 type CustomerPhoneNumber { phoneNumber: String! }
 type Customer implements Node { id: ID! legacyResourceId: UnsignedInt64! firstName: String lastName: String
   defaultEmailAddress: CustomerEmailAddress defaultPhoneNumber: CustomerPhoneNumber defaultAddress: MailingAddress }
-type ProductVariant implements Node { id: ID! }
-type Product implements Node { id: ID! }
 type TaxLine { title: String! rate: Float ratePercentage: Float channelLiable: Boolean priceSet: MoneyBag! }
 type PricingPercentageValue { percentage: Float! }
 union PricingValue = MoneyV2 | PricingPercentageValue

@@ -1,0 +1,1 @@
+"""Product and price master, F&O -> Shopify (docs/flows/catalog.md)."""
