@@ -154,6 +154,8 @@ def routes(state: EmulatorState) -> list[Route]:
         es = entity_sets()[set_name]
         out = []
         for item in _many(await _body(request)):
+            if "dataAreaId" in es.fields and not item.get("dataAreaId"):
+                item = {**item, "dataAreaId": company_of(item, request)}  # seeded in the data company
             try:
                 row = create(env(), es, item)
             except ODataError as exc:
