@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     # a person confirmed; true also writes to accounts matched by e-mail or phone.
     CUSTOMER_SYNC_WRITE_MATCHED: bool = False
     ORDER_RECONCILE_LOOKBACK_MINUTES: int = Field(default=120, gt=0)
+    # Order listings (reconciliation, the ops reconcile route) over a window longer than this many
+    # hours run as one Shopify bulk query instead of paging; 0 always pages.
+    SHOPIFY_BULK_RANGE_HOURS: float = Field(default=24, ge=0)
 
     # Fulfillment sync (F&O packing slips -> Shopify fulfillments)
     FULFILLMENT_SYNC_SCHEDULE: str = "0 */5 * * * *"

@@ -12,6 +12,7 @@ its own query (line items, shipping lines, adjustments, transactions).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,14 @@ ORDERS_UPDATED = """query ordersUpdated($query: String!, $first: Int!, $after: S
 }"""
 
 DOCUMENTS = {"orderById": ORDER, "orderLineItems": ORDER_LINES, "refundById": REFUND, "ordersUpdated": ORDERS_UPDATED}
+
+# The same summaries as ORDERS_UPDATED, for a bulk query (no first/after: Shopify reads every page).
+ORDERS_UPDATED_BULK = """{
+  orders(query: %s, sortKey: UPDATED_AT) {
+    edges { node { id legacyResourceId name updatedAt cancelledAt totalPriceSet { shopMoney { amount } }
+      displayFulfillmentStatus } }
+  }
+}"""
 
 
 def _gid(kind: str, value: Any) -> str:
@@ -378,6 +387,32 @@ def search_time(value: str) -> str:
     return "'" + value.replace("'", "") + "'"
 
 
+def updated_query(updated_at_min: str, updated_at_max: str | None = None) -> str:
+    """Shopify search syntax for orders updated in a window."""
+    query = f"updated_at:>={search_time(updated_at_min)}"
+    if updated_at_max:
+        query += f" AND updated_at:<={search_time(updated_at_max)}"
+    return query
+
+
+def summary(node: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": _id(node.get("id")),
+        "admin_graphql_api_id": node.get("id"),
+        "name": node.get("name"),
+        "updated_at": node.get("updatedAt"),
+        "cancelled_at": node.get("cancelledAt"),
+        # What a reconciliation compares without fetching the whole order (the CRM flow's).
+        "total_price": ((node.get("totalPriceSet") or {}).get("shopMoney") or {}).get("amount"),
+        "fulfillment_status": str(node.get("displayFulfillmentStatus") or "").lower() or None,
+    }
+
+
+def bulk_query(updated_at_min: str, updated_at_max: str | None = None) -> str:
+    """The bulk query document for a window (the search string as a GraphQL string literal)."""
+    return ORDERS_UPDATED_BULK % json.dumps(updated_query(updated_at_min, updated_at_max))
+
+
 def updated_orders(
     admin: ShopifyAdmin, updated_at_min: str, updated_at_max: str | None = None, page_size: int = ORDERS_PAGE
 ) -> Iterator[dict[str, Any]]:
@@ -385,9 +420,7 @@ def updated_orders(
     (``id``, ``admin_graphql_api_id``, ``name``, ``updated_at``, ``cancelled_at``, ``total_price`` and
     ``fulfillment_status`` in the webhook's spelling); callers fetch
     the full order when they need it (:func:`fetch_order`)."""
-    query = f"updated_at:>={search_time(updated_at_min)}"
-    if updated_at_max:
-        query += f" AND updated_at:<={search_time(updated_at_max)}"
+    query = updated_query(updated_at_min, updated_at_max)
     after: str | None = None
     while True:
         data = admin.graphql(
@@ -395,16 +428,7 @@ def updated_orders(
         )
         connection = data.get("orders") or {}
         for node in connection.get("nodes") or []:
-            yield {
-                "id": _id(node.get("id")),
-                "admin_graphql_api_id": node.get("id"),
-                "name": node.get("name"),
-                "updated_at": node.get("updatedAt"),
-                "cancelled_at": node.get("cancelledAt"),
-                # What a reconciliation compares without fetching the whole order (the CRM flow's).
-                "total_price": ((node.get("totalPriceSet") or {}).get("shopMoney") or {}).get("amount"),
-                "fulfillment_status": str(node.get("displayFulfillmentStatus") or "").lower() or None,
-            }
+            yield summary(node)
         info = connection.get("pageInfo") or {}
         if not info.get("hasNextPage"):
             return

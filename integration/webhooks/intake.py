@@ -14,6 +14,7 @@ that finds a stale ``received`` (an earlier attempt died before enqueueing) take
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -147,6 +148,7 @@ class WebhookIntake:
             resource_id=resource,
             payload=payload,
         )
+        self._note_version(envelope)
         try:
             return self._store_and_enqueue(envelope, queue, body)
         except AzureError as error:
@@ -163,6 +165,24 @@ class WebhookIntake:
                 "storage unavailable, retry later",
                 correlation_id=envelope.correlation_id,
                 headers={"Retry-After": "5"},
+            )
+
+    def _note_version(self, envelope: Envelope) -> None:
+        """The body is serialized in the subscription's API version (``X-Shopify-API-Version``),
+        which the envelope keeps for the consumers. A version other than the configured one (a
+        subscription made earlier, or a retired version that fell forward) is worth a warning; the
+        line names versions and ids only."""
+        configured = self.settings.SHOPIFY_API_VERSION
+        if envelope.api_version and envelope.api_version != configured:
+            log_event(
+                log,
+                "webhook.api_version_mismatch",
+                logging.WARNING,
+                topic=envelope.topic,
+                webhook_id=envelope.webhook_id,
+                delivered=envelope.api_version,
+                configured=configured,
+                hint="the subscription was made in another version; re-create it with the configured one",
             )
 
     # -- de-duplication and enqueue ----------------------------------------------------------------

@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from sandbox.faults import FaultInjector
-from sandbox.shopify import operator, payments, rest
+from sandbox.shopify import bulk_query, operator, payments, rest
 from sandbox.shopify.config import ShopifyEmulatorConfig
 from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.graphql_api import graphql_endpoint
@@ -39,6 +39,7 @@ def create_app(config: ShopifyEmulatorConfig | None = None) -> FaultInjector:
         *(legacy if emulator.config.legacy_rest else []),
         *operator.ROUTES,
         *payments.ROUTES,
+        *bulk_query.ROUTES,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.emulator = emulator

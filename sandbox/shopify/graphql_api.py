@@ -28,7 +28,7 @@ from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.shopify import installation, order_reads
+from sandbox.shopify import bulk_query, installation, order_reads
 from sandbox.shopify.cost import CostCalculator
 from sandbox.shopify.emulator import ShopifyEmulator
 from sandbox.shopify.mutations import MUTATION
@@ -89,7 +89,13 @@ _REWRITES = [
 def bound_schema(tier: str) -> GraphQLSchema:
     schema = schema_for_tier(tier)
     if tier not in _bound:
-        for types in ({**TYPES, "Mutation": MUTATION}, order_reads.TYPES, installation.TYPES, PAYMENT_TYPES):
+        for types in (
+            {**TYPES, "Mutation": MUTATION},
+            order_reads.TYPES,
+            installation.TYPES,
+            PAYMENT_TYPES,
+            bulk_query.TYPES,
+        ):
             for type_name, fields in types.items():
                 for field_name, resolver in fields.items():
                     schema.type_map[type_name].fields[field_name].resolve = resolver  # type: ignore[attr-defined]
@@ -243,6 +249,7 @@ async def graphql_endpoint(request: Request) -> Response:
         return json_response({"errors": {"query": "Required parameter missing or invalid"}}, 400)
     catalog_of(emulator.store).base_url = str(request.base_url).rstrip("/")  # staged upload/bulk result URLs
     effective = effective_version(version)
+    bulk_query.BASE_URL.set(str(request.base_url))
     body, events = run(emulator, query, variables, operation_name, effective)
     for topic, event in events:
         emulator.send_later(topic, event)

@@ -5,6 +5,7 @@ and Relay cursor pagination (``first/after``, ``last/before``, ``pageInfo``).
 from __future__ import annotations
 
 import base64
+import contextvars
 import json
 import re
 import shlex
@@ -105,16 +106,23 @@ def decode_cursor(cursor: str) -> tuple[Any, ...]:
         raise GraphQLError(f"Invalid cursor for current pagination sort: {cursor}") from None
 
 
+# True while a bulk query runs (sandbox/shopify/bulk_query.py): connections return every item.
+UNBOUNDED: contextvars.ContextVar[bool] = contextvars.ContextVar("bulk_unbounded", default=False)
+
+
 def paginate(
     items: list[Any], args: dict[str, Any], key: Callable[[Any], tuple[Any, ...]], reverse: bool = False
 ) -> dict[str, Any]:
     """A Relay connection over ``items`` sorted by ``key`` (cursors are the encoded keys, so a page
     stays correct when items are added or removed between requests)."""
-    first, last = args.get("first"), args.get("last")
+    unbounded = UNBOUNDED.get()  # inside a bulk query: every item, whatever the pagination arguments
+    if unbounded:
+        args = {}
+    first, last = (len(items), None) if unbounded else (args.get("first"), args.get("last"))
     if first is None and last is None:
         raise GraphQLError("you must provide one of first or last")
     for name, size in (("first", first), ("last", last)):
-        if size is not None and not 0 <= size <= MAX_PAGE:
+        if size is not None and not unbounded and not 0 <= size <= MAX_PAGE:
             raise GraphQLError(f"The `{name}` argument must be between 0 and {MAX_PAGE}.")
     ordered = sorted(items, key=key, reverse=reverse)
     window = ordered
