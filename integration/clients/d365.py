@@ -155,7 +155,15 @@ TokenProvider = Callable[[], str]
 # Shared (global) entities have no dataAreaId (reference d365.md §1.3); everything else the app
 # touches is company-specific.
 GLOBAL_ENTITY_SETS = frozenset(
-    {"Currencies", "LegalEntities", "AddressCountryRegions", "ProductsV2", "ProductTranslations"}
+    {
+        "Currencies",
+        "LegalEntities",
+        "AddressCountryRegions",
+        "ProductsV2",
+        "ProductTranslations",
+        "SequenceV2Tables",
+        "NumberSequencesV2References",
+    }
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from integration.clients.d365 import D365Client, odata_literal
 from integration.doctor import Check, guarded
@@ -76,14 +77,11 @@ def checks(settings: Settings) -> list[Check]:
                         "extend the entity with these fields" if missing else "",
                     )
                 )
-        out.append(
-            Check(
-                SYSTEM,
-                "number sequences",
-                None,
-                "SalesOrderNumber, ReturnOrderNumber/RMANumber and CustomerAccount must allow manual numbers",
-                "Organization administration > Number sequences: set Manual = Yes (or 'Allow user changes') for each",
-            )
+        out += guarded(
+            SYSTEM,
+            "number sequences",
+            "check SequenceV2Tables / NumberSequencesV2References are published, then the sequences by hand",
+            lambda: _number_sequences(client, settings.D365_LEGAL_ENTITY),
         )
         out += guarded(
             SYSTEM,
@@ -94,6 +92,73 @@ def checks(settings: Settings) -> list[Check]:
         return out
     finally:
         client.close()
+
+
+# F&O data type (EDT) of each number the app chooses itself -> what it numbers.
+SEQUENCE_DATA_TYPES = {
+    "SalesId": "sales orders (SalesOrderNumber)",
+    "ReturnItemNum": "return orders (ReturnOrderNumber/RMANumber)",
+    "CustAccount": "customers (CustomerAccount)",
+}
+
+
+def _number_sequences(client: D365Client, legal_entity: str) -> list[Check]:
+    """The app sends its own sales order, return order and customer numbers, so their number
+    sequences must accept a given number: ``Manual`` = Yes, or both ``ToALowerNumber`` and
+    ``ToAHigherNumber`` ("allow user changes"). Number sequences are shared entities (no
+    ``dataAreaId``): the reference of the legal entity is the ``DataArea``-scoped row whose
+    ``ScopeValue`` is the company, else a shared one (empty ``ScopeValue``)."""
+    out = []
+    company = legal_entity.casefold()
+    for data_type, what in SEQUENCE_DATA_TYPES.items():
+        name = f"number sequence {data_type}"
+        references = list(
+            client.query(
+                "NumberSequencesV2References",
+                filter=f"DataTypeName eq {odata_literal(data_type)}",
+                select=["ScopeType", "ScopeValue", "DataTypeName", "NumberSequenceCode"],
+            )
+        )
+        scoped = [r for r in references if str(r.get("ScopeValue") or "").casefold() == company]
+        shared = [r for r in references if not r.get("ScopeValue")]
+        reference: dict[str, Any] = (scoped or shared or [{}])[0]
+        code = str(reference.get("NumberSequenceCode") or "")
+        if not code:
+            out.append(
+                Check(
+                    SYSTEM,
+                    name,
+                    False,
+                    f"no number sequence reference for {what} in {legal_entity}",
+                    "Organization administration > Number sequences: generate or assign the reference",
+                )
+            )
+            continue
+        scope_value = str(reference.get("ScopeValue") or "")
+        sequence = client.find(
+            "SequenceV2Tables",
+            f"NumberSequenceCode eq {odata_literal(code)} and ScopeValue eq {odata_literal(scope_value)}",
+            select=["NumberSequenceCode", "Manual", "ToALowerNumber", "ToAHigherNumber"],
+        )
+        if sequence is None:
+            out.append(Check(SYSTEM, name, False, f"sequence {code} of {what} not found", "fix the reference"))
+            continue
+        manual = sequence.get("Manual") == "Yes"
+        changes = sequence.get("ToALowerNumber") == "Yes" and sequence.get("ToAHigherNumber") == "Yes"
+        out.append(
+            Check(
+                SYSTEM,
+                name,
+                manual or changes,
+                f"{code}: "
+                + ("manual" if manual else "user changes allowed" if changes else "automatic only")
+                + f" ({what})",
+                ""
+                if manual or changes
+                else f"number sequence {code}: set Manual = Yes (or allow changes to a lower and a higher number)",
+            )
+        )
+    return out
 
 
 def _exists(client: D365Client, entity: str, field: str, value: str) -> bool:

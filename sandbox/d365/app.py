@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.d365 import batch, operator, seed
+from sandbox.d365 import batch, number_sequences, operator, seed
 from sandbox.d365.auth import ServiceProtection, Throttle, TokenIssuer, unauthorized
 from sandbox.d365.config import D365EmulatorConfig
 from sandbox.d365.domain import Env
@@ -47,6 +47,7 @@ class EmulatorState:
         else:
             self.env.store.setup.currencies.add("USD")
             self.env.store.setup.manual_numbers.update(self.config.manual_numbers)
+        number_sequences.sync(self.env.store, self.env.store.setup.companies)
         self.service = ODataService(self.env)
         self.log.clear()
 

@@ -117,6 +117,20 @@ _SETS: dict[str, tuple[str, str, str, str, bool]] = {
     "DeliveryModesV2": ("DeliveryModeV2", "DlvModeV2Entity", "DlvMode", "Modes of delivery", False),
     "TaxGroups": ("TaxGroup", "TaxGroupEntity", "TaxGroupHeading", "Sales tax groups", False),
     **payment_catalog.SETS,
+    "SequenceV2Tables": (
+        "SequenceV2Table",
+        "NumberSequenceTableV2Entity",
+        "NumberSequenceTable",
+        "Number sequences",
+        True,
+    ),
+    "NumberSequencesV2References": (
+        "NumberSequencesV2Reference",
+        "NumberSequenceReferenceV2Entity",
+        "NumberSequenceReference",
+        "Number sequence references",
+        True,
+    ),
 }
 
 _ORDER = (("dataAreaId", "dataAreaId"), ("SalesOrderNumber", "SalesOrderNumber"))

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.d365 import documents, payment_journals, seed
+from sandbox.d365 import documents, number_sequences, payment_journals, seed
 from sandbox.d365.config import ThrottleConfig
 from sandbox.d365.entities import entity_sets
 from sandbox.d365.reads import project
@@ -271,6 +271,7 @@ def routes(state: EmulatorState) -> list[Route]:
                 return _error(400, f"unknown setting(s): {', '.join(sorted(unknown))}")
             if "manual_numbers" in body:
                 env().store.setup.manual_numbers.update({k: bool(v) for k, v in body["manual_numbers"].items()})
+                number_sequences.sync(env().store, env().store.setup.companies)
             for name in ("page_size", "customer_account_sequence", "allow_negative_inventory", "default_company"):
                 if name in body:
                     value = int(body[name]) if name == "page_size" else body[name]

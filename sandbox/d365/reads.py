@@ -29,6 +29,8 @@ KNOWN_OPTIONS = {
 
 
 def visible(env: Env, row: Row, cross_company: bool) -> bool:
+    if "dataAreaId" not in row:  # a shared entity (number sequences): the same in every company
+        return True
     return cross_company or str(row.get("dataAreaId", "")).casefold() == env.config.default_company.casefold()
 
 
@@ -125,7 +127,7 @@ def collection(
         # Narrow through the store's indexes with the filter's equality terms; the full filter still
         # runs on what is left, so this changes speed only.
         narrow = equalities(parse_filter(params["$filter"], es)) if params.get("$filter") else {}
-        if not cross:
+        if not cross and "dataAreaId" in es.fields:  # shared entities have no company
             narrow.setdefault("dataAreaId", env.config.default_company)
         rows = list(env.store.scan(es.table, **narrow))
     candidates = [r for r in rows if visible(env, r, cross)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -101,12 +102,17 @@ def test_a_correct_environment_passes(systems: Systems) -> None:
         names[("FedEx", "international rate")].ok and "INTERNATIONAL" in names[("FedEx", "international rate")].detail
     )
     assert names[("F&O", "entity CustPackingSlipTransBiEntities")].ok
-    assert names[("F&O", "number sequences")].ok is None  # not verifiable through OData: by hand
+    for data_type in ("SalesId", "ReturnItemNum", "CustAccount"):  # read from SequenceV2Tables
+        assert names[("F&O", f"number sequence {data_type}")].ok is True
+        assert "usmf" in names[("F&O", f"number sequence {data_type}")].detail.lower()
     assert summary(checks)["ok"] is True
 
 
 def test_misconfigurations_are_reported_line_by_line(systems: Systems) -> None:
-    # Nothing registered, a retired API version, wrong FedEx secret, a freight item F&O does not have.
+    # Nothing registered, a retired API version, wrong FedEx secret, a freight item F&O does not have,
+    # customer accounts numbered automatically only.
+    refused = httpx.put(f"{systems.d365.url}/_emulator/settings", json={"manual_numbers": {"CustomerAccount": False}})
+    assert refused.status_code == 200
     settings = systems.settings(
         SHOPIFY_API_VERSION="2025-10", FEDEX_CLIENT_SECRET="wrong", D365_FREIGHT_ITEM="NO-SUCH-ITEM"
     )
@@ -119,6 +125,9 @@ def test_misconfigurations_are_reported_line_by_line(systems: Systems) -> None:
     assert checks[("FedEx", "OAuth")].ok is False and "FEDEX_CLIENT_SECRET" in checks[("FedEx", "OAuth")].fix
     assert checks[("F&O", "freight item NO-SUCH-ITEM")].ok is False
     assert checks[("F&O", "delivery mode STANDARD")].ok is True  # the others still run
+    customers = checks[("F&O", "number sequence CustAccount")]
+    assert customers.ok is False and "automatic only" in customers.detail and "Manual = Yes" in customers.fix
+    assert checks[("F&O", "number sequence SalesId")].ok is True
 
 
 def test_missing_scopes_and_a_bad_token(systems: Systems) -> None:
