@@ -300,7 +300,8 @@ class ShopifyAdmin:
         if self.bulk_range_hours <= 0:
             return False
         start = datetime.fromisoformat(updated_at_min)
-        end = datetime.fromisoformat(updated_at_max) if updated_at_max else datetime.now(start.tzinfo or UTC)
+        end = datetime.fromisoformat(updated_at_max) if updated_at_max else datetime.now(UTC)
+        start, end = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (start, end))  # Shopify reads UTC
         return (end - start).total_seconds() > self.bulk_range_hours * 3600
 
     @staticmethod

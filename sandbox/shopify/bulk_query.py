@@ -41,9 +41,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.shopify import bulk
-from sandbox.shopify.published import check, published_schema
+from sandbox.shopify.published import check, has_schema, published_schema
 from sandbox.shopify.search import UNBOUNDED
 from sandbox.shopify.store import Store
+from sandbox.shopify.webhooks import DEFAULT_API_VERSION
 from sandbox.shopify.wire import dumps, json_response
 
 Info = GraphQLResolveInfo
@@ -194,7 +195,8 @@ def _run_query(_root: Any, info: Info, query: str, groupObjects: bool = False) -
         document = parse(query)
     except GraphQLError as error:
         return _user_error(f"Invalid bulk query: {error.message}")
-    refused = check(published_schema(info.context.version), document, None)
+    version = info.context.version if has_schema(info.context.version) else DEFAULT_API_VERSION
+    refused = check(published_schema(version), document, None)
     if refused:
         return _user_error("Invalid bulk query: " + "; ".join(e.message for e in refused))
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
