@@ -35,4 +35,6 @@ def test_fo_order_sync_goes_on_while_dataverse_is_down(azurite: str, tmp_path: A
             lambda text: "crm.wait" in text and "topic=orders/create" in text,
             what="the CRM event waiting for Dataverse",
         )
+        log = host.text()
+        assert "order.synced" in log and "crm.wait" in log  # F&O went on; CRM waits instead of failing
     Storage.from_setting("S", {"S": azurite}).queue(queues.CRM).clear_messages()  # the waiting CRM events
