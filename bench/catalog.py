@@ -26,13 +26,13 @@ from integration.catalog.config import load_config
 from integration.catalog.service import CatalogSync
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
-from sandbox import azurite as azurite_mod
-from sandbox.d365 import seed
-from sandbox.d365.app import create_app as create_d365
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.serve import start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.d365 import seed
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.serve import start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.harness.stack import azurite as azurite_mod
 from shared.storage import Storage
 
 TOKEN, D365_TOKEN, VERSION = "shpat_local_dev", "local-dev-token", "2026-04"

@@ -30,10 +30,10 @@ from bench.common import Deadline, Row, save, show
 from integration.clients.dataverse import DataverseClient
 from integration.crm.config import CrmConfig
 from integration.crm.service import CrmSync
-from sandbox import azurite
-from sandbox.dataverse import DataverseEmulatorConfig, ServiceLimits, create_app
-from sandbox.sample_orders import erp_ready_order
-from sandbox.serve import start_in_thread
+from sandbox.emulators.dataverse import DataverseEmulatorConfig, ServiceLimits, create_app
+from sandbox.emulators.serve import start_in_thread
+from sandbox.harness.demo.sample_orders import erp_ready_order
+from sandbox.harness.stack import azurite
 from shared.http import RetryPolicy
 from shared.storage import Storage
 

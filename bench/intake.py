@@ -16,8 +16,9 @@ import httpx
 
 from bench.common import Deadline, Row, percentile, save, show
 from integration.webhooks.signature import sign
-from sandbox import SAMPLES, azurite
-from sandbox.hostproc import start_host
+from sandbox import SAMPLES
+from sandbox.harness.stack import azurite
+from sandbox.host.process import start_host
 from shared.storage import Storage
 
 SECRET = "bench-secret"

@@ -26,13 +26,13 @@ from integration.clients.shopify import ShopifyAdmin, gid
 from integration.inventory.catalog import PARTITION, ItemCatalog
 from integration.inventory.config import parse_config
 from integration.inventory.service import InventorySync
-from sandbox import azurite as azurite_mod
-from sandbox.d365 import documents, seed
-from sandbox.d365.app import create_app as create_d365
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.serve import start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.d365 import documents, seed
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.serve import start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.harness.stack import azurite as azurite_mod
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage
 

@@ -36,14 +36,15 @@ import httpx
 
 from bench.common import Deadline, Row, save, show
 from integration.webhooks.signature import sign
-from sandbox import SAMPLES, azurite
-from sandbox.d365.app import create_app as create_d365
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.faults import FaultConfig
-from sandbox.hostproc import HostProcess, start_host
-from sandbox.serve import start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox import SAMPLES
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.faults import FaultConfig
+from sandbox.emulators.serve import start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.harness.stack import azurite
+from sandbox.host.process import HostProcess, start_host
 from shared.storage import Storage
 
 SECRET = "bench-secret"

@@ -40,12 +40,13 @@ from bench.common import Deadline, Row, percentile, save, show
 from bench.orders import cpu_seconds
 from integration.rates.config import load_rates_config
 from integration.webhooks.signature import sign
-from sandbox import SAMPLES, azurite
-from sandbox.faults import FaultConfig
-from sandbox.fedex import FedexEmulatorConfig
-from sandbox.fedex import create_app as create_fedex
-from sandbox.hostproc import HostProcess, start_host
-from sandbox.serve import start_in_thread
+from sandbox import SAMPLES
+from sandbox.emulators.faults import FaultConfig
+from sandbox.emulators.fedex import FedexEmulatorConfig
+from sandbox.emulators.fedex import create_app as create_fedex
+from sandbox.emulators.serve import start_in_thread
+from sandbox.harness.stack import azurite
+from sandbox.host.process import HostProcess, start_host
 
 SECRET = "bench-secret"
 SAMPLE = json.loads((SAMPLES / "shopify" / "shopify_dev__carrier_service_rate_request.json").read_text())

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from integration.clients.dataverse import DataverseClient
-from sandbox.dataverse import DataverseEmulatorConfig, create_app
-from sandbox.serve import RunningServer, start_in_thread
+from sandbox.emulators.dataverse import DataverseEmulatorConfig, create_app
+from sandbox.emulators.serve import RunningServer, start_in_thread
 from shared.http import RetryPolicy
 
 TOKEN = "local-dataverse-token"

@@ -1,5 +1,5 @@
 """What the catalog sync reads from F&O, as typed values (field names: reference d365.md and
-sandbox/d365/product_entities.py for their provenance).
+sandbox/emulators/d365/product_entities.py for their provenance).
 
 * ``ReleasedProductsV2``: one row per released product; ``ProductSubType`` says whether it is a
   product master (variants below it) or a distinct product. Price is ``SalesPrice`` per

@@ -4,20 +4,14 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from typing import Any
 
 from sandbox.host.config import HostConfig, resolve
+from sandbox.host.encoding import encode
 from sandbox.host.functions import FunctionSpec
+from sandbox.host.storage import HostStorage
 from sandbox.host.typed_data import output_messages
 from sandbox.host.worker import Outcome
-from shared.storage import Storage
-
-
-def encode(body: bytes, config: HostConfig) -> str:
-    if config.queues.message_encoding == "base64":
-        return base64.b64encode(body).decode()
-    return body.decode()
 
 
 async def write_outputs(spec: FunctionSpec, outcome: Outcome, config: HostConfig, storage_for: Any) -> None:
@@ -25,7 +19,7 @@ async def write_outputs(spec: FunctionSpec, outcome: Outcome, config: HostConfig
         value = outcome.outputs.get(binding["name"])
         if binding.get("type") != "queue" or value is None:
             continue
-        storage: Storage = storage_for(binding.get("connection"))
-        queue = storage.raw_queue(resolve(binding["queueName"]))
+        storage: HostStorage = storage_for(binding.get("connection"))
+        queue = storage.output_queue(resolve(binding["queueName"]))
         for body in output_messages(value):
-            await asyncio.to_thread(queue.send_message, encode(body, config))
+            await asyncio.to_thread(queue.send_message, encode(body, config.queues.message_encoding))

@@ -5,6 +5,7 @@ non-HTTP function on demand (master key)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -14,7 +15,6 @@ from starlette.requests import Request
 
 from sandbox.host.config import disabled
 from sandbox.host.functions import FunctionSpec
-from shared.principal import encode_principal
 
 _PARAM = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?(\?)?\}")
 _CONSTRAINTS = {
@@ -85,6 +85,18 @@ def is_easy_auth_path(path: str, route_prefix: str) -> bool:
     return path.startswith(prefix) and path[len(prefix) :].startswith(EASY_AUTH_PREFIXES)
 
 
+def easy_auth_principal(name: str, provider: str) -> str:
+    """An ``X-MS-CLIENT-PRINCIPAL`` value as App Service Authentication sends it: base64 of the JSON
+    ``{"auth_typ", "name_typ", "role_typ", "claims": [{"typ", "val"}]}``."""
+    document = {
+        "auth_typ": provider,
+        "name_typ": "preferred_username",
+        "role_typ": "roles",
+        "claims": [{"typ": "preferred_username", "val": name}, {"typ": "oid", "val": name}],
+    }
+    return base64.b64encode(json.dumps(document).encode()).decode("ascii")
+
+
 def with_local_principal(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The headers plus the simulated Easy Auth ones, unless the caller (a test) sent its own."""
     if any(name.lower().startswith("x-ms-client-principal") for name, _ in headers):
@@ -95,7 +107,7 @@ def with_local_principal(headers: list[tuple[str, str]]) -> list[tuple[str, str]
         ("x-ms-client-principal-name", name),
         ("x-ms-client-principal-id", name),
         ("x-ms-client-principal-idp", "local"),
-        ("x-ms-client-principal", encode_principal(name, name, "local")),
+        ("x-ms-client-principal", easy_auth_principal(name, "local")),
     ]
 
 

@@ -10,8 +10,6 @@ not create its queue; while it is missing it backs off like the host does.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import os
 import random
@@ -23,10 +21,11 @@ from azure.storage.queue import QueueClient
 
 from sandbox.host.bindings import write_outputs
 from sandbox.host.config import HostConfig, disabled, resolve
+from sandbox.host.encoding import decode
 from sandbox.host.functions import FunctionSpec
+from sandbox.host.storage import HostStorage
 from sandbox.host.typed_data import queue_trigger
 from sandbox.host.worker import Worker, stamp
-from shared.storage import Storage
 
 log = logging.getLogger("sandbox.host")
 
@@ -45,8 +44,8 @@ class QueueListener:
         self.worker = worker
         self.storage_for = storage_for
         self.queue_name = resolve(spec.trigger["queueName"])
-        self.storage: Storage = storage_for(spec.trigger.get("connection"))
-        self.client: QueueClient = self.storage.queue_service().get_queue_client(self.queue_name)
+        self.storage: HostStorage = storage_for(spec.trigger.get("connection"))
+        self.client: QueueClient = self.storage.trigger_queue(self.queue_name)
         self.raw: QueueClient | None = None
         self.poison_name = f"{self.queue_name}-poison"
         self.has_poison = not self.queue_name.endswith("-poison") and len(self.poison_name) <= 63
@@ -55,7 +54,7 @@ class QueueListener:
 
     def _raw(self) -> QueueClient:
         if self.raw is None:
-            self.raw = self.storage.raw_queue(self.queue_name) if self._exists() else None
+            self.raw = self.client if self._exists() else None
         if self.raw is None:
             raise ResourceNotFoundError("queue not found")
         return self.raw
@@ -106,17 +105,9 @@ class QueueListener:
             )
         )
 
-    def _decode(self, content: str) -> bytes | None:
-        if self.options.message_encoding == "none":
-            return content.encode()
-        try:
-            return base64.b64decode(content, validate=True)
-        except (binascii.Error, ValueError):
-            return None
-
     async def _process(self, message: Any) -> None:
         state = {"pop_receipt": message.pop_receipt}
-        body = self._decode(message.content or "")
+        body = decode(message.content or "", self.options.message_encoding)
         if body is None:
             log.warning(
                 "[%s] Message %s on '%s' is not valid base64; moving it to '%s'.",
@@ -177,7 +168,7 @@ class QueueListener:
     async def _to_poison(self, message: Any, state: dict[str, str]) -> None:
         if not self.has_poison:
             return
-        poison = self.storage.raw_queue(self.poison_name)
+        poison = self.storage.output_queue(self.poison_name)
         await asyncio.to_thread(poison.send_message, message.content)
         await asyncio.to_thread(self._raw().delete_message, message.id, state["pop_receipt"])
 

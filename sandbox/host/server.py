@@ -30,10 +30,10 @@ from sandbox.host.http import (
     with_local_principal,
 )
 from sandbox.host.queues import QueueListener
+from sandbox.host.storage import Connections, HostStorage
 from sandbox.host.timers import TimerRunner
 from sandbox.host.typed_data import admin_queue_input, http_request, http_response
 from sandbox.host.worker import IndexingError, Worker, stamp
-from shared.storage import Storage
 
 log = logging.getLogger("sandbox.host")
 
@@ -60,7 +60,7 @@ class LocalHost:
         )
         self.host, self.port = host, port
         self.worker = Worker(self.app_dir)
-        self._storages: dict[str, Storage] = {}
+        self.storage_for = Connections()
         self.specs: list[FunctionSpec] = []
         self.errors: dict[str, str] = {}
         self.routes: list[HttpRoute] = []
@@ -109,13 +109,7 @@ class LocalHost:
             self._in_error(spec.name, str(error))
             return None
 
-    def storage_for(self, connection: str | None) -> Storage:
-        name = connection or "AzureWebJobsStorage"
-        if name not in self._storages:
-            self._storages[name] = Storage.from_setting(name)
-        return self._storages[name]
-
-    def _timer_storage(self) -> Storage | None:
+    def _timer_storage(self) -> HostStorage | None:
         try:
             return self.storage_for("AzureWebJobsStorage")
         except Exception:  # timers run without a monitor when host storage is not configured

@@ -18,9 +18,9 @@ from croniter import croniter
 
 from sandbox.host.config import disabled, parse_timespan, resolve
 from sandbox.host.functions import FunctionSpec
+from sandbox.host.storage import HostStorage
 from sandbox.host.typed_data import timer_info
 from sandbox.host.worker import Worker, stamp
-from shared.storage import Storage
 
 log = logging.getLogger("sandbox.host")
 
@@ -64,7 +64,7 @@ def _iso(moment: datetime) -> str:
 
 
 class TimerRunner:
-    def __init__(self, spec: FunctionSpec, worker: Worker, storage: Storage | None) -> None:
+    def __init__(self, spec: FunctionSpec, worker: Worker, storage: HostStorage | None) -> None:
         self.spec = spec
         self.worker = worker
         self.schedule = Schedule(resolve(spec.trigger["schedule"]))

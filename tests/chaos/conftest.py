@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from sandbox.chaos import ChaosConfig, ChaosResult, run_chaos
+from sandbox.harness.chaos import ChaosConfig, ChaosResult, run_chaos
 
 CI_SIZE = ChaosConfig(orders=40, refunds=12, reduce_share=0.5, restarts=1, lease_s=15.0, deadline_s=240.0)
 

@@ -1,14 +1,14 @@
 """Chaos suite, CI size: after duplicates, reordering, F&O faults, Shopify throttling and a host crash,
 nothing is lost, nothing is duplicated and every leftover is an explained exception.
 
-The larger size runs by command: ``python -m sandbox.chaos --orders 2000 --refunds 500 --reduce-share 0.4``.
+The larger size runs by command: ``python -m sandbox.harness.chaos --orders 2000 --refunds 500 --reduce-share 0.4``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from sandbox.chaos import ChaosResult
+from sandbox.harness.chaos import ChaosResult
 
 pytestmark = [pytest.mark.chaos, pytest.mark.azurite, pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -80,7 +80,7 @@ def test_inventory_ledger_shopify_and_fo_agree_after_the_push(chaos: ChaosResult
 def test_no_secret_or_personal_data_in_the_host_logs(chaos: ChaosResult) -> None:
     """Everything the app logged during the run (every function, every retry, the crash) is free of
     secrets and of the customers' personal data."""
-    from sandbox.chaos.stack import SECRET
+    from sandbox.harness.chaos.chaos_stack import SECRET
 
     log = chaos.host_output
     assert len(log) > 10_000, "the host output should have been captured"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sandbox.chaos.delivery import plan
-from sandbox.chaos.documents import Documents
+from sandbox.harness.chaos.delivery import plan
+from sandbox.harness.chaos.documents import Documents
 
 
 def docs(n: int = 200) -> Documents:

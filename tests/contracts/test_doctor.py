@@ -16,13 +16,13 @@ from integration.doctor import Check, run_doctor, summary
 from integration.doctor.usage import fo_usage
 from integration.ops.api import Request, dispatch
 from integration.ops.flows import register
-from sandbox.d365.app import create_app as create_d365
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.fedex import FedexEmulatorConfig
-from sandbox.fedex import create_app as create_fedex
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.fedex import FedexEmulatorConfig
+from sandbox.emulators.fedex import create_app as create_fedex
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
 from shared.settings import Settings, load_settings, reset_settings_cache
 from shared.storage import Storage
 

@@ -14,9 +14,9 @@ import pytest
 from integration.clients.d365 import BatchOp, BatchRead, D365Client
 from integration.fulfillment.source import PackingSlipSource
 from integration.refunds.lookup import find_sales_order, return_order
-from sandbox.d365.app import create_app
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.serve import RunningServer, start_in_thread
+from sandbox.emulators.d365.app import create_app
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.serve import RunningServer, start_in_thread
 
 
 class Recorder(httpx.BaseTransport):

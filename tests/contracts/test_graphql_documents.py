@@ -23,10 +23,10 @@ from integration.clients.shopify import ShopifyAdmin
 from integration.inventory.publish import MUTATION, Quantity, levels_query, variables
 from integration.inventory.quantities import Change
 from integration.orders.writeback import write_back
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app
-from sandbox.shopify.config import ShopifyEmulatorConfig
-from sandbox.shopify.published import check, published_schema, published_versions
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.shopify.published import check, published_schema, published_versions
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 
 TARGET = SHOPIFY_API_VERSION_DEFAULT
@@ -143,7 +143,7 @@ def server() -> Iterator[RunningServer]:
 
 
 def test_documents_and_variables_the_app_really_sends_validate(schema: GraphQLSchema, server: RunningServer) -> None:
-    from tests.sandbox.shopify.conftest import sample
+    from sandbox.tests.emulators.shopify.conftest import sample
 
     recorder = Recorder()
     admin = ShopifyAdmin(server.url, "shpat_local_dev", TARGET, transport=recorder)

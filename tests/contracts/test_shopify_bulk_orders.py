@@ -14,13 +14,13 @@ from graphql import parse, validate
 
 from integration.clients import shopify_bulk, shopify_orders
 from integration.clients.shopify import ShopifyAdmin
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app
-from sandbox.shopify.config import ShopifyEmulatorConfig
-from sandbox.shopify.published import published_schema
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.shopify.published import published_schema
+from sandbox.tests.emulators.shopify.conftest import sample
 from shared.http import RetryPolicy
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
-from tests.sandbox.shopify.conftest import sample
 
 TOKEN = "shpat_local_dev"
 WIDE = ("2000-01-01T00:00:00+00:00", "2999-01-01T00:00:00+00:00")

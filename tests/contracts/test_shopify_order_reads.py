@@ -14,13 +14,13 @@ import pytest
 from integration.clients.shopify import ShopifyAdmin
 from integration.orders.model import parse_order
 from integration.refunds.model import parse_refund
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.tests.emulators.shopify.conftest import sample
 from shared.http import RetryPolicy
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from tests.conftest import present
-from tests.sandbox.shopify.conftest import sample
 
 TOKEN = "shpat_local_dev"
 

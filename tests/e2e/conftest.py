@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.d365.app import create_app as create_d365
-from sandbox.hostproc import HostProcess, start_host
-from sandbox.serve import start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.serve import start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.host.process import HostProcess, start_host
 from tests.conftest import SHOP, WEBHOOK_SECRET
 
 FAST_QUEUES = {
@@ -30,22 +30,6 @@ def product_host(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         **FAST_QUEUES,
     }
     host = start_host(env, log_file=tmp_path_factory.mktemp("host") / "host.log")
-    yield host
-    host.stop()
-
-
-@pytest.fixture(scope="module")
-def test_host(azurite: str) -> Iterator[HostProcess]:
-    env = {
-        "AzureWebJobsStorage": azurite,
-        "HOSTAPP_SCHEDULE": "*/1 * * * * *",
-        "HOSTAPP_MONITORED_SCHEDULE": "0 0 0 1 1 *",
-        "PYTHON_THREADPOOL_THREAD_COUNT": "3",
-        "LOCAL_HOST_FUNCTION_KEY": "fkey",
-        "LOCAL_HOST_MASTER_KEY": "mkey",
-        **FAST_QUEUES,
-    }
-    host = start_host(env, app_dir=Path(__file__).parent / "hostapp")
     yield host
     host.stop()
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from integration.webhooks.signature import sign
-from sandbox.fedex import create_app
-from sandbox.hostproc import HostProcess, start_host
-from sandbox.serve import RunningServer, start_in_thread
+from sandbox.emulators.fedex import create_app
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.host.process import HostProcess, start_host
 from shared.storage import Storage
 from tests.conftest import WEBHOOK_SECRET, sample_bytes
 

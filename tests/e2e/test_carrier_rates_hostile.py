@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from integration.webhooks.signature import sign
-from sandbox.hostproc import HostProcess
+from sandbox.host.process import HostProcess
 from tests.conftest import WEBHOOK_SECRET, sample_bytes
 from tests.e2e.test_carrier_rates import fedex, rates_host  # noqa: F401 (fixtures)
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from integration.webhooks.signature import sign
-from sandbox.dataverse import create_app as create_dataverse
-from sandbox.hostproc import HostProcess
-from sandbox.serve import RunningServer, start_in_thread
+from sandbox.emulators.dataverse import create_app as create_dataverse
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.host.process import HostProcess
 from tests.conftest import SHOP, WEBHOOK_SECRET
 from tests.e2e.conftest import flows_stack
 from tests.integration.crm.test_crm_sync import order_body

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from integration.fulfillment.records import TABLE
-from sandbox.hostproc import HostProcess
+from sandbox.host.process import HostProcess
 from shared.storage import Storage
 from tests.e2e.conftest import flows_stack
 

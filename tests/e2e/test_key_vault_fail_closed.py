@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from integration.webhooks.signature import sign
-from sandbox.hostproc import HostProcess, start_host
+from sandbox.host.process import HostProcess, start_host
 from shared import queues
 from shared.storage import Storage
 from tests.conftest import SHOP, sample_bytes

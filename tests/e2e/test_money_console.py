@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, expect, sync_playwright
 
 from integration.freight.audit import FreightLine, save
 from integration.payments import records as rec
-from sandbox.hostproc import HostProcess
+from sandbox.host.process import HostProcess
 from shared.storage import Storage
 from tests.e2e.test_ops_console import ARGS, CHROMIUM
 

@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core.result import Err
 
-from sandbox.hostproc import HostProcess
+from sandbox.host.process import HostProcess
 
 KEY = {"x-functions-key": "local-function-key"}
 SKIP = re.compile(r"reconcile|inventory|payments/sync|freight/(invoices|audit)")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from integration.exceptions import ExceptionStore
-from sandbox.hostproc import HostProcess
+from sandbox.host.process import HostProcess
 from shared.storage import Storage
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from integration.mappings import MAPPINGS_TABLE
 from integration.triggers.ops import ops_api
-from sandbox.hostproc import HostProcess
+from sandbox.host.process import HostProcess
 from shared import queues
 from shared.audit import AuditLog
 from shared.principal import encode_principal

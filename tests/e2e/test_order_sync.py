@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from integration.webhooks.signature import sign
-from sandbox.hostproc import HostProcess
+from sandbox.host.process import HostProcess
 from tests.conftest import SHOP, WEBHOOK_SECRET
 from tests.e2e.conftest import flows_stack
 from tests.integration.orders.conftest import good_order

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from integration.webhooks.signature import sign
-from sandbox.hostproc import HostProcess
+from sandbox.host.process import HostProcess
 from shared import queues
 from shared.storage import Storage
 from tests.conftest import WEBHOOK_SECRET, sample_bytes

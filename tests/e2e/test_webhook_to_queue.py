@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from integration.webhooks.signature import sign
-from sandbox.hostproc import HostProcess
+from sandbox.host.process import HostProcess
 from shared.storage import Storage
 from tests.conftest import SHOP, WEBHOOK_SECRET, sample_bytes
 

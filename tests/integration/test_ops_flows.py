@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from integration.ops.api import Request, dispatch
 from integration.ops.flows import register
 from integration.orders import records as rec
-from sandbox.sample_orders import erp_ready_order
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.harness.demo.sample_orders import erp_ready_order
 from shared import queues
 from shared.settings import reset_settings_cache
 from shared.storage import Storage

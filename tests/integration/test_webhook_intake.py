@@ -167,7 +167,7 @@ def test_oversized_body_is_413(intake: WebhookIntake, storage: Storage) -> None:
 
 def test_storage_down_is_503_and_retry_succeeds_later(storage: Storage, azurite: str) -> None:
     settings = load_settings({"SHOPIFY_API_SECRET": WEBHOOK_SECRET})
-    from sandbox.azurite import connection_string
+    from sandbox.harness.stack.azurite import connection_string
 
     dead = Storage.from_setting("S", {"S": connection_string(1, 1, 1)})  # nothing listens on port 1
     body = sample_bytes(ORDER)

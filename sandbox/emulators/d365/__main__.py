@@ -1,18 +1,19 @@
-"""python -m sandbox.d365 --port 7101 [--page-size N] [--seed S] [--latency-ms X] ..."""
+"""python -m sandbox.emulators.d365 --port 7101 [--page-size N] [--seed S] [--latency-ms X] ..."""
 
 from __future__ import annotations
 
 import argparse
 
-from sandbox.d365.app import create_app
-from sandbox.d365.config import D365EmulatorConfig, ThrottleConfig
-from sandbox.faults import FaultConfig
-from sandbox.serve import HOST, run_forever
+from sandbox.emulators.d365.app import create_app
+from sandbox.emulators.d365.config import D365EmulatorConfig, ThrottleConfig
+from sandbox.emulators.faults import FaultConfig
+from sandbox.emulators.serve import HOST, run_forever
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m sandbox.d365", description="Dynamics 365 F&O OData emulator (local development and tests)"
+        prog="python -m sandbox.emulators.d365",
+        description="Dynamics 365 F&O OData emulator (local development and tests)",
     )
     parser.add_argument("--port", type=int, default=7101)
     parser.add_argument("--page-size", type=int, default=10_000, help="server-driven page size (real max 10000)")

@@ -11,17 +11,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.d365 import batch, number_sequences, operator, seed
-from sandbox.d365.auth import ServiceProtection, Throttle, TokenIssuer, unauthorized
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.d365.domain import Env
-from sandbox.d365.entities import entity_sets
-from sandbox.d365.service import ODataService
-from sandbox.d365.store import Store
-from sandbox.d365.wire import ODataError, Reply
-from sandbox.faults import FaultConfig, FaultInjector
+from sandbox.emulators.d365 import batch, number_sequences, operator, seed
+from sandbox.emulators.d365.auth import ServiceProtection, Throttle, TokenIssuer, unauthorized
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.d365.domain import Env
+from sandbox.emulators.d365.entities import entity_sets
+from sandbox.emulators.d365.service import ODataService
+from sandbox.emulators.d365.store import Store
+from sandbox.emulators.d365.wire import ODataError, Reply
+from sandbox.emulators.faults import FaultConfig, FaultInjector
 
-log = logging.getLogger("sandbox.d365")
+log = logging.getLogger("sandbox.emulators.d365")
 
 
 def new_store() -> Store:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sandbox.d365.config import D365EmulatorConfig, ThrottleConfig
+from sandbox.emulators.d365.config import D365EmulatorConfig, ThrottleConfig
 
 USER_LIMIT_MESSAGE = "Number of requests exceeded the limit of {n} over the time window of {w} seconds."
 CONCURRENCY_MESSAGE = "Number of concurrent requests exceeded the limit of {n}."

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from sandbox.d365.entities import entity_sets
-from sandbox.d365.service import ODataService, entity_path
-from sandbox.d365.wire import ODATA_EXCEPTION, ODataError, Reply, loads
+from sandbox.emulators.d365.entities import entity_sets
+from sandbox.emulators.d365.service import ODataService, entity_path
+from sandbox.emulators.d365.wire import ODATA_EXCEPTION, ODataError, Reply, loads
 
 Logger = Callable[[str, str, int], None]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sandbox.faults import FaultConfig
+from sandbox.emulators.faults import FaultConfig
 
 
 @dataclass

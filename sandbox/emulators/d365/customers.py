@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sandbox.d365.domain import Env, fail
-from sandbox.d365.entities import EntitySet
-from sandbox.d365.sales import customer_name
-from sandbox.d365.store import Row
-from sandbox.d365.wire import already_exists, must_be_filled, not_in_related
+from sandbox.emulators.d365.domain import Env, fail
+from sandbox.emulators.d365.entities import EntitySet
+from sandbox.emulators.d365.sales import customer_name
+from sandbox.emulators.d365.store import Row
+from sandbox.emulators.d365.wire import already_exists, must_be_filled, not_in_related
 
 CUSTOMER = "CustTable"
 _ADDRESS_PARTS = ("AddressStreet", "AddressCity", "AddressState", "AddressZipCode", "AddressCountryRegionId")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sandbox.d365 import returns, sales
-from sandbox.d365.domain import Env, decimal, money, now, today
-from sandbox.d365.store import Row
+from sandbox.emulators.d365 import returns, sales
+from sandbox.emulators.d365.domain import Env, decimal, money, now, today
+from sandbox.emulators.d365.store import Row
 
 
 class DocumentError(ValueError):

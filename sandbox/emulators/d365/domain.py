@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.d365.entities import EntitySet, entity_sets
-from sandbox.d365.store import Row, Store
-from sandbox.d365.wire import ODataError, must_be_filled, not_in_related, write_failed
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.d365.entities import EntitySet, entity_sets
+from sandbox.emulators.d365.store import Row, Store
+from sandbox.emulators.d365.wire import ODataError, must_be_filled, not_in_related, write_failed
 
 CENT = Decimal("0.01")
 

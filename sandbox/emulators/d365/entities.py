@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sandbox.d365 import payment_catalog, product_entities
+from sandbox.emulators.d365 import payment_catalog, product_entities
 
 NAMESPACE = "Microsoft.Dynamics.DataEntities"
 EMPTY_DATE = datetime(1900, 1, 1, 12, 0, tzinfo=UTC)

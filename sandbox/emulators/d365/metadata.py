@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 from xml.sax.saxutils import quoteattr
 
-from sandbox.d365.entities import NAMESPACE, entity_sets, enums
+from sandbox.emulators.d365.entities import NAMESPACE, entity_sets, enums
 
 _NOT_NULL = {"Edm.Decimal", "Edm.Int32", "Edm.Int64", "Edm.DateTimeOffset", "Edm.Double", "Edm.Guid"}
 

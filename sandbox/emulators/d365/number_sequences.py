@@ -11,7 +11,7 @@ the preflight reads the same truth the writes enforce.
 
 from __future__ import annotations
 
-from sandbox.d365.store import Store
+from sandbox.emulators.d365.store import Store
 
 # The emulator's manual-number switch (by the field the app fills) -> the F&O data type (EDT) whose
 # number sequence reference numbers that field, and the sequence code the emulator gives it.

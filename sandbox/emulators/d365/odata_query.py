@@ -14,8 +14,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.d365.entities import NAMESPACE, EntitySet, parse_date
-from sandbox.d365.wire import query_error
+from sandbox.emulators.d365.entities import NAMESPACE, EntitySet, parse_date
+from sandbox.emulators.d365.wire import query_error
 
 _TOKEN = re.compile(
     r"""

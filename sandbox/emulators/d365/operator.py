@@ -1,5 +1,5 @@
 """Operator/admin API under /_emulator/ (JSON): what F&O users do in the UI, state for tests, the
-request log. Every endpoint is documented in sandbox/d365/README.md."""
+request log. Every endpoint is documented in sandbox/emulators/d365/README.md."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.d365 import documents, number_sequences, payment_journals, seed
-from sandbox.d365.config import ThrottleConfig
-from sandbox.d365.entities import entity_sets
-from sandbox.d365.reads import project
-from sandbox.d365.wire import ODataError, dumps, loads
-from sandbox.d365.writes import create
+from sandbox.emulators.d365 import documents, number_sequences, payment_journals, seed
+from sandbox.emulators.d365.config import ThrottleConfig
+from sandbox.emulators.d365.entities import entity_sets
+from sandbox.emulators.d365.reads import project
+from sandbox.emulators.d365.wire import ODataError, dumps, loads
+from sandbox.emulators.d365.writes import create
 
 if TYPE_CHECKING:
-    from sandbox.d365.app import EmulatorState
+    from sandbox.emulators.d365.app import EmulatorState
 
 
 class RequestLog:

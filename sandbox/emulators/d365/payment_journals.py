@@ -25,11 +25,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sandbox.d365.domain import Env
-from sandbox.d365.entities import EntitySet
-from sandbox.d365.payment_catalog import HEADER_TABLE, LINE_TABLE
-from sandbox.d365.store import SEQUENCE_FORMATS, Row
-from sandbox.d365.wire import must_be_filled, not_in_related, write_failed
+from sandbox.emulators.d365.domain import Env
+from sandbox.emulators.d365.entities import EntitySet
+from sandbox.emulators.d365.payment_catalog import HEADER_TABLE, LINE_TABLE
+from sandbox.emulators.d365.store import SEQUENCE_FORMATS, Row
+from sandbox.emulators.d365.wire import must_be_filled, not_in_related, write_failed
 
 SEQUENCE_FORMATS.setdefault("JournalBatchNumber", "CPJ-{:06d}")
 

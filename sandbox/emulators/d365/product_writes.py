@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
-from sandbox.d365.domain import Env
-from sandbox.d365.entities import EntitySet
-from sandbox.d365.store import Row
-from sandbox.d365.wire import already_exists, must_be_filled, not_in_related
+from sandbox.emulators.d365.domain import Env
+from sandbox.emulators.d365.entities import EntitySet
+from sandbox.emulators.d365.store import Row
+from sandbox.emulators.d365.wire import already_exists, must_be_filled, not_in_related
 
 DIMENSIONS = ("ProductColorId", "ProductConfigurationId", "ProductSizeId", "ProductStyleId", "ProductVersionId")
 _RECID = 5_637_100_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sandbox.d365.entities import NAMESPACE, EntitySet
-from sandbox.d365.wire import query_error
+from sandbox.emulators.d365.entities import NAMESPACE, EntitySet
+from sandbox.emulators.d365.wire import query_error
 
 
 def parse_orderby(text: str, entity: EntitySet) -> list[tuple[str, bool]]:

@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sandbox.d365.domain import Env
-from sandbox.d365.entities import EntitySet, entity_sets
-from sandbox.d365.odata_query import equalities, evaluate, parse_filter
-from sandbox.d365.query_options import parse_expand, parse_orderby, parse_select, sort_key
-from sandbox.d365.store import REC_ID, REC_VERSION, Row
-from sandbox.d365.wire import etag, query_error
+from sandbox.emulators.d365.domain import Env
+from sandbox.emulators.d365.entities import EntitySet, entity_sets
+from sandbox.emulators.d365.odata_query import equalities, evaluate, parse_filter
+from sandbox.emulators.d365.query_options import parse_expand, parse_orderby, parse_select, sort_key
+from sandbox.emulators.d365.store import REC_ID, REC_VERSION, Row
+from sandbox.emulators.d365.wire import etag, query_error
 
 KNOWN_OPTIONS = {
     "$filter",

@@ -13,11 +13,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sandbox.d365.domain import Env, days_from_today, decimal, fail, money
-from sandbox.d365.entities import EntitySet
-from sandbox.d365.sales import customer_name, lot_taken, order_number_taken
-from sandbox.d365.store import Row
-from sandbox.d365.wire import already_exists, not_in_related
+from sandbox.emulators.d365.domain import Env, days_from_today, decimal, fail, money
+from sandbox.emulators.d365.entities import EntitySet
+from sandbox.emulators.d365.sales import customer_name, lot_taken, order_number_taken
+from sandbox.emulators.d365.store import Row
+from sandbox.emulators.d365.wire import already_exists, not_in_related
 
 HEADER, LINE = "ReturnTable", "ReturnLine"
 # Returns are SalesTable/SalesLine rows in F&O: that is the name its Infolog messages carry.

@@ -15,10 +15,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sandbox.d365.domain import Env, days_from_today, decimal, fail, money, now, today
-from sandbox.d365.entities import EntitySet
-from sandbox.d365.store import Row
-from sandbox.d365.wire import already_exists, not_in_related, write_failed
+from sandbox.emulators.d365.domain import Env, days_from_today, decimal, fail, money, now, today
+from sandbox.emulators.d365.entities import EntitySet
+from sandbox.emulators.d365.store import Row
+from sandbox.emulators.d365.wire import already_exists, not_in_related, write_failed
 
 HEADER, LINE = "SalesTable", "SalesLine"
 OPEN = "Backorder"

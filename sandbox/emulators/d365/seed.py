@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sandbox.d365 import documents
-from sandbox.d365.customers import create_customer
-from sandbox.d365.domain import Env
-from sandbox.d365.store import Row
+from sandbox.emulators.d365 import documents
+from sandbox.emulators.d365.customers import create_customer
+from sandbox.emulators.d365.domain import Env
+from sandbox.emulators.d365.store import Row
 
 D = Decimal
 

@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sandbox.d365 import reads, writes
-from sandbox.d365.domain import Env
-from sandbox.d365.entities import EntitySet, entity_sets, format_date, parse_date
-from sandbox.d365.metadata import metadata_xml
-from sandbox.d365.query_options import split_top_level
-from sandbox.d365.store import Row
-from sandbox.d365.wire import ODATA_EXCEPTION, ODataError, Reply, etag, loads, no_resources, not_found
+from sandbox.emulators.d365 import reads, writes
+from sandbox.emulators.d365.domain import Env
+from sandbox.emulators.d365.entities import EntitySet, entity_sets, format_date, parse_date
+from sandbox.emulators.d365.metadata import metadata_xml
+from sandbox.emulators.d365.query_options import split_top_level
+from sandbox.emulators.d365.store import Row
+from sandbox.emulators.d365.wire import ODATA_EXCEPTION, ODataError, Reply, etag, loads, no_resources, not_found
 
 _SEGMENT = re.compile(r"^(?P<set>[A-Za-z_][\w]*)(?:\((?P<key>.*)\))?(?:/(?P<rest>.+))?$", re.DOTALL)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.d365 import customers, payment_journals, product_writes, returns, sales
-from sandbox.d365.domain import Env
-from sandbox.d365.entities import EMPTY_DATE, NAMESPACE, CoercionError, EntitySet, coerce
-from sandbox.d365.store import Row
-from sandbox.d365.wire import ODATA_EXCEPTION, ODataError, already_exists, write_failed
+from sandbox.emulators.d365 import customers, payment_journals, product_writes, returns, sales
+from sandbox.emulators.d365.domain import Env
+from sandbox.emulators.d365.entities import EMPTY_DATE, NAMESPACE, CoercionError, EntitySet, coerce
+from sandbox.emulators.d365.store import Row
+from sandbox.emulators.d365.wire import ODATA_EXCEPTION, ODataError, already_exists, write_failed
 
 Create = Callable[[Env, EntitySet, Row], Row]
 Update = Callable[[Env, EntitySet, Row, dict[str, Any]], dict[str, Any]]

@@ -1,15 +1,17 @@
-"""python -m sandbox.dataverse --port 7104 [--prefix shop_] [--max-requests N --window-s S]"""
+"""python -m sandbox.emulators.dataverse --port 7104 [--prefix shop_] [--max-requests N --window-s S]"""
 
 from __future__ import annotations
 
 import argparse
 
-from sandbox.dataverse.app import DataverseEmulatorConfig, ServiceLimits, create_app
-from sandbox.serve import run_forever
+from sandbox.emulators.dataverse.app import DataverseEmulatorConfig, ServiceLimits, create_app
+from sandbox.emulators.serve import run_forever
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.dataverse", description="Dataverse Web API emulator")
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox.emulators.dataverse", description="Dataverse Web API emulator"
+    )
     parser.add_argument("--port", type=int, default=7104)
     parser.add_argument("--prefix", default="shop_", help="publisher prefix of the custom columns")
     parser.add_argument("--token", default="local-dataverse-token", help="static bearer token always accepted")

@@ -6,7 +6,7 @@ Operator API (JSON): ``POST /_emulator/reset``; ``GET /_emulator/rows/<entity se
 ``POST /_emulator/rows/<entity set>`` (insert a row as a CRM user would, bypassing the API, e.g. a
 contact the integration did not create); ``GET /_emulator/requests`` (counts); ``GET /_emulator/state``
 (rows per table); ``PUT /_emulator/throttle`` (service-protection limits); ``/_emulator/faults`` (see
-sandbox/faults.py).
+sandbox/emulators/faults.py).
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.d365.auth import TokenIssuer
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.dataverse import batch
-from sandbox.dataverse.service import Dataverse
-from sandbox.dataverse.wire import DataverseFault, Reply, dumps, json_reply, loads
-from sandbox.faults import FaultConfig, FaultInjector
+from sandbox.emulators.d365.auth import TokenIssuer
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.dataverse import batch
+from sandbox.emulators.dataverse.service import Dataverse
+from sandbox.emulators.dataverse.wire import DataverseFault, Reply, dumps, json_reply, loads
+from sandbox.emulators.faults import FaultConfig, FaultInjector
 
-log = logging.getLogger("sandbox.dataverse")
+log = logging.getLogger("sandbox.emulators.dataverse")
 API = "/api/data/v9.2"
 CURRENCIES = (("USD", "US Dollar", "$"), ("EUR", "Euro", "€"), ("CAD", "Canadian Dollar", "$"), ("GBP", "Pound", "£"))
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from sandbox.d365.batch import Operation, parse
-from sandbox.dataverse.service import Dataverse
-from sandbox.dataverse.wire import DataverseFault, Reply
+from sandbox.emulators.d365.batch import Operation, parse
+from sandbox.emulators.dataverse.service import Dataverse
+from sandbox.emulators.dataverse.wire import DataverseFault, Reply
 
 MAX_REQUESTS = 1000
 Logger = Callable[[str, str, int], None]

@@ -22,9 +22,9 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
-from sandbox.dataverse import schema
-from sandbox.dataverse.query import Filter, parse_key
-from sandbox.dataverse.wire import DataverseFault, Reply, json_reply, loads
+from sandbox.emulators.dataverse import schema
+from sandbox.emulators.dataverse.query import Filter, parse_key
+from sandbox.emulators.dataverse.wire import DataverseFault, Reply, json_reply, loads
 
 BOOLEAN = frozenset({"isproductoverridden", "ispriceoverridden", "ispricelocked"})
 INTEGER = frozenset({"statecode", "statuscode", "lineitemnumber"})

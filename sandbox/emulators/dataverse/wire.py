@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sandbox.d365.wire import dumps as _dumps
-from sandbox.d365.wire import loads as _loads
+from sandbox.emulators.d365.wire import dumps as _dumps
+from sandbox.emulators.d365.wire import loads as _loads
 
 JSON = "application/json; odata.metadata=minimal; charset=utf-8"
 

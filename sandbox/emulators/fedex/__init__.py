@@ -4,7 +4,7 @@ Follows FedEx's published OpenAPI (copied unchanged into ``openapi/``) and the r
 described in ``docs/reference/fedex.md``. See README.md in this folder.
 """
 
-from sandbox.fedex.app import create_app
-from sandbox.fedex.config import FedexEmulatorConfig
+from sandbox.emulators.fedex.app import create_app
+from sandbox.emulators.fedex.config import FedexEmulatorConfig
 
 __all__ = ["FedexEmulatorConfig", "create_app"]

@@ -1,17 +1,17 @@
-"""``python -m sandbox.fedex --port 7103 [--seed S] [--latency-ms X]``: run the FedEx emulator."""
+"""``python -m sandbox.emulators.fedex --port 7103 [--seed S] [--latency-ms X]``: run the FedEx emulator."""
 
 from __future__ import annotations
 
 import argparse
 
-from sandbox.faults import FaultConfig
-from sandbox.fedex.app import create_app
-from sandbox.fedex.config import FedexEmulatorConfig
-from sandbox.serve import run_forever
+from sandbox.emulators.faults import FaultConfig
+from sandbox.emulators.fedex.app import create_app
+from sandbox.emulators.fedex.config import FedexEmulatorConfig
+from sandbox.emulators.serve import run_forever
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.fedex", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox.emulators.fedex", description=__doc__)
     parser.add_argument("--port", type=int, default=7103)
     parser.add_argument("--seed", type=int, default=None, help="seed for injected faults")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every call")

@@ -19,15 +19,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.faults import FaultInjector
-from sandbox.fedex.config import FedexEmulatorConfig
-from sandbox.fedex.errors import FedexError, error_response
-from sandbox.fedex.ratelimit import RateLimiter
-from sandbox.fedex.reply import rate_reply, reply_detail
-from sandbox.fedex.schema import describe, rate_request_errors
-from sandbox.fedex.services import BY_TYPE, COMMIT_ORDER, Service, available, transit_days, zone
-from sandbox.fedex.shipment import Shipment, check_account, parse_shipment
-from sandbox.fedex.tokens import TokenStore
+from sandbox.emulators.faults import FaultInjector
+from sandbox.emulators.fedex.config import FedexEmulatorConfig
+from sandbox.emulators.fedex.errors import FedexError, error_response
+from sandbox.emulators.fedex.ratelimit import RateLimiter
+from sandbox.emulators.fedex.reply import rate_reply, reply_detail
+from sandbox.emulators.fedex.schema import describe, rate_request_errors
+from sandbox.emulators.fedex.services import BY_TYPE, COMMIT_ORDER, Service, available, transit_days, zone
+from sandbox.emulators.fedex.shipment import Shipment, check_account, parse_shipment
+from sandbox.emulators.fedex.tokens import TokenStore
 
 LAST_REQUESTS = 20
 

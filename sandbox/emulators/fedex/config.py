@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
-from sandbox.faults import FaultConfig
+from sandbox.emulators.faults import FaultConfig
 
 # Settings that PUT /_emulator/config may change at run time (everything except the clock/faults).
 RUNTIME_FIELDS = frozenset(

@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from sandbox.fedex.config import FedexEmulatorConfig
-from sandbox.fedex.services import Service
-from sandbox.fedex.shipment import Package, Shipment, ceil_lb
+from sandbox.emulators.fedex.config import FedexEmulatorConfig
+from sandbox.emulators.fedex.services import Service
+from sandbox.emulators.fedex.shipment import Package, Shipment, ceil_lb
 
 CENT = Decimal("0.01")
 DIM_DIVISOR = 139

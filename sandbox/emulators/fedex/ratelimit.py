@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sandbox.fedex.config import FedexEmulatorConfig
-from sandbox.fedex.errors import FedexError
+from sandbox.emulators.fedex.config import FedexEmulatorConfig
+from sandbox.emulators.fedex.errors import FedexError
 
 DAY = 86400
 

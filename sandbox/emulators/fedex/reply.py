@@ -12,10 +12,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sandbox.fedex.config import FedexEmulatorConfig
-from sandbox.fedex.pricing import SURCHARGE_TEXT, PackageCharge, charge_package
-from sandbox.fedex.services import DAY_NAMES, Service, add_business_days, transit_days, transit_word
-from sandbox.fedex.shipment import Shipment
+from sandbox.emulators.fedex.config import FedexEmulatorConfig
+from sandbox.emulators.fedex.pricing import SURCHARGE_TEXT, PackageCharge, charge_package
+from sandbox.emulators.fedex.services import DAY_NAMES, Service, add_business_days, transit_days, transit_word
+from sandbox.emulators.fedex.shipment import Shipment
 
 RATE_TYPES = ("ACCOUNT", "LIST")  # INCENTIVE / PREFERRED are accepted and ignored
 PACKAGE_RATE_TYPE = {"ACCOUNT": "PAYOR_ACCOUNT_PACKAGE", "LIST": "PAYOR_LIST_PACKAGE"}

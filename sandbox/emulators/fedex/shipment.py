@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.fedex.config import FedexEmulatorConfig
-from sandbox.fedex.errors import FedexError
+from sandbox.emulators.fedex.config import FedexEmulatorConfig
+from sandbox.emulators.fedex.errors import FedexError
 
 KG_TO_LB = Decimal("2.20462")
 CM_TO_IN = Decimal("0.393701")

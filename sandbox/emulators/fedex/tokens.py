@@ -10,8 +10,8 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
-from sandbox.fedex.config import FedexEmulatorConfig
-from sandbox.fedex.errors import FedexError
+from sandbox.emulators.fedex.config import FedexEmulatorConfig
+from sandbox.emulators.fedex.errors import FedexError
 
 GRANT_TYPES = frozenset({"client_credentials", "csp_credentials", "client_pc_credentials"})
 CHILD_GRANTS = frozenset({"csp_credentials", "client_pc_credentials"})

@@ -1,21 +1,23 @@
-"""python -m sandbox.shopify --port 7102 [--seed S] [--token T] [--secret S] [--webhook-url URL] ..."""
+"""python -m sandbox.emulators.shopify --port 7102 [--seed S] [--token T] [--secret S] [--webhook-url URL] ..."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from sandbox.faults import FaultConfig
-from sandbox.serve import run_forever
-from sandbox.shopify.app import create_app
-from sandbox.shopify.config import ShopifyEmulatorConfig
-from sandbox.shopify.emulator import DEFAULT_TOPICS
-from sandbox.shopify.store import Subscription, now_rest
+from sandbox.emulators.faults import FaultConfig
+from sandbox.emulators.serve import run_forever
+from sandbox.emulators.shopify.app import create_app
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.shopify.emulator import DEFAULT_TOPICS
+from sandbox.emulators.shopify.store import Subscription, now_rest
 
 
 def main(argv: list[str] | None = None) -> None:
     defaults = ShopifyEmulatorConfig()
-    parser = argparse.ArgumentParser(prog="python -m sandbox.shopify", description="Shopify Admin API emulator")
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox.emulators.shopify", description="Shopify Admin API emulator"
+    )
     parser.add_argument("--port", type=int, default=7102)
     parser.add_argument("--seed", type=int, default=None, help="seed for injected faults")
     parser.add_argument("--faults", default="{}", help="fault settings as JSON, e.g. '{\"rate_429\": 0.1}'")

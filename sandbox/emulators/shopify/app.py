@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from sandbox.faults import FaultInjector
-from sandbox.shopify import bulk_query, operator, payments, rest
-from sandbox.shopify.config import ShopifyEmulatorConfig
-from sandbox.shopify.emulator import ShopifyEmulator
-from sandbox.shopify.graphql_api import graphql_endpoint
-from sandbox.shopify.published import published_schema
-from sandbox.shopify.webhooks import DEFAULT_API_VERSION
+from sandbox.emulators.faults import FaultInjector
+from sandbox.emulators.shopify import bulk_query, operator, payments, rest
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.shopify.emulator import ShopifyEmulator
+from sandbox.emulators.shopify.graphql_api import graphql_endpoint
+from sandbox.emulators.shopify.published import published_schema
+from sandbox.emulators.shopify.webhooks import DEFAULT_API_VERSION
 
 API = "/admin/api/{version}"
 

@@ -27,10 +27,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.shopify.products import catalog_of
-from sandbox.shopify.resolvers import store_of
-from sandbox.shopify.store import gid, now_rest, parse_gid, to_utc
-from sandbox.shopify.wire import json_response
+from sandbox.emulators.shopify.products import catalog_of
+from sandbox.emulators.shopify.resolvers import store_of
+from sandbox.emulators.shopify.store import gid, now_rest, parse_gid, to_utc
+from sandbox.emulators.shopify.wire import json_response
 
 Info = GraphQLResolveInfo
 LINES_PER_READ = 200

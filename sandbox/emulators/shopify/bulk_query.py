@@ -40,12 +40,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.shopify import bulk
-from sandbox.shopify.published import check, has_schema, published_schema
-from sandbox.shopify.search import UNBOUNDED
-from sandbox.shopify.store import Store
-from sandbox.shopify.webhooks import DEFAULT_API_VERSION
-from sandbox.shopify.wire import dumps, json_response
+from sandbox.emulators.shopify import bulk
+from sandbox.emulators.shopify.published import check, has_schema, published_schema
+from sandbox.emulators.shopify.search import UNBOUNDED
+from sandbox.emulators.shopify.store import Store
+from sandbox.emulators.shopify.webhooks import DEFAULT_API_VERSION
+from sandbox.emulators.shopify.wire import dumps, json_response
 
 Info = GraphQLResolveInfo
 
@@ -60,7 +60,7 @@ extend type Mutation {
 """
 
 MAX_CONNECTIONS, MAX_DEPTH = 5, 2
-FIRST_NUMBER = 900_000_001  # bulk query ids, apart from the bulk mutations' (sandbox/shopify/bulk.py)
+FIRST_NUMBER = 900_000_001  # bulk query ids, apart from the bulk mutations' (sandbox/emulators/shopify/bulk.py)
 RUNNING_LIMIT = 5  # bulk query operations a shop may run at once (2026-01 and later)
 
 # The emulator's own base URL for the download link, set per request by the GraphQL endpoint.

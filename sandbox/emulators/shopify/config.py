@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sandbox.faults import FaultConfig
-from sandbox.shopify.webhooks import DEFAULT_API_VERSION, DEFAULT_SHOP_DOMAIN
+from sandbox.emulators.faults import FaultConfig
+from sandbox.emulators.shopify.webhooks import DEFAULT_API_VERSION, DEFAULT_SHOP_DOMAIN
 
 
 @dataclass

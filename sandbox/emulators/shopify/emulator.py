@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 
-from sandbox.shopify.config import ShopifyEmulatorConfig
-from sandbox.shopify.cost import LeakyBucket, RestBucket
-from sandbox.shopify.store import Store
-from sandbox.shopify.webhooks import Delivery, adeliver, triggered_at_now
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.shopify.cost import LeakyBucket, RestBucket
+from sandbox.emulators.shopify.store import Store
+from sandbox.emulators.shopify.webhooks import Delivery, adeliver, triggered_at_now
 
 # Topics a `POST /_emulator/webhooks/config` subscription receives unless it lists its own.
 DEFAULT_TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "refunds/create")

@@ -6,8 +6,8 @@ import copy
 from typing import Any
 from urllib.parse import quote
 
-from sandbox.shopify.orders import OPEN_FO_STATUSES, refresh_fulfillment_status, touch
-from sandbox.shopify.store import FOLineItem, Fulfillment, FulfillmentOrder, Store, gid, now_rest, parse_gid
+from sandbox.emulators.shopify.orders import OPEN_FO_STATUSES, refresh_fulfillment_status, touch
+from sandbox.emulators.shopify.store import FOLineItem, Fulfillment, FulfillmentOrder, Store, gid, now_rest, parse_gid
 
 # Shopify fills in the tracking URL for carriers it knows when only company + number are given.
 TRACKING_URLS = {

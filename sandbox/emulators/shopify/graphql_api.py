@@ -28,18 +28,18 @@ from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.shopify import bulk_query, installation, order_reads
-from sandbox.shopify.cost import CostCalculator
-from sandbox.shopify.emulator import ShopifyEmulator
-from sandbox.shopify.mutations import MUTATION
-from sandbox.shopify.object_types import TYPES, resolve_type
-from sandbox.shopify.payments import TYPES as PAYMENT_TYPES
-from sandbox.shopify.product_types import register as register_catalog
-from sandbox.shopify.products import catalog_of
-from sandbox.shopify.published import check, has_schema, published_schema
-from sandbox.shopify.schema import schema_for_tier, tier_for
-from sandbox.shopify.webhooks import DEFAULT_API_VERSION
-from sandbox.shopify.wire import json_response
+from sandbox.emulators.shopify import bulk_query, installation, order_reads
+from sandbox.emulators.shopify.cost import CostCalculator
+from sandbox.emulators.shopify.emulator import ShopifyEmulator
+from sandbox.emulators.shopify.mutations import MUTATION
+from sandbox.emulators.shopify.object_types import TYPES, resolve_type
+from sandbox.emulators.shopify.payments import TYPES as PAYMENT_TYPES
+from sandbox.emulators.shopify.product_types import register as register_catalog
+from sandbox.emulators.shopify.products import catalog_of
+from sandbox.emulators.shopify.published import check, has_schema, published_schema
+from sandbox.emulators.shopify.schema import schema_for_tier, tier_for
+from sandbox.emulators.shopify.webhooks import DEFAULT_API_VERSION
+from sandbox.emulators.shopify.wire import json_response
 
 VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 # Shopify supports a version for 12 months; older ones fall forward to the oldest supported (§4.5).

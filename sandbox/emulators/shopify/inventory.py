@@ -14,8 +14,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from sandbox.shopify.schema import TIER_2026_04, TIER_LEGACY
-from sandbox.shopify.store import AdjustmentGroup, Store, now_rest, parse_gid
+from sandbox.emulators.shopify.schema import TIER_2026_04, TIER_LEGACY
+from sandbox.emulators.shopify.store import AdjustmentGroup, Store, now_rest, parse_gid
 
 MAX_INPUT = 250
 MAX_QUANTITY = 1_000_000_000

@@ -9,12 +9,12 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo, get_directive_values
 
-from sandbox.shopify.fulfillments import FulfillmentError, create_fulfillment, update_tracking
-from sandbox.shopify.inventory import adjust_quantities, set_quantities
-from sandbox.shopify.orders import add_tags, remove_tags, set_tags, touch
-from sandbox.shopify.resolvers import store_of
-from sandbox.shopify.schema import TIER_2026_04
-from sandbox.shopify.store import CarrierService, Subscription, gid, gid_kind, now_rest, parse_gid
+from sandbox.emulators.shopify.fulfillments import FulfillmentError, create_fulfillment, update_tracking
+from sandbox.emulators.shopify.inventory import adjust_quantities, set_quantities
+from sandbox.emulators.shopify.orders import add_tags, remove_tags, set_tags, touch
+from sandbox.emulators.shopify.resolvers import store_of
+from sandbox.emulators.shopify.schema import TIER_2026_04
+from sandbox.emulators.shopify.store import CarrierService, Subscription, gid, gid_kind, now_rest, parse_gid
 
 Info = GraphQLResolveInfo
 MAX_METAFIELDS = 25

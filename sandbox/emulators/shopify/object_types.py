@@ -9,10 +9,10 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
-from sandbox.shopify.orders import display_fulfillment_status, fulfillment_orders_of, parse_tags
-from sandbox.shopify.resolvers import QUERY, currency, money_bag, need_id, store_of, topic_enum
-from sandbox.shopify.search import paginate
-from sandbox.shopify.store import (
+from sandbox.emulators.shopify.orders import display_fulfillment_status, fulfillment_orders_of, parse_tags
+from sandbox.emulators.shopify.resolvers import QUERY, currency, money_bag, need_id, store_of, topic_enum
+from sandbox.emulators.shopify.search import paginate
+from sandbox.emulators.shopify.store import (
     QUANTITY_NAMES,
     AdjustmentGroup,
     CarrierService,

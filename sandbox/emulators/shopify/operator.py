@@ -1,6 +1,6 @@
 """Operator API under ``/_emulator/``: seed and inspect the shop, trigger merchant actions (new
 order, refund, cancellation) that fire signed webhooks, tune the buckets, read the request log.
-Documented in sandbox/shopify/README.md."""
+Documented in sandbox/emulators/shopify/README.md."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.shopify.emulator import DEFAULT_TOPICS, ShopifyEmulator
-from sandbox.shopify.orders import (
+from sandbox.emulators.shopify.emulator import DEFAULT_TOPICS, ShopifyEmulator
+from sandbox.emulators.shopify.orders import (
     OrderError,
     cancel_order,
     create_order,
     display_fulfillment_status,
     fulfillment_orders_of,
 )
-from sandbox.shopify.product_types import ROUTES as CATALOG_ROUTES
-from sandbox.shopify.refunds import create_refund, settle_refund
-from sandbox.shopify.store import Store, Subscription, gid, now_rest
-from sandbox.shopify.wire import json_response
+from sandbox.emulators.shopify.product_types import ROUTES as CATALOG_ROUTES
+from sandbox.emulators.shopify.refunds import create_refund, settle_refund
+from sandbox.emulators.shopify.store import Store, Subscription, gid, now_rest
+from sandbox.emulators.shopify.wire import json_response
 
 
 def _emulator(request: Request) -> ShopifyEmulator:

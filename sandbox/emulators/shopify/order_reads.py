@@ -10,9 +10,9 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from sandbox.shopify.resolvers import money_bag, need_id, store_of
-from sandbox.shopify.search import paginate
-from sandbox.shopify.store import gid, to_utc
+from sandbox.emulators.shopify.resolvers import money_bag, need_id, store_of
+from sandbox.emulators.shopify.search import paginate
+from sandbox.emulators.shopify.store import gid, to_utc
 
 Info = GraphQLResolveInfo
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sandbox.shopify.store import FOLineItem, FulfillmentOrder, Store, gid, now_rest
+from sandbox.emulators.shopify.store import FOLineItem, FulfillmentOrder, Store, gid, now_rest
 
 
 class OrderError(ValueError):

@@ -27,12 +27,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.shopify import order_reads
-from sandbox.shopify.orders import OrderError
-from sandbox.shopify.resolvers import store_of
-from sandbox.shopify.search import paginate
-from sandbox.shopify.store import Store, gid, now_rest, to_utc
-from sandbox.shopify.wire import json_response
+from sandbox.emulators.shopify import order_reads
+from sandbox.emulators.shopify.orders import OrderError
+from sandbox.emulators.shopify.resolvers import store_of
+from sandbox.emulators.shopify.search import paginate
+from sandbox.emulators.shopify.store import Store, gid, now_rest, to_utc
+from sandbox.emulators.shopify.wire import json_response
 
 KINDS = ("AUTHORIZATION", "CAPTURE", "CHANGE", "EMV_AUTHORIZATION", "REFUND", "SALE", "SUGGESTED_REFUND", "VOID")
 STATUSES = ("AWAITING_RESPONSE", "ERROR", "FAILURE", "PENDING", "SUCCESS", "UNKNOWN")

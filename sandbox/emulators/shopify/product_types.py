@@ -13,12 +13,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.shopify import bulk
-from sandbox.shopify.products import Catalog, PriceList, Product, Variant, catalog_of, find_product, product_set
-from sandbox.shopify.resolvers import store_of
-from sandbox.shopify.search import paginate
-from sandbox.shopify.store import InventoryItem, Store, gid, parse_gid, to_utc
-from sandbox.shopify.wire import json_response
+from sandbox.emulators.shopify import bulk
+from sandbox.emulators.shopify.products import (
+    Catalog,
+    PriceList,
+    Product,
+    Variant,
+    catalog_of,
+    find_product,
+    product_set,
+)
+from sandbox.emulators.shopify.resolvers import store_of
+from sandbox.emulators.shopify.search import paginate
+from sandbox.emulators.shopify.store import InventoryItem, Store, gid, parse_gid, to_utc
+from sandbox.emulators.shopify.wire import json_response
 
 Info = GraphQLResolveInfo
 

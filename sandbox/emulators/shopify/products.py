@@ -17,8 +17,8 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from sandbox.shopify.resolvers import store_of
-from sandbox.shopify.store import InventoryItem, Store, gid, now_rest, parse_gid
+from sandbox.emulators.shopify.resolvers import store_of
+from sandbox.emulators.shopify.store import InventoryItem, Store, gid, now_rest, parse_gid
 
 Info = GraphQLResolveInfo
 MAX_OPTIONS, MAX_VARIANTS = 3, 2048

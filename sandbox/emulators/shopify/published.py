@@ -18,7 +18,7 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, build_client_schema, get_operation_ast, validate
 from graphql.execution.values import get_variable_values
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the repository (node_modules)
 PACKAGE = ROOT / "node_modules" / "@shopify" / "dev-mcp"
 DATA = PACKAGE / "dist" / "data"
 

@@ -13,8 +13,8 @@ import copy
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sandbox.shopify.orders import OPEN_FO_STATUSES, OrderError, fulfillment_orders_of, touch
-from sandbox.shopify.store import Store, gid, now_rest
+from sandbox.emulators.shopify.orders import OPEN_FO_STATUSES, OrderError, fulfillment_orders_of, touch
+from sandbox.emulators.shopify.store import Store, gid, now_rest
 
 CENT = Decimal("0.01")
 SIDES = ("shop_money", "presentment_money")

@@ -7,10 +7,10 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
-from sandbox.shopify.orders import display_fulfillment_status, parse_tags
-from sandbox.shopify.schema import CURRENCIES
-from sandbox.shopify.search import matches, paginate, parse_query
-from sandbox.shopify.store import InventoryItem, Level, Location, Store, parse_gid, to_utc
+from sandbox.emulators.shopify.orders import display_fulfillment_status, parse_tags
+from sandbox.emulators.shopify.schema import CURRENCIES
+from sandbox.emulators.shopify.search import matches, paginate, parse_query
+from sandbox.emulators.shopify.store import InventoryItem, Level, Location, Store, parse_gid, to_utc
 
 Info = GraphQLResolveInfo
 KNOWN_CURRENCIES = frozenset(CURRENCIES.split())

@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.shopify.emulator import ShopifyEmulator
-from sandbox.shopify.graphql_api import INVALID_TOKEN, VERSION, authorised
-from sandbox.shopify.store import to_utc
-from sandbox.shopify.wire import json_response
+from sandbox.emulators.shopify.emulator import ShopifyEmulator
+from sandbox.emulators.shopify.graphql_api import INVALID_TOKEN, VERSION, authorised
+from sandbox.emulators.shopify.store import to_utc
+from sandbox.emulators.shopify.wire import json_response
 
 MAX_LIMIT = 250
 FILTERS = (

@@ -14,7 +14,7 @@ from functools import cache
 
 from graphql import GraphQLSchema, build_schema
 
-from sandbox.shopify.catalog_sdl import BULK_SDL, CATALOG_SDL
+from sandbox.emulators.shopify.catalog_sdl import BULK_SDL, CATALOG_SDL
 
 TIER_LEGACY, TIER_2026_01, TIER_2026_04 = "legacy", "2026-01", "2026-04"
 
@@ -328,8 +328,8 @@ def tier_for(version: str) -> str:
 @cache
 def schema_for_tier(tier: str) -> GraphQLSchema:
     # These modules import the resolvers, which import this module: imported here, not at the top.
-    from sandbox.shopify import bulk_query, installation, order_reads
-    from sandbox.shopify.payments import SDL as PAYMENTS_SDL
+    from sandbox.emulators.shopify import bulk_query, installation, order_reads
+    from sandbox.emulators.shopify.payments import SDL as PAYMENTS_SDL
 
     sdl = BASE_SDL % {"currencies": CURRENCIES, "inventory_inputs": INVENTORY_INPUTS[tier]}
     return build_schema(

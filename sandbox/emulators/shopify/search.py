@@ -15,7 +15,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from sandbox.shopify.store import to_utc
+from sandbox.emulators.shopify.store import to_utc
 
 MAX_PAGE = 250
 _TERM = re.compile(r"^(?P<neg>-)?(?P<field>[a-z_]+):(?P<op>>=|<=|>|<|=)?(?P<value>.*)$")
@@ -106,7 +106,7 @@ def decode_cursor(cursor: str) -> tuple[Any, ...]:
         raise GraphQLError(f"Invalid cursor for current pagination sort: {cursor}") from None
 
 
-# True while a bulk query runs (sandbox/shopify/bulk_query.py): connections return every item.
+# True while a bulk query runs (sandbox/emulators/shopify/bulk_query.py): connections return every item.
 UNBOUNDED: contextvars.ContextVar[bool] = contextvars.ContextVar("bulk_unbounded", default=False)
 
 

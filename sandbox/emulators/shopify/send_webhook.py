@@ -1,6 +1,6 @@
 """Send signed Shopify webhooks from the command line.
 
-    python -m sandbox.shopify.send_webhook --url http://127.0.0.1:7071/api/shopify/webhooks \\
+    python -m sandbox.emulators.shopify.send_webhook --url http://127.0.0.1:7071/api/shopify/webhooks \\
         --secret S --topic orders/create --file order.json [--file more.json ...] \\
         [--duplicates N] [--shuffle-seed SEED] [--shop-domain shop.myshopify.com] [--api-version 2026-10]
 
@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from sandbox.shopify.webhooks import DEFAULT_API_VERSION, DEFAULT_SHOP_DOMAIN, Delivery, deliver_many
+from sandbox.emulators.shopify.webhooks import DEFAULT_API_VERSION, DEFAULT_SHOP_DOMAIN, Delivery, deliver_many
 
 WRAPPERS = ("order", "refund", "customer", "fulfillment")
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from sandbox.shopify.wire import dumps
+from sandbox.emulators.shopify.wire import dumps
 
 DEFAULT_SHOP_DOMAIN = "emulator.myshopify.com"
 DEFAULT_API_VERSION = "2026-10"  # Shopify's newest stable version (the emulator models Shopify, not the app)

@@ -1,4 +1,5 @@
-"""``python -m sandbox.chaos [--orders 2000] [--refunds 500] [--reduce-share 0.4] [--restarts 2] [--minutes 40]``
+"""``python -m sandbox.harness.chaos [--orders 2000] [--refunds 500] [--reduce-share 0.4] [--restarts 2]``
+``[--minutes 40]``
 
 ``--reduce-share`` is the share of the refunds made before any invoice: those orders are never
 invoiced, their refunds reduce the open F&O sales order (``REFUND_UNINVOICED_ACTION=reduce_order``),
@@ -19,10 +20,10 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from sandbox import azurite
-from sandbox.chaos.run import ChaosConfig, run_chaos
-from sandbox.chaos.stack import Bucket, Faults
-from sandbox.hostproc import ROOT
+from sandbox.harness import APP_ROOT as ROOT
+from sandbox.harness.chaos.chaos_stack import Bucket, Faults
+from sandbox.harness.chaos.run import ChaosConfig, run_chaos
+from sandbox.harness.stack import azurite
 
 
 def _interrupt(*_: object) -> None:
@@ -31,7 +32,9 @@ def _interrupt(*_: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m sandbox.chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m sandbox.harness.chaos",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--refunds", type=int, default=500)

@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 from starlette.requests import ClientDisconnect
 
-from sandbox.d365.app import create_app as create_d365
-from sandbox.hostproc import HostProcess, start_host
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.host.process import HostProcess, start_host
 
 SECRET = "chaos-webhook-secret"
 SHOP = "chaos-shop.myshopify.com"
@@ -65,7 +65,7 @@ class _ExpectedBreakage(logging.Filter):
 
 
 def quiet_expected_breakage() -> None:
-    for name in ("uvicorn.error", "sandbox.d365"):
+    for name in ("uvicorn.error", "sandbox.emulators.d365"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _ExpectedBreakage) for f in logger.filters):
             logger.addFilter(_ExpectedBreakage())

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from sandbox.chaos.documents import Documents
-from sandbox.shopify.webhooks import Delivery
+from sandbox.emulators.shopify.webhooks import Delivery
+from sandbox.harness.chaos.documents import Documents
 
 RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15)  # then every 15 s until the budget ends
 

@@ -30,7 +30,7 @@ from sandbox import SAMPLES
 
 ORDER_SAMPLE = SAMPLES / "shopify" / "shopify_python_api__fixtures__order.json"
 CENT = Decimal("0.01")
-# Released products of the F&O emulator's seed (sandbox/d365/README.md) with shop prices.
+# Released products of the F&O emulator's seed (sandbox/emulators/d365/README.md) with shop prices.
 SKUS = (
     ("IPOD2008GREEN", "199.00"),
     ("IPOD2008BLACK", "199.00"),

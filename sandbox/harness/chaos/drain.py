@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from azure.core.exceptions import ResourceNotFoundError
 
-from sandbox.hostproc import HostProcess
+from sandbox.host.process import HostProcess
 from shared import queues
 from shared.storage import Storage
 

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 
 from integration.inventory.ledger import Ledger
-from sandbox.chaos.drain import fo_rows
-from sandbox.chaos.reconcile import Report
-from sandbox.chaos.stack import ChaosStack
-from sandbox.hostproc import ROOT
+from sandbox.harness import APP_ROOT as ROOT
+from sandbox.harness.chaos.chaos_stack import ChaosStack
+from sandbox.harness.chaos.drain import fo_rows
+from sandbox.harness.chaos.reconcile import Report
 from shared.storage import Storage
 
 MEASURES = {

@@ -24,9 +24,9 @@ from integration.refunds.ledger import APPLIED, Ledger
 from integration.refunds.records import CREDITED, ORDER_REDUCED, RefundRecords
 from integration.webhooks.envelope import Envelope
 from integration.webhooks.intake import DEDUP_TABLE
-from sandbox.chaos.delivery import Attempt
-from sandbox.chaos.documents import Documents, refund_total
-from sandbox.chaos.drain import fo_rows, queue_counts
+from sandbox.harness.chaos.delivery import Attempt
+from sandbox.harness.chaos.documents import Documents, refund_total
+from sandbox.harness.chaos.drain import fo_rows, queue_counts
 from shared import queues
 from shared.storage import Storage, safe_key
 

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 from rich.console import Console
 
-from sandbox.chaos import reconcile as rc
-from sandbox.chaos.delivery import Attempt, Sender, plan
-from sandbox.chaos.documents import Documents, build
-from sandbox.chaos.drain import DrainResult, Invoicer, drain, fo_rows, queue_counts
-from sandbox.chaos.inventory import reconcile_inventory
-from sandbox.chaos.stack import SECRET, SHOP, Bucket, ChaosStack, Faults
+from sandbox.harness.chaos import reconcile as rc
+from sandbox.harness.chaos.chaos_stack import SECRET, SHOP, Bucket, ChaosStack, Faults
+from sandbox.harness.chaos.delivery import Attempt, Sender, plan
+from sandbox.harness.chaos.documents import Documents, build
+from sandbox.harness.chaos.drain import DrainResult, Invoicer, drain, fo_rows, queue_counts
+from sandbox.harness.chaos.inventory import reconcile_inventory
 from shared.storage import Storage
 
 

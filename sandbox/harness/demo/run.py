@@ -25,8 +25,8 @@ from rich.table import Table
 
 from integration.webhooks.signature import sign
 from sandbox import SAMPLES as KIT
-from sandbox.hostproc import HostProcess
-from sandbox.sample_orders import erp_ready_order
+from sandbox.harness.demo.sample_orders import erp_ready_order
+from sandbox.host.process import HostProcess
 
 SAMPLES = KIT / "shopify"
 KEY = {"x-functions-key": "local-function-key"}

@@ -1,4 +1,4 @@
-"""``python -m sandbox.stack``: the whole stack locally (Azurite, the emulators, the app on the local
+"""``python -m sandbox.harness.stack``: the whole stack locally (Azurite, the emulators, the app on the local
 Functions host), then a demo that sends signed sample webhooks and shows what happened.
 
 Runs until Ctrl-C, or exits after the demo with ``--demo-only``.
@@ -16,10 +16,11 @@ from contextlib import ExitStack
 
 from rich.console import Console
 
-from sandbox import azurite
-from sandbox.demo import run_demo
-from sandbox.emulators import start_emulators
-from sandbox.hostproc import ROOT, start_host
+from sandbox.harness import APP_ROOT as ROOT
+from sandbox.harness.demo.run import run_demo
+from sandbox.harness.stack import azurite
+from sandbox.harness.stack.emulators import start_emulators
+from sandbox.host.process import start_host
 
 console = Console()
 
@@ -38,7 +39,7 @@ def app_settings(storage: str, emulator_urls: dict[str, str]) -> dict[str, str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.stack", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox.harness.stack", description=__doc__)
     parser.add_argument("--port", type=int, default=7071, help="local host HTTP port")
     parser.add_argument("--demo-only", action="store_true", help="exit after the demo")
     parser.add_argument("--no-demo", action="store_true")

@@ -1,6 +1,6 @@
 """Which Azurite the test session uses: Docker (``docker-compose.yml`` through pytest-docker) or npm.
 
-``choose()`` is the rule, pure: ``AZURITE=npm`` forces the npm Azurite (``sandbox/azurite.py``);
+``choose()`` is the rule, pure: ``AZURITE=npm`` forces the npm Azurite (``sandbox/harness/stack/azurite.py``);
 ``AZURITE=docker`` forces Docker and fails loudly when no Docker daemon (or no Compose) answers;
 unset (or ``auto``) takes Docker when a daemon and Compose answer, else npm. ``probe_docker()`` asks
 the real ``docker`` client; it is called only when the rule needs it, so ``AZURITE=npm`` costs nothing.

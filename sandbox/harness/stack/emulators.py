@@ -11,12 +11,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.d365.app import create_app as create_d365
-from sandbox.dataverse import create_app as create_dataverse
-from sandbox.fedex import create_app as create_fedex
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.dataverse import create_app as create_dataverse
+from sandbox.emulators.fedex import create_app as create_fedex
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
 
 DEFAULT_PORTS = {"d365": 7101, "shopify": 7102, "fedex": 7103, "dataverse": 7104}
 SETTINGS = {"d365": "D365_URL", "shopify": "SHOPIFY_ADMIN_URL", "fedex": "FEDEX_URL", "dataverse": "DATAVERSE_URL"}

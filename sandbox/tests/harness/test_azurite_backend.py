@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.azurite_backend import AzuriteChoiceError, DockerStatus, choose, probe_docker
+from sandbox.harness.stack.azurite_backend import AzuriteChoiceError, DockerStatus, choose, probe_docker
 
 UP = DockerStatus(daemon=True, compose=True)
 DOWN = DockerStatus(daemon=False, compose=False, detail="`docker info` exited 1: Cannot connect to the Docker daemon")

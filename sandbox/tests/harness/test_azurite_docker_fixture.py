@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 # Plays `docker info` and `docker compose -f FILE -p NAME version|up|port|down` with the npm Azurite.
 FAKE_DOCKER = r"""
@@ -68,7 +68,7 @@ else:
 state_file.write_text(json.dumps(state))
 """
 
-INNER = "tests/sandbox/test_session_azurite.py"
+INNER = "sandbox/tests/harness/test_session_azurite.py"
 
 
 @pytest.mark.azurite

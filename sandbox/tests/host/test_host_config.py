@@ -2,10 +2,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sandbox.harness import APP_ROOT as ROOT
 from sandbox.host.config import load_host_json, parse_timespan, resolve
 from sandbox.host.http import compile_route
 from sandbox.host.timers import Schedule
-from tests.conftest import present
+from sandbox.tests.conftest import present
 
 
 def test_timespan() -> None:
@@ -47,8 +48,6 @@ def test_binding_expressions(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_project_host_json_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.conftest import ROOT
-
     config = load_host_json(ROOT)
     assert config.route_prefix == "api"
     assert config.queues.max_dequeue_count == 5

@@ -7,8 +7,8 @@ import uuid
 
 import httpx
 
-from sandbox.hostproc import HostProcess
-from shared.storage import Storage
+from sandbox.host.process import HostProcess
+from sandbox.tests.conftest import Sdk
 
 
 def test_function_auth_level_needs_a_key(test_host: HostProcess) -> None:
@@ -46,7 +46,7 @@ def test_queue_output_binding_feeds_queue_trigger(test_host: HostProcess) -> Non
     test_host.wait_for(lambda t: f"WORK ok-{token} dequeue_count=1" in t, what="queue trigger")
 
 
-def test_failing_message_goes_to_poison_after_five_dequeues(test_host: HostProcess, storage: Storage) -> None:
+def test_failing_message_goes_to_poison_after_five_dequeues(test_host: HostProcess, storage: Sdk) -> None:
     token = f"fail-{uuid.uuid4().hex}"
     storage.queue("hostapp-work").send_message(token)
     test_host.wait_for(lambda t: f"WORK {token} dequeue_count=5" in t, what="fifth attempt")
@@ -60,7 +60,7 @@ def test_failing_message_goes_to_poison_after_five_dequeues(test_host: HostProce
     assert f"WORK {token} dequeue_count=6" not in test_host.text()
 
 
-def test_non_base64_message_goes_straight_to_poison(test_host: HostProcess, storage: Storage) -> None:
+def test_non_base64_message_goes_straight_to_poison(test_host: HostProcess, storage: Sdk) -> None:
     raw = storage.raw_queue("hostapp-work")
     token = f"not base64 {uuid.uuid4().hex} !!"
     raw.send_message(token)
@@ -86,10 +86,10 @@ def test_admin_endpoint_runs_a_non_http_function(test_host: HostProcess) -> None
     test_host.wait_for(lambda t: f"WORK ok-{token}" in t, what="admin invocation")
 
 
-def test_function_with_unresolvable_binding_is_in_error_and_others_run(azurite: str, storage: Storage) -> None:
+def test_function_with_unresolvable_binding_is_in_error_and_others_run(azurite: str, storage: Sdk) -> None:
     from pathlib import Path
 
-    from sandbox.hostproc import start_host
+    from sandbox.host.process import start_host
 
     # No HOSTAPP_SCHEDULE: the timer cannot be bound.
     host = start_host({"AzureWebJobsStorage": azurite}, app_dir=Path(__file__).parent / "hostapp")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from sandbox.hostproc import HostProcess, start_host
-from shared.storage import Storage
+from sandbox.host.process import HostProcess, start_host
+from sandbox.tests.conftest import Sdk
 
 HOSTAPP = Path(__file__).parent / "hostapp"
 
@@ -102,7 +102,7 @@ def test_invocation_exception_is_the_workers_failure_and_a_500(test_host: HostPr
     assert "Exception while executing function: Functions.crash. Result: Failure" in test_host.text()
 
 
-def test_missed_monitored_occurrence_fires_once_with_past_due(azurite: str, storage: Storage) -> None:
+def test_missed_monitored_occurrence_fires_once_with_past_due(azurite: str, storage: Sdk) -> None:
     host_id = f"contract-{uuid.uuid4().hex[:12]}"
     missed = datetime.now(UTC) - timedelta(days=1)
     status = {"Last": missed.isoformat(), "Next": missed.isoformat(), "LastUpdated": missed.isoformat()}

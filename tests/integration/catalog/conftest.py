@@ -20,11 +20,11 @@ from integration.exceptions import EXCEPTIONS_TABLE
 from integration.inventory import catalog as inventory_catalog
 from integration.inventory import ledger, runs
 from integration.mappings import MAPPINGS_TABLE
-from sandbox.d365.app import create_app as create_d365
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
 from shared.http import RetryPolicy
 from shared.storage import Storage
 

@@ -15,7 +15,7 @@ from integration.clients.dataverse import DataverseClient
 from integration.crm.config import ENTITY_ORDER, CrmConfig
 from integration.crm.service import CrmNotReady, CrmSync
 from integration.exceptions import ExceptionStore
-from sandbox.sample_orders import erp_ready_order
+from sandbox.harness.demo.sample_orders import erp_ready_order
 from shared.storage import Storage
 from tests.crm_fixtures import dv, dv_admin, dv_server, rows
 

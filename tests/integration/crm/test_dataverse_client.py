@@ -19,7 +19,7 @@ from integration.clients.dataverse import (
     bind,
     path,
 )
-from sandbox.serve import RunningServer
+from sandbox.emulators.serve import RunningServer
 from shared.http import RetryPolicy
 from tests.crm_fixtures import TOKEN, dv, dv_admin, dv_server, fast_policy, rows
 

@@ -6,7 +6,7 @@ import pytest
 
 from integration.clients.d365 import D365Client
 from integration.customers.service import SYNC_TABLE, CustomerSync
-from sandbox.serve import RunningServer
+from sandbox.emulators.serve import RunningServer
 from shared.http import RetryPolicy
 from shared.storage import Storage
 from tests.integration.orders import conftest as orders

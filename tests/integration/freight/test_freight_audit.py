@@ -19,7 +19,7 @@ from integration.ops.api import Request, dispatch
 from integration.ops.flows import register
 from integration.rates.quotes import QUOTES_TABLE
 from sandbox import SAMPLES
-from sandbox.serve import RunningServer
+from sandbox.emulators.serve import RunningServer
 from shared.principal import Principal
 from shared.settings import reset_settings_cache
 from shared.storage import Storage

@@ -21,11 +21,11 @@ from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
 from integration.fulfillment.service import FulfillmentConfig, FulfillmentSync
 from integration.orders.records import CREATED, OrderRecord, OrderRecords
-from sandbox.d365 import D365EmulatorConfig
-from sandbox.d365 import create_app as create_d365
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.d365 import D365EmulatorConfig
+from sandbox.emulators.d365 import create_app as create_d365
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
 from shared.http import RetryPolicy
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage

@@ -15,18 +15,18 @@ from integration.clients.shopify import ShopifyAdmin
 from integration.inventory import catalog, ledger, runs
 from integration.inventory.config import InventoryConfig, parse_config
 from integration.inventory.service import InventorySync, Summary
-from sandbox.d365.app import create_app as create_d365
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
 from shared.http import RetryPolicy
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage
 
 TOKEN = "shpat_local_dev"
 D365_TOKEN = "local-dev-token"
-# Seeded F&O items (sandbox/d365/seed.py): 1000 in warehouse 11, 100 in 12 and 21.
+# Seeded F&O items (sandbox/emulators/d365/seed.py): 1000 in warehouse 11, 100 in 12 and 21.
 SKUS = ["IPOD2008GREEN", "IPOD2008BLACK", "SNOWBOARD-GREEN"]
 BASE_CONFIG: dict[str, Any] = {
     "locations": [

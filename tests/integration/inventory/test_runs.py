@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from integration.inventory.runs import Checkpoints, RunLease
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from tests.conftest import present
 from tests.integration.inventory.conftest import SKUS, Wire, World

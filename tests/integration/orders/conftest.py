@@ -15,10 +15,10 @@ from integration.clients.shopify import ShopifyAdmin
 from integration.orders.products import ProductCache
 from integration.orders.salesorder import OrderSettings
 from integration.orders.service import OrderFlowConfig, OrderSync
-from sandbox.d365.app import create_app as create_d365
-from sandbox.sample_orders import erp_ready_order
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.harness.demo.sample_orders import erp_ready_order
 from shared.http import RetryPolicy
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage

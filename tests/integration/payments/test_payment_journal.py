@@ -11,7 +11,7 @@ from integration.exceptions import ExceptionStore
 from integration.payments import records as rec
 from integration.payments.journal import HEADER_SET, LINE_SET
 from integration.payments.service import PaymentSync
-from sandbox.serve import RunningServer
+from sandbox.emulators.serve import RunningServer
 from tests.integration.payments.conftest import add_transactions, invoiced_sale
 
 

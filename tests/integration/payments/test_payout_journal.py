@@ -11,7 +11,7 @@ from integration.clients.shopify import ShopifyAdmin
 from integration.payments.config import load_config
 from integration.payments.journal import LINE_SET
 from integration.payments.payouts import sync_payouts
-from sandbox.serve import RunningServer
+from sandbox.emulators.serve import RunningServer
 from shared.storage import Storage
 from tests.integration.payments.conftest import add_transactions, invoiced_sale
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from integration.clients.fedex import FedexClient, FedexRetry
-from sandbox.fedex import FedexEmulatorConfig, create_app
-from sandbox.serve import RunningServer, start_in_thread
-from tests.sandbox.fedex.conftest import START, FakeClock
+from sandbox.emulators.fedex import FedexEmulatorConfig, create_app
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.tests.emulators.fedex.conftest import START, FakeClock
 
 CLIENT_ID, CLIENT_SECRET, ACCOUNT = "local-fedex-client", "local-fedex-secret", "740561073"
 

@@ -20,8 +20,8 @@ from integration.clients.fedex import (
     RateQuery,
     build_rate_request,
 )
-from sandbox.faults import FaultConfig
-from sandbox.fedex.schema import load_openapi
+from sandbox.emulators.faults import FaultConfig
+from sandbox.emulators.fedex.schema import load_openapi
 from tests.integration.rates.conftest import Stack
 
 QUERY = RateQuery(

@@ -18,11 +18,11 @@ from integration.clients.d365 import BatchOp, D365Client
 from integration.clients.shopify import ShopifyAdmin
 from integration.refunds.config import RefundConfig
 from integration.refunds.service import RefundService
-from sandbox.d365.app import create_app as create_d365
-from sandbox.d365.config import D365EmulatorConfig
-from sandbox.serve import RunningServer, start_in_thread
-from sandbox.shopify.app import create_app as create_shopify
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.d365.app import create_app as create_d365
+from sandbox.emulators.d365.config import D365EmulatorConfig
+from sandbox.emulators.serve import RunningServer, start_in_thread
+from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
 from shared.http import RetryPolicy
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage

@@ -20,7 +20,7 @@ from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
 from integration.refunds.config import RefundConfig
 from integration.refunds.service import RefundService
-from sandbox.serve import RunningServer
+from sandbox.emulators.serve import RunningServer
 from shared.storage import Storage
 from shared.telemetry_redaction import install, install_on
 from tests.integration.orders.conftest import Admin, clean_storage, good_order, make_sync  # noqa: F401

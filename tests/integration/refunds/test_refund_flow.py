@@ -15,7 +15,7 @@ from integration.refunds.config import WAIT, RefundConfig
 from integration.refunds.records import RefundRecords
 from integration.refunds.service import RefundService
 from integration.webhooks.envelope import Envelope
-from sandbox.serve import RunningServer
+from sandbox.emulators.serve import RunningServer
 from shared import queues
 from shared.storage import Storage
 from tests.integration.refunds.conftest import Clock, Sale, make_sale, mirror_in_fo, tax

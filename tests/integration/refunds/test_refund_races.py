@@ -18,7 +18,7 @@ from integration.clients.d365 import D365Client, D365Transient
 from integration.clients.shopify import ShopifyAdmin
 from integration.refunds.config import RefundConfig
 from integration.refunds.service import Outcome, RefundService
-from sandbox.serve import RunningServer
+from sandbox.emulators.serve import RunningServer
 from shared.http import RetryPolicy
 from shared.storage import Storage
 from tests.integration.refunds.conftest import Clock, Sale

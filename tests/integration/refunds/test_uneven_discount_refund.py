@@ -13,7 +13,7 @@ import pytest
 
 from integration.clients.d365 import BatchOp, D365Client
 from integration.refunds.service import RefundService
-from sandbox.serve import RunningServer
+from sandbox.emulators.serve import RunningServer
 from tests.integration.refunds.conftest import _money, make_sale, tax
 
 pytestmark = pytest.mark.azurite

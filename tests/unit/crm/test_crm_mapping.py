@@ -15,7 +15,7 @@ from integration.crm.mapping import (
     tracking_numbers,
 )
 from integration.orders.model import parse_order
-from sandbox.sample_orders import erp_ready_order
+from sandbox.harness.demo.sample_orders import erp_ready_order
 from tests.conftest import sample
 
 CONFIG = CrmConfig()

@@ -18,7 +18,7 @@ from integration.orders.salesorder import (
     spread,
     total_failure,
 )
-from sandbox.sample_orders import erp_ready_order
+from sandbox.harness.demo.sample_orders import erp_ready_order
 from tests.conftest import present
 from tests.unit.orders import samples
 

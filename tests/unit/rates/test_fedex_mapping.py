@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from integration.clients.fedex import Address, Parcel, RateQuery, build_rate_request, parse_rate_response
 from sandbox import SAMPLES as SAMPLE_ROOT
-from sandbox.fedex.schema import load_openapi
+from sandbox.emulators.fedex.schema import load_openapi
 
 KIT = SAMPLE_ROOT / "fedex"
 SPEC = load_openapi()

@@ -12,7 +12,7 @@ import pytest
 
 from integration.mappings import load_mappings
 from integration.rates.config import load_rates_config
-from sandbox.d365.seed import DELIVERY_MODES
+from sandbox.emulators.d365.seed import DELIVERY_MODES
 
 CONFIG = load_rates_config()
 OFFERED = [(code, rule.display_name) for code, rule in CONFIG.services.items()] + [

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from sandbox import SAMPLES as KIT
-from sandbox.d365 import D365EmulatorConfig, create_app
-from sandbox.serve import RunningServer, start_in_thread
+from sandbox.emulators.d365 import D365EmulatorConfig, create_app
+from sandbox.emulators.serve import RunningServer, start_in_thread
 
 SAMPLES = KIT / "d365"
 TOKEN = "local-dev-token"

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.d365 import D365EmulatorConfig, ThrottleConfig
-from sandbox.faults import FaultConfig
-from sandbox.serve import RunningServer
+from sandbox.emulators.d365 import D365EmulatorConfig, ThrottleConfig
+from sandbox.emulators.faults import FaultConfig
+from sandbox.emulators.serve import RunningServer
 
 
 def test_data_needs_a_bearer_token(server: RunningServer, http: httpx.Client) -> None:
@@ -175,9 +175,19 @@ def test_command_line_prints_url_token_and_serves() -> None:
     with socket.socket() as probe:  # a free port for the child process
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[4]
     child = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.d365", "--port", str(port), "--page-size", "2", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "sandbox.emulators.d365",
+            "--port",
+            str(port),
+            "--page-size",
+            "2",
+            "--log-level",
+            "warning",
+        ],
         cwd=root,
         stdout=subprocess.PIPE,
         text=True,

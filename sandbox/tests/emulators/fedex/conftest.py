@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from sandbox import SAMPLES as SAMPLE_ROOT
-from sandbox.fedex import FedexEmulatorConfig, create_app
-from sandbox.serve import start_in_thread
+from sandbox.emulators.fedex import FedexEmulatorConfig, create_app
+from sandbox.emulators.serve import start_in_thread
 
 KIT = SAMPLE_ROOT / "fedex"
 ACCOUNT = "740561073"

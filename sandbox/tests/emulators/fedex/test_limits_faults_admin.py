@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sandbox.faults import FaultConfig
-from tests.sandbox.fedex.conftest import Emulator, first_error, rate_request, reply
+from sandbox.emulators.faults import FaultConfig
+from sandbox.tests.emulators.fedex.conftest import Emulator, first_error, rate_request, reply
 
 
 def test_rate_limit_window(make_emulator) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.fedex.conftest import CREDENTIALS, Emulator, first_error, rate_request
+from sandbox.tests.emulators.fedex.conftest import CREDENTIALS, Emulator, first_error, rate_request
 
 
 def test_token_has_fedex_success_shape(emulator: Emulator) -> None:

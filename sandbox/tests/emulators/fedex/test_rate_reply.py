@@ -8,8 +8,8 @@ from typing import Any
 
 import jsonschema
 
-from sandbox.fedex.schema import load_openapi
-from tests.sandbox.fedex.conftest import KIT, Emulator, rate_request, reply
+from sandbox.emulators.fedex.schema import load_openapi
+from sandbox.tests.emulators.fedex.conftest import KIT, Emulator, rate_request, reply
 
 
 def _response_validator() -> jsonschema.Draft4Validator:

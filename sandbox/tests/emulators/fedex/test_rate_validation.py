@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.fedex.conftest import Emulator, first_error, karrio_request, rate_request
+from sandbox.tests.emulators.fedex.conftest import Emulator, first_error, karrio_request, rate_request
 
 
 def test_fedex_full_schema_example_is_accepted(shared_emulator: Emulator) -> None:

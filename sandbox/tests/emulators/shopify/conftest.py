@@ -16,9 +16,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sandbox import SAMPLES as KIT
-from sandbox.serve import start_in_thread
-from sandbox.shopify.app import create_app
-from sandbox.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.serve import start_in_thread
+from sandbox.emulators.shopify.app import create_app
+from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
 
 SAMPLES = KIT / "shopify"
 TOKEN = "shpat_local_dev"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from graphql import OperationDefinitionNode, parse
 
-from sandbox.shopify.cost import CostCalculator
-from sandbox.shopify.schema import TIER_LEGACY, schema_for_tier
+from sandbox.emulators.shopify.cost import CostCalculator
+from sandbox.emulators.shopify.schema import TIER_LEGACY, schema_for_tier
 
 TAGS_ADD = 'mutation { tagsAdd(id: "gid://shopify/Order/1", tags: ["x"]) { userErrors { message } } }'
 

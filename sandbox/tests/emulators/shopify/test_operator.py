@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from sandbox.shopify.webhooks import DEFAULT_API_VERSION
+from sandbox.emulators.shopify.webhooks import DEFAULT_API_VERSION
 
 from .conftest import SECRET, sample
 

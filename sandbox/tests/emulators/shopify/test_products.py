@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.sandbox.shopify.conftest import Shop
+from sandbox.tests.emulators.shopify.conftest import Shop
 
 VERSION = "2026-04"
 SET = """mutation set($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {

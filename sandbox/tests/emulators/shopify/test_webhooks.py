@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from sandbox.shopify import send_webhook
-from sandbox.shopify.webhooks import Delivery, deliver, deliver_many, schedule, sign
+from sandbox.emulators.shopify import send_webhook
+from sandbox.emulators.shopify.webhooks import Delivery, deliver, deliver_many, schedule, sign
 
 from .conftest import SAMPLES
 

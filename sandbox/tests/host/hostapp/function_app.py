@@ -58,7 +58,7 @@ def tick(timer: func.TimerRequest) -> None:
     print(f"TICK past_due={timer.past_due}", flush=True)
 
 
-# -- the worker contract (tests/e2e/test_worker_contract.py): what a function receives --------------
+# -- the worker contract (sandbox/tests/host/test_worker_contract.py): what a function receives --------------
 
 
 def _seen(req: func.HttpRequest, context: func.Context) -> dict[str, Any]:
