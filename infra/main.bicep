@@ -206,7 +206,7 @@ var connectionSettings = {
   FEDEX_CLIENT_SECRET: keyVault.outputs.fedexClientSecretRef
   FEDEX_ACCOUNT_NUMBER: fedexAccountNumber
   REDIS_URL: enableRedis ? redis.outputs.redisUrl : ''
-  RATES_CONFIG_PATH: ''
+  RATES_CONFIG_PATH: 'config/rates.json'
   REDACTION_KEY: keyVault.outputs.redactionKeyRef
 }
 

@@ -1,5 +1,5 @@
 """``python -m integration.cli``: the operator's command line. Every command goes through the same
-router as the ops API (``integration.ops.api.dispatch``), so both behave the same.
+router as the ops API (``integration.bootstrap.ops_router()``), so both behave the same.
 
 Settings come from the environment, or from a local.settings.json given with ``--settings``.
 """
@@ -16,13 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from integration.ops.api import Request, dispatch
-from integration.ops.flows import register
+from integration import bootstrap
+from integration.ops.api import Request
 from shared.principal import Principal
-from shared.settings import get_settings, reset_settings_cache
-from shared.storage import get_storage, reset_storage
 
-register()
 app = typer.Typer(help="Operate the Shopify ↔ F&O ↔ FedEx integration.", no_args_is_help=True)
 console = Console()
 
@@ -65,8 +62,7 @@ def main(settings: Path | None = typer.Option(None, help="local.settings.json to
         values = json.loads(settings.read_text()).get("Values", {})
         for key, value in values.items():
             os.environ.setdefault(key, str(value))
-        reset_settings_cache()
-        reset_storage()
+        bootstrap.reset()
 
 
 def call(method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
@@ -74,7 +70,7 @@ def call(method: str, path: str, params: dict[str, Any] | None = None, body: Any
     # The CLI works with the storage account's own credentials; its actions are audited under the OS user.
     principal = Principal(f"cli:{getpass.getuser()}", provider="cli")
     raw = json.dumps(body).encode() if body else b""
-    status, result = dispatch(get_storage(), Request(method, path, query, raw, principal))
+    status, result = bootstrap.ops_router().dispatch(bootstrap.storage(), Request(method, path, query, raw, principal))
     if status >= 400:
         console.print(f"[red]{status}[/] {result.get('error', result)}")
         raise typer.Exit(1)
@@ -190,14 +186,6 @@ def replay_poison(queue: str, limit: int = 32, dry_run: bool = False) -> None:
     )
 
 
-@app.command("replay-parked")
-def replay_parked(queue: str, limit: int = 1000, dry_run: bool = False) -> None:
-    """Re-enqueue envelopes parked in the inbox."""
-    console.print_json(
-        json.dumps(call("POST", f"queues/{queue}/replay-parked", {"limit": limit, "dry_run": dry_run or None}))
-    )
-
-
 @app.command("reconcile")
 def reconcile(
     since: str | None = typer.Option(None, help="ISO date/time, default 24 h ago"),
@@ -216,9 +204,6 @@ def crm_reconcile(
     apply: bool = typer.Option(False, help="queue a CRM resync of each difference (default: a dry run)"),
 ) -> None:
     """Compare Shopify orders in a date range with Dataverse (the CRM flow); --apply resyncs the differences."""
-    from integration.crm import ops as crm_ops
-
-    crm_ops.register()
     data = call("POST", "crm/reconcile", {"since": since, "until": until, "dry_run": not apply})
     console.print_json(json.dumps(data))
 
@@ -226,9 +211,6 @@ def crm_reconcile(
 @app.command("crm-confirm")
 def crm_confirm(customer_id: str, contact_id: str) -> None:
     """Confirm that a Shopify customer is this Dataverse contact: the integration then owns and updates it."""
-    from integration.crm import ops as crm_ops
-
-    crm_ops.register()
     console.print_json(json.dumps(call("POST", f"crm/contacts/{customer_id}/confirm", body={"contact_id": contact_id})))
 
 
@@ -266,9 +248,7 @@ def register_in_shopify(
     carrier_service: bool = typer.Option(True, help="also register the FedEx carrier service"),
 ) -> None:
     """Register the webhook subscriptions (and the carrier service) in Shopify for the deployed app."""
-    from integration.clients.shopify import ShopifyAdmin
-
-    admin = ShopifyAdmin.from_settings(get_settings())
+    admin = bootstrap.shopify()
     base = app_url.rstrip("/")
     for topic in WEBHOOK_TOPICS:
         data = admin.graphql(

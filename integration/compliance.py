@@ -1,7 +1,7 @@
 """Shopify's mandatory compliance webhooks and app/uninstalled.
 
 What the integration itself keeps of a customer is the webhook bodies it stored as blobs (large
-payloads) and parked envelopes. ``customers/redact`` deletes those for the listed orders,
+payloads). ``customers/redact`` deletes those for the listed orders,
 ``shop/redact`` deletes all of them; ``customers/redact`` also drops the customer's link to their F&O
 account (Table ``customerlinks``) and customer sync record, and clears the free text of exceptions and
 audit rows about the customer or mentioning them (``integration/forget.py``). Every request is
@@ -20,7 +20,6 @@ from azure.core.exceptions import ResourceNotFoundError
 from integration.crm.records import forget_customer as forget_crm_customer
 from integration.customers.service import forget_customer
 from integration.forget import forget_in_records
-from integration.inbox import INBOX_CONTAINER, INBOX_TABLE, blob_path
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope
 from shared.storage import Storage, safe_key
 
@@ -41,21 +40,6 @@ def _delete_payload_blobs(storage: Storage, order_ids: list[str] | None) -> int:
     return deleted
 
 
-def _delete_inbox(storage: Storage, order_ids: list[str] | None) -> int:
-    table = storage.table(INBOX_TABLE)
-    container = storage.container(INBOX_CONTAINER)
-    deleted = 0
-    for entity in table.list_entities(select=["PartitionKey", "RowKey", "ResourceId"]):
-        if order_ids is None or str(entity.get("ResourceId")) in order_ids:
-            try:
-                container.delete_blob(blob_path(entity["PartitionKey"], entity["RowKey"]))
-            except ResourceNotFoundError:
-                pass
-            table.delete_entity(entity["PartitionKey"], entity["RowKey"])
-            deleted += 1
-    return deleted
-
-
 def handle(storage: Storage, envelope: Envelope, payload: dict[str, Any]) -> dict[str, Any]:
     topic = envelope.topic
     outcome: dict[str, Any] = {"topic": topic}
@@ -63,17 +47,15 @@ def handle(storage: Storage, envelope: Envelope, payload: dict[str, Any]) -> dic
         orders = [str(o) for o in payload.get("orders_to_redact") or []]
         outcome["orders"] = len(orders)
         customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
-        # Stored bodies and parked envelopes of customers/* webhooks are keyed by the customer id.
+        # Stored bodies of customers/* webhooks are keyed by the customer id.
         keys = orders + ([str(customer["id"])] if customer and customer.get("id") else [])
         outcome["blobs_deleted"] = _delete_payload_blobs(storage, keys)
-        outcome["inbox_deleted"] = _delete_inbox(storage, keys)
         outcome["customer_links_dropped"] = forget_customer(storage, customer or {})
         outcome.update(forget_in_records(storage, customer or {}, orders))
         outcome["crm_links_dropped"] = forget_crm_customer(storage, customer or {})
         status = "redacted"
     elif topic == "shop/redact":
         outcome["blobs_deleted"] = _delete_payload_blobs(storage, None)
-        outcome["inbox_deleted"] = _delete_inbox(storage, None)
         status = "redacted"
     elif topic == "customers/data_request":
         outcome["orders_requested"] = len(payload.get("orders_requested") or [])

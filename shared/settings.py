@@ -87,8 +87,8 @@ class Settings(BaseSettings):
     # refused (401). "true" accepts unsigned callbacks: a risk (an open FedEx proxy), see docs/security.md.
     CARRIER_RATES_ALLOW_UNSIGNED: bool = False
     RATE_QUOTES_RETENTION_DAYS: int = Field(default=30, gt=0)
-    # Checkout-rate rules (services, markups, boxes, fallback table); empty = integration/rates/rates.default.json.
-    RATES_CONFIG_PATH: str = ""
+    # Checkout-rate rules (services, markups, boxes, fallback table), relative to the app root.
+    RATES_CONFIG_PATH: str = "config/rates.json"
 
     # Webhook intake
     WEBHOOK_MAX_BODY_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
@@ -97,6 +97,7 @@ class Settings(BaseSettings):
 
     # Inventory push: location/warehouse mapping, measure, safety stock (relative to the app root).
     INVENTORY_CONFIG_PATH: str = "config/inventory.json"
+    INVENTORY_SYNC_SCHEDULE: str = "0 */5 * * * *"
 
     # Product and price master F&O -> Shopify: lifecycle states, SKUs, ownership, price lists (app-root relative).
     CATALOG_CONFIG_PATH: str = "config/catalog.json"

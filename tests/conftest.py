@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from integration import bootstrap
 from sandbox import SAMPLES
-from shared.settings import reset_settings_cache
-from shared.storage import Storage, reset_storage
+from shared.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,8 @@ def present[T](value: T | None) -> T:
 
 @pytest.fixture
 def app_env(azurite: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """App settings for code under test, with the settings and storage singletons reset."""
+    """App settings for code under test, with the composition root (clients, flows, settings, storage)
+    reset before and after."""
     values = {
         "AzureWebJobsStorage": azurite,
         "SHOPIFY_API_SECRET": WEBHOOK_SECRET,
@@ -47,11 +48,9 @@ def app_env(azurite: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
-    reset_settings_cache()
-    reset_storage()
+    bootstrap.reset()
     yield values
-    reset_settings_cache()
-    reset_storage()
+    bootstrap.reset()
 
 
 @pytest.fixture

@@ -5,23 +5,20 @@ or ``running`` when the run outlasts the HTTP budget (it goes on in the backgrou
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from integration.ops.api import Request, Route, extend
-from shared.storage import Storage
+from integration.catalog.service import CatalogSync
+from integration.ops.api import Request, Route
 
 HTTP_BUDGET_S = 200.0
-_registered = False
 
 
-def _sync_now(storage: Storage, request: Request, _: dict[str, str]) -> Any:
-    from integration.catalog.service import run_catalog_sync
-
+def _sync_now(request: Request, catalog_sync: Callable[[], CatalogSync]) -> Any:
     full = request.params.get("full", "false").lower() in ("1", "true", "yes")
+    sync = catalog_sync()  # built here: a missing setting answers now, not in the thread
     result: list[Any] = []
-    worker = threading.Thread(
-        target=lambda: result.append(run_catalog_sync(full=full)), daemon=True, name="catalog-sync"
-    )
+    worker = threading.Thread(target=lambda: result.append(sync.run(full=full)), daemon=True, name="catalog-sync")
     worker.start()
     worker.join(HTTP_BUDGET_S)
     if not result:
@@ -29,17 +26,13 @@ def _sync_now(storage: Storage, request: Request, _: dict[str, str]) -> Any:
     return result[0].fields()
 
 
-def register() -> None:
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    extend(
+def routes(catalog_sync: Callable[[], CatalogSync]) -> list[Route]:
+    return [
         Route(
             "POST",
             "catalog/sync",
-            _sync_now,
+            lambda s, r, a: _sync_now(r, catalog_sync),
             "Run the product and price sync F&O -> Shopify now (full=true ignores the delta checkpoint)",
             ("full",),
         )
-    )
+    ]

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from integration.catalog.bulk import TERMINAL, BulkJob, LineOutcome
-from integration.catalog.config import CatalogConfig, load_config
+from integration.catalog.config import CatalogConfig
 from integration.catalog.mapping import DUPLICATE_SKU, Problem, ProductPlan, build, duplicate_skus, group_prices
 from integration.catalog.model import FoCatalogEntry
 from integration.catalog.reader import read_entries
@@ -32,8 +32,7 @@ from integration.clients.shopify import ShopifyAdmin, ShopifyUserErrors
 from integration.exceptions import ExceptionStore
 from integration.mappings import MappingStore
 from shared.logs import get_logger, log_event
-from shared.settings import get_settings
-from shared.storage import Storage, get_storage
+from shared.storage import Storage
 
 log = get_logger(__name__)
 ENTITY = "catalog_product"
@@ -293,16 +292,3 @@ class CatalogSync:
         self._open.add(number)
         summary.exceptions += 1
         summary.reasons[first.reason_code] = summary.reasons.get(first.reason_code, 0) + 1
-
-
-def run_catalog_sync(full: bool = False) -> CatalogSummary:
-    settings = get_settings()
-    config = load_config(settings.CATALOG_CONFIG_PATH)
-    d365 = D365Client.from_settings(settings)
-    shopify = ShopifyAdmin.from_settings(settings)
-    try:
-        sync = CatalogSync(config, get_storage(), d365, shopify, legal_entity=settings.D365_LEGAL_ENTITY)
-        return sync.run(full=full)
-    finally:
-        d365.close()
-        shopify.close()

@@ -2,24 +2,27 @@
 webhook body's shape in ``shopify_orders.py`` so re-fetch and reconciliation reuse the webhook mapping.
 
 Rate limits: GraphQL is a leaky bucket of query cost. The client remembers the last
-``extensions.cost.throttleStatus`` and waits for the bucket to refill before a request whose cost it
-expects not to fit, so it paces itself instead of hitting ``THROTTLED``; a ``THROTTLED`` answer is
-still retried after the refill time.
+``extensions.cost.throttleStatus`` in a :class:`~integration.clients.shopify_bucket.CostBucket` shared
+by all its views (one per worker: every flow paces against the same bucket, bulk pushes behind a
+document's own calls) and waits for the bucket to refill before a request whose cost it expects not
+to fit, so it paces itself instead of hitting ``THROTTLED``; a ``THROTTLED`` answer is still retried
+after the refill time.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from integration.clients import shopify_bulk, shopify_orders
+from integration.clients.shopify_bucket import CostBucket, Priority
 from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
 from shared.logs import get_logger, log_event
 from shared.settings import SHOPIFY_API_VERSION_MINIMUM, Settings
@@ -69,21 +72,6 @@ def legacy_id(value: str) -> str:
 
 
 @dataclass
-class Bucket:
-    maximum: float = 1000.0
-    available: float = 1000.0
-    restore_rate: float = 50.0
-    seen_at: float = field(default_factory=time.monotonic)
-
-    def now_available(self) -> float:
-        return min(self.maximum, self.available + (time.monotonic() - self.seen_at) * self.restore_rate)
-
-    def wait_for(self, cost: float) -> float:
-        missing = min(cost, self.maximum) - self.now_available()
-        return max(0.0, missing / self.restore_rate) if self.restore_rate > 0 else 1.0
-
-
-@dataclass
 class ShopifyStats(CallStats):
     cost: float = 0.0
     throttle_waits: float = 0.0
@@ -117,20 +105,20 @@ class ShopifyAdmin:
         sleep: Callable[[float], None] = time.sleep,
         max_throttle_retries: int = 8,
         bulk_range_hours: float = 0,
+        bucket: CostBucket | None = None,
+        priority: Priority = Priority.URGENT,
     ) -> None:
         self.base = base_url.rstrip("/") + f"/admin/api/{api_version}"
         self.configured_version = api_version
-        # What Shopify says it served (X-Shopify-API-Version): differs when the configured version
-        # was retired and fell forward. Version-specific shapes follow this one once it is known.
-        self.reported_version: str | None = None
         self.policy = policy or RetryPolicy()
         self.stats = ShopifyStats()
-        self.bucket = Bucket()
+        self.bucket = bucket or CostBucket(sleep=sleep)  # shared by every view (see at())
+        self._versions: dict[str, str] = {}  # shared by every view: what Shopify reported
         self.sleep = sleep
         self.max_throttle_retries = max_throttle_retries
         # Order listings over a longer window run as a bulk operation (0: always page).
         self.bulk_range_hours = bulk_range_hours
-        self._lock = threading.Lock()
+        self.priority = priority
         self.http = httpx.Client(
             transport=transport,
             timeout=timeout,
@@ -148,8 +136,26 @@ class ShopifyAdmin:
         kwargs.setdefault("bulk_range_hours", settings.SHOPIFY_BULK_RANGE_HOURS)
         return cls(base, settings.SHOPIFY_ADMIN_TOKEN.get_secret_value(), settings.SHOPIFY_API_VERSION, **kwargs)
 
+    def at(self, priority: Priority) -> ShopifyAdmin:
+        """A view of this client that sends at ``priority``: same connection pool, cost bucket and API
+        version, its own call statistics (a flow's summary counts its own calls)."""
+        view = copy.copy(self)
+        view.priority = priority
+        view.stats = ShopifyStats()
+        return view
+
     def close(self) -> None:
         self.http.close()
+
+    @property
+    def reported_version(self) -> str | None:
+        """What Shopify says it served (X-Shopify-API-Version): differs when the configured version
+        was retired and fell forward. Version-specific shapes follow this one once it is known."""
+        return self._versions.get("reported")
+
+    @reported_version.setter
+    def reported_version(self, value: str) -> None:
+        self._versions["reported"] = value
 
     @property
     def api_version(self) -> str:
@@ -197,15 +203,15 @@ class ShopifyAdmin:
         *,
         expected_cost: float = 10.0,
         idempotent: bool = True,
+        priority: Priority | None = None,
     ) -> dict[str, Any]:
         """Run a query or mutation and return ``data``. ``idempotent=False`` for writes that must not
-        be sent twice when a connection drops (the caller then checks what happened)."""
+        be sent twice when a connection drops (the caller then checks what happened). ``priority``
+        defaults to the client's (see :meth:`at`)."""
         for _ in range(self.max_throttle_retries + 1):
-            with self._lock:
-                wait = self.bucket.wait_for(expected_cost)
-            if wait > 0:
-                self.stats.throttle_waits += wait
-                self.sleep(wait)
+            self.stats.throttle_waits += self.bucket.acquire(
+                expected_cost, self.priority if priority is None else priority
+            )
             request = self.http.build_request(
                 "POST", f"{self.base}/graphql.json", json={"query": query, "variables": variables or {}}
             )
@@ -215,12 +221,9 @@ class ShopifyAdmin:
             cost = (payload.get("extensions") or {}).get("cost") or {}
             status = cost.get("throttleStatus")
             if status:
-                with self._lock:
-                    self.bucket = Bucket(
-                        float(status["maximumAvailable"]),
-                        float(status["currentlyAvailable"]),
-                        float(status["restoreRate"]),
-                    )
+                self.bucket.observe(
+                    float(status["maximumAvailable"]), float(status["currentlyAvailable"]), float(status["restoreRate"])
+                )
             errors = payload.get("errors") or []
             if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors if isinstance(e, dict)):
                 self.stats.throttled += 1

@@ -13,17 +13,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER
+from integration.clients.dataverse import DataverseNotFound
+from integration.clients.shopify import ShopifyAdmin
+from integration.crm.config import ENTITY_CONTACT
+from integration.crm.reconcile import checkpoint, reconcile
 from integration.crm.records import CrmLinks, CrmOrders
-from integration.ops.api import ApiError, Request, Route, extend
-from integration.ops.resync import RESYNC_QUEUES
-from shared import queues
+from integration.crm.service import CrmSync
+from integration.ops.api import ApiError, Request, Route
+from shared.settings import Settings, SettingsError
 from shared.storage import Storage
-
-_registered = False
 
 
 def _order(storage: Storage, request: Request, args: dict[str, str]) -> Any:
@@ -45,20 +47,28 @@ def _contact(storage: Storage, request: Request, args: dict[str, str]) -> Any:
     return {"customer_id": args["customer_id"], "contact_id": link.row_id, "how": link.how, "owned": link.owned}
 
 
-def _confirm(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+class Crm:
+    """What the CRM routes need, handed in by ``integration.bootstrap.ops_router``."""
+
+    def __init__(
+        self, settings: Callable[[], Settings], sync: Callable[[], CrmSync], shopify: Callable[[], ShopifyAdmin]
+    ) -> None:
+        self.settings, self.sync, self.shopify = settings, sync, shopify
+
+    def on(self) -> None:
+        if self.settings().DATAVERSE_URL is None:
+            raise ApiError(409, "the CRM flow is off (DATAVERSE_URL is not set)")
+
+
+def _confirm(request: Request, args: dict[str, str], crm: Crm) -> Any:
     contact_id = str(request.json().get("contact_id") or "")
     try:
         uuid.UUID(contact_id)
     except ValueError:
         raise ApiError(400, 'body must be {"contact_id": "<contact GUID>"}') from None
-    from integration.clients.dataverse import DataverseNotFound
-    from integration.crm.service import get_crm_sync
-    from shared.settings import SettingsError, get_settings
-
-    if get_settings().DATAVERSE_URL is None:
-        raise ApiError(409, "the CRM flow is off (DATAVERSE_URL is not set)")
+    crm.on()
     try:
-        sync = get_crm_sync()
+        sync = crm.sync()
     except SettingsError as error:
         raise ApiError(409, str(error)) from None
     try:
@@ -80,15 +90,8 @@ def _moment(request: Request, name: str, default: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _reconcile(storage: Storage, request: Request, _: dict[str, str]) -> Any:
-    from integration.clients.shopify import ShopifyAdmin
-    from integration.crm.reconcile import checkpoint, reconcile
-    from integration.crm.service import get_crm_sync
-    from shared.settings import get_settings
-
-    settings = get_settings()
-    if settings.DATAVERSE_URL is None:
-        raise ApiError(409, "the CRM flow is off (DATAVERSE_URL is not set)")
+def _reconcile(storage: Storage, request: Request, crm: Crm) -> Any:
+    crm.on()
     now = datetime.now(UTC)
     stored = checkpoint(storage)
     since = _moment(request, "since", datetime.fromisoformat(stored) if stored else now - timedelta(days=1))
@@ -96,39 +99,31 @@ def _reconcile(storage: Storage, request: Request, _: dict[str, str]) -> Any:
     if since >= until:
         raise ApiError(400, "since must be before until")
     apply = request.params.get("dry_run", "true").lower() in ("0", "false", "no")
-    shopify = ShopifyAdmin.from_settings(settings)
-    try:
-        orders = list(shopify.list_orders(since.isoformat(), until.isoformat()))
-    finally:
-        shopify.close()
-    sync = get_crm_sync()
+    orders = list(crm.shopify().list_orders(since.isoformat(), until.isoformat()))
+    sync = crm.sync()
     return reconcile(storage, sync.client, sync.config, orders, since, until, apply).as_dict()
 
 
-def register() -> None:
-    """Add the CRM routes and the ``crm-order`` retry once (called when the CRM trigger is imported)."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    RESYNC_QUEUES.setdefault(ENTITY_ORDER, queues.CRM)
-    extend(Route("GET", "crm/orders/{order_id}", _order, "What the CRM flow holds for a Shopify order"))
-    extend(
+def routes(
+    settings: Callable[[], Settings], sync: Callable[[], CrmSync], shopify: Callable[[], ShopifyAdmin]
+) -> list[Route]:
+    """The CRM routes (the ``crm-order`` retry is a resync on queue ``crm``: ``ops/resync.RESYNC_QUEUES``)."""
+    crm = Crm(settings, sync, shopify)
+    return [
+        Route("GET", "crm/orders/{order_id}", _order, "What the CRM flow holds for a Shopify order"),
         Route(
             "POST",
             "crm/reconcile",
-            _reconcile,
+            lambda s, r, a: _reconcile(s, r, crm),
             "Shopify orders updated in [since, until] (default: since the last applied run) vs Dataverse; "
             "dry_run=true (default) only reports, dry_run=false queues a CRM resync of each difference",
             ("since", "until", "dry_run"),
-        )
-    )
-    extend(Route("GET", "crm/contacts/{customer_id}", _contact, "The CRM contact a Shopify customer is linked to"))
-    extend(
+        ),
+        Route("GET", "crm/contacts/{customer_id}", _contact, "The CRM contact a Shopify customer is linked to"),
         Route(
             "POST",
             "crm/contacts/{customer_id}/confirm",
-            _confirm,
+            lambda s, r, a: _confirm(r, a, crm),
             'A person confirms a contact link, body {"contact_id": ...}: the integration then owns that contact',
-        )
-    )
+        ),
+    ]

@@ -42,7 +42,6 @@ from integration.exceptions import ExceptionStore
 from integration.orders.contact import normalize_email, normalize_phone
 from integration.orders.model import Order, parse_order
 from shared.audit import AuditLog
-from shared.http import RetryPolicy
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
@@ -269,35 +268,3 @@ def _fo_sales_order(storage: Storage, order_id: str) -> str:
 
     record = OrderRecords(storage).get(order_id)
     return record.sales_order_number if record is not None else ""
-
-
-_default: CrmSync | None = None
-
-
-def get_crm_sync() -> CrmSync:
-    global _default
-    if _default is None:
-        from shared.settings import get_settings
-        from shared.storage import get_storage
-
-        settings = get_settings()
-
-        def fetch_order(order_id: str) -> dict[str, Any] | None:
-            from integration.clients.shopify import ShopifyAdmin
-
-            shopify = ShopifyAdmin.from_settings(settings)
-            try:
-                return shopify.get_order(order_id)
-            finally:
-                shopify.close()
-
-        # Short client-side retries: a longer outage is waited out by re-queueing (entry.py), not in a thread.
-        policy = RetryPolicy(attempts=3, base_delay=0.5, max_delay=4, max_retry_after=30, deadline=30)
-        client = DataverseClient.from_settings(settings, policy=policy)
-        _default = CrmSync(get_storage(), client, CrmConfig.from_settings(settings), fetch_order)
-    return _default
-
-
-def reset_crm_sync() -> None:
-    global _default
-    _default = None

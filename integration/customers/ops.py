@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from integration.ops.api import ApiError, Request, Route, extend
+from integration.ops.api import ApiError, Request, Route
 from integration.orders.customers import CONFIRMED, CustomerLinks
 from shared.audit import AuditLog
 from shared.storage import Storage
-
-_registered = False
 
 
 def _confirm(storage: Storage, request: Request, args: dict[str, str]) -> Any:
@@ -26,17 +24,11 @@ def _confirm(storage: Storage, request: Request, args: dict[str, str]) -> Any:
     return {"customer_id": args["customer_id"], "account": account, "how": CONFIRMED}
 
 
-def register() -> None:
-    """Add the customer routes to the ops router once (called when the customer trigger is imported)."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    extend(
-        Route(
-            "POST",
-            "customers/{customer_id}/confirm-link",
-            _confirm,
-            "Confirm an e-mail/phone-matched F&O account as this customer's: customer sync may write to it",
-        )
-    )
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "POST",
+        "customers/{customer_id}/confirm-link",
+        _confirm,
+        "Confirm an e-mail/phone-matched F&O account as this customer's: customer sync may write to it",
+    ),
+)

@@ -247,27 +247,3 @@ def forget_customer(storage: Storage, customer: dict[str, Any]) -> int:
     if customer.get("id"):
         CustomerRecords(storage).delete(customer["id"])
     return dropped
-
-
-_default: CustomerSync | None = None
-
-
-def get_customer_sync() -> CustomerSync:
-    global _default
-    if _default is None:
-        from shared.settings import get_settings
-        from shared.storage import get_storage
-
-        settings = get_settings()
-        _default = CustomerSync(
-            get_storage(),
-            D365Client.from_settings(settings),
-            settings.CUSTOMER_SYNC_WRITE_MATCHED,
-            settings.D365_CUSTOMER_PREFIX,
-        )
-    return _default
-
-
-def reset_customer_sync() -> None:
-    global _default
-    _default = None

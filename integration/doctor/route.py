@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from integration.doctor import SYSTEMS, run_doctor, summary
-from integration.ops.api import ApiError, Request, Route, extend
+from integration.ops.api import ApiError, Request, Route
 from shared.settings import get_settings
 from shared.storage import Storage
 
@@ -18,14 +18,13 @@ def _doctor(_storage: Storage, request: Request, _args: dict[str, str]) -> Any:
     return summary(run_doctor(get_settings(), request.params.get("app_url", ""), systems))
 
 
-def register() -> None:
-    extend(
-        Route(
-            "GET",
-            "doctor",
-            _doctor,
-            "Go-live preflight against the configured Shopify, FedEx and F&O (read-only): pass/fail per check "
-            "with the fix; app_url= checks that webhooks and the carrier service point at this app",
-            ("app_url", "systems"),
-        )
-    )
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "GET",
+        "doctor",
+        _doctor,
+        "Go-live preflight against the configured Shopify, FedEx and F&O (read-only): pass/fail per check "
+        "with the fix; app_url= checks that webhooks and the carrier service point at this app",
+        ("app_url", "systems"),
+    ),
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,22 @@ def import_invoice(
     summary = run_audit(settings, storage, d365, shopify, numbers)
     matched = {n for _, (_, tracking) in shipped_orders(storage).items() for n in tracking} & numbers
     return {"rows": len(charges), "matched": len(matched), "unmatched": sorted(numbers - matched)[:100], **summary}
+
+
+@dataclass
+class FreightAudit:
+    """The freight audit with its collaborators (built by ``integration.bootstrap.freight_audit``)."""
+
+    settings: Settings
+    storage: Storage
+    d365: D365Client
+    shopify: ShopifyAdmin
+
+    def run(self, only: set[str] | None = None) -> dict[str, Any]:
+        return run_audit(self.settings, self.storage, self.d365, self.shopify, only)
+
+    def import_invoice(self, data: bytes) -> dict[str, Any]:
+        return import_invoice(self.settings, self.storage, self.d365, self.shopify, data)
 
 
 def report(storage: Storage, since: str = "", until: str = "9999", top: int = 10) -> dict[str, Any]:

@@ -1,52 +1,23 @@
-"""What the triggers call: the process-wide FulfillmentSync (long-lived HTTP clients, built on first
-use from settings) and the business-event handler that turns a request body into an HTTP answer."""
+"""The business-event handler that turns a packing-slip event's body into an HTTP answer (the
+FulfillmentSync it drives comes from ``integration.bootstrap.fulfillment_sync``)."""
 
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-from integration.clients.d365 import D365Client, D365Transient, odata_literal
-from integration.clients.shopify import ShopifyAdmin, ShopifyTransient
+from integration.clients.d365 import D365Transient, odata_literal
+from integration.clients.shopify import ShopifyTransient
 from integration.fulfillment.events import EventError, parse_events
 from integration.fulfillment.model import SlipRef
 from integration.fulfillment.records import SlipBusy
-from integration.fulfillment.service import FulfillmentConfig, FulfillmentSync
+from integration.fulfillment.service import FulfillmentSync
 from integration.fulfillment.source import JOURNAL
 from shared.limits import json_problem
 from shared.logs import get_logger, log_event
-from shared.settings import Settings, get_settings
-from shared.storage import get_storage
 
 log = get_logger(__name__)
-_sync: FulfillmentSync | None = None
-_lock = threading.Lock()
-
-
-def build_sync(settings: Settings, **kwargs: Any) -> FulfillmentSync:
-    settings.require("SHOPIFY_ADMIN_TOKEN", "D365_URL", "D365_LEGAL_ENTITY")
-    return FulfillmentSync(
-        kwargs.pop("storage", None) or get_storage(),
-        D365Client.from_settings(settings),
-        ShopifyAdmin.from_settings(settings),
-        FulfillmentConfig.from_settings(settings),
-    )
-
-
-def get_sync() -> FulfillmentSync:
-    global _sync
-    with _lock:
-        if _sync is None:
-            _sync = build_sync(get_settings())
-        return _sync
-
-
-def reset_sync() -> None:
-    global _sync
-    with _lock:
-        _sync = None
 
 
 @dataclass

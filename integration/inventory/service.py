@@ -23,15 +23,14 @@ from typing import Any
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
 from integration.inventory.catalog import ItemCatalog
-from integration.inventory.config import InventoryConfig, load_config
+from integration.inventory.config import InventoryConfig
 from integration.inventory.ledger import Ledger, Published
 from integration.inventory.publish import Publisher, Quantity
 from integration.inventory.quantities import Change, batches, diff, targets
 from integration.inventory.runs import Checkpoint, Checkpoints, RunLease
 from integration.inventory.sources import read_on_hand, resolve_locations
 from shared.logs import get_logger, log_event
-from shared.settings import get_settings
-from shared.storage import Storage, get_storage
+from shared.storage import Storage
 
 log = get_logger(__name__)
 RESUMABLE = frozenset({"running", "cut_off", "failed"})
@@ -273,24 +272,3 @@ class InventorySync:
 
     def _batches(self, quantities: list[Quantity]) -> list[list[Quantity]]:
         return batches(quantities, self.config.batch_size)
-
-
-def run_inventory_sync(full: bool = False) -> Summary:
-    """Entry point for the timer and the on-demand full resync (ops API/CLI)."""
-    settings = get_settings()
-    settings.require("SHOPIFY_ADMIN_TOKEN", "D365_URL", "D365_LEGAL_ENTITY")
-    config = load_config(settings.INVENTORY_CONFIG_PATH)
-    d365 = D365Client.from_settings(settings)
-    shopify = ShopifyAdmin.from_settings(settings)
-    try:
-        sync = InventorySync(
-            config,
-            get_storage(),
-            d365,
-            shopify,
-            legal_entity=settings.D365_LEGAL_ENTITY,
-        )
-        return sync.run(full=full)
-    finally:
-        d365.close()
-        shopify.close()

@@ -1,6 +1,9 @@
 """The ops API: JSON over HTTP under ``/api/ops/`` (Entra ID through App Service Authentication, plus a
 function key), one small router.
 
+The router is built once, explicitly, by ``integration.bootstrap.ops_router()`` from this module's
+routes and each flow's route list; nothing adds routes as a side effect of an import.
+
 Every operation is a plain function of the storage (and settings) so the CLI calls the same code.
 The OpenAPI document (``GET /api/ops/openapi.json``) is built from the same route table. Every
 operation that changes something (POST, PUT, DELETE) is written to the audit log (entity ``ops``,
@@ -13,15 +16,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from integration.exceptions import ExceptionStore
-from integration.inbox import replay_parked
 from integration.ops import views
 from integration.ops.queues import depths, replay_poison
-from integration.ops.resync import UnknownEntity, request_resync
+from integration.ops.resync import RetryHandler, UnknownEntity, request_resync
 from shared import queues
 from shared.audit import AuditLog
 from shared.limits import MAX_ID_CHARS, bad_id, json_problem, table_key_too_long
@@ -143,21 +145,21 @@ def _items(request: Request, args: dict[str, str]) -> list[dict[str, str]]:
     return checked
 
 
-def _retry(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+def _retry(storage: Storage, request: Request, args: dict[str, str], handlers: Mapping[str, RetryHandler]) -> Any:
     items = _items(request, args)
     if request.flag("dry_run"):
         return {"dry_run": True, "would_retry": items}
     results = []
     for item in items:
         try:
-            outcome = request_resync(storage, item["entity"], item["id"], "retry requested by ops")
+            outcome = request_resync(storage, item["entity"], item["id"], "retry requested by ops", handlers)
             results.append({**item, "ok": True, "result": outcome})
         except ValueError as error:  # an unknown entity, or an id its handler cannot read
             results.append({**item, "ok": False, "error": str(error)})
     return {"results": results}
 
 
-def _retry_many(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+def _retry_many(storage: Storage, request: Request, args: dict[str, str], handlers: Mapping[str, RetryHandler]) -> Any:
     if request.params.get("reason") or request.params.get("entity"):
         records = ExceptionStore(storage).list(
             entity=request.params.get("entity") or None, reason_code=request.params.get("reason") or None, limit=500
@@ -173,12 +175,12 @@ def _retry_many(storage: Storage, request: Request, args: dict[str, str]) -> Any
         )
         if not records:
             return {"results": []}
-    return _retry(storage, request, {})
+    return _retry(storage, request, {}, handlers)
 
 
-def _resync(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+def _resync(storage: Storage, request: Request, args: dict[str, str], handlers: Mapping[str, RetryHandler]) -> Any:
     try:
-        return {"result": request_resync(storage, args["entity"], args["id"], "resync requested by ops")}
+        return {"result": request_resync(storage, args["entity"], args["id"], "resync requested by ops", handlers)}
     except UnknownEntity as error:
         raise ApiError(404, str(error)) from None
 
@@ -193,35 +195,22 @@ def _replay_poison(storage: Storage, request: Request, args: dict[str, str]) -> 
     return replay_poison(storage, _queue_name(args), request.int("limit", 32), request.flag("dry_run"))
 
 
-def _replay_parked(storage: Storage, request: Request, args: dict[str, str]) -> Any:
-    return replay_parked(storage, _queue_name(args), request.int("limit", 1000), request.flag("dry_run"))
-
-
-ROUTES: list[Route] = [
+ROUTES: tuple[Route, ...] = (
     Route(
         "GET",
         "dashboard",
         lambda s, r, a: views.dashboard(s, r.params.get("day")),
-        "Counts for today (or ?day=YYYY-MM-DD): synced, exceptions by reason, queues, poison, parked, rate cache",
+        "Counts for today (or ?day=YYYY-MM-DD): synced, exceptions by reason, queues, poison, rate cache",
         ("day",),
     ),
     Route("GET", "exceptions", _exceptions, "List exceptions", ("entity", "status", "reason", "limit")),
-    Route(
-        "POST",
-        "exceptions/retry",
-        _retry_many,
-        "Retry many: body {items:[{entity,id}]}, or ?entity=&reason= (?dry_run=true previews either form)",
-        ("entity", "reason", "dry_run"),
-    ),
     Route("GET", "exceptions/{entity}/{id}", _exception, "One exception"),
-    Route("POST", "exceptions/{entity}/{id}/retry", _retry, "Retry one blocked document", ("dry_run",)),
     Route(
         "GET",
         "timeline/{entity}/{id}",
         lambda s, r, a: views.timeline(s, a["entity"], a["id"]),
         "A document's timeline across Shopify, the integration and F&O",
     ),
-    Route("POST", "resync/{entity}/{id}", _resync, "Run a document through its flow again (by Shopify id)"),
     Route("GET", "queues", lambda s, r, a: depths(s), "Queue and poison queue depths"),
     Route(
         "POST",
@@ -230,19 +219,34 @@ ROUTES: list[Route] = [
         "Move poison messages back to their queue",
         ("limit", "dry_run"),
     ),
-    Route(
-        "POST",
-        "queues/{queue}/replay-parked",
-        _replay_parked,
-        "Re-enqueue envelopes parked in the inbox",
-        ("limit", "dry_run"),
-    ),
-]
+)
 
 
-def extend(route: Route) -> None:
-    """Flows add their operations (mappings, reconciliation, inventory resync) here."""
-    ROUTES.append(route)
+def retry_routes(handlers: Mapping[str, RetryHandler]) -> list[Route]:
+    """Retry and resync, with the flows' own retry handlers (entity -> handler) for documents that are
+    not put back on a queue (a packing slip is synced again at once)."""
+    return [
+        Route(
+            "POST",
+            "exceptions/retry",
+            lambda s, r, a: _retry_many(s, r, a, handlers),
+            "Retry many: body {items:[{entity,id}]}, or ?entity=&reason= (?dry_run=true previews either form)",
+            ("entity", "reason", "dry_run"),
+        ),
+        Route(
+            "POST",
+            "exceptions/{entity}/{id}/retry",
+            lambda s, r, a: _retry(s, r, a, handlers),
+            "Retry one blocked document",
+            ("dry_run",),
+        ),
+        Route(
+            "POST",
+            "resync/{entity}/{id}",
+            lambda s, r, a: _resync(s, r, a, handlers),
+            "Run a document through its flow again (by Shopify id)",
+        ),
+    ]
 
 
 def _check_args(args: dict[str, str]) -> None:
@@ -252,28 +256,43 @@ def _check_args(args: dict[str, str]) -> None:
             raise ApiError(400, problem or f"{name} is longer than a Table key (1 KiB)")
 
 
-def dispatch(storage: Storage, request: Request) -> tuple[int, Any]:
-    path = request.path.strip("/")
-    allowed = False
-    for route in ROUTES:
-        found = route.pattern.match(path)
-        if not found:
-            continue
-        if route.method != request.method:
-            allowed = True
-            continue
-        args = found.groupdict()
-        try:
-            _check_args(args)
-            status, body = 200, route.handler(storage, request, args)
-        except ApiError as error:
-            status, body = error.status, {"error": str(error)}
-        if request.method in MUTATING:
-            _audit(storage, request, route, path, status)
-        return status, body
-    if path == "openapi.json" and request.method == "GET":
-        return 200, openapi()
-    return (405, {"error": "method not allowed"}) if allowed else (404, {"error": f"no ops route {path!r}"})
+class Router:
+    """The ops API's routes, in order (the first whose template and method match answers)."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes = tuple(routes)
+        seen: set[tuple[str, str]] = set()
+        for route in self.routes:
+            key = (route.method, route.template)
+            if key in seen:
+                raise ValueError(f"ops route {route.method} {route.template} is listed twice")
+            seen.add(key)
+
+    def dispatch(self, storage: Storage, request: Request) -> tuple[int, Any]:
+        path = request.path.strip("/")
+        allowed = False
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if not found:
+                continue
+            if route.method != request.method:
+                allowed = True
+                continue
+            args = found.groupdict()
+            try:
+                _check_args(args)
+                status, body = 200, route.handler(storage, request, args)
+            except ApiError as error:
+                status, body = error.status, {"error": str(error)}
+            if request.method in MUTATING:
+                _audit(storage, request, route, path, status)
+            return status, body
+        if path == "openapi.json" and request.method == "GET":
+            return 200, self.openapi()
+        return (405, {"error": "method not allowed"}) if allowed else (404, {"error": f"no ops route {path!r}"})
+
+    def openapi(self) -> dict[str, Any]:
+        return openapi(self.routes)
 
 
 def _audit(storage: Storage, request: Request, route: Route, path: str, status: int) -> None:
@@ -294,9 +313,9 @@ def _audit(storage: Storage, request: Request, route: Route, path: str, status: 
     )
 
 
-def openapi() -> dict[str, Any]:
+def openapi(routes: Iterable[Route]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for route in ROUTES:
+    for route in routes:
         names = re.findall(r"\{(\w+)\}", route.template)
         parameters = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
         parameters += [

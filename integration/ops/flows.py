@@ -1,22 +1,30 @@
 """Ops operations that belong to the flows: order reconciliation for a date range (dry run first),
-the on-demand inventory resync, and retry of a blocked packing slip. Registered on the ops router by
-the ops trigger (``register()``)."""
+the on-demand inventory resync, mapping overrides, the health report, and retry of a blocked packing
+slip. ``integration.bootstrap.ops_router`` lists these routes, handing in the flows they call."""
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from integration.ops.api import ApiError, Request, Route, extend
-from integration.ops.resync import RETRY_HANDLERS
+from azure.core.exceptions import ResourceNotFoundError
+
+from integration.clients.shopify import ShopifyAdmin
+from integration.fulfillment.model import SlipRef
+from integration.fulfillment.service import FulfillmentSync
+from integration.health import check_health
+from integration.inventory.service import InventorySync, Summary
+from integration.mappings import SECTIONS, MappingStore
+from integration.ops.api import ApiError, Request, Route
+from integration.ops.resync import RetryHandler
+from integration.orders import records as rec
+from integration.orders.reconcile import RECONCILE_TOPIC, order_message
 from shared import queues
 from shared.audit import AuditLog
-from shared.settings import get_settings
 from shared.storage import Storage
-
-_registered = False
 
 
 def _moment(request: Request, name: str, default: datetime) -> datetime:
@@ -33,14 +41,11 @@ def _moment(request: Request, name: str, default: datetime) -> datetime:
 MAX_RECONCILE_ORDERS = 2_000  # per call, to stay inside the HTTP limit; narrow the range for more
 
 
-def reconcile_orders(storage: Storage, since: datetime, until: datetime, apply: bool) -> dict[str, Any]:
+def reconcile_orders(
+    storage: Storage, shopify: ShopifyAdmin, since: datetime, until: datetime, apply: bool
+) -> dict[str, Any]:
     """Compare Shopify's orders updated in [since, until] with the integration's records. A dry run says
     what would be queued; with ``apply`` the orders that never reached F&O are queued (a backfill)."""
-    from integration.clients.shopify import ShopifyAdmin
-    from integration.orders import records as rec
-    from integration.orders.reconcile import RECONCILE_TOPIC, order_message
-
-    shopify = ShopifyAdmin.from_settings(get_settings())
     records = rec.OrderRecords(storage)
     report: dict[str, Any] = {
         "since": since.isoformat(),
@@ -53,38 +58,35 @@ def reconcile_orders(storage: Storage, since: datetime, until: datetime, apply: 
         "to_queue": [],
         "queued": 0,
     }
-    try:
-        for order in shopify.list_orders(since.isoformat(), until.isoformat()):
-            report["seen"] += 1
-            order_id = str(order["id"])
-            record = records.get(order_id)
-            if record is None or record.status == rec.PENDING:
-                report["to_queue"].append(order_id)
-                if apply:
-                    storage.queue(queues.ORDERS).send_message(order_message(order_id, RECONCILE_TOPIC, order))
-                    report["queued"] += 1
-            elif record.status in rec.IN_FO:
-                report["in_fo"] += 1
-            elif record.status == rec.BLOCKED:
-                report["blocked"].append(order_id)
-            else:
-                report["cancelled"] += 1
-            if report["seen"] >= MAX_RECONCILE_ORDERS:
-                report["truncated"] = True
-                break
-    finally:
-        shopify.close()
+    for order in shopify.list_orders(since.isoformat(), until.isoformat()):
+        report["seen"] += 1
+        order_id = str(order["id"])
+        record = records.get(order_id)
+        if record is None or record.status == rec.PENDING:
+            report["to_queue"].append(order_id)
+            if apply:
+                storage.queue(queues.ORDERS).send_message(order_message(order_id, RECONCILE_TOPIC, order))
+                report["queued"] += 1
+        elif record.status in rec.IN_FO:
+            report["in_fo"] += 1
+        elif record.status == rec.BLOCKED:
+            report["blocked"].append(order_id)
+        else:
+            report["cancelled"] += 1
+        if report["seen"] >= MAX_RECONCILE_ORDERS:
+            report["truncated"] = True
+            break
     return report
 
 
-def _reconcile(storage: Storage, request: Request, _: dict[str, str]) -> Any:
+def _reconcile(storage: Storage, request: Request, shopify: ShopifyAdmin) -> Any:
     now = datetime.now(UTC)
     since = _moment(request, "since", now - timedelta(days=1))
     until = _moment(request, "until", now)
     if since >= until:
         raise ApiError(400, "since must be before until")
     apply = request.params.get("dry_run", "true").lower() in ("0", "false", "no")
-    return reconcile_orders(storage, since, until, apply)
+    return reconcile_orders(storage, shopify, since, until, apply)
 
 
 # Azure ends an HTTP response at 230 s: answer before that and let a longer run finish on its own
@@ -92,14 +94,11 @@ def _reconcile(storage: Storage, request: Request, _: dict[str, str]) -> Any:
 HTTP_BUDGET_S = 200.0
 
 
-def _inventory_resync(storage: Storage, request: Request, _: dict[str, str]) -> Any:
-    from integration.inventory.service import Summary, run_inventory_sync
-
+def _inventory_resync(request: Request, inventory_sync: Callable[[], InventorySync]) -> Any:
     full = request.params.get("full", "true").lower() not in ("0", "false", "no")
+    sync = inventory_sync()  # built here: a missing setting answers now, not in the thread
     result: list[Summary] = []
-    worker = threading.Thread(
-        target=lambda: result.append(run_inventory_sync(full=full)), daemon=True, name="inventory-resync"
-    )
+    worker = threading.Thread(target=lambda: result.append(sync.run(full=full)), daemon=True, name="inventory-resync")
     worker.start()
     worker.join(HTTP_BUDGET_S)
     if not result:
@@ -108,8 +107,6 @@ def _inventory_resync(storage: Storage, request: Request, _: dict[str, str]) -> 
 
 
 def _mappings(storage: Storage, request: Request, _: dict[str, str]) -> Any:
-    from integration.mappings import SECTIONS, MappingStore
-
     section = request.params.get("section") or None
     if section and section not in SECTIONS:
         raise ApiError(400, f"unknown mapping section {section!r}; one of {', '.join(SECTIONS)}")
@@ -132,8 +129,6 @@ def _mapping_change(storage: Storage, request: Request, args: dict[str, str], ol
 
 
 def _set_mapping(storage: Storage, request: Request, args: dict[str, str]) -> Any:
-    from integration.mappings import SECTIONS, MappingStore
-
     body = request.json_object()
     if "value" not in body:
         raise ApiError(400, 'body must be {"value": "<F&O code or JSON object>"}')
@@ -159,10 +154,6 @@ def _set_mapping(storage: Storage, request: Request, args: dict[str, str]) -> An
 
 
 def _delete_mapping(storage: Storage, request: Request, args: dict[str, str]) -> Any:
-    from azure.core.exceptions import ResourceNotFoundError
-
-    from integration.mappings import MappingStore
-
     store = MappingStore(storage)
     old = store.get(args["section"], args["id"])
     if old is None:
@@ -176,83 +167,67 @@ def _delete_mapping(storage: Storage, request: Request, args: dict[str, str]) ->
 
 
 def _health(storage: Storage, request: Request, _: dict[str, str]) -> Any:
-    from integration.health import check_health
-
     return check_health()
 
 
-def _retry_packing_slip(storage: Storage, entity_id: str) -> str:
-    from integration.fulfillment.entry import get_sync
-    from integration.fulfillment.model import SlipRef
+def retry_handlers(fulfillment_sync: Callable[[], FulfillmentSync]) -> dict[str, RetryHandler]:
+    """Retries that run at once instead of queueing a resync: a packing slip is synced again."""
 
-    sales_order, _, packing_slip = entity_id.partition(":")
-    if not packing_slip:
-        raise ValueError("a packing slip id is '<sales order>:<packing slip>'")
-    outcome = get_sync().sync_slip(SlipRef(sales_order, packing_slip))
-    return f"packing slip {entity_id}: {outcome.as_dict()}"
+    def packing_slip(storage: Storage, entity_id: str) -> str:
+        sales_order, _, slip = entity_id.partition(":")
+        if not slip:
+            raise ValueError("a packing slip id is '<sales order>:<packing slip>'")
+        outcome = fulfillment_sync().sync_slip(SlipRef(sales_order, slip))
+        return f"packing slip {entity_id}: {outcome.as_dict()}"
+
+    return {"packing_slip": packing_slip}
 
 
-def register() -> None:
-    """Add these operations (and the refund flow's) to the ops router; idempotent."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    from integration.catalog.ops import register as register_catalog
-    from integration.doctor.route import register as register_doctor
-    from integration.freight.ops import register as register_freight
-    from integration.payments.ops import register as register_payments
-    from integration.refunds.ops import register as register_refunds
-
-    register_refunds()
-    register_doctor()
-    register_payments()
-    register_freight()
-    register_catalog()
-    extend(
+def order_routes(shopify: Callable[[], ShopifyAdmin]) -> list[Route]:
+    return [
         Route(
             "POST",
             "reconcile/orders",
-            _reconcile,
+            lambda s, r, a: _reconcile(s, r, shopify()),
             "Shopify orders updated in [since, until] vs the integration; dry_run=true (default) only reports, "
             "dry_run=false queues the orders that never reached F&O (backfill)",
             ("since", "until", "dry_run"),
         )
-    )
-    extend(
+    ]
+
+
+def inventory_routes(inventory_sync: Callable[[], InventorySync]) -> list[Route]:
+    return [
         Route(
             "POST",
             "inventory/resync",
-            _inventory_resync,
+            lambda s, r, a: _inventory_resync(r, inventory_sync),
             "Run the inventory push now (full=true by default: every SKU compared, not only changes)",
             ("full",),
         )
-    )
-    extend(
-        Route(
-            "GET",
-            "mappings",
-            _mappings,
-            "Mapping overrides (SKU -> item, shipping method -> delivery mode, "
-            "tax, warehouses, policies) on top of config/mappings.json",
-            ("section",),
-        )
-    )
-    extend(
-        Route(
-            "PUT",
-            "mappings/{section}/{id}",
-            _set_mapping,
-            'Set an override, body {"value": ...}; takes effect on the next order (retry blocked ones)',
-        )
-    )
-    extend(Route("DELETE", "mappings/{section}/{id}", _delete_mapping, "Remove an override"))
-    extend(
-        Route(
-            "GET",
-            "health",
-            _health,
-            "The detailed health report: settings missing or with unresolved Key Vault references, storage, versions",
-        )
-    )
-    RETRY_HANDLERS["packing_slip"] = _retry_packing_slip
+    ]
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "GET",
+        "mappings",
+        _mappings,
+        "Mapping overrides (SKU -> item, shipping method -> delivery mode, "
+        "tax, warehouses, policies) on top of config/mappings.json",
+        ("section",),
+    ),
+    Route(
+        "PUT",
+        "mappings/{section}/{id}",
+        _set_mapping,
+        'Set an override, body {"value": ...}; takes effect on the next order (retry blocked ones)',
+    ),
+    Route("DELETE", "mappings/{section}/{id}", _delete_mapping, "Remove an override"),
+    Route(
+        "GET",
+        "health",
+        _health,
+        "The detailed health report: settings missing or with unresolved Key Vault references, storage, versions",
+    ),
+)

@@ -2,13 +2,14 @@
 
 A resync message is an ordinary envelope with topic ``integration/resync`` and no payload: the flow
 re-reads the document from its source (the Shopify Admin API for orders and refunds) and runs as if a
-webhook had arrived. Flows that need something else register their own retry handler.
+webhook had arrived. Flows that need something else have their own retry handler, handed to
+:func:`request_resync` by the ops router (``integration.bootstrap.ops_router``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from integration.webhooks.envelope import Envelope
@@ -18,12 +19,17 @@ from shared.storage import Storage
 
 RESYNC_TOPIC = "integration/resync"
 
-# entity -> queue whose flow understands resync envelopes for it
-RESYNC_QUEUES = {"order": queues.ORDERS, "refund": queues.REFUNDS, "customer": queues.CUSTOMERS}
+# entity -> queue whose flow understands resync envelopes for it ("crm-order": the CRM flow re-reads
+# the order from the Shopify Admin API)
+RESYNC_QUEUES = {
+    "order": queues.ORDERS,
+    "refund": queues.REFUNDS,
+    "customer": queues.CUSTOMERS,
+    "crm-order": queues.CRM,
+}
 
-# entity -> custom retry (e.g. inventory runs a sync, fulfillment re-reads a packing slip)
+# entity -> custom retry (e.g. fulfillment re-reads a packing slip and syncs it at once)
 RetryHandler = Callable[[Storage, str], str]
-RETRY_HANDLERS: dict[str, RetryHandler] = {}
 
 
 class UnknownEntity(ValueError):
@@ -43,13 +49,17 @@ def resync_envelope(entity: str, entity_id: str, reason: str, parent: str = "") 
     )
 
 
-def request_resync(storage: Storage, entity: str, entity_id: str, reason: str) -> str:
-    """Queue a document for another pass through its flow; returns what was done, for the caller."""
-    if entity in RETRY_HANDLERS:
-        return RETRY_HANDLERS[entity](storage, str(entity_id))
+def request_resync(
+    storage: Storage, entity: str, entity_id: str, reason: str, handlers: Mapping[str, RetryHandler] | None = None
+) -> str:
+    """Queue a document for another pass through its flow (or run its ``handlers`` entry); returns what
+    was done, for the caller."""
+    handlers = handlers or {}
+    if entity in handlers:
+        return handlers[entity](storage, str(entity_id))
     queue = RESYNC_QUEUES.get(entity)
     if queue is None:
-        raise UnknownEntity(f"cannot resync {entity!r}: known are {sorted(set(RESYNC_QUEUES) | set(RETRY_HANDLERS))}")
+        raise UnknownEntity(f"cannot resync {entity!r}: known are {sorted(set(RESYNC_QUEUES) | set(handlers))}")
     envelope = resync_envelope(entity, entity_id, reason)
     storage.queue(queue).send_message(envelope.to_message())
     return f"queued on {queue} as {envelope.webhook_id}"

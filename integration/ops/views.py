@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integration.exceptions import OPEN, ExceptionStore
-from integration.inbox import INBOX_TABLE
 from integration.ops.queues import depths
 from integration.rates.quotes import day_counts
 from integration.webhooks.intake import DEDUP_TABLE
@@ -28,7 +27,6 @@ def dashboard(storage: Storage, day: str | None = None) -> dict[str, Any]:
     failed = Counter(e.entity for e in entries if not is_milestone(e.entity, e.step, e.outcome))
     open_exceptions = ExceptionStore(storage).list(status=OPEN, limit=10_000)
     by_reason = Counter(f"{e.entity}:{e.reason_code}" for e in open_exceptions)
-    parked = sum(1 for _ in storage.table(INBOX_TABLE).query_entities("Status eq 'parked'", select=["RowKey"]))
     rates = day_counts(storage, day)
     served = sum(rates.values())
     return {
@@ -38,7 +36,6 @@ def dashboard(storage: Storage, day: str | None = None) -> dict[str, Any]:
         "open_exceptions": len(open_exceptions),
         "exceptions_by_reason": dict(by_reason),
         "queues": depths(storage),
-        "parked": parked,
         "rate_quotes": dict(rates),
         "rate_cache_hit_ratio": round(rates.get("cache", 0) / served, 3) if served else None,
     }

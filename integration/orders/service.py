@@ -416,28 +416,3 @@ def line_lots(header: dict[str, Any]) -> dict[str, list[str]]:
 def _country(order: Order) -> str:
     address = order.shipping_address or order.billing_address
     return address.country_code.upper() if address else ""
-
-
-_default: OrderSync | None = None
-
-
-def get_order_sync() -> OrderSync:
-    """The process-wide flow with long-lived clients, built from settings on first use."""
-    global _default
-    if _default is None:
-        from shared.settings import get_settings
-        from shared.storage import get_storage
-
-        settings = get_settings()
-        _default = OrderSync(
-            get_storage(),
-            D365Client.from_settings(settings),
-            ShopifyAdmin.from_settings(settings),
-            OrderFlowConfig.from_settings(settings),
-        )
-    return _default
-
-
-def reset_order_sync() -> None:
-    global _default
-    _default = None

@@ -1,4 +1,5 @@
-"""What the payments timer and the ops routes call: a PaymentSync built from settings, and the reports."""
+"""What the payments timer and the ops routes call: one run of a PaymentSync (built by
+``integration.bootstrap.payment_sync``), and the reports."""
 
 from __future__ import annotations
 
@@ -6,37 +7,17 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from integration.clients.d365 import D365Client
-from integration.clients.shopify import ShopifyAdmin
 from integration.payments import records as rec
-from integration.payments.config import load_config
 from integration.payments.payouts import sync_payouts
 from integration.payments.service import PaymentSync
-from shared.settings import Settings
 from shared.storage import Storage
 
 
-def build_sync(settings: Settings, storage: Storage) -> PaymentSync:
-    settings.require("SHOPIFY_ADMIN_TOKEN", "D365_URL", "D365_LEGAL_ENTITY")
-    return PaymentSync(
-        storage,
-        D365Client.from_settings(settings),
-        ShopifyAdmin.from_settings(settings),
-        load_config(settings.PAYMENTS_CONFIG_PATH),
-        settings.PAYMENTS_LOOKBACK_DAYS,
-    )
-
-
-def run(settings: Settings, storage: Storage) -> dict[str, Any]:
-    sync = build_sync(settings, storage)
-    try:
-        summary = sync.poll()
-        if sync.config.payout is not None:
-            summary["payouts"] = sync_payouts(storage, sync.d365, sync.shopify, sync.config.payout)
-        return summary
-    finally:
-        sync.d365.close()
-        sync.shopify.close()
+def run(sync: PaymentSync) -> dict[str, Any]:
+    summary = sync.poll()
+    if sync.config.payout is not None:
+        summary["payouts"] = sync_payouts(sync.storage, sync.d365, sync.shopify, sync.config.payout)
+    return summary
 
 
 def report(storage: Storage, since: str = "", until: str = "9999") -> dict[str, Any]:

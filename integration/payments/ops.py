@@ -1,14 +1,15 @@
 """Ops routes for payments: the report (``GET /api/ops/money/payments``) and a one-order run
-(``POST /api/ops/payments/sync/{id}``). Registered by ``integration.ops.flows.register``."""
+(``POST /api/ops/payments/sync/{id}``), listed by ``integration.bootstrap.ops_router``."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from integration.ops.api import ApiError, Request, Route, extend
-from integration.payments.entry import build_sync, report
-from shared.settings import get_settings
+from integration.ops.api import ApiError, Request, Route
+from integration.payments.entry import report
+from integration.payments.service import PaymentSync
 from shared.storage import Storage
 
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -25,17 +26,19 @@ def _report(storage: Storage, request: Request, _: dict[str, str]) -> Any:
     return report(storage, _day(request, "since", ""), _day(request, "until", "9999"))
 
 
-def _sync(storage: Storage, request: Request, args: dict[str, str]) -> Any:
+def _sync(args: dict[str, str], payment_sync: Callable[[], PaymentSync]) -> Any:
     if not args["id"].isdigit():
         raise ApiError(400, "id must be a Shopify order id (digits)")
-    sync = build_sync(get_settings(), storage)
-    try:
-        return sync.sync_order(args["id"])
-    finally:
-        sync.d365.close()
-        sync.shopify.close()
+    return payment_sync().sync_order(args["id"])
 
 
-def register() -> None:
-    extend(Route("GET", "money/payments", _report, "Payments per day and status, with every line", ("since", "until")))
-    extend(Route("POST", "payments/sync/{id}", _sync, "Write the payment journal lines of one invoiced order now"))
+def routes(payment_sync: Callable[[], PaymentSync]) -> list[Route]:
+    return [
+        Route("GET", "money/payments", _report, "Payments per day and status, with every line", ("since", "until")),
+        Route(
+            "POST",
+            "payments/sync/{id}",
+            lambda s, r, a: _sync(a, payment_sync),
+            "Write the payment journal lines of one invoiced order now",
+        ),
+    ]

@@ -1,8 +1,8 @@
 """Merchant rate rules, read from a JSON file and validated (a bad file fails loudly, naming the field).
 
-The default is ``rates.default.json`` beside this module; a deployment points at its own file
-(e.g. via a ``RATES_CONFIG_PATH`` app setting read by the trigger). JSON, not YAML: no extra
-runtime dependency, and the file is small.
+The default is ``config/rates.json`` (app setting ``RATES_CONFIG_PATH``; a relative path is relative to
+the app root, as for the other files under ``config/``). JSON, not YAML: no extra runtime dependency,
+and the file is small.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "rates.default.json"
+APP_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PATH = APP_ROOT / "config" / "rates.json"
 Zone = Literal["regional", "domestic", "international"]
 
 
@@ -124,6 +125,8 @@ class RatesConfig(_Strict):
 
 def load_rates_config(path: str | Path | None = None) -> RatesConfig:
     source = Path(path) if path else DEFAULT_PATH
+    if not source.is_absolute():
+        source = APP_ROOT / source
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

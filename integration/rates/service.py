@@ -203,11 +203,9 @@ class RateService:
         return RatesOutcome(from_fallback(rate, query, self.config, today), "fallback", reason)
 
 
-def build_rate_service(settings: Settings, config_path: str | None = None) -> RateService:
-    """The long-lived service for the trigger (one per worker process, created on first use):
-    FedEx client from ``FEDEX_*`` settings, rules from ``config_path`` (default file if None),
-    customs data from config/mappings.json, Redis only when ``REDIS_URL`` is set."""
+def build_rate_service(settings: Settings, fedex: FedexClient, config_path: str | None = None) -> RateService:
+    """The long-lived service (``integration.bootstrap.rate_service``, one per worker process): the
+    worker's FedEx client, rules from ``config_path`` (default file if None), customs data from
+    config/mappings.json, Redis only when ``REDIS_URL`` is set."""
     shared = RedisQuoteCache.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
-    return RateService(
-        FedexClient.from_settings(settings), load_rates_config(config_path), customs=load_customs(), shared=shared
-    )
+    return RateService(fedex, load_rates_config(config_path), customs=load_customs(), shared=shared)

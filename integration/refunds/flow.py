@@ -9,42 +9,15 @@ holds across redeliveries; after it the refund becomes an exception. F&O/Shopify
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from integration.clients.d365 import D365Client
-from integration.clients.shopify import ShopifyAdmin
-from integration.refunds.config import RefundConfig
 from integration.refunds.service import Outcome, RefundService
 from integration.webhooks.envelope import Envelope, load_payload
 from shared import queues
-from shared.settings import Settings, get_settings
 from shared.storage import Storage
 
 REFUND_TOPIC = "refunds/create"
 RESYNC_TOPIC = "integration/resync"
-
-_clients: dict[str, Any] = {}
-_lock = threading.Lock()
-
-
-def _service(storage: Storage, settings: Settings) -> RefundService:
-    """Long-lived clients per process (connection reuse); settings read on first use."""
-    with _lock:
-        if "d365" not in _clients:
-            _clients["d365"] = D365Client.from_settings(settings)
-            _clients["shopify"] = (
-                ShopifyAdmin.from_settings(settings) if settings.SHOPIFY_ADMIN_TOKEN.get_secret_value() else None
-            )
-        return RefundService(_clients["d365"], _clients["shopify"], storage, RefundConfig.from_settings(settings))
-
-
-def reset_clients() -> None:
-    with _lock:
-        for client in _clients.values():
-            if client is not None:
-                client.close()
-        _clients.clear()
 
 
 def refund_payload(service: RefundService, envelope: Envelope, storage: Storage) -> dict[str, Any]:
@@ -54,9 +27,8 @@ def refund_payload(service: RefundService, envelope: Envelope, storage: Storage)
     return payload
 
 
-def process_message(storage: Storage, text: str, service: RefundService | None = None) -> Outcome:
+def process_message(storage: Storage, text: str, service: RefundService) -> Outcome:
     envelope = Envelope.from_message(text)
-    service = service or _service(storage, get_settings())
     outcome = service.handle(refund_payload(service, envelope, storage))
     if outcome.retry_after is not None:
         # Storage queues cap the visibility timeout at 7 days; the config caps it lower.

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from integration.ops.api import ApiError, Request, Route, extend
+from integration.ops.api import ApiError, Request, Route
 from integration.refunds.records import RefundRecords
 from shared.storage import Storage
-
-_registered = False
 
 
 def _list(storage: Storage, request: Request, _: dict[str, str]) -> Any:
@@ -28,14 +26,8 @@ def _of_order(storage: Storage, request: Request, args: dict[str, str]) -> Any:
     return {"refunds": [r.to_dict() for r in RefundRecords(storage).of_order(args["order_id"])]}
 
 
-def register() -> None:
-    """Add the refund routes to the ops router once (called when the refund trigger is imported)."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    extend(
-        Route("GET", "refunds", _list, "Refund records: refund ↔ credit note ↔ invoices ↔ lines", ("status", "limit"))
-    )
-    extend(Route("GET", "refunds/{refund_id}", _one, "One refund's credit note link"))
-    extend(Route("GET", "orders/{order_id}/refunds", _of_order, "The refunds of one Shopify order"))
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "refunds", _list, "Refund records: refund ↔ credit note ↔ invoices ↔ lines", ("status", "limit")),
+    Route("GET", "refunds/{refund_id}", _one, "One refund's credit note link"),
+    Route("GET", "orders/{order_id}/refunds", _of_order, "The refunds of one Shopify order"),
+)

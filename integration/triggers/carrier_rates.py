@@ -14,27 +14,16 @@ import uuid
 
 import azure.functions as func
 
-from integration.rates.quotes import QuoteRecorder, quote_row
+from integration import bootstrap
+from integration.rates.quotes import quote_row
 from integration.rates.request import InvalidRateRequest, parse_rate_request
-from integration.rates.service import RateService, build_rate_service
 from integration.triggers.http import config_error, json_response
 from integration.webhooks import signature
 from shared.logs import get_logger, log_event
-from shared.settings import Settings, SettingsError, get_settings
-from shared.storage import get_storage
+from shared.settings import Settings, SettingsError
 
 bp = func.Blueprint()
 log = get_logger(__name__)
-_service: RateService | None = None
-
-
-def _rate_service() -> RateService:
-    global _service
-    if _service is None:
-        settings = get_settings()
-        settings.require("FEDEX_CLIENT_ID", "FEDEX_CLIENT_SECRET", "FEDEX_ACCOUNT_NUMBER")
-        _service = build_rate_service(settings, settings.RATES_CONFIG_PATH or None)
-    return _service
 
 
 def _refuse_signature(req: func.HttpRequest, body: bytes, settings: Settings) -> func.HttpResponse | None:
@@ -60,12 +49,12 @@ async def carrier_rates(req: func.HttpRequest) -> func.HttpResponse:
     started = time.perf_counter()
     body = req.get_body()
     try:
-        settings = get_settings()
+        settings = bootstrap.settings()
         refused = _refuse_signature(req, body, settings)
         if refused is not None:
             return refused
         rate = parse_rate_request(body)
-        service = _rate_service()
+        service = bootstrap.rate_service()
     except InvalidRateRequest as error:
         return json_response({"status": 400, "reason": str(error)}, status=400)
     except SettingsError as error:
@@ -83,7 +72,7 @@ async def carrier_rates(req: func.HttpRequest) -> func.HttpResponse:
         correlation_id=correlation,
         shopify_timeout_ms=req.headers.get("X-Shopify-Timeout"),
     )
-    _recorder.add(
+    bootstrap.quote_recorder().add(
         quote_row(
             source=outcome.source,
             reason=outcome.reason,
@@ -96,6 +85,3 @@ async def carrier_rates(req: func.HttpRequest) -> func.HttpResponse:
         )
     )  # written in batches off the response path
     return json_response(outcome.body)
-
-
-_recorder = QuoteRecorder(get_storage)

@@ -9,7 +9,7 @@ import uuid
 
 import azure.functions as func
 
-from integration.catalog.service import run_catalog_sync
+from integration import bootstrap
 from shared.logs import new_correlation
 
 bp = func.Blueprint()
@@ -19,4 +19,4 @@ bp = func.Blueprint()
 @bp.timer_trigger(arg_name="timer", schedule="%CATALOG_SYNC_SCHEDULE%", run_on_startup=False, use_monitor=True)
 def catalog_timer(timer: func.TimerRequest) -> None:
     new_correlation(f"catalog-sync-{uuid.uuid4().hex[:12]}")
-    run_catalog_sync(full=False)  # logs its own summary line (catalog.sync)
+    bootstrap.catalog_sync().run(full=False)  # logs its own summary line (catalog.sync)

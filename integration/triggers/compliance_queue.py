@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from integration import compliance
+from integration import bootstrap, compliance
 from integration.webhooks.envelope import Envelope, load_payload
 from shared import queues
 from shared.logs import correlation_id, get_logger, log_event
-from shared.storage import get_storage
 
 bp = func.Blueprint()
 log = get_logger(__name__)
@@ -19,6 +18,6 @@ log = get_logger(__name__)
 def compliance_queue(msg: func.QueueMessage) -> None:
     envelope = Envelope.from_message(msg.get_body())
     correlation_id.set(envelope.correlation_id)
-    storage = get_storage()
+    storage = bootstrap.storage()
     outcome = compliance.handle(storage, envelope, load_payload(envelope, storage))
     log_event(log, "compliance.handled", webhook_id=envelope.webhook_id, **outcome)

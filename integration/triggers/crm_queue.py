@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from integration.crm import ops
+from integration import bootstrap
 from integration.crm.entry import process
-from integration.crm.service import get_crm_sync
 from integration.webhooks.envelope import Envelope
 from shared import queues
 from shared.logs import correlation_id, get_logger, log_event
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 log = get_logger(__name__)
-ops.register()  # the ops API's CRM routes and crm-order retry (no I/O: adds routes to the router)
 
 
 @bp.function_name("crm_queue")
@@ -23,10 +20,10 @@ ops.register()  # the ops API's CRM routes and crm-order retry (no I/O: adds rou
 def crm_queue(msg: func.QueueMessage) -> None:
     envelope = Envelope.from_message(msg.get_body())
     correlation_id.set(envelope.correlation_id)
-    if get_settings().DATAVERSE_URL is None:  # the flow was switched off with messages still queued
+    if bootstrap.settings().DATAVERSE_URL is None:  # the flow was switched off with messages still queued
         log_event(log, "crm.off", topic=envelope.topic, resource_id=envelope.resource_id)
         return
-    outcome = process(get_crm_sync(), envelope)
+    outcome = process(bootstrap.crm_sync(), envelope)
     log_event(
         log,
         "crm.done",

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from integration.customers import ops
-from integration.customers.service import get_customer_sync
+from integration import bootstrap
 from integration.webhooks.envelope import Envelope, load_payload
 from shared import queues
 from shared.lease import LeaseBusy
 from shared.logs import correlation_id, get_logger, log_event
-from shared.storage import get_storage
 
 bp = func.Blueprint()
 log = get_logger(__name__)
-ops.register()  # the ops API confirms customer links (no I/O: adds a route to the router)
 
 
 @bp.function_name("customer_queue")
@@ -24,10 +21,10 @@ def customer_queue(msg: func.QueueMessage) -> None:
     envelope = Envelope.from_message(msg.get_body())
     correlation_id.set(envelope.correlation_id)
     try:
-        outcome = get_customer_sync().handle(envelope.topic, load_payload(envelope, get_storage()))
+        outcome = bootstrap.customer_sync().handle(envelope.topic, load_payload(envelope, bootstrap.storage()))
     except LeaseBusy as busy:
         # Another delivery for this customer is writing: back on the queue until its lease ends.
-        get_storage().queue(queues.CUSTOMERS).send_message(
+        bootstrap.storage().queue(queues.CUSTOMERS).send_message(
             msg.get_body().decode("utf-8"), visibility_timeout=int(busy.retry_after_s) + 1
         )
         log_event(log, "customer.busy", topic=envelope.topic, resource_id=envelope.resource_id)

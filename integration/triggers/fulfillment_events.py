@@ -8,10 +8,11 @@ import uuid
 
 import azure.functions as func
 
-from integration.fulfillment.entry import get_sync, handle_packing_slip_event
+from integration import bootstrap
+from integration.fulfillment.entry import handle_packing_slip_event
 from integration.triggers.http import config_error, json_response
 from shared.logs import correlation_id
-from shared.settings import SettingsError, get_settings
+from shared.settings import SettingsError
 
 bp = func.Blueprint()
 
@@ -21,7 +22,9 @@ bp = func.Blueprint()
 def fulfillment_events(req: func.HttpRequest) -> func.HttpResponse:
     correlation_id.set(f"d365-event-{uuid.uuid4().hex[:12]}")
     try:
-        answer = handle_packing_slip_event(req.get_body(), get_sync(), get_settings().D365_LEGAL_ENTITY)
+        answer = handle_packing_slip_event(
+            req.get_body(), bootstrap.fulfillment_sync(), bootstrap.settings().D365_LEGAL_ENTITY
+        )
     except SettingsError as error:
         return config_error(error)
     return json_response(

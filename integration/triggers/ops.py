@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from integration.ops.api import Request, dispatch
-from integration.ops.flows import register
+from integration import bootstrap
+from integration.ops.api import Request
 from integration.triggers.http import config_error, json_response
 from shared.logs import new_correlation
 from shared.principal import principal_from_headers
 from shared.settings import SettingsError
-from shared.storage import get_storage
 
 bp = func.Blueprint()
-register()
 
 
 @bp.function_name("ops_api")
@@ -32,7 +30,7 @@ def ops_api(req: func.HttpRequest) -> func.HttpResponse:
         )
     request = Request(req.method, req.route_params.get("path", ""), dict(req.params), req.get_body(), principal)
     try:
-        status, body = dispatch(get_storage(), request)
+        status, body = bootstrap.ops_router().dispatch(bootstrap.storage(), request)
     except SettingsError as error:
         return config_error(error)
     return json_response(body, status=status)

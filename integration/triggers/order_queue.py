@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from integration import bootstrap
 from integration.orders.exhausted import is_last_delivery, is_transient
-from integration.orders.service import get_order_sync
 from integration.webhooks.envelope import Envelope, load_payload
 from shared import queues
 from shared.lease import LeaseBusy
 from shared.logs import correlation_id, get_logger, log_event
-from shared.storage import get_storage
 
 bp = func.Blueprint()
 log = get_logger(__name__)
@@ -32,13 +31,13 @@ def order_queue(msg: func.QueueMessage) -> None:
         webhook_id=envelope.webhook_id,
         dequeue_count=msg.dequeue_count,
     )
-    sync = get_order_sync()
+    sync = bootstrap.order_sync()
     try:
-        payload = load_payload(envelope, get_storage()) if envelope.payload or envelope.payload_blob else None
+        payload = load_payload(envelope, bootstrap.storage()) if envelope.payload or envelope.payload_blob else None
         outcome = sync.handle(envelope.topic, payload, envelope.resource_id, envelope.correlation_id)
     except LeaseBusy as busy:
         # Another delivery of this order is writing: back on the queue until its lease ends (no poison).
-        get_storage().queue(queues.ORDERS).send_message(
+        bootstrap.storage().queue(queues.ORDERS).send_message(
             msg.get_body().decode("utf-8"), visibility_timeout=int(busy.retry_after_s) + 1
         )
         log_event(log, "order.busy", topic=envelope.topic, resource_id=envelope.resource_id)

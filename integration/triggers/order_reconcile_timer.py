@@ -6,10 +6,9 @@ import uuid
 
 import azure.functions as func
 
+from integration import bootstrap
 from integration.orders.reconcile import reconcile
-from integration.orders.service import get_order_sync
 from shared.logs import get_logger, log_event, new_correlation
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 log = get_logger(__name__)
@@ -19,6 +18,6 @@ log = get_logger(__name__)
 @bp.timer_trigger(arg_name="timer", schedule="%ORDER_RECONCILE_SCHEDULE%", run_on_startup=False, use_monitor=True)
 def order_reconcile_timer(timer: func.TimerRequest) -> None:
     new_correlation(f"reconcile-{uuid.uuid4().hex[:12]}")
-    sync = get_order_sync()
-    result = reconcile(sync.storage, sync.shopify, get_settings().ORDER_RECONCILE_LOOKBACK_MINUTES)
+    sync = bootstrap.order_sync()
+    result = reconcile(sync.storage, sync.shopify, bootstrap.settings().ORDER_RECONCILE_LOOKBACK_MINUTES)
     log_event(log, "order.reconciled", past_due=timer.past_due, **result)

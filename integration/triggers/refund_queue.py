@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from integration.refunds import flow, ops
+from integration import bootstrap
+from integration.refunds import flow
 from integration.webhooks.envelope import Envelope
 from shared import queues
 from shared.logs import correlation_id, get_logger, log_event
-from shared.storage import get_storage
 
 bp = func.Blueprint()
 log = get_logger(__name__)
-ops.register()  # the ops API shows refund records (no I/O: adds routes to the router)
 
 
 @bp.function_name("refund_queue")
@@ -20,7 +19,7 @@ ops.register()  # the ops API shows refund records (no I/O: adds routes to the r
 def refund_queue(msg: func.QueueMessage) -> None:
     text = msg.get_body().decode("utf-8")
     correlation_id.set(Envelope.from_message(text).correlation_id)
-    outcome = flow.process_message(get_storage(), text)
+    outcome = flow.process_message(bootstrap.storage(), text, bootstrap.refund_service())
     log_event(
         log,
         "refund.done",

@@ -8,11 +8,10 @@ import uuid
 
 import azure.functions as func
 
+from integration import bootstrap
 from integration.retention import purge, purge_rate_quotes
 from shared.audit import AuditLog
 from shared.logs import get_logger, log_event, new_correlation
-from shared.settings import get_settings
-from shared.storage import get_storage
 
 bp = func.Blueprint()
 log = get_logger(__name__)
@@ -22,10 +21,10 @@ log = get_logger(__name__)
 @bp.timer_trigger(arg_name="timer", schedule="%WEBHOOK_RETENTION_SCHEDULE%", run_on_startup=False, use_monitor=True)
 def retention_timer(timer: func.TimerRequest) -> None:
     new_correlation(f"retention-{uuid.uuid4().hex[:12]}")
-    settings = get_settings()
-    result = purge(get_storage(), settings.WEBHOOK_RETENTION_DAYS)
-    audit_rows = AuditLog(get_storage()).purge_before(settings.AUDIT_RETENTION_DAYS)
-    quote_rows = purge_rate_quotes(get_storage(), settings.RATE_QUOTES_RETENTION_DAYS)
+    settings, storage = bootstrap.settings(), bootstrap.storage()
+    result = purge(storage, settings.WEBHOOK_RETENTION_DAYS)
+    audit_rows = AuditLog(storage).purge_before(settings.AUDIT_RETENTION_DAYS)
+    quote_rows = purge_rate_quotes(storage, settings.RATE_QUOTES_RETENTION_DAYS)
     log_event(
         log,
         "retention.purged",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from integration import bootstrap
 from integration.triggers.http import config_error, json_response
-from integration.webhooks.intake import WebhookIntake
 from shared.logs import new_correlation
-from shared.settings import SettingsError, get_settings
-from shared.storage import get_storage
+from shared.settings import SettingsError
 
 bp = func.Blueprint()
 
@@ -18,8 +17,7 @@ bp = func.Blueprint()
 def shopify_webhooks(req: func.HttpRequest) -> func.HttpResponse:
     new_correlation()
     try:
-        intake = WebhookIntake(get_settings(), get_storage())
-        result = intake.handle(dict(req.headers), req.get_body())
+        result = bootstrap.webhook_intake().handle(dict(req.headers), req.get_body())
     except SettingsError as error:
         return config_error(error, public=True)
     return json_response(result.body(), status=result.status, headers=result.headers or None)

@@ -10,12 +10,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from integration import cli
+from integration import bootstrap, cli
 from integration.clients.shopify import ShopifyAdmin
 from integration.doctor import Check, run_doctor, summary
 from integration.doctor.usage import fo_usage
-from integration.ops.api import Request, dispatch
-from integration.ops.flows import register
+from integration.ops.api import Request
 from sandbox.emulators.d365.app import create_app as create_d365
 from sandbox.emulators.d365.config import D365EmulatorConfig
 from sandbox.emulators.fedex import FedexEmulatorConfig
@@ -23,7 +22,7 @@ from sandbox.emulators.fedex import create_app as create_fedex
 from sandbox.emulators.serve import RunningServer, start_in_thread
 from sandbox.emulators.shopify.app import create_app as create_shopify
 from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
-from shared.settings import Settings, load_settings, reset_settings_cache
+from shared.settings import Settings, load_settings
 from shared.storage import Storage
 
 APP = "https://app.example"
@@ -151,11 +150,10 @@ def test_the_ops_route_and_the_cli(systems: Systems, app_env: dict[str, str], st
     monkeypatch.setenv("SHOPIFY_ADMIN_URL", systems.shopify.url)
     monkeypatch.setenv("FEDEX_URL", systems.fedex.url)
     monkeypatch.setenv("D365_URL", systems.d365.url)
-    reset_settings_cache()
-    register()
-    status, body = dispatch(storage, Request("GET", "doctor", {"systems": "fedex"}, b""))
+    bootstrap.reset()
+    status, body = bootstrap.ops_router().dispatch(storage, Request("GET", "doctor", {"systems": "fedex"}, b""))
     assert status == 200 and body["ok"] is False and body["checks"][0]["status"] == "FAIL"
-    assert dispatch(storage, Request("GET", "doctor", {"systems": "mail"}, b""))[0] == 400
+    assert bootstrap.ops_router().dispatch(storage, Request("GET", "doctor", {"systems": "mail"}, b""))[0] == 400
     result = CliRunner().invoke(cli.app, ["doctor", "--systems", "fedex"])
     assert result.exit_code == 1 and "OAuth" in result.output and "FAIL" in result.output
-    reset_settings_cache()
+    bootstrap.reset()

@@ -9,9 +9,9 @@ import uuid
 import pytest
 from typer.testing import CliRunner
 
+from integration import bootstrap
 from integration.exceptions import ExceptionStore
-from integration.inbox import park
-from integration.ops.api import Request, dispatch, openapi
+from integration.ops.api import Request
 from integration.ops.resync import RESYNC_TOPIC
 from integration.webhooks.envelope import Envelope
 from shared import queues
@@ -20,7 +20,7 @@ from shared.storage import Storage
 
 
 def call(storage: Storage, method: str, path: str, body=None, **params) -> tuple[int, dict]:
-    return dispatch(
+    return bootstrap.ops_router().dispatch(
         storage,
         Request(
             method, path, {k: str(v) for k, v in params.items()}, json.dumps(body).encode() if body is not None else b""
@@ -84,20 +84,6 @@ def test_poison_replay(clean: Storage) -> None:
     assert depths["orders"] == {"messages": 2, "poison": 1}
 
 
-def test_parked_replay(clean: Storage) -> None:
-    envelope = Envelope(
-        topic="refunds/create", webhook_id=str(uuid.uuid4()), resource_id="55", payload={"id": 1, "order_id": 55}
-    )
-    park(clean, envelope, queues.REFUNDS, "refund flow not built yet")
-    status, data = call(clean, "POST", "queues/refunds/replay-parked")
-    assert data["replayed"] >= 1
-    replayed = drain(clean, queues.REFUNDS)
-    assert envelope.webhook_id in [e.webhook_id for e in replayed]
-    assert next(e for e in replayed if e.webhook_id == envelope.webhook_id).payload == envelope.payload
-    _, again = call(clean, "POST", "queues/refunds/replay-parked")
-    assert again["replayed"] == 0
-
-
 def test_timeline_and_dashboard(clean: Storage) -> None:
     oid = str(uuid.uuid4().int)[:10]
     AuditLog(clean).record("order", oid, "validated", "ok")
@@ -126,12 +112,12 @@ def test_errors_are_clear(clean: Storage, method, path, params, status) -> None:
 
 
 def test_bad_retry_body(clean: Storage) -> None:
-    assert dispatch(clean, Request("POST", "exceptions/retry", {}, b"{nope"))[0] == 400
+    assert bootstrap.ops_router().dispatch(clean, Request("POST", "exceptions/retry", {}, b"{nope"))[0] == 400
     assert call(clean, "POST", "exceptions/retry", body={"items": "x"})[0] == 400
 
 
 def test_openapi_lists_every_route() -> None:
-    doc = openapi()
+    doc = bootstrap.ops_router().openapi()
     assert doc["openapi"].startswith("3.")
     assert "/api/ops/exceptions/{entity}/{id}/retry" in doc["paths"]
 

@@ -12,17 +12,14 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from integration.ops.api import Request, dispatch
-from integration.ops.flows import register
+from integration import bootstrap
+from integration.ops.api import Request
 from integration.orders import records as rec
 from sandbox.emulators.serve import RunningServer, start_in_thread
 from sandbox.emulators.shopify.app import create_app as create_shopify
 from sandbox.harness.demo.sample_orders import erp_ready_order
 from shared import queues
-from shared.settings import reset_settings_cache
 from shared.storage import Storage
-
-register()
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +33,14 @@ def shop() -> Iterator[RunningServer]:
 def env(app_env, shop: RunningServer, monkeypatch: pytest.MonkeyPatch, storage: Storage):
     monkeypatch.setenv("SHOPIFY_ADMIN_URL", shop.url)
     monkeypatch.setenv("SHOPIFY_ADMIN_TOKEN", "shpat_local_dev")
-    reset_settings_cache()
+    bootstrap.reset()
     httpx.post(f"{shop.url}/_emulator/reset")
     storage.queue(queues.ORDERS).clear_messages()
     return app_env
 
 
 def call(storage: Storage, method: str, path: str, **params: str) -> tuple[int, dict]:
-    return dispatch(storage, Request(method, path, params, b""))
+    return bootstrap.ops_router().dispatch(storage, Request(method, path, params, b""))
 
 
 def queued_ids(storage: Storage) -> list[str]:
@@ -86,7 +83,7 @@ def test_reconcile_rejects_bad_ranges(env, storage: Storage) -> None:
 
 
 def test_packing_slip_retry_needs_a_full_id(env, storage: Storage) -> None:
-    status, body = dispatch(
+    status, body = bootstrap.ops_router().dispatch(
         storage,
         Request(
             "POST",
@@ -113,17 +110,17 @@ def test_mapping_overrides_via_api_and_cli(env, storage: Storage) -> None:
     from integration.cli import app
     from integration.mappings import load_mappings
 
-    status, body = dispatch(
+    status, body = bootstrap.ops_router().dispatch(
         storage, Request("PUT", "mappings/skus/ABC-1/blue", {}, json.dumps({"value": "D0001"}).encode())
     )
     assert status == 200, body
     assert load_mappings(storage).item_number("ABC-1/blue", None) == "D0001"
     status, listed = call(storage, "GET", "mappings", section="skus")
     assert {"section": "skus", "key": "ABC-1/blue", "value": "D0001"} in listed["overrides"]
-    assert dispatch(storage, Request("PUT", "mappings/nope/x", {}, b'{"value": 1}'))[0] == 404
-    assert dispatch(storage, Request("PUT", "mappings/skus/x", {}, b'{"nope": 1}'))[0] == 400
+    assert bootstrap.ops_router().dispatch(storage, Request("PUT", "mappings/nope/x", {}, b'{"value": 1}'))[0] == 404
+    assert bootstrap.ops_router().dispatch(storage, Request("PUT", "mappings/skus/x", {}, b'{"nope": 1}'))[0] == 400
     result = CliRunner().invoke(app, ["mapping", "shipping_methods", "Drone", "2DAY"])
     assert result.exit_code == 0, result.output
     assert load_mappings(storage).delivery_mode("Drone", "Drone") == "2DAY"
-    assert dispatch(storage, Request("DELETE", "mappings/skus/ABC-1/blue", {}, b""))[0] == 200
+    assert bootstrap.ops_router().dispatch(storage, Request("DELETE", "mappings/skus/ABC-1/blue", {}, b""))[0] == 200
     assert load_mappings(storage).item_number("ABC-1/blue", None) == "ABC-1/blue"

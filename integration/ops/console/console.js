@@ -32,7 +32,7 @@ async function loadDashboard() {
   const poison = Object.values(d.queues || {}).reduce((a, q) => a + (q.poison || 0), 0);
   const queued = Object.values(d.queues || {}).reduce((a, q) => a + (q.messages || 0), 0);
   const items = [["Synced today", synced], ["Open exceptions", d.open_exceptions], ["Queued", queued],
-                 ["Poison", poison], ["Parked", d.parked],
+                 ["Poison", poison],
                  ["Rate cache hits", d.rate_cache_hit_ratio === null ? "–" : `${Math.round(d.rate_cache_hit_ratio * 100)} %`]];
   for (const [label, value] of items) {
     const div = document.createElement("div");

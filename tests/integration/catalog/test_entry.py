@@ -10,13 +10,12 @@ import azure.functions as func
 import httpx
 import pytest
 
+from integration import bootstrap
 from integration.catalog.state import CatalogState
 from integration.inventory.config import parse_config
 from integration.inventory.service import InventorySync
-from integration.ops.api import Request, dispatch
-from integration.ops.flows import register
+from integration.ops.api import Request
 from integration.triggers import catalog_timer
-from shared.settings import reset_settings_cache
 from tests.integration.catalog.conftest import API_VERSION, D365_TOKEN, TOKEN, World
 
 
@@ -31,9 +30,9 @@ def settings_env(app_env: dict[str, str], world: World, monkeypatch: pytest.Monk
         "D365_TOKEN": D365_TOKEN,
     }.items():
         monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    bootstrap.reset()
     yield
-    reset_settings_cache()
+    bootstrap.reset()
 
 
 def test_the_timer_schedule_is_the_app_setting() -> None:
@@ -56,9 +55,10 @@ def test_the_timer_and_ops_sync_now_run_the_sync(world: World, settings_env: Non
     function.get_user_function()(Timer())
     assert "E1" in world.products()
 
-    register()
     world.update_product("E1", SalesPrice=11)
-    status, body = dispatch(world.storage, Request("POST", "catalog/sync", {"full": "true"}, b""))
+    status, body = bootstrap.ops_router().dispatch(
+        world.storage, Request("POST", "catalog/sync", {"full": "true"}, b"")
+    )
     assert status == 200 and body["status"] == "done" and body["written"] == 1
     assert world.products()["E1"]["variants"][0]["price"] == "11.00"
 
@@ -67,11 +67,10 @@ def test_a_run_while_another_holds_the_lease_writes_nothing(world: World, settin
     world.product("E2", master=False)
     holder = CatalogState(world.storage).acquire(600)  # another run is in progress
     assert holder is not None
-    register()
-    status, body = dispatch(world.storage, Request("POST", "catalog/sync", {}, b""))
+    status, body = bootstrap.ops_router().dispatch(world.storage, Request("POST", "catalog/sync", {}, b""))
     assert status == 200 and body["status"] == "skipped_overlap" and world.products() == {}
     CatalogState(world.storage).release(holder)
-    assert dispatch(world.storage, Request("POST", "catalog/sync", {}, b""))[1]["created"] == 1
+    assert bootstrap.ops_router().dispatch(world.storage, Request("POST", "catalog/sync", {}, b""))[1]["created"] == 1
 
 
 def test_the_checkpoint_moves_only_with_its_etag(world: World) -> None:

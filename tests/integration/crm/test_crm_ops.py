@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
+from integration import bootstrap
 from integration.clients.dataverse import DataverseClient
 from integration.compliance import handle as handle_compliance
-from integration.crm import ops
 from integration.crm.config import ENTITY_ORDER, CrmConfig
 from integration.crm.records import CrmLinks
-from integration.crm.service import CrmSync, reset_crm_sync
-from integration.ops.api import Request, dispatch
+from integration.crm.service import CrmSync
+from integration.ops.api import Request
 from integration.ops.resync import request_resync
 from integration.webhooks.envelope import Envelope
 from shared import queues
@@ -28,20 +28,16 @@ __all__ = ["dv", "dv_admin", "dv_server"]
 
 def call(storage: Storage, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     content = json.dumps(body).encode() if body is not None else b""
-    return dispatch(storage, Request(method, path, {}, content))
+    return bootstrap.ops_router().dispatch(storage, Request(method, path, {}, content))
 
 
 @pytest.fixture
 def crm_env(app_env: dict, monkeypatch: pytest.MonkeyPatch, dv_server: Any, dv_admin: httpx.Client) -> Any:
     monkeypatch.setenv("DATAVERSE_URL", dv_server.url)
     monkeypatch.setenv("DATAVERSE_TOKEN", TOKEN)
-    from shared.settings import reset_settings_cache
-
-    reset_settings_cache()
-    reset_crm_sync()
-    ops.register()
+    bootstrap.reset()
     yield
-    reset_crm_sync()
+    bootstrap.reset()
 
 
 def test_confirming_a_link_through_the_ops_api(

@@ -159,12 +159,12 @@ def test_customers_redact_forgets_the_links(customers):
 def test_queue_function_runs_the_flow_from_app_settings(customers, admin, fo_server, app_env, monkeypatch):
     import azure.functions as func
 
-    from integration.customers.service import reset_customer_sync
+    from integration import bootstrap
     from integration.triggers import customer_queue
 
     for key, value in {"D365_URL": fo_server.url, "D365_LEGAL_ENTITY": "usmf", "D365_TOKEN": "local-dev-token"}.items():
         monkeypatch.setenv(key, value)
-    reset_customer_sync()
+    bootstrap.reset()
     link(customers)
     envelope = Envelope(
         topic="customers/update",
@@ -178,7 +178,7 @@ def test_queue_function_runs_the_flow_from_app_settings(customers, admin, fo_ser
     try:
         function.get_user_function()(func.QueueMessage(body=envelope.to_message().encode()))
     finally:
-        reset_customer_sync()
+        bootstrap.reset()
     assert fo_customer(admin, "US-002")["PersonFirstName"] == "Janet"
 
 
@@ -199,16 +199,15 @@ def test_an_account_matched_by_email_or_phone_is_never_written(customers, admin,
 
 
 def test_a_confirmed_link_is_written_after_the_ops_api_confirms_it(customers, admin):
-    from integration.customers import ops as customer_ops
-    from integration.ops.api import Request, dispatch
+    from integration import bootstrap
+    from integration.ops.api import Request
 
-    customer_ops.register()
     link(customers, how="email")
     body = shopify_customer(updated_at="2026-01-08T00:00:00Z", phone="+12125550144")
     assert customers.handle("customers/update", body).action == "matched"
     wrong = Request("POST", "customers/501/confirm-link", {}, b'{"account": "US-001"}')
-    assert dispatch(customers.storage, wrong)[0] == 409
-    status, result = dispatch(
+    assert bootstrap.ops_router().dispatch(customers.storage, wrong)[0] == 409
+    status, result = bootstrap.ops_router().dispatch(
         customers.storage, Request("POST", "customers/501/confirm-link", {}, b'{"account": "US-002"}')
     )
     assert status == 200 and result["how"] == "confirmed"

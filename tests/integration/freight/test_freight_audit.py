@@ -11,17 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from integration import bootstrap
 from integration.clients.d365 import D365Client
 from integration.exceptions import ExceptionStore
 from integration.fulfillment.model import SlipRef
 from integration.fulfillment.records import FulfillmentRecords
-from integration.ops.api import Request, dispatch
-from integration.ops.flows import register
+from integration.ops.api import Request
 from integration.rates.quotes import QUOTES_TABLE
 from sandbox import SAMPLES
 from sandbox.emulators.serve import RunningServer
 from shared.principal import Principal
-from shared.settings import reset_settings_cache
 from shared.storage import Storage
 from tests.integration.refunds.conftest import (  # noqa: F401  (fixtures)
     Sale,
@@ -52,10 +51,9 @@ def env(
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
-    reset_settings_cache()
-    register()
+    bootstrap.reset()
     yield
-    reset_settings_cache()
+    bootstrap.reset()
 
 
 def quote(storage: Storage, code: str, cents: int, minutes_ago: int = 5) -> None:
@@ -96,7 +94,7 @@ def csv_row(tracking: str, net: str) -> str:
 
 
 def call(storage: Storage, method: str, path: str, body: bytes = b"", **params: str) -> tuple[int, dict]:
-    return dispatch(storage, Request(method, path, params, body, Principal("test")))
+    return bootstrap.ops_router().dispatch(storage, Request(method, path, params, body, Principal("test")))
 
 
 def test_upload_matches_by_tracking_and_flags_drift_beyond_tolerance(

@@ -10,7 +10,8 @@ import azure.functions as func
 import pytest
 from azure.functions.decorators.http import HttpTrigger
 
-from integration.fulfillment.entry import handle_packing_slip_event, reset_sync
+from integration import bootstrap
+from integration.fulfillment.entry import handle_packing_slip_event
 from integration.triggers import fulfillment_events
 from tests.conftest import sample
 from tests.integration.fulfillment.conftest import D365_TOKEN, SHOPIFY_TOKEN, World
@@ -83,9 +84,9 @@ def function_env(app_env: dict[str, str], world: World, monkeypatch: pytest.Monk
         "FULFILLMENT_NOTIFY_CUSTOMER": "false",
     }.items():
         monkeypatch.setenv(key, value)
-    reset_sync()
+    bootstrap.reset()
     yield
-    reset_sync()
+    bootstrap.reset()
 
 
 def test_http_function_runs_the_flow_from_app_settings(world: World, function_env: None) -> None:

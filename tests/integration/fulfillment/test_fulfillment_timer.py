@@ -9,7 +9,7 @@ import pytest
 from azure.functions.decorators.function_app import Function
 from azure.functions.decorators.timer import TimerTrigger
 
-from integration.fulfillment.entry import reset_sync
+from integration import bootstrap
 from integration.triggers import fulfillment_timer
 from tests.integration.fulfillment.conftest import D365_TOKEN, SHOPIFY_TOKEN, World
 
@@ -21,10 +21,10 @@ def timer_function() -> Function:
     return function
 
 
-def test_default_schedule_is_every_five_minutes() -> None:
+def test_the_schedule_is_the_app_setting() -> None:
     trigger = timer_function().get_trigger()
     assert isinstance(trigger, TimerTrigger)
-    assert trigger.schedule == fulfillment_timer.DEFAULT_SCHEDULE == "0 */5 * * * *"
+    assert trigger.schedule == "%FULFILLMENT_SYNC_SCHEDULE%"
     assert trigger.use_monitor is True
 
 
@@ -38,9 +38,9 @@ def settings_env(app_env: dict[str, str], world: World, monkeypatch: pytest.Monk
         "D365_TOKEN": D365_TOKEN,
     }.items():
         monkeypatch.setenv(key, value)
-    reset_sync()
+    bootstrap.reset()
     yield
-    reset_sync()
+    bootstrap.reset()
 
 
 def test_timer_run_syncs_posted_packing_slips(world: World, settings_env: None) -> None:

@@ -1,4 +1,4 @@
-"""The timer function and ``run_inventory_sync`` through app settings: a change of on-hand in the F&O
+"""The timer function and ``bootstrap.inventory_sync()`` through app settings: a change of on-hand in the F&O
 emulator shows up at the right Shopify location after one timer run, and only it is sent."""
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import pytest
 from azure.functions.decorators.function_app import Function
 from azure.functions.decorators.timer import TimerTrigger
 
-from integration.inventory.service import run_inventory_sync
-from integration.ops.api import Request, dispatch
-from integration.ops.flows import register as register_flow_routes
+from integration import bootstrap
+from integration.ops.api import Request
 from integration.triggers import inventory_timer
-from shared.settings import SettingsError, reset_settings_cache
+from shared.settings import SettingsError
 from tests.integration.inventory.conftest import BASE_CONFIG, D365_TOKEN, SKUS, TOKEN, World
 
 
@@ -27,10 +26,10 @@ def timer_function() -> Function:
     return function
 
 
-def test_default_schedule_is_every_five_minutes() -> None:
+def test_the_schedule_is_the_app_setting() -> None:
     trigger = timer_function().get_trigger()
     assert isinstance(trigger, TimerTrigger)
-    assert trigger.schedule == inventory_timer.DEFAULT_SCHEDULE == "0 */5 * * * *"
+    assert trigger.schedule == "%INVENTORY_SYNC_SCHEDULE%"
     assert trigger.use_monitor is True and trigger.run_on_startup is False
 
 
@@ -50,9 +49,9 @@ def settings_env(
         "INVENTORY_CONFIG_PATH": str(config),
     }.items():
         monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    bootstrap.reset()
     yield config
-    reset_settings_cache()
+    bootstrap.reset()
 
 
 class Timer:
@@ -61,7 +60,7 @@ class Timer:
 
 def test_one_timer_run_publishes_the_change(world: World, settings_env: Path) -> None:
     world.add_items(SKUS)
-    assert run_inventory_sync().pushed == len(SKUS) * 2
+    assert bootstrap.inventory_sync().run().pushed == len(SKUS) * 2
     world.set_on_hand("SNOWBOARD-GREEN", "21", 42)
     world.clear_logs()
 
@@ -72,22 +71,21 @@ def test_one_timer_run_publishes_the_change(world: World, settings_env: Path) ->
     assert log["counts"]["graphql inventorySetQuantities"] == 1
     sent = [e for e in log["recent"] if e["operation"] == "inventorySetQuantities"]
     assert len(sent) == 1 and sent[0]["outcome"] == "ok"
-    assert run_inventory_sync(full=True).pushed == len(SKUS) * 2  # the on-demand full resync
+    assert bootstrap.inventory_sync().run(full=True).pushed == len(SKUS) * 2  # the on-demand full resync
 
 
 def test_a_bad_config_fails_loudly_naming_it(world: World, settings_env: Path) -> None:
     settings_env.write_text(json.dumps({"locations": [{"shopify_location": "Nowhere", "warehouses": ["11"]}]}))
     with pytest.raises(SettingsError, match="no location named 'Nowhere'"):
-        run_inventory_sync()
+        bootstrap.inventory_sync().run()
     settings_env.write_text("{")
     with pytest.raises(SettingsError, match="INVENTORY_CONFIG_PATH"):
-        run_inventory_sync()
+        bootstrap.inventory_sync().run()
 
 
 def test_the_ops_resync_route_answers_with_the_run_summary(world: World, settings_env: Path) -> None:
     world.add_items(SKUS)
-    register_flow_routes()
-    status, summary = dispatch(world.storage, Request("POST", "inventory/resync", {}, b""))
+    status, summary = bootstrap.ops_router().dispatch(world.storage, Request("POST", "inventory/resync", {}, b""))
     assert status == 200
     assert (summary["status"], summary["full"], summary["pushed"]) == ("done", True, len(SKUS) * 2)
     assert type(summary["skipped"]) is dict and isinstance(summary["shopify_cost"], float)  # JSON-ready fields

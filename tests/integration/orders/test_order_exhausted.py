@@ -12,11 +12,11 @@ import azure.functions as func
 import pytest
 from azure.functions.queue import QueueMessage
 
+from integration import bootstrap
 from integration.clients.d365 import D365Transient
 from integration.exceptions import ExceptionStore
 from integration.orders.exhausted import MAX_DEQUEUE_COUNT, is_last_delivery, is_transient
 from integration.orders.records import OrderRecords
-from integration.orders.service import get_order_sync, reset_order_sync
 from integration.triggers import order_queue
 from integration.webhooks.envelope import Envelope
 from tests.conftest import present
@@ -42,12 +42,12 @@ def queue_function(app_env, clean_storage, admin, fo_server, shop_server, monkey
         "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev",
     }.items():
         monkeypatch.setenv(key, value)
-    reset_order_sync()
+    bootstrap.reset()
     app = func.FunctionApp()
     app.register_functions(order_queue.bp)
     [function] = app.get_functions()
     yield function.get_user_function()
-    reset_order_sync()
+    bootstrap.reset()
 
 
 def message(order: dict, dequeue_count: int) -> QueueMessage:
@@ -82,7 +82,7 @@ def test_replay_of_an_order_already_in_fo_also_resolves(queue_function, admin, c
     order = admin.shop_order(good_order())
     queue_function(message(order, 1))
     # A later delivery of the order met an outage five times (the order is already in F&O):
-    get_order_sync().transient_exhausted(
+    bootstrap.order_sync().transient_exhausted(
         str(order["id"]), "orders/updated", D365Transient(503, "down"), MAX_DEQUEUE_COUNT
     )
     assert present(ExceptionStore(clean_storage).get("order", str(order["id"]))).reason_code == "TRANSIENT_EXHAUSTED"

@@ -137,17 +137,20 @@ def test_an_order_without_invoice_waits(
 def test_the_ops_report_shows_the_lines(
     payments: PaymentSync, d365: D365Client, d365_server: RunningServer, shopify_server: RunningServer
 ) -> None:
-    from integration.ops.api import Request, dispatch
-    from integration.ops.flows import register
+    from integration import bootstrap
+    from integration.ops.api import Request
     from shared.principal import Principal
 
-    register()
     sale, total, _ = invoiced_sale(d365, d365_server.url, shopify_server.url)
     [tx] = add_transactions(sale, {"kind": "sale", "amount": str(total)})
     payments.sync_order(str(sale.order_id))
-    status, body = dispatch(payments.storage, Request("GET", "money/payments", {}, b"", Principal("t")))
+    status, body = bootstrap.ops_router().dispatch(
+        payments.storage, Request("GET", "money/payments", {}, b"", Principal("t"))
+    )
     assert status == 200 and any(r["transaction"] == tx and r["status"] == "settle_ready" for r in body["rows"])
-    status, body = dispatch(payments.storage, Request("GET", "money/payments", {"since": "x"}, b"", Principal("t")))
+    status, body = bootstrap.ops_router().dispatch(
+        payments.storage, Request("GET", "money/payments", {"since": "x"}, b"", Principal("t"))
+    )
     assert status == 400
 
 
