@@ -28,6 +28,7 @@ DEFAULT_MAXIMUM = 1000.0  # Shopify's standard plan; the first answer tells the 
 DEFAULT_RESTORE_RATE = 50.0
 BULK_RESERVE = 0.5  # share of the maximum that bulk callers leave for urgent ones
 BLOCKED_TICK_S = 0.25  # how long a bulk caller waits while an urgent one is waiting, before it looks again
+EPSILON = 1e-6  # cost units: a refill computed a rounding error short counts as full
 
 
 class Priority(IntEnum):
@@ -91,7 +92,7 @@ class CostBucket:
                     available = self._now_available()
                     need = self.threshold(cost, priority)
                     blocked = priority is Priority.BULK and self._urgent_waiting > 0
-                    if not blocked and available >= need:
+                    if not blocked and available + EPSILON >= need:
                         self._available, self._seen_at = available - min(cost, self._maximum), self.clock()
                         return waited
                     if priority is Priority.URGENT and not registered:
