@@ -142,6 +142,7 @@ class ChaosStack:
             "FULFILLMENT_SYNC_SCHEDULE": NEVER,
             "INVENTORY_SYNC_SCHEDULE": NEVER,
             "CATALOG_SYNC_SCHEDULE": NEVER,
+            "PAYMENTS_SYNC_SCHEDULE": NEVER,
             # A failed message is retried after 1 s; a message held by a killed host comes back after
             # lease_s (the real host's lease is 10 minutes).
             "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
