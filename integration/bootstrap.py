@@ -94,8 +94,9 @@ def shopify() -> ShopifyAdmin:
 
 
 def shopify_bulk() -> ShopifyAdmin:
-    """The same client and cost bucket at ``Priority.BULK`` (inventory, catalog)."""
-    return _once("shopify_bulk", lambda: shopify().at(Priority.BULK))
+    """The same client and cost bucket at ``Priority.BULK`` (inventory, catalog): a new view for each run,
+    so a run's summary counts its own Shopify calls."""
+    return shopify().at(Priority.BULK)
 
 
 def fedex() -> FedexClient:
