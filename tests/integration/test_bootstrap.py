@@ -13,7 +13,8 @@ import pytest
 from integration import bootstrap
 from integration.clients.shopify_bucket import Priority
 from integration.ops import flows as ops_flows
-from integration.ops.api import Route, Router
+from integration.ops.api import Request, Route, Router
+from shared.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {
@@ -123,3 +124,10 @@ def test_triggers_reach_flows_only_through_bootstrap() -> None:
         tree = ast.parse(module.read_text(encoding="utf-8"))
         names = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
         assert "register" not in names, f"{module} still has register()"
+
+
+def test_a_run_route_without_its_settings_names_them_before_any_thread_starts(app_env: dict[str, str]) -> None:
+    """The ops trigger answers a SettingsError with 503 and the setting's name (not "running")."""
+    for path in ("catalog/sync", "inventory/resync"):
+        with pytest.raises(SettingsError, match="D365_URL"):
+            bootstrap.ops_router().dispatch(bootstrap.storage(), Request("POST", path, {}, b""))
