@@ -5,7 +5,7 @@ warehouses -> compute the quantity per (location, SKU) -> diff with the ledger -
 inventory items -> push the changes in batches of up to 250, recording each batch in the ledger
 -> stop cleanly at the time budget (the next run resumes) -> one summary log line.
 
-``run_inventory_sync(full=True)`` is the on-demand full resync (ops API/CLI): it sends every
+``InventorySync.run(full=True)`` is the on-demand full resync (ops API/CLI): it sends every
 quantity again (Shopify-side drift is repaired through the compare-and-swap refresh) and looks
 up again the SKUs cached as unknown.
 """
