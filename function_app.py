@@ -14,6 +14,7 @@ from integration.triggers import (
     compliance_queue,
     crm_queue,
     customer_queue,
+    freight_invoice_timer,
     fulfillment_events,
     fulfillment_timer,
     health,
@@ -50,6 +51,7 @@ BLUEPRINTS = (
     fulfillment_events.bp,
     inventory_timer.bp,
     payments_timer.bp,
+    freight_invoice_timer.bp,
     catalog_timer.bp,
 )
 

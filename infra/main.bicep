@@ -92,6 +92,7 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+var freightInvoiceContainerName = 'fedex-invoices'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -117,6 +118,7 @@ module storage 'core/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    freightInvoiceContainerName: freightInvoiceContainerName
   }
 }
 
@@ -233,6 +235,8 @@ var flowSettings = {
   PAYMENTS_LOOKBACK_DAYS: '30'
   FREIGHT_DRIFT_TOLERANCE: '1.00'
   FREIGHT_DRIFT_TOLERANCE_PERCENT: '10'
+  FREIGHT_INVOICE_CONTAINER: 'fedex-invoices' // = freightInvoiceContainerName (a literal: tests compare it with the code default)
+  FREIGHT_INVOICE_SCHEDULE: '0 */15 * * * *'
   INVENTORY_SYNC_SCHEDULE: '0 */5 * * * *'
   CATALOG_CONFIG_PATH: 'config/catalog.json'
   CATALOG_SYNC_SCHEDULE: '0 */15 * * * *'

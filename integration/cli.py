@@ -94,7 +94,8 @@ def status(day: str | None = typer.Option(None, help="YYYY-MM-DD, default today 
 PAYMENT_COLUMNS = ["day", "transaction", "order", "gateway", "kind", "amount", "currency", "status", "journal"]
 PAYMENT_COLUMNS += ["invoice", "reason"]
 FREIGHT_COLUMNS = ["day", "order_id", "order_name", "sales_order", "service", "fedex_service", "tracking", "currency"]
-FREIGHT_COLUMNS += ["quoted", "charged", "fo_order", "fo_invoiced", "actual", "drift", "flagged"]
+FREIGHT_COLUMNS += ["quoted", "charged", "fo_order", "fo_invoiced", "actual", "drift", "flagged", "quote_match"]
+FREIGHT_COLUMNS += ["actual_source"]
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:

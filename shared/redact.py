@@ -157,6 +157,13 @@ def fingerprint(value: Any) -> str:
     return "~h:" + hmac.new(key, normalized, hashlib.sha256).hexdigest()[:16]
 
 
+def keyed_digest(text: str, length: int = 32) -> str:
+    """HMAC-SHA256 of ``text`` under ``REDACTION_KEY`` (hex, ``length`` characters); "" without a key.
+    For matching personal values across records without storing them (e.g. the quote audit's cart key)."""
+    key = _key()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:length] if key else ""
+
+
 def redact_text(text: str, known: tuple[str, ...] = ()) -> str:
     """Free text with e-mail addresses, phone numbers and the ``known`` personal values replaced."""
     for value in sorted({v for v in known if isinstance(v, str) and len(v.strip()) >= 3}, key=len, reverse=True):

@@ -145,6 +145,8 @@ class Settings(BaseSettings):
     # Freight audit: drift (FedEx billed - quoted) beyond max(amount, percent of the quote) is flagged
     FREIGHT_DRIFT_TOLERANCE: Decimal = Field(default=Decimal("1.00"), ge=0)
     FREIGHT_DRIFT_TOLERANCE_PERCENT: Decimal = Field(default=Decimal("10"), ge=0)
+    FREIGHT_INVOICE_CONTAINER: str = "fedex-invoices"
+    FREIGHT_INVOICE_SCHEDULE: str = "0 */15 * * * *"
 
     # Key for the keyed fingerprints of personal data in the audit log and exceptions (shared.redact).
     # From Key Vault in Azure; only local settings carry a default.

@@ -4,6 +4,8 @@ param name string
 param location string
 param tags object = {}
 param deploymentContainerName string
+@description('Container the freight invoice timer scans for FedEx invoice exports (FREIGHT_INVOICE_CONTAINER).')
+param freightInvoiceContainerName string = 'fedex-invoices'
 @description('Zone-redundant by default (idempotency records and the audit trail live here); Standard_LRS is cheaper where ZRS is not offered.')
 @allowed(['Standard_ZRS', 'Standard_GZRS', 'Standard_LRS'])
 param skuName string = 'Standard_ZRS'
@@ -47,6 +49,13 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 
     resource deployment 'containers' = {
       name: deploymentContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+
+    resource freightInvoices 'containers' = {
+      name: freightInvoiceContainerName
       properties: {
         publicAccess: 'None'
       }

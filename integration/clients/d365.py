@@ -377,6 +377,14 @@ class D365Client:
             retry_transport_errors=retry_unknown,
         )
 
+    def call_service(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POST to a custom service's JSON endpoint ``/api/services/<group>/<service>/<operation>``
+        (Microsoft: "Custom service development"). Sent once: after a 5xx or a dropped connection the
+        operation may have run, so the caller re-reads the state it changed instead of resending."""
+        url = f"{self.root.removesuffix('/data')}/api/services/{path.strip('/')}"
+        response = self._send("POST", url, path, content=dumps(body), retry_transport_errors=False)
+        return loads(response.content) if response.content else None
+
     def delete(self, entity_set: str, key: Mapping[str, Any], etag: str | None = None) -> None:
         headers = {"If-Match": etag} if etag else None
         self._send("DELETE", self._keyed_url(entity_set, key), entity_set, headers=headers)

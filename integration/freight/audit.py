@@ -11,9 +11,11 @@ Drift is ``actual - quoted`` (``actual - charged`` when no quote is found) and i
 ``max(FREIGHT_DRIFT_TOLERANCE, FREIGHT_DRIFT_TOLERANCE_PERCENT % of that reference)``: a ``freight_drift``
 exception with the values, resolved when a later audit is within tolerance.
 
-Quote matching is a heuristic, because the quote audit stores no cart or order id (it keeps no personal
-data): the latest quote of the order's day or the day before, at or before the order's creation, for
-the same destination country and first three postal characters, offering the order's shipping code.
+Quote matching (``find_quote``): Shopify's carrier-rate callback carries no cart, checkout or order id, so
+the quote audit keeps a keyed fingerprint of what the callback and the order reliably share (destination
+country, postal code and street line; shippable items and quantities): a quote with the order's
+fingerprint is the shopper's (``quote_match = cart``). Without one (cart changed after the last rate, no
+``REDACTION_KEY``, quotes older than the day before), the older guess by area is used (``area``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from integration.clients.d365 import D365Client, odata_literal
 from integration.clients.shopify import ShopifyAdmin
 from integration.exceptions import ExceptionStore
 from integration.freight.invoice_csv import FedexCharge
-from integration.rates.quotes import QUOTES_TABLE
+from integration.rates.quotes import QUOTES_TABLE, cart_key
 from shared.storage import Storage, safe_key
 
 CHARGES_TABLE, AUDIT_TABLE, SLIPS_TABLE = "fedexcharges", "freightaudit", "fulfillmentsync"
@@ -57,30 +59,55 @@ class FreightLine:
     tracking: list[str] = field(default_factory=list)
     currency: str = ""
     quoted: str = ""
+    quote_match: str = ""  # cart (same destination and items) | area (same country and postal prefix) | none
     charged: str = ""
     fo_order: str = ""
     fo_invoiced: str = ""
     actual: str = ""
+    actual_source: str = ""  # invoice | ship_api
     drift: str = ""
     flagged: bool = False
     details: list[dict[str, Any]] = field(default_factory=list)  # per package: weight, dims, zone, surcharges
 
 
 def store_charges(storage: Storage, charges: list[FedexCharge]) -> None:
+    """Invoice rows by (tracking number, invoice number); a Ship API shipment under each of its package
+    numbers (RowKey ``ship-api``), every copy naming the master, so the audit counts it once."""
     table = storage.table(CHARGES_TABLE)
     for charge in charges:
-        row = {
-            "PartitionKey": safe_key(charge.tracking),
-            "RowKey": safe_key(charge.invoice_number or "-"),
-            "NetCharge": str(charge.net_charge),
-            "Charge": json.dumps(asdict(charge), default=str),
-        }
-        table.upsert_entity(row, mode=UpdateMode.REPLACE)
+        text = json.dumps(asdict(charge), default=str)
+        if charge.source == "ship_api":
+            keys = [(number, "ship-api") for number in charge.packages or [charge.tracking]]
+        else:
+            keys = [(charge.tracking, charge.invoice_number or "-")]
+        for partition, row_key in keys:
+            row = {
+                "PartitionKey": safe_key(partition),
+                "RowKey": safe_key(row_key),
+                "NetCharge": str(charge.net_charge),
+                "Charge": text,
+            }
+            table.upsert_entity(row, mode=UpdateMode.REPLACE)
 
 
 def charges_for(storage: Storage, tracking: str) -> list[dict[str, Any]]:
     rows = storage.table(CHARGES_TABLE).query_entities("PartitionKey eq @p", parameters={"p": safe_key(tracking)})
     return [json.loads(r["Charge"]) for r in rows]
+
+
+def actual_charges(storage: Storage, tracking: set[str]) -> tuple[list[dict[str, Any]], str]:
+    """The charges of an order's packages and where they come from: FedEx's invoice when it has billed
+    any of them (what was billed beats what was rated at label time), else the Ship API replies."""
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for number in sorted(tracking):
+        for charge in charges_for(storage, number):
+            source = str(charge.get("source") or "invoice")
+            found.setdefault((source, str(charge["tracking"]), str(charge.get("invoice_number") or "")), charge)
+    for source in ("invoice", "ship_api"):
+        chosen = [c for key, c in sorted(found.items()) if key[0] == source]
+        if chosen:
+            return chosen, source
+    return [], ""
 
 
 def shipped_orders(storage: Storage) -> dict[str, tuple[str, set[str]]]:
@@ -97,24 +124,57 @@ def shipped_orders(storage: Storage) -> dict[str, tuple[str, set[str]]]:
     return out
 
 
-def find_quote(storage: Storage, created: datetime, country: str, postal: str, code: str) -> Decimal | None:
+def _latest_quote(rows: Any, created: datetime, code: str, best: tuple[str, Decimal] | None) -> Any:
+    for row in rows:
+        stamp = f"{row['PartitionKey']}T{row['RowKey'][:12]}"
+        if stamp > created.strftime("%Y-%m-%dT%H%M%S%f"):
+            continue
+        for rate in json.loads(row.get("Rates") or "[]"):
+            if str(rate.get("code")) == code and rate.get("price") is not None:
+                price = Decimal(str(rate["price"])) / 100  # Shopify carrier rates are in subunits
+                if best is None or stamp > best[0]:
+                    best = (stamp, price)
+    return best
+
+
+def find_quote(
+    storage: Storage, created: datetime, country: str, postal: str, code: str, cart: str = ""
+) -> tuple[Decimal | None, str]:
+    """(the quoted price, how it was matched): ``cart`` when a quote of the same cart key (destination
+    and items, see ``integration.rates.quotes.cart_key``) exists, else ``area`` (same country and postal
+    prefix: a guess), else ``none``. Only quotes of the order's day or the day before, at or before the
+    order's creation, offering the order's shipping code, count; the latest wins."""
     table = storage.table(QUOTES_TABLE)
-    best: tuple[str, Decimal] | None = None
-    for day in (created.date() - timedelta(days=1), created.date()):
+    days = (created.date() - timedelta(days=1), created.date())
+    if cart:
+        best = None
+        for day in days:
+            rows = table.query_entities(
+                "PartitionKey eq @d and Cart eq @k", parameters={"d": day.isoformat(), "k": cart}
+            )
+            best = _latest_quote(rows, created, code, best)
+        if best:
+            return best[1], "cart"
+    best = None
+    for day in days:
         rows = table.query_entities(
             "PartitionKey eq @d and Country eq @c and PostalPrefix eq @p",
             parameters={"d": day.isoformat(), "c": country, "p": (postal or "")[:3]},
         )
-        for row in rows:
-            stamp = f"{row['PartitionKey']}T{row['RowKey'][:12]}"
-            if stamp > created.strftime("%Y-%m-%dT%H%M%S%f"):
-                continue
-            for rate in json.loads(row.get("Rates") or "[]"):
-                if str(rate.get("code")) == code and rate.get("price") is not None:
-                    price = Decimal(str(rate["price"])) / 100  # Shopify carrier rates are in subunits
-                    if best is None or stamp > best[0]:
-                        best = (stamp, price)
-    return best[1] if best else None
+        best = _latest_quote(rows, created, code, best)
+    return (best[1], "area") if best else (None, "none")
+
+
+def order_cart_key(order: dict[str, Any]) -> str:
+    address = order.get("shipping_address") or {}
+    items = (
+        (str(line.get("variant_id") or line.get("sku") or ""), int(line.get("quantity") or 0))
+        for line in order.get("line_items") or []
+        if line.get("requires_shipping", True)
+    )
+    return cart_key(
+        str(address.get("country_code") or ""), str(address.get("zip") or ""), str(address.get("address1") or ""), items
+    )
 
 
 def _fo_freight(d365: D365Client, sales_order: str, item: str) -> tuple[Decimal | None, Decimal | None]:
@@ -155,9 +215,16 @@ def audit_order(
     created_text = str(order.get("created_at") or datetime.now().astimezone().isoformat())
     created = datetime.fromisoformat(created_text.replace("Z", "+00:00"))
     address = order.get("shipping_address") or {}
-    quoted = find_quote(storage, created, str(address.get("country_code") or ""), str(address.get("zip") or ""), code)
+    quoted, matched = find_quote(
+        storage,
+        created,
+        str(address.get("country_code") or ""),
+        str(address.get("zip") or ""),
+        code,
+        order_cart_key(order),
+    )
     fo_order, fo_invoiced = _fo_freight(d365, sales_order, freight_item)
-    details = [c for number in sorted(tracking) for c in charges_for(storage, number)]
+    details, source = actual_charges(storage, tracking)
     actual = sum((Decimal(c["net_charge"]) for c in details), Decimal(0)) if details else None
     line = FreightLine(
         order_id=order_id,
@@ -169,10 +236,12 @@ def audit_order(
         tracking=sorted(tracking),
         currency=str(order.get("currency") or ""),
         quoted=_text(quoted),
+        quote_match=matched,
         charged=_text(charged),
         fo_order=_text(fo_order),
         fo_invoiced=_text(fo_invoiced),
         actual=_text(actual),
+        actual_source=source,
         details=details,
     )
     reference = quoted if quoted is not None else charged

@@ -9,8 +9,9 @@ from typing import Any
 
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
+from integration.freight import blob_watch, ship_reply
 from integration.freight.audit import Tolerance, audit_lines, audit_order, shipped_orders, store_charges
-from integration.freight.invoice_csv import parse
+from integration.freight.invoice_csv import FedexCharge, parse
 from shared.settings import Settings
 from shared.storage import Storage
 
@@ -20,12 +21,20 @@ def tolerance(settings: Settings) -> Tolerance:
 
 
 def run_audit(
-    settings: Settings, storage: Storage, d365: D365Client, shopify: ShopifyAdmin, only: set[str] | None = None
+    settings: Settings,
+    storage: Storage,
+    d365: D365Client,
+    shopify: ShopifyAdmin,
+    only: set[str] | None = None,
+    missing_only: bool = False,
 ) -> dict[str, Any]:
-    """Audit every shipped order (or only those shipped with one of the ``only`` tracking numbers)."""
+    """Audit every shipped order (or only those shipped with one of the ``only`` tracking numbers, or
+    with ``missing_only`` those that have no audit line yet: the timer's way to give every shipped order
+    its line, with an empty ``actual`` until FedEx's charge arrives)."""
     summary = {"orders": 0, "flagged": 0, "awaiting_invoice": 0}
+    audited = {str(line["order_id"]) for line in audit_lines(storage)} if missing_only else set()
     for order_id, (sales_order, numbers) in sorted(shipped_orders(storage).items()):
-        if only is not None and not numbers & only:
+        if (only is not None and not numbers & only) or order_id in audited:
             continue
         line = audit_order(
             storage, d365, shopify, order_id, sales_order, numbers, tolerance(settings), settings.D365_FREIGHT_ITEM
@@ -39,9 +48,21 @@ def run_audit(
 def import_invoice(
     settings: Settings, storage: Storage, d365: D365Client, shopify: ShopifyAdmin, data: bytes
 ) -> dict[str, Any]:
-    charges = parse(data)
+    return import_charges(settings, storage, d365, shopify, parse(data))
+
+
+def import_shipments(
+    settings: Settings, storage: Storage, d365: D365Client, shopify: ShopifyAdmin, data: bytes
+) -> dict[str, Any]:
+    """A FedEx Ship API reply (``POST /ship/v1/shipments``'s answer) from whatever made the labels."""
+    return import_charges(settings, storage, d365, shopify, ship_reply.parse(data))
+
+
+def import_charges(
+    settings: Settings, storage: Storage, d365: D365Client, shopify: ShopifyAdmin, charges: list[FedexCharge]
+) -> dict[str, Any]:
     store_charges(storage, charges)
-    numbers = {c.tracking for c in charges}
+    numbers = {n for c in charges for n in (c.packages or [c.tracking])}
     summary = run_audit(settings, storage, d365, shopify, numbers)
     matched = {n for _, (_, tracking) in shipped_orders(storage).items() for n in tracking} & numbers
     return {"rows": len(charges), "matched": len(matched), "unmatched": sorted(numbers - matched)[:100], **summary}
@@ -61,6 +82,16 @@ class FreightAudit:
 
     def import_invoice(self, data: bytes) -> dict[str, Any]:
         return import_invoice(self.settings, self.storage, self.d365, self.shopify, data)
+
+    def import_shipments(self, data: bytes) -> dict[str, Any]:
+        return import_shipments(self.settings, self.storage, self.d365, self.shopify, data)
+
+    def scan_invoices(self) -> dict[str, Any]:
+        """The timer's run: import the FedEx invoice exports dropped into ``FREIGHT_INVOICE_CONTAINER``,
+        then give every shipped order that has no audit line yet its line."""
+        summary = blob_watch.scan(self.storage, self.settings.FREIGHT_INVOICE_CONTAINER, self.import_invoice)
+        new = run_audit(self.settings, self.storage, self.d365, self.shopify, missing_only=True)
+        return summary | {"newly_shipped": new["orders"]}
 
 
 def report(storage: Storage, since: str = "", until: str = "9999", top: int = 10) -> dict[str, Any]:

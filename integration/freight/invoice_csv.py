@@ -55,6 +55,8 @@ class FedexCharge:
     dim_divisor: str = ""
     zone: str = ""
     surcharges: list[dict[str, str]] = field(default_factory=list)
+    source: str = "invoice"  # invoice (FedEx Billing Online export) | ship_api (Ship API reply)
+    packages: list[str] = field(default_factory=list)  # a Ship API shipment's package tracking numbers
 
 
 def _date(value: str) -> str:
@@ -67,9 +69,12 @@ def _date(value: str) -> str:
 def _amount(value: str, row: int, column: str) -> Decimal:
     text = value.strip().replace(",", "").replace("$", "")
     try:
-        return Decimal(text)
+        amount = Decimal(text)
     except InvalidOperation:
         raise InvoiceFileError(f"row {row}: {column} {value[:30]!r} is not an amount") from None
+    if not amount.is_finite() or abs(amount) >= Decimal("1e9"):  # NaN, Infinity, 1e999 are not money
+        raise InvoiceFileError(f"row {row}: {column} {value[:30]!r} is not an amount")
+    return amount
 
 
 def _charge_pairs(headers: list[str]) -> list[tuple[str, str]]:

@@ -31,11 +31,25 @@ class Payout(BaseModel):
     fee_lines: Literal["per_type", "total"] = "per_type"
 
 
+class Posting(BaseModel):
+    """Optional posting of the customer payment journals (off by default: posting is an accounting decision).
+
+    Standard F&O has no OData action that posts a journal, and actions added to a standard entity by
+    extension are not supported; the documented way to call X++ from outside is a custom service, whose
+    JSON endpoint is ``/api/services/<service group>/<service>/<operation>``. ``service`` is that path
+    (after ``/api/services/``) of the tenant's posting service (docs/flows/payments.md § Posting)."""
+
+    enabled: bool = False
+    service: str = "ShopifyIntegrationServices/CustomerPaymentJournalPostService/post"
+    when: Literal["day_closed", "written"] = "day_closed"
+
+
 class PaymentsConfig(BaseModel):
     journal_name: str = "CustPay"
     batch_by: Literal["day_gateway", "day", "order"] = "day_gateway"
     gateways: dict[str, Gateway] = Field(default_factory=dict)
     payout: Payout | None = None
+    posting: Posting = Field(default_factory=Posting)
 
     def gateway(self, name: str) -> Gateway | None:
         return self.gateways.get(name.strip().lower())

@@ -97,9 +97,36 @@ def is_posted(d365: D365Client, batch: str) -> bool:
     return header is not None and header.get("IsPosted") == "Yes"
 
 
+def post(d365: D365Client, batch: str, service: str) -> str | None:
+    """Post journal ``batch`` through the tenant's posting service: None when it was posted already, ""
+    when F&O has it posted afterwards, else F&O's reason. The outcome is read back from ``IsPosted``, so
+    a lost answer or two runs posting one journal do no harm (F&O refuses to post a posted journal)."""
+    if is_posted(d365, batch):
+        return None
+    reason = ""
+    try:
+        d365.call_service(service, {"journalBatchNumber": batch, "dataAreaId": d365.legal_entity})
+    except D365Error as error:
+        reason = (error.message or type(error).__name__)[:500]
+    return "" if is_posted(d365, batch) else (reason or "F&O answered but the journal is not posted")
+
+
 def next_line_number(d365: D365Client, batch: str) -> int:
     rows = d365.query(LINE_SET, filter=f"JournalBatchNumber eq {odata_literal(batch)}", select=["LineNumber"])
     return int(max((Decimal(str(r.get("LineNumber") or 0)) for r in rows), default=Decimal(0))) + 1
+
+
+def _mark_later(d365: D365Client, existing: dict[str, Any], line: JournalLine) -> dict[str, Any]:
+    """A line written before its invoice (a refund's credit note) could be marked gets the marking now,
+    while its journal is not posted (F&O refuses changes to posted journals)."""
+    if not line.marked_invoice or existing.get("MarkedInvoice"):
+        return existing
+    batch = str(existing["JournalBatchNumber"])
+    if is_posted(d365, batch):
+        return existing
+    changes = {"MarkedInvoice": line.marked_invoice, "SettleVoucher": "SelectedTransact"}
+    d365.update(LINE_SET, {"JournalBatchNumber": batch, "LineNumber": existing["LineNumber"]}, changes)
+    return existing | changes
 
 
 def write_line(d365: D365Client, batch_of: Any, line: JournalLine) -> tuple[dict[str, Any], bool]:
@@ -110,7 +137,7 @@ def write_line(d365: D365Client, batch_of: Any, line: JournalLine) -> tuple[dict
     found by its reference) instead of becoming a second line."""
     existing = find_line(d365, line.reference)
     if existing is not None:
-        return existing, False
+        return _mark_later(d365, existing, line), False
     batch = batch_of()
     for _ in range(MAX_NUMBER_ATTEMPTS):
         body = line.body(batch) | {"LineNumber": next_line_number(d365, batch)}

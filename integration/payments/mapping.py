@@ -10,9 +10,10 @@
   store credit by default), blocks that transaction with a reason instead of guessing an account;
 * a currency other than the F&O order's is refused (no silent conversion).
 
-A receipt marks the order's invoice (``MarkedInvoice``) when F&O has exactly one invoice for the order.
-Several invoices (partial invoicing) or a refund leave the line open, with the Shopify transaction id as
-``PaymentReference`` and the order name in ``PaymentNotes`` so AR can settle it by hand.
+A receipt marks the order's invoice (``MarkedInvoice``) when F&O has exactly one invoice for the order; a
+refund marks the credit note F&O posted for it (the refund flow's return order, once invoiced). Several
+invoices (partial invoicing) or a refund without a posted credit note leave the line open, with the Shopify
+transaction id as ``PaymentReference`` and the order name in ``PaymentNotes`` so AR can settle it by hand.
 """
 
 from __future__ import annotations
@@ -113,8 +114,14 @@ def parse_transactions(nodes: list[dict[str, Any]]) -> list[Transaction]:
 
 
 def map_transactions(
-    transactions: list[Transaction], config: PaymentsConfig, order_currency: str, invoices: list[str]
+    transactions: list[Transaction],
+    config: PaymentsConfig,
+    order_currency: str,
+    invoices: list[str],
+    credit_notes: dict[str, tuple[str, str]] | None = None,
 ) -> tuple[list[PaymentLine], list[Blocked]]:
+    """``credit_notes``: refund transaction id -> (F&O return order, its posted credit note invoice)."""
+    credit_notes = credit_notes or {}
     lines: list[PaymentLine] = []
     blocked: list[Blocked] = []
     for tx in transactions:
@@ -146,6 +153,13 @@ def map_transactions(
             elif invoices:
                 line.notes.append(f"{len(invoices)} invoices: settle by hand")
         else:
-            line.notes.append("refund: settle against the credit note by hand")
+            number, credit_invoice = credit_notes.get(tx.id, ("", ""))
+            if credit_invoice:
+                line.marked_invoice = credit_invoice
+                line.notes.append(f"refund: credit note {credit_invoice} (return order {number})")
+            elif number:
+                line.notes.append(f"refund: return order {number} not invoiced yet; marked when its credit note posts")
+            else:
+                line.notes.append("refund: no credit note known for it; settle by hand")
         lines.append(line)
     return lines, blocked

@@ -12,6 +12,7 @@ from shared.storage import Storage, safe_key
 
 PAYMENTS_TABLE = "payments"
 SETTLE_READY, OPEN, SETTLED, BLOCKED = "settle_ready", "open", "settled", "blocked"
+POSTED = "posted"  # an unmarked line in a posted journal: open in AR, settled there by its reference
 
 
 class PaymentRecords:

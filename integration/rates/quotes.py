@@ -10,20 +10,48 @@ answer itself. The buffer is bounded; what it drops under overload is counted an
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from shared.logs import get_logger, log_event
+from shared.redact import keyed_digest
 from shared.storage import Storage
 
 QUOTES_TABLE = "ratequotes"
 MAX_BUFFER = 10_000
 FLUSH_INTERVAL_S = 0.5
 log = get_logger(__name__)
+
+
+def cart_key(country: str, postal: str, address1: str, items: Iterable[tuple[str, int]]) -> str:
+    """What a carrier-rate callback and the order it becomes reliably share, as one keyed fingerprint:
+    the destination (country, postal code, street line) and the shippable items (variant id, else SKU,
+    with quantities). HMAC-SHA256 under ``REDACTION_KEY``, so the audit still holds no personal data;
+    "" without a key (then the freight audit falls back to matching by area)."""
+    counts: Counter[str] = Counter()
+    for item, quantity in items:
+        counts[str(item)] += int(quantity)
+    text = "|".join(
+        [
+            country.strip().upper(),
+            re.sub(r"\s+", "", postal or "").upper(),
+            " ".join((address1 or "").casefold().split()),
+            *(f"{item}x{quantity}" for item, quantity in sorted(counts.items()) if quantity > 0),
+        ]
+    )
+    return keyed_digest(text)
+
+
+def rate_cart_key(rate: Any) -> str:
+    """The cart key of a parsed carrier-rate callback (``integration.rates.request.ShopifyRate``)."""
+    items = ((str(i.variant_id or i.sku), i.quantity) for i in rate.items if i.requires_shipping)
+    return cart_key(rate.destination.country, rate.destination.postal_code, rate.destination.address1 or "", items)
 
 
 def quote_row(
@@ -36,6 +64,7 @@ def quote_row(
     destination_postal: str,
     currency: str,
     correlation_id: str,
+    cart: str = "",
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     rates = [{"code": r.get("service_code"), "price": r.get("total_price")} for r in body.get("rates", [])]
@@ -50,6 +79,7 @@ def quote_row(
         "Country": destination_country,
         "PostalPrefix": (destination_postal or "")[:3],
         "CorrelationId": correlation_id,
+        "Cart": cart,
     }
 
 

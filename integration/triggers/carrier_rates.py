@@ -15,7 +15,7 @@ import uuid
 import azure.functions as func
 
 from integration import bootstrap
-from integration.rates.quotes import quote_row
+from integration.rates.quotes import quote_row, rate_cart_key
 from integration.rates.request import InvalidRateRequest, parse_rate_request
 from integration.triggers.http import config_error, json_response
 from integration.webhooks import signature
@@ -82,6 +82,7 @@ async def carrier_rates(req: func.HttpRequest) -> func.HttpResponse:
             destination_postal=rate.destination.postal_code,
             currency=rate.currency,
             correlation_id=correlation,
+            cart=rate_cart_key(rate),
         )
     )  # written in batches off the response path
     return json_response(outcome.body)

@@ -25,7 +25,12 @@ KEY = {"x-functions-key": "local-function-key"}
 
 @pytest.fixture(scope="module")
 def stack(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HostProcess, str, str]]:
-    with flows_stack(azurite, tmp_path_factory.mktemp("payments-host"), D365_ORDER_NUMBER_PREFIX="PAY") as stack:
+    with flows_stack(
+        azurite,
+        tmp_path_factory.mktemp("payments-host"),
+        D365_ORDER_NUMBER_PREFIX="PAY",
+        FREIGHT_INVOICE_SCHEDULE="0 0 0 1 1 *",  # fired by the test through the admin endpoint
+    ) as stack:
         yield stack
 
 
@@ -76,3 +81,29 @@ def test_a_captured_order_ends_with_a_settle_ready_fo_payment_line(stack) -> Non
     report = httpx.get(f"{host.url}/api/ops/money/payments", headers=KEY, timeout=30).json()
     [row] = [r for r in report["rows"] if r["transaction"] == transaction]
     assert row["status"] == "settle_ready" and Decimal(row["amount"]) == Decimal(order["total_price"])
+
+
+def test_the_freight_invoice_timer_imports_a_dropped_export_once(stack, azurite: str) -> None:
+    from integration.freight.audit import CHARGES_TABLE
+    from integration.freight.blob_watch import MARKERS_TABLE
+    from shared.storage import Storage, safe_key
+    from tests.integration.freight.test_freight_audit import HEADER, csv_row
+
+    host, _, _ = stack
+    storage = Storage.from_setting(environ={"AzureWebJobsStorage": azurite})
+    tracking = f"E2E{int(time.time() * 1000)}"
+    name = f"2026-12/{tracking}.csv"
+    storage.container("fedex-invoices").upload_blob(name, "\n".join([HEADER, csv_row(tracking, "17.25")]).encode())
+    admin = {"x-functions-key": "local-master-key"}
+    for run in (1, 2):
+        fired = httpx.post(f"{host.url}/admin/functions/freight_invoice_timer", json={}, headers=admin, timeout=10)
+        assert fired.status_code == 202, fired.text
+        host.wait_for(
+            lambda text, run=run: text.count("freight.invoice_timer") >= run, what=f"freight invoice timer run {run}"
+        )
+    [charge] = storage.table(CHARGES_TABLE).query_entities("PartitionKey eq @p", parameters={"p": tracking})
+    assert charge["NetCharge"] == "17.25"
+    marker = storage.table(MARKERS_TABLE).get_entity("blob", safe_key(name))
+    assert marker["Status"] == "done" and marker["BlobEtag"]
+    runs = [line for line in host.text().splitlines() if "freight.invoice_timer" in line]
+    assert "imported=1" in runs[0] and "imported=0" in runs[1] and "skipped=0" not in runs[1], runs

@@ -1,10 +1,10 @@
-// The Money page: payments (settled, settle-ready, open, blocked) and the freight audit, drawn as inline
+// The Money page: payments (settled, settle-ready, posted, open, blocked) and the freight audit, drawn as inline
 // SVG (no library, no CDN), with CSV export of both reports built in the browser from the ops API's JSON.
 "use strict";
 const base = location.pathname.replace(/\/console(\/.*)?$/, "");
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
-const STATUS_COLOURS = { settled: "#2e7d32", settle_ready: "#81c784", open: "#f9a825", blocked: "#c62828" };
+const STATUS_COLOURS = { settled: "#2e7d32", settle_ready: "#81c784", posted: "#1565c0", open: "#f9a825", blocked: "#c62828" };
 let payments = null, freight = null;
 
 function key() { return sessionStorage.getItem("functionKey") || ""; }
@@ -126,7 +126,7 @@ $("payments-csv").addEventListener("click", () => {
   if (payments) download("payments.csv", csv(payments.rows, ["day", "transaction", "order", "gateway", "kind", "amount", "currency", "status", "journal", "invoice", "reason"]));
 });
 $("freight-csv").addEventListener("click", () => {
-  if (freight) download("freight-audit.csv", csv(freight.lines, ["day", "order_id", "order_name", "sales_order", "service", "fedex_service", "tracking", "currency", "quoted", "charged", "fo_order", "fo_invoiced", "actual", "drift", "flagged"]));
+  if (freight) download("freight-audit.csv", csv(freight.lines, ["day", "order_id", "order_name", "sales_order", "service", "fedex_service", "tracking", "currency", "quoted", "charged", "fo_order", "fo_invoiced", "actual", "drift", "flagged", "quote_match", "actual_source"]));
 });
 $("key").value = key();
 refresh();

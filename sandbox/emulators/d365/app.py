@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.emulators.d365 import batch, number_sequences, operator, seed
+from sandbox.emulators.d365 import batch, custom_services, number_sequences, operator, seed
 from sandbox.emulators.d365.auth import ServiceProtection, Throttle, TokenIssuer, unauthorized
 from sandbox.emulators.d365.config import D365EmulatorConfig
 from sandbox.emulators.d365.domain import Env
@@ -98,7 +98,15 @@ def create_app(config: D365EmulatorConfig | None = None) -> Any:
             }
         )
 
+    async def services(request: Request) -> Response:
+        if config.require_auth and state.tokens.check(request.headers.get("authorization", "")) is None:
+            return unauthorized()
+        reply = await custom_services.call(request, state.env, config.posting_service, config.data_company)
+        state.log.add(request.method, f"api/services/{request.path_params.get('path', '')}", reply.status_code)
+        return reply
+
     routes = [
+        Route("/api/services/{path:path}", services, methods=["POST"]),
         Route("/data", data, methods=["GET"]),
         Route("/data/{path:path}", data, methods=["GET", "POST", "PATCH", "PUT", "DELETE", "MERGE"]),
         Route("/{tenant}/oauth2/v2.0/token", state.tokens.token, methods=["POST"]),

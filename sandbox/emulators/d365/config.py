@@ -56,5 +56,7 @@ class D365EmulatorConfig:
     # inventory is allowed (F&O item model group setting).
     allow_negative_inventory: bool = False
     seed_demo_data: bool = True
+    # The tenant's own journal posting service (custom_services.py); "" = not deployed.
+    posting_service: str = "ShopifyIntegrationServices/CustomerPaymentJournalPostService/post"
     faults: FaultConfig | None = None
     throttle: ThrottleConfig = field(default_factory=ThrottleConfig)

@@ -136,7 +136,13 @@ def post_journal(env: Env, company: str, batch: str) -> Row:
         raise PostingError(f"journal {batch} does not exist")
     if _posted(header):
         raise PostingError(f"journal {batch} is already posted")
-    if env.store.find(LINE_TABLE, dataAreaId=company, JournalBatchNumber=header["JournalBatchNumber"]) is None:
+    lines = list(env.store.scan(LINE_TABLE, dataAreaId=company, JournalBatchNumber=header["JournalBatchNumber"]))
+    if not lines:
         raise PostingError(f"journal {batch} has no lines")
+    for line in lines:  # each line is its own voucher: without an offset account it cannot balance
+        if not line.get("OffsetAccountDisplayValue"):
+            raise PostingError(
+                f"The transactions on voucher line {line.get('LineNumber')} of journal {batch} do not balance."
+            )
     env.store.update(HEADER_TABLE, header, {"IsPosted": "Yes"})
     return header

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sandbox.emulators.d365 import reads, writes
@@ -39,6 +40,11 @@ def parse_key(es: EntitySet, text: str) -> dict[str, Any]:
             values[name] = literal[1:-1].replace("''", "'")
         elif es.fields[name].edm == "Edm.DateTimeOffset":
             values[name] = parse_date(literal)
+        elif es.fields[name].edm in ("Edm.Decimal", "Edm.Int32", "Edm.Int64"):  # e.g. a journal's LineNumber
+            try:
+                values[name] = Decimal(literal.rstrip("mM"))
+            except InvalidOperation:
+                values[name] = literal
         else:
             values[name] = literal
     missing = [k for k in es.keys if k not in values]

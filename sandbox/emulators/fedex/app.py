@@ -1,6 +1,7 @@
 """The FedEx emulator as a Starlette app, wrapped in the shared fault injector.
 
-Routes: ``POST /oauth/token``, ``POST /rate/v1/rates/quotes``; admin ``GET /_emulator/state``,
+Routes: ``POST /oauth/token``, ``POST /rate/v1/rates/quotes``, ``POST /ship/v1/shipments`` (ship.py);
+admin ``GET /_emulator/state``,
 ``POST /_emulator/reset``, ``PUT /_emulator/config``, ``POST /_emulator/expire-tokens`` and the
 injector's ``/_emulator/faults``. Details in README.md.
 """
@@ -26,6 +27,7 @@ from sandbox.emulators.fedex.ratelimit import RateLimiter
 from sandbox.emulators.fedex.reply import rate_reply, reply_detail
 from sandbox.emulators.fedex.schema import describe, rate_request_errors
 from sandbox.emulators.fedex.services import BY_TYPE, COMMIT_ORDER, Service, available, transit_days, zone
+from sandbox.emulators.fedex.ship import rate_body, ship_reply
 from sandbox.emulators.fedex.shipment import Shipment, check_account, parse_shipment
 from sandbox.emulators.fedex.tokens import TokenStore
 
@@ -112,26 +114,37 @@ def create_app(config: FedexEmulatorConfig | None = None) -> FaultInjector:
         state.record(request.url.path, 200, {"grant_type": form.get("grant_type")}, config)
         return JSONResponse(issued)
 
-    async def rates(request: Request) -> Response:
-        state.count("rate_requests")
+    async def authorized_json(request: Request, name: str, answer: Any) -> Response:
+        """Token, rate limit and JSON body checks of FedEx's JSON APIs, then ``answer(body, customer_tx)``."""
+        state.count(f"{name}_requests")
         customer_tx = request.headers.get("x-customer-transaction-id")
-        raw = await request.body()
         body: Any = None
         try:
             state.tokens.check(request.headers.get("authorization"), config)
             state.limiter.admit(config)
             try:
-                body = json.loads(raw or b"null")
+                body = json.loads((await request.body()) or b"null")
             except ValueError as exc:
                 raise FedexError(400, "INVALID.INPUT.EXCEPTION", params={"reason": "malformed JSON"}) from exc
-            reply = quote(body, config, customer_tx)
+            reply = answer(body, customer_tx)
         except FedexError as exc:
-            state.count(f"rate_{exc.status}")
+            state.count(f"{name}_{exc.status}")
             state.record(request.url.path, exc.status, body, config)
             return error_response(exc, customer_tx)
-        state.count("rate_ok")
+        state.count(f"{name}_ok")
         state.record(request.url.path, 200, body, config)
         return JSONResponse(reply)
+
+    def create_shipment(body: Any, customer_tx: str | None) -> dict[str, Any]:
+        rated = quote(rate_body(body), config, customer_tx)
+        ship_date = str(body["requestedShipment"].get("shipDatestamp") or _today(config).isoformat())
+        return ship_reply(rated, ship_date, rated["transactionId"])
+
+    async def rates(request: Request) -> Response:
+        return await authorized_json(request, "rate", lambda body, tx: quote(body, config, tx))
+
+    async def ship(request: Request) -> Response:
+        return await authorized_json(request, "ship", create_shipment)
 
     async def get_state(request: Request) -> Response:
         return JSONResponse(
@@ -172,6 +185,7 @@ def create_app(config: FedexEmulatorConfig | None = None) -> FaultInjector:
     routes = [
         Route("/oauth/token", token, methods=["POST"]),
         Route("/rate/v1/rates/quotes", rates, methods=["POST"]),
+        Route("/ship/v1/shipments", ship, methods=["POST"]),
         Route("/_emulator/state", get_state, methods=["GET"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/config", put_config, methods=["PUT"]),

@@ -152,8 +152,11 @@ def _mapped(raw: dict[str, Any], order: dict[str, Any], info: Info) -> dict[str,
 
 
 def _order_transactions(order: dict[str, Any], info: Info) -> list[dict[str, Any]]:
-    """The order's own transactions (made with the order or a refund) and those added by the operator."""
+    """The order's own transactions, those of its refunds (Shopify lists a refund's money movement on the
+    order) and those added by the operator."""
     stored = [*(order.get("transactions") or []), *state_of(store_of(info)).transactions.get(order["id"], [])]
+    known = {t.get("id") for t in stored}
+    stored += [t for r in order.get("refunds") or [] for t in r.get("transactions") or [] if t.get("id") not in known]
     return [_mapped(raw, order, info) for raw in stored]
 
 

@@ -143,6 +143,7 @@ class ChaosStack:
             "INVENTORY_SYNC_SCHEDULE": NEVER,
             "CATALOG_SYNC_SCHEDULE": NEVER,
             "PAYMENTS_SYNC_SCHEDULE": NEVER,
+            "FREIGHT_INVOICE_SCHEDULE": NEVER,
             # A failed message is retried after 1 s; a message held by a killed host comes back after
             # lease_s (the real host's lease is 10 minutes).
             "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",

@@ -16,9 +16,11 @@ from integration.payments.service import PaymentSync
 from shared.storage import Storage
 from tests.integration.refunds.conftest import (  # noqa: F401  (fixtures)
     Sale,
+    clock,
     d365,
     d365_server,
     make_sale,
+    service,
     shopify,
     shopify_server,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -11,6 +12,7 @@ from integration.exceptions import ExceptionStore
 from integration.payments import records as rec
 from integration.payments.journal import HEADER_SET, LINE_SET
 from integration.payments.service import PaymentSync
+from integration.refunds.service import RefundService
 from sandbox.emulators.serve import RunningServer
 from tests.integration.payments.conftest import add_transactions, invoiced_sale
 
@@ -190,3 +192,94 @@ def test_the_timer_run_picks_invoiced_orders_from_the_order_records(
     [line] = lines_for(d365, tx)
     assert line["MarkedInvoice"] == invoice and Decimal(str(line["CreditAmount"])) == total
     assert payments.poll(since=since)["lines"] == 0 and lines_for(d365, tx) == [line]
+
+
+def test_optional_posting_posts_closed_days_and_records_f_and_o_refusals(
+    payments: PaymentSync, d365: D365Client, d365_server: RunningServer, shopify_server: RunningServer
+) -> None:
+    sale, total, _ = invoiced_sale(d365, d365_server.url, shopify_server.url)
+    [capture] = add_transactions(sale, {"kind": "sale", "amount": str(total), "gateway": "shopify_payments"})
+    payments.sync_order(str(sale.order_id))
+    [line] = lines_for(d365, capture)
+    batch = str(line["JournalBatchNumber"])
+    day = datetime.fromisoformat(str(line["TransactionDate"]).replace("Z", "+00:00"))
+
+    # Off by default: nothing is posted.
+    assert payments.post_journals(day + timedelta(days=2)) == {"posted": 0, "refused": 0}
+    payments.config.posting.enabled = True
+    # The day is not over yet: its journal may still receive lines.
+    assert payments.post_journals(day) == {"posted": 0, "refused": 0}
+    still_open = d365.find(HEADER_SET, f"JournalBatchNumber eq {odata_literal(batch)}")
+    assert still_open is not None and still_open["IsPosted"] == "No"
+    # F&O refuses a journal that does not balance (a line without an offset account): an exception with F&O's reason.
+    blocker = add_transactions(sale, {"kind": "sale", "amount": "1.00", "gateway": "shopify_payments"})
+    d365.create(
+        LINE_SET,
+        {"JournalBatchNumber": batch, "LineNumber": 99, "AccountType": "Cust", "AccountDisplayValue": "US-001",
+         "CreditAmount": Decimal("1.00"), "CurrencyCode": "USD", "PaymentReference": blocker[0]},
+    )  # fmt: skip
+    assert payments.post_journals(day + timedelta(days=1))["refused"] >= 1
+    refused = ExceptionStore(payments.storage).get("payment_journal", batch)
+    assert refused is not None and refused.reason_code == "payment_journal_post_failed"
+    assert "do not balance" in refused.message
+    d365.delete(LINE_SET, {"JournalBatchNumber": batch, "LineNumber": 99})
+
+    # Posted through the tenant's posting service; the next look marks the line settled.
+    assert payments.post_journals(day + timedelta(days=1))["posted"] >= 1  # other tests' journals may join
+    header = d365.find(HEADER_SET, f"JournalBatchNumber eq {odata_literal(batch)}")
+    assert header is not None and header["IsPosted"] == "Yes"
+    assert payments.refresh_settlement() >= 1
+    [row] = [r for r in rec.PaymentRecords(payments.storage).rows() if r["RowKey"] == capture]
+    assert row["Status"] == rec.SETTLED
+    resolved = ExceptionStore(payments.storage).get("payment_journal", batch)
+    assert resolved is not None and resolved.status != "open"
+    # Posting twice is refused by F&O; the flow reads IsPosted first and does not ask again.
+    again = httpx.post(
+        f"{d365_server.url}/api/services/ShopifyIntegrationServices/CustomerPaymentJournalPostService/post",
+        json={"journalBatchNumber": batch, "dataAreaId": "usmf"},
+        headers={"Authorization": "Bearer local-dev-token"},
+    )
+    assert again.status_code == 500 and "already posted" in again.json()["Message"]
+    assert payments.post_journals(day + timedelta(days=1)) == {"posted": 0, "refused": 0}
+
+
+def test_a_refund_line_is_marked_against_its_credit_note_once_f_and_o_posts_it(
+    payments: PaymentSync,
+    d365: D365Client,
+    d365_server: RunningServer,
+    shopify_server: RunningServer,
+    service: RefundService,
+) -> None:
+    sale, total, _ = invoiced_sale(d365, d365_server.url, shopify_server.url)
+    add_transactions(sale, {"kind": "sale", "amount": str(total), "gateway": "manual"})
+    # Shopify refunds one T-shirt; the refund flow credits it in F&O (a return order, not invoiced yet).
+    made = httpx.post(
+        f"{shopify_server.url}/_emulator/orders/{sale.order_id}/refunds?webhook=false",
+        json={"refund_line_items": [{"line_item_id": sale.line_id(1), "quantity": 1, "restock_type": "no_restock"}]},
+    )
+    assert made.status_code == 201, made.text
+    refund = made.json()["refund"]
+    outcome = service.handle(refund | {"order_id": sale.order_id})
+    assert outcome.status == "credited", outcome
+    [refund_tx] = [str(t["id"]) for t in refund["transactions"]]
+
+    first = payments.sync_order(str(sale.order_id))
+    assert first["blocked"] == 0, first
+    assert first["created"] == 2, first  # the sale and the refund (Shopify lists refund transactions on the order)
+    [line] = lines_for(d365, refund_tx)
+    assert (
+        line["MarkedInvoice"] == "" and f"return order {outcome.credit_note} not invoiced yet" in line["PaymentNotes"]
+    )
+    [row] = [r for r in rec.PaymentRecords(payments.storage).rows() if r["RowKey"] == refund_tx]
+    assert row["Status"] == rec.OPEN
+
+    # F&O users post the credit note: the next run marks the (unposted) refund line against it.
+    posted = httpx.post(f"{d365_server.url}/_emulator/return-orders/{outcome.credit_note}/invoice", json={})
+    assert posted.status_code == 201, posted.text
+    credit_note = str(posted.json()["InvoiceNumber"])
+    payments.sync_order(str(sale.order_id))
+    [line] = lines_for(d365, refund_tx)
+    assert line["MarkedInvoice"] == credit_note and line["SettleVoucher"] == "SelectedTransact"
+    assert Decimal(str(line["DebitAmount"])) == Decimal(str(refund["transactions"][0]["amount"]))
+    [row] = [r for r in rec.PaymentRecords(payments.storage).rows() if r["RowKey"] == refund_tx]
+    assert row["Status"] == rec.SETTLE_READY and row["MarkedInvoice"] == credit_note

@@ -193,6 +193,7 @@ def make_sale(
     items: list[tuple[str, int, Decimal]] = ITEMS,
     shipping: Decimal = Decimal("10.00"),
     in_fo: bool = True,
+    extra: dict[str, Any] | None = None,
 ) -> Sale:
     shipping_id = next(_ids)
     body = {
@@ -217,6 +218,7 @@ def make_sale(
                 }
             ],
             "financial_status": "paid",
+            **(extra or {}),
         }
     }
     response = httpx.post(f"{shopify_url}/_emulator/orders?webhook=false", json=body)

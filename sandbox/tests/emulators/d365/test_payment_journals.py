@@ -37,6 +37,11 @@ def test_journal_rules(client: httpx.Client) -> None:
     assert client.post(LINES, json=line(batch, Unknown=1)).status_code == 400
     created = client.post(LINES, json=line(batch))
     assert created.status_code == 201 and created.json()["LineNumber"] == 1
+    # A line without offset account is its own unbalanced voucher: F&O refuses to post the journal.
+    assert client.post(f"/_emulator/payment-journals/{batch}/post").status_code == 409
+    key = f"(dataAreaId='usmf',JournalBatchNumber='{batch}',LineNumber=1)"
+    offset = {"OffsetAccountType": "Ledger", "OffsetAccountDisplayValue": "110150"}
+    assert client.patch(f"{LINES}{key}", json=offset).status_code == 204
     assert client.post(LINES, json=line(batch, LineNumber=1)).status_code == 400  # the key exists
     assert (
         client.patch(f"{HEADERS}(dataAreaId='usmf',JournalBatchNumber='{batch}')", json={"IsPosted": "Yes"}).status_code
@@ -45,5 +50,4 @@ def test_journal_rules(client: httpx.Client) -> None:
     assert client.post(f"/_emulator/payment-journals/{batch}/post").status_code == 200
     assert client.post(f"/_emulator/payment-journals/{batch}/post").status_code == 409
     assert client.post(LINES, json=line(batch)).status_code == 400  # posted journals take no lines
-    key = f"(dataAreaId='usmf',JournalBatchNumber='{batch}',LineNumber=1)"
     assert client.delete(f"{LINES}{key}").status_code == 400
