@@ -13,6 +13,7 @@ from bench.common import Row, save, show
 
 # module -> (quick kwargs, full kwargs)
 BENCHMARKS: dict[str, tuple[dict, dict]] = {
+    "bench.transport": ({"calls": 200}, {"calls": 1000}),
     "bench.intake": ({"count": 100, "seconds": 60}, {"count": 1000, "seconds": 300}),
     "bench.orders": ({"count": 100, "seconds": 100}, {"count": 2000, "seconds": 900}),
     "bench.rates": ({"callers": 200, "waves": 2, "seconds": 60}, {"callers": 200, "waves": 5, "seconds": 240}),

@@ -37,7 +37,7 @@ from typing import Any
 import aiohttp
 
 from bench.common import Deadline, Row, percentile, save, show
-from bench.orders import cpu_seconds
+from bench.measure import calls_delta, cpu_seconds, host_calls
 from integration.rates.config import load_rates_config
 from integration.webhooks.signature import sign
 from sandbox import SAMPLES
@@ -144,6 +144,7 @@ async def _measure(
         out["cold"], failed = await _wave(session, url, [rate_body(k) for k in keys])
         out["failed"] += failed
         out["cold_sources"] = [src for src, _ in await answers.take(len(keys))]
+        calls_before = host_calls(host.url)
         cpu_before, warm_requests = cpu_seconds(host.process.pid), 0
         for _ in range(waves):
             if deadline.passed():
@@ -159,9 +160,12 @@ async def _measure(
             warm_requests += len(keys)
         # Sampled before the audit writes queued by the last wave have all run: a lower bound.
         out["cpu_per_request"] = 1000 * (cpu_seconds(host.process.pid) - cpu_before) / max(1, warm_requests)
+        out["warm_requests"] = warm_requests
         out["keys"] = next_key  # hot keys 0..hot-1 and every new key after them
         out["fedex_calls"] = await fedex_calls() - before
         await asyncio.sleep(2)  # let the audit writes of the last wave finish
+        # Storage calls of the warm waves, the batched quote-audit flushes included.
+        out["storage_calls"] = calls_delta(calls_before, host_calls(host.url))
         bare: list[float] = []
         cpu_before = cpu_seconds(host.process.pid)
         for _ in range(max(1, waves)):
@@ -268,6 +272,28 @@ def _rows(r: dict[str, Any], callers: int, latency_ms: float, deadline_s: float)
             f"p50 {percentile(cold, 50):.0f} ms; {cold_sources.count('fedex')} waited on FedEx "
             f"(coalesced), {cold_sources.count('cache')} reached the host after the first answer, "
             f"{cold_sources.count('fallback')} fell back at the deadline",
+        )
+    )
+    calls = r["storage_calls"]
+    rows.append(
+        Row(
+            "rates",
+            "storage calls per checkout request",
+            sum(calls.values()) / max(1, r["warm_requests"]),
+            "req",
+            note=", ".join(f"{k} {v}" for k, v in calls.items())
+            + f" over {r['warm_requests']} warm requests (quote audit, batched off the answer path)",
+        )
+    )
+    rows.append(
+        Row(
+            "rates",
+            "host CPU per checkout request",
+            r["cpu_per_request"],
+            "ms",
+            1.0,
+            "goal (hits)",
+            f"80 % hits, 20 % misses; a bare 404 costs {r['cpu_per_bare']:.2f} ms",
         )
     )
     keys = r["keys"]

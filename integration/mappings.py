@@ -2,8 +2,11 @@
 
 Defaults come from ``config/mappings.json`` (shipped with the app, reviewed like code). Operations
 override any entry in the Table ``mappings`` without a deployment: PartitionKey = section, RowKey =
-key, ``Value`` = the F&O code (or a JSON object for warehouse rules and policies). Overrides are read
-for every order, so fixing an ``UNMAPPED_SHIPPING_METHOD`` and retrying the order takes effect at once.
+key, ``Value`` = the F&O code (or a JSON object for warehouse rules and policies). Overrides are
+cached per process for ``MAPPINGS_CACHE_SECONDS`` (30 s; reading the whole table for every order was a
+fifth of an order's storage calls): a change reaches new orders within that window, at once in the
+process that wrote it, and a retry of a failed order (``fresh=True``) always reads the table, so fixing
+an ``UNMAPPED_SHIPPING_METHOD`` and retrying the order takes effect at once.
 
 Sections (keys are case-insensitive except SKUs):
 * ``shipping_methods``: shipping line ``code`` or ``title`` -> ``DeliveryModeCode``.
@@ -23,6 +26,8 @@ Sections (keys are case-insensitive except SKUs):
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -36,6 +41,7 @@ MAPPINGS_TABLE = "mappings"
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "mappings.json"
 SECTIONS = ("shipping_methods", "tax", "skus", "warehouses", "policies", "header_defaults")
 _CASE_SENSITIVE = {"skus", "header_defaults"}
+_MEMO = "mappings"  # key of the cached overrides in Storage.memo
 
 
 @dataclass(frozen=True)
@@ -133,8 +139,26 @@ def _value(text: Any) -> Any:
     return text
 
 
-def load_mappings(storage: Storage | None = None, path: Path | str = DEFAULT_FILE) -> Mappings:
-    """Defaults from the JSON file, overridden by the ``mappings`` table (when storage is given)."""
+def cache_seconds(setting: str = "MAPPINGS_CACHE_SECONDS") -> float:
+    """A cache window in seconds from ``setting`` (default 30; 0 turns the cache off)."""
+    try:
+        return max(0.0, float(os.environ.get(setting, "") or 30))
+    except ValueError:
+        return 30.0
+
+
+def forget_cached(storage: Storage) -> None:
+    """Drop the overrides cached for this storage (after a write)."""
+    storage.memo.pop(_MEMO, None)
+
+
+def load_mappings(storage: Storage | None = None, path: Path | str = DEFAULT_FILE, *, fresh: bool = False) -> Mappings:
+    """Defaults from the JSON file, overridden by the ``mappings`` table (when storage is given); the
+    table is read at most once per ``MAPPINGS_CACHE_SECONDS`` per storage, unless ``fresh``."""
+    now = time.monotonic()
+    hit = None if fresh or storage is None else storage.memo.get(_MEMO)
+    if hit is not None and hit[0] == str(path) and now - hit[1] < cache_seconds():
+        return Mappings(**{name: dict(values) for name, values in hit[2].items()})
     sections = {name: _section(name, values) for name, values in _defaults(str(path)).items()}
     if storage is not None:
         for row in storage.table(MAPPINGS_TABLE).query_entities("PartitionKey ne ''"):
@@ -144,6 +168,7 @@ def load_mappings(storage: Storage | None = None, path: Path | str = DEFAULT_FIL
             key = row.get("Key") or row["RowKey"]
             target = sections.setdefault(name, {})
             target[key if name in _CASE_SENSITIVE else _norm(key)] = _value(row.get("Value", ""))
+        storage.memo[_MEMO] = (str(path), now, {name: dict(sections.get(name, {})) for name in SECTIONS})
     return Mappings(**{name: dict(sections.get(name, {})) for name in SECTIONS})
 
 
@@ -160,6 +185,7 @@ class MappingStore:
         self.storage.table(MAPPINGS_TABLE).upsert_entity(
             {"PartitionKey": section, "RowKey": safe_key(key), "Key": key, "Value": text}, mode=UpdateMode.REPLACE
         )
+        forget_cached(self.storage)
 
     def set_many(self, section: str, values: dict[str, Any]) -> None:
         """Put many entries of one section: Table transactions of up to 100 upserts (one partition)."""
@@ -180,6 +206,7 @@ class MappingStore:
             table.submit_transaction(
                 [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows[start : start + 100]]
             )
+        forget_cached(self.storage)
 
     def get(self, section: str, key: str) -> Any:
         """The override's value, or None when there is none."""
@@ -193,6 +220,7 @@ class MappingStore:
 
     def delete(self, section: str, key: str) -> None:
         self.storage.table(MAPPINGS_TABLE).delete_entity(section, safe_key(key))
+        forget_cached(self.storage)
 
     def list(self, section: str | None = None) -> list[dict[str, Any]]:
         query = "PartitionKey eq @s" if section else "PartitionKey ne ''"

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import requests
 from azure.core.exceptions import ResourceExistsError
 from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
@@ -32,6 +33,8 @@ from azure.storage.queue import (
     TextBase64DecodePolicy,
     TextBase64EncodePolicy,
 )
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from shared.settings import SettingsError
 
@@ -107,18 +110,71 @@ def _identity_credential(env: Mapping[str, str], prefix: str) -> Any:
 
 _CLIENT_KW: dict[str, Any] = {"connection_timeout": CONNECTION_TIMEOUT, "read_timeout": READ_TIMEOUT}
 
+# One HTTP connection pool per process, shared by every Azure SDK client (Queue, Table, Blob; one
+# pool per endpoint inside it), sized to the threads that call storage at once. requests' default
+# (10 per endpoint) is smaller than the worker's thread pool: connections were opened and then
+# discarded ("Connection pool is full") under load.
+_POOL_HEADROOM = 8
+_session: requests.Session | None = None
+_session_lock = threading.Lock()
+# Round trips per service in this process (the benchmarks read them through the local host).
+CALLS: dict[str, int] = {"queue": 0, "table": 0, "blob": 0}
 
-def _transport() -> RequestsTransport:
+
+def pool_size(environ: Mapping[str, str] | None = None) -> int:
+    env = os.environ if environ is None else environ
+    try:
+        threads = int(env.get("PYTHON_THREADPOOL_THREAD_COUNT", "") or 0)
+    except ValueError:
+        threads = 0
+    return max(threads, os.cpu_count() or 1, 16) + _POOL_HEADROOM
+
+
+def shared_session() -> requests.Session:
+    global _session
+    with _session_lock:
+        if _session is None:
+            # As azure-core sets up a session it owns: no urllib3 retries (the SDK policies retry), proxies
+            # from the environment only when one is configured.
+            session = requests.Session()
+            session.trust_env = _proxied()
+            adapter = HTTPAdapter(
+                pool_connections=16,
+                pool_maxsize=pool_size(),
+                max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+            )
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            _session = session
+        return _session
+
+
+class _CountingTransport(RequestsTransport):
+    """The shared session, and a count of round trips for one service."""
+
+    def __init__(self, service: Service, **kwargs: Any) -> None:
+        super().__init__(session=shared_session(), session_owner=False, **kwargs)
+        self.service = service
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        CALLS[self.service] += 1  # a lost increment under a race only blurs a benchmark figure
+        return super().send(request, **kwargs)
+
+
+def _proxied() -> bool:
     # Reading proxy settings from the environment costs a scan of os.environ on every call (about a
     # tenth of the host's CPU in the benchmarks): only do it when a proxy is actually configured.
-    proxied = any(os.environ.get(name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"))
-    return RequestsTransport(use_env_settings=proxied)
+    return any(os.environ.get(name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"))
+
+
+def _transport(service: Service) -> RequestsTransport:
+    return _CountingTransport(service, use_env_settings=_proxied())
 
 
 def _queue_kw() -> dict[str, Any]:
     return {
         **_CLIENT_KW,
-        "transport": _transport(),
+        "transport": _transport("queue"),
         "retry_policy": QueueLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1),
     }
 
@@ -126,7 +182,7 @@ def _queue_kw() -> dict[str, Any]:
 def _blob_kw() -> dict[str, Any]:
     return {
         **_CLIENT_KW,
-        "transport": _transport(),
+        "transport": _transport("blob"),
         "retry_policy": BlobLinearRetry(backoff=1, retry_total=RETRIES, random_jitter_range=1),
     }
 
@@ -134,7 +190,7 @@ def _blob_kw() -> dict[str, Any]:
 def _table_kw() -> dict[str, Any]:
     return {
         **_CLIENT_KW,
-        "transport": _transport(),
+        "transport": _transport("table"),
         "retry_total": RETRIES,
         "retry_backoff_factor": 0.5,
         "retry_backoff_max": 1,
@@ -152,6 +208,11 @@ class Storage:
         self._table_service: TableServiceClient | None = None
         self._blob_service: BlobServiceClient | None = None
         self._tables: dict[str, TableClient] = {}
+        self._queues: dict[tuple[str, bool], QueueClient] = {}
+        self._containers: dict[str, ContainerClient] = {}
+        # Short-lived caches of what the app reads for every unit of work (mappings, customer links),
+        # kept per Storage so that a test's fresh Storage starts empty. Values are replaced whole.
+        self.memo: dict[str, Any] = {}
 
     @classmethod
     def from_setting(cls, name: str = "AzureWebJobsStorage", environ: Mapping[str, str] | None = None) -> Storage:
@@ -203,17 +264,23 @@ class Storage:
     def queue(self, name: str) -> QueueClient:
         """A base64 queue client. (The service client does not hand its encode policy down to the
         queue clients it makes, so the policies are set here, per queue.)"""
-        client = self.queue_service().get_queue_client(
-            name, message_encode_policy=TextBase64EncodePolicy(), message_decode_policy=TextBase64DecodePolicy()
-        )
-        self._ensure("queue", name, client.create_queue)
+        client = self._queues.get((name, True))
+        if client is None:
+            client = self.queue_service().get_queue_client(
+                name, message_encode_policy=TextBase64EncodePolicy(), message_decode_policy=TextBase64DecodePolicy()
+            )
+            self._ensure("queue", name, client.create_queue)
+            self._queues[(name, True)] = client  # one client per queue, as for tables
         return client
 
     def raw_queue(self, name: str) -> QueueClient:
         """A queue client without base64 policies: for copying messages verbatim (poison handling).
         It shares the service client's connection pool."""
-        client = self.queue_service().get_queue_client(name)
-        self._ensure("queue", name, client.create_queue)
+        client = self._queues.get((name, False))
+        if client is None:
+            client = self.queue_service().get_queue_client(name)
+            self._ensure("queue", name, client.create_queue)
+            self._queues[(name, False)] = client
         return client
 
     def table(self, name: str) -> TableClient:
@@ -225,8 +292,11 @@ class Storage:
         return client
 
     def container(self, name: str) -> ContainerClient:
-        client = self.blob_service().get_container_client(name)
-        self._ensure("container", name, client.create_container)
+        client = self._containers.get(name)
+        if client is None:
+            client = self.blob_service().get_container_client(name)
+            self._ensure("container", name, client.create_container)
+            self._containers[name] = client
         return client
 
 

@@ -52,7 +52,7 @@ def timeline(storage: Storage, entity: str, entity_id: str) -> dict[str, Any]:
             select=["Topic", "WebhookId", "Status", "ReceivedAt", "CorrelationId", "RowKey"],
         )
         for row in rows:
-            if str(row.get("RowKey", "")).startswith("w_"):
+            if str(row.get("RowKey", "")).startswith(("w_", "e_")):  # one record per delivery
                 events.append(
                     {
                         "at": row.get("ReceivedAt", ""),

@@ -18,6 +18,7 @@ account), ``create`` (a customer keyed by a hash of the e-mail) or ``reject`` (`
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +26,15 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from integration.clients.d365 import D365AlreadyExists, D365Client, D365NotFound, odata_literal
-from integration.mappings import Mappings
+from integration.mappings import Mappings, cache_seconds
 from integration.orders.contact import country_iso3, normalize_email, normalize_phone
 from integration.orders.model import Address, Order
 from integration.orders.validation import AMBIGUOUS_CUSTOMER, UNKNOWN_CUSTOMER, Failure
 from shared.storage import Storage, safe_key
 
 LINKS_TABLE = "customerlinks"
+LINK_CACHE_MAX = 10_000
+_MEMO = "customerlinks"  # key of the cached links in Storage.memo
 CONFIRMED = "confirmed"
 # Links whose account the integration created (its deterministic account), or a person confirmed:
 # the only ones customer sync writes to by default (CUSTOMER_SYNC_WRITE_MATCHED adds e-mail/phone matches).
@@ -52,16 +55,39 @@ def email_key(email: str) -> str:
 
 
 class CustomerLinks:
-    """Shopify customer (or hashed guest e-mail) -> F&O account. Personal data is never a key."""
+    """Shopify customer (or hashed guest e-mail) -> F&O account. Personal data is never a key.
+
+    Found links are cached per Storage for ``LINK_CACHE_SECONDS`` (30 s, at most ``LINK_CACHE_MAX``
+    entries): a repeat customer's order then reads no link. Writes here update the cache; a link
+    changed elsewhere is seen within the window, a retry reads fresh, and a cached link to an account
+    F&O no longer has is dropped by ``CustomerResolver.relink`` when F&O refuses the order."""
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
-    def get(self, key: str) -> str | None:
+    def _cache(self) -> dict[str, tuple[float, str]]:
+        cache: dict[str, tuple[float, str]] = self.storage.memo.setdefault(_MEMO, {})
+        return cache
+
+    def get(self, key: str, fresh: bool = False) -> str | None:
+        hit = None if fresh else self._cache().get(key)
+        if hit is not None and time.monotonic() - hit[0] < cache_seconds("LINK_CACHE_SECONDS"):
+            return hit[1]
         try:
-            return str(self.storage.table(LINKS_TABLE).get_entity("shopify", safe_key(key))["Account"])
+            account = str(self.storage.table(LINKS_TABLE).get_entity("shopify", safe_key(key))["Account"])
         except ResourceNotFoundError:
             return None
+        self._remember(key, account)
+        return account
+
+    def _remember(self, key: str, account: str | None) -> None:
+        cache = self._cache()
+        if account is None:
+            cache.pop(key, None)
+            return
+        if len(cache) >= LINK_CACHE_MAX:
+            cache.clear()  # simpler than LRU; a full cache only costs one read per customer again
+        cache[key] = (time.monotonic(), account)
 
     def how(self, key: str) -> str:
         """How the link was made: ``created``/``existing`` (the integration's own account), ``email``
@@ -75,7 +101,7 @@ class CustomerLinks:
     def confirm(self, key: str, account: str) -> bool:
         """Mark the link confirmed by a person (customer sync may then write to the account). False
         when the key is not linked to ``account``."""
-        if self.get(key) != account:
+        if self.get(key, fresh=True) != account:
             return False
         self.put(key, account, CONFIRMED)
         return True
@@ -85,8 +111,10 @@ class CustomerLinks:
             {"PartitionKey": "shopify", "RowKey": safe_key(key), "Account": account, "How": how},
             mode=UpdateMode.REPLACE,
         )
+        self._remember(key, account)
 
     def forget(self, key: str) -> None:
+        self._remember(key, None)
         try:
             self.storage.table(LINKS_TABLE).delete_entity("shopify", safe_key(key))
         except ResourceNotFoundError:
@@ -99,11 +127,12 @@ class CustomerResolver:
         self.links = links
         self.prefix = prefix
 
-    def resolve(self, order: Order, mappings: Mappings) -> Resolution:
+    def resolve(self, order: Order, mappings: Mappings, fresh: bool = False) -> Resolution:
+        """``fresh``: read the link from the table, not the cache (a retry)."""
         if order.customer is None:
             return self._guest(order, mappings)
         key = f"customer:{order.customer.id}"
-        account = self.links.get(key)
+        account = self.links.get(key, fresh=fresh)
         if account:
             return Resolution(account, "link", link_key=key)
         deterministic = f"{self.prefix}{order.customer.id}"
@@ -128,7 +157,7 @@ class CustomerResolver:
             return None
         except D365NotFound:
             self.links.forget(resolution.link_key)
-        return self.resolve(order, mappings)
+        return self.resolve(order, mappings, fresh=True)
 
     # ---- matching ----------------------------------------------------------------------------------
     def _match(self, rules: list[str], email: str, phone: str, deterministic: str) -> Resolution | None:

@@ -180,7 +180,9 @@ class OrderSync:
     # ---- create ------------------------------------------------------------------------------------
     def create(self, order: Order, record: rec.OrderRecord) -> Outcome:
         started = time.monotonic()
-        mappings = load_mappings(self.storage)
+        # A retry of a blocked or failed order reads the overrides fresh (an ops fix takes effect at once).
+        again = record.status == rec.BLOCKED or record.attempts > 0
+        mappings = load_mappings(self.storage, fresh=again)
         items = item_numbers(order, mappings)
         released = self.products.released(self.d365, items)
         available = None
@@ -193,7 +195,7 @@ class OrderSync:
             failures.append(failure)
         resolution = None
         if not failures:
-            resolution = self.customers.resolve(order, mappings)
+            resolution = self.customers.resolve(order, mappings, fresh=again)
             if resolution.failure:
                 failures.append(resolution.failure)
             else:

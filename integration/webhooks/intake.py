@@ -1,14 +1,13 @@
-"""Webhook intake: verify the HMAC, validate, de-duplicate in Table Storage and enqueue.
+"""Webhook intake: verify the HMAC, validate, enqueue and de-duplicate in Table Storage.
 
-The answer must reach Shopify well inside its 5 s: the work here is one table transaction, one
-queue message (plus a blob for a large body) and one table update.
+The answer must reach Shopify well inside its 5 s: the work here is two storage calls, one queue
+message (plus a blob first for a large body) and one insert-if-absent of the de-duplication record.
 
-De-duplication keys are ``(topic, X-Shopify-Webhook-Id)`` and ``(topic, X-Shopify-Event-Id)``:
-Shopify documents the first as the per-delivery id, and whether a retry keeps it is disputed, while
-the event id is shared by every delivery of one merchant action on one topic. A record moves from
-``received`` to ``queued``; a delivery that finds ``queued`` is a duplicate (200, nothing queued),
-one that finds a fresh ``received`` is in progress elsewhere (409, Shopify retries later), and one
-that finds a stale ``received`` (an earlier attempt died before enqueueing) takes over.
+The de-duplication key is ``(topic, X-Shopify-Event-Id)`` when Shopify sends the event id (shared by
+every delivery of one merchant action on one topic, and kept by retries), else ``(topic,
+X-Shopify-Webhook-Id)``. The message goes first and the record second, so a crash in between can only
+cause a duplicate message (absorbed by the consumers), never a delivery recorded but not queued. A
+delivery whose record already exists is a duplicate: 200, and the message it just queued is deleted.
 """
 
 from __future__ import annotations
@@ -18,25 +17,23 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
 
 from integration.webhooks import signature
-from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope, blob_name, fits_inline
+from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope, blob_name
 from integration.webhooks.topics import also_for_crm, queue_for, resource_id
 from shared import queues
 from shared.limits import bad_id, json_problem
 from shared.logs import correlation_id, get_logger, log_event
 from shared.settings import Settings, SettingsError
-from shared.storage import Storage, safe_key
+from shared.storage import QUEUE_MESSAGE_MAX_RAW_BYTES, Storage, safe_key
 
 log = get_logger(__name__)
 
 DEDUP_TABLE = "webhooks"
-IN_PROGRESS_WINDOW = timedelta(seconds=60)
 JSON_TYPES = ("application/json", "text/json")
 # Shopify's webhook and event ids are UUIDs; anything far longer cannot be a real delivery and would
 # not fit a Table key (1 KiB) once prefixed.
@@ -186,68 +183,55 @@ class WebhookIntake:
             )
 
     # -- de-duplication and enqueue ----------------------------------------------------------------
-    def _keys(self, envelope: Envelope) -> list[str]:
-        keys = [f"w_{safe_key(envelope.webhook_id)}"]
+    @staticmethod
+    def dedupe_key(envelope: Envelope) -> str:
+        """One key per delivery: the event id when Shopify sends one (every delivery of one event on one
+        topic shares it, and a retry of a delivery keeps it), the webhook id otherwise."""
         if envelope.event_id:
-            keys.append(f"e_{safe_key(envelope.event_id)}")
-        return keys
+            return f"e_{safe_key(envelope.event_id)}"
+        return f"w_{safe_key(envelope.webhook_id)}"
 
     def _store_and_enqueue(self, envelope: Envelope, queue: str, body: bytes) -> IntakeResult:
-        # Single-entity operations only: an entity group transaction costs several times more (and
-        # tens of milliseconds on Azurite) for what two inserts do as well here.
+        """Two storage calls on the way to 200: the queue put, then one insert-if-absent of the dedupe
+        record. Enqueueing first means no crash can leave a record without its message (the delivery
+        would then be lost as a "duplicate"); a crash between the two leaves a message without a
+        record, and Shopify's retry queues a second message that the consumers absorb (idempotent by
+        source id). A delivery whose insert finds a record is a duplicate: its own message is deleted
+        again (extra calls on that rare path only)."""
         table = self.storage.table(DEDUP_TABLE)
         partition = safe_key(envelope.topic)
-        record = {
-            "PartitionKey": partition,
-            "Status": "received",
-            "WebhookId": envelope.webhook_id,
-            "EventId": envelope.event_id,
-            "Topic": envelope.topic,
-            "ResourceId": envelope.resource_id,
-            "TriggeredAt": envelope.triggered_at,
-            "ReceivedAt": envelope.received_at,
-            "CorrelationId": envelope.correlation_id,
-            "Queue": queue,
-        }
-        keys = self._keys(envelope)
-        claimed: list[str] = []
-        found: list[dict[str, Any]] = []
-        for key in keys:
-            try:
-                table.create_entity({**record, "RowKey": key})
-                claimed.append(key)
-            except ResourceExistsError:
-                found.append(self._get(table, partition, key) or {"RowKey": key})
-        if found:
-            done = [e for e in found if e.get("Status") in ("queued", "duplicate")]
-            if done:
-                cid = str(done[0].get("CorrelationId", ""))
-                self._mark(table, partition, claimed, "duplicate")
-                log_event(
-                    log, "webhook.duplicate", topic=envelope.topic, webhook_id=envelope.webhook_id, correlation_id=cid
-                )
-                return IntakeResult(
-                    200, "duplicate delivery, already queued", duplicate=True, queue=queue, correlation_id=cid
-                )
-            if any(self._fresh(e) for e in found):
-                self._forget(table, partition, claimed)
-                return IntakeResult(
-                    409, "the same webhook is being processed, retry later", headers={"Retry-After": "10"}
-                )
-            # An earlier attempt died between recording and enqueueing: take it over.
-            for entity in found:
-                table.upsert_entity({**record, "RowKey": entity["RowKey"]}, mode=UpdateMode.REPLACE)
+        key = self.dedupe_key(envelope)
+        sent, inline = self._enqueue(envelope, queue, body)
         try:
-            self._enqueue(envelope, queue, body)
-        except AzureError:
-            self._forget(table, partition, keys)
-            raise
-        try:
-            self._mark(table, partition, keys, "queued")
+            table.create_entity(
+                {
+                    "PartitionKey": partition,
+                    "RowKey": key,
+                    "Status": "queued",
+                    "WebhookId": envelope.webhook_id,
+                    "EventId": envelope.event_id,
+                    "Topic": envelope.topic,
+                    "ResourceId": envelope.resource_id,
+                    "TriggeredAt": envelope.triggered_at,
+                    "ReceivedAt": envelope.received_at,
+                    "CorrelationId": envelope.correlation_id,
+                    "Queue": queue,
+                }
+            )
+        except ResourceExistsError:
+            self._withdraw(sent)
+            found = self._get(table, partition, key) or {}
+            cid = str(found.get("CorrelationId", ""))
+            log_event(
+                log, "webhook.duplicate", topic=envelope.topic, webhook_id=envelope.webhook_id, correlation_id=cid
+            )
+            return IntakeResult(
+                200, "duplicate delivery, already queued", duplicate=True, queue=queue, correlation_id=cid
+            )
         except AzureError as error:
-            # The message is queued (the effect that matters); a retry would only re-queue a duplicate
-            # that the consumers absorb.
-            log_event(log, "webhook.mark_queued_failed", topic=envelope.topic, error=type(error).__name__)
+            # The message is queued (the effect that matters); without the record a redelivery would
+            # queue a duplicate that the consumers absorb.
+            log_event(log, "webhook.dedupe_write_failed", topic=envelope.topic, error=type(error).__name__)
         log_event(
             log,
             "webhook.queued",
@@ -255,34 +239,34 @@ class WebhookIntake:
             webhook_id=envelope.webhook_id,
             queue=queue,
             resource_id=envelope.resource_id,
-            inline=envelope.payload is not None,
+            inline=inline,
             correlation_id=envelope.correlation_id,
         )
         return IntakeResult(200, "queued", queue=queue, correlation_id=envelope.correlation_id)
 
-    @staticmethod
-    def _mark(table: Any, partition: str, keys: list[str], status: str) -> None:
-        for key in keys:
-            table.update_entity({"PartitionKey": partition, "RowKey": key, "Status": status}, mode=UpdateMode.MERGE)
+    def _withdraw(self, sent: list[tuple[str, Any]]) -> None:
+        """Delete the messages a duplicate delivery has just queued. A consumer that already took one
+        holds a new pop receipt (the delete then fails) and absorbs the duplicate."""
+        for name, message in sent:
+            try:
+                self.storage.queue(name).delete_message(message)
+            except AzureError:
+                pass
 
-    def _enqueue(self, envelope: Envelope, queue: str, body: bytes) -> None:
-        if not fits_inline(envelope):
+    def _enqueue(self, envelope: Envelope, queue: str, body: bytes) -> tuple[list[tuple[str, Any]], bool]:
+        """Queue the envelope (through a blob when it is too large); (the messages sent, inline)."""
+        message = envelope.to_message()
+        inline = len(message.encode()) <= QUEUE_MESSAGE_MAX_RAW_BYTES
+        if not inline:
             name = blob_name(envelope.topic, envelope.resource_id, envelope.webhook_id)
             self.storage.container(PAYLOAD_CONTAINER).upload_blob(name, body, overwrite=True)
-            envelope = envelope.model_copy(update={"payload": None, "payload_blob": name})
-        message = envelope.to_message()
-        self.storage.queue(queue).send_message(message)
+            message = envelope.model_copy(update={"payload": None, "payload_blob": name}).to_message()
+        sent = [(queue, self.storage.queue(queue).send_message(message))]
         if also_for_crm(envelope.topic, self.settings.DATAVERSE_URL is not None):
             # Fan-out to the CRM flow's own queue. Should this send fail, the delivery answers 503 and
             # Shopify redelivers: the F&O consumer absorbs the repeated message (idempotent by source id).
-            self.storage.queue(queues.CRM).send_message(message)
-
-    def _fresh(self, entity: Mapping[str, Any]) -> bool:
-        try:
-            received = datetime.fromisoformat(str(entity.get("ReceivedAt")))
-        except ValueError:
-            return False
-        return self.clock() - received < IN_PROGRESS_WINDOW
+            sent.append((queues.CRM, self.storage.queue(queues.CRM).send_message(message)))
+        return sent, inline
 
     @staticmethod
     def _get(table: Any, partition: str, row: str) -> dict[str, Any] | None:
@@ -290,11 +274,3 @@ class WebhookIntake:
             return dict(table.get_entity(partition, row))
         except ResourceNotFoundError:
             return None
-
-    @staticmethod
-    def _forget(table: Any, partition: str, keys: list[str]) -> None:
-        for key in keys:
-            try:
-                table.delete_entity(partition, key)
-            except AzureError:
-                pass

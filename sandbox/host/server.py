@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -50,6 +51,7 @@ class LocalHost:
         port: int = 7071,
         function_key: str | None = None,
         master_key: str | None = None,
+        timers: bool = True,
     ) -> None:
         self.app_dir = app_dir.resolve()
         load_local_settings(settings_file)
@@ -59,6 +61,7 @@ class LocalHost:
             master_key or os.environ.get("LOCAL_HOST_MASTER_KEY", DEFAULT_MASTER_KEY),
         )
         self.host, self.port = host, port
+        self.run_timers = timers
         self.worker = Worker(self.app_dir)
         self.storage_for = Connections()
         self.specs: list[FunctionSpec] = []
@@ -92,7 +95,7 @@ class LocalHost:
         self.timers = [
             timer
             for s in self.specs
-            if s.trigger_type == "timerTrigger"
+            if s.trigger_type == "timerTrigger" and self.run_timers
             if (timer := self._build(s, lambda s=s: TimerRunner(s, self.worker, self._timer_storage())))
         ]
 
@@ -159,6 +162,7 @@ class LocalHost:
                     "functions": [s.name for s in self.specs],
                     "errors": self.errors,
                     "invocations": self.worker.stats,
+                    "pid": os.getpid(),
                 }
             )
         if len(parts) == 3 and parts[1] == "functions" and request.method == "POST":
@@ -259,5 +263,44 @@ def configure_logging() -> None:
 def main_args(args: Any) -> None:
     configure_logging()
     settings = Path(args.settings) if args.settings else None
-    host = LocalHost(Path(args.app_dir), settings, port=args.port)
-    asyncio.run(host.serve())
+    processes = worker_processes()
+    if processes == 1:
+        asyncio.run(LocalHost(Path(args.app_dir), settings, port=args.port).serve())
+        return
+    # Several host processes, as FUNCTIONS_WORKER_PROCESS_COUNT gives one instance several Python
+    # processes: each runs HTTP, every queue listener (they share the queues: a message is leased by
+    # one) and its own thread pool. The listening socket is bound once and inherited, so the kernel
+    # spreads connections over the processes. Timers run in the first process only (Azure holds a
+    # singleton lease per timer).
+    sock = _bind("127.0.0.1", args.port)
+    children: list[int] = []
+    for index in range(processes):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                host = LocalHost(Path(args.app_dir), settings, port=args.port, timers=index == 0)
+                asyncio.run(host.serve(sock))
+            finally:
+                os._exit(0)
+        children.append(pid)
+    print(f"[{stamp()}] Host processes: {processes} ({', '.join(map(str, children))})", flush=True)
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child, 0)
+
+
+def worker_processes(environ: Any = None) -> int:
+    """``FUNCTIONS_WORKER_PROCESS_COUNT`` (1 to 10 in Azure; default 1)."""
+    value = (os.environ if environ is None else environ).get("FUNCTIONS_WORKER_PROCESS_COUNT", "") or "1"
+    try:
+        return min(10, max(1, int(value)))
+    except ValueError:
+        return 1

@@ -12,6 +12,7 @@ from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope, load_payl
 from integration.webhooks.intake import DEDUP_TABLE, WebhookIntake
 from integration.webhooks.signature import sign
 from shared import queues
+from shared import storage as storage_module
 from shared.settings import load_settings
 from shared.storage import Storage
 from tests.conftest import SHOP, WEBHOOK_SECRET, sample_bytes
@@ -177,3 +178,41 @@ def test_storage_down_is_503_and_retry_succeeds_later(storage: Storage, azurite:
     up = WebhookIntake(settings, storage).handle(h, body)
     assert up.status == 200 and not up.duplicate
     assert len(drain(storage, queues.ORDERS)) == 1
+
+
+def _calls() -> int:
+    return sum(storage_module.CALLS.values())
+
+
+def test_ack_is_two_storage_calls_with_event_id(intake: WebhookIntake, storage: Storage) -> None:
+    body = sample_bytes(ORDER)
+    h = headers(body)  # webhook id and event id, as Shopify sends
+    intake.handle(headers(body), body)  # clients and queues exist (created once per process)
+    before = _calls()
+    assert intake.handle(h, body).status == 200
+    assert _calls() - before == 2  # the queue put and one insert-if-absent, nothing for the event id
+    rows = list(
+        storage.table(DEDUP_TABLE).query_entities("WebhookId eq @w", parameters={"w": h["X-Shopify-Webhook-Id"]})
+    )
+    assert [r["RowKey"] for r in rows] == [f"e_{h['X-Shopify-Event-Id']}"] and rows[0]["Status"] == "queued"
+
+
+def test_without_event_id_the_webhook_id_dedupes(intake: WebhookIntake, storage: Storage) -> None:
+    body = sample_bytes(ORDER)
+    h = {k: v for k, v in headers(body).items() if k != "X-Shopify-Event-Id"}
+    assert not intake.handle(h, body).duplicate
+    assert intake.handle(h, body).duplicate
+    assert len(drain(storage, queues.ORDERS)) == 1
+
+
+def test_a_message_without_its_record_is_redelivered_not_lost(intake: WebhookIntake, storage: Storage) -> None:
+    """The worst crash (after the queue put, before the record): Shopify's retry queues again, so the
+    order arrives twice (the consumers absorb it) rather than never."""
+    body = sample_bytes(ORDER)
+    h = headers(body)
+    assert intake.handle(h, body).status == 200
+    partition = "orders_create"
+    storage.table(DEDUP_TABLE).delete_entity(partition, f"e_{h['X-Shopify-Event-Id']}")  # the record never landed
+    retry = intake.handle(h, body)
+    assert retry.status == 200 and not retry.duplicate
+    assert len(drain(storage, queues.ORDERS)) == 2

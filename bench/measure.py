@@ -1,0 +1,140 @@
+"""Per-unit costs for every benchmark: requests per unit (Table, Queue, Blob, F&O, Shopify) and CPU ms
+per unit per process (app host, Azurite, emulators and this process), read from /proc, with the
+limits they imply on this machine.
+
+The binding limits printed with them:
+- one host process runs Python on one core (the GIL): units/s <= processes x 1000 / host CPU ms per unit;
+- the machine: units/s <= cores x 1000 / CPU ms per unit of every process on it (the bench shares the
+  cores with Azurite and the emulators, which in Azure run elsewhere).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+from bench.common import Row
+
+MASTER_KEY = "local-master-key"  # the local host's default (sandbox.host.server.DEFAULT_MASTER_KEY)
+SERVICES = ("table", "queue", "blob")
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU of a process (this one when ``pid`` is None), from /proc."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_children(pid: int) -> list[int]:
+    """A process and its direct children (the host's worker processes in multi-process mode)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        children = []
+    return [pid, *map(int, children)]
+
+
+class CpuMeter:
+    """CPU seconds per named process group between ``start()`` and ``stop()`` (None = this process)."""
+
+    def __init__(self, processes: Mapping[str, int | None]) -> None:
+        self.groups = {name: ([pid] if pid is None else with_children(pid)) for name, pid in processes.items()}
+        self.before: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.groups.items()}
+
+    def start(self) -> None:
+        self.before = self._now()
+
+    def stop(self) -> dict[str, float]:
+        return {name: value - self.before[name] for name, value in self._now().items()}
+
+
+def host_calls(url: str) -> dict[str, int]:
+    """Storage round trips made so far by the host process that answers (one process in single mode)."""
+    response = httpx.get(f"{url}/admin/host/status", headers={"x-functions-key": MASTER_KEY}, timeout=10)
+    response.raise_for_status()
+    calls = response.json().get("storage_calls", {})
+    return {service: int(calls.get(service, 0)) for service in SERVICES}
+
+
+def calls_delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
+    return {service: after[service] - before[service] for service in SERVICES}
+
+
+def unit_rows(
+    bench: str,
+    unit: str,
+    units: int,
+    requests: Mapping[str, float],
+    cpu: Mapping[str, float],
+    *,
+    processes: int = 1,
+    storage_goal: float | None = None,
+    host_goal_ms: float | None = None,
+) -> list[Row]:
+    """Rows: requests per unit by system, CPU ms per unit by process, and the CPU limits they imply.
+
+    ``requests`` are totals over the run by system (table, queue, blob, F&O, Shopify); ``cpu`` CPU
+    seconds by process group, one of them named ``host``."""
+    if units <= 0:
+        return [Row(bench, f"requests per {unit}", 0.0, "req", note="no units completed")]
+    per_req = {name: value / units for name, value in requests.items()}
+    storage = sum(per_req.get(s, 0.0) for s in SERVICES)
+    rows = [
+        Row(
+            bench,
+            f"storage calls per {unit}",
+            storage,
+            "req",
+            storage_goal,
+            "goal" if storage_goal is not None else "",
+            ", ".join(f"{name} {value:.2f}" for name, value in per_req.items()) + f" (over {units} {unit}s)",
+        )
+    ]
+    per_cpu = {name: 1000 * value / units for name, value in cpu.items()}
+    total = sum(per_cpu.values())
+    host = per_cpu.get("host", 0.0)
+    rows.append(
+        Row(
+            bench,
+            f"host CPU per {unit}",
+            host,
+            "ms",
+            host_goal_ms,
+            "goal" if host_goal_ms is not None else "",
+            "all processes: " + ", ".join(f"{name} {value:.1f}" for name, value in per_cpu.items()),
+        )
+    )
+    if host:
+        rows.append(
+            Row(
+                bench,
+                f"{unit}s/s the host processes allow",
+                processes * 1000 / host,
+                "/s",
+                note=f"{processes} host process(es) x one core each (GIL) / host CPU per {unit}",
+            )
+        )
+    cores = os.cpu_count() or 1
+    if total:
+        rows.append(
+            Row(
+                bench,
+                f"{unit}s/s this machine allows",
+                cores * 1000 / total,
+                "/s",
+                note=f"{cores} cores / CPU of every process per {unit} (Azurite and emulators share them here)",
+            )
+        )
+    return rows
