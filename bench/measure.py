@@ -90,16 +90,18 @@ def unit_rows(
     if units <= 0:
         return [Row(bench, f"requests per {unit}", 0.0, "req", note="no units completed")]
     per_req = {name: value / units for name, value in requests.items()}
-    storage = sum(per_req.get(s, 0.0) for s in SERVICES)
+    counted = any(s in per_req for s in SERVICES)
     rows = [
         Row(
             bench,
-            f"storage calls per {unit}",
-            storage,
+            f"storage calls per {unit}" if counted else f"requests per {unit}",
+            sum(per_req.get(s, 0.0) for s in SERVICES) if counted else sum(per_req.values()),
             "req",
             storage_goal,
             "goal" if storage_goal is not None else "",
-            ", ".join(f"{name} {value:.2f}" for name, value in per_req.items()) + f" (over {units} {unit}s)",
+            ", ".join(f"{name} {value:.2f}" for name, value in per_req.items())
+            + f" (over {units} {unit}s)"
+            + ("" if counted else "; storage calls are counted per process: see the single-process run"),
         )
     ]
     per_cpu = {name: 1000 * value / units for name, value in cpu.items()}
@@ -138,3 +140,30 @@ def unit_rows(
             )
         )
     return rows
+
+
+# Flex Consumption planning figures (docs/deploy.md "Scaling", docs/reference/d365.md): one Python
+# process per instance (FUNCTIONS_WORKER_PROCESS_COUNT is not used there), batchSize + newBatchThreshold
+# = 24 messages per queue function per instance, and F&O's former per-user cap of 52 concurrent
+# requests kept as the planning cap (F&O now throttles by resource with 429 + Retry-After).
+FLEX_PER_INSTANCE_CONCURRENCY = 24
+FO_CONCURRENCY_CAP = 52
+FLEX_MAX_INSTANCES = 40
+
+
+def flex_projection(bench: str, host_cpu_ms: float, latency_s: float, fo_per_unit: float) -> Row:
+    """A PROJECTION, not a measurement: units/s on Flex Consumption from this run's host CPU per unit."""
+    per_instance = min(1000 / host_cpu_ms, FLEX_PER_INSTANCE_CONCURRENCY / latency_s / fo_per_unit)
+    fo_cap = FO_CONCURRENCY_CAP / latency_s / fo_per_unit
+    instances = min(FLEX_MAX_INSTANCES, max(1, int(-(-fo_cap // per_instance))))
+    return Row(
+        bench,
+        "PROJECTION: orders/s on Flex Consumption",
+        min(instances * per_instance, fo_cap),
+        "/s",
+        fo_cap,
+        f"F&O cap {FO_CONCURRENCY_CAP} concurrent / {latency_s:g} s / {fo_per_unit:.2f} req",
+        f"projected, not measured: {instances} instance(s) x {per_instance:.1f}/s each (min of one core / "
+        f"{host_cpu_ms:.1f} ms host CPU, {FLEX_PER_INSTANCE_CONCURRENCY} in flight / F&O latency), "
+        "storage and F&O latency as on this bench",
+    )

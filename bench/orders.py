@@ -35,7 +35,7 @@ import aiohttp
 import httpx
 
 from bench.common import Deadline, Row, save, show
-from bench.measure import CpuMeter, calls_delta, host_calls, unit_rows
+from bench.measure import CpuMeter, calls_delta, flex_projection, host_calls, unit_rows
 from integration.webhooks.signature import sign
 from sandbox import SAMPLES
 from sandbox.emulators.d365.app import create_app as create_d365
@@ -353,7 +353,7 @@ def run(
                 note=f"all {sent} acked after {acked - started:.1f} s; intake shares the {threads} threads",
             ),
         ]
-        requests = {**calls, "F&O": fo_requests, "Shopify": shop_requests}
+        requests: dict[str, float] = {**calls, "F&O": fo_requests, "Shopify": shop_requests}
         rows += unit_rows(
             bench,
             "order",
@@ -364,6 +364,8 @@ def run(
             storage_goal=5.0 if calls else None,
             host_goal_ms=20.0,
         )
+        if synced and cpu["host"]:
+            rows.append(flex_projection(bench, 1000 * cpu["host"] / synced, latency_ms / 1000, per_order))
         graphql_cost = (shop_after["total_cost"] - shop_before["total_cost"]) / synced if synced else 0.0
         if graphql_cost:
             rows.append(

@@ -14,7 +14,7 @@ from typing import Any
 from azure.data.tables import UpdateMode
 
 from integration.exceptions import EXCEPTIONS_TABLE
-from shared.audit import AUDIT_TABLE, DAILY_TABLE
+from shared.audit import AUDIT_TABLE, DAILY_TABLE, daily_writer
 from shared.redact import fingerprint
 from shared.storage import Storage
 
@@ -67,6 +67,7 @@ def forget_in_records(storage: Storage, customer: dict[str, Any], order_ids: lis
             )
             counts["exceptions_redacted"] += 1
 
+    daily_writer(storage).wait_idle()  # by-day rows still buffered in this process reach the table first
     for name in (AUDIT_TABLE, DAILY_TABLE):
         audit = storage.table(name)
         for row in audit.list_entities(select=["PartitionKey", "RowKey", "Entity", "EntityId", "Details", "Snapshot"]):

@@ -1,7 +1,10 @@
 """The audit log: every sync step per entity, in Table Storage.
 
 Two tables keep both common questions cheap: ``audit`` is partitioned by entity (``order|123``) for
-an entity's timeline, ``auditdaily`` by UTC day for "what happened today". Payload snapshots are
+an entity's timeline, ``auditdaily`` by UTC day for "what happened today". The entity row is written
+at once (one insert); the by-day row goes through a ``BatchWriter`` (one transaction per day for many
+outcomes, off the unit of work's path): a crash loses the by-day rows of the last second at most,
+never an entity row. Payload snapshots are
 redacted (see ``shared.redact``) before they are written and cut to fit a Table property.
 """
 
@@ -15,6 +18,7 @@ from typing import Any
 
 from azure.core.exceptions import AzureError
 
+from shared.batch_writer import BatchWriter
 from shared.logs import correlation_id as current_correlation_id
 from shared.logs import get_logger, log_event
 from shared.redact import redact
@@ -22,6 +26,8 @@ from shared.storage import Storage, safe_key
 
 AUDIT_TABLE = "audit"
 DAILY_TABLE = "auditdaily"
+DAILY_FLUSH_S = 1.0
+_WRITER = "auditdaily-writer"  # key in Storage.memo
 MAX_SNAPSHOT_CHARS = 30_000  # a Table string property holds 64 KiB of UTF-16
 
 # Steps that mean "this document reached its target": counted as synced on the dashboard.
@@ -63,6 +69,16 @@ class AuditEntry:
     target: str = ""
     duration_ms: float | None = None
     details: dict[str, Any] | None = None
+
+
+def daily_writer(storage: Storage) -> BatchWriter:
+    """The by-day index writer of this Storage (one per Storage, made on first use)."""
+    writer = storage.memo.get(_WRITER)
+    if writer is None:
+        writer = storage.memo.setdefault(
+            _WRITER, BatchWriter(lambda: storage, DAILY_TABLE, DAILY_FLUSH_S, event="audit.daily_write_failed")
+        )
+    return writer
 
 
 class AuditLog:
@@ -109,7 +125,7 @@ class AuditLog:
         try:
             self.storage.table(AUDIT_TABLE).create_entity(entity_row)
             if _daily(entity, step, outcome):
-                self.storage.table(DAILY_TABLE).create_entity(daily_row)
+                daily_writer(self.storage).add(daily_row)
         except AzureError as error:
             log_event(log, "audit.write_failed", entity=entity, step=step, error=type(error).__name__)
 
@@ -120,6 +136,7 @@ class AuditLog:
         return [_entry(r) for r in sorted(rows, key=lambda r: r["RowKey"])]
 
     def day(self, day: str, entity: str | None = None) -> list[AuditEntry]:
+        daily_writer(self.storage).wait_idle()  # this process's own rows first
         query, params = "PartitionKey eq @day", {"day": day}
         if entity:
             query += " and Entity eq @entity"

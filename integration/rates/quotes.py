@@ -3,30 +3,28 @@ for the cache-hit ratio on the dashboard. One row per quote in table ``ratequote
 UTC day; no personal data (destination reduced to country and the first three postal characters).
 
 Rows are buffered and written by a background thread in batches (one entity group transaction per
-day partition, up to 100 rows): a Table insert per checkout request cost more CPU than the cached
-answer itself. The buffer is bounded; what it drops under overload is counted and logged.
+day partition, up to 100 rows; ``shared.batch_writer``): a Table insert per checkout request cost more
+CPU than the cached answer itself. The buffer is bounded; what it drops under overload is counted.
+A crash loses the rows of the last flush interval (0.5 s) at most.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 import uuid
-from collections import Counter, deque
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.logs import get_logger, log_event
+from shared.batch_writer import BatchWriter
 from shared.redact import keyed_digest
 from shared.storage import Storage
 
 QUOTES_TABLE = "ratequotes"
 MAX_BUFFER = 10_000
 FLUSH_INTERVAL_S = 0.5
-log = get_logger(__name__)
 
 
 def cart_key(country: str, postal: str, address1: str, items: Iterable[tuple[str, int]]) -> str:
@@ -83,59 +81,11 @@ def quote_row(
     }
 
 
-class QuoteRecorder:
-    """Buffers quote rows and writes them in batches from one daemon thread."""
+class QuoteRecorder(BatchWriter):
+    """Quote rows, buffered and written in batches (see ``shared.batch_writer`` for the loss window)."""
 
-    def __init__(self, storage_factory: Any, interval_s: float = FLUSH_INTERVAL_S) -> None:
-        self._storage_factory = storage_factory
-        self._buffer: deque[dict[str, Any]] = deque()
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._interval = interval_s
-        self._thread: threading.Thread | None = None
-        self.dropped = 0
-        self.written = 0
-
-    def add(self, row: dict[str, Any]) -> None:
-        with self._lock:
-            if len(self._buffer) >= MAX_BUFFER:
-                self._buffer.popleft()
-                self.dropped += 1
-            self._buffer.append(row)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="quote-audit", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            self.flush()
-
-    def flush(self) -> None:
-        with self._lock:
-            rows, self._buffer = list(self._buffer), deque()
-        if not rows:
-            return
-        try:
-            table = self._storage_factory().table(QUOTES_TABLE)
-            by_day: dict[str, list[dict[str, Any]]] = {}
-            for row in rows:
-                by_day.setdefault(row["PartitionKey"], []).append(row)
-            for day_rows in by_day.values():
-                for start in range(0, len(day_rows), 100):
-                    table.submit_transaction([("create", r) for r in day_rows[start : start + 100]])
-            self.written += len(rows)
-        except Exception as error:  # the audit must never cost the shopper a rate or crash the worker
-            log_event(log, "rates.audit_failed", error=type(error).__name__, rows=len(rows), dropped=self.dropped)
-
-    def wait_idle(self, timeout: float = 5.0) -> None:
-        """Flush now and return (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        self.flush()
-        while self._buffer and time.monotonic() < deadline:
-            time.sleep(0.05)
-            self.flush()
+    def __init__(self, storage_factory: Callable[[], Storage], interval_s: float = FLUSH_INTERVAL_S) -> None:
+        super().__init__(storage_factory, QUOTES_TABLE, interval_s, MAX_BUFFER, "rates.audit_failed")
 
 
 def day_counts(storage: Storage, day: str) -> dict[str, int]:
