@@ -182,6 +182,7 @@ class OrderSync:
         started = time.monotonic()
         # A retry of a blocked or failed order reads the overrides fresh (an ops fix takes effect at once).
         again = record.status == rec.BLOCKED or record.attempts > 0
+        prior_failure = again or bool(record.reason_code or record.last_error)
         mappings = load_mappings(self.storage, fresh=again)
         items = item_numbers(order, mappings)
         released = self.products.released(self.d365, items)
@@ -201,15 +202,15 @@ class OrderSync:
             else:
                 plan = plan.with_customer(resolution.account)
                 record.customer_account = resolution.account
-        self.audit.record(
-            ENTITY,
-            str(order.id),
-            "validate",
-            "failed" if failures else "ok",
-            duration_ms=(time.monotonic() - started) * 1000,
-            details={"failures": [f.reason_code for f in failures]},
-        )
-        if failures:
+        if failures:  # a passed validation is in the create row (one audit row per outcome)
+            self.audit.record(
+                ENTITY,
+                str(order.id),
+                "validate",
+                "failed",
+                duration_ms=(time.monotonic() - started) * 1000,
+                details={"failures": [f.reason_code for f in failures]},
+            )
             return self._block(order, record, failures)
         record.attempts += 1
         record.sales_order_number = plan.number
@@ -253,7 +254,7 @@ class OrderSync:
             record.last_error = f"{type(error).__name__}: {error}"[:1000]
             self.records.save(record)
             raise
-        return self._created(order, record, plan, header, action, started)
+        return self._created(order, record, plan, header, action, started, prior_failure)
 
     def _create_in_fo(self, order: Order, plan: SalesOrderPlan, record: rec.OrderRecord) -> tuple[dict, str]:
         # A first attempt relies on the deterministic key (no extra lookup); a retry looks first,
@@ -317,7 +318,12 @@ class OrderSync:
         header: dict[str, Any],
         action: str,
         started: float,
+        prior_failure: bool = True,
     ) -> Outcome:
+        """The sales order is in F&O: write back to Shopify, then save the record ONCE (with
+        ``written_back``) and write one audit row. A crash before the save leaves the record short of
+        F&O: the redelivery finds the order in F&O ("existing") and writes back again (tags are added,
+        never duplicated). The open exception is looked up only when a failure was recorded before."""
         record.sales_order_number = str(header.get("SalesOrderNumber") or plan.number)
         record.line_lots = line_lots(header)
         record.fo_total = str(header.get("OrderTotalAmount", ""))
@@ -327,15 +333,22 @@ class OrderSync:
         record.synced_at, record.last_error = rec.now_iso(), ""
         mismatch = fo_total_failure(order, plan, header)
         record.status, record.reason_code = (rec.MISMATCH, mismatch.reason_code) if mismatch else (rec.CREATED, "")
-        record.written_back = False
         self.hooks.reached("order.created_in_fo", str(order.id))
+        status = "created" if record.status == rec.CREATED else record.status
+        write_back_error: Exception | None = None
+        try:
+            write_back(self.shopify, order.gid, record.sales_order_number, status)
+            record.written_back = True
+        except Exception as error:  # saved as not written back; the redelivery writes back only
+            record.written_back, write_back_error = False, error
         try:
             self.records.save(record)
         except rec.RecordConflict:
             current = self.records.get(order.id)
             if current is None or current.status != rec.CANCELLED:
                 raise  # another writer: the redelivery re-reads and re-plans
-            # A cancel won while this create was writing: the create deletes its own order.
+            # A cancel won while this create was writing: the create deletes its own order (and the
+            # cancel's write-back marks the Shopify order cancelled).
             from integration.orders.amend import cancel
 
             return cancel(self, order, current)
@@ -351,13 +364,15 @@ class OrderSync:
                 "shopify_total": record.shopify_total,
                 "presentment_total": str(order.total_price.presentment),
                 "presentment_currency": order.presentment_currency,
+                "written_back": record.written_back,
             },
         )
         if mismatch:
             self._open(order, [mismatch])
-        else:
+        elif prior_failure:
             self.exceptions.resolve(ENTITY, str(order.id), f"synced as F&O sales order {record.sales_order_number}")
-        self._write_back(order, record)
+        if write_back_error is not None:
+            raise write_back_error
         crm_hooks.fo_document_known(self.storage, crm_hooks.FO_SALES_ORDER, str(order.id), record.sales_order_number)
         log_event(
             log,
