@@ -90,6 +90,11 @@ TAGS_ADD = """mutation tagsAdd($id: ID!, $tags: [String!]!) {
 
 METAFIELDS_SET = """mutation metafieldsSet($metafields: [MetafieldsSetInput!]!) {
   metafieldsSet(metafields: $metafields) { metafields { key namespace value } userErrors { field message code } } }"""
+# Both in ONE request (two root fields of one mutation document; Shopify runs them in order).
+TAGS_AND_METAFIELDS = """mutation tagsAndMetafields($id: ID!, $tags: [String!]!, $metafields: [MetafieldsSetInput!]!) {
+  tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } }
+  metafieldsSet(metafields: $metafields) { metafields { key namespace value } userErrors { field message code } }
+}"""
 
 
 class ShopifyAdmin:
@@ -255,6 +260,12 @@ class ShopifyAdmin:
 
     def metafields_set(self, metafields: list[dict[str, Any]]) -> None:
         self.check(self.graphql(METAFIELDS_SET, {"metafields": metafields}), "metafieldsSet")
+
+    def tags_and_metafields(self, resource_gid: str, tags: list[str], metafields: list[dict[str, Any]]) -> None:
+        """``tagsAdd`` and ``metafieldsSet`` in one request; userErrors of either raise."""
+        data = self.graphql(TAGS_AND_METAFIELDS, {"id": resource_gid, "tags": tags, "metafields": metafields})
+        for mutation in ("tagsAdd", "metafieldsSet"):
+            self.check(data, mutation)
 
     def refund_transactions(self, refund_gid: str) -> list[dict[str, str]] | None:
         """The refund's transactions as Shopify has them now (a pending one settles later and Shopify

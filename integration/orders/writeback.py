@@ -8,15 +8,10 @@ with the one it applied and ignores the echo without calling F&O.
 
 from __future__ import annotations
 
-from integration.clients.shopify import ShopifyAdmin, ShopifyUserErrors
+from integration.clients.shopify import ShopifyAdmin
 
 NAMESPACE = "d365"
 SYNCED_TAG = "D365-synced"
-
-WRITE_BACK = """mutation orderSynced($id: ID!, $tags: [String!]!, $metafields: [MetafieldsSetInput!]!) {
-  tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } }
-  metafieldsSet(metafields: $metafields) { metafields { key namespace value } userErrors { field message code } }
-}"""
 
 
 def tags_for(status: str, number: str) -> list[str]:
@@ -42,8 +37,4 @@ def write_back(shopify: ShopifyAdmin, order_gid: str, number: str, status: str) 
             "value": status,
         },
     ]
-    data = shopify.graphql(WRITE_BACK, {"id": order_gid, "tags": tags_for(status, number), "metafields": metafields})
-    for mutation in ("tagsAdd", "metafieldsSet"):
-        errors = (data.get(mutation) or {}).get("userErrors") or []
-        if errors:
-            raise ShopifyUserErrors(mutation, errors)
+    shopify.tags_and_metafields(order_gid, tags_for(status, number), metafields)

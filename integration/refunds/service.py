@@ -385,11 +385,12 @@ class RefundService:
             return
         order_gid = gid("Order", refund.order_id)
         try:
-            self.shopify.tags_add(order_gid, [f"{self.config.writeback_tag_prefix}{record.credit_note_number}"])
             value = record.credit_note_number + (
                 f" (invoice {', '.join(record.invoice_numbers)})" if record.invoice_numbers else ""
             )
-            self.shopify.metafields_set(
+            self.shopify.tags_and_metafields(  # one Shopify request
+                order_gid,
+                [f"{self.config.writeback_tag_prefix}{record.credit_note_number}"],
                 [
                     {
                         "ownerId": order_gid,
@@ -398,7 +399,7 @@ class RefundService:
                         "type": "single_line_text_field",
                         "value": value,
                     }
-                ]
+                ],
             )
         except ShopifyUserErrors as error:
             self.audit.record(

@@ -63,7 +63,7 @@ def test_the_scan_finds_the_documents() -> None:
         "integration.clients.shopify_orders.REFUND",
         "integration.inventory.publish.MUTATION",
         "integration.inventory.sources.LOCATIONS",
-        "integration.orders.writeback.WRITE_BACK",
+        "integration.clients.shopify.TAGS_AND_METAFIELDS",
         "integration.fulfillment.shopify_side.FULFILLMENT_CREATE",
         "integration.cli.WEBHOOK_SUBSCRIPTION_CREATE",
         "integration.cli.CARRIER_SERVICE_CREATE",

@@ -43,9 +43,15 @@ def test_full_refund_becomes_one_credit_note_linked_to_the_invoice(
 ) -> None:
     invoice = sale.invoice()
     body = sale.refund_body([(0, 2, "return"), (1, 3, "no_restock")], shipping=Decimal("10.00"))
+    shop_before = httpx.get(f"{shopify_server.url}/_emulator/requests", params={"last": 0}).json()["counts"]
     outcome = service.handle(body)
     assert outcome.status == "credited", exception_of(storage, sale, body).to_dict()
     assert outcome.credit_note == f"RF{body['id']}"
+    shop_after = httpx.get(f"{shopify_server.url}/_emulator/requests", params={"last": 0}).json()["counts"]
+    sent = {k: v - shop_before.get(k, 0) for k, v in shop_after.items() if v != shop_before.get(k, 0)}
+    assert {k: v for k, v in sent.items() if "mutation" in k or "tags" in k or "metafields" in k.lower()} == {
+        "graphql tagsAdd+metafieldsSet": 1  # tags and metafields in ONE request
+    }, sent
     (header,) = return_orders(d365, body["id"])
     assert header["ReturnOrderNumber"] == header["RMANumber"] == f"RF{body['id']}"
     lines = return_lines(d365, outcome.credit_note)
