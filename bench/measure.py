@@ -18,7 +18,7 @@ import httpx
 
 from bench.common import Row
 
-MASTER_KEY = "local-master-key"  # the local host's default (sandbox.host.server.DEFAULT_MASTER_KEY)
+FUNCTION_KEY = "local-function-key"  # the local host's default function key
 SERVICES = ("table", "queue", "blob")
 
 
@@ -61,15 +61,19 @@ class CpuMeter:
 
 
 def host_calls(url: str) -> dict[str, int]:
-    """Storage round trips made so far by the host process that answers (one process in single mode)."""
-    response = httpx.get(f"{url}/admin/host/status", headers={"x-functions-key": MASTER_KEY}, timeout=10)
+    """Storage round trips made so far by the worker process that answers (the one in single mode),
+    from the app's detailed health report; that report's own storage check (one queue call) is
+    subtracted by ``calls_delta``."""
+    response = httpx.get(f"{url}/api/ops/health", headers={"x-functions-key": FUNCTION_KEY}, timeout=10)
     response.raise_for_status()
-    calls = response.json().get("storage_calls", {})
+    calls = response.json().get("process", {}).get("storage_calls", {})
     return {service: int(calls.get(service, 0)) for service in SERVICES}
 
 
 def calls_delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
-    return {service: after[service] - before[service] for service in SERVICES}
+    delta = {service: after[service] - before[service] for service in SERVICES}
+    delta["queue"] -= 1  # the second health report's own storage check
+    return delta
 
 
 def unit_rows(

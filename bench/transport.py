@@ -26,7 +26,8 @@ from azure.storage.queue.aio import QueueClient as AsyncQueueClient
 
 from bench.common import Row, save, show
 from bench.measure import cpu_seconds
-from sandbox import SAMPLES, azurite
+from sandbox import SAMPLES
+from sandbox.harness.stack import azurite
 from shared.storage import Storage
 
 ORDER = json.loads((SAMPLES / "shopify" / "itakastudio__orders_create__line_item_discount.json").read_text())

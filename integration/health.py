@@ -7,6 +7,7 @@ is ``GET /api/ops/health`` behind the ops API's authentication.
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from importlib import metadata
@@ -15,7 +16,7 @@ from typing import Any
 from azure.core.exceptions import AzureError
 
 from shared.settings import Settings, SettingsError, get_settings
-from shared.storage import get_storage
+from shared.storage import CALLS, get_storage
 
 APP_VERSION = "0.1.0"
 
@@ -85,6 +86,9 @@ def check_health() -> dict[str, Any]:
     return {
         "status": "ok" if ok else "unhealthy",
         "checks": {"settings": settings_check, "storage": storage_check},
+        # This worker process's storage round trips since it started, per service (the benchmarks read
+        # them per unit of work; this report's own storage check is one queue call).
+        "process": {"pid": os.getpid(), "storage_calls": dict(CALLS)},
         "versions": {
             "app": APP_VERSION,
             "python": platform.python_version(),

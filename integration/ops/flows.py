@@ -228,6 +228,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "health",
         _health,
-        "The detailed health report: settings missing or with unresolved Key Vault references, storage, versions",
+        "The detailed health report: settings missing or with unresolved Key Vault references, storage, "
+        "versions, this worker process's storage calls",
     ),
 )

@@ -9,7 +9,6 @@ import httpx
 
 from sandbox.host.process import HostProcess
 from sandbox.tests.conftest import Sdk
-from sandbox.tests.host.conftest import FAST_QUEUES
 
 
 def test_function_auth_level_needs_a_key(test_host: HostProcess) -> None:
@@ -101,29 +100,3 @@ def test_function_with_unresolvable_binding_is_in_error_and_others_run(azurite: 
         assert httpx.post(f"{host.url}/api/public/async", content=b"ab").content == b"ba"
     finally:
         host.stop()
-
-
-def test_worker_processes_share_the_socket_and_the_queues(azurite: str) -> None:
-    from pathlib import Path
-
-    from sandbox.host.process import start_host
-
-    env = {
-        "AzureWebJobsStorage": azurite,
-        "HOSTAPP_SCHEDULE": "0 0 0 1 1 *",
-        "HOSTAPP_MONITORED_SCHEDULE": "0 0 0 1 1 *",
-        "FUNCTIONS_WORKER_PROCESS_COUNT": "2",
-        **FAST_QUEUES,
-    }
-    host = start_host(env, app_dir=Path(__file__).parent / "hostapp")
-    try:
-        host.wait_for(lambda t: t.count("Host started:") == 2, what="both worker processes started")
-        children = Path(f"/proc/{host.process.pid}/task/{host.process.pid}/children").read_text().split()
-        assert len(children) == 2
-        tokens = [uuid.uuid4().hex for _ in range(12)]
-        for token in tokens:
-            assert httpx.post(f"{host.url}/api/enqueue", content=f"ok-{token}".encode()).status_code == 202
-        host.wait_for(lambda t: all(f"WORK ok-{token}" in t for token in tokens), what="every message consumed")
-        assert all(host.text().count(f"WORK ok-{token} ") == 1 for token in tokens)  # each by one process
-    finally:
-        assert host.stop() == 0
