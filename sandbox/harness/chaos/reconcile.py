@@ -96,10 +96,14 @@ def reconcile_intake(report: Report, attempts: list[Attempt], storage: Storage) 
     report.add("intake", "answered 'duplicate'", sum(a.duplicate for a in attempts))
     report.must_be("intake", "webhooks never acknowledged", len(unique - accepted), 0)
     table = storage.table(DEDUP_TABLE)
+    # One record per delivered event: keyed by the event id when the delivery had one (as the intake does).
+    events = {(a.planned.delivery.topic, a.planned.delivery.webhook_id): a.planned.delivery.event_id for a in attempts}
     not_queued = 0
     for topic, webhook_id in sorted(unique):
+        event_id = events.get((topic, webhook_id), "")
+        key = f"e_{safe_key(event_id)}" if event_id else f"w_{safe_key(webhook_id)}"
         try:
-            row = table.get_entity(safe_key(topic), f"w_{safe_key(webhook_id)}")
+            row = table.get_entity(safe_key(topic), key)
             not_queued += row.get("Status") not in ("queued", "duplicate")
         except ResourceNotFoundError:  # a missing row is what is counted
             not_queued += 1
