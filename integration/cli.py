@@ -276,7 +276,7 @@ def register_in_shopify(
 @app.command("doctor")
 def doctor(
     app_url: str = typer.Option("", help="the deployed app: checks webhooks and the carrier service point at it"),
-    systems: str = typer.Option("shopify,fedex,fo", help="which systems to check"),
+    systems: str = typer.Option("shopify,fedex,fo,dataverse", help="which systems to check"),
 ) -> None:
     """Go-live preflight against the configured systems (read-only): one line per check with the fix."""
     data = call("GET", "doctor", {"app_url": app_url or None, "systems": systems})

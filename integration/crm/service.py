@@ -21,7 +21,7 @@ from datetime import UTC
 from typing import Any
 
 from integration.clients.dataverse import DataverseClient, DataverseValidationError, Op, bind, odata_literal, path
-from integration.crm import fo_numbers, hooks, lifecycle
+from integration.crm import edits, fo_numbers, hooks, lifecycle
 from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER, CrmConfig
 from integration.crm.mapping import (
     ACTIVE,
@@ -42,6 +42,8 @@ from integration.exceptions import ExceptionStore
 from integration.orders.contact import normalize_email, normalize_phone
 from integration.orders.model import Order, parse_order
 from shared.audit import AuditLog
+from shared.hooks import Hooks
+from shared.lease import holding
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
@@ -52,6 +54,9 @@ TOPICS = ORDER_TOPICS | CUSTOMER_TOPICS | REFUND_TOPICS
 RESYNC_TOPIC = "integration/resync"  # integration/ops/resync.py
 NO_CUSTOMER = "CRM_NO_CUSTOMER"
 UNKNOWN_CURRENCY = "CRM_UNKNOWN_CURRENCY"
+LEASE_KIND = "crm-order"  # shared/lease.py: one CRM writer per Shopify order (apart from F&O's "order")
+LEASE_SECONDS = 180.0  # longer than the client's worst case for one event (a few calls of <= 30 s each)
+ORDER_EVENTS = frozenset({hooks.FO_SALES_ORDER, hooks.FO_CREDIT_NOTE, hooks.FO_INVOICE})
 log = get_logger(__name__)
 
 
@@ -83,8 +88,20 @@ class CrmSync:
         self.exceptions = ExceptionStore(storage)
         self.audit = AuditLog(storage)
         self._currencies: dict[str, str] = {}
+        self.hooks = Hooks()  # named pause points for race tests (no-op in production)
 
     def handle(self, topic: str, payload: dict[str, Any]) -> Outcome:
+        """One event. Every event of one Shopify order runs under that order's CRM lease, so two
+        deliveries never interleave their reads and writes of the CRM order (:class:`LeaseBusy` for the
+        second: entry.py puts it back on the queue until the lease ends)."""
+        order_id = _order_of(topic, payload)
+        if not order_id:
+            return self._handle(topic, payload)
+        with holding(self.storage, LEASE_KIND, order_id, LEASE_SECONDS):
+            self.hooks.reached("crm.leased", order_id)
+            return self._handle(topic, payload)
+
+    def _handle(self, topic: str, payload: dict[str, Any]) -> Outcome:
         if topic in ORDER_TOPICS:
             return self.order(topic, payload)
         if topic in REFUND_TOPICS:
@@ -97,6 +114,8 @@ class CrmSync:
             return fo_numbers.sales_order(self, payload)
         if topic == hooks.FO_CREDIT_NOTE:
             return fo_numbers.credit_note(self, payload)
+        if topic == hooks.FO_INVOICE:
+            return fo_numbers.invoice(self, payload)
         return Outcome("ignored", f"topic {topic} is not synced to CRM")
 
     def resync(self, payload: dict[str, Any]) -> Outcome:
@@ -133,7 +152,7 @@ class CrmSync:
 
     # ---- orders ----------------------------------------------------------------------------------
     def order(self, topic: str, payload: dict[str, Any]) -> Outcome:
-        order = parse_order(payload)
+        order = edits.as_edited(parse_order(payload))
         order_id = str(order.id)
         customer = self._customer(order, payload)
         if isinstance(customer, Outcome):
@@ -144,6 +163,7 @@ class CrmSync:
         updated_at = order.updated_at.astimezone(UTC).isoformat() if order.updated_at else ""
         if updated_at and str(record.get("UpdatedAt") or "") > updated_at and topic != "orders/cancelled":
             return Outcome("ignored", f"stale: updated_at {updated_at} < {record['UpdatedAt']}")
+        self.hooks.reached("crm.order.checked", order_id)
         current = self.client.get("salesorders", key, select=["salesorderid", "statecode", "statuscode"])
         events: list[str] = []
         if current is None or current.get("statecode") not in CLOSED:
@@ -171,6 +191,8 @@ class CrmSync:
             ops += [
                 Op("PATCH", path("salesorderdetails", {self.config.line_key: ln.key}), ln.body) for ln in plan.lines
             ]
+            if current is not None:  # lines an order edit removed in Shopify go in the same changeset
+                ops += edits.removed_lines(self.client, self.config, str(current["salesorderid"]), plan)
             try:
                 self.client.changeset(ops)
                 events.append("written")
@@ -260,6 +282,15 @@ class CrmSync:
         )
         log_event(log, "crm.handled", entity=entity, entity_id=entity_id, action=outcome.action, detail=outcome.detail)
         return outcome
+
+
+def _order_of(topic: str, payload: dict[str, Any]) -> str:
+    """The Shopify order an event changes on the CRM side ("" for customers and unknown topics)."""
+    if topic in ORDER_TOPICS or (topic == RESYNC_TOPIC and payload.get("entity") == ENTITY_ORDER):
+        return str(payload.get("id") or "")
+    if topic in REFUND_TOPICS or topic in ORDER_EVENTS:
+        return str(payload.get("order_id") or "")
+    return ""
 
 
 def _fo_sales_order(storage: Storage, order_id: str) -> str:
