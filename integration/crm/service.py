@@ -79,9 +79,11 @@ class CrmSync:
         client: DataverseClient,
         config: CrmConfig,
         fetch_order: Callable[[str], dict[str, Any] | None] | None = None,
+        fetch_customer: Callable[[str], dict[str, Any] | None] | None = None,
     ) -> None:
         self.storage, self.client, self.config = storage, client, config
         self.fetch_order = fetch_order  # the Shopify Admin API's order (REST shape), for retries
+        self.fetch_customer = fetch_customer  # the customer (webhook shape), for contact retries
         self.links = CrmLinks(storage)
         self.orders = CrmOrders(storage)
         self.resolver = ContactResolver(client, self.links, config)
@@ -119,7 +121,12 @@ class CrmSync:
         return Outcome("ignored", f"topic {topic} is not synced to CRM")
 
     def resync(self, payload: dict[str, Any]) -> Outcome:
-        """A retry from the ops API: the order as Shopify has it now, through the order path."""
+        """A retry from the ops API: the order (or customer) as Shopify has it now, through its path."""
+        if payload.get("entity") == ENTITY_CONTACT and self.fetch_customer is not None:
+            customer = self.fetch_customer(str(payload["id"]))
+            if customer is None:
+                return Outcome("ignored", f"Shopify has no customer {payload['id']}")
+            return self.customer(customer)
         if payload.get("entity") != ENTITY_ORDER or self.fetch_order is None:
             return Outcome("ignored", f"cannot resync {payload.get('entity')!r} in the CRM flow")
         fresh = self.fetch_order(str(payload["id"]))

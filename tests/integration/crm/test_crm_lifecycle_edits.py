@@ -21,7 +21,7 @@ from shared import queues
 from shared.lease import LeaseBusy
 from shared.settings import reset_settings_cache
 from shared.storage import Storage, safe_key
-from tests.crm_fixtures import dv, dv_admin, dv_server, rows
+from tests.crm_fixtures import TOKEN, dv, dv_admin, dv_server, rows
 from tests.integration.crm.test_crm_sync import crm, order_body
 
 __all__ = ["crm", "dv", "dv_admin", "dv_server"]
@@ -120,7 +120,7 @@ def test_emulator_refuses_deleting_a_line_of_a_closed_order(
     crm.handle("orders/cancelled", {**body, "cancelled_at": "2026-12-01T10:00:00Z"})
     line = rows(dv_admin, "salesorderdetails")[0]
     response = dv.http.delete(
-        f"{dv.root}/salesorderdetails({line['salesorderdetailid']})", headers={"Authorization": "Bearer x"}
+        f"{dv.root}/salesorderdetails({line['salesorderdetailid']})", headers={"Authorization": f"Bearer {TOKEN}"}
     )
     assert response.status_code == 400 and "closed" in response.json()["error"]["message"]
 
