@@ -44,9 +44,12 @@ def fo_invoiced(storage: Storage, order_id: str, invoices: list[str]) -> None:
     every invoiced order, so a message goes only when the numbers differ from those CRM last wrote."""
     try:
         from integration.crm.records import CrmOrders
+        from shared.settings import get_settings
 
         number = ", ".join(sorted(set(invoices)))
-        if number and str(CrmOrders(storage).get(order_id).get("Invoices") or "") != number:
+        if get_settings().DATAVERSE_URL is None or not number:
+            return  # CRM off: not even the storage read
+        if str(CrmOrders(storage).get(order_id).get("Invoices") or "") != number:
             fo_document_known(storage, FO_INVOICE, order_id, number)
     except Exception as error:  # never fail the F&O flow for CRM's sake
         log_event(log, "crm.hook_failed", topic=FO_INVOICE, order_id=order_id, error=type(error).__name__)
