@@ -55,6 +55,7 @@ RESYNC_TOPIC = "integration/resync"  # integration/ops/resync.py
 NO_CUSTOMER = "CRM_NO_CUSTOMER"
 UNKNOWN_CURRENCY = "CRM_UNKNOWN_CURRENCY"
 LEASE_KIND = "crm-order"  # shared/lease.py: one CRM writer per Shopify order (apart from F&O's "order")
+CONTACT_LEASE_KIND = "crm-contact"  # one CRM writer per Shopify customer for customers/* events
 LEASE_SECONDS = 180.0  # longer than the client's worst case for one event (a few calls of <= 30 s each)
 ORDER_EVENTS = frozenset({hooks.FO_SALES_ORDER, hooks.FO_CREDIT_NOTE, hooks.FO_INVOICE})
 log = get_logger(__name__)
@@ -93,14 +94,15 @@ class CrmSync:
         self.hooks = Hooks()  # named pause points for race tests (no-op in production)
 
     def handle(self, topic: str, payload: dict[str, Any]) -> Outcome:
-        """One event. Every event of one Shopify order runs under that order's CRM lease, so two
-        deliveries never interleave their reads and writes of the CRM order (:class:`LeaseBusy` for the
-        second: entry.py puts it back on the queue until the lease ends)."""
-        order_id = _order_of(topic, payload)
-        if not order_id:
+        """One event. Every event of one Shopify order runs under that order's CRM lease (a customer
+        event under the customer's), so two deliveries never interleave their reads and writes of the
+        CRM row (:class:`LeaseBusy` for the second: entry.py puts it back on the queue until the lease
+        ends)."""
+        kind, key = _lease_of(topic, payload)
+        if not key:
             return self._handle(topic, payload)
-        with holding(self.storage, LEASE_KIND, order_id, LEASE_SECONDS):
-            self.hooks.reached("crm.leased", order_id)
+        with holding(self.storage, kind, key, LEASE_SECONDS):
+            self.hooks.reached("crm.leased", key)
             return self._handle(topic, payload)
 
     def _handle(self, topic: str, payload: dict[str, Any]) -> Outcome:
@@ -291,13 +293,16 @@ class CrmSync:
         return outcome
 
 
-def _order_of(topic: str, payload: dict[str, Any]) -> str:
-    """The Shopify order an event changes on the CRM side ("" for customers and unknown topics)."""
-    if topic in ORDER_TOPICS or (topic == RESYNC_TOPIC and payload.get("entity") == ENTITY_ORDER):
-        return str(payload.get("id") or "")
+def _lease_of(topic: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """(lease kind, Shopify id) of the document an event changes on the CRM side ("" if none)."""
+    entity = payload.get("entity") if topic == RESYNC_TOPIC else None
+    if topic in ORDER_TOPICS or entity == ENTITY_ORDER:
+        return LEASE_KIND, str(payload.get("id") or "")
     if topic in REFUND_TOPICS or topic in ORDER_EVENTS:
-        return str(payload.get("order_id") or "")
-    return ""
+        return LEASE_KIND, str(payload.get("order_id") or "")
+    if topic in CUSTOMER_TOPICS or entity == ENTITY_CONTACT:
+        return CONTACT_LEASE_KIND, str(payload.get("id") or "")
+    return "", ""
 
 
 def _fo_sales_order(storage: Storage, order_id: str) -> str:

@@ -178,3 +178,12 @@ def test_wait_counters_are_purged_after_the_retention_period(storage: Storage) -
     assert table.get_entity("old-event", "retry")["Waits"] == 3
     assert purge_waits(storage, 14, now=datetime.now(UTC) + timedelta(days=15)) >= 1
     assert list(table.query_entities("PartitionKey eq 'old-event'")) == []
+
+
+def test_customer_events_hold_the_customers_crm_lease(crm: CrmSync, storage: Storage) -> None:
+    from shared.lease import holding
+
+    customer = {**order_body()["customer"]}
+    with holding(storage, "crm-contact", str(customer["id"])), pytest.raises(LeaseBusy):
+        crm.handle("customers/update", customer)
+    assert crm.handle("customers/update", customer).action == "linked"  # once the other delivery ended
