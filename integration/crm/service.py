@@ -161,7 +161,8 @@ class CrmSync:
 
     # ---- orders ----------------------------------------------------------------------------------
     def order(self, topic: str, payload: dict[str, Any]) -> Outcome:
-        order = edits.as_edited(parse_order(payload))
+        shopify_order = parse_order(payload)
+        order = edits.as_edited(shopify_order)
         order_id = str(order.id)
         customer = self._customer(order, payload)
         if isinstance(customer, Outcome):
@@ -200,7 +201,7 @@ class CrmSync:
             ops += [
                 Op("PATCH", path("salesorderdetails", {self.config.line_key: ln.key}), ln.body) for ln in plan.lines
             ]
-            if current is not None:  # lines an order edit removed in Shopify go in the same changeset
+            if current is not None and edits.was_edited(shopify_order):  # removed lines: same changeset
                 ops += edits.removed_lines(self.client, self.config, str(current["salesorderid"]), plan)
             try:
                 self.client.changeset(ops)
