@@ -9,10 +9,9 @@
 
 * ``crm/fo-invoice``: F&O invoiced the order (the payments run finds its invoices). An open order goes
   to Invoiced (state 4, status reason Invoiced 100003) with the numbers in ``<prefix>invoicenumbers``,
-  in one update with ``If-Match: *``; every
-  invoice number gets a note (deterministic id). A closed order (already fulfilled or canceled) gets
-  the notes only: Dataverse refuses edits of a closed order. An order not in CRM yet waits
-  (``CrmNotReady``: the queue brings the message back).
+  in one update with ``If-Match: *``; every invoice number gets a note (deterministic id). A closed
+  order (already fulfilled, canceled or invoiced) gets the notes only: Dataverse refuses edits of a
+  closed order. An order not in CRM yet waits (``CrmNotReady``: the queue brings the message back).
 
 All are idempotent: the same message twice writes the same values (a state already reached is not
 set again).
