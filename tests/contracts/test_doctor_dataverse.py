@@ -43,6 +43,18 @@ def test_missing_keys_and_columns_are_reported_with_the_fix(dv_server: RunningSe
     assert summary(checks)["failed"] == 8  # 4 keys, 4 tables of columns
 
 
+def test_a_key_still_building_and_a_column_never_created(dv_server: RunningServer, dv_admin: httpx.Client) -> None:
+    customized = dv_admin.put(
+        "/_emulator/metadata",
+        json={"key_status": {"salesorder": "Pending"}, "drop_columns": {"salesorder": ["shop_invoicenumbers"]}},
+    )
+    assert customized.status_code == 200
+    failed = {c.name: c for c in run_doctor(settings(dv_server), "", ("dataverse",)) if c.ok is False}
+    assert set(failed) == {"alternate key salesorder.shop_shopifyorderid", "columns of salesorder"}
+    assert "index status Pending" in failed["alternate key salesorder.shop_shopifyorderid"].detail
+    assert failed["columns of salesorder"].detail == "missing shop_invoicenumbers"
+
+
 def test_a_refused_token_is_one_failing_line(dv_server: RunningServer, dv_admin: httpx.Client) -> None:
     [check] = run_doctor(settings(dv_server, DATAVERSE_TOKEN="wrong"), "", ("dataverse",))
     assert (check.name, check.ok) == ("token", False) and "application user" in check.fix

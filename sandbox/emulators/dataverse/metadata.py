@@ -32,7 +32,14 @@ def is_metadata(path: str) -> bool:
     return path in ("WhoAmI", "WhoAmI()") or path.startswith("EntityDefinitions")
 
 
-def handle(tables: Mapping[str, schema.Table], prefix: str, method: str, path: str, params: Mapping[str, str]) -> Reply:
+def handle(
+    tables: Mapping[str, schema.Table],
+    prefix: str,
+    method: str,
+    path: str,
+    params: Mapping[str, str],
+    key_status: Mapping[str, str] | None = None,
+) -> Reply:
     if method != "GET":
         raise DataverseFault(405, "0x80048d19", f"{method} is not supported on '{path}'.")
     if path in ("WhoAmI", "WhoAmI()"):
@@ -50,7 +57,7 @@ def handle(tables: Mapping[str, schema.Table], prefix: str, method: str, path: s
                 "SchemaName": f"{prefix}{'_'.join(c.removeprefix(prefix) for c in key)}key",
                 "EntityLogicalName": table.logical,
                 "KeyAttributes": list(key),
-                "EntityKeyIndexStatus": "Active",
+                "EntityKeyIndexStatus": (key_status or {}).get(table.logical, "Active"),
             }
             for key in table.keys
         ]

@@ -16,6 +16,7 @@ Behaviour follows the Web API documentation (sources in docs/flows/crm.md):
 from __future__ import annotations
 
 import copy
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -43,6 +44,16 @@ class Dataverse:
         self.rows: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self.tables}
         self.order_counter = 1000
         self.closures: list[dict[str, Any]] = []  # orderclose activities written by the actions
+        self.key_status: dict[str, str] = {}  # table -> EntityKeyIndexStatus of its keys (default Active)
+
+    def customize(self, key_status: Mapping[str, str], drop_columns: Mapping[str, list[str]]) -> None:
+        """An environment prepared differently (operator API): keys whose index is not built yet, custom
+        columns that were never created (writes naming them are then refused, as Dataverse would)."""
+        self.key_status.update(key_status)
+        for logical, columns in drop_columns.items():
+            for entity_set, table in self.tables.items():
+                if table.logical == logical:
+                    self.tables[entity_set] = dataclasses.replace(table, columns=table.columns - set(columns))
 
     # -- state helpers -----------------------------------------------------------------------------
     def snapshot(self) -> Any:
@@ -105,7 +116,7 @@ class Dataverse:
         if method == "POST" and path in ("FulfillSalesOrder", "CancelSalesOrder"):
             return self._close(path, _json(body), created), ""
         if metadata.is_metadata(path):
-            return metadata.handle(self.tables, self.prefix, method, path, params), ""
+            return metadata.handle(self.tables, self.prefix, method, path, params, self.key_status), ""
         name, paren, rest = path.partition("(")
         table = self.table(name)
         key = parse_key(rest.rstrip(")")) if paren else None
