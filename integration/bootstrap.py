@@ -30,6 +30,7 @@ from integration.clients.shopify import ShopifyAdmin
 from integration.clients.shopify_bucket import Priority
 from integration.crm import ops as crm_ops
 from integration.crm.config import CrmConfig
+from integration.crm.customer_reconcile import fetch_customer
 from integration.crm.service import CrmSync
 from integration.customers import ops as customer_ops
 from integration.customers.service import CustomerSync
@@ -147,7 +148,13 @@ def crm_sync() -> CrmSync:
         current = settings()
         config = CrmConfig.from_settings(current)
         client = dataverse()
-        return CrmSync(storage(), client, config, lambda order_id: shopify().get_order(order_id))
+        return CrmSync(
+            storage(),
+            client,
+            config,
+            lambda order_id: shopify().get_order(order_id),
+            lambda customer_id: fetch_customer(shopify(), customer_id),
+        )
 
     return _once("crm_sync", build)
 

@@ -203,10 +203,18 @@ def crm_reconcile(
     since: str | None = typer.Option(None, help="ISO date/time, default the last applied run (or 24 h ago)"),
     until: str | None = typer.Option(None, help="ISO date/time, default now"),
     apply: bool = typer.Option(False, help="queue a CRM resync of each difference (default: a dry run)"),
+    customers: bool = typer.Option(False, help="customers vs their contacts instead of orders vs sales orders"),
 ) -> None:
-    """Compare Shopify orders in a date range with Dataverse (the CRM flow); --apply resyncs the differences."""
-    data = call("POST", "crm/reconcile", {"since": since, "until": until, "dry_run": not apply})
+    """Compare Shopify orders (or --customers) in a date range with Dataverse; --apply resyncs the differences."""
+    route = "crm/reconcile-customers" if customers else "crm/reconcile"
+    data = call("POST", route, {"since": since, "until": until, "dry_run": not apply})
     console.print_json(json.dumps(data))
+
+
+@app.command("crm-status")
+def crm_status() -> None:
+    """The CRM flow at a glance: on/off, open CRM exceptions by reason, reconciliation checkpoints."""
+    console.print_json(json.dumps(call("GET", "crm/summary")))
 
 
 @app.command("crm-confirm")
@@ -276,7 +284,7 @@ def register_in_shopify(
 @app.command("doctor")
 def doctor(
     app_url: str = typer.Option("", help="the deployed app: checks webhooks and the carrier service point at it"),
-    systems: str = typer.Option("shopify,fedex,fo", help="which systems to check"),
+    systems: str = typer.Option("shopify,fedex,fo,dataverse", help="which systems to check"),
 ) -> None:
     """Go-live preflight against the configured systems (read-only): one line per check with the fix."""
     data = call("GET", "doctor", {"app_url": app_url or None, "systems": systems})

@@ -232,6 +232,15 @@ class DataverseClient:
             raise classify(results[0].status, results[0].body, entity_set)
         return list((results[0].body or {}).get("value", []))
 
+    def who_am_i(self) -> dict[str, Any]:
+        """``WhoAmI``: the caller's ``UserId`` (the application user), ``BusinessUnitId``, ``OrganizationId``."""
+        return dict(loads(self._send("GET", "WhoAmI").content))
+
+    def definitions(self, table: str, part: str, select: list[str]) -> list[dict[str, Any]]:
+        """Table metadata: ``EntityDefinitions(LogicalName='<table>')/<part>`` (``Keys``, ``Attributes``)."""
+        target = f"EntityDefinitions(LogicalName={odata_literal(table)})/{part}"
+        return list(loads(self._send("GET", target, params={"$select": ",".join(select)}).content).get("value", []))
+
     # -- writes ------------------------------------------------------------------------------------
     def upsert(
         self,

@@ -66,3 +66,33 @@ class CrmConfig:
     @property
     def credit_notes(self) -> str:
         return f"{self.prefix}creditnotes"
+
+    @property
+    def invoice_numbers(self) -> str:
+        return f"{self.prefix}invoicenumbers"
+
+    def custom_columns(self) -> dict[str, list[tuple[str, str]]]:
+        """Table -> (column, Dataverse AttributeType) of every custom column the flow writes (doctor)."""
+        return {
+            "contact": [(self.contact_key, "String")],
+            "account": [(self.account_key, "String")],
+            "salesorder": [
+                (self.order_key, "String"),
+                (self.order_name, "String"),
+                (self.fo_number, "String"),
+                (self.tracking, "Memo"),
+                (self.refunded, "Money"),
+                (self.credit_notes, "Memo"),
+                (self.invoice_numbers, "Memo"),
+            ],
+            "salesorderdetail": [(self.line_key, "String")],
+        }
+
+    def alternate_keys(self) -> dict[str, str]:
+        """Table -> the column its alternate key must consist of (doctor)."""
+        return {
+            "contact": self.contact_key,
+            "account": self.account_key,
+            "salesorder": self.order_key,
+            "salesorderdetail": self.line_key,
+        }

@@ -10,10 +10,17 @@
   threads between the CRM and F&O queues), and an outage does not push messages to ``crm-poison``.
   After the last wait the document becomes a ``CRM_UNAVAILABLE`` exception (retry from the ops API).
   Only a failure to re-send is raised (the host's own redelivery then applies).
+* another delivery of the same order holding the order's CRM lease (``LeaseBusy``) -> the message is
+  sent again with a visibility timeout of the lease's remaining time; this is not a wait (not counted).
+
+A ``crmretries`` row is deleted when its event becomes an exception; the rows of events that
+succeeded after waiting (not deleted then, to keep a storage call off every event) are dropped by
+:func:`purge_waits` (the retention timer) once older than the retention period.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -27,8 +34,9 @@ from integration.orders.model import OrderPayloadError
 from integration.refunds.model import RefundPayloadError
 from integration.webhooks.envelope import Envelope, load_payload
 from shared import queues
+from shared.lease import LeaseBusy
 from shared.logs import get_logger, log_event
-from shared.storage import safe_key
+from shared.storage import Storage, safe_key
 
 REJECTED = "CRM_REJECTED"
 UNAVAILABLE = "CRM_UNAVAILABLE"
@@ -41,7 +49,13 @@ log = get_logger(__name__)
 def process(sync: CrmSync, envelope: Envelope) -> Outcome:
     payload = load_payload(envelope, sync.storage)
     try:
-        return sync.handle(envelope.topic, payload)
+        outcome = sync.handle(envelope.topic, payload)
+    except LeaseBusy as busy:
+        sync.storage.queue(queues.CRM).send_message(
+            envelope.to_message(), visibility_timeout=int(busy.retry_after_s) + 1
+        )
+        log_event(log, "crm.busy", topic=envelope.topic, resource_id=envelope.resource_id)
+        return Outcome("busy", f"another delivery holds the order: retry in {int(busy.retry_after_s) + 1} s")
     except (OrderPayloadError, RefundPayloadError, CustomerPayloadError) as error:
         log_event(log, "crm.bad_payload", topic=envelope.topic, error=str(error))
         return Outcome("ignored", f"not a Shopify document: {error}")
@@ -58,6 +72,19 @@ def process(sync: CrmSync, envelope: Envelope) -> Outcome:
             {"topic": envelope.topic, "status": error.status, "code": error.code, "target": error.target},
         )
         return Outcome("blocked", REJECTED)
+    return outcome
+
+
+def purge_waits(storage: Storage, days: int, now: datetime | None = None) -> int:
+    """Delete ``crmretries`` rows not written for ``days`` (their event ended long ago)."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    table, deleted = storage.table(RETRY_TABLE), 0
+    for row in table.query_entities(
+        "Timestamp lt @cutoff", parameters={"cutoff": cutoff}, select=["PartitionKey", "RowKey"]
+    ):
+        table.delete_entity(row["PartitionKey"], row["RowKey"])
+        deleted += 1
+    return deleted
 
 
 def _wait(sync: CrmSync, envelope: Envelope, payload: dict[str, Any], error: Exception) -> Outcome:

@@ -7,7 +7,14 @@
   ``<prefix>creditnotes`` and the refund's note. A refund not processed by CRM yet is left alone: it
   reads the number from the refund flow's record when it is.
 
-Both are idempotent: the same message twice writes the same values.
+* ``crm/fo-invoice``: F&O invoiced the order (the payments run finds its invoices). An open order goes
+  to Invoiced (state 4, status reason Invoiced 100003) with the numbers in ``<prefix>invoicenumbers``,
+  in one update with ``If-Match: *``; every invoice number gets a note (deterministic id). A closed
+  order (already fulfilled, canceled or invoiced) gets the notes only: Dataverse refuses edits of a
+  closed order. An order not in CRM yet waits (``CrmNotReady``: the queue brings the message back).
+
+All are idempotent: the same message twice writes the same values (a state already reached is not
+set again).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from integration.clients.dataverse import bind
 from integration.crm.config import ENTITY_ORDER
-from integration.crm.mapping import CLOSED
+from integration.crm.mapping import CLOSED, INVOICED, STATUS_INVOICED
 
 if TYPE_CHECKING:
     from integration.crm.service import CrmSync, Outcome
@@ -54,3 +61,27 @@ def credit_note(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
     events = refund_note(sync, current, order_id, refund_id, known["amount"], known["currency"], number, refunds)
     outcome = Outcome("written", ",".join(events), str(current["salesorderid"]), tuple(events))
     return sync._done(ENTITY_ORDER, order_id, outcome)
+
+
+def invoice(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
+    from integration.crm.lifecycle import note, note_id
+    from integration.crm.service import CrmNotReady, Outcome
+
+    order_id, numbers = str(payload["order_id"]), str(payload["number"])
+    current = sync.client.get(
+        "salesorders", {sync.config.order_key: order_id}, select=["salesorderid", "statecode", "statuscode"]
+    )
+    if current is None:
+        raise CrmNotReady(f"F&O invoice {numbers}: Shopify order {order_id} is not in CRM yet")
+    salesorder_id = str(current["salesorderid"])
+    order_ref = bind("salesorders", salesorder_id)
+    events = []
+    for number in [n.strip() for n in numbers.split(",") if n.strip()]:
+        note(sync, note_id("fo-invoice", f"{order_id}:{number}"), order_ref, "Invoiced", f"F&O invoice {number}")
+        events.append(f"invoice-note:{number}")
+    if current.get("statecode") not in CLOSED:
+        state = {sync.config.invoice_numbers: numbers[:4000], "statecode": INVOICED, "statuscode": STATUS_INVOICED}
+        sync.client.upsert("salesorders", salesorder_id, state, update_only=True)
+        events.append("invoiced")
+    sync.orders.save(order_id, Invoices=numbers)
+    return sync._done(ENTITY_ORDER, order_id, Outcome("written", ",".join(events), salesorder_id, tuple(events)))

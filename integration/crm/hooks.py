@@ -17,6 +17,7 @@ from shared.storage import Storage
 
 FO_SALES_ORDER = "crm/fo-salesorder"
 FO_CREDIT_NOTE = "crm/fo-creditnote"
+FO_INVOICE = "crm/fo-invoice"
 log = get_logger(__name__)
 
 
@@ -36,3 +37,19 @@ def fo_document_known(storage: Storage, topic: str, order_id: str, number: str, 
         storage.queue(queues.CRM).send_message(envelope.to_message())
     except Exception as error:  # never fail the F&O flow for CRM's sake
         log_event(log, "crm.hook_failed", topic=topic, order_id=order_id, error=type(error).__name__)
+
+
+def fo_invoiced(storage: Storage, order_id: str, invoices: list[str]) -> None:
+    """F&O has invoiced the order (``invoices``: its invoice numbers). Called by every payments run for
+    every invoiced order, so a message goes only when the numbers differ from those CRM last wrote."""
+    try:
+        from integration.crm.records import CrmOrders
+        from shared.settings import get_settings
+
+        number = ", ".join(sorted(set(invoices)))
+        if get_settings().DATAVERSE_URL is None or not number:
+            return  # CRM off: not even the storage read
+        if str(CrmOrders(storage).get(order_id).get("Invoices") or "") != number:
+            fo_document_known(storage, FO_INVOICE, order_id, number)
+    except Exception as error:  # never fail the F&O flow for CRM's sake
+        log_event(log, "crm.hook_failed", topic=FO_INVOICE, order_id=order_id, error=type(error).__name__)

@@ -5,9 +5,13 @@
 * ``GET /api/ops/crm/contacts/{customer_id}``: the contact link (id, how it was made, owned or not).
 * ``POST /api/ops/crm/contacts/{customer_id}/confirm`` ``{"contact_id": "<guid>"}``: a person confirms
   the link (the integration then owns and updates that contact); closes a ``CRM_AMBIGUOUS_CONTACT``.
-* ``POST /api/ops/crm/reconcile?since&until&dry_run``: delta reconciliation (reconcile.py).
-* Retry of a ``crm-order`` exception (``POST /api/ops/exceptions/crm-order/{id}/retry``): a resync
-  envelope on queue ``crm``; the CRM flow re-reads the order from the Shopify Admin API.
+* ``POST /api/ops/crm/reconcile?since&until&dry_run``: delta reconciliation of orders (reconcile.py).
+* ``POST /api/ops/crm/reconcile-customers?since&until&dry_run``: of customers (customer_reconcile.py).
+* ``GET /api/ops/crm/summary``: the CRM flow at a glance for the console (on/off, open CRM exceptions
+  by reason, checkpoints).
+* Retry of a ``crm-order`` / ``crm-contact`` exception (``POST /api/ops/exceptions/crm-order/{id}/retry``):
+  a resync envelope on queue ``crm``; the CRM flow re-reads the order (customer) from the Shopify Admin
+  API. The exceptions and the timeline are the ops API's own (entities ``crm-order``, ``crm-contact``).
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from typing import Any
 
 from integration.clients.dataverse import DataverseNotFound
 from integration.clients.shopify import ShopifyAdmin
-from integration.crm.config import ENTITY_CONTACT
-from integration.crm.reconcile import checkpoint, reconcile
+from integration.crm import customer_reconcile
+from integration.crm import reconcile as order_reconcile
+from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER
 from integration.crm.records import CrmLinks, CrmOrders
 from integration.crm.service import CrmSync
+from integration.exceptions import ExceptionStore
 from integration.ops.api import ApiError, Request, Route
 from shared.settings import Settings, SettingsError
 from shared.storage import Storage
@@ -90,26 +96,59 @@ def _moment(request: Request, name: str, default: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _reconcile(storage: Storage, request: Request, crm: Crm) -> Any:
+def _window(request: Request, crm: Crm, stored: str) -> tuple[datetime, datetime, bool]:
     crm.on()
     now = datetime.now(UTC)
-    stored = checkpoint(storage)
     since = _moment(request, "since", datetime.fromisoformat(stored) if stored else now - timedelta(days=1))
     until = _moment(request, "until", now)
     if since >= until:
         raise ApiError(400, "since must be before until")
-    apply = request.params.get("dry_run", "true").lower() in ("0", "false", "no")
+    return since, until, request.params.get("dry_run", "true").lower() in ("0", "false", "no")
+
+
+def _reconcile(storage: Storage, request: Request, crm: Crm) -> Any:
+    since, until, apply = _window(request, crm, order_reconcile.checkpoint(storage))
     orders = list(crm.shopify().list_orders(since.isoformat(), until.isoformat()))
     sync = crm.sync()
-    return reconcile(storage, sync.client, sync.config, orders, since, until, apply).as_dict()
+    return order_reconcile.reconcile(storage, sync.client, sync.config, orders, since, until, apply).as_dict()
+
+
+def _reconcile_customers(storage: Storage, request: Request, crm: Crm) -> Any:
+    since, until, apply = _window(request, crm, customer_reconcile.checkpoint(storage))
+    found = customer_reconcile.updated_customers(crm.shopify(), since.isoformat(), until.isoformat())
+    ids = list(dict.fromkeys(found))
+    sync = crm.sync()
+    return customer_reconcile.reconcile_customers(storage, sync.client, sync.config, ids, since, until, apply).as_dict()
+
+
+def _summary(storage: Storage, crm: Crm) -> Any:
+    store = ExceptionStore(storage)
+    by_reason: dict[str, int] = {}
+    for entity in (ENTITY_ORDER, ENTITY_CONTACT):
+        for record in store.list(entity=entity, status="open", limit=1000):
+            by_reason[record.reason_code] = by_reason.get(record.reason_code, 0) + 1
+    return {
+        "on": crm.settings().DATAVERSE_URL is not None,
+        "open_exceptions": sum(by_reason.values()),
+        "exceptions_by_reason": by_reason,
+        "orders_checkpoint": order_reconcile.checkpoint(storage),
+        "customers_checkpoint": customer_reconcile.checkpoint(storage),
+    }
 
 
 def routes(
     settings: Callable[[], Settings], sync: Callable[[], CrmSync], shopify: Callable[[], ShopifyAdmin]
 ) -> list[Route]:
-    """The CRM routes (the ``crm-order`` retry is a resync on queue ``crm``: ``ops/resync.RESYNC_QUEUES``)."""
+    """The CRM routes (the ``crm-order`` / ``crm-contact`` retry is a resync on queue ``crm``:
+    ``ops/resync.RESYNC_QUEUES``)."""
     crm = Crm(settings, sync, shopify)
     return [
+        Route(
+            "GET",
+            "crm/summary",
+            lambda s, r, a: _summary(s, crm),
+            "The CRM flow at a glance: on/off, open CRM exceptions, checkpoints",
+        ),
         Route("GET", "crm/orders/{order_id}", _order, "What the CRM flow holds for a Shopify order"),
         Route(
             "POST",
@@ -117,6 +156,14 @@ def routes(
             lambda s, r, a: _reconcile(s, r, crm),
             "Shopify orders updated in [since, until] (default: since the last applied run) vs Dataverse; "
             "dry_run=true (default) only reports, dry_run=false queues a CRM resync of each difference",
+            ("since", "until", "dry_run"),
+        ),
+        Route(
+            "POST",
+            "crm/reconcile-customers",
+            lambda s, r, a: _reconcile_customers(s, r, crm),
+            "Shopify customers updated in [since, until] (default: since the last applied run) vs their Dataverse "
+            "contacts; dry_run=true (default) only reports, dry_run=false queues a CRM resync of each difference",
             ("since", "until", "dry_run"),
         ),
         Route("GET", "crm/contacts/{customer_id}", _contact, "The CRM contact a Shopify customer is linked to"),

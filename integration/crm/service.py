@@ -21,7 +21,7 @@ from datetime import UTC
 from typing import Any
 
 from integration.clients.dataverse import DataverseClient, DataverseValidationError, Op, bind, odata_literal, path
-from integration.crm import fo_numbers, hooks, lifecycle
+from integration.crm import edits, fo_numbers, hooks, lifecycle
 from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER, CrmConfig
 from integration.crm.mapping import (
     ACTIVE,
@@ -42,6 +42,8 @@ from integration.exceptions import ExceptionStore
 from integration.orders.contact import normalize_email, normalize_phone
 from integration.orders.model import Order, parse_order
 from shared.audit import AuditLog
+from shared.hooks import Hooks
+from shared.lease import holding
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
@@ -52,6 +54,10 @@ TOPICS = ORDER_TOPICS | CUSTOMER_TOPICS | REFUND_TOPICS
 RESYNC_TOPIC = "integration/resync"  # integration/ops/resync.py
 NO_CUSTOMER = "CRM_NO_CUSTOMER"
 UNKNOWN_CURRENCY = "CRM_UNKNOWN_CURRENCY"
+LEASE_KIND = "crm-order"  # shared/lease.py: one CRM writer per Shopify order (apart from F&O's "order")
+CONTACT_LEASE_KIND = "crm-contact"  # one CRM writer per Shopify customer for customers/* events
+LEASE_SECONDS = 180.0  # longer than the client's worst case for one event (a few calls of <= 30 s each)
+ORDER_EVENTS = frozenset({hooks.FO_SALES_ORDER, hooks.FO_CREDIT_NOTE, hooks.FO_INVOICE})
 log = get_logger(__name__)
 
 
@@ -74,17 +80,32 @@ class CrmSync:
         client: DataverseClient,
         config: CrmConfig,
         fetch_order: Callable[[str], dict[str, Any] | None] | None = None,
+        fetch_customer: Callable[[str], dict[str, Any] | None] | None = None,
     ) -> None:
         self.storage, self.client, self.config = storage, client, config
         self.fetch_order = fetch_order  # the Shopify Admin API's order (REST shape), for retries
+        self.fetch_customer = fetch_customer  # the customer (webhook shape), for contact retries
         self.links = CrmLinks(storage)
         self.orders = CrmOrders(storage)
         self.resolver = ContactResolver(client, self.links, config)
         self.exceptions = ExceptionStore(storage)
         self.audit = AuditLog(storage)
         self._currencies: dict[str, str] = {}
+        self.hooks = Hooks()  # named pause points for race tests (no-op in production)
 
     def handle(self, topic: str, payload: dict[str, Any]) -> Outcome:
+        """One event. Every event of one Shopify order runs under that order's CRM lease (a customer
+        event under the customer's), so two deliveries never interleave their reads and writes of the
+        CRM row (:class:`LeaseBusy` for the second: entry.py puts it back on the queue until the lease
+        ends)."""
+        kind, key = _lease_of(topic, payload)
+        if not key:
+            return self._handle(topic, payload)
+        with holding(self.storage, kind, key, LEASE_SECONDS):
+            self.hooks.reached("crm.leased", key)
+            return self._handle(topic, payload)
+
+    def _handle(self, topic: str, payload: dict[str, Any]) -> Outcome:
         if topic in ORDER_TOPICS:
             return self.order(topic, payload)
         if topic in REFUND_TOPICS:
@@ -97,10 +118,17 @@ class CrmSync:
             return fo_numbers.sales_order(self, payload)
         if topic == hooks.FO_CREDIT_NOTE:
             return fo_numbers.credit_note(self, payload)
+        if topic == hooks.FO_INVOICE:
+            return fo_numbers.invoice(self, payload)
         return Outcome("ignored", f"topic {topic} is not synced to CRM")
 
     def resync(self, payload: dict[str, Any]) -> Outcome:
-        """A retry from the ops API: the order as Shopify has it now, through the order path."""
+        """A retry from the ops API: the order (or customer) as Shopify has it now, through its path."""
+        if payload.get("entity") == ENTITY_CONTACT and self.fetch_customer is not None:
+            customer = self.fetch_customer(str(payload["id"]))
+            if customer is None:
+                return Outcome("ignored", f"Shopify has no customer {payload['id']}")
+            return self.customer(customer)
         if payload.get("entity") != ENTITY_ORDER or self.fetch_order is None:
             return Outcome("ignored", f"cannot resync {payload.get('entity')!r} in the CRM flow")
         fresh = self.fetch_order(str(payload["id"]))
@@ -133,7 +161,8 @@ class CrmSync:
 
     # ---- orders ----------------------------------------------------------------------------------
     def order(self, topic: str, payload: dict[str, Any]) -> Outcome:
-        order = parse_order(payload)
+        shopify_order = parse_order(payload)
+        order = edits.as_edited(shopify_order)
         order_id = str(order.id)
         customer = self._customer(order, payload)
         if isinstance(customer, Outcome):
@@ -144,6 +173,7 @@ class CrmSync:
         updated_at = order.updated_at.astimezone(UTC).isoformat() if order.updated_at else ""
         if updated_at and str(record.get("UpdatedAt") or "") > updated_at and topic != "orders/cancelled":
             return Outcome("ignored", f"stale: updated_at {updated_at} < {record['UpdatedAt']}")
+        self.hooks.reached("crm.order.checked", order_id)
         current = self.client.get("salesorders", key, select=["salesorderid", "statecode", "statuscode"])
         events: list[str] = []
         if current is None or current.get("statecode") not in CLOSED:
@@ -171,6 +201,8 @@ class CrmSync:
             ops += [
                 Op("PATCH", path("salesorderdetails", {self.config.line_key: ln.key}), ln.body) for ln in plan.lines
             ]
+            if current is not None and edits.was_edited(shopify_order):  # removed lines: same changeset
+                ops += edits.removed_lines(self.client, self.config, str(current["salesorderid"]), plan)
             try:
                 self.client.changeset(ops)
                 events.append("written")
@@ -260,6 +292,18 @@ class CrmSync:
         )
         log_event(log, "crm.handled", entity=entity, entity_id=entity_id, action=outcome.action, detail=outcome.detail)
         return outcome
+
+
+def _lease_of(topic: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """(lease kind, Shopify id) of the document an event changes on the CRM side ("" if none)."""
+    entity = payload.get("entity") if topic == RESYNC_TOPIC else None
+    if topic in ORDER_TOPICS or entity == ENTITY_ORDER:
+        return LEASE_KIND, str(payload.get("id") or "")
+    if topic in REFUND_TOPICS or topic in ORDER_EVENTS:
+        return LEASE_KIND, str(payload.get("order_id") or "")
+    if topic in CUSTOMER_TOPICS or entity == ENTITY_CONTACT:
+        return CONTACT_LEASE_KIND, str(payload.get("id") or "")
+    return "", ""
 
 
 def _fo_sales_order(storage: Storage, order_id: str) -> str:

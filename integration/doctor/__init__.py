@@ -1,5 +1,5 @@
 """Go-live preflight (``python -m integration.cli doctor``, ops route ``GET doctor``): read-only checks
-against the configured Shopify, FedEx and F&O, one line each with the fix when it fails.
+against the configured Shopify, FedEx, F&O and (when on) Dataverse, one line each with the fix when it fails.
 
 A check is ``ok`` True (pass), False (fail) or None (cannot be verified from here: do it by hand).
 Nothing here writes to any system.
@@ -39,11 +39,11 @@ def guarded(system: str, name: str, fix: str, run: Callable[[], Check | list[Che
     return result if isinstance(result, list) else [result]
 
 
-SYSTEMS = ("shopify", "fedex", "fo")
+SYSTEMS = ("shopify", "fedex", "fo", "dataverse")
 
 
 def run_doctor(settings: Settings, app_url: str = "", systems: tuple[str, ...] = SYSTEMS) -> list[Check]:
-    from integration.doctor import fedex, fo, shopify
+    from integration.doctor import dataverse, fedex, fo, shopify
 
     checks: list[Check] = []
     if "shopify" in systems:
@@ -52,6 +52,8 @@ def run_doctor(settings: Settings, app_url: str = "", systems: tuple[str, ...] =
         checks += fedex.checks(settings)
     if "fo" in systems:
         checks += fo.checks(settings)
+    if "dataverse" in systems:
+        checks += dataverse.checks(settings)
     return checks
 
 

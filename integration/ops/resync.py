@@ -26,6 +26,7 @@ RESYNC_QUEUES = {
     "refund": queues.REFUNDS,
     "customer": queues.CUSTOMERS,
     "crm-order": queues.CRM,
+    "crm-contact": queues.CRM,
 }
 
 # entity -> custom retry (e.g. fulfillment re-reads a packing slip and syncs it at once)

@@ -17,6 +17,7 @@ from typing import Any
 
 from integration.clients.d365 import D365Client, odata_literal
 from integration.clients.shopify import ShopifyAdmin, gid
+from integration.crm import hooks as crm_hooks
 from integration.exceptions import ExceptionStore
 from integration.orders.records import IN_FO, ORDERS_TABLE, OrderRecord
 from integration.orders.records import ROW as ORDER_ROW
@@ -88,6 +89,7 @@ class PaymentSync:
         )
         if not invoices:
             return {"order": order_id, "status": "not_invoiced"}
+        crm_hooks.fo_invoiced(self.storage, order_id, invoices)  # CRM shows the invoice (no-op when CRM is off)
         account = str(header.get("InvoiceCustomerAccountNumber") or header.get("OrderingCustomerAccountNumber") or "")
         exceptions = ExceptionStore(self.storage)
         try:

@@ -16,6 +16,8 @@ FILES = {
     "console.js": ("console.js", "application/javascript"),
     "money": ("money.html", "text/html"),
     "money.js": ("money.js", "application/javascript"),
+    "crm": ("crm.html", "text/html"),
+    "crm.js": ("crm.js", "application/javascript"),
 }
 SECURITY_HEADERS = {
     # frame-ancestors 'none' (and X-Frame-Options for older browsers): no other site can frame the

@@ -1,6 +1,6 @@
-"""Timer: purge old webhook de-duplication records, payload blobs, audit rows and checkout quote rows
-(schedule: WEBHOOK_RETENTION_SCHEDULE; WEBHOOK_RETENTION_DAYS, AUDIT_RETENTION_DAYS,
-RATE_QUOTES_RETENTION_DAYS)."""
+"""Timer: purge old webhook de-duplication records, payload blobs, audit rows, checkout quote rows and
+the CRM flow's wait counters (``crmretries``) (schedule: WEBHOOK_RETENTION_SCHEDULE; WEBHOOK_RETENTION_DAYS,
+AUDIT_RETENTION_DAYS, RATE_QUOTES_RETENTION_DAYS)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import uuid
 import azure.functions as func
 
 from integration import bootstrap
+from integration.crm.entry import purge_waits
 from integration.retention import purge, purge_rate_quotes
 from shared.audit import AuditLog
 from shared.logs import get_logger, log_event, new_correlation
@@ -25,6 +26,7 @@ def retention_timer(timer: func.TimerRequest) -> None:
     result = purge(storage, settings.WEBHOOK_RETENTION_DAYS)
     audit_rows = AuditLog(storage).purge_before(settings.AUDIT_RETENTION_DAYS)
     quote_rows = purge_rate_quotes(storage, settings.RATE_QUOTES_RETENTION_DAYS)
+    crm_wait_rows = purge_waits(storage, settings.WEBHOOK_RETENTION_DAYS)  # Table crmretries
     log_event(
         log,
         "retention.purged",
@@ -32,6 +34,7 @@ def retention_timer(timer: func.TimerRequest) -> None:
         audit_days=settings.AUDIT_RETENTION_DAYS,
         audit_rows_deleted=audit_rows,
         rate_quote_rows_deleted=quote_rows,
+        crm_wait_rows_deleted=crm_wait_rows,
         past_due=timer.past_due,
         **result,
     )

@@ -189,6 +189,11 @@ def create_app(config: DataverseEmulatorConfig | None = None) -> Any:
     async def summary(request: Request) -> Response:
         return JSONResponse({"rows": {name: len(found) for name, found in state.dv.rows.items()}})
 
+    async def customize(request: Request) -> Response:
+        values = json.loads(await request.body() or b"{}")
+        state.dv.customize(values.get("key_status") or {}, values.get("drop_columns") or {})
+        return JSONResponse({"key_status": state.dv.key_status})
+
     async def throttle(request: Request) -> Response:
         values = json.loads(await request.body() or b"{}")
         config.limits = ServiceLimits(**values)
@@ -203,6 +208,7 @@ def create_app(config: DataverseEmulatorConfig | None = None) -> Any:
         Route("/_emulator/requests", requests, methods=["GET"]),
         Route("/_emulator/state", summary, methods=["GET"]),
         Route("/_emulator/throttle", throttle, methods=["PUT"]),
+        Route("/_emulator/metadata", customize, methods=["PUT"]),
     ]
     app = FaultInjector(Starlette(routes=routes), config.faults or FaultConfig())
     app.emulator = state  # type: ignore[attr-defined]  # for in-process tools and tests

@@ -188,3 +188,4 @@ def tables(prefix: str = "shop_") -> dict[str, Table]:
 ORDER_STATUSES = {0: {1, 2}, 1: {3}, 2: {4}, 3: {100001, 100002}, 4: {100003}}
 DEFAULT_STATUS = {0: 1, 1: 3, 2: 4, 3: 100001, 4: 100003}
 CLOSED_ORDER_STATES = frozenset({2, 3, 4})
+ACTION_CLOSED_STATES = frozenset({2, 3})  # Canceled, Fulfilled: only through their close actions

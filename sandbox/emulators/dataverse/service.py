@@ -8,13 +8,15 @@ Behaviour follows the Web API documentation (sources in docs/flows/crm.md):
 * A property the table does not have is a 400; read-only (calculated) columns are ignored on write.
 * Lookups are set with ``<navigation>@odata.bind``: ``/set(<guid>)``, ``/set(<alternate key>)`` or a
   changeset ``$<Content-ID>``; a target that does not exist is a 404.
-* ``salesorder`` states change only through ``FulfillSalesOrder`` / ``CancelSalesOrder``; a closed
-  order (canceled, fulfilled, invoiced) and its lines refuse updates.
+* ``salesorder`` becomes Canceled / Fulfilled only through ``CancelSalesOrder`` / ``FulfillSalesOrder``
+  (an update setting those states is refused); Invoiced (4 / 100003) is set by an update of an open
+  order. A closed order (canceled, fulfilled, invoiced) and its lines refuse updates and deletes.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -22,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
-from sandbox.emulators.dataverse import schema
+from sandbox.emulators.dataverse import metadata, schema
 from sandbox.emulators.dataverse.query import Filter, parse_key
 from sandbox.emulators.dataverse.wire import DataverseFault, Reply, json_reply, loads
 
@@ -42,6 +44,16 @@ class Dataverse:
         self.rows: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self.tables}
         self.order_counter = 1000
         self.closures: list[dict[str, Any]] = []  # orderclose activities written by the actions
+        self.key_status: dict[str, str] = {}  # table -> EntityKeyIndexStatus of its keys (default Active)
+
+    def customize(self, key_status: Mapping[str, str], drop_columns: Mapping[str, list[str]]) -> None:
+        """An environment prepared differently (operator API): keys whose index is not built yet, custom
+        columns that were never created (writes naming them are then refused, as Dataverse would)."""
+        self.key_status.update(key_status)
+        for logical, columns in drop_columns.items():
+            for entity_set, table in self.tables.items():
+                if table.logical == logical:
+                    self.tables[entity_set] = dataclasses.replace(table, columns=table.columns - set(columns))
 
     # -- state helpers -----------------------------------------------------------------------------
     def snapshot(self) -> Any:
@@ -103,6 +115,8 @@ class Dataverse:
     ) -> tuple[Reply, str]:
         if method == "POST" and path in ("FulfillSalesOrder", "CancelSalesOrder"):
             return self._close(path, _json(body), created), ""
+        if metadata.is_metadata(path):
+            return metadata.handle(self.tables, self.prefix, method, path, params, self.key_status), ""
         name, paren, rest = path.partition("(")
         table = self.table(name)
         key = parse_key(rest.rstrip(")")) if paren else None
@@ -116,7 +130,15 @@ class Dataverse:
             row = self.find(table, key)
             if row is None:
                 raise DataverseFault(404, NOT_FOUND, f"{table.logical} Does Not Exist")
-            del self.rows[table.entity_set][row[table.primary_id]]
+            if table.logical == "salesorderdetail":
+                order = self.rows["salesorders"].get(str(row.get("_salesorderid_value")))
+                if order is not None and order.get("statecode") in schema.CLOSED_ORDER_STATES:
+                    raise DataverseFault(400, CLOSED, "The order is closed and its products cannot be deleted.")
+                del self.rows[table.entity_set][row[table.primary_id]]
+                if order is not None:
+                    self._recalculate(self.tables["salesorders"], order)
+            else:
+                del self.rows[table.entity_set][row[table.primary_id]]
             return Reply(204), ""
         raise DataverseFault(405, INVALID, f"{method} is not supported on '{path}'.")
 
@@ -246,7 +268,7 @@ class Dataverse:
                     400, CLOSED, "The order is closed (canceled, fulfilled or invoiced) and cannot be edited."
                 )
             state = values.get("statecode", row.get("statecode", 0) if row else 0)
-            if "statecode" in values and state in schema.CLOSED_ORDER_STATES:
+            if "statecode" in values and state in schema.ACTION_CLOSED_STATES:
                 raise DataverseFault(400, INVALID, "Use FulfillSalesOrder or CancelSalesOrder to close a sales order.")
             if "statuscode" in values and values["statuscode"] not in schema.ORDER_STATUSES.get(state, set()):
                 raise DataverseFault(

@@ -28,7 +28,7 @@ from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.emulators.shopify import bulk_query, installation, order_reads
+from sandbox.emulators.shopify import bulk_query, customers, installation, order_reads
 from sandbox.emulators.shopify.cost import CostCalculator
 from sandbox.emulators.shopify.emulator import ShopifyEmulator
 from sandbox.emulators.shopify.mutations import MUTATION
@@ -92,6 +92,7 @@ def bound_schema(tier: str) -> GraphQLSchema:
         for types in (
             {**TYPES, "Mutation": MUTATION},
             order_reads.TYPES,
+            customers.TYPES,
             installation.TYPES,
             PAYMENT_TYPES,
             bulk_query.TYPES,
