@@ -20,23 +20,27 @@ from typing import Any
 
 import httpx
 
+from integration.catalog import translations
 from integration.catalog.bulk import TERMINAL, BulkJob, LineOutcome
 from integration.catalog.config import CatalogConfig
-from integration.catalog.mapping import DUPLICATE_SKU, Problem, ProductPlan, build, duplicate_skus, group_prices
+from integration.catalog.mapping import DUPLICATE_SKU, Problem, ProductPlan, build, duplicate_skus, title_of
 from integration.catalog.model import FoCatalogEntry
+from integration.catalog.prices import sync_price_list
 from integration.catalog.reader import read_entries
 from integration.catalog.state import CatalogState, Synced
-from integration.catalog.writer import set_product, update_fixed_prices
+from integration.catalog.writer import set_product
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin, ShopifyUserErrors
 from integration.exceptions import ExceptionStore
-from integration.mappings import MappingStore
+from integration.sku_registry import SkuEntry, SkuRegistry
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
 log = get_logger(__name__)
 ENTITY = "catalog_product"
 REJECTED = "CATALOG_REJECTED"
+PRICES_REJECTED = "CATALOG_PRICES_REJECTED"
+TRANSLATION_REJECTED = "CATALOG_TRANSLATION_REJECTED"
 
 
 @dataclass
@@ -50,6 +54,7 @@ class CatalogSummary:
     exceptions: int = 0
     skus_registered: int = 0
     price_updates: int = 0
+    translations: int = 0
     bulk_lines: int = 0
     bulk_resumed: bool = False
     checkpoint_advanced: bool = False
@@ -81,10 +86,10 @@ class CatalogSync:
         self.legal_entity = legal_entity
         self.state = CatalogState(storage)
         self.exceptions = ExceptionStore(storage)
-        self.mappings = MappingStore(storage)
+        self.registry = SkuRegistry(storage)
         self._open: set[str] = set()  # product numbers with an open exception (resolved when sent)
         self._deferred: list[Synced] | None = None  # state rows written together (bulk results)
-        self._deferred_skus: dict[str, str] = {}  # and their SKU mappings
+        self._deferred_skus: dict[str, SkuEntry] = {}  # and their SKU registrations
         self.bulk = BulkJob(
             storage,
             shopify,
@@ -188,7 +193,10 @@ class CatalogSync:
                     product_id,
                     variant_ids,
                     summary,
+                    plan.dimensions,
                 )
+        if self.config.translate:
+            self._translate(plans, known, summary)
         if self.config.price_lists:
             for entry, plan in plans:
                 synced = known[plan.product_number]
@@ -205,7 +213,7 @@ class CatalogSync:
             for outcome in self.bulk.outcomes(row, op) if op else []:
                 self._bulk_outcome(outcome, known, summary)
             if self._deferred_skus:  # mappings before state: a crash in between only re-sends
-                self.mappings.set_many("skus", self._deferred_skus)
+                self.registry.put_many(self._deferred_skus)
             self.state.save_many(self._deferred)
         finally:
             self._deferred, self._deferred_skus = None, {}
@@ -229,6 +237,7 @@ class CatalogSync:
             outcome.product_id,
             outcome.variant_ids or {},
             summary,
+            outcome.dimensions or {},
         )
 
     def _accepted(
@@ -241,17 +250,18 @@ class CatalogSync:
         product_id: str,
         variant_ids: dict[str, str],
         summary: CatalogSummary,
+        dimensions: dict[str, dict[str, str]],
     ) -> None:
         summary.written += 1
         summary.created += int(not synced.product_id)
         summary.status_changes += int(status_only)
         synced.product_id, synced.content_hash, synced.status = product_id, content_hash, status
         if not status_only:
-            new_skus = {s: i for s, i in skus.items() if synced.skus.get(s) != i}
+            new_skus = {s: SkuEntry.of(i, dimensions.get(s, {})) for s, i in skus.items() if synced.skus.get(s) != i}
             if new_skus and self._deferred is not None:
                 self._deferred_skus.update(new_skus)
             elif new_skus:
-                self.mappings.set_many("skus", new_skus)  # order sync: SKU -> F&O item number
+                self.registry.put_many(new_skus)  # order sync: SKU -> F&O item number and product dimensions
             summary.skus_registered += len(new_skus)
             synced.skus = dict(skus)
             if variant_ids:
@@ -265,24 +275,52 @@ class CatalogSync:
             self._open.discard(synced.product_number)
 
     def _prices(self, entry: FoCatalogEntry, synced: Synced, now: datetime, summary: CatalogSummary) -> None:
-        changed = False
+        changed = 0
         for mapping in self.config.price_lists:
-            wanted = group_prices(entry, mapping.customer_group, mapping.currency, now, self.config)
-            sent = synced.prices.get(mapping.price_list, {})
-            add = {
-                synced.variant_ids[sku]: price
-                for sku, price in wanted.items()
-                if sku in synced.variant_ids and sent.get(sku) != str(price)
-            }
-            delete = [synced.variant_ids[sku] for sku in sent if sku not in wanted and sku in synced.variant_ids]
-            if not add and not delete:
-                continue
-            update_fixed_prices(self.shopify, mapping.price_list, mapping.currency, add, delete)
-            summary.price_updates += len(add) + len(delete)
-            synced.prices[mapping.price_list] = {s: str(p) for s, p in wanted.items() if s in synced.variant_ids}
-            changed = True
+            try:
+                changed += sync_price_list(self.shopify, mapping, entry, synced, now, self.config)
+            except ShopifyUserErrors as error:
+                problem = Problem(PRICES_REJECTED, str(error), {"price_list": mapping.price_list})
+                self._problems(synced.product_number, [problem], summary)
+                return  # nothing of this list was applied: the next run sends it again
+        summary.price_updates += changed
         if changed:
             self.state.save(synced)
+
+    def _translate(
+        self, plans: list[tuple[FoCatalogEntry, ProductPlan]], known: dict[str, Synced], summary: CatalogSummary
+    ) -> None:
+        """Register translated titles whose source or translations changed (translations.py)."""
+        candidates = [
+            (e, p, known[p.product_number])
+            for e, p in plans
+            if not p.status_only
+            and known[p.product_number].product_id
+            and known[p.product_number].content_hash == p.content_hash
+            and any(t.language != self.config.language.casefold() for t in e.translations)
+        ]
+        if not candidates:
+            return
+        locales = translations.shop_locales(self.shopify)
+        wanted: list[translations.Wanted] = []
+        for entry, plan, synced in candidates:
+            titles = translations.titles_for(entry, locales, self.config)
+            digest = translations.content_hash(str(plan.input.get("title") or title_of(entry, self.config)), titles)
+            if titles and digest != synced.translations_hash:
+                wanted.append(translations.Wanted(plan.product_number, synced.product_id, titles, digest))
+        failed = translations.register(self.shopify, wanted)
+        for item in wanted:
+            synced = known[item.product_number]
+            if item.product_number in failed:
+                problem = Problem(TRANSLATION_REJECTED, failed[item.product_number], {"locales": sorted(item.titles)})
+                self._problems(item.product_number, [problem], summary)
+                continue
+            synced.translations_hash = item.digest
+            summary.translations += len(item.titles)
+            self.state.save(synced)
+            if item.product_number in self._open:
+                self.exceptions.resolve(ENTITY, item.product_number, "translations sent to Shopify")
+                self._open.discard(item.product_number)
 
     def _problems(self, number: str, problems: list[Problem], summary: CatalogSummary) -> None:
         first = problems[0]

@@ -328,10 +328,17 @@ def tier_for(version: str) -> str:
 @cache
 def schema_for_tier(tier: str) -> GraphQLSchema:
     # These modules import the resolvers, which import this module: imported here, not at the top.
-    from sandbox.emulators.shopify import bulk_query, installation, order_reads
+    from sandbox.emulators.shopify import bulk_query, installation, order_reads, product_extras
     from sandbox.emulators.shopify.payments import SDL as PAYMENTS_SDL
 
     sdl = BASE_SDL % {"currencies": CURRENCIES, "inventory_inputs": INVENTORY_INPUTS[tier]}
     return build_schema(
-        sdl + order_reads.sdl() + installation.SDL + PAYMENTS_SDL + CATALOG_SDL + BULK_SDL + bulk_query.SDL
+        sdl
+        + order_reads.sdl()
+        + installation.SDL
+        + PAYMENTS_SDL
+        + CATALOG_SDL
+        + BULK_SDL
+        + bulk_query.SDL
+        + product_extras.SDL
     )

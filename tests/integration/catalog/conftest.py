@@ -19,6 +19,7 @@ from integration.clients.shopify import ShopifyAdmin
 from integration.exceptions import EXCEPTIONS_TABLE
 from integration.inventory import catalog as inventory_catalog
 from integration.inventory import ledger, runs
+from integration import sku_registry
 from integration.mappings import MAPPINGS_TABLE
 from sandbox.emulators.d365.app import create_app as create_d365
 from sandbox.emulators.d365.config import D365EmulatorConfig
@@ -133,7 +134,15 @@ class World:
 
 
 def _clear(storage: Storage) -> None:
-    for name in (state.TABLE, EXCEPTIONS_TABLE, MAPPINGS_TABLE, inventory_catalog.TABLE, ledger.TABLE, runs.TABLE):
+    for name in (
+        state.TABLE,
+        EXCEPTIONS_TABLE,
+        MAPPINGS_TABLE,
+        sku_registry.TABLE,
+        inventory_catalog.TABLE,
+        ledger.TABLE,
+        runs.TABLE,
+    ):
         table = storage.table(name)
         for row in table.query_entities("PartitionKey ne ''", select=["PartitionKey", "RowKey"]):
             table.delete_entity(row["PartitionKey"], row["RowKey"])
