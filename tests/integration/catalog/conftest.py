@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from integration import sku_registry
 from integration.catalog import state
 from integration.catalog.config import CatalogConfig, load_config
 from integration.catalog.service import CatalogSync
@@ -19,7 +20,6 @@ from integration.clients.shopify import ShopifyAdmin
 from integration.exceptions import EXCEPTIONS_TABLE
 from integration.inventory import catalog as inventory_catalog
 from integration.inventory import ledger, runs
-from integration import sku_registry
 from integration.mappings import MAPPINGS_TABLE
 from sandbox.emulators.d365.app import create_app as create_d365
 from sandbox.emulators.d365.config import D365EmulatorConfig
