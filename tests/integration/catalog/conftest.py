@@ -91,7 +91,25 @@ class World:
                     },
                 )
 
-    def agreement(self, item: str, price: str, *, group: str = "", currency: str = "USD", color: str = "") -> int:
+    def barcode(self, item: str, code: str, *, color: str = "", size: str = "", setup: str = "UPC") -> None:
+        self.fo().create(
+            "ProductBarcodesV3",
+            {
+                "dataAreaId": "usmf",
+                "ItemNumber": item,
+                "ProductColorId": color,
+                "ProductSizeId": size,
+                "BarcodeSetupId": setup,
+                "Barcode": code,
+                "ProductQuantity": Decimal(1),
+                "ProductQuantityUnitSymbol": "ea",
+                "IsDefaultDisplayedBarcode": "Yes",
+            },
+        )
+
+    def agreement(
+        self, item: str, price: str, *, group: str = "", currency: str = "USD", color: str = "", from_qty: int = 1
+    ) -> int:
         self.records += 1
         self.fo().create(
             "SalesPriceAgreements",
@@ -104,7 +122,7 @@ class World:
                 "PriceCurrencyCode": currency,
                 "Price": Decimal(price),
                 "SalesPriceQuantity": Decimal(1),
-                "FromQuantity": Decimal(1),
+                "FromQuantity": Decimal(from_qty),
             },
         )
         return 5_637_000_000 + self.records
