@@ -23,7 +23,7 @@ import httpx
 from integration.catalog import translations
 from integration.catalog.bulk import TERMINAL, BulkJob, LineOutcome
 from integration.catalog.config import CatalogConfig
-from integration.catalog.mapping import DUPLICATE_SKU, Problem, ProductPlan, build, duplicate_skus, title_of
+from integration.catalog.mapping import DUPLICATE_SKU, Problem, ProductPlan, build, duplicate_skus
 from integration.catalog.model import FoCatalogEntry
 from integration.catalog.prices import sync_price_list
 from integration.catalog.reader import read_entries
@@ -291,23 +291,8 @@ class CatalogSync:
         self, plans: list[tuple[FoCatalogEntry, ProductPlan]], known: dict[str, Synced], summary: CatalogSummary
     ) -> None:
         """Register translated titles whose source or translations changed (translations.py)."""
-        candidates = [
-            (e, p, known[p.product_number])
-            for e, p in plans
-            if not p.status_only
-            and known[p.product_number].product_id
-            and known[p.product_number].content_hash == p.content_hash
-            and any(t.language != self.config.language.casefold() for t in e.translations)
-        ]
-        if not candidates:
-            return
-        locales = translations.shop_locales(self.shopify)
-        wanted: list[translations.Wanted] = []
-        for entry, plan, synced in candidates:
-            titles = translations.titles_for(entry, locales, self.config)
-            digest = translations.content_hash(str(plan.input.get("title") or title_of(entry, self.config)), titles)
-            if titles and digest != synced.translations_hash:
-                wanted.append(translations.Wanted(plan.product_number, synced.product_id, titles, digest))
+        items = [(e, p, known[p.product_number]) for e, p in plans]
+        wanted = translations.to_send(self.shopify, self.config, items)
         failed = translations.register(self.shopify, wanted)
         for item in wanted:
             synced = known[item.product_number]

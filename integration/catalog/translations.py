@@ -19,7 +19,9 @@ import json
 from dataclasses import dataclass
 
 from integration.catalog.config import CatalogConfig
+from integration.catalog.mapping import ProductPlan, title_of
 from integration.catalog.model import FoCatalogEntry
+from integration.catalog.state import Synced
 from integration.clients.shopify import ShopifyAdmin
 
 SHOP_LOCALES = "query catalogShopLocales { shopLocales(published: true) { locale primary } }"
@@ -68,6 +70,31 @@ def titles_for(entry: FoCatalogEntry, locales: list[str], config: CatalogConfig)
 def content_hash(title: str, titles: dict[str, str]) -> str:
     text = json.dumps({"source": title, "titles": titles}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def to_send(
+    shopify: ShopifyAdmin, config: CatalogConfig, items: list[tuple[FoCatalogEntry, ProductPlan, Synced]]
+) -> list[Wanted]:
+    """The products Shopify has in their current form whose translated titles are not there yet. The
+    shop's locales are read only when some product has a name in another language than the shop's."""
+    candidates = [
+        (entry, plan, synced)
+        for entry, plan, synced in items
+        if not plan.status_only
+        and synced.product_id
+        and synced.content_hash == plan.content_hash
+        and any(t.language != config.language.casefold() for t in entry.translations)
+    ]
+    if not candidates:
+        return []
+    locales = shop_locales(shopify)
+    wanted: list[Wanted] = []
+    for entry, plan, synced in candidates:
+        titles = titles_for(entry, locales, config)
+        digest = content_hash(str(plan.input.get("title") or title_of(entry, config)), titles)
+        if titles and digest != synced.translations_hash:
+            wanted.append(Wanted(plan.product_number, synced.product_id, titles, digest))
+    return wanted
 
 
 def register(shopify: ShopifyAdmin, wanted: list[Wanted]) -> dict[str, str]:
