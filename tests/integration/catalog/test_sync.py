@@ -76,6 +76,18 @@ def test_leaving_the_released_state_drafts_the_product_and_never_deletes_it(worl
     assert world.products()["L1"]["status"] == "ACTIVE"
 
 
+def test_a_configured_archived_status_archives_a_product_leaving_the_state(world: World) -> None:
+    world.product("A1")
+    world.variants("A1", ["Red"], ["S", "M"])
+    config = load_config().model_copy(update={"leaving_status": "ARCHIVED"})
+    world.sync(config).run()
+    world.update_product("A1", ProductLifecycleStateId="Discontinued")
+    assert world.sync(config).run().status_changes == 1
+    product = world.products()["A1"]
+    assert product["status"] == "ARCHIVED" and len(product["variants"]) == 2  # never deleted, variants kept
+    assert world.sync(config).run().written == 0
+
+
 def test_incomplete_products_become_exceptions_and_are_not_sent(world: World) -> None:
     world.product("NOPRICE", master=False, SalesPrice=0)
     world.product("DUP", master=False)
