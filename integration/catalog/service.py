@@ -61,6 +61,8 @@ class CatalogSummary:
     shopify_calls: int = 0
     shopify_cost: float = 0.0
     duration_ms: int = 0
+    read_ms: int = 0  # the F&O read
+    write_ms: int = 0  # sending changed products (productSet calls or the bulk operation) and recording them
     reasons: dict[str, int] = field(default_factory=dict)
 
     def fields(self) -> dict[str, Any]:
@@ -120,7 +122,9 @@ class CatalogSync:
                     return summary
             last, etag = self.state.checkpoint()
             since = None if full or last is None else last - timedelta(minutes=self.config.overlap_minutes)
+            read_started = time.monotonic()
             entries = read_entries(self.d365, self.legal_entity, self.config, since)
+            summary.read_ms = int((time.monotonic() - read_started) * 1000)
             summary.products_read = len(entries)
             if self._sync(entries, known, run_start, summary):
                 summary.checkpoint_advanced = self.state.advance(run_start, etag)
@@ -168,6 +172,7 @@ class CatalogSync:
                 summary.unchanged += 1
             else:
                 changed.append((entry, plan, synced))
+        write_started = time.monotonic()
         if len(changed) >= self.config.bulk_threshold:
             row = self.bulk.submit([(plan, synced.product_id) for _e, plan, synced in changed])
             summary.bulk_lines = len(changed)
@@ -195,6 +200,7 @@ class CatalogSync:
                     summary,
                     plan.dimensions,
                 )
+        summary.write_ms = int((time.monotonic() - write_started) * 1000)
         if self.config.translate:
             self._translate(plans, known, summary)
         if self.config.price_lists:
