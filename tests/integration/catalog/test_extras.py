@@ -12,7 +12,7 @@ from integration.exceptions import ExceptionStore
 from integration.orders.products import ProductCache
 from integration.orders.salesorder import OrderSettings
 from integration.orders.service import OrderFlowConfig, OrderSync
-from sandbox.sample_orders import erp_ready_order
+from sandbox.harness.demo.sample_orders import erp_ready_order
 from tests.integration.catalog.conftest import D365_TOKEN, World
 
 TRANSLATED = """query translated($id: ID!, $locale: String!) { translatableResource(resourceId: $id) {

@@ -7,7 +7,7 @@ from integration.orders import validation as v
 from integration.orders.model import parse_order
 from integration.orders.salesorder import OrderSettings, build_sales_order
 from integration.sku_registry import SkuEntry
-from sandbox.sample_orders import erp_ready_order
+from sandbox.harness.demo.sample_orders import erp_ready_order
 
 
 class Registry:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.sandbox.emulators.shopify.conftest import Shop
-from tests.sandbox.emulators.shopify.test_products import SET, VERSION, product
+from sandbox.tests.emulators.shopify.conftest import Shop
+from sandbox.tests.emulators.shopify.test_products import SET, VERSION, product
 
 CONTENT = """query content($id: ID!) { translatableResource(resourceId: $id) {
   translatableContent { key value digest } translations(locale: "fr") { key value outdated } } }"""
