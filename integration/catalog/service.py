@@ -166,12 +166,16 @@ class CatalogSync:
                 self._problems(number, [problem], summary)
         plans = [(e, p) for e, p in plans if p.product_number not in held]
         changed = []
+        unregistered: list[Synced] = []  # sent by an earlier version, before the SKU registry existed
         for entry, plan in plans:
             synced = known.setdefault(plan.product_number, Synced(plan.product_number))
             if synced.product_id and synced.content_hash == plan.content_hash:
                 summary.unchanged += 1
+                if not synced.registered and not plan.status_only:
+                    unregistered.append(synced)
             else:
                 changed.append((entry, plan, synced))
+        self._register_earlier(unregistered, {p.product_number: p for _e, p in plans}, summary)
         write_started = time.monotonic()
         if len(changed) >= self.config.bulk_threshold:
             row = self.bulk.submit([(plan, synced.product_id) for _e, plan, synced in changed])
@@ -209,6 +213,21 @@ class CatalogSync:
                 if synced.product_id and not plan.status_only and synced.content_hash == plan.content_hash:
                     self._prices(entry, synced, now, summary)
         return True
+
+    def _register_earlier(self, rows: list[Synced], plans: dict[str, ProductPlan], summary: CatalogSummary) -> None:
+        """Register the SKUs of unchanged products synced before the registry existed (no Shopify call)."""
+        if not rows:
+            return
+        entries = {
+            sku: SkuEntry.of(item, plans[s.product_number].dimensions.get(sku, {}))
+            for s in rows
+            for sku, item in s.skus.items()
+        }
+        self.registry.put_many(entries)
+        for synced in rows:
+            synced.registered = True
+        self.state.save_many(rows)
+        summary.skus_registered += len(entries)
 
     def _finish_bulk(self, row: dict[str, Any], known: dict[str, Synced], summary: CatalogSummary) -> bool:
         op = self.bulk.wait(row)
@@ -263,13 +282,18 @@ class CatalogSync:
         summary.status_changes += int(status_only)
         synced.product_id, synced.content_hash, synced.status = product_id, content_hash, status
         if not status_only:
-            new_skus = {s: SkuEntry.of(i, dimensions.get(s, {})) for s, i in skus.items() if synced.skus.get(s) != i}
+            new_skus = {
+                s: SkuEntry.of(i, dimensions.get(s, {}))
+                for s, i in skus.items()
+                if synced.skus.get(s) != i or not synced.registered
+            }
             if new_skus and self._deferred is not None:
                 self._deferred_skus.update(new_skus)
             elif new_skus:
                 self.registry.put_many(new_skus)  # order sync: SKU -> F&O item number and product dimensions
             summary.skus_registered += len(new_skus)
             synced.skus = dict(skus)
+            synced.registered = True
             if variant_ids:
                 synced.variant_ids = {s: v for s, v in variant_ids.items() if s in skus}
         if self._deferred is not None:
