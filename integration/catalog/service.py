@@ -323,7 +323,7 @@ class CatalogSync:
         """Register translated titles whose source or translations changed (translations.py)."""
         items = [(e, p, known[p.product_number]) for e, p in plans]
         wanted = translations.to_send(self.shopify, self.config, items)
-        failed = translations.register(self.shopify, wanted)
+        failed = translations.send(self.shopify, wanted)
         for item in wanted:
             synced = known[item.product_number]
             if item.product_number in failed:

@@ -97,7 +97,7 @@ def to_send(
     return wanted
 
 
-def register(shopify: ShopifyAdmin, wanted: list[Wanted]) -> dict[str, str]:
+def send(shopify: ShopifyAdmin, wanted: list[Wanted]) -> dict[str, str]:
     """Send every product's translated titles; returns product number -> error text for refusals."""
     failed: dict[str, str] = {}
     for start in range(0, len(wanted), PER_READ):
