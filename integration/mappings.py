@@ -189,8 +189,8 @@ def load_mappings(storage: Storage | None = None, path: Path | str = DEFAULT_FIL
     table is read at most once per ``MAPPINGS_CACHE_SECONDS`` per storage, unless ``fresh``."""
     now = time.monotonic()
     hit = None if fresh or storage is None else storage.memo.get(_MEMO)
-    # The catalog's SKU registry is not cached: it is read per order for its SKUs (a new SKU counts at once).
-    registry = SkuRegistry(storage) if storage is not None else None
+    # The catalog's SKU registry is read per order for the order's SKUs; answers are kept as long as overrides.
+    registry = SkuRegistry(storage, ttl=0.0 if fresh else cache_seconds()) if storage is not None else None
     if hit is not None and hit[0] == str(path) and now - hit[1] < cache_seconds():
         return Mappings(**{name: dict(values) for name, values in hit[2].items()}, registry=registry)
     sections = {name: _section(name, values) for name, values in _defaults(str(path)).items()}

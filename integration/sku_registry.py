@@ -6,7 +6,8 @@ variant of a product master, its product dimensions (``ProductColorId``, ``Produ
 ``ProductSizeId``, ``ProductStyleId``, ``ProductVersionId``; only the non-empty ones). A real F&O refuses
 a sales line for a product master that names only the item number: the line must carry the dimensions of
 the variant sold. The catalog sync writes the rows (catalog/service.py); order sync reads only the SKUs of
-the order at hand (one query per 7 SKUs), so the order path does not grow with the catalog.
+the order at hand (one query per 7 SKUs, answers kept for the mappings cache window), so the order path does
+not grow with the catalog.
 
 The rows are spread over 256 partitions: Azure balances load by partition, and Azurite (the local and test
 storage) looks rows up through its PartitionKey index, so one partition of 50,000 rows made every upsert scan
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ TABLE = "catalogskus"
 PARTITION = "sku"
 # The product dimensions of a sales line, as the SalesOrderLines entity names them (F&O metadata).
 DIMENSIONS = ("ProductColorId", "ProductConfigurationId", "ProductSizeId", "ProductStyleId", "ProductVersionId")
+_MEMO = "catalogskus"
 MAX_PER_QUERY = 7  # Azure Table storage: at most 15 discrete comparisons in one filter (2 per SKU)
 
 
@@ -58,8 +61,12 @@ class SkuEntry:
 
 
 class SkuRegistry:
-    def __init__(self, storage: Storage) -> None:
+    """``ttl`` > 0 (order sync: the mappings cache window): answers, found or not, are kept that long per
+    storage, so a repeat SKU costs no storage call (a SKU registered meanwhile counts after the window)."""
+
+    def __init__(self, storage: Storage, ttl: float = 0.0) -> None:
         self.storage = storage
+        self.ttl = ttl
 
     def put_many(self, entries: dict[str, SkuEntry]) -> None:
         """Table transactions of up to 100 upserts (one partition each)."""
@@ -72,6 +79,9 @@ class SkuRegistry:
                 "ItemNumber": entry.item_number,
                 "Dimensions": json.dumps(entry.dimensions, sort_keys=True),
             }
+        memo: dict[str, Any] = self.storage.memo.get(_MEMO) or {}
+        for sku in entries:
+            memo.pop(sku, None)  # this process's cached answers about these SKUs are stale now
         table = self.storage.table(TABLE)
         for _partition, rows in sorted(partitions.items()):
             batch = list(rows.values())
@@ -81,8 +91,12 @@ class SkuRegistry:
                 )
 
     def get_many(self, skus: Iterable[str]) -> dict[str, SkuEntry]:
-        wanted = sorted({s for s in skus if s})
-        found: dict[str, SkuEntry] = {}
+        asked = sorted({s for s in skus if s})
+        memo: dict[str, tuple[SkuEntry | None, float]] = self.storage.memo.setdefault(_MEMO, {}) if self.ttl else {}
+        now = time.monotonic()
+        fresh = {s: memo[s][0] for s in asked if s in memo and now - memo[s][1] < self.ttl}
+        wanted = [s for s in asked if s not in fresh]
+        found: dict[str, SkuEntry] = {s: e for s, e in fresh.items() if e is not None}
         table = self.storage.table(TABLE)
         for start in range(0, len(wanted), MAX_PER_QUERY):
             chunk = wanted[start : start + MAX_PER_QUERY]
@@ -96,4 +110,6 @@ class SkuRegistry:
                 sku = str(row.get("Sku") or "")
                 if sku in chunk:  # two SKUs could clean to one RowKey: the stored SKU decides
                     found[sku] = SkuEntry(str(row.get("ItemNumber") or ""), json.loads(row.get("Dimensions") or "{}"))
+        if self.ttl:
+            memo.update({s: (found.get(s), now) for s in wanted})
         return found
