@@ -13,7 +13,10 @@ Sections (keys are case-insensitive except SKUs):
 * ``tax``: ``title:<tax line title>`` (or ``title:<a>+<b>`` for a combination) -> sales tax group;
   special keys ``exempt`` (tax-exempt order), ``no_tax`` (no tax lines and no tax), ``channel_liable``
   (a marketplace collects and remits the tax).
-* ``skus``: ``<sku>`` or ``variant:<variant id>`` -> ``ItemNumber`` (default: the SKU itself).
+* ``skus``: ``<sku>`` or ``variant:<variant id>`` -> ``ItemNumber``, or an object with ``ItemNumber`` and the
+  product dimensions of a variant (``{"ItemNumber": "T100", "ProductColorId": "Blue"}``). Without an entry
+  here, the SKUs the catalog sync registered (``sku_registry.py``, read per order for its SKUs only) apply,
+  then the SKU itself as the item number.
 * ``warehouses``: ``location:<id>``, ``province:<CC>-<PC>``, ``country:<CC>``, ``default`` ->
   ``{"site": "...", "warehouse": "..."}`` (first match in that order).
 * ``policies``: ``inventory`` (``backorder`` | ``hold``), ``guest`` (``account`` | ``create`` |
@@ -35,6 +38,7 @@ from typing import Any
 
 from azure.data.tables import UpdateMode
 
+from integration.sku_registry import SkuEntry, SkuRegistry
 from shared.storage import Storage, safe_key
 
 MAPPINGS_TABLE = "mappings"
@@ -54,10 +58,12 @@ class Warehouse:
 class Mappings:
     shipping_methods: dict[str, str] = field(default_factory=dict)
     tax: dict[str, str] = field(default_factory=dict)
-    skus: dict[str, str] = field(default_factory=dict)
+    skus: dict[str, Any] = field(default_factory=dict)
     warehouses: dict[str, Any] = field(default_factory=dict)
     policies: dict[str, Any] = field(default_factory=dict)
     header_defaults: dict[str, Any] = field(default_factory=dict)
+    registry: SkuRegistry | None = field(default=None, repr=False, compare=False)
+    _catalog: dict[str, SkuEntry | None] = field(default_factory=dict, repr=False, compare=False)
 
     def set(self, section: str, key: str, value: Any) -> None:
         """Put one entry (the key normalized the way lookups normalize it)."""
@@ -72,10 +78,36 @@ class Mappings:
                 return value
         return None
 
+    def resolve_skus(self, skus: list[str]) -> None:
+        """Read the catalog's entries of these SKUs in one go (an order's lines), once per SKU."""
+        missing = [s for s in dict.fromkeys(skus) if s and s not in self._catalog]
+        if self.registry is None or not missing:
+            return
+        found = self.registry.get_many(missing)
+        for sku in missing:
+            self._catalog[sku] = found.get(sku)
+
+    def _catalog_entry(self, sku: str) -> SkuEntry | None:
+        if sku and sku not in self._catalog:
+            self.resolve_skus([sku])
+        return self._catalog.get(sku)
+
+    def sku_entry(self, sku: str, variant_id: int | None) -> SkuEntry:
+        """F&O item number and product dimensions of one order line."""
+        manual = (self.skus.get(f"variant:{variant_id}") if variant_id is not None else None) or self.skus.get(sku)
+        entry = SkuEntry.parse(manual) if manual else None
+        catalog = self._catalog_entry(sku)
+        if entry is None:
+            return catalog or SkuEntry(sku)
+        if not entry.dimensions and catalog is not None and catalog.item_number == entry.item_number:
+            return catalog  # a manual item number the catalog agrees with: the catalog knows the dimensions
+        return entry
+
     def item_number(self, sku: str, variant_id: int | None) -> str:
-        if variant_id is not None and self.skus.get(f"variant:{variant_id}"):
-            return self.skus[f"variant:{variant_id}"]
-        return self.skus.get(sku) or sku
+        return self.sku_entry(sku, variant_id).item_number
+
+    def line_dimensions(self, sku: str, variant_id: int | None) -> dict[str, str]:
+        return self.sku_entry(sku, variant_id).dimensions
 
     def tax_group(self, key: str) -> str | None:
         return self.tax.get(_norm(key)) or None
@@ -157,8 +189,10 @@ def load_mappings(storage: Storage | None = None, path: Path | str = DEFAULT_FIL
     table is read at most once per ``MAPPINGS_CACHE_SECONDS`` per storage, unless ``fresh``."""
     now = time.monotonic()
     hit = None if fresh or storage is None else storage.memo.get(_MEMO)
+    # The catalog's SKU registry is read per order for the order's SKUs; answers are kept as long as overrides.
+    registry = SkuRegistry(storage, ttl=0.0 if fresh else cache_seconds()) if storage is not None else None
     if hit is not None and hit[0] == str(path) and now - hit[1] < cache_seconds():
-        return Mappings(**{name: dict(values) for name, values in hit[2].items()})
+        return Mappings(**{name: dict(values) for name, values in hit[2].items()}, registry=registry)
     sections = {name: _section(name, values) for name, values in _defaults(str(path)).items()}
     if storage is not None:
         for row in storage.table(MAPPINGS_TABLE).query_entities("PartitionKey ne ''"):
@@ -169,7 +203,7 @@ def load_mappings(storage: Storage | None = None, path: Path | str = DEFAULT_FIL
             target = sections.setdefault(name, {})
             target[key if name in _CASE_SENSITIVE else _norm(key)] = _value(row.get("Value", ""))
         storage.memo[_MEMO] = (str(path), now, {name: dict(sections.get(name, {})) for name in SECTIONS})
-    return Mappings(**{name: dict(sections.get(name, {})) for name in SECTIONS})
+    return Mappings(**{name: dict(sections.get(name, {})) for name in SECTIONS}, registry=registry)
 
 
 class MappingStore:

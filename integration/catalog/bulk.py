@@ -66,6 +66,7 @@ class LineOutcome:
     status: str
     skus: dict[str, str]
     status_only: bool = False
+    dimensions: dict[str, dict[str, str]] | None = None  # SKU -> product dimensions (variants of a master)
     product_id: str = ""
     variant_ids: dict[str, str] | None = None
     errors: list[dict[str, Any]] | None = None
@@ -115,7 +116,8 @@ class BulkJob:
         """Upload one line per (plan, known Shopify product id) and start the operation."""
         job_id = uuid.uuid4().hex
         manifest = [
-            [p.product_number, p.item_number, p.content_hash, p.status, p.skus, p.status_only] for p, _ in plans
+            [p.product_number, p.item_number, p.content_hash, p.status, p.skus, p.status_only, p.dimensions]
+            for p, _ in plans
         ]
         blob = f"{job_id}.json"
         self.storage.container(CONTAINER).upload_blob(blob, json.dumps(manifest).encode(), overwrite=True)
@@ -206,8 +208,8 @@ class BulkJob:
             n = int(line.get("__lineNumber", -1))
             if not 0 <= n < len(manifest):
                 continue
-            number, item, digest, status, skus, status_only = manifest[n]
-            outcome = LineOutcome(number, item, digest, status, skus, bool(status_only))
+            number, item, digest, status, skus, status_only, *rest = manifest[n]
+            outcome = LineOutcome(number, item, digest, status, skus, bool(status_only), rest[0] if rest else {})
             payload = ((line.get("data") or {}).get("productSet")) or {}
             errors = line.get("errors") or payload.get("userErrors") or []
             product = payload.get("product") or {}

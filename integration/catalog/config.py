@@ -31,6 +31,9 @@ class PriceListMap(BaseModel):
     customer_group: str = Field(min_length=1)
     price_list: str = Field(min_length=1)  # PriceList gid
     currency: str = Field(min_length=3, max_length=3)
+    # the price list belongs to a B2B catalog (company locations): agreements from a quantity above 1
+    # become quantity price breaks (Shopify supports them on B2B catalogs only)
+    quantity_breaks: bool = False
 
 
 class CatalogConfig(BaseModel):
@@ -45,7 +48,13 @@ class CatalogConfig(BaseModel):
     weight_unit: Literal["GRAMS", "KILOGRAMS", "OUNCES", "POUNDS"] = "KILOGRAMS"
     no_shipping_types: list[str] = Field(default_factory=lambda: ["Service"])
     vendor: str = ""
-    fo_owns: list[str] = Field(default_factory=lambda: sorted(FO_FIELDS - {"barcode"}))
+    fo_owns: list[str] = Field(default_factory=lambda: sorted(FO_FIELDS))
+    # only barcodes of this F&O bar code setup (e.g. "UPC"); empty: the default displayed/scanned barcode
+    barcode_setup: str = ""
+    # register the title in the shop's other published locales from ProductTranslations
+    translate: bool = True
+    # Shopify locale -> F&O LanguageId where they differ (default: same code, or the same primary language)
+    language_map: dict[str, str] = Field(default_factory=dict)
     max_variants: int = Field(default=SHOPIFY_MAX_VARIANTS, gt=0, le=SHOPIFY_MAX_VARIANTS)
     max_options: int = Field(default=SHOPIFY_MAX_OPTIONS, gt=0, le=SHOPIFY_MAX_OPTIONS)
     price_lists: list[PriceListMap] = Field(default_factory=list)

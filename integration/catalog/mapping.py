@@ -53,6 +53,7 @@ class ProductPlan:
     input: dict[str, Any]  # ProductSetInput (without the identifier)
     skus: dict[str, str] = field(default_factory=dict)  # SKU -> F&O item number
     status_only: bool = False
+    dimensions: dict[str, dict[str, str]] = field(default_factory=dict)  # SKU -> its non-empty product dimensions
 
     @property
     def content_hash(self) -> str:
@@ -94,6 +95,22 @@ def unit_price(
 
 def _rank(price: FoPrice) -> tuple[int, datetime | str, int]:
     return (price.specificity, price.valid_from.isoformat() if price.valid_from else "", price.record_id)
+
+
+def barcode_of(entry: FoCatalogEntry, dimensions: tuple[str, ...], config: CatalogConfig) -> str:
+    """The barcode of one variant (or distinct product): its exact dimensions, one unit, the configured
+    setup; the default displayed barcode first, then the default scanned one, then the lowest."""
+    candidates = [
+        b
+        for b in entry.barcodes
+        if b.barcode
+        and b.dimensions == dimensions
+        and b.quantity <= 1
+        and (not config.barcode_setup or b.setup.casefold() == config.barcode_setup.casefold())
+    ]
+    if not candidates:
+        return ""
+    return min(candidates, key=lambda b: (not b.displayed, not b.scanned, b.setup, b.barcode)).barcode
 
 
 def title_of(entry: FoCatalogEntry, config: CatalogConfig) -> str:
@@ -157,6 +174,7 @@ def build(
     shipping = product.product_type not in config.no_shipping_types
     out_variants: list[dict[str, Any]] = []
     skus: dict[str, str] = {}
+    dimensions: dict[str, dict[str, str]] = {}
     missing: list[str] = []
     for _variant, dims in rows:
         sku = sku_of(product.item_number, dims, config)
@@ -180,8 +198,13 @@ def build(
         }
         if config.owns("price") and price is not None:
             row["price"] = str(price)
+        barcode = barcode_of(entry, dims, config) if config.owns("barcode") else ""
+        if barcode:
+            row["barcode"] = barcode
         out_variants.append(row)
         skus[sku] = product.item_number
+        if any(dims):
+            dimensions[sku] = {DIMENSIONS[i]: value for i, value in enumerate(dims) if value}
     if missing:
         return [Problem(MISSING_PRICE, "no sales price and no all-customer trade agreement", {"skus": missing[:10]})]
     options = (
@@ -208,7 +231,9 @@ def build(
         body["title"] = title_of(entry, config)
     if config.vendor:
         body["vendor"] = config.vendor
-    return ProductPlan(product.product_number, product.item_number, config.publish_status, body, skus)
+    return ProductPlan(
+        product.product_number, product.item_number, config.publish_status, body, skus, dimensions=dimensions
+    )
 
 
 def duplicate_skus(plans: list[ProductPlan]) -> dict[str, list[str]]:
@@ -240,4 +265,33 @@ def group_prices(
         ]
         if candidates:
             out[sku_of(entry.product.item_number, dims, config)] = max(candidates, key=_rank).unit_price
+    return out
+
+
+def group_breaks(
+    entry: FoCatalogEntry, customer_group: str, currency: str, now: datetime, config: CatalogConfig
+) -> dict[str, dict[int, Decimal]]:
+    """SKU -> {minimum quantity: unit price} of one customer price group: its agreements from a whole
+    quantity above 1 (valid today, that currency), the most specific per minimum quantity."""
+    out: dict[str, dict[int, Decimal]] = {}
+    dims_list = [v.dimensions for v in entry.variants] if entry.product.is_master else [("",) * len(DIMENSIONS)]
+    for dims in dims_list:
+        best: dict[int, FoPrice] = {}
+        for p in entry.prices:
+            if not (
+                p.customer_group.casefold() == customer_group.casefold()
+                and not p.customer_account
+                and p.currency.upper() == currency.upper()
+                and p.from_quantity > 1
+                and p.from_quantity == p.from_quantity.to_integral_value()
+                and p.valid_on(now)
+                and p.applies_to(dims)
+                and p.price > 0
+            ):
+                continue
+            minimum = int(p.from_quantity)
+            if minimum not in best or _rank(p) > _rank(best[minimum]):
+                best[minimum] = p
+        if best:
+            out[sku_of(entry.product.item_number, dims, config)] = {m: p.unit_price for m, p in sorted(best.items())}
     return out

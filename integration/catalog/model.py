@@ -9,6 +9,7 @@ sandbox/emulators/d365/product_entities.py for their provenance).
 * ``ProductTranslations``: product name and description per language.
 * ``SalesPriceAgreements``: trade agreements (price per item, dimensions, customer group or
   account, currency, quantity range and dates).
+* ``ProductBarcodesV3``: barcodes per item and product dimensions (F&O owns the variant barcode).
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ PRICE_FIELDS = (
     "ToQuantity",
     "PriceApplicableFromDate",
     "PriceApplicableToDate",
+)
+BARCODE_FIELDS = (
+    "ItemNumber",
+    *DIMENSIONS,
+    "BarcodeSetupId",
+    "Barcode",
+    "ProductQuantity",
+    "IsDefaultDisplayedBarcode",
+    "IsDefaultScannedBarcode",
 )
 EMPTY_DATE = datetime(1900, 1, 1, 12, tzinfo=UTC)
 
@@ -203,6 +213,31 @@ class Translation:
         )
 
 
+@dataclass(frozen=True)
+class Barcode:
+    """One ``ProductBarcodesV3`` row: a barcode of an item (and, for a variant, its product dimensions)."""
+
+    item_number: str
+    dimensions: tuple[str, ...]
+    setup: str
+    barcode: str
+    quantity: Decimal
+    displayed: bool
+    scanned: bool
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Barcode:
+        return cls(
+            item_number=str(row.get("ItemNumber") or ""),
+            dimensions=_dims(row),
+            setup=str(row.get("BarcodeSetupId") or ""),
+            barcode=str(row.get("Barcode") or "").strip(),
+            quantity=_decimal(row.get("ProductQuantity")),
+            displayed=str(row.get("IsDefaultDisplayedBarcode") or "") == "Yes",
+            scanned=str(row.get("IsDefaultScannedBarcode") or "") == "Yes",
+        )
+
+
 @dataclass
 class FoCatalogEntry:
     """One F&O product with everything the mapping needs."""
@@ -211,3 +246,4 @@ class FoCatalogEntry:
     variants: list[FoVariant] = field(default_factory=list)
     prices: list[FoPrice] = field(default_factory=list)
     translations: list[Translation] = field(default_factory=list)
+    barcodes: list[Barcode] = field(default_factory=list)

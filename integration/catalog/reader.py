@@ -16,9 +16,11 @@ from datetime import datetime
 
 from integration.catalog.config import CatalogConfig
 from integration.catalog.model import (
+    BARCODE_FIELDS,
     PRICE_FIELDS,
     PRODUCT_FIELDS,
     VARIANT_FIELDS,
+    Barcode,
     FoCatalogEntry,
     FoPrice,
     FoProduct,
@@ -27,11 +29,12 @@ from integration.catalog.model import (
 )
 from integration.clients.d365 import D365Client, odata_literal
 
-PRODUCTS, VARIANTS, TRANSLATIONS, PRICES = (
+PRODUCTS, VARIANTS, TRANSLATIONS, PRICES, BARCODES = (
     "ReleasedProductsV2",
     "ReleasedProductVariantsV2",
     "ProductTranslations",
     "SalesPriceAgreements",
+    "ProductBarcodesV3",
 )
 
 
@@ -63,9 +66,15 @@ def read_entries(
     for row in d365.query(PRICES, filter=company, select=list(PRICE_FIELDS), cross_company=True):
         price = FoPrice.from_row(row)
         prices[price.item_number].append(price)
+    barcodes: dict[str, list[Barcode]] = defaultdict(list)
+    if config.owns("barcode"):
+        for row in d365.query(BARCODES, filter=company, select=list(BARCODE_FIELDS), cross_company=True):
+            barcode = Barcode.from_row(row)
+            barcodes[barcode.item_number].append(barcode)
     translations: dict[str, list[Translation]] = defaultdict(list)
-    # ProductTranslations is shared across companies (no dataAreaId); only the shop's language is read.
-    language = f"LanguageId eq {odata_literal(config.language)}"
+    # ProductTranslations is shared across companies (no dataAreaId): the shop's language (the title)
+    # and, when translations are on, every other language (matched to the shop's locales later).
+    language = None if config.translate else f"LanguageId eq {odata_literal(config.language)}"
     for row in d365.query(
         TRANSLATIONS,
         filter=language,
@@ -80,6 +89,7 @@ def read_entries(
             variants.get(p.product_number, []) if p.is_master else [],
             prices.get(p.item_number, []),
             translations.get(p.product_number, []),
+            barcodes.get(p.item_number, []),
         )
         for p in products
     ]

@@ -20,23 +20,27 @@ from typing import Any
 
 import httpx
 
+from integration.catalog import translations
 from integration.catalog.bulk import TERMINAL, BulkJob, LineOutcome
 from integration.catalog.config import CatalogConfig
-from integration.catalog.mapping import DUPLICATE_SKU, Problem, ProductPlan, build, duplicate_skus, group_prices
+from integration.catalog.mapping import DUPLICATE_SKU, Problem, ProductPlan, build, duplicate_skus
 from integration.catalog.model import FoCatalogEntry
+from integration.catalog.prices import sync_price_list
 from integration.catalog.reader import read_entries
 from integration.catalog.state import CatalogState, Synced
-from integration.catalog.writer import set_product, update_fixed_prices
+from integration.catalog.writer import set_product
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin, ShopifyUserErrors
 from integration.exceptions import ExceptionStore
-from integration.mappings import MappingStore
+from integration.sku_registry import SkuEntry, SkuRegistry
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
 log = get_logger(__name__)
 ENTITY = "catalog_product"
 REJECTED = "CATALOG_REJECTED"
+PRICES_REJECTED = "CATALOG_PRICES_REJECTED"
+TRANSLATION_REJECTED = "CATALOG_TRANSLATION_REJECTED"
 
 
 @dataclass
@@ -50,12 +54,15 @@ class CatalogSummary:
     exceptions: int = 0
     skus_registered: int = 0
     price_updates: int = 0
+    translations: int = 0
     bulk_lines: int = 0
     bulk_resumed: bool = False
     checkpoint_advanced: bool = False
     shopify_calls: int = 0
     shopify_cost: float = 0.0
     duration_ms: int = 0
+    read_ms: int = 0  # the F&O read
+    write_ms: int = 0  # sending changed products (productSet calls or the bulk operation) and recording them
     reasons: dict[str, int] = field(default_factory=dict)
 
     def fields(self) -> dict[str, Any]:
@@ -81,10 +88,10 @@ class CatalogSync:
         self.legal_entity = legal_entity
         self.state = CatalogState(storage)
         self.exceptions = ExceptionStore(storage)
-        self.mappings = MappingStore(storage)
+        self.registry = SkuRegistry(storage)
         self._open: set[str] = set()  # product numbers with an open exception (resolved when sent)
         self._deferred: list[Synced] | None = None  # state rows written together (bulk results)
-        self._deferred_skus: dict[str, str] = {}  # and their SKU mappings
+        self._deferred_skus: dict[str, SkuEntry] = {}  # and their SKU registrations
         self.bulk = BulkJob(
             storage,
             shopify,
@@ -115,7 +122,9 @@ class CatalogSync:
                     return summary
             last, etag = self.state.checkpoint()
             since = None if full or last is None else last - timedelta(minutes=self.config.overlap_minutes)
+            read_started = time.monotonic()
             entries = read_entries(self.d365, self.legal_entity, self.config, since)
+            summary.read_ms = int((time.monotonic() - read_started) * 1000)
             summary.products_read = len(entries)
             if self._sync(entries, known, run_start, summary):
                 summary.checkpoint_advanced = self.state.advance(run_start, etag)
@@ -157,12 +166,17 @@ class CatalogSync:
                 self._problems(number, [problem], summary)
         plans = [(e, p) for e, p in plans if p.product_number not in held]
         changed = []
+        unregistered: list[Synced] = []  # sent by an earlier version, before the SKU registry existed
         for entry, plan in plans:
             synced = known.setdefault(plan.product_number, Synced(plan.product_number))
             if synced.product_id and synced.content_hash == plan.content_hash:
                 summary.unchanged += 1
+                if not synced.registered and not plan.status_only:
+                    unregistered.append(synced)
             else:
                 changed.append((entry, plan, synced))
+        self._register_earlier(unregistered, {p.product_number: p for _e, p in plans}, summary)
+        write_started = time.monotonic()
         if len(changed) >= self.config.bulk_threshold:
             row = self.bulk.submit([(plan, synced.product_id) for _e, plan, synced in changed])
             summary.bulk_lines = len(changed)
@@ -188,13 +202,32 @@ class CatalogSync:
                     product_id,
                     variant_ids,
                     summary,
+                    plan.dimensions,
                 )
+        summary.write_ms = int((time.monotonic() - write_started) * 1000)
+        if self.config.translate:
+            self._translate(plans, known, summary)
         if self.config.price_lists:
             for entry, plan in plans:
                 synced = known[plan.product_number]
                 if synced.product_id and not plan.status_only and synced.content_hash == plan.content_hash:
                     self._prices(entry, synced, now, summary)
         return True
+
+    def _register_earlier(self, rows: list[Synced], plans: dict[str, ProductPlan], summary: CatalogSummary) -> None:
+        """Register the SKUs of unchanged products synced before the registry existed (no Shopify call)."""
+        if not rows:
+            return
+        entries = {
+            sku: SkuEntry.of(item, plans[s.product_number].dimensions.get(sku, {}))
+            for s in rows
+            for sku, item in s.skus.items()
+        }
+        self.registry.put_many(entries)
+        for synced in rows:
+            synced.registered = True
+        self.state.save_many(rows)
+        summary.skus_registered += len(entries)
 
     def _finish_bulk(self, row: dict[str, Any], known: dict[str, Synced], summary: CatalogSummary) -> bool:
         op = self.bulk.wait(row)
@@ -205,7 +238,7 @@ class CatalogSync:
             for outcome in self.bulk.outcomes(row, op) if op else []:
                 self._bulk_outcome(outcome, known, summary)
             if self._deferred_skus:  # mappings before state: a crash in between only re-sends
-                self.mappings.set_many("skus", self._deferred_skus)
+                self.registry.put_many(self._deferred_skus)
             self.state.save_many(self._deferred)
         finally:
             self._deferred, self._deferred_skus = None, {}
@@ -229,6 +262,7 @@ class CatalogSync:
             outcome.product_id,
             outcome.variant_ids or {},
             summary,
+            outcome.dimensions or {},
         )
 
     def _accepted(
@@ -241,19 +275,25 @@ class CatalogSync:
         product_id: str,
         variant_ids: dict[str, str],
         summary: CatalogSummary,
+        dimensions: dict[str, dict[str, str]],
     ) -> None:
         summary.written += 1
         summary.created += int(not synced.product_id)
         summary.status_changes += int(status_only)
         synced.product_id, synced.content_hash, synced.status = product_id, content_hash, status
         if not status_only:
-            new_skus = {s: i for s, i in skus.items() if synced.skus.get(s) != i}
+            new_skus = {
+                s: SkuEntry.of(i, dimensions.get(s, {}))
+                for s, i in skus.items()
+                if synced.skus.get(s) != i or not synced.registered
+            }
             if new_skus and self._deferred is not None:
                 self._deferred_skus.update(new_skus)
             elif new_skus:
-                self.mappings.set_many("skus", new_skus)  # order sync: SKU -> F&O item number
+                self.registry.put_many(new_skus)  # order sync: SKU -> F&O item number and product dimensions
             summary.skus_registered += len(new_skus)
             synced.skus = dict(skus)
+            synced.registered = True
             if variant_ids:
                 synced.variant_ids = {s: v for s, v in variant_ids.items() if s in skus}
         if self._deferred is not None:
@@ -265,24 +305,37 @@ class CatalogSync:
             self._open.discard(synced.product_number)
 
     def _prices(self, entry: FoCatalogEntry, synced: Synced, now: datetime, summary: CatalogSummary) -> None:
-        changed = False
+        changed = 0
         for mapping in self.config.price_lists:
-            wanted = group_prices(entry, mapping.customer_group, mapping.currency, now, self.config)
-            sent = synced.prices.get(mapping.price_list, {})
-            add = {
-                synced.variant_ids[sku]: price
-                for sku, price in wanted.items()
-                if sku in synced.variant_ids and sent.get(sku) != str(price)
-            }
-            delete = [synced.variant_ids[sku] for sku in sent if sku not in wanted and sku in synced.variant_ids]
-            if not add and not delete:
-                continue
-            update_fixed_prices(self.shopify, mapping.price_list, mapping.currency, add, delete)
-            summary.price_updates += len(add) + len(delete)
-            synced.prices[mapping.price_list] = {s: str(p) for s, p in wanted.items() if s in synced.variant_ids}
-            changed = True
+            try:
+                changed += sync_price_list(self.shopify, mapping, entry, synced, now, self.config)
+            except ShopifyUserErrors as error:
+                problem = Problem(PRICES_REJECTED, str(error), {"price_list": mapping.price_list})
+                self._problems(synced.product_number, [problem], summary)
+                return  # nothing of this list was applied: the next run sends it again
+        summary.price_updates += changed
         if changed:
             self.state.save(synced)
+
+    def _translate(
+        self, plans: list[tuple[FoCatalogEntry, ProductPlan]], known: dict[str, Synced], summary: CatalogSummary
+    ) -> None:
+        """Register translated titles whose source or translations changed (translations.py)."""
+        items = [(e, p, known[p.product_number]) for e, p in plans]
+        wanted = translations.to_send(self.shopify, self.config, items)
+        failed = translations.send(self.shopify, wanted)
+        for item in wanted:
+            synced = known[item.product_number]
+            if item.product_number in failed:
+                problem = Problem(TRANSLATION_REJECTED, failed[item.product_number], {"locales": sorted(item.titles)})
+                self._problems(item.product_number, [problem], summary)
+                continue
+            synced.translations_hash = item.digest
+            summary.translations += len(item.titles)
+            self.state.save(synced)
+            if item.product_number in self._open:
+                self.exceptions.resolve(ENTITY, item.product_number, "translations sent to Shopify")
+                self._open.discard(item.product_number)
 
     def _problems(self, number: str, problems: list[Problem], summary: CatalogSummary) -> None:
         first = problems[0]

@@ -35,6 +35,8 @@ class Synced:
     skus: dict[str, str] = field(default_factory=dict)  # SKU -> item number
     variant_ids: dict[str, str] = field(default_factory=dict)  # SKU -> ProductVariant gid
     prices: dict[str, dict[str, str]] = field(default_factory=dict)  # price list gid -> SKU -> price
+    translations_hash: str = ""  # of the translated titles Shopify last accepted (translations.py)
+    registered: bool = False  # its SKUs are in the SKU registry (rows of earlier versions are not)
 
     def entity(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,8 @@ class Synced:
             "Skus": json.dumps(self.skus),
             "VariantIds": json.dumps(self.variant_ids),
             "Prices": json.dumps(self.prices),
+            "Translations": self.translations_hash,
+            "SkusRegistered": self.registered,
             "SyncedAt": datetime.now(UTC),
         }
 
@@ -60,6 +64,8 @@ class Synced:
             json.loads(row.get("Skus") or "{}"),
             json.loads(row.get("VariantIds") or "{}"),
             json.loads(row.get("Prices") or "{}"),
+            row.get("Translations", ""),
+            bool(row.get("SkusRegistered", False)),
         )
 
 

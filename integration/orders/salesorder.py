@@ -150,7 +150,10 @@ def build_sales_order(
     extra = spread(order.unallocated_discount, [max(li.gross - li.discount.shop, ZERO) for li in order.lines])
     lines: list[dict[str, Any]] = []
     gross_total = discount_total = ZERO
-    for index, (li, item) in enumerate(zip(order.lines, decisions.item_numbers, strict=True), start=1):
+    dimensions = decisions.dimensions or [{} for _ in order.lines]
+    for index, (li, item, dims) in enumerate(
+        zip(order.lines, decisions.item_numbers, dimensions, strict=True), start=1
+    ):
         discount = li.discount.shop + extra[index - 1]
         gross_total += li.gross
         discount_total += discount
@@ -161,6 +164,7 @@ def build_sales_order(
             {
                 **common,
                 "ItemNumber": item,
+                **dims,  # a product master's variant: F&O needs its product dimensions on the line
                 "OrderedSalesQuantity": li.quantity,
                 "SalesPrice": li.price.shop,
                 "LineDiscountAmount": per_unit,

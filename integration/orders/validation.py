@@ -45,6 +45,7 @@ class Decisions:
     """What validation decided, consumed by the pure mapping."""
 
     item_numbers: list[str] = field(default_factory=list)  # per order line
+    dimensions: list[dict[str, str]] = field(default_factory=list)  # per order line: product dimensions
     delivery_mode: str = ""
     tax_group: str = ""
     warehouse: Warehouse | None = None
@@ -53,6 +54,7 @@ class Decisions:
 
 def item_numbers(order: Order, mappings: Mappings) -> list[str]:
     """The F&O item number of every line (SKU, or the ``skus`` override; "" when neither)."""
+    mappings.resolve_skus([line.sku for line in order.lines])
     return [mappings.item_number(line.sku, line.variant_id) for line in order.lines]
 
 
@@ -147,7 +149,10 @@ def validate(
     """Decisions plus every failure. ``released``: item numbers that exist as released products
     (upper-cased); ``available``: item number -> available quantity, used by the ``hold`` policy."""
     failures = _required_fields(order)
-    decisions = Decisions(item_numbers=item_numbers(order, mappings))
+    decisions = Decisions(
+        item_numbers=item_numbers(order, mappings),
+        dimensions=[mappings.line_dimensions(line.sku, line.variant_id) for line in order.lines],
+    )
 
     currencies = {m.shop_currency for li in order.lines for m in (li.price, li.discount) if m.shop_currency}
     currencies |= {order.total_price.shop_currency} - {""}

@@ -327,16 +327,32 @@ def invoice_return_order(env: Env, company: str, number: str) -> Row:
 
 
 # ---- on-hand ------------------------------------------------------------------------------------
-def on_hand_key(company: str, item: str, site: str, warehouse: str) -> tuple[str, ...]:
-    return (company, item, "", "", "", "", "", site, warehouse)
+NO_DIMENSIONS = ("", "", "", "", "")  # colour, configuration, size, style, version (a distinct product)
 
 
-def on_hand_row(env: Env, company: str, item: str, site: str, warehouse: str) -> Row | None:
-    return env.store.get("InventSum", on_hand_key(company, item, site, warehouse))
+def on_hand_key(
+    company: str, item: str, site: str, warehouse: str, dims: tuple[str, ...] = NO_DIMENSIONS
+) -> tuple[str, ...]:
+    return (company, item, *dims, site, warehouse)
 
 
-def set_on_hand(env: Env, company: str, item: str, site: str, warehouse: str, **quantities: Decimal) -> Row:
-    row = on_hand_row(env, company, item, site, warehouse)
+def on_hand_row(
+    env: Env, company: str, item: str, site: str, warehouse: str, dims: tuple[str, ...] = NO_DIMENSIONS
+) -> Row | None:
+    return env.store.get("InventSum", on_hand_key(company, item, site, warehouse, dims))
+
+
+def set_on_hand(
+    env: Env,
+    company: str,
+    item: str,
+    site: str,
+    warehouse: str,
+    dims: tuple[str, ...] = NO_DIMENSIONS,
+    **quantities: Decimal,
+) -> Row:
+    """On-hand of an item (a product master's variant: its colour, configuration, size, style and version)."""
+    row = on_hand_row(env, company, item, site, warehouse, dims)
     product = env.item(company, item) or {}
     if row is None:
         keys = (
@@ -350,7 +366,9 @@ def set_on_hand(env: Env, company: str, item: str, site: str, warehouse: str, **
             "InventorySiteId",
             "InventoryWarehouseId",
         )
-        row = env.store.insert("InventSum", dict(zip(keys, on_hand_key(company, item, site, warehouse), strict=True)))
+        row = env.store.insert(
+            "InventSum", dict(zip(keys, on_hand_key(company, item, site, warehouse, dims), strict=True))
+        )
     changes: dict[str, Any] = {k: Decimal(str(v)) for k, v in quantities.items()}
     changes["ProductName"] = product.get("SearchName", "")
     changes["AreWarehouseManagementProcessesUsed"] = "No"

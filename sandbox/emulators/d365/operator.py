@@ -15,6 +15,7 @@ from starlette.routing import Route
 from sandbox.emulators.d365 import documents, number_sequences, payment_journals, seed
 from sandbox.emulators.d365.config import ThrottleConfig
 from sandbox.emulators.d365.entities import entity_sets
+from sandbox.emulators.d365.product_writes import DIMENSIONS
 from sandbox.emulators.d365.reads import project
 from sandbox.emulators.d365.wire import ODataError, dumps, loads
 from sandbox.emulators.d365.writes import create
@@ -209,11 +210,9 @@ def routes(state: EmulatorState) -> list[Route]:
             if env().item(company, item.get("ItemNumber", "")) is None:
                 return _error(404, f"unknown item {item.get('ItemNumber')!r}")
             quantities = {k: Decimal(str(v)) for k, v in item.items() if k.endswith("Quantity")}
-            out.append(
-                project(
-                    es, documents.set_on_hand(env(), company, item["ItemNumber"], site, warehouse, **quantities), None
-                )
-            )
+            dims = tuple(str(item.get(d) or "") for d in DIMENSIONS)  # a variant's stock: its product dimensions
+            row = documents.set_on_hand(env(), company, item["ItemNumber"], site, warehouse, dims, **quantities)
+            out.append(project(es, row, None))
         return _json({"value": out})
 
     async def order_action(request: Request) -> Response:

@@ -15,6 +15,11 @@ Provenance (field names and keys, as F&O's $metadata publishes them):
 * ``SalesPriceAgreements`` (AOT ``PriceDiscSalesPriceAgreementEntity``): the same SAP Cloud SDK
   client (``SalesPriceAgreements.ts``), including F&O's own spelling ``ProductconfigurationId``.
 
+* ``ProductBarcodesV3``: keys and fields from the same SAP Cloud SDK client (``ProductBarcodesV3.ts``,
+  commit 0a4c110), cross-checked with Hexalith's F&O client record ``ProductBarcode.cs`` (same field
+  names); the storage table ``InventItemBarcode`` is F&O's; the AOT entity name is not published there
+  and is the emulator's reading.
+
 ``entities.py`` merges these into the served entity sets.
 """
 
@@ -39,6 +44,13 @@ SETS: dict[str, tuple[str, str, str, str, bool]] = {
         "EcoResProductTranslationEntity",
         "EcoResProductTranslation",
         "Product translations",
+        False,
+    ),
+    "ProductBarcodesV3": (
+        "ProductBarcodeV3",
+        "EcoResProductBarcodeV3Entity",
+        "InventItemBarcode",
+        "Item - bar code",
         False,
     ),
     "SalesPriceAgreements": (
@@ -82,6 +94,37 @@ RAW: dict[str, dict[str, Any]] = {
     "ProductTranslations": {
         "keys": ["ProductNumber", "LanguageId"],
         "fields": [["ProductNumber", _S], ["LanguageId", _S], ["ProductName", _S], ["Description", _S]],
+    },
+    "ProductBarcodesV3": {
+        "keys": [
+            "dataAreaId",
+            "ItemNumber",
+            "ProductConfigurationId",
+            "ProductColorId",
+            "ProductSizeId",
+            "ProductStyleId",
+            "ProductVersionId",
+            "ProductQuantityUnitSymbol",
+            "BarcodeSetupId",
+            "Barcode",
+        ],
+        "fields": [
+            ["dataAreaId", _S],
+            ["ItemNumber", _S],
+            ["ProductConfigurationId", _S],
+            ["ProductColorId", _S],
+            ["ProductSizeId", _S],
+            ["ProductStyleId", _S],
+            ["ProductVersionId", _S],
+            ["ProductQuantityUnitSymbol", _S],
+            ["BarcodeSetupId", _S],
+            ["Barcode", _S],
+            ["ProductDescription", _S],
+            ["IsDefaultScannedBarcode", _NOYES],
+            ["IsDefaultDisplayedBarcode", _NOYES],
+            ["IsDefaultPrintedBarcode", _NOYES],
+            ["ProductQuantity", _D],
+        ],
     },
     "SalesPriceAgreements": {
         "keys": ["dataAreaId", "RecordId"],

@@ -17,6 +17,7 @@ from typing import Any
 
 from sandbox.emulators.d365.domain import Env, days_from_today, decimal, fail, money, now, today
 from sandbox.emulators.d365.entities import EntitySet
+from sandbox.emulators.d365.product_writes import DIMENSIONS, check_line_variant
 from sandbox.emulators.d365.store import Row
 from sandbox.emulators.d365.wire import already_exists, not_in_related, write_failed
 
@@ -228,6 +229,7 @@ def create_line(env: Env, es: EntitySet, row: Row) -> Row:
     item = env.item(company, row["ItemNumber"])
     env.check_fk(es, LINE, row, "ItemNumber", item is not None, "Released products")
     assert item is not None
+    check_line_variant(env, es, LINE, row, item)
     existing = env.order_lines(company, row["SalesOrderNumber"])
     seq = max((int(r.get("LineCreationSequenceNumber", 0)) for r in existing), default=0) + 1
     row.setdefault("LineCreationSequenceNumber", seq)
@@ -291,6 +293,10 @@ def update_line(env: Env, es: EntitySet, row: Row, changes: dict[str, Any]) -> d
             env.item(merged["dataAreaId"], merged["ItemNumber"]) is not None,
             "Released products",
         )
+    if {"ItemNumber", *DIMENSIONS} & set(changes):
+        changed_item = env.item(merged["dataAreaId"], merged.get("ItemNumber", ""))
+        if changed_item is not None:
+            check_line_variant(env, es, LINE, merged, changed_item)
     if decimal(merged, "OrderedSalesQuantity") < decimal(row, "_Delivered"):
         raise fail(es, LINE, "The quantity cannot be less than the quantity already delivered.")
     env.site_and_warehouse(es, LINE, merged, "ShippingSiteId", "ShippingWarehouseId")

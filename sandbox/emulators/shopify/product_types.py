@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.emulators.shopify import bulk
+from sandbox.emulators.shopify import bulk, product_extras
 from sandbox.emulators.shopify.products import (
     Catalog,
     PriceList,
@@ -244,10 +244,10 @@ MUTATIONS: dict[str, Any] = {
 
 
 def register(types: dict[str, dict[str, Any]], mutation: dict[str, Any]) -> None:
-    types["QueryRoot"].update({**QUERY_FIELDS, **bulk.QUERY_FIELDS})
-    for type_name, fields in {**TYPE_FIELDS, **bulk.TYPE_FIELDS}.items():
+    types["QueryRoot"].update({**QUERY_FIELDS, **bulk.QUERY_FIELDS, **product_extras.QUERY_FIELDS})
+    for type_name, fields in {**TYPE_FIELDS, **bulk.TYPE_FIELDS, **product_extras.TYPE_FIELDS}.items():
         types.setdefault(type_name, {}).update(fields)
-    mutation.update({**MUTATIONS, **bulk.MUTATIONS})
+    mutation.update({**MUTATIONS, **bulk.MUTATIONS, **product_extras.MUTATIONS})
 
 
 # Operator routes (the merchant's side) ------------------------------------------------------------
@@ -261,6 +261,7 @@ async def post_price_list(request: Request) -> Response:
     body = json.loads(await request.body() or b"{}")
     store = _store(request)
     pl = PriceList(store.next_id(), str(body.get("name") or "Price list"), str(body.get("currency") or "USD").upper())
+    pl.b2b = body.get("catalog") == "company_location"  # a B2B catalog's list (else a market's)
     catalog_of(store).price_lists[pl.id] = pl
     return json_response({"id": gid("PriceList", pl.id), "name": pl.name, "currency": pl.currency}, 201)
 
@@ -283,6 +284,7 @@ async def get_catalog(request: Request) -> Response:
                         "id": gid("ProductVariant", v.id),
                         "sku": v.sku,
                         "price": str(v.price),
+                        "barcode": v.barcode,
                         "options": list(v.options),
                         "inventory_item_id": gid("InventoryItem", v.item_id),
                         "requires_shipping": (book.measurements.get(v.item_id) or _Default).requires_shipping,
@@ -299,7 +301,26 @@ async def get_catalog(request: Request) -> Response:
         gid("PriceList", pl.id): {gid("ProductVariant", v): str(x) for v, x in pl.fixed.items()}
         for pl in book.price_lists.values()
     }
-    return json_response({"products": products, "price_lists": price_lists, "product_set_writes": book.writes})
+    breaks = {
+        gid("PriceList", pl.id): {
+            gid("ProductVariant", v): {str(m): str(x) for m, x in sorted(b.items())} for v, b in pl.breaks.items()
+        }
+        for pl in book.price_lists.values()
+        if pl.breaks
+    }
+    translations = {
+        f"{rid} {locale} {key}": value
+        for (rid, locale, key), (value, _d, _s) in product_extras.localized(store).translations.items()
+    }
+    return json_response(
+        {
+            "products": products,
+            "price_lists": price_lists,
+            "quantity_price_breaks": breaks,
+            "translations": translations,
+            "product_set_writes": book.writes,
+        }
+    )
 
 
 ROUTES = [

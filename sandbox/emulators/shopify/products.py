@@ -58,6 +58,8 @@ class PriceList:
     name: str
     currency: str
     fixed: dict[int, Decimal] = field(default_factory=dict)  # variant id -> price
+    b2b: bool = False  # the price list of a B2B (company location) catalog: quantity price breaks allowed
+    breaks: dict[int, dict[int, Decimal]] = field(default_factory=dict)  # variant id -> minimum qty -> price
 
 
 @dataclass
@@ -299,6 +301,7 @@ def _set_variants(
         store.items.pop(gone.item_id, None)
         for plist in book.price_lists.values():
             plist.fixed.pop(old, None)
+            plist.breaks.pop(old, None)
     product.variants = keep
 
 

@@ -328,7 +328,7 @@ def tier_for(version: str) -> str:
 @cache
 def schema_for_tier(tier: str) -> GraphQLSchema:
     # These modules import the resolvers, which import this module: imported here, not at the top.
-    from sandbox.emulators.shopify import bulk_query, customers, installation, order_reads
+    from sandbox.emulators.shopify import bulk_query, customers, installation, order_reads, product_extras
     from sandbox.emulators.shopify.payments import SDL as PAYMENTS_SDL
 
     sdl = BASE_SDL % {"currencies": CURRENCIES, "inventory_inputs": INVENTORY_INPUTS[tier]}
@@ -341,4 +341,5 @@ def schema_for_tier(tier: str) -> GraphQLSchema:
         + CATALOG_SDL
         + BULK_SDL
         + bulk_query.SDL
+        + product_extras.SDL
     )

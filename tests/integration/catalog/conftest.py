@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from integration import sku_registry
 from integration.catalog import state
 from integration.catalog.config import CatalogConfig, load_config
 from integration.catalog.service import CatalogSync
@@ -90,7 +91,25 @@ class World:
                     },
                 )
 
-    def agreement(self, item: str, price: str, *, group: str = "", currency: str = "USD", color: str = "") -> int:
+    def barcode(self, item: str, code: str, *, color: str = "", size: str = "", setup: str = "UPC") -> None:
+        self.fo().create(
+            "ProductBarcodesV3",
+            {
+                "dataAreaId": "usmf",
+                "ItemNumber": item,
+                "ProductColorId": color,
+                "ProductSizeId": size,
+                "BarcodeSetupId": setup,
+                "Barcode": code,
+                "ProductQuantity": Decimal(1),
+                "ProductQuantityUnitSymbol": "ea",
+                "IsDefaultDisplayedBarcode": "Yes",
+            },
+        )
+
+    def agreement(
+        self, item: str, price: str, *, group: str = "", currency: str = "USD", color: str = "", from_qty: int = 1
+    ) -> int:
         self.records += 1
         self.fo().create(
             "SalesPriceAgreements",
@@ -103,7 +122,7 @@ class World:
                 "PriceCurrencyCode": currency,
                 "Price": Decimal(price),
                 "SalesPriceQuantity": Decimal(1),
-                "FromQuantity": Decimal(1),
+                "FromQuantity": Decimal(from_qty),
             },
         )
         return 5_637_000_000 + self.records
@@ -133,7 +152,15 @@ class World:
 
 
 def _clear(storage: Storage) -> None:
-    for name in (state.TABLE, EXCEPTIONS_TABLE, MAPPINGS_TABLE, inventory_catalog.TABLE, ledger.TABLE, runs.TABLE):
+    for name in (
+        state.TABLE,
+        EXCEPTIONS_TABLE,
+        MAPPINGS_TABLE,
+        sku_registry.TABLE,
+        inventory_catalog.TABLE,
+        ledger.TABLE,
+        runs.TABLE,
+    ):
         table = storage.table(name)
         for row in table.query_entities("PartitionKey ne ''", select=["PartitionKey", "RowKey"]):
             table.delete_entity(row["PartitionKey"], row["RowKey"])

@@ -88,8 +88,7 @@ def test_the_checkpoint_moves_only_with_its_etag(world: World) -> None:
 
 
 def test_the_inventory_push_finds_new_products_on_its_next_run(world: World) -> None:
-    # A distinct product (the F&O emulator's on-hand has no product dimensions, so variants of a
-    # master cannot be stocked there; their SKUs follow the same scheme as the push's).
+    # A distinct product (variants of a master: the next test).
     world.product("V1", master=False)
     fo = httpx.Client(base_url=world.d365_url, timeout=30)
     body = [{"ItemNumber": "V1", "InventoryWarehouseId": "11", "OnHandQuantity": 7}]
@@ -114,3 +113,36 @@ def test_the_inventory_push_finds_new_products_on_its_next_run(world: World) -> 
     assert push() == 1
     rows = [r for r in world.shop.get("/_emulator/state").json()["inventory"] if r["sku"] == "V1"]
     assert [r["on_hand"] for r in rows] == [7, 0], rows  # Main Warehouse (wh 11), East Warehouse (not mapped)
+
+
+def test_the_inventory_push_finds_the_new_variants_of_a_master_on_its_next_run(world: World) -> None:
+    world.product("M1")
+    world.variants("M1", ["Red", "Blue"], ["S"])
+    fo = httpx.Client(base_url=world.d365_url, timeout=30)
+    body = [
+        {
+            "ItemNumber": "M1",
+            "ProductColorId": color,
+            "ProductSizeId": "S",
+            "InventoryWarehouseId": "11",
+            "OnHandQuantity": n,
+        }
+        for color, n in (("Red", 4), ("Blue", 6))
+    ]
+    assert fo.put("/_emulator/on-hand", json=body).status_code == 200
+    fo.close()
+    config = parse_config(
+        {"locations": [{"shopify_location": "Main Warehouse", "warehouses": [{"site": "1", "warehouse": "11"}]}]}
+    )
+
+    def push() -> int:
+        return (
+            InventorySync(config, world.storage, world.fo(), world.shopify(), legal_entity="usmf").run(full=True).pushed
+        )
+
+    assert push() == 0  # not in Shopify yet
+    world.sync().run()
+    assert push() == 2
+    rows = world.shop.get("/_emulator/state").json()["inventory"]
+    stock = {sku: [r["on_hand"] for r in rows if r["sku"] == sku] for sku in ("M1-Red-S", "M1-Blue-S")}
+    assert stock == {"M1-Red-S": [4, 0], "M1-Blue-S": [6, 0]}, stock  # Main Warehouse (wh 11), East (not mapped)

@@ -3,10 +3,13 @@ ownership, lifecycle, exceptions, mapping hand-off, price lists."""
 
 from __future__ import annotations
 
+from integration import sku_registry
+from integration.catalog import state
 from integration.catalog.config import PriceListMap, load_config
 from integration.catalog.service import ENTITY
 from integration.exceptions import ExceptionStore
 from integration.mappings import load_mappings
+from integration.sku_registry import SkuRegistry
 from tests.integration.catalog.conftest import World
 
 
@@ -76,6 +79,18 @@ def test_leaving_the_released_state_drafts_the_product_and_never_deletes_it(worl
     assert world.products()["L1"]["status"] == "ACTIVE"
 
 
+def test_a_configured_archived_status_archives_a_product_leaving_the_state(world: World) -> None:
+    world.product("A1")
+    world.variants("A1", ["Red"], ["S", "M"])
+    config = load_config().model_copy(update={"leaving_status": "ARCHIVED"})
+    world.sync(config).run()
+    world.update_product("A1", ProductLifecycleStateId="Discontinued")
+    assert world.sync(config).run().status_changes == 1
+    product = world.products()["A1"]
+    assert product["status"] == "ARCHIVED" and len(product["variants"]) == 2  # never deleted, variants kept
+    assert world.sync(config).run().written == 0
+
+
 def test_incomplete_products_become_exceptions_and_are_not_sent(world: World) -> None:
     world.product("NOPRICE", master=False, SalesPrice=0)
     world.product("DUP", master=False)
@@ -115,3 +130,23 @@ def test_customer_group_agreements_become_fixed_prices_on_the_price_list(world: 
     assert fixed == {"W1-Red-S": "14.00", "W1-Blue-S": "15.00"}
     again = world.sync(config).run()
     assert again.price_updates == 0 and again.written == 0
+
+
+def test_products_synced_before_the_sku_registry_register_their_skus_without_shopify_calls(world: World) -> None:
+    world.product("R1")
+    world.variants("R1", ["Red"], ["S", "M"])
+    world.sync().run()
+    # an earlier version's state: no registry rows, the row not marked
+    table = world.storage.table(sku_registry.TABLE)
+    for row in table.query_entities("PartitionKey ne ''", select=["PartitionKey", "RowKey"]):
+        table.delete_entity(row["PartitionKey"], row["RowKey"])
+    state_table = world.storage.table(state.TABLE)
+    row = state_table.get_entity(state.PRODUCT, "R1")
+    row["SkusRegistered"] = False
+    state_table.upsert_entity(row)
+    assert SkuRegistry(world.storage).get_many(["R1-Red-S"]) == {}
+    run = world.sync().run()
+    assert (run.written, run.shopify_calls, run.skus_registered) == (0, 0, 2)
+    entry = SkuRegistry(world.storage).get_many(["R1-Red-S"])["R1-Red-S"]
+    assert entry.dimensions == {"ProductColorId": "Red", "ProductSizeId": "S"}
+    assert world.sync().run().skus_registered == 0

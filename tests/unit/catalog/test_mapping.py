@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from integration.catalog import mapping
+from integration.catalog import mapping, translations
 from integration.catalog.config import CatalogConfig, load_config
 from integration.catalog.mapping import Problem, ProductPlan, build, duplicate_skus, group_prices
-from integration.catalog.model import FoCatalogEntry, FoPrice, FoProduct, FoVariant, Translation
+from integration.catalog.model import Barcode, FoCatalogEntry, FoPrice, FoProduct, FoVariant, Translation
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
@@ -206,3 +206,72 @@ def test_group_prices_for_a_price_list() -> None:
     ]
     out = group_prices(master_entry(prices=prices), "wholesale", "USD", NOW, config())
     assert out["T100-Red-M"] == Decimal("14.00") and out["T100-Blue-M"] == Decimal("15.00") and len(out) == 6
+
+
+def barcode(code: str, color: str = "", size: str = "", **row: Any) -> Barcode:
+    return Barcode.from_row(
+        {
+            "ItemNumber": "T100",
+            "ProductColorId": color,
+            "ProductSizeId": size,
+            "BarcodeSetupId": "UPC",
+            "Barcode": code,
+            "ProductQuantity": Decimal(1),
+            **row,
+        }
+    )
+
+
+def test_the_variant_barcode_is_its_own_default_displayed_one() -> None:
+    entry = master_entry()
+    entry.barcodes = [
+        barcode("111", "Red", "S", BarcodeSetupId="EAN"),
+        barcode("222", "Red", "S", IsDefaultDisplayedBarcode="Yes"),
+        barcode("333", "Red", "M", ProductQuantity=Decimal(12)),  # a case of 12: not a unit barcode
+        barcode("444"),  # no dimensions: not a variant's
+    ]
+    plan = build(entry, config(), NOW, known=False)
+    assert isinstance(plan, ProductPlan)
+    by_sku = {v["inventoryItem"]["sku"]: v for v in plan.input["variants"]}
+    assert by_sku["T100-Red-S"]["barcode"] == "222" and "barcode" not in by_sku["T100-Red-M"]
+    only_ean = build(entry, config(barcode_setup="EAN"), NOW, known=False)
+    assert isinstance(only_ean, ProductPlan)
+    assert {v["inventoryItem"]["sku"]: v.get("barcode") for v in only_ean.input["variants"]}["T100-Red-S"] == "111"
+    not_owned = build(entry, config(fo_owns=["title", "options", "sku", "price", "weight"]), NOW, known=False)
+    assert isinstance(not_owned, ProductPlan)
+    assert not any("barcode" in v for v in not_owned.input["variants"])
+
+
+def test_the_plan_knows_each_variant_skus_dimensions() -> None:
+    plan = build(master_entry(), config(), NOW, known=False)
+    assert isinstance(plan, ProductPlan)
+    assert plan.dimensions["T100-Blue-L"] == {"ProductColorId": "Blue", "ProductSizeId": "L"}
+
+
+def test_quantity_breaks_of_a_group_from_whole_quantities_above_one() -> None:
+    prices = [
+        price("18.00", group="B2B"),
+        price("16.00", group="B2B", FromQuantity=Decimal(10), rec=2),
+        price("15.00", group="B2B", color="Red", FromQuantity=Decimal(10), rec=3),  # more specific
+        price("14.00", group="B2B", FromQuantity=Decimal(50), rec=4),
+        price("13.00", group="B2B", FromQuantity=Decimal("2.5"), rec=5),  # not a whole quantity
+        price("12.00", group="RETAIL", FromQuantity=Decimal(10), rec=6),
+    ]
+    breaks = mapping.group_breaks(master_entry(prices=prices), "B2B", "USD", NOW, config())
+    assert breaks["T100-Red-S"] == {10: Decimal("15.00"), 50: Decimal("14.00")}
+    assert breaks["T100-Blue-S"] == {10: Decimal("16.00"), 50: Decimal("14.00")}
+
+
+def test_translated_titles_match_the_shop_locales() -> None:
+    entry = master_entry(
+        translations=[
+            Translation("T100", "en-us", "T-shirt", ""),
+            Translation("T100", "fr-ca", "Tee-shirt", ""),
+            Translation("T100", "de", "T-Shirt (de)", ""),
+            Translation("T100", "nl", "", ""),
+        ]
+    )
+    titles = translations.titles_for(entry, ["fr", "de", "nl", "ja"], config())
+    assert titles == {"fr": "Tee-shirt", "de": "T-Shirt (de)"}
+    mapped = translations.titles_for(entry, ["fr"], config(language_map={"fr": "de"}))
+    assert mapped == {"fr": "T-Shirt (de)"}
