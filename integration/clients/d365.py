@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from integration.errors import Conflict, IntegrationError, Permanent, Transient
 from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
 from shared.settings import Settings
 
@@ -33,7 +34,7 @@ JSON_HEADERS = {
 }
 
 
-class D365Error(Exception):
+class D365Error(IntegrationError):
     def __init__(self, status: int, message: str, entity_set: str = "", body: Any = None) -> None:
         super().__init__(f"F&O {status} on {entity_set or 'request'}: {message}")
         self.status = status
@@ -42,7 +43,7 @@ class D365Error(Exception):
         self.body = body
 
 
-class D365ValidationError(D365Error):
+class D365ValidationError(D365Error, Permanent):
     """F&O refused the write (a permanent 4xx or a failed changeset): fix data or mapping, do not retry."""
 
 
@@ -50,19 +51,19 @@ class D365AlreadyExists(D365ValidationError):
     """The key exists: for deterministic keys this means an earlier attempt already created it."""
 
 
-class D365NotFound(D365Error):
+class D365NotFound(D365Error, Permanent):
     pass
 
 
-class D365PreconditionFailed(D365Error):
+class D365PreconditionFailed(D365Error, Conflict):
     """Stale ``If-Match`` ETag."""
 
 
-class D365AuthError(D365Error):
+class D365AuthError(D365Error, Permanent):
     pass
 
 
-class D365Transient(D365Error):
+class D365Transient(D365Error, Transient):
     """429/5xx/timeouts/dropped connections that outlasted the client's own retries: retry later."""
 
 
@@ -112,7 +113,8 @@ def classify(status: int, payload: Any, entity_set: str = "", in_batch: bool = F
         return D365AuthError(status, message, entity_set, payload)
     if status == 412:
         return D365PreconditionFailed(status, message, entity_set, payload)
-    if 400 <= status < 500 or (in_batch and write_failure):
+    # 408/429 that outlasted the retries are "not now", like a 5xx (Dataverse's classify says the same).
+    if (400 <= status < 500 and status not in (408, 429)) or (in_batch and write_failure):
         return D365ValidationError(status, message, entity_set, payload)
     return D365Transient(status, message, entity_set, payload)
 

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from integration.clients.d365 import dumps, key_segment, loads, odata_literal, parse_batch_response
+from integration.errors import Conflict, IntegrationError, Permanent, Transient
 from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
 from shared.settings import Settings
 
@@ -37,29 +38,29 @@ MAX_BATCH = 1000  # Dataverse: a $batch holds at most 1,000 requests
 __all__ = ["odata_literal"]
 
 
-class DataverseError(Exception):
+class DataverseError(IntegrationError):
     def __init__(self, status: int, message: str, code: str = "", target: str = "") -> None:
         super().__init__(f"Dataverse {status} {code} on {target or 'request'}: {message}")
         self.status, self.message, self.code, self.target = status, message, code, target
 
 
-class DataverseValidationError(DataverseError):
+class DataverseValidationError(DataverseError, Permanent):
     """A permanent refusal (400/405/...): fix data, mapping or CRM setup; never retried."""
 
 
-class DataverseNotFound(DataverseError):
+class DataverseNotFound(DataverseError, Permanent):
     pass
 
 
-class DataversePreconditionFailed(DataverseError):
+class DataversePreconditionFailed(DataverseError, Conflict):
     """412: ``If-None-Match: *`` met an existing row, or a duplicate alternate-key value."""
 
 
-class DataverseAuthError(DataverseError):
+class DataverseAuthError(DataverseError, Permanent):
     pass
 
 
-class DataverseTransient(DataverseError):
+class DataverseTransient(DataverseError, Transient):
     """429/5xx/timeouts that outlasted the client's retries: the queue retries later."""
 
 

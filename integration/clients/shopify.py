@@ -23,6 +23,7 @@ import httpx
 
 from integration.clients import shopify_bulk, shopify_orders
 from integration.clients.shopify_bucket import CostBucket, Priority
+from integration.errors import IntegrationError, Permanent, Transient
 from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
 from shared.logs import get_logger, log_event
 from shared.settings import SHOPIFY_API_VERSION_MINIMUM, Settings
@@ -31,17 +32,20 @@ log = get_logger(__name__)
 VERSION_HEADER = "X-Shopify-API-Version"
 
 
-class ShopifyError(Exception):
+class ShopifyError(IntegrationError):
     pass
 
 
-class ShopifyGraphQLError(ShopifyError):
+class ShopifyGraphQLError(ShopifyError, Permanent):
+    """The request was malformed or asked for what the schema does not have (not THROTTLED, not a
+    transient code: those are retried or raised as :class:`ShopifyTransient`)."""
+
     def __init__(self, message: str, errors: list[Any] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
 
 
-class ShopifyUserErrors(ShopifyError):
+class ShopifyUserErrors(ShopifyError, Permanent):
     """A mutation answered ``userErrors``: the request was understood and refused."""
 
     def __init__(self, mutation: str, errors: list[dict[str, Any]]) -> None:
@@ -54,11 +58,11 @@ class ShopifyUserErrors(ShopifyError):
         return {str(e.get("code")) for e in self.errors if e.get("code")}
 
 
-class ShopifyAuthError(ShopifyError):
+class ShopifyAuthError(ShopifyError, Permanent):
     pass
 
 
-class ShopifyTransient(ShopifyError):
+class ShopifyTransient(ShopifyError, Transient):
     """429/5xx/timeouts/THROTTLED that outlasted the client's retries, or a write whose outcome is unknown."""
 
 

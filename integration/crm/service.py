@@ -38,6 +38,7 @@ from integration.crm.mapping import (
 from integration.crm.matching import AMBIGUOUS_CONTACT, ContactResolver
 from integration.crm.records import CrmLinks, CrmOrders
 from integration.customers.model import parse_customer
+from integration.errors import Transient
 from integration.exceptions import ExceptionStore
 from integration.orders.contact import normalize_email, normalize_phone
 from integration.orders.model import Order, parse_order
@@ -55,7 +56,7 @@ UNKNOWN_CURRENCY = "CRM_UNKNOWN_CURRENCY"
 log = get_logger(__name__)
 
 
-class CrmNotReady(RuntimeError):
+class CrmNotReady(Transient):
     """The event needs a salesorder that is not in Dataverse yet: the queue retries later."""
 
 

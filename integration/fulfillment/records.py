@@ -21,6 +21,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from integration.errors import Conflict
 from integration.fulfillment.model import PlannedFulfillment, SlipRef
 from shared.storage import Storage, safe_key
 
@@ -69,7 +70,7 @@ def _from_row(ref: SlipRef, row: dict[str, Any]) -> SlipRecord:
     )
 
 
-class SlipBusy(Exception):
+class SlipBusy(Conflict):
     """Another run holds this packing slip's lease right now."""
 
 

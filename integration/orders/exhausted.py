@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import httpx
-
-from integration.clients.d365 import D365PreconditionFailed, D365Transient
-from integration.clients.shopify import ShopifyTransient
 from integration.orders import records as rec
 from shared.logs import get_logger, log_event
 
@@ -24,33 +20,6 @@ if TYPE_CHECKING:
 # host.json extensions.queues.maxDequeueCount (tests/unit/orders/test_order_exhausted.py keeps them equal).
 MAX_DEQUEUE_COUNT = 5
 log = get_logger(__name__)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Failures a later delivery may not meet: F&O/Shopify throttling, 5xx, timeouts, dropped
-    connections (after the clients' own retries), and storage being unreachable."""
-    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
-
-    from integration.orders.records import RecordConflict
-    from shared.lease import LeaseBusy
-
-    if isinstance(error, (LeaseBusy, RecordConflict, D365PreconditionFailed)):
-        return True  # another delivery of the same order is (or was) writing: a later one re-plans
-    if isinstance(
-        error,
-        (
-            D365Transient,
-            ShopifyTransient,
-            httpx.TransportError,
-            ServiceRequestError,
-            ServiceResponseError,
-            TimeoutError,
-            ConnectionError,
-        ),
-    ):
-        return True
-    status = getattr(error, "status_code", None)
-    return isinstance(error, HttpResponseError) and isinstance(status, int) and (status == 429 or status >= 500)
 
 
 def is_last_delivery(dequeue_count: int) -> bool:

@@ -20,6 +20,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from integration.errors import Conflict
 from shared.storage import Storage, safe_key
 
 ORDERS_TABLE = "orders"
@@ -34,7 +35,7 @@ CANCELLED = "cancelled"  # cancelled in Shopify; deleted in F&O or never created
 IN_FO = (CREATED, MISMATCH)
 
 
-class RecordConflict(RuntimeError):
+class RecordConflict(Conflict):
     """The order record changed since it was read (another writer): re-read and re-plan."""
 
 

@@ -41,6 +41,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import UpdateMode
 
 from integration.clients.d365 import D365Client, D365PreconditionFailed
+from integration.errors import Conflict
 from integration.refunds.errors import RefundBlocked
 from integration.refunds.reduction import LineReduction
 from shared.hooks import Hooks
@@ -54,7 +55,7 @@ _ATTEMPTS = 5
 Entries = dict[str, dict[str, Any]]  # "<refund id>|<lot>" -> {refund, lot, taken, etag, state, before, after}
 
 
-class LedgerConflict(RuntimeError):
+class LedgerConflict(Conflict):
     """The ledger kept changing under this writer: transient, the delivery is retried."""
 
 

@@ -17,6 +17,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from integration.errors import Conflict
 from shared.storage import Storage, safe_key
 
 REFUNDS_TABLE = "refunds"
@@ -74,7 +75,7 @@ class RefundRecord:
         return values
 
 
-class RefundRecordConflict(RuntimeError):
+class RefundRecordConflict(Conflict):
     """The refund record changed since it was read (another writer): re-read and re-plan."""
 
 
