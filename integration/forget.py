@@ -13,7 +13,7 @@ from typing import Any
 
 from azure.data.tables import UpdateMode
 
-from integration.exceptions import EXCEPTIONS_TABLE
+from integration.cases import EXCEPTIONS_TABLE
 from shared.audit import AUDIT_TABLE, DAILY_TABLE, daily_writer
 from shared.redact import fingerprint
 from shared.storage import Storage

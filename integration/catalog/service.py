@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from integration.cases import ExceptionStore
 from integration.catalog.bulk import TERMINAL, BulkJob, LineOutcome
 from integration.catalog.config import CatalogConfig
 from integration.catalog.mapping import DUPLICATE_SKU, Problem, ProductPlan, build, duplicate_skus, group_prices
@@ -29,7 +30,6 @@ from integration.catalog.state import CatalogState, Synced
 from integration.catalog.writer import set_product, update_fixed_prices
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin, ShopifyUserErrors
-from integration.exceptions import ExceptionStore
 from integration.mappings import MappingStore
 from shared.logs import get_logger, log_event
 from shared.storage import Storage

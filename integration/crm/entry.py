@@ -21,7 +21,8 @@ from azure.data.tables import UpdateMode
 
 from integration.clients.dataverse import DataverseAuthError, DataverseError, DataverseTransient
 from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER
-from integration.crm.service import CrmNotReady, CrmSync, Outcome
+from integration.crm.outcome import CrmNotReady, Outcome
+from integration.crm.service import CrmSync
 from integration.customers.model import CustomerPayloadError
 from integration.orders.model import OrderPayloadError
 from integration.refunds.model import RefundPayloadError

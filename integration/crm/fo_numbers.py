@@ -16,16 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from integration.clients.dataverse import bind
 from integration.crm.config import ENTITY_ORDER
+from integration.crm.lifecycle import note, note_id, refund_note
 from integration.crm.mapping import CLOSED
+from integration.crm.outcome import Outcome
 
 if TYPE_CHECKING:
-    from integration.crm.service import CrmSync, Outcome
+    from integration.crm.service import CrmSync
 
 
 def sales_order(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
-    from integration.crm.lifecycle import note, note_id
-    from integration.crm.service import Outcome
-
     order_id, number = str(payload["order_id"]), str(payload["number"])
     current = sync.client.get("salesorders", {sync.config.order_key: order_id}, select=["salesorderid", "statecode"])
     if current is None:
@@ -40,9 +39,6 @@ def sales_order(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
 
 
 def credit_note(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
-    from integration.crm.lifecycle import refund_note
-    from integration.crm.service import Outcome
-
     order_id, refund_id, number = str(payload["order_id"]), str(payload["refund_id"]), str(payload["number"])
     known = sync.orders.refund(order_id, refund_id)
     if known is None:

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from integration.clients.dataverse import DataverseError, bind
+from integration.crm.config import ENTITY_ORDER
 from integration.crm.mapping import (
     ACTIVE,
     CANCELED,
@@ -33,11 +34,13 @@ from integration.crm.mapping import (
     SUBMITTED,
     fulfillment_of,
 )
+from integration.crm.outcome import CrmNotReady, Outcome
 from integration.orders.model import Order
 from integration.refunds.model import parse_refund
+from integration.refunds.records import RefundRecords
 
 if TYPE_CHECKING:
-    from integration.crm.service import CrmSync, Outcome
+    from integration.crm.service import CrmSync
 
 NOTES = uuid.UUID("6f1c5b0e-2a7d-4e8a-9a51-3c1f0d2b7e10")  # namespace of the deterministic note ids
 
@@ -128,9 +131,6 @@ def note(sync: CrmSync, annotation_id: str, order_ref: str, subject: str, text: 
 
 
 def refund(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
-    from integration.crm.config import ENTITY_ORDER
-    from integration.crm.service import CrmNotReady, Outcome
-
     parsed = parse_refund(payload)
     order_id, refund_id = str(parsed.order_id), str(parsed.id)
     current = sync.client.get("salesorders", {sync.config.order_key: order_id}, select=["salesorderid", "statecode"])
@@ -173,7 +173,5 @@ def refund_note(
 
 def _credit_note(sync: CrmSync, order_id: str, refund_id: str) -> str:
     """The F&O credit note (return order) number once the refund flow has it (read-only look)."""
-    from integration.refunds.records import RefundRecords
-
     record = RefundRecords(sync.storage).get(order_id, refund_id)
     return record.credit_note_number if record is not None else ""

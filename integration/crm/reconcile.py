@@ -26,10 +26,10 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from integration.cases import ExceptionStore
 from integration.clients.dataverse import DataverseClient, odata_literal
 from integration.crm.config import ENTITY_ORDER, CrmConfig
 from integration.crm.mapping import CANCELED, FULFILLED
-from integration.exceptions import ExceptionStore
 from integration.ops.resync import resync_envelope
 from shared import queues
 from shared.storage import Storage

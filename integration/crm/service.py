@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from integration.cases import ExceptionStore
 from integration.clients.dataverse import DataverseClient, DataverseValidationError, Op, bind, odata_literal, path
 from integration.crm import fo_numbers, hooks, lifecycle
 from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER, CrmConfig
@@ -36,36 +36,19 @@ from integration.crm.mapping import (
     tracking_numbers,
 )
 from integration.crm.matching import AMBIGUOUS_CONTACT, ContactResolver
+from integration.crm.outcome import Outcome
 from integration.crm.records import CrmLinks, CrmOrders
 from integration.customers.model import parse_customer
-from integration.errors import Transient
-from integration.exceptions import ExceptionStore
 from integration.orders.contact import normalize_email, normalize_phone
 from integration.orders.model import Order, parse_order
+from shared import queues
 from shared.audit import AuditLog
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
-ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
-CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
-REFUND_TOPICS = frozenset({"refunds/create"})
-TOPICS = ORDER_TOPICS | CUSTOMER_TOPICS | REFUND_TOPICS
-RESYNC_TOPIC = "integration/resync"  # integration/ops/resync.py
 NO_CUSTOMER = "CRM_NO_CUSTOMER"
 UNKNOWN_CURRENCY = "CRM_UNKNOWN_CURRENCY"
 log = get_logger(__name__)
-
-
-class CrmNotReady(Transient):
-    """The event needs a salesorder that is not in Dataverse yet: the queue retries later."""
-
-
-@dataclass
-class Outcome:
-    action: str  # written | unchanged | blocked | ignored | refunded | linked
-    detail: str = ""
-    salesorder_id: str = ""
-    events: tuple[str, ...] = ()
 
 
 class CrmSync:
@@ -86,13 +69,13 @@ class CrmSync:
         self._currencies: dict[str, str] = {}
 
     def handle(self, topic: str, payload: dict[str, Any]) -> Outcome:
-        if topic in ORDER_TOPICS:
+        if topic in queues.ORDER_TOPICS:
             return self.order(topic, payload)
-        if topic in REFUND_TOPICS:
+        if topic in queues.REFUND_TOPICS:
             return lifecycle.refund(self, payload)
-        if topic in CUSTOMER_TOPICS:
+        if topic in queues.CUSTOMER_TOPICS:
             return self.customer(payload)
-        if topic == RESYNC_TOPIC:
+        if topic == queues.RESYNC:
             return self.resync(payload)
         if topic == hooks.FO_SALES_ORDER:
             return fo_numbers.sales_order(self, payload)

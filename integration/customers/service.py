@@ -30,6 +30,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, D365NotFound, D365PreconditionFailed, D365ValidationError
 from integration.customers.model import (
     ADDRESS_FIELDS,
@@ -40,8 +41,8 @@ from integration.customers.model import (
     field_hashes,
     parse_customer,
 )
-from integration.exceptions import ExceptionStore
-from integration.orders.customers import OWNED, CustomerLinks, email_key
+from integration.orders.customer_match import OWNED, CustomerLinks, email_key
+from shared import queues
 from shared.audit import AuditLog
 from shared.hooks import Hooks
 from shared.lease import holding
@@ -52,7 +53,6 @@ ENTITY = "customer"
 SYNC_TABLE = "customersync"
 ROW = "customer"
 FO_REJECTED = "FO_REJECTED"
-TOPICS = ("customers/create", "customers/update")
 log = get_logger(__name__)
 
 
@@ -100,7 +100,7 @@ class CustomerSync:
         self.audit = AuditLog(storage)
 
     def handle(self, topic: str, payload: dict[str, Any]) -> Outcome:
-        if topic not in TOPICS:
+        if topic not in queues.CUSTOMER_TOPICS:
             return Outcome("ignored", detail=f"topic {topic} is not a customer sync topic")
         customer = parse_customer(payload)
         # One writer per Shopify customer: an older update cannot write F&O after a newer one.

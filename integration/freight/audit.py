@@ -28,9 +28,9 @@ from typing import Any
 
 from azure.data.tables import UpdateMode
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, odata_literal
 from integration.clients.shopify import ShopifyAdmin
-from integration.exceptions import ExceptionStore
 from integration.freight.invoice_csv import FedexCharge
 from integration.rates.quotes import QUOTES_TABLE, cart_key
 from shared.storage import Storage, safe_key

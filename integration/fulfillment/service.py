@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin, ShopifyTransient, ShopifyUserErrors
 from integration.errors import is_transient
-from integration.exceptions import ExceptionStore
 from integration.fulfillment import order_link
 from integration.fulfillment.model import PackingSlip, PlannedFulfillment, SlipProblem, SlipRef
 from integration.fulfillment.plan import match_existing, plan_fulfillments, shipped_line_items, tracking_input

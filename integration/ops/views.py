@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from integration.exceptions import OPEN, ExceptionStore
+from integration.cases import OPEN, ExceptionStore
 from integration.ops.queues import depths
 from integration.rates.quotes import day_counts
 from integration.webhooks.intake import DEDUP_TABLE

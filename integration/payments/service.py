@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, odata_literal
 from integration.clients.shopify import ShopifyAdmin, gid
-from integration.exceptions import ExceptionStore
 from integration.orders.records import IN_FO, ORDERS_TABLE, OrderRecord
 from integration.orders.records import ROW as ORDER_ROW
 from integration.payments import records as rec

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import BatchOp, D365AlreadyExists, D365Client, D365ValidationError
 from integration.clients.shopify import ShopifyAdmin, ShopifyUserErrors, gid
 from integration.crm import hooks as crm_hooks
-from integration.exceptions import ExceptionStore
 from integration.refunds import lookup
 from integration.refunds.config import REDUCE_ORDER, RefundConfig
 from integration.refunds.errors import RefundBlocked, RefundNotYet, RefundProblem

@@ -1,6 +1,6 @@
 from concurrent.futures import ThreadPoolExecutor
 
-from integration.exceptions import ExceptionStore
+from integration.cases import ExceptionStore
 from shared.audit import AuditLog
 from shared.storage import Storage
 from tests.conftest import present

@@ -8,7 +8,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError
 
 from integration.clients import d365, dataverse, fedex, shopify
-from integration.crm.service import CrmNotReady
+from integration.crm.outcome import CrmNotReady
 from integration.errors import Conflict, IntegrationError, Permanent, Transient, is_transient
 from integration.fulfillment.records import SlipBusy
 from integration.inventory.publish import PublishError

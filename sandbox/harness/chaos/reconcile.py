@@ -18,7 +18,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from rich.console import Console
 from rich.table import Table
 
-from integration.exceptions import OPEN, ExceptionStore
+from integration.cases import OPEN, ExceptionStore
 from integration.orders.records import CANCELLED, IN_FO, OrderRecords
 from integration.refunds.ledger import APPLIED, Ledger
 from integration.refunds.records import CREDITED, ORDER_REDUCED, RefundRecords

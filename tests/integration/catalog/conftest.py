@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from integration.cases import EXCEPTIONS_TABLE
 from integration.catalog import state
 from integration.catalog.config import CatalogConfig, load_config
 from integration.catalog.service import CatalogSync
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
-from integration.exceptions import EXCEPTIONS_TABLE
 from integration.inventory import catalog as inventory_catalog
 from integration.inventory import ledger, runs
 from integration.mappings import MAPPINGS_TABLE

@@ -3,9 +3,9 @@ ownership, lifecycle, exceptions, mapping hand-off, price lists."""
 
 from __future__ import annotations
 
+from integration.cases import ExceptionStore
 from integration.catalog.config import PriceListMap, load_config
 from integration.catalog.service import ENTITY
-from integration.exceptions import ExceptionStore
 from integration.mappings import load_mappings
 from tests.integration.catalog.conftest import World
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from integration import bootstrap
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client
-from integration.exceptions import ExceptionStore
 from integration.fulfillment.model import SlipRef
 from integration.fulfillment.records import FulfillmentRecords
 from integration.ops.api import Request

@@ -7,9 +7,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, D365Transient
 from integration.clients.shopify import ShopifyAdmin
-from integration.exceptions import ExceptionStore
 from integration.refunds import flow
 from integration.refunds.config import WAIT, RefundConfig
 from integration.refunds.records import RefundRecords
