@@ -20,12 +20,12 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from shared import tables
 from shared.logs import correlation_id as current_correlation_id
 from shared.logs import get_logger, log_event
 from shared.redact import personal_values, redact, redact_text
 from shared.storage import Storage, safe_key
 
-EXCEPTIONS_TABLE = "exceptions"
 OPEN, RESOLVED = "open", "resolved"
 
 log = get_logger(__name__)
@@ -76,7 +76,7 @@ class ExceptionStore:
         self.storage = storage
 
     def _table(self) -> Any:
-        return self.storage.table(EXCEPTIONS_TABLE)
+        return self.storage.table(tables.EXCEPTIONS)
 
     def open(
         self,

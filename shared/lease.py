@@ -21,9 +21,9 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared import tables
 from shared.storage import Storage, safe_key
 
-LEASES_TABLE = "documentleases"
 ORDER_LEASE_SECONDS = 30.0
 
 
@@ -116,7 +116,7 @@ class Lease:
 
 def document_lease(storage: Storage, kind: str, key: str | int, seconds: float = ORDER_LEASE_SECONDS) -> Lease:
     """The lease of one source document (``kind`` = ``order`` | ``customer``, ``key`` its Shopify id)."""
-    return Lease(storage.table(LEASES_TABLE), safe_key(str(key)), kind, seconds)
+    return Lease(storage.table(tables.DOCUMENT_LEASES), safe_key(str(key)), kind, seconds)
 
 
 def order_lease(storage: Storage, shopify_order_id: str | int, seconds: float = ORDER_LEASE_SECONDS) -> Lease:

@@ -20,9 +20,9 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from shared import tables
 from shared.storage import Storage, safe_key
 
-TABLE = "catalogproducts"
 PRODUCT, RUN = "product", "run"
 
 
@@ -65,7 +65,7 @@ class Synced:
 
 class CatalogState:
     def __init__(self, storage: Storage) -> None:
-        self.table = storage.table(TABLE)
+        self.table = storage.table(tables.CATALOG_PRODUCTS)
 
     def load(self) -> dict[str, Synced]:
         rows = self.table.query_entities("PartitionKey eq @p", parameters={"p": PRODUCT})

@@ -27,13 +27,12 @@ from integration.customers.model import CustomerPayloadError
 from integration.orders.model import OrderPayloadError
 from integration.refunds.model import RefundPayloadError
 from integration.webhooks.envelope import Envelope, load_payload
-from shared import queues
+from shared import queues, tables
 from shared.logs import get_logger, log_event
 from shared.storage import safe_key
 
 REJECTED = "CRM_REJECTED"
 UNAVAILABLE = "CRM_UNAVAILABLE"
-RETRY_TABLE = "crmretries"
 MAX_WAITS = 10  # 30 s, 1, 2, 4, 8, 16, 32 min, then 1 h: about 4 hours in all
 BASE_WAIT_S, MAX_WAIT_S = 30, 3600
 log = get_logger(__name__)
@@ -62,7 +61,7 @@ def process(sync: CrmSync, envelope: Envelope) -> Outcome:
 
 
 def _wait(sync: CrmSync, envelope: Envelope, payload: dict[str, Any], error: Exception) -> Outcome:
-    table = sync.storage.table(RETRY_TABLE)
+    table = sync.storage.table(tables.CRM_RETRIES)
     key = safe_key(f"{envelope.topic}|{envelope.webhook_id}")
     try:
         waits = int(table.get_entity(key, "retry").get("Waits", 0))

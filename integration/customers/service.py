@@ -42,7 +42,7 @@ from integration.customers.model import (
     parse_customer,
 )
 from integration.orders.customer_match import OWNED, CustomerLinks, email_key
-from shared import queues
+from shared import queues, tables
 from shared.audit import AuditLog
 from shared.hooks import Hooks
 from shared.lease import holding
@@ -50,7 +50,6 @@ from shared.logs import get_logger, log_event
 from shared.storage import Storage, safe_key
 
 ENTITY = "customer"
-SYNC_TABLE = "customersync"
 ROW = "customer"
 FO_REJECTED = "FO_REJECTED"
 log = get_logger(__name__)
@@ -73,18 +72,18 @@ class CustomerRecords:
 
     def get(self, customer_id: int) -> dict[str, Any] | None:
         try:
-            return dict(self.storage.table(SYNC_TABLE).get_entity(safe_key(str(customer_id)), ROW))
+            return dict(self.storage.table(tables.CUSTOMER_SYNC).get_entity(safe_key(str(customer_id)), ROW))
         except ResourceNotFoundError:
             return None
 
     def save(self, customer_id: int, **values: Any) -> None:
-        self.storage.table(SYNC_TABLE).upsert_entity(
+        self.storage.table(tables.CUSTOMER_SYNC).upsert_entity(
             {"PartitionKey": safe_key(str(customer_id)), "RowKey": ROW, **values}, mode=UpdateMode.MERGE
         )
 
     def delete(self, customer_id: int | str) -> None:
         try:
-            self.storage.table(SYNC_TABLE).delete_entity(safe_key(str(customer_id)), ROW)
+            self.storage.table(tables.CUSTOMER_SYNC).delete_entity(safe_key(str(customer_id)), ROW)
         except ResourceNotFoundError:
             pass
 

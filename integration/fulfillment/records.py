@@ -23,9 +23,9 @@ from azure.data.tables import TableClient, UpdateMode
 
 from integration.errors import Conflict
 from integration.fulfillment.model import PlannedFulfillment, SlipRef
+from shared import tables
 from shared.storage import Storage, safe_key
 
-TABLE = "fulfillmentsync"
 WATERMARK = ("watermark", "packing-slips")
 ORDER_PARTITION = "order"
 LEASE = timedelta(minutes=10)
@@ -79,7 +79,7 @@ class FulfillmentRecords:
         self.storage = storage
 
     def _table(self) -> TableClient:
-        return self.storage.table(TABLE)
+        return self.storage.table(tables.FULFILLMENT_SYNC)
 
     # -- packing slips -----------------------------------------------------------------------------
     def get(self, ref: SlipRef) -> SlipRecord | None:

@@ -15,11 +15,10 @@ from azure.data.tables import UpdateMode
 from integration.clients.shopify import ShopifyAdmin
 from integration.orders import records as rec
 from integration.webhooks.envelope import Envelope, fits_inline
-from shared import queues
+from shared import queues, tables
 from shared.logs import correlation_id
 from shared.storage import Storage
 
-STATE_TABLE = "syncstate"
 OVERLAP = timedelta(minutes=10)
 
 
@@ -55,7 +54,7 @@ def reconcile_state(record: rec.OrderRecord | None) -> str:
 
 def _window(storage: Storage, now: datetime, lookback: timedelta) -> datetime:
     try:
-        last = storage.table(STATE_TABLE).get_entity("orders", "reconcile")["LastRunAt"]
+        last = storage.table(tables.SYNC_STATE).get_entity("orders", "reconcile")["LastRunAt"]
         start = datetime.fromisoformat(str(last))
     except (ResourceNotFoundError, KeyError, ValueError):
         start = now - lookback
@@ -82,7 +81,7 @@ def reconcile(
             queued += 1
         if seen >= max_orders:
             break
-    storage.table(STATE_TABLE).upsert_entity(
+    storage.table(tables.SYNC_STATE).upsert_entity(
         {"PartitionKey": "orders", "RowKey": "reconcile", "LastRunAt": now.isoformat(), "Seen": seen, "Queued": queued},
         mode=UpdateMode.REPLACE,
     )

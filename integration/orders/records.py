@@ -21,9 +21,9 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import UpdateMode
 
 from integration.errors import Conflict
+from shared import tables
 from shared.storage import Storage, safe_key
 
-ORDERS_TABLE = "orders"
 ROW = "order"
 
 # Status values
@@ -93,7 +93,7 @@ class OrderRecords:
         self.storage = storage
 
     def _table(self) -> Any:
-        return self.storage.table(ORDERS_TABLE)
+        return self.storage.table(tables.ORDERS)
 
     def get(self, shopify_order_id: str | int) -> OrderRecord | None:
         try:

@@ -18,9 +18,8 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import UpdateMode
 
 from integration.errors import Conflict
+from shared import tables
 from shared.storage import Storage, safe_key
-
-REFUNDS_TABLE = "refunds"
 
 WAITING, CREDITED, MISMATCH, ORDER_REDUCED, EXCEPTION, NOTHING = (
     "waiting",
@@ -109,7 +108,7 @@ class RefundRecords:
         self.storage = storage
 
     def _table(self) -> Any:
-        return self.storage.table(REFUNDS_TABLE)
+        return self.storage.table(tables.REFUNDS)
 
     def get(self, order_id: str, refund_id: str) -> RefundRecord | None:
         try:
