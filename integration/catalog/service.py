@@ -98,8 +98,8 @@ class CatalogSync:
         started = time.monotonic()
         summary = CatalogSummary()
         calls0, cost0 = self.shopify.stats.requests, self.shopify.stats.cost
-        owner = self.state.acquire(self.config.lease_seconds)
-        if owner is None:
+        lease = self.state.lease(self.config.lease_seconds)
+        if not lease.acquire():
             summary.status = "skipped_overlap"
             log_event(log, "catalog.sync", **summary.fields())
             return summary
@@ -126,7 +126,7 @@ class CatalogSync:
             summary.status = f"failed: {type(error).__name__}"
             raise
         finally:
-            self.state.release(owner)
+            lease.release()
             summary.shopify_calls = self.shopify.stats.requests - calls0
             summary.shopify_cost = self.shopify.stats.cost - cost0
             summary.duration_ms = int((time.monotonic() - started) * 1000)

@@ -86,9 +86,6 @@ class ShopifyStats(CallStats):
 # GraphQL error codes that say "not now" rather than "never" (classified once, here).
 TRANSIENT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"})
 
-REFUND_TRANSACTIONS = """query refundTransactions($id: ID!) {
-  refund(id: $id) { id transactions(first: 50) { nodes { id kind status } } }
-}"""
 TAGS_ADD = """mutation tagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } } }"""
 
@@ -272,16 +269,8 @@ class ShopifyAdmin:
             self.check(data, mutation)
 
     def refund_transactions(self, refund_gid: str) -> list[dict[str, str]] | None:
-        """The refund's transactions as Shopify has them now (a pending one settles later and Shopify
-        sends no new webhook): ``[{"id", "kind", "status"}]`` in the webhook's lower-case spelling,
-        ids legacy; None when Shopify has no such refund."""
-        refund = self.graphql(REFUND_TRANSACTIONS, {"id": refund_gid}, expected_cost=4).get("refund")
-        if refund is None:
-            return None
-        return [
-            {"id": legacy_id(str(t["id"])), "kind": str(t["kind"]).lower(), "status": str(t["status"]).lower()}
-            for t in (refund.get("transactions") or {}).get("nodes") or []
-        ]
+        """The refund's transactions as Shopify has them now (see ``shopify_orders.py``)."""
+        return shopify_orders.fetch_refund_transactions(self, refund_gid)
 
     # -- order reads (GraphQL, mapped to the webhook body's shape: see shopify_orders.py) ----------
     def get_order(self, order_id: str | int) -> dict[str, Any] | None:

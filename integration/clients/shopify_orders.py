@@ -78,6 +78,11 @@ REFUND = f"""query refundById($id: ID!) {{
   }}
 }}"""
 
+# Only the transactions' states: a pending refund's retry re-reads them (a few cost points, not REFUND's).
+REFUND_TRANSACTIONS = """query refundTransactions($id: ID!) {
+  refund(id: $id) { id transactions(first: 50) { nodes { id kind status } } }
+}"""
+
 ORDERS_UPDATED = """query ordersUpdated($query: String!, $first: Int!, $after: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
@@ -380,6 +385,18 @@ def fetch_refund(admin: ShopifyAdmin, refund_id: str | int) -> dict[str, Any] | 
     data = admin.graphql(REFUND, {"id": _gid("Refund", refund_id)}, expected_cost=700)
     node = data.get("refund")
     return refund_to_rest(node) if node else None
+
+
+def fetch_refund_transactions(admin: ShopifyAdmin, refund_id: str | int) -> list[dict[str, str]] | None:
+    """The refund's transactions as Shopify has them now (a pending one settles later and Shopify sends
+    no new webhook): ``[{"id", "kind", "status"}]`` as the webhook (and :func:`refund_to_rest`) spell
+    them; None when Shopify has no such refund."""
+    data = admin.graphql(REFUND_TRANSACTIONS, {"id": _gid("Refund", refund_id)}, expected_cost=4)
+    node = data.get("refund")
+    if node is None:
+        return None
+    transactions = (_transaction(t) for t in (node.get("transactions") or {}).get("nodes") or [])
+    return [{"id": str(t["id"]), "kind": t["kind"], "status": t["status"]} for t in transactions]
 
 
 def search_time(value: str) -> str:
