@@ -46,7 +46,6 @@ from shared.logs import get_logger, log_event
 from shared.settings import Settings
 from shared.storage import Storage
 
-__all__ = ["ENTITY", "OrderFlowConfig", "OrderSync", "Outcome"]
 log = get_logger(__name__)
 
 
