@@ -1,4 +1,7 @@
-"""Exceptions: one record per blocked document, visible, explained and retryable.
+"""Cases for a person: one *exception* record per blocked document, visible, explained and retryable.
+
+(Business exceptions, not Python ones: those are in ``integration/errors.py``. The name ``exception``
+stays in the table, the entity of the ops API and the console, which is what operators see.)
 
 A flow calls :meth:`ExceptionStore.open` when a document cannot go on (an unknown SKU, a total that
 does not match, F&O refusing the write) with a stable reason code, a human message and the values
