@@ -2,7 +2,7 @@
 
 The host delivers a message at most ``maxDequeueCount`` times (host.json, 5) and then moves it to
 ``orders-poison``, where nobody would notice an order that simply could not reach F&O or Shopify
-for a while. On the last delivery, a transient failure therefore also opens a
+for a while. On the last delivery, a transient failure (``integration.errors.is_transient``) also opens a
 ``TRANSIENT_EXHAUSTED`` exception with the last error; the ops API's poison replay retries the
 order, and the delivery that gets through resolves the exception (``OrderSync.handle``).
 """
@@ -13,7 +13,7 @@ from integration.orders import records as rec
 from integration.orders.outcome import ENTITY, TRANSIENT_EXHAUSTED, OrderLedger
 from shared.logs import get_logger, log_event
 
-# host.json extensions.queues.maxDequeueCount (tests/unit/orders/test_order_exhausted.py keeps them equal).
+# host.json extensions.queues.maxDequeueCount (tests/integration/orders/test_order_exhausted.py keeps them equal).
 MAX_DEQUEUE_COUNT = 5
 log = get_logger(__name__)
 
