@@ -12,19 +12,16 @@ Both are idempotent: the same message twice writes the same values.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from integration.clients.dataverse import bind
 from integration.crm.config import ENTITY_ORDER
 from integration.crm.lifecycle import note, note_id, refund_note
 from integration.crm.mapping import CLOSED
-from integration.crm.outcome import Outcome
-
-if TYPE_CHECKING:
-    from integration.crm.service import CrmSync
+from integration.crm.outcome import CrmFlow, Outcome
 
 
-def sales_order(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
+def sales_order(sync: CrmFlow, payload: dict[str, Any]) -> Outcome:
     order_id, number = str(payload["order_id"]), str(payload["number"])
     current = sync.client.get("salesorders", {sync.config.order_key: order_id}, select=["salesorderid", "statecode"])
     if current is None:
@@ -35,10 +32,10 @@ def sales_order(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
         note(sync, note_id("fo-salesorder", order_id), bind("salesorders", salesorder_id), "F&O sales order", text)
     else:
         sync.client.upsert("salesorders", salesorder_id, {sync.config.fo_number: number}, update_only=True)
-    return sync._done(ENTITY_ORDER, order_id, Outcome("written", "fo-salesorder", salesorder_id, ("fo-salesorder",)))
+    return sync.done(ENTITY_ORDER, order_id, Outcome("written", "fo-salesorder", salesorder_id, ("fo-salesorder",)))
 
 
-def credit_note(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
+def credit_note(sync: CrmFlow, payload: dict[str, Any]) -> Outcome:
     order_id, refund_id, number = str(payload["order_id"]), str(payload["refund_id"]), str(payload["number"])
     known = sync.orders.refund(order_id, refund_id)
     if known is None:
@@ -49,4 +46,4 @@ def credit_note(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
         return Outcome("unchanged", "order not in CRM")
     events = refund_note(sync, current, order_id, refund_id, known["amount"], known["currency"], number, refunds)
     outcome = Outcome("written", ",".join(events), str(current["salesorderid"]), tuple(events))
-    return sync._done(ENTITY_ORDER, order_id, outcome)
+    return sync.done(ENTITY_ORDER, order_id, outcome)

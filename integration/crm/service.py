@@ -113,7 +113,7 @@ class CrmSync:
             self._block(ENTITY_CONTACT, person.customer_id, AMBIGUOUS_CONTACT, resolution.how, resolution.ambiguous)
             return Outcome("blocked", AMBIGUOUS_CONTACT)
         self.exceptions.resolve(ENTITY_CONTACT, person.customer_id, f"linked to contact ({resolution.how})")
-        return self._done(ENTITY_CONTACT, person.customer_id, Outcome("linked", resolution.how))
+        return self.done(ENTITY_CONTACT, person.customer_id, Outcome("linked", resolution.how))
 
     # ---- orders ----------------------------------------------------------------------------------
     def order(self, topic: str, payload: dict[str, Any]) -> Outcome:
@@ -174,7 +174,7 @@ class CrmSync:
         )
         self.exceptions.resolve(ENTITY_ORDER, order_id, "synced to CRM")
         action = "written" if events else "unchanged"
-        return self._done(ENTITY_ORDER, order_id, Outcome(action, ",".join(events), salesorder_id, tuple(events)))
+        return self.done(ENTITY_ORDER, order_id, Outcome(action, ",".join(events), salesorder_id, tuple(events)))
 
     def _customer(self, order: Order, payload: dict[str, Any]) -> tuple[str, str] | Outcome:
         """(navigation property, bind path) of the order's customer, or the blocked Outcome."""
@@ -231,14 +231,14 @@ class CrmSync:
     # ---- bookkeeping -----------------------------------------------------------------------------
     def _blocked_order(self, order: Order, reason: str, message: str, values: dict[str, Any] | None = None) -> Outcome:
         self.exceptions.open(ENTITY_ORDER, str(order.id), reason, message, {"order": order.name, **(values or {})})
-        return self._done(ENTITY_ORDER, str(order.id), Outcome("blocked", reason))
+        return self.done(ENTITY_ORDER, str(order.id), Outcome("blocked", reason))
 
     def _block(self, entity: str, entity_id: str, reason: str, rule: str, candidates: list[str]) -> None:
         self.exceptions.open(
             entity, entity_id, reason, f"several CRM contacts share this {rule}", {"rule": rule, "contacts": candidates}
         )
 
-    def _done(self, entity: str, entity_id: str, outcome: Outcome) -> Outcome:
+    def done(self, entity: str, entity_id: str, outcome: Outcome) -> Outcome:
         self.audit.record(
             entity, entity_id, "crm", outcome.action, target=outcome.salesorder_id, details={"detail": outcome.detail}
         )
