@@ -302,7 +302,7 @@ class D365Client(ODataClient):
         (Microsoft: "Custom service development"). Sent once: after a 5xx or a dropped connection the
         operation may have run, so the caller re-reads the state it changed instead of resending."""
         url = f"{self.root.removesuffix('/data')}/api/services/{path.strip('/')}"
-        response = self._send("POST", url, path, content=dumps(body), retry_transport_errors=False)
+        response = self.request("POST", url, path, content=dumps(body), retry_transport_errors=False)
         return loads(response.content) if response.content else None
 
     def delete(self, entity_set: str, key: Mapping[str, Any], etag: str | None = None) -> None:

@@ -94,11 +94,10 @@ def test_the_timer_run_gives_every_shipped_order_its_audit_line(
     env: None, storage: Storage, d365: D365Client, d365_server: RunningServer, shopify_server: RunningServer
 ) -> None:
     from integration import bootstrap
-    from integration.freight.audit import AUDIT_TABLE
 
     sale = make_sale(d365, d365_server.url, shopify_server.url)
     shipped(storage, sale, f"N{sale.order_id}")
-    audit = storage.table(AUDIT_TABLE)  # emulator order ids repeat across test modules: start clean
+    audit = storage.table(tables.FREIGHT_AUDIT)  # emulator order ids repeat across test modules: start clean
     for old in audit.query_entities("RowKey eq @r", parameters={"r": str(sale.order_id)}):
         audit.delete_entity(old["PartitionKey"], old["RowKey"])
     first = bootstrap.freight_audit().scan_invoices()
