@@ -7,9 +7,8 @@ import pytest
 
 from integration.mappings import load_mappings
 from integration.orders.customer_match import CustomerLinks
-from integration.orders.service import RETRY_TOPIC
+from shared import queues, tables
 from shared import storage as storage_module
-from shared import tables
 from shared.storage import Storage
 from tests.integration.orders.conftest import good_order
 
@@ -54,7 +53,7 @@ def test_a_mapping_fixed_elsewhere_takes_effect_on_the_retry(sync, admin) -> Non
     sync.storage.table(tables.MAPPINGS).upsert_entity(
         {"PartitionKey": "shipping_methods", "RowKey": "carrier pigeon", "Key": "Carrier Pigeon", "Value": "STANDARD"}
     )
-    assert sync.handle(RETRY_TOPIC, None, str(order["id"])).status == "created"
+    assert sync.handle(queues.ORDER_RETRY, None, str(order["id"])).status == "created"
 
 
 def test_storage_calls_for_a_known_customers_order(sync, admin) -> None:
