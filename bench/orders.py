@@ -46,6 +46,7 @@ from sandbox.emulators.shopify.app import create_app as create_shopify
 from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
 from sandbox.harness.stack import azurite
 from sandbox.host.process import HostProcess, start_host
+from shared import tables
 from shared.storage import Storage
 
 SECRET = "bench-secret"
@@ -290,7 +291,7 @@ def run(
         calls = calls_delta(calls_before, host_calls(host.url)) if calls_before else {}
 
         storage = Storage.from_setting("S", {"S": instance.connection_string})
-        created = sum(1 for r in storage.table("orders").query_entities("Status eq 'created'", select=["Status"]))
+        created = sum(1 for r in storage.table(tables.ORDERS).query_entities("Status eq 'created'", select=["Status"]))
         fo_orders = len(admin_fo.get("/_emulator/state", params={"set": "SalesOrderHeadersV2"}).json()["value"])
         shop_after = admin_shop.get("/_emulator/requests", params={"last": 0}).json()
 

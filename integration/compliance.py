@@ -21,9 +21,8 @@ from integration.crm.records import forget_customer as forget_crm_customer
 from integration.customers.service import forget_customer
 from integration.forget import forget_in_records
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope
+from shared import tables
 from shared.storage import Storage, safe_key
-
-COMPLIANCE_TABLE = "compliance"
 
 
 def _delete_payload_blobs(storage: Storage, order_ids: list[str] | None) -> int:
@@ -62,7 +61,7 @@ def handle(storage: Storage, envelope: Envelope, payload: dict[str, Any]) -> dic
         status = "needs_person"
     else:  # app/uninstalled
         status = "recorded"
-    storage.table(COMPLIANCE_TABLE).upsert_entity(
+    storage.table(tables.COMPLIANCE).upsert_entity(
         {
             "PartitionKey": safe_key(topic),
             "RowKey": safe_key(envelope.webhook_id),

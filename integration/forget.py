@@ -13,8 +13,8 @@ from typing import Any
 
 from azure.data.tables import UpdateMode
 
-from integration.exceptions import EXCEPTIONS_TABLE
-from shared.audit import AUDIT_TABLE, DAILY_TABLE, daily_writer
+from shared import tables
+from shared.audit import daily_writer
 from shared.redact import fingerprint
 from shared.storage import Storage
 
@@ -50,7 +50,7 @@ def forget_in_records(storage: Storage, customer: dict[str, Any], order_ids: lis
     needles = _needles(customer)
     counts = {"exceptions_redacted": 0, "audit_rows_redacted": 0}
 
-    table = storage.table(EXCEPTIONS_TABLE)
+    table = storage.table(tables.EXCEPTIONS)
     for row in table.list_entities():
         entity, entity_id = str(row["PartitionKey"]), str(row.get("EntityId") or row["RowKey"])
         if _about(entity, entity_id, ids) or _mentions(row, ("Message", "Values"), needles):
@@ -68,7 +68,7 @@ def forget_in_records(storage: Storage, customer: dict[str, Any], order_ids: lis
             counts["exceptions_redacted"] += 1
 
     daily_writer(storage).wait_idle()  # by-day rows still buffered in this process reach the table first
-    for name in (AUDIT_TABLE, DAILY_TABLE):
+    for name in (tables.AUDIT, tables.AUDIT_DAILY):
         audit = storage.table(name)
         for row in audit.list_entities(select=["PartitionKey", "RowKey", "Entity", "EntityId", "Details", "Snapshot"]):
             about = _about(str(row.get("Entity") or ""), str(row.get("EntityId") or ""), ids)

@@ -39,9 +39,9 @@ from typing import Any
 from azure.data.tables import UpdateMode
 
 from integration.sku_registry import SkuEntry, SkuRegistry
+from shared import tables
 from shared.storage import Storage, safe_key
 
-MAPPINGS_TABLE = "mappings"
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "mappings.json"
 SECTIONS = ("shipping_methods", "tax", "skus", "warehouses", "policies", "header_defaults")
 _CASE_SENSITIVE = {"skus", "header_defaults"}
@@ -195,7 +195,7 @@ def load_mappings(storage: Storage | None = None, path: Path | str = DEFAULT_FIL
         return Mappings(**{name: dict(values) for name, values in hit[2].items()}, registry=registry)
     sections = {name: _section(name, values) for name, values in _defaults(str(path)).items()}
     if storage is not None:
-        for row in storage.table(MAPPINGS_TABLE).query_entities("PartitionKey ne ''"):
+        for row in storage.table(tables.MAPPINGS).query_entities("PartitionKey ne ''"):
             name = row["PartitionKey"]
             if name not in SECTIONS:
                 continue
@@ -216,7 +216,7 @@ class MappingStore:
         if section not in SECTIONS:
             raise ValueError(f"unknown mapping section {section!r}; one of {', '.join(SECTIONS)}")
         text = json.dumps(value) if isinstance(value, dict | list) else str(value)
-        self.storage.table(MAPPINGS_TABLE).upsert_entity(
+        self.storage.table(tables.MAPPINGS).upsert_entity(
             {"PartitionKey": section, "RowKey": safe_key(key), "Key": key, "Value": text}, mode=UpdateMode.REPLACE
         )
         forget_cached(self.storage)
@@ -235,7 +235,7 @@ class MappingStore:
             for key, value in values.items()
         }
         rows = list(by_row_key.values())
-        table = self.storage.table(MAPPINGS_TABLE)
+        table = self.storage.table(tables.MAPPINGS)
         for start in range(0, len(rows), 100):
             table.submit_transaction(
                 [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows[start : start + 100]]
@@ -247,18 +247,18 @@ class MappingStore:
         from azure.core.exceptions import ResourceNotFoundError
 
         try:
-            row = self.storage.table(MAPPINGS_TABLE).get_entity(section, safe_key(key))
+            row = self.storage.table(tables.MAPPINGS).get_entity(section, safe_key(key))
         except ResourceNotFoundError:
             return None
         return _value(row.get("Value"))
 
     def delete(self, section: str, key: str) -> None:
-        self.storage.table(MAPPINGS_TABLE).delete_entity(section, safe_key(key))
+        self.storage.table(tables.MAPPINGS).delete_entity(section, safe_key(key))
         forget_cached(self.storage)
 
     def list(self, section: str | None = None) -> list[dict[str, Any]]:
         query = "PartitionKey eq @s" if section else "PartitionKey ne ''"
-        rows = self.storage.table(MAPPINGS_TABLE).query_entities(query, parameters={"s": section} if section else {})
+        rows = self.storage.table(tables.MAPPINGS).query_entities(query, parameters={"s": section} if section else {})
         return [
             {"section": r["PartitionKey"], "key": r.get("Key") or r["RowKey"], "value": _value(r.get("Value"))}
             for r in rows

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from integration.rates.quotes import QUOTES_TABLE
 from integration.webhooks.envelope import PAYLOAD_CONTAINER
-from integration.webhooks.intake import DEDUP_TABLE
+from shared import tables
 from shared.storage import Storage
 
 
 def purge(storage: Storage, days: int, now: datetime | None = None) -> dict[str, int]:
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
-    table = storage.table(DEDUP_TABLE)
+    table = storage.table(tables.WEBHOOKS)
     records = 0
     for entity in table.query_entities(
         "Timestamp lt @cutoff", parameters={"cutoff": cutoff}, select=["PartitionKey", "RowKey"]
@@ -36,7 +35,7 @@ def purge(storage: Storage, days: int, now: datetime | None = None) -> dict[str,
 def purge_rate_quotes(storage: Storage, days: int, now: datetime | None = None) -> int:
     """Delete quote rows of UTC days older than ``days`` (whole day partitions, oldest first)."""
     cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).strftime("%Y-%m-%d")
-    table = storage.table(QUOTES_TABLE)
+    table = storage.table(tables.RATE_QUOTES)
     deleted = 0
     for entity in table.query_entities(
         "PartitionKey lt @day", parameters={"day": cutoff}, select=["PartitionKey", "RowKey"]

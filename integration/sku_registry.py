@@ -27,9 +27,10 @@ from typing import Any
 
 from azure.data.tables import UpdateMode
 
+from shared import tables
 from shared.storage import Storage, safe_key
 
-TABLE = "catalogskus"
+TABLE = tables.CATALOG_SKUS
 PARTITION = "sku"
 # The product dimensions of a sales line, as the SalesOrderLines entity names them (F&O metadata).
 DIMENSIONS = ("ProductColorId", "ProductConfigurationId", "ProductSizeId", "ProductStyleId", "ProductVersionId")

@@ -18,14 +18,13 @@ from typing import Any
 
 from azure.core.exceptions import AzureError
 
+from shared import tables
 from shared.batch_writer import BatchWriter
 from shared.logs import correlation_id as current_correlation_id
 from shared.logs import get_logger, log_event
 from shared.redact import redact
 from shared.storage import Storage, safe_key
 
-AUDIT_TABLE = "audit"
-DAILY_TABLE = "auditdaily"
 DAILY_FLUSH_S = 1.0
 _WRITER = "auditdaily-writer"  # key in Storage.memo
 MAX_SNAPSHOT_CHARS = 30_000  # a Table string property holds 64 KiB of UTF-16
@@ -76,7 +75,7 @@ def daily_writer(storage: Storage) -> BatchWriter:
     writer = storage.memo.get(_WRITER)
     if writer is None:
         writer = storage.memo.setdefault(
-            _WRITER, BatchWriter(lambda: storage, DAILY_TABLE, DAILY_FLUSH_S, event="audit.daily_write_failed")
+            _WRITER, BatchWriter(lambda: storage, tables.AUDIT_DAILY, DAILY_FLUSH_S, event="audit.daily_write_failed")
         )
     return writer
 
@@ -123,14 +122,14 @@ class AuditLog:
         daily_row["PartitionKey"] = at.strftime("%Y-%m-%d")
         daily_row["RowKey"] = f"{row_key}-{safe_key(entity)}"
         try:
-            self.storage.table(AUDIT_TABLE).create_entity(entity_row)
+            self.storage.table(tables.AUDIT).create_entity(entity_row)
             if _daily(entity, step, outcome):
                 daily_writer(self.storage).add(daily_row)
         except AzureError as error:
             log_event(log, "audit.write_failed", entity=entity, step=step, error=type(error).__name__)
 
     def timeline(self, entity: str, entity_id: str) -> list[AuditEntry]:
-        rows = self.storage.table(AUDIT_TABLE).query_entities(
+        rows = self.storage.table(tables.AUDIT).query_entities(
             "PartitionKey eq @pk", parameters={"pk": entity_key(entity, entity_id)}
         )
         return [_entry(r) for r in sorted(rows, key=lambda r: r["RowKey"])]
@@ -141,13 +140,13 @@ class AuditLog:
         if entity:
             query += " and Entity eq @entity"
             params["entity"] = entity
-        rows = self.storage.table(DAILY_TABLE).query_entities(query, parameters=params)
+        rows = self.storage.table(tables.AUDIT_DAILY).query_entities(query, parameters=params)
         return [_entry(r) for r in sorted(rows, key=lambda r: r["RowKey"])]
 
     def purge_before(self, days: int, now: datetime | None = None) -> int:
         cutoff = (now or _now()) - timedelta(days=days)
         deleted = 0
-        for name in (AUDIT_TABLE, DAILY_TABLE):
+        for name in (tables.AUDIT, tables.AUDIT_DAILY):
             table = self.storage.table(name)
             for row in table.query_entities(
                 "Timestamp lt @c", parameters={"c": cutoff}, select=["PartitionKey", "RowKey"]

@@ -30,9 +30,10 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from integration.catalog.mapping import ProductPlan
-from integration.catalog.state import RUN, TABLE
+from integration.catalog.state import RUN
 from integration.catalog.writer import identifier_of
 from integration.clients.shopify import ShopifyAdmin, ShopifyError, ShopifyUserErrors
+from shared import tables
 from shared.storage import Storage
 
 CONTAINER = "catalogbulk"
@@ -84,7 +85,7 @@ class BulkJob:
         max_wait_seconds: float = 600.0,
     ) -> None:
         self.storage = storage
-        self.table = storage.table(TABLE)
+        self.table = storage.table(tables.CATALOG_PRODUCTS)
         self.shopify = shopify
         self.files = files or httpx.Client(timeout=60)
         self.sleep = sleep

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from integration.cases import ExceptionStore
 from integration.catalog import translations
 from integration.catalog.bulk import TERMINAL, BulkJob, LineOutcome
 from integration.catalog.config import CatalogConfig
@@ -31,7 +32,6 @@ from integration.catalog.state import CatalogState, Synced
 from integration.catalog.writer import set_product
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin, ShopifyUserErrors
-from integration.exceptions import ExceptionStore
 from integration.sku_registry import SkuEntry, SkuRegistry
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
@@ -105,8 +105,8 @@ class CatalogSync:
         started = time.monotonic()
         summary = CatalogSummary()
         calls0, cost0 = self.shopify.stats.requests, self.shopify.stats.cost
-        owner = self.state.acquire(self.config.lease_seconds)
-        if owner is None:
+        lease = self.state.lease(self.config.lease_seconds)
+        if not lease.acquire():
             summary.status = "skipped_overlap"
             log_event(log, "catalog.sync", **summary.fields())
             return summary
@@ -135,7 +135,7 @@ class CatalogSync:
             summary.status = f"failed: {type(error).__name__}"
             raise
         finally:
-            self.state.release(owner)
+            lease.release()
             summary.shopify_calls = self.shopify.stats.requests - calls0
             summary.shopify_cost = self.shopify.stats.cost - cost0
             summary.duration_ms = int((time.monotonic() - started) * 1000)

@@ -11,18 +11,18 @@
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from shared import tables
+from shared.lease import Lease
 from shared.storage import Storage, safe_key
 
-TABLE = "catalogproducts"
 PRODUCT, RUN = "product", "run"
 
 
@@ -71,7 +71,7 @@ class Synced:
 
 class CatalogState:
     def __init__(self, storage: Storage) -> None:
-        self.table = storage.table(TABLE)
+        self.table = storage.table(tables.CATALOG_PRODUCTS)
 
     def load(self) -> dict[str, Synced]:
         rows = self.table.query_entities("PartitionKey eq @p", parameters={"p": PRODUCT})
@@ -112,44 +112,6 @@ class CatalogState:
         return True
 
     # -- lease ---------------------------------------------------------------------------------------
-    def acquire(self, seconds: int, owner: str | None = None) -> str | None:
-        """The lease owner id when this run holds the lease, else None."""
-        me = owner or uuid.uuid4().hex
-        entity = {
-            "PartitionKey": RUN,
-            "RowKey": "lease",
-            "Owner": me,
-            "ExpiresAt": datetime.now(UTC) + timedelta(seconds=seconds),
-        }
-        try:
-            self.table.create_entity(entity)
-            return me
-        except ResourceExistsError:
-            pass
-        try:
-            current = self.table.get_entity(RUN, "lease")
-        except ResourceNotFoundError:
-            return None
-        expires = current.get("ExpiresAt")
-        if isinstance(expires, datetime) and expires > datetime.now(UTC):
-            return None
-        try:
-            self.table.update_entity(
-                entity,
-                mode=UpdateMode.REPLACE,
-                etag=current.metadata["etag"],
-                match_condition=MatchConditions.IfNotModified,
-            )
-        except (ResourceModifiedError, ResourceNotFoundError):
-            return None
-        return me
-
-    def release(self, owner: str) -> None:
-        try:
-            current = self.table.get_entity(RUN, "lease")
-            if current.get("Owner") == owner:
-                self.table.delete_entity(
-                    RUN, "lease", etag=current.metadata["etag"], match_condition=MatchConditions.IfNotModified
-                )
-        except (ResourceNotFoundError, ResourceModifiedError):
-            pass
+    def lease(self, seconds: float) -> Lease:
+        """The run lease (shared/lease.py): one catalog run at a time."""
+        return Lease(self.table, RUN, "lease", seconds)

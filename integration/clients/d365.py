@@ -10,20 +10,31 @@ so callers see one typed error.
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 
-from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
+from integration.clients.odata import (
+    BatchPart,
+    ODataClient,
+    TokenProvider,
+    dumps,
+    key_segment,
+    loads,
+    odata_literal,
+    parse_batch,
+    token_provider,
+)
+from integration.errors import Conflict, IntegrationError, Permanent, Transient
+from shared.http import DEFAULT_TIMEOUT, RetryPolicy
 from shared.settings import Settings
+
+# Re-exported: the flows build filters and keys with these (integration/clients/odata.py has them).
+__all__ = ["D365Client", "TokenProvider", "dumps", "key_segment", "loads", "odata_literal"]
 
 JSON_HEADERS = {
     "OData-Version": "4.0",
@@ -33,7 +44,7 @@ JSON_HEADERS = {
 }
 
 
-class D365Error(Exception):
+class D365Error(IntegrationError):
     def __init__(self, status: int, message: str, entity_set: str = "", body: Any = None) -> None:
         super().__init__(f"F&O {status} on {entity_set or 'request'}: {message}")
         self.status = status
@@ -42,7 +53,7 @@ class D365Error(Exception):
         self.body = body
 
 
-class D365ValidationError(D365Error):
+class D365ValidationError(D365Error, Permanent):
     """F&O refused the write (a permanent 4xx or a failed changeset): fix data or mapping, do not retry."""
 
 
@@ -50,50 +61,20 @@ class D365AlreadyExists(D365ValidationError):
     """The key exists: for deterministic keys this means an earlier attempt already created it."""
 
 
-class D365NotFound(D365Error):
+class D365NotFound(D365Error, Permanent):
     pass
 
 
-class D365PreconditionFailed(D365Error):
+class D365PreconditionFailed(D365Error, Conflict):
     """Stale ``If-Match`` ETag."""
 
 
-class D365AuthError(D365Error):
+class D365AuthError(D365Error, Permanent):
     pass
 
 
-class D365Transient(D365Error):
+class D365Transient(D365Error, Transient):
     """429/5xx/timeouts/dropped connections that outlasted the client's own retries: retry later."""
-
-
-def odata_literal(value: Any) -> str:
-    """A value as an OData literal: strings quoted with ' doubled, numbers and booleans bare."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, Decimal, float)):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def key_segment(key: Mapping[str, Any]) -> str:
-    """``(name='value',...)`` with each literal percent-encoded: a '#', '?', '/' or '%' in a key value
-    would otherwise cut or change the URL."""
-    return "(" + ",".join(f"{name}={quote(odata_literal(value), safe=chr(39))}" for name, value in key.items()) + ")"
-
-
-def dumps(body: Any) -> str:
-    # Decimals go out as JSON numbers with their exact digits (F&O's Edm.Decimal), never via float rounding.
-    return json.dumps(body, default=_decimal_marker).replace('"__dec__:', "").replace(':__dec__"', "")
-
-
-def _decimal_marker(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"__dec__:{value}:__dec__"
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def loads(text: str | bytes) -> Any:
-    return json.loads(text, parse_float=Decimal)
 
 
 def classify(status: int, payload: Any, entity_set: str = "", in_batch: bool = False) -> D365Error:
@@ -112,7 +93,8 @@ def classify(status: int, payload: Any, entity_set: str = "", in_batch: bool = F
         return D365AuthError(status, message, entity_set, payload)
     if status == 412:
         return D365PreconditionFailed(status, message, entity_set, payload)
-    if 400 <= status < 500 or (in_batch and write_failure):
+    # 408/429 that outlasted the retries are "not now", like a 5xx (Dataverse's classify says the same).
+    if (400 <= status < 500 and status not in (408, 429)) or (in_batch and write_failure):
         return D365ValidationError(status, message, entity_set, payload)
     return D365Transient(status, message, entity_set, payload)
 
@@ -140,17 +122,11 @@ class BatchRead:
     cross_company: bool = False
 
 
-@dataclass
-class BatchResult:
-    status: int
-    body: Any
-
+class BatchResult(BatchPart):
     def error(self, entity_set: str = "") -> D365Error | None:
         """The classified error of a failed part (None when it succeeded)."""
         return classify(self.status, self.body, entity_set, in_batch=True) if self.status >= 400 else None
 
-
-TokenProvider = Callable[[], str]
 
 # Shared (global) entities have no dataAreaId (reference d365.md §1.3); everything else the app
 # touches is company-specific.
@@ -167,35 +143,7 @@ GLOBAL_ENTITY_SETS = frozenset(
 )
 
 
-def token_provider_from_settings(settings: Settings) -> TokenProvider:
-    static = settings.D365_TOKEN.get_secret_value()
-    if static:
-        return lambda: static
-    from azure.identity import ClientSecretCredential, DefaultAzureCredential
-
-    scope = f"{str(settings.D365_URL).rstrip('/')}/.default"
-    secret = settings.D365_CLIENT_SECRET.get_secret_value()
-    credential: Any
-    if secret:
-        settings.require("D365_TENANT_ID", "D365_CLIENT_ID")
-        credential = ClientSecretCredential(settings.D365_TENANT_ID, settings.D365_CLIENT_ID, secret)
-    else:
-        credential = DefaultAzureCredential(managed_identity_client_id=settings.D365_CLIENT_ID or None)
-    cache: dict[str, Any] = {}
-    lock = threading.Lock()
-
-    def provide() -> str:
-        with lock:
-            token = cache.get("token")
-            if token is None or token.expires_on - time.time() < 300:  # refresh 5 minutes early
-                token = credential.get_token(scope)
-                cache["token"] = token
-            return str(token.token)
-
-    return provide
-
-
-class D365Client:
+class D365Client(ODataClient):
     def __init__(
         self,
         base_url: str,
@@ -206,49 +154,21 @@ class D365Client:
         policy: RetryPolicy | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
-        self.root = base_url.rstrip("/") + "/data"
+        super().__init__(
+            base_url.rstrip("/") + "/data", token, JSON_HEADERS, transport=transport, policy=policy, timeout=timeout
+        )
         self.legal_entity = legal_entity
-        self.token = token
-        self.policy = policy or RetryPolicy()
-        self.stats = CallStats()
-        self.http = httpx.Client(transport=transport, timeout=timeout, headers=JSON_HEADERS)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> D365Client:
         settings.require("D365_URL", "D365_LEGAL_ENTITY")
-        return cls(str(settings.D365_URL), settings.D365_LEGAL_ENTITY, token_provider_from_settings(settings), **kwargs)
+        return cls(str(settings.D365_URL), settings.D365_LEGAL_ENTITY, token_provider(settings, "D365"), **kwargs)
 
-    def close(self) -> None:
-        self.http.close()
+    def classify(self, status: int, payload: Any, target: str) -> IntegrationError:
+        return classify(status, payload, target)
 
-    # -- plumbing ----------------------------------------------------------------------------------
-    def _send(
-        self,
-        method: str,
-        url: str,
-        entity_set: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        content: str | bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        retry_transport_errors: bool = True,
-    ) -> httpx.Response:
-        request = self.http.build_request(
-            method,
-            url,
-            params=params,
-            content=content,
-            headers={"Authorization": f"Bearer {self.token()}", **(headers or {})},
-        )
-        try:
-            response = send_with_retry(self.http, request, self.policy, self.stats, retry_transport_errors)
-        except Exhausted as error:
-            if error.response is not None:
-                raise classify(error.response.status_code, _safe_json(error.response), entity_set) from None
-            raise D365Transient(0, str(error), entity_set) from error
-        if response.status_code >= 400:
-            raise classify(response.status_code, _safe_json(response), entity_set)
-        return response
+    def unanswered(self, message: str, target: str) -> IntegrationError:
+        return D365Transient(0, message, target)
 
     def _key(self, key: Mapping[str, Any] | None) -> dict[str, Any]:
         merged = {"dataAreaId": self.legal_entity}
@@ -317,8 +237,8 @@ class D365Client:
         params = self._params(filter, select, expand, top, orderby, cross_company or scoped)
         if key is not None:
             url = f"{self.root}/{entity_set}{key_segment(self._key(key))}"
-            return loads(self._send("GET", url, entity_set, params=params).content)
-        data = loads(self._send("GET", f"{self.root}/{entity_set}", entity_set, params=params).content)
+            return loads(self.request("GET", url, entity_set, params=params).content)
+        data = loads(self.request("GET", f"{self.root}/{entity_set}", entity_set, params=params).content)
         return data.get("value", [])
 
     def query(
@@ -337,7 +257,7 @@ class D365Client:
         filter, scoped = self._scoped(entity_set, filter, False)
         params: Mapping[str, str] | None = self._params(filter, select, expand, top, orderby, cross_company or scoped)
         while url:
-            data = loads(self._send("GET", url, entity_set, params=params).content)
+            data = loads(self.request("GET", url, entity_set, params=params).content)
             yield from data.get("value", [])
             url, params = data.get("@odata.nextLink"), None
 
@@ -348,7 +268,7 @@ class D365Client:
     # -- writes ------------------------------------------------------------------------------------
     def create(self, entity_set: str, body: Mapping[str, Any]) -> dict[str, Any]:
         payload = {"dataAreaId": self.legal_entity, **body}
-        response = self._send("POST", f"{self.root}/{entity_set}", entity_set, content=dumps(payload))
+        response = self.request("POST", f"{self.root}/{entity_set}", entity_set, content=dumps(payload))
         return loads(response.content) if response.content else {}
 
     def _keyed_url(self, entity_set: str, key: Mapping[str, Any]) -> str:
@@ -368,7 +288,7 @@ class D365Client:
         dropped connection the write may have happened, and with ``If-Match`` a resend would answer 412
         for this very write (the caller must find out what happened instead: :class:`D365Transient`)."""
         headers = {"If-Match": etag} if etag else None
-        self._send(
+        self.request(
             "PATCH",
             self._keyed_url(entity_set, key),
             entity_set,
@@ -382,12 +302,12 @@ class D365Client:
         (Microsoft: "Custom service development"). Sent once: after a 5xx or a dropped connection the
         operation may have run, so the caller re-reads the state it changed instead of resending."""
         url = f"{self.root.removesuffix('/data')}/api/services/{path.strip('/')}"
-        response = self._send("POST", url, path, content=dumps(body), retry_transport_errors=False)
+        response = self.request("POST", url, path, content=dumps(body), retry_transport_errors=False)
         return loads(response.content) if response.content else None
 
     def delete(self, entity_set: str, key: Mapping[str, Any], etag: str | None = None) -> None:
         headers = {"If-Match": etag} if etag else None
-        self._send("DELETE", self._keyed_url(entity_set, key), entity_set, headers=headers)
+        self.request("DELETE", self._keyed_url(entity_set, key), entity_set, headers=headers)
 
     def batch(self, operations: list[BatchOp], reads: Sequence[BatchRead] = ()) -> list[BatchResult]:
         """Run ``operations`` as ONE changeset: all applied or none. Raises the classified error of the
@@ -434,7 +354,7 @@ class D365Client:
             )
         payload += f"--{batch_boundary}--\r\n"
         entity_sets = ",".join(sorted({op.entity_set for op in operations} | {r.entity_set for r in reads}))
-        response = self._send(
+        response = self.request(
             "POST",
             f"{self.root}/$batch",
             entity_sets,
@@ -462,54 +382,9 @@ class D365Client:
         return f"{url}?{urlencode(params, quote_via=quote, safe='$,()=')}" if params else url
 
 
-def _safe_json(response: httpx.Response) -> Any:
-    try:
-        return loads(response.content)
-    except ValueError:
-        return {"error": {"message": response.text[:500]}}
-
-
-def _boundary(content_type: str) -> str:
-    for piece in content_type.split(";"):
-        name, _, value = piece.strip().partition("=")
-        if name.lower() == "boundary":
-            return value.strip('"')
-    raise D365Transient(0, f"$batch response without a multipart boundary: {content_type!r}")
-
-
 def parse_batch_response(content_type: str, content: bytes) -> list[BatchResult]:
     """The HTTP responses inside a multipart ``$batch`` answer, changesets flattened, in order."""
-    text = content.decode("utf-8", errors="replace")
-    results: list[BatchResult] = []
-    for part in _split(text, _boundary(content_type)):
-        head, _, rest = part.partition("\r\n\r\n") if "\r\n\r\n" in part else part.partition("\n\n")
-        if "multipart/mixed" in head.lower():
-            inner_type = next(
-                line.split(":", 1)[1] for line in head.splitlines() if line.lower().startswith("content-type")
-            )
-            results.extend(parse_batch_response(inner_type, rest.encode()))
-            continue
-        status_line, _, after = rest.lstrip().partition("\n")
-        try:
-            status = int(status_line.split()[1])
-        except (IndexError, ValueError):
-            continue
-        _, _, body_text = after.replace("\r\n", "\n").partition("\n\n")
-        body_text = body_text.strip()
-        try:
-            body = loads(body_text) if body_text else None
-        except ValueError:
-            body = {"error": {"message": body_text[:500]}}
-        results.append(BatchResult(status, body))
-    return results
-
-
-def _split(text: str, boundary: str) -> list[str]:
-    delimiter = f"--{boundary}"
-    pieces = text.split(delimiter)
-    parts = []
-    for piece in pieces[1:]:
-        if piece.startswith("--"):
-            break
-        parts.append(piece.strip("\r\n"))
-    return parts
+    try:
+        return [BatchResult(part.status, part.body) for part in parse_batch(content_type, content)]
+    except ValueError as error:
+        raise D365Transient(0, str(error)) from None

@@ -1,8 +1,9 @@
 """Dataverse Web API client (Dynamics 365 Sales / Customer Service), OData v4 at ``/api/data/v9.2``.
 
-Auth is the F&O client's: a static token for the local emulator, a client secret, or managed identity
-through azure-identity, with the environment URL's ``/.default`` scope. Retries come from
-``shared.http`` (408/429/5xx with ``Retry-After``; Dataverse's service-protection 429s carry it).
+Auth, retries and ``$batch`` parsing are the F&O client's (``odata.py``): a static token for the local
+emulator, a client secret, or managed identity through azure-identity, with the environment URL's
+``/.default`` scope; 408/429/5xx retried with ``Retry-After`` (Dataverse's service-protection 429s
+carry it).
 
 Writes are idempotent by construction: :meth:`DataverseClient.upsert` is ``PATCH`` on an alternate key
 (or a deterministic id), which creates the row or updates it, so a retry after a lost response never
@@ -21,8 +22,18 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from integration.clients.d365 import dumps, key_segment, loads, odata_literal, parse_batch_response
-from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
+from integration.clients.odata import (
+    BatchPart,
+    ODataClient,
+    dumps,
+    key_segment,
+    loads,
+    odata_literal,
+    parse_batch,
+    token_provider,
+)
+from integration.errors import Conflict, IntegrationError, Permanent, Transient
+from shared.http import DEFAULT_TIMEOUT, RetryPolicy
 from shared.settings import Settings
 
 API_PATH = "/api/data/v9.2"
@@ -37,29 +48,29 @@ MAX_BATCH = 1000  # Dataverse: a $batch holds at most 1,000 requests
 __all__ = ["odata_literal"]
 
 
-class DataverseError(Exception):
+class DataverseError(IntegrationError):
     def __init__(self, status: int, message: str, code: str = "", target: str = "") -> None:
         super().__init__(f"Dataverse {status} {code} on {target or 'request'}: {message}")
         self.status, self.message, self.code, self.target = status, message, code, target
 
 
-class DataverseValidationError(DataverseError):
+class DataverseValidationError(DataverseError, Permanent):
     """A permanent refusal (400/405/...): fix data, mapping or CRM setup; never retried."""
 
 
-class DataverseNotFound(DataverseError):
+class DataverseNotFound(DataverseError, Permanent):
     pass
 
 
-class DataversePreconditionFailed(DataverseError):
+class DataversePreconditionFailed(DataverseError, Conflict):
     """412: ``If-None-Match: *`` met an existing row, or a duplicate alternate-key value."""
 
 
-class DataverseAuthError(DataverseError):
+class DataverseAuthError(DataverseError, Permanent):
     pass
 
 
-class DataverseTransient(DataverseError):
+class DataverseTransient(DataverseError, Transient):
     """429/5xx/timeouts that outlasted the client's retries: the queue retries later."""
 
 
@@ -93,38 +104,6 @@ def bind(entity_set: str, key: str | Mapping[str, Any]) -> str:
     return "/" + path(entity_set, key)
 
 
-def token_provider(settings: Settings) -> Any:
-    """A callable returning a bearer token for ``DATAVERSE_URL``."""
-    import threading
-    import time
-
-    static = settings.DATAVERSE_TOKEN.get_secret_value()
-    if static:
-        return lambda: static
-    from azure.identity import ClientSecretCredential, DefaultAzureCredential
-
-    scope = f"{str(settings.DATAVERSE_URL).rstrip('/')}/.default"
-    secret = settings.DATAVERSE_CLIENT_SECRET.get_secret_value()
-    credential: Any
-    if secret:
-        settings.require("DATAVERSE_TENANT_ID", "DATAVERSE_CLIENT_ID")
-        credential = ClientSecretCredential(settings.DATAVERSE_TENANT_ID, settings.DATAVERSE_CLIENT_ID, secret)
-    else:
-        credential = DefaultAzureCredential(managed_identity_client_id=settings.DATAVERSE_CLIENT_ID or None)
-    cache: dict[str, Any] = {}
-    lock = threading.Lock()
-
-    def provide() -> str:
-        with lock:
-            token = cache.get("token")
-            if token is None or token.expires_on - time.time() < 300:
-                token = credential.get_token(scope)
-                cache["token"] = token
-            return str(token.token)
-
-    return provide
-
-
 @dataclass
 class Op:
     """One request of a changeset. ``target`` is an entity path (see :func:`path`) or an action name."""
@@ -135,7 +114,7 @@ class Op:
     headers: Mapping[str, str] | None = None
 
 
-class DataverseClient:
+class DataverseClient(ODataClient):
     def __init__(
         self,
         base_url: str,
@@ -145,19 +124,20 @@ class DataverseClient:
         policy: RetryPolicy | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
-        self.root = base_url.rstrip("/") + API_PATH
-        self.token = token
-        self.policy = policy or RetryPolicy()
-        self.stats = CallStats()
-        self.http = httpx.Client(transport=transport, timeout=timeout, headers=JSON_HEADERS)
+        super().__init__(
+            base_url.rstrip("/") + API_PATH, token, JSON_HEADERS, transport=transport, policy=policy, timeout=timeout
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> DataverseClient:
         settings.require("DATAVERSE_URL")
-        return cls(str(settings.DATAVERSE_URL), token_provider(settings), **kwargs)
+        return cls(str(settings.DATAVERSE_URL), token_provider(settings, "DATAVERSE"), **kwargs)
 
-    def close(self) -> None:
-        self.http.close()
+    def classify(self, status: int, payload: Any, target: str) -> IntegrationError:
+        return classify(status, payload, target)
+
+    def unanswered(self, message: str, target: str) -> IntegrationError:
+        return DataverseTransient(0, message, "", target)
 
     def _send(
         self,
@@ -169,23 +149,16 @@ class DataverseClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
     ) -> httpx.Response:
-        request = self.http.build_request(
+        """``target`` is relative to the API root; errors name its entity set."""
+        return self.request(
             method,
             f"{self.root}/{target}",
+            target.split("(", 1)[0],
             params=params,
             content=content,
-            headers={"Authorization": f"Bearer {self.token()}", **(headers or {})},
+            headers=headers,
+            retry_transport_errors=idempotent,
         )
-        entity = target.split("(", 1)[0]
-        try:
-            response = send_with_retry(self.http, request, self.policy, self.stats, idempotent)
-        except Exhausted as error:
-            if error.response is not None:
-                raise classify(error.response.status_code, _json(error.response), entity) from None
-            raise DataverseTransient(0, str(error), "", entity) from error
-        if response.status_code >= 400:
-            raise classify(response.status_code, _json(response), entity)
-        return response
 
     # -- reads -------------------------------------------------------------------------------------
     def get(
@@ -225,7 +198,7 @@ class DataverseClient:
             content=payload.encode(),
             headers={"Content-Type": f"multipart/mixed; boundary={boundary}", "Accept": "application/json"},
         )
-        results = parse_batch_response(response.headers.get("content-type", ""), response.content)
+        results = self._parts(response)
         if len(results) != 1:
             raise DataverseTransient(0, f"$batch answered {len(results)} parts for 1 query", "", entity_set)
         if results[0].status >= 400:
@@ -240,6 +213,12 @@ class DataverseClient:
         """Table metadata: ``EntityDefinitions(LogicalName='<table>')/<part>`` (``Keys``, ``Attributes``)."""
         target = f"EntityDefinitions(LogicalName={odata_literal(table)})/{part}"
         return list(loads(self._send("GET", target, params={"$select": ",".join(select)}).content).get("value", []))
+
+    def _parts(self, response: httpx.Response) -> list[BatchPart]:
+        try:
+            return parse_batch(response.headers.get("content-type", ""), response.content)
+        except ValueError as error:
+            raise DataverseTransient(0, str(error), "", "$batch") from None
 
     # -- writes ------------------------------------------------------------------------------------
     def upsert(
@@ -290,7 +269,7 @@ class DataverseClient:
             content=payload.encode(),
             headers={"Content-Type": f"multipart/mixed; boundary={batch}", "Accept": "application/json"},
         )
-        results = parse_batch_response(response.headers.get("content-type", ""), response.content)
+        results = self._parts(response)
         for result in results:
             if result.status >= 400:
                 raise classify(result.status, result.body, targets)
@@ -306,10 +285,3 @@ def _entity_id(url: str) -> str:
         return str(uuid.UUID(inside))
     except ValueError:
         return ""
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return loads(response.content)
-    except ValueError:
-        return {"error": {"message": response.text[:500]}}

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from integration.errors import IntegrationError, Permanent, Transient
 from shared.http import RETRYABLE_STATUS, TRANSPORT_ERRORS, CallStats, retry_after_seconds
 from shared.settings import Settings
 
@@ -68,7 +69,7 @@ DAYS = {
 }
 
 
-class FedexError(Exception):
+class FedexError(IntegrationError):
     def __init__(
         self, message: str, status: int = 0, codes: tuple[str, ...] = (), transaction_id: str | None = None
     ) -> None:
@@ -76,11 +77,11 @@ class FedexError(Exception):
         self.status, self.codes, self.transaction_id = status, codes, transaction_id
 
 
-class FedexAuthError(FedexError):
+class FedexAuthError(FedexError, Permanent):
     """Credentials refused (or a fresh token refused again): fix configuration, do not retry."""
 
 
-class FedexRejected(FedexError):
+class FedexRejected(FedexError, Permanent):
     """A permanent 4xx: FedEx will give the same answer to the same request."""
 
     @property
@@ -88,7 +89,7 @@ class FedexRejected(FedexError):
         return bool(NO_SERVICE_CODES & set(self.codes))
 
 
-class FedexTransient(FedexError):
+class FedexTransient(FedexError, Transient):
     """429/5xx/timeouts that outlasted the retry budget: use a fallback now, FedEx may recover."""
 
 

@@ -23,6 +23,7 @@ import httpx
 
 from integration.clients import shopify_bulk, shopify_orders
 from integration.clients.shopify_bucket import CostBucket, Priority
+from integration.errors import IntegrationError, Permanent, Transient
 from shared.http import DEFAULT_TIMEOUT, CallStats, Exhausted, RetryPolicy, send_with_retry
 from shared.logs import get_logger, log_event
 from shared.settings import SHOPIFY_API_VERSION_MINIMUM, Settings
@@ -31,17 +32,20 @@ log = get_logger(__name__)
 VERSION_HEADER = "X-Shopify-API-Version"
 
 
-class ShopifyError(Exception):
+class ShopifyError(IntegrationError):
     pass
 
 
-class ShopifyGraphQLError(ShopifyError):
+class ShopifyGraphQLError(ShopifyError, Permanent):
+    """The request was malformed or asked for what the schema does not have (not THROTTLED, not a
+    transient code: those are retried or raised as :class:`ShopifyTransient`)."""
+
     def __init__(self, message: str, errors: list[Any] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
 
 
-class ShopifyUserErrors(ShopifyError):
+class ShopifyUserErrors(ShopifyError, Permanent):
     """A mutation answered ``userErrors``: the request was understood and refused."""
 
     def __init__(self, mutation: str, errors: list[dict[str, Any]]) -> None:
@@ -54,11 +58,11 @@ class ShopifyUserErrors(ShopifyError):
         return {str(e.get("code")) for e in self.errors if e.get("code")}
 
 
-class ShopifyAuthError(ShopifyError):
+class ShopifyAuthError(ShopifyError, Permanent):
     pass
 
 
-class ShopifyTransient(ShopifyError):
+class ShopifyTransient(ShopifyError, Transient):
     """429/5xx/timeouts/THROTTLED that outlasted the client's retries, or a write whose outcome is unknown."""
 
 
@@ -82,9 +86,6 @@ class ShopifyStats(CallStats):
 # GraphQL error codes that say "not now" rather than "never" (classified once, here).
 TRANSIENT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"})
 
-REFUND_TRANSACTIONS = """query refundTransactions($id: ID!) {
-  refund(id: $id) { id transactions(first: 50) { nodes { id kind status } } }
-}"""
 TAGS_ADD = """mutation tagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } } }"""
 
@@ -268,16 +269,8 @@ class ShopifyAdmin:
             self.check(data, mutation)
 
     def refund_transactions(self, refund_gid: str) -> list[dict[str, str]] | None:
-        """The refund's transactions as Shopify has them now (a pending one settles later and Shopify
-        sends no new webhook): ``[{"id", "kind", "status"}]`` in the webhook's lower-case spelling,
-        ids legacy; None when Shopify has no such refund."""
-        refund = self.graphql(REFUND_TRANSACTIONS, {"id": refund_gid}, expected_cost=4).get("refund")
-        if refund is None:
-            return None
-        return [
-            {"id": legacy_id(str(t["id"])), "kind": str(t["kind"]).lower(), "status": str(t["status"]).lower()}
-            for t in (refund.get("transactions") or {}).get("nodes") or []
-        ]
+        """The refund's transactions as Shopify has them now (see ``shopify_orders.py``)."""
+        return shopify_orders.fetch_refund_transactions(self, refund_gid)
 
     # -- order reads (GraphQL, mapped to the webhook body's shape: see shopify_orders.py) ----------
     def get_order(self, order_id: str | int) -> dict[str, Any] | None:

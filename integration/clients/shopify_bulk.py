@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-if TYPE_CHECKING:
-    from integration.clients.shopify import ShopifyAdmin
+from integration.clients.shopify_graphql import GraphQL
 
 RUN = """mutation bulkQueryRun($query: String!) {
   bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message code } }
@@ -47,7 +46,7 @@ class BulkOperationFailed(Exception):
         self.reason, self.operation_id, self.error_code = reason, operation_id, error_code
 
 
-def start(admin: ShopifyAdmin, query: str) -> str:
+def start(admin: GraphQL, query: str) -> str:
     """Start a bulk query; returns the operation id."""
     data = admin.graphql(RUN, {"query": query}, expected_cost=10, idempotent=False)
     payload = data.get("bulkOperationRunQuery") or {}
@@ -61,7 +60,7 @@ def start(admin: ShopifyAdmin, query: str) -> str:
     return str(operation["id"])
 
 
-def wait(admin: ShopifyAdmin, operation_id: str, deadline: float = DEADLINE) -> dict[str, Any]:
+def wait(admin: GraphQL, operation_id: str, deadline: float = DEADLINE) -> dict[str, Any]:
     """Poll until the operation is final; returns it when COMPLETED, raises otherwise."""
     waited, interval = 0.0, POLL_START
     while True:
@@ -121,7 +120,7 @@ def link(objects: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield current
 
 
-def run(admin: ShopifyAdmin, query: str, deadline: float = DEADLINE) -> Iterator[dict[str, Any]]:
+def run(admin: GraphQL, query: str, deadline: float = DEADLINE) -> Iterator[dict[str, Any]]:
     """Run a bulk query to the end and yield its linked top-level objects."""
     operation_id = start(admin, query)
     operation = wait(admin, operation_id, deadline)

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from integration.clients.shopify import ShopifyAdmin
+from integration.clients.shopify_graphql import GraphQL
 
 LINES_PAGE = 30
 ORDERS_PAGE = 100
@@ -77,6 +76,11 @@ REFUND = f"""query refundById($id: ID!) {{
     duties {{ amountSet {{ {MONEY} }} originalDuty {{ id }} }}
   }}
 }}"""
+
+# Only the transactions' states: a pending refund's retry re-reads them (a few cost points, not REFUND's).
+REFUND_TRANSACTIONS = """query refundTransactions($id: ID!) {
+  refund(id: $id) { id transactions(first: 50) { nodes { id kind status } } }
+}"""
 
 ORDERS_UPDATED = """query ordersUpdated($query: String!, $first: Int!, $after: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
@@ -354,7 +358,7 @@ def refund_to_rest(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def fetch_order(admin: ShopifyAdmin, order_id: str | int) -> dict[str, Any] | None:
+def fetch_order(admin: GraphQL, order_id: str | int) -> dict[str, Any] | None:
     """One order with every line item, its refunds and transactions; None when it does not exist."""
     order_gid = _gid("Order", order_id)
     data = admin.graphql(ORDER, {"id": order_gid, "lines": LINES_PAGE}, expected_cost=500)
@@ -376,10 +380,22 @@ def fetch_order(admin: ShopifyAdmin, order_id: str | int) -> dict[str, Any] | No
     return order_to_rest(node, lines, refunds)
 
 
-def fetch_refund(admin: ShopifyAdmin, refund_id: str | int) -> dict[str, Any] | None:
+def fetch_refund(admin: GraphQL, refund_id: str | int) -> dict[str, Any] | None:
     data = admin.graphql(REFUND, {"id": _gid("Refund", refund_id)}, expected_cost=700)
     node = data.get("refund")
     return refund_to_rest(node) if node else None
+
+
+def fetch_refund_transactions(admin: GraphQL, refund_id: str | int) -> list[dict[str, str]] | None:
+    """The refund's transactions as Shopify has them now (a pending one settles later and Shopify sends
+    no new webhook): ``[{"id", "kind", "status"}]`` as the webhook (and :func:`refund_to_rest`) spell
+    them; None when Shopify has no such refund."""
+    data = admin.graphql(REFUND_TRANSACTIONS, {"id": _gid("Refund", refund_id)}, expected_cost=4)
+    node = data.get("refund")
+    if node is None:
+        return None
+    transactions = (_transaction(t) for t in (node.get("transactions") or {}).get("nodes") or [])
+    return [{"id": str(t["id"]), "kind": t["kind"], "status": t["status"]} for t in transactions]
 
 
 def search_time(value: str) -> str:
@@ -414,7 +430,7 @@ def bulk_query(updated_at_min: str, updated_at_max: str | None = None) -> str:
 
 
 def updated_orders(
-    admin: ShopifyAdmin, updated_at_min: str, updated_at_max: str | None = None, page_size: int = ORDERS_PAGE
+    admin: GraphQL, updated_at_min: str, updated_at_max: str | None = None, page_size: int = ORDERS_PAGE
 ) -> Iterator[dict[str, Any]]:
     """Orders updated in a window, oldest change first, as light summaries
     (``id``, ``admin_graphql_api_id``, ``name``, ``updated_at``, ``cancelled_at``, ``total_price`` and

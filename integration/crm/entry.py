@@ -28,19 +28,19 @@ from azure.data.tables import UpdateMode
 
 from integration.clients.dataverse import DataverseAuthError, DataverseError, DataverseTransient
 from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER
-from integration.crm.service import CrmNotReady, CrmSync, Outcome
+from integration.crm.outcome import CrmNotReady, Outcome
+from integration.crm.service import CrmSync
 from integration.customers.model import CustomerPayloadError
 from integration.orders.model import OrderPayloadError
 from integration.refunds.model import RefundPayloadError
 from integration.webhooks.envelope import Envelope, load_payload
-from shared import queues
+from shared import queues, tables
 from shared.lease import LeaseBusy
 from shared.logs import get_logger, log_event
 from shared.storage import Storage, safe_key
 
 REJECTED = "CRM_REJECTED"
 UNAVAILABLE = "CRM_UNAVAILABLE"
-RETRY_TABLE = "crmretries"
 MAX_WAITS = 10  # 30 s, 1, 2, 4, 8, 16, 32 min, then 1 h: about 4 hours in all
 BASE_WAIT_S, MAX_WAIT_S = 30, 3600
 log = get_logger(__name__)
@@ -78,7 +78,7 @@ def process(sync: CrmSync, envelope: Envelope) -> Outcome:
 def purge_waits(storage: Storage, days: int, now: datetime | None = None) -> int:
     """Delete ``crmretries`` rows not written for ``days`` (their event ended long ago)."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
-    table, deleted = storage.table(RETRY_TABLE), 0
+    table, deleted = storage.table(tables.CRM_RETRIES), 0
     for row in table.query_entities(
         "Timestamp lt @cutoff", parameters={"cutoff": cutoff}, select=["PartitionKey", "RowKey"]
     ):
@@ -88,7 +88,7 @@ def purge_waits(storage: Storage, days: int, now: datetime | None = None) -> int
 
 
 def _wait(sync: CrmSync, envelope: Envelope, payload: dict[str, Any], error: Exception) -> Outcome:
-    table = sync.storage.table(RETRY_TABLE)
+    table = sync.storage.table(tables.CRM_RETRIES)
     key = safe_key(f"{envelope.topic}|{envelope.webhook_id}")
     try:
         waits = int(table.get_entity(key, "retry").get("Waits", 0))

@@ -19,20 +19,16 @@ set again).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from integration.clients.dataverse import bind
 from integration.crm.config import ENTITY_ORDER
+from integration.crm.lifecycle import note, note_id, refund_note
 from integration.crm.mapping import CLOSED, INVOICED, STATUS_INVOICED
-
-if TYPE_CHECKING:
-    from integration.crm.service import CrmSync, Outcome
+from integration.crm.outcome import CrmFlow, CrmNotReady, Outcome
 
 
-def sales_order(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
-    from integration.crm.lifecycle import note, note_id
-    from integration.crm.service import Outcome
-
+def sales_order(sync: CrmFlow, payload: dict[str, Any]) -> Outcome:
     order_id, number = str(payload["order_id"]), str(payload["number"])
     current = sync.client.get("salesorders", {sync.config.order_key: order_id}, select=["salesorderid", "statecode"])
     if current is None:
@@ -43,13 +39,10 @@ def sales_order(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
         note(sync, note_id("fo-salesorder", order_id), bind("salesorders", salesorder_id), "F&O sales order", text)
     else:
         sync.client.upsert("salesorders", salesorder_id, {sync.config.fo_number: number}, update_only=True)
-    return sync._done(ENTITY_ORDER, order_id, Outcome("written", "fo-salesorder", salesorder_id, ("fo-salesorder",)))
+    return sync.done(ENTITY_ORDER, order_id, Outcome("written", "fo-salesorder", salesorder_id, ("fo-salesorder",)))
 
 
-def credit_note(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
-    from integration.crm.lifecycle import refund_note
-    from integration.crm.service import Outcome
-
+def credit_note(sync: CrmFlow, payload: dict[str, Any]) -> Outcome:
     order_id, refund_id, number = str(payload["order_id"]), str(payload["refund_id"]), str(payload["number"])
     known = sync.orders.refund(order_id, refund_id)
     if known is None:
@@ -60,13 +53,10 @@ def credit_note(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
         return Outcome("unchanged", "order not in CRM")
     events = refund_note(sync, current, order_id, refund_id, known["amount"], known["currency"], number, refunds)
     outcome = Outcome("written", ",".join(events), str(current["salesorderid"]), tuple(events))
-    return sync._done(ENTITY_ORDER, order_id, outcome)
+    return sync.done(ENTITY_ORDER, order_id, outcome)
 
 
-def invoice(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
-    from integration.crm.lifecycle import note, note_id
-    from integration.crm.service import CrmNotReady, Outcome
-
+def invoice(sync: CrmFlow, payload: dict[str, Any]) -> Outcome:
     order_id, numbers = str(payload["order_id"]), str(payload["number"])
     current = sync.client.get(
         "salesorders", {sync.config.order_key: order_id}, select=["salesorderid", "statecode", "statuscode"]
@@ -84,4 +74,4 @@ def invoice(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
         sync.client.upsert("salesorders", salesorder_id, state, update_only=True)
         events.append("invoiced")
     sync.orders.save(order_id, Invoices=numbers)
-    return sync._done(ENTITY_ORDER, order_id, Outcome("written", ",".join(events), salesorder_id, tuple(events)))
+    return sync.done(ENTITY_ORDER, order_id, Outcome("written", ",".join(events), salesorder_id, tuple(events)))

@@ -19,9 +19,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from integration.clients.dataverse import DataverseError, bind
+from integration.crm.config import ENTITY_ORDER
 from integration.crm.mapping import (
     ACTIVE,
     CANCELED,
@@ -33,11 +34,10 @@ from integration.crm.mapping import (
     SUBMITTED,
     fulfillment_of,
 )
+from integration.crm.outcome import CrmFlow, CrmNotReady, Outcome
 from integration.orders.model import Order
 from integration.refunds.model import parse_refund
-
-if TYPE_CHECKING:
-    from integration.crm.service import CrmSync, Outcome
+from integration.refunds.records import RefundRecords
 
 NOTES = uuid.UUID("6f1c5b0e-2a7d-4e8a-9a51-3c1f0d2b7e10")  # namespace of the deterministic note ids
 
@@ -47,7 +47,7 @@ def note_id(kind: str, shopify_id: str) -> str:
 
 
 def apply(
-    sync: CrmSync,
+    sync: CrmFlow,
     order: Order,
     payload: dict[str, Any],
     current: dict[str, Any],
@@ -89,7 +89,7 @@ def apply(
 
 
 def _close(
-    sync: CrmSync,
+    sync: CrmFlow,
     order: Order,
     current: dict[str, Any],
     ref: str | Mapping[str, str],
@@ -119,7 +119,7 @@ def _close(
     return True
 
 
-def note(sync: CrmSync, annotation_id: str, order_ref: str, subject: str, text: str) -> None:
+def note(sync: CrmFlow, annotation_id: str, order_ref: str, subject: str, text: str) -> None:
     sync.client.upsert(
         "annotations",
         annotation_id,
@@ -127,10 +127,7 @@ def note(sync: CrmSync, annotation_id: str, order_ref: str, subject: str, text: 
     )
 
 
-def refund(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
-    from integration.crm.config import ENTITY_ORDER
-    from integration.crm.service import CrmNotReady, Outcome
-
+def refund(sync: CrmFlow, payload: dict[str, Any]) -> Outcome:
     parsed = parse_refund(payload)
     order_id, refund_id = str(parsed.order_id), str(parsed.id)
     current = sync.client.get("salesorders", {sync.config.order_key: order_id}, select=["salesorderid", "statecode"])
@@ -141,11 +138,11 @@ def refund(sync: CrmSync, payload: dict[str, Any]) -> Outcome:
     refunds = sync.orders.add_refund(order_id, refund_id, parsed.total, credit_note, parsed.currency)
     events = refund_note(sync, current, order_id, refund_id, parsed.total, parsed.currency, credit_note, refunds)
     outcome = Outcome("refunded", ",".join(events), str(current["salesorderid"]), tuple(events))
-    return sync._done(ENTITY_ORDER, order_id, outcome)
+    return sync.done(ENTITY_ORDER, order_id, outcome)
 
 
 def refund_note(
-    sync: CrmSync,
+    sync: CrmFlow,
     current: dict[str, Any],
     order_id: str,
     refund_id: str,
@@ -171,9 +168,7 @@ def refund_note(
     return events
 
 
-def _credit_note(sync: CrmSync, order_id: str, refund_id: str) -> str:
+def _credit_note(sync: CrmFlow, order_id: str, refund_id: str) -> str:
     """The F&O credit note (return order) number once the refund flow has it (read-only look)."""
-    from integration.refunds.records import RefundRecords
-
     record = RefundRecords(sync.storage).get(order_id, refund_id)
     return record.credit_note_number if record is not None else ""

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from integration.cases import ExceptionStore
 from integration.clients.dataverse import DataverseNotFound
 from integration.clients.shopify import ShopifyAdmin
 from integration.crm import customer_reconcile
@@ -28,7 +29,6 @@ from integration.crm import reconcile as order_reconcile
 from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER
 from integration.crm.records import CrmLinks, CrmOrders
 from integration.crm.service import CrmSync
-from integration.exceptions import ExceptionStore
 from integration.ops.api import ApiError, Request, Route
 from shared.settings import Settings, SettingsError
 from shared.storage import Storage

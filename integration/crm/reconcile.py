@@ -26,15 +26,14 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from integration.cases import ExceptionStore
 from integration.clients.dataverse import DataverseClient, odata_literal
 from integration.crm.config import ENTITY_ORDER, CrmConfig
 from integration.crm.mapping import CANCELED, FULFILLED
-from integration.exceptions import ExceptionStore
 from integration.ops.resync import resync_envelope
-from shared import queues
+from shared import queues, tables
 from shared.storage import Storage
 
-STATE_TABLE = "syncstate"
 CHECKPOINT_ROW = "crm-orders"
 CHUNK = 20
 
@@ -55,7 +54,7 @@ class Report:
 
 def checkpoint(storage: Storage) -> str:
     try:
-        return str(storage.table(STATE_TABLE).get_entity("crm", CHECKPOINT_ROW).get("Until", ""))
+        return str(storage.table(tables.SYNC_STATE).get_entity("crm", CHECKPOINT_ROW).get("Until", ""))
     except ResourceNotFoundError:
         return ""
 
@@ -100,7 +99,7 @@ def reconcile(
                 storage.queue(queues.CRM).send_message(envelope.to_message())
                 report.queued.append(order_id)
     if apply:
-        storage.table(STATE_TABLE).upsert_entity(
+        storage.table(tables.SYNC_STATE).upsert_entity(
             {"PartitionKey": "crm", "RowKey": CHECKPOINT_ROW, "Until": until.isoformat()}, mode=UpdateMode.MERGE
         )
     return report

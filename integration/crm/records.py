@@ -16,10 +16,8 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from shared import tables
 from shared.storage import Storage, safe_key
-
-LINKS_TABLE = "crmlinks"
-ORDERS_TABLE = "crmorders"
 
 
 @dataclass
@@ -36,7 +34,7 @@ class CrmLinks:
 
     def get(self, kind: str, shopify_id: str) -> Link | None:
         try:
-            row = self.storage.table(LINKS_TABLE).get_entity(kind, safe_key(shopify_id))
+            row = self.storage.table(tables.CRM_LINKS).get_entity(kind, safe_key(shopify_id))
         except ResourceNotFoundError:
             return None
         return Link(
@@ -44,7 +42,7 @@ class CrmLinks:
         )
 
     def put(self, kind: str, shopify_id: str, link: Link) -> None:
-        self.storage.table(LINKS_TABLE).upsert_entity(
+        self.storage.table(tables.CRM_LINKS).upsert_entity(
             {
                 "PartitionKey": kind,
                 "RowKey": safe_key(shopify_id),
@@ -58,7 +56,7 @@ class CrmLinks:
 
     def forget(self, kind: str, shopify_id: str) -> None:
         try:
-            self.storage.table(LINKS_TABLE).delete_entity(kind, safe_key(shopify_id))
+            self.storage.table(tables.CRM_LINKS).delete_entity(kind, safe_key(shopify_id))
         except ResourceNotFoundError:
             pass
 
@@ -69,12 +67,12 @@ class CrmOrders:
 
     def get(self, order_id: str) -> dict[str, Any]:
         try:
-            return dict(self.storage.table(ORDERS_TABLE).get_entity(safe_key(order_id), "order"))
+            return dict(self.storage.table(tables.CRM_ORDERS).get_entity(safe_key(order_id), "order"))
         except ResourceNotFoundError:
             return {}
 
     def save(self, order_id: str, **values: Any) -> None:
-        self.storage.table(ORDERS_TABLE).upsert_entity(
+        self.storage.table(tables.CRM_ORDERS).upsert_entity(
             {"PartitionKey": safe_key(order_id), "RowKey": "order", **values}, mode=UpdateMode.MERGE
         )
 
@@ -83,7 +81,7 @@ class CrmOrders:
     ) -> list[dict[str, str]]:
         """Record one refund (one row per refund: idempotent, and two refunds of one order never
         overwrite each other); returns every refund recorded for the order."""
-        self.storage.table(ORDERS_TABLE).upsert_entity(
+        self.storage.table(tables.CRM_ORDERS).upsert_entity(
             {
                 "PartitionKey": safe_key(order_id),
                 "RowKey": f"refund-{safe_key(refund_id)}",
@@ -93,13 +91,13 @@ class CrmOrders:
             },
             mode=UpdateMode.REPLACE,
         )
-        rows = self.storage.table(ORDERS_TABLE).query_entities(
+        rows = self.storage.table(tables.CRM_ORDERS).query_entities(
             "PartitionKey eq @pk and RowKey ge 'refund-' and RowKey lt 'refund.'", parameters={"pk": safe_key(order_id)}
         )
         return [{"amount": str(r["Amount"]), "credit_note": str(r.get("CreditNote", ""))} for r in rows]
 
     def refunds_of(self, order_id: str) -> list[dict[str, str]]:
-        rows = self.storage.table(ORDERS_TABLE).query_entities(
+        rows = self.storage.table(tables.CRM_ORDERS).query_entities(
             "PartitionKey eq @pk and RowKey ge 'refund-' and RowKey lt 'refund.'", parameters={"pk": safe_key(order_id)}
         )
         return [
@@ -109,7 +107,7 @@ class CrmOrders:
 
     def refund(self, order_id: str, refund_id: str) -> dict[str, Any] | None:
         try:
-            row = self.storage.table(ORDERS_TABLE).get_entity(safe_key(order_id), f"refund-{safe_key(refund_id)}")
+            row = self.storage.table(tables.CRM_ORDERS).get_entity(safe_key(order_id), f"refund-{safe_key(refund_id)}")
         except ResourceNotFoundError:
             return None
         return {

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from integration.cases import ExceptionStore
 from integration.clients.dataverse import DataverseClient, DataverseValidationError, Op, bind, odata_literal, path
 from integration.crm import edits, fo_numbers, hooks, lifecycle
 from integration.crm.config import ENTITY_CONTACT, ENTITY_ORDER, CrmConfig
@@ -36,22 +36,18 @@ from integration.crm.mapping import (
     tracking_numbers,
 )
 from integration.crm.matching import AMBIGUOUS_CONTACT, ContactResolver
+from integration.crm.outcome import Outcome
 from integration.crm.records import CrmLinks, CrmOrders
 from integration.customers.model import parse_customer
-from integration.exceptions import ExceptionStore
 from integration.orders.contact import normalize_email, normalize_phone
 from integration.orders.model import Order, parse_order
+from shared import queues
 from shared.audit import AuditLog
 from shared.hooks import Hooks
 from shared.lease import holding
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
-ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
-CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
-REFUND_TOPICS = frozenset({"refunds/create"})
-TOPICS = ORDER_TOPICS | CUSTOMER_TOPICS | REFUND_TOPICS
-RESYNC_TOPIC = "integration/resync"  # integration/ops/resync.py
 NO_CUSTOMER = "CRM_NO_CUSTOMER"
 UNKNOWN_CURRENCY = "CRM_UNKNOWN_CURRENCY"
 LEASE_KIND = "crm-order"  # shared/lease.py: one CRM writer per Shopify order (apart from F&O's "order")
@@ -59,18 +55,6 @@ CONTACT_LEASE_KIND = "crm-contact"  # one CRM writer per Shopify customer for cu
 LEASE_SECONDS = 180.0  # longer than the client's worst case for one event (a few calls of <= 30 s each)
 ORDER_EVENTS = frozenset({hooks.FO_SALES_ORDER, hooks.FO_CREDIT_NOTE, hooks.FO_INVOICE})
 log = get_logger(__name__)
-
-
-class CrmNotReady(RuntimeError):
-    """The event needs a salesorder that is not in Dataverse yet: the queue retries later."""
-
-
-@dataclass
-class Outcome:
-    action: str  # written | unchanged | blocked | ignored | refunded | linked
-    detail: str = ""
-    salesorder_id: str = ""
-    events: tuple[str, ...] = ()
 
 
 class CrmSync:
@@ -106,13 +90,13 @@ class CrmSync:
             return self._handle(topic, payload)
 
     def _handle(self, topic: str, payload: dict[str, Any]) -> Outcome:
-        if topic in ORDER_TOPICS:
+        if topic in queues.ORDER_TOPICS:
             return self.order(topic, payload)
-        if topic in REFUND_TOPICS:
+        if topic in queues.REFUND_TOPICS:
             return lifecycle.refund(self, payload)
-        if topic in CUSTOMER_TOPICS:
+        if topic in queues.CUSTOMER_TOPICS:
             return self.customer(payload)
-        if topic == RESYNC_TOPIC:
+        if topic == queues.RESYNC:
             return self.resync(payload)
         if topic == hooks.FO_SALES_ORDER:
             return fo_numbers.sales_order(self, payload)
@@ -157,7 +141,7 @@ class CrmSync:
             self._block(ENTITY_CONTACT, person.customer_id, AMBIGUOUS_CONTACT, resolution.how, resolution.ambiguous)
             return Outcome("blocked", AMBIGUOUS_CONTACT)
         self.exceptions.resolve(ENTITY_CONTACT, person.customer_id, f"linked to contact ({resolution.how})")
-        return self._done(ENTITY_CONTACT, person.customer_id, Outcome("linked", resolution.how))
+        return self.done(ENTITY_CONTACT, person.customer_id, Outcome("linked", resolution.how))
 
     # ---- orders ----------------------------------------------------------------------------------
     def order(self, topic: str, payload: dict[str, Any]) -> Outcome:
@@ -222,7 +206,7 @@ class CrmSync:
         )
         self.exceptions.resolve(ENTITY_ORDER, order_id, "synced to CRM")
         action = "written" if events else "unchanged"
-        return self._done(ENTITY_ORDER, order_id, Outcome(action, ",".join(events), salesorder_id, tuple(events)))
+        return self.done(ENTITY_ORDER, order_id, Outcome(action, ",".join(events), salesorder_id, tuple(events)))
 
     def _customer(self, order: Order, payload: dict[str, Any]) -> tuple[str, str] | Outcome:
         """(navigation property, bind path) of the order's customer, or the blocked Outcome."""
@@ -279,14 +263,14 @@ class CrmSync:
     # ---- bookkeeping -----------------------------------------------------------------------------
     def _blocked_order(self, order: Order, reason: str, message: str, values: dict[str, Any] | None = None) -> Outcome:
         self.exceptions.open(ENTITY_ORDER, str(order.id), reason, message, {"order": order.name, **(values or {})})
-        return self._done(ENTITY_ORDER, str(order.id), Outcome("blocked", reason))
+        return self.done(ENTITY_ORDER, str(order.id), Outcome("blocked", reason))
 
     def _block(self, entity: str, entity_id: str, reason: str, rule: str, candidates: list[str]) -> None:
         self.exceptions.open(
             entity, entity_id, reason, f"several CRM contacts share this {rule}", {"rule": rule, "contacts": candidates}
         )
 
-    def _done(self, entity: str, entity_id: str, outcome: Outcome) -> Outcome:
+    def done(self, entity: str, entity_id: str, outcome: Outcome) -> Outcome:
         self.audit.record(
             entity, entity_id, "crm", outcome.action, target=outcome.salesorder_id, details={"detail": outcome.detail}
         )
@@ -296,12 +280,12 @@ class CrmSync:
 
 def _lease_of(topic: str, payload: dict[str, Any]) -> tuple[str, str]:
     """(lease kind, Shopify id) of the document an event changes on the CRM side ("" if none)."""
-    entity = payload.get("entity") if topic == RESYNC_TOPIC else None
-    if topic in ORDER_TOPICS or entity == ENTITY_ORDER:
+    entity = payload.get("entity") if topic == queues.RESYNC else None
+    if topic in queues.ORDER_TOPICS or entity == ENTITY_ORDER:
         return LEASE_KIND, str(payload.get("id") or "")
-    if topic in REFUND_TOPICS or topic in ORDER_EVENTS:
+    if topic in queues.REFUND_TOPICS or topic in ORDER_EVENTS:
         return LEASE_KIND, str(payload.get("order_id") or "")
-    if topic in CUSTOMER_TOPICS or entity == ENTITY_CONTACT:
+    if topic in queues.CUSTOMER_TOPICS or entity == ENTITY_CONTACT:
         return CONTACT_LEASE_KIND, str(payload.get("id") or "")
     return "", ""
 

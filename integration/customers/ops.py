@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from integration.ops.api import ApiError, Request, Route
-from integration.orders.customers import CONFIRMED, CustomerLinks
+from integration.orders.customer_match import CONFIRMED, CustomerLinks
 from shared.audit import AuditLog
 from shared.storage import Storage
 

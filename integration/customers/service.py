@@ -30,6 +30,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, D365NotFound, D365PreconditionFailed, D365ValidationError
 from integration.customers.model import (
     ADDRESS_FIELDS,
@@ -40,8 +41,8 @@ from integration.customers.model import (
     field_hashes,
     parse_customer,
 )
-from integration.exceptions import ExceptionStore
-from integration.orders.customers import OWNED, CustomerLinks, email_key
+from integration.orders.customer_match import OWNED, CustomerLinks, email_key
+from shared import queues, tables
 from shared.audit import AuditLog
 from shared.hooks import Hooks
 from shared.lease import holding
@@ -49,10 +50,8 @@ from shared.logs import get_logger, log_event
 from shared.storage import Storage, safe_key
 
 ENTITY = "customer"
-SYNC_TABLE = "customersync"
 ROW = "customer"
 FO_REJECTED = "FO_REJECTED"
-TOPICS = ("customers/create", "customers/update")
 log = get_logger(__name__)
 
 
@@ -73,18 +72,18 @@ class CustomerRecords:
 
     def get(self, customer_id: int) -> dict[str, Any] | None:
         try:
-            return dict(self.storage.table(SYNC_TABLE).get_entity(safe_key(str(customer_id)), ROW))
+            return dict(self.storage.table(tables.CUSTOMER_SYNC).get_entity(safe_key(str(customer_id)), ROW))
         except ResourceNotFoundError:
             return None
 
     def save(self, customer_id: int, **values: Any) -> None:
-        self.storage.table(SYNC_TABLE).upsert_entity(
+        self.storage.table(tables.CUSTOMER_SYNC).upsert_entity(
             {"PartitionKey": safe_key(str(customer_id)), "RowKey": ROW, **values}, mode=UpdateMode.MERGE
         )
 
     def delete(self, customer_id: int | str) -> None:
         try:
-            self.storage.table(SYNC_TABLE).delete_entity(safe_key(str(customer_id)), ROW)
+            self.storage.table(tables.CUSTOMER_SYNC).delete_entity(safe_key(str(customer_id)), ROW)
         except ResourceNotFoundError:
             pass
 
@@ -100,7 +99,7 @@ class CustomerSync:
         self.audit = AuditLog(storage)
 
     def handle(self, topic: str, payload: dict[str, Any]) -> Outcome:
-        if topic not in TOPICS:
+        if topic not in queues.CUSTOMER_TOPICS:
             return Outcome("ignored", detail=f"topic {topic} is not a customer sync topic")
         customer = parse_customer(payload)
         # One writer per Shopify customer: an older update cannot write F&O after a newer one.

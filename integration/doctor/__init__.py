@@ -7,44 +7,19 @@ Nothing here writes to any system.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from integration.doctor import dataverse, fedex, fo, shopify
+from integration.doctor.check import Check, guarded
 from shared.settings import Settings
 
-
-@dataclass(frozen=True)
-class Check:
-    system: str
-    name: str
-    ok: bool | None
-    detail: str = ""
-    fix: str = ""
-
-    @property
-    def status(self) -> str:
-        return {True: "pass", False: "FAIL", None: "manual"}[self.ok]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "status": self.status}
-
-
-def guarded(system: str, name: str, fix: str, run: Callable[[], Check | list[Check]]) -> list[Check]:
-    """Run one check; an exception is that check's failure (with its message), never the report's."""
-    try:
-        result = run()
-    except Exception as error:  # the preflight reports, it does not crash
-        return [Check(system, name, False, f"{type(error).__name__}: {str(error)[:300]}", fix)]
-    return result if isinstance(result, list) else [result]
+__all__ = ["SYSTEMS", "Check", "guarded", "run_doctor", "summary"]
 
 
 SYSTEMS = ("shopify", "fedex", "fo", "dataverse")
 
 
 def run_doctor(settings: Settings, app_url: str = "", systems: tuple[str, ...] = SYSTEMS) -> list[Check]:
-    from integration.doctor import dataverse, fedex, fo, shopify
-
     checks: list[Check] = []
     if "shopify" in systems:
         checks += shopify.checks(settings, app_url)

@@ -9,7 +9,7 @@ from functools import partial
 
 from integration.clients.dataverse import DataverseAuthError, DataverseClient
 from integration.crm.config import CrmConfig
-from integration.doctor import Check, guarded
+from integration.doctor.check import Check, guarded
 from shared.settings import Settings
 
 SYSTEM = "Dataverse"

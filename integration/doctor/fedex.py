@@ -6,7 +6,7 @@ import asyncio
 from decimal import Decimal
 
 from integration.clients.fedex import Address, FedexAuthError, FedexClient, FedexError, Parcel, RateQuery
-from integration.doctor import Check, guarded
+from integration.doctor.check import Check, guarded
 from integration.rates.customs import CustomsConfig, commodities, load_customs
 from integration.rates.request import parse_rate_request
 from shared.settings import Settings

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from integration.clients.d365 import D365Client, odata_literal
-from integration.doctor import Check, guarded
+from integration.doctor.check import Check, guarded
 from integration.doctor.usage import fo_usage
 from integration.mappings import load_mappings
 from shared.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from integration.clients.shopify import ShopifyAdmin, ShopifyAuthError
-from integration.doctor import Check, guarded
+from integration.doctor.check import Check, guarded
 from shared.settings import Settings
 
 SYSTEM = "Shopify"

@@ -28,14 +28,14 @@ from typing import Any
 
 from azure.data.tables import UpdateMode
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, odata_literal
 from integration.clients.shopify import ShopifyAdmin
-from integration.exceptions import ExceptionStore
 from integration.freight.invoice_csv import FedexCharge
-from integration.rates.quotes import QUOTES_TABLE, cart_key
+from integration.rates.quotes import cart_key
+from shared import tables
 from shared.storage import Storage, safe_key
 
-CHARGES_TABLE, AUDIT_TABLE, SLIPS_TABLE = "fedexcharges", "freightaudit", "fulfillmentsync"
 CENT = Decimal("0.01")
 
 
@@ -73,7 +73,7 @@ class FreightLine:
 def store_charges(storage: Storage, charges: list[FedexCharge]) -> None:
     """Invoice rows by (tracking number, invoice number); a Ship API shipment under each of its package
     numbers (RowKey ``ship-api``), every copy naming the master, so the audit counts it once."""
-    table = storage.table(CHARGES_TABLE)
+    table = storage.table(tables.FEDEX_CHARGES)
     for charge in charges:
         text = json.dumps(asdict(charge), default=str)
         if charge.source == "ship_api":
@@ -91,7 +91,9 @@ def store_charges(storage: Storage, charges: list[FedexCharge]) -> None:
 
 
 def charges_for(storage: Storage, tracking: str) -> list[dict[str, Any]]:
-    rows = storage.table(CHARGES_TABLE).query_entities("PartitionKey eq @p", parameters={"p": safe_key(tracking)})
+    rows = storage.table(tables.FEDEX_CHARGES).query_entities(
+        "PartitionKey eq @p", parameters={"p": safe_key(tracking)}
+    )
     return [json.loads(r["Charge"]) for r in rows]
 
 
@@ -114,7 +116,7 @@ def shipped_orders(storage: Storage) -> dict[str, tuple[str, set[str]]]:
     """Shopify order id -> (sales order, tracking numbers), from the fulfillment sync's slip records."""
     out: dict[str, tuple[str, set[str]]] = {}
     query = "PartitionKey ge 'slip|' and PartitionKey lt 'slip}'"
-    for row in storage.table(SLIPS_TABLE).query_entities(query):
+    for row in storage.table(tables.FULFILLMENT_SYNC).query_entities(query):
         order_id = str(row.get("ShopifyOrderId") or "")
         if not order_id:
             continue
@@ -144,7 +146,7 @@ def find_quote(
     and items, see ``integration.rates.quotes.cart_key``) exists, else ``area`` (same country and postal
     prefix: a guess), else ``none``. Only quotes of the order's day or the day before, at or before the
     order's creation, offering the order's shipping code, count; the latest wins."""
-    table = storage.table(QUOTES_TABLE)
+    table = storage.table(tables.RATE_QUOTES)
     days = (created.date() - timedelta(days=1), created.date())
     if cart:
         best = None
@@ -269,7 +271,7 @@ def save(storage: Storage, line: FreightLine) -> None:
         "RowKey": safe_key(line.order_id),
         **{k: (json.dumps(v, default=str) if isinstance(v, list) else v) for k, v in data.items()},
     }
-    table = storage.table(AUDIT_TABLE)
+    table = storage.table(tables.FREIGHT_AUDIT)
     # A line moves to the FedEx shipment day once the invoice arrives: drop the one under the order day.
     for old in table.query_entities("RowKey eq @r", parameters={"r": safe_key(line.order_id)}):
         if old["PartitionKey"] != row["PartitionKey"]:
@@ -278,7 +280,7 @@ def save(storage: Storage, line: FreightLine) -> None:
 
 
 def audit_lines(storage: Storage, since: str = "", until: str = "9999") -> list[dict[str, Any]]:
-    rows = storage.table(AUDIT_TABLE).query_entities(
+    rows = storage.table(tables.FREIGHT_AUDIT).query_entities(
         "PartitionKey ge @a and PartitionKey le @b", parameters={"a": since or "0000", "b": until}
     )
     out = []

@@ -27,12 +27,12 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from integration.exceptions import ExceptionStore
+from integration.cases import ExceptionStore
 from integration.freight.invoice_csv import InvoiceFileError
+from shared import tables
 from shared.logs import get_logger, log_event
 from shared.storage import Storage, safe_key
 
-MARKERS_TABLE = "fedexinvoiceblobs"
 PARTITION = "blob"
 STALE_CLAIM = timedelta(minutes=30)
 MAX_BLOB_BYTES = 10 * 1024 * 1024
@@ -40,7 +40,7 @@ log = get_logger(__name__)
 
 
 def _claim(storage: Storage, name: str, etag: str, now: datetime) -> bool:
-    table = storage.table(MARKERS_TABLE)
+    table = storage.table(tables.FEDEX_INVOICE_BLOBS)
     row = {"PartitionKey": PARTITION, "RowKey": safe_key(name), "Blob": name, "BlobEtag": etag,
            "Status": "processing", "ClaimedAt": now.isoformat()}  # fmt: skip
     try:
@@ -70,7 +70,7 @@ def _claim(storage: Storage, name: str, etag: str, now: datetime) -> bool:
 
 def _finish(storage: Storage, name: str, etag: str, status: str, result: str) -> None:
     now = datetime.now(UTC).isoformat()
-    storage.table(MARKERS_TABLE).upsert_entity(
+    storage.table(tables.FEDEX_INVOICE_BLOBS).upsert_entity(
         {"PartitionKey": PARTITION, "RowKey": safe_key(name), "Blob": name, "BlobEtag": etag, "Status": status,
          "Result": result[:2000], "ClaimedAt": now, "FinishedAt": now},
         mode=UpdateMode.REPLACE,
@@ -88,7 +88,9 @@ def scan(
     # One read of every marker, so a container kept as the archive costs no Table call per old file.
     finished = {
         (str(row.get("Blob")), str(row.get("BlobEtag")))
-        for row in storage.table(MARKERS_TABLE).query_entities("PartitionKey eq @p", parameters={"p": PARTITION})
+        for row in storage.table(tables.FEDEX_INVOICE_BLOBS).query_entities(
+            "PartitionKey eq @p", parameters={"p": PARTITION}
+        )
         if row.get("Status") in ("done", "refused")
     }
     for blob in client.list_blobs():

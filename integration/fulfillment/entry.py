@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from integration.clients.d365 import D365Transient, odata_literal
-from integration.clients.shopify import ShopifyTransient
+from integration.errors import is_transient
 from integration.fulfillment.events import EventError, parse_events
 from integration.fulfillment.model import SlipRef
-from integration.fulfillment.records import SlipBusy
 from integration.fulfillment.service import FulfillmentSync
 from integration.fulfillment.source import JOURNAL
 from shared.limits import json_problem
@@ -67,9 +66,11 @@ def handle_packing_slip_event(raw: bytes, sync: FulfillmentSync, legal_entity: s
         )
         try:
             results.append(sync.sync_slip(event.ref).as_dict())
-        except (D365Transient, ShopifyTransient, SlipBusy) as error:
-            return EventAnswer(503, {"reason": f"temporarily unavailable: {type(error).__name__}", "results": results})
-        except Exception as error:  # permanent: an exception for a person; the event itself was fine
+        except Exception as error:
+            if is_transient(error):
+                reason = f"temporarily unavailable: {type(error).__name__}"
+                return EventAnswer(503, {"reason": reason, "results": results})
+            # permanent: an exception for a person; the event itself was fine
             sync.exceptions.open(
                 "packing_slip",
                 event.ref.entity_id,

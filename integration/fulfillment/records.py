@@ -12,19 +12,19 @@
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from integration.errors import Conflict
 from integration.fulfillment.model import PlannedFulfillment, SlipRef
+from shared import tables
+from shared.lease import LeaseBusy, LeaseLost, RowLease
 from shared.storage import Storage, safe_key
 
-TABLE = "fulfillmentsync"
 WATERMARK = ("watermark", "packing-slips")
 ORDER_PARTITION = "order"
 LEASE = timedelta(minutes=10)
@@ -69,7 +69,7 @@ def _from_row(ref: SlipRef, row: dict[str, Any]) -> SlipRecord:
     )
 
 
-class SlipBusy(Exception):
+class SlipBusy(Conflict):
     """Another run holds this packing slip's lease right now."""
 
 
@@ -78,7 +78,7 @@ class FulfillmentRecords:
         self.storage = storage
 
     def _table(self) -> TableClient:
-        return self.storage.table(TABLE)
+        return self.storage.table(tables.FULFILLMENT_SYNC)
 
     # -- packing slips -----------------------------------------------------------------------------
     def get(self, ref: SlipRef) -> SlipRecord | None:
@@ -87,87 +87,47 @@ class FulfillmentRecords:
         except ResourceNotFoundError:
             return None
 
+    def _lease(self, ref: SlipRef, etag: str = "") -> RowLease:
+        lease = RowLease(self._table(), *slip_key(ref), LEASE.total_seconds(), f"packing slip {ref.packing_slip}")
+        lease.etag = etag
+        return lease
+
     def claim(self, ref: SlipRef) -> SlipRecord:
-        """Take the slip's lease (creating the record when new). Raises SlipBusy when another run holds it."""
-        table = self._table()
-        pk, rk = slip_key(ref)
-        # One owner per claim, not per process: the timer, the business-event endpoint and an ops retry
-        # share this object on different threads and must still exclude each other.
-        owner = uuid.uuid4().hex
-        for _ in range(5):
-            now = _now()
-            lease = {"LeaseOwner": owner, "LeaseUntil": (now + LEASE).isoformat(), "UpdatedAt": now.isoformat()}
-            try:
-                row = table.get_entity(pk, rk)
-            except ResourceNotFoundError:
-                try:
-                    meta = table.create_entity(
-                        {
-                            "PartitionKey": pk,
-                            "RowKey": rk,
-                            "SalesOrderNumber": ref.sales_order,
-                            "PackingSlipId": ref.packing_slip,
-                            "CreatedAt": now.isoformat(),
-                            **lease,
-                        }
-                    )
-                except ResourceExistsError:
-                    continue
-                return SlipRecord(ref, etag=meta["etag"])
-            held_by = row.get("LeaseOwner") or ""
-            until = row.get("LeaseUntil") or ""
-            if held_by and until and datetime.fromisoformat(until) > now:
-                raise SlipBusy(f"packing slip {ref.packing_slip} is being synced by another run")
-            try:
-                meta = table.update_entity(
-                    {"PartitionKey": pk, "RowKey": rk, **lease},
-                    mode=UpdateMode.MERGE,
-                    etag=row.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-            except ResourceModifiedError:
-                continue
-            record = _from_row(ref, row)
-            record.etag = meta["etag"]
-            return record
-        raise SlipBusy(f"packing slip {ref.packing_slip}: too much contention on its record")
+        """Take the slip's lease (creating the record when new). Raises SlipBusy when another run holds it.
+        One owner per claim, not per process: the timer, the business-event endpoint and an ops retry
+        share this object on different threads and must still exclude each other."""
+        lease = self._lease(ref)
+        try:
+            row = lease.claim({"SalesOrderNumber": ref.sales_order, "PackingSlipId": ref.packing_slip})
+        except LeaseBusy as busy:
+            raise SlipBusy(str(busy)) from None
+        record = SlipRecord(ref) if row is None else _from_row(ref, row)
+        record.etag = lease.etag
+        return record
 
     def save(self, record: SlipRecord, *, release: bool = False) -> None:
         """Write the record under the lease (ETag-checked: a run that lost its lease must not write)."""
-        pk, rk = slip_key(record.ref)
-        row: dict[str, Any] = {
-            "PartitionKey": pk,
-            "RowKey": rk,
-            "Status": record.status,
-            "ShopifyOrderId": record.shopify_order_id,
-            "Plan": json.dumps([p.to_dict() for p in record.plan]),
-            "FulfillmentIds": ",".join(record.fulfillment_ids),
-            "TrackingNumbers": json.dumps(list(record.tracking_numbers)),
-            "TrackingUrls": json.dumps(list(record.tracking_urls)),
-            "ReasonCode": record.reason_code,
-            "UpdatedAt": _now().isoformat(),
-        }
-        if release:
-            row.update(LeaseOwner="", LeaseUntil="")
+        lease = self._lease(record.ref, record.etag)
         try:
-            meta = self._table().update_entity(
-                row, mode=UpdateMode.MERGE, etag=record.etag, match_condition=MatchConditions.IfNotModified
+            lease.write(
+                {
+                    "Status": record.status,
+                    "ShopifyOrderId": record.shopify_order_id,
+                    "Plan": json.dumps([p.to_dict() for p in record.plan]),
+                    "FulfillmentIds": ",".join(record.fulfillment_ids),
+                    "TrackingNumbers": json.dumps(list(record.tracking_numbers)),
+                    "TrackingUrls": json.dumps(list(record.tracking_urls)),
+                    "ReasonCode": record.reason_code,
+                    "UpdatedAt": _now().isoformat(),
+                },
+                release=release,
             )
-        except ResourceModifiedError:
+        except LeaseLost:
             raise SlipBusy(f"packing slip {record.ref.packing_slip}: lease lost while syncing") from None
-        record.etag = meta["etag"]
+        record.etag = lease.etag
 
     def release(self, record: SlipRecord) -> None:
-        pk, rk = slip_key(record.ref)
-        try:
-            self._table().update_entity(
-                {"PartitionKey": pk, "RowKey": rk, "LeaseOwner": "", "LeaseUntil": ""},
-                mode=UpdateMode.MERGE,
-                etag=record.etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
-        except (ResourceModifiedError, ResourceNotFoundError):
-            pass  # someone else took over after our lease expired: theirs now
+        self._lease(record.ref, record.etag).release()
 
     def fulfillment_ids_of_order(self, sales_order: str) -> set[str]:
         """Shopify fulfillment ids recorded for any packing slip of this sales order."""

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from integration.clients.d365 import D365Client, D365Transient
+from integration.cases import ExceptionStore
+from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin, ShopifyTransient, ShopifyUserErrors
-from integration.exceptions import ExceptionStore
+from integration.errors import is_transient
 from integration.fulfillment import order_link
 from integration.fulfillment.model import PackingSlip, PlannedFulfillment, SlipProblem, SlipRef
 from integration.fulfillment.plan import match_existing, plan_fulfillments, shipped_line_items, tracking_input
@@ -38,8 +39,6 @@ ENTITY = "packing_slip"
 CREATE_ATTEMPTS = 3  # sends of one fulfillmentCreate whose answers keep getting lost, per run
 
 log = get_logger(__name__)
-# Failures worth reading the slip again for on the next run (anything else becomes an exception).
-TRANSIENT = (D365Transient, ShopifyTransient, SlipBusy, OSError)
 
 
 ORDER_BUSY = "order_busy"  # another delivery (order update, cancel, refund) holds the Shopify order
@@ -120,8 +119,18 @@ class FulfillmentSync:
                 counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
                 if outcome.outcome == ORDER_BUSY:
                     failed += 1  # nobody else syncs this slip: the watermark waits for it
-            except TRANSIENT as error:  # read again next run: the watermark waits for it
-                failed += 1
+            except Exception as error:
+                if not is_transient(error):  # permanent: an exception for a person, and the watermark moves on
+                    counts["error"] = counts.get("error", 0) + 1
+                    self.exceptions.open(
+                        ENTITY,
+                        ref.entity_id,
+                        "sync_error",
+                        f"{type(error).__name__}: {error}"[:1000],
+                        {"sales_order": ref.sales_order, "packing_slip": ref.packing_slip},
+                    )
+                    continue
+                failed += 1  # read again next run: the watermark waits for it
                 log_event(
                     log,
                     "fulfillment.slip_failed",
@@ -129,15 +138,6 @@ class FulfillmentSync:
                     packing_slip=ref.packing_slip,
                     error=type(error).__name__,
                     message=str(error)[:300],
-                )
-            except Exception as error:  # permanent: an exception for a person, and the watermark moves on
-                counts["error"] = counts.get("error", 0) + 1
-                self.exceptions.open(
-                    ENTITY,
-                    ref.entity_id,
-                    "sync_error",
-                    f"{type(error).__name__}: {error}"[:1000],
-                    {"sales_order": ref.sales_order, "packing_slip": ref.packing_slip},
                 )
         if not failed:
             self.records.set_watermark(started)

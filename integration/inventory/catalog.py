@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from integration.clients.shopify import ShopifyAdmin
 from integration.inventory.packed import PackedTable
+from shared import tables
 from shared.storage import Storage
 
-TABLE = "inventoryitems"
 PARTITION = "sku"
 MAX_PER_QUERY = 250
 
@@ -39,7 +39,7 @@ def _search_literal(sku: str) -> str:
 
 class ItemCatalog:
     def __init__(self, storage: Storage) -> None:
-        self.store = PackedTable(storage, TABLE)
+        self.store = PackedTable(storage, tables.INVENTORY_ITEMS)
         self.entries: dict[str, Entry] = {}
         self.lookups = 0
 

@@ -18,9 +18,8 @@ from typing import Any
 
 from integration.clients.shopify import legacy_id
 from integration.inventory.packed import PackedTable
+from shared import tables
 from shared.storage import Storage
-
-TABLE = "inventoryledger"
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Published:
 
 class Ledger:
     def __init__(self, storage: Storage) -> None:
-        self.store = PackedTable(storage, TABLE)
+        self.store = PackedTable(storage, tables.INVENTORY_LEDGER)
         self.rows: dict[tuple[str, str], Published] = {}
 
     def load(self, location_ids: Iterable[str]) -> None:

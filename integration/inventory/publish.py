@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from integration.clients.shopify import ShopifyAdmin, ShopifyError
+from integration.errors import Permanent
 from integration.inventory.quantities import Change
 
 NAMESPACE = uuid.UUID("8a0f6a34-5d0b-4b7e-9a51-2f3c1c6f1e10")
@@ -41,7 +42,7 @@ PERMANENT = {
 READ_CHUNK = 100  # aliases per quantity read (~3 points each, under the 1,000-point query cap)
 
 
-class PublishError(ShopifyError):
+class PublishError(ShopifyError, Permanent):
     """Shopify refused a batch for a reason retrying cannot fix (bad reason/name/URI, ...)."""
 
 

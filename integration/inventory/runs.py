@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared import tables
 from shared.lease import Lease, LeaseLost
 from shared.storage import Storage
 
 __all__ = ["Checkpoint", "Checkpoints", "LeaseLost", "RunLease"]
 
-TABLE = "inventoryruns"
 PARTITION = "inventory"
 
 
@@ -33,7 +33,7 @@ class RunLease(Lease):
     """The inventory run's lease: the shared primitive (``shared/lease.py``) on one fixed row."""
 
     def __init__(self, storage: Storage, seconds: float, owner: str | None = None) -> None:
-        super().__init__(storage.table(TABLE), PARTITION, "lease", seconds, owner)
+        super().__init__(storage.table(tables.INVENTORY_RUNS), PARTITION, "lease", seconds, owner)
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Checkpoint:
 
 class Checkpoints:
     def __init__(self, storage: Storage) -> None:
-        self.table: TableClient = storage.table(TABLE)
+        self.table: TableClient = storage.table(tables.INVENTORY_RUNS)
 
     def last(self) -> Checkpoint | None:
         try:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from integration.exceptions import ExceptionStore
+from integration.cases import ExceptionStore
 from integration.ops import views
 from integration.ops.queues import depths, replay_poison
 from integration.ops.resync import RetryHandler, UnknownEntity, request_resync

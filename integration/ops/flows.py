@@ -21,7 +21,7 @@ from integration.mappings import SECTIONS, MappingStore
 from integration.ops.api import ApiError, Request, Route
 from integration.ops.resync import RetryHandler
 from integration.orders import records as rec
-from integration.orders.reconcile import RECONCILE_TOPIC, order_message
+from integration.orders.reconcile import BLOCKED, QUEUE, order_message, reconcile_state
 from shared import queues
 from shared.audit import AuditLog
 from shared.storage import Storage
@@ -61,18 +61,16 @@ def reconcile_orders(
     for order in shopify.list_orders(since.isoformat(), until.isoformat()):
         report["seen"] += 1
         order_id = str(order["id"])
-        record = records.get(order_id)
-        if record is None or record.status == rec.PENDING:
+        state = reconcile_state(records.get(order_id))
+        if state == QUEUE:
             report["to_queue"].append(order_id)
             if apply:
-                storage.queue(queues.ORDERS).send_message(order_message(order_id, RECONCILE_TOPIC, order))
+                storage.queue(queues.ORDERS).send_message(order_message(order_id, queues.ORDER_RECONCILE, order))
                 report["queued"] += 1
-        elif record.status in rec.IN_FO:
-            report["in_fo"] += 1
-        elif record.status == rec.BLOCKED:
+        elif state == BLOCKED:
             report["blocked"].append(order_id)
         else:
-            report["cancelled"] += 1
+            report[state] += 1  # in_fo | cancelled
         if report["seen"] >= MAX_RECONCILE_ORDERS:
             report["truncated"] = True
             break

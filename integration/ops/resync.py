@@ -17,8 +17,6 @@ from shared import queues
 from shared.logs import correlation_id
 from shared.storage import Storage
 
-RESYNC_TOPIC = "integration/resync"
-
 # entity -> queue whose flow understands resync envelopes for it ("crm-order": the CRM flow re-reads
 # the order from the Shopify Admin API)
 RESYNC_QUEUES = {
@@ -40,7 +38,7 @@ class UnknownEntity(ValueError):
 def resync_envelope(entity: str, entity_id: str, reason: str, parent: str = "") -> Envelope:
     """``entity_id`` is the Shopify id (an order id; for a refund ``<order id>/<refund id>``)."""
     return Envelope(
-        topic=RESYNC_TOPIC,
+        topic=queues.RESYNC,
         webhook_id=f"resync-{uuid.uuid4()}",
         event_id="",
         received_at=datetime.now(UTC).isoformat(),

@@ -12,10 +12,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from integration.exceptions import OPEN, ExceptionStore
+from integration.cases import OPEN, ExceptionStore
 from integration.ops.queues import depths
 from integration.rates.quotes import day_counts
-from integration.webhooks.intake import DEDUP_TABLE
+from shared import tables
 from shared.audit import AuditLog, is_milestone
 from shared.storage import Storage
 
@@ -46,7 +46,7 @@ def timeline(storage: Storage, entity: str, entity_id: str) -> dict[str, Any]:
     events: list[dict[str, Any]] = []
     if entity in ("order", "refund"):
         # Webhooks carry the order id for both (a refund's id is "<order id>/<refund id>").
-        rows = storage.table(DEDUP_TABLE).query_entities(
+        rows = storage.table(tables.WEBHOOKS).query_entities(
             "ResourceId eq @id",
             parameters={"id": str(entity_id).split("/")[0]},
             select=["Topic", "WebhookId", "Status", "ReceivedAt", "CorrelationId", "RowKey"],

@@ -2,72 +2,35 @@
 
 The host delivers a message at most ``maxDequeueCount`` times (host.json, 5) and then moves it to
 ``orders-poison``, where nobody would notice an order that simply could not reach F&O or Shopify
-for a while. On the last delivery, a transient failure therefore also opens a
+for a while. On the last delivery, a transient failure (``integration.errors.is_transient``) also opens a
 ``TRANSIENT_EXHAUSTED`` exception with the last error; the ops API's poison replay retries the
 order, and the delivery that gets through resolves the exception (``OrderSync.handle``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import httpx
-
-from integration.clients.d365 import D365PreconditionFailed, D365Transient
-from integration.clients.shopify import ShopifyTransient
 from integration.orders import records as rec
+from integration.orders.outcome import ENTITY, TRANSIENT_EXHAUSTED, OrderLedger
 from shared.logs import get_logger, log_event
 
-if TYPE_CHECKING:
-    from integration.orders.service import OrderSync
-
-# host.json extensions.queues.maxDequeueCount (tests/unit/orders/test_order_exhausted.py keeps them equal).
+# host.json extensions.queues.maxDequeueCount (tests/integration/orders/test_order_exhausted.py keeps them equal).
 MAX_DEQUEUE_COUNT = 5
 log = get_logger(__name__)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Failures a later delivery may not meet: F&O/Shopify throttling, 5xx, timeouts, dropped
-    connections (after the clients' own retries), and storage being unreachable."""
-    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
-
-    from integration.orders.records import RecordConflict
-    from shared.lease import LeaseBusy
-
-    if isinstance(error, (LeaseBusy, RecordConflict, D365PreconditionFailed)):
-        return True  # another delivery of the same order is (or was) writing: a later one re-plans
-    if isinstance(
-        error,
-        (
-            D365Transient,
-            ShopifyTransient,
-            httpx.TransportError,
-            ServiceRequestError,
-            ServiceResponseError,
-            TimeoutError,
-            ConnectionError,
-        ),
-    ):
-        return True
-    status = getattr(error, "status_code", None)
-    return isinstance(error, HttpResponseError) and isinstance(status, int) and (status == 429 or status >= 500)
 
 
 def is_last_delivery(dequeue_count: int) -> bool:
     return dequeue_count >= MAX_DEQUEUE_COUNT
 
 
-def record_exhausted(sync: OrderSync, order_id: str, topic: str, error: BaseException, dequeue_count: int) -> None:
+def record_exhausted(ledger: OrderLedger, order_id: str, topic: str, error: BaseException, dequeue_count: int) -> None:
     """Open the ``TRANSIENT_EXHAUSTED`` exception (and note it on the order record). Never raises:
     the caller re-raises the original error so the host still moves the message to poison."""
-    from integration.orders.service import ENTITY, TRANSIENT_EXHAUSTED
-
     last_error = f"{type(error).__name__}: {error}"[:1000]
     try:
-        record = sync.records.get(order_id) or rec.OrderRecord(shopify_order_id=order_id)
+        record = ledger.records.get(order_id) or rec.OrderRecord(shopify_order_id=order_id)
         record.reason_code, record.last_error = TRANSIENT_EXHAUSTED, last_error
-        sync.records.save(record)
-        sync.exceptions.open(
+        ledger.records.save(record)
+        ledger.exceptions.open(
             ENTITY,
             order_id,
             TRANSIENT_EXHAUSTED,
@@ -84,6 +47,6 @@ def record_exhausted(sync: OrderSync, order_id: str, topic: str, error: BaseExce
                 "record_status": record.status,
             },
         )
-        sync.audit.record(ENTITY, order_id, "exhausted", TRANSIENT_EXHAUSTED, details={"topic": topic})
+        ledger.audit.record(ENTITY, order_id, "exhausted", TRANSIENT_EXHAUSTED, details={"topic": topic})
     except Exception as failure:  # storage itself may be what is down
         log_event(log, "order.exhausted_unrecorded", order_id=order_id, error=type(failure).__name__)

@@ -14,17 +14,15 @@ from azure.data.tables import UpdateMode
 
 from integration.clients.shopify import ShopifyAdmin
 from integration.orders import records as rec
-from integration.orders.service import RECONCILE_TOPIC, RETRY_TOPIC
 from integration.webhooks.envelope import Envelope, fits_inline
-from shared import queues
+from shared import queues, tables
 from shared.logs import correlation_id
 from shared.storage import Storage
 
-STATE_TABLE = "syncstate"
 OVERLAP = timedelta(minutes=10)
 
 
-def order_message(order_id: str, topic: str = RETRY_TOPIC, payload: dict[str, Any] | None = None) -> str:
+def order_message(order_id: str, topic: str = queues.ORDER_RETRY, payload: dict[str, Any] | None = None) -> str:
     """A queue message for the order flow without a webhook (ops retry, reconciliation). Without a
     payload the flow re-fetches the order from the Admin API."""
     envelope = Envelope(
@@ -40,9 +38,23 @@ def order_message(order_id: str, topic: str = RETRY_TOPIC, payload: dict[str, An
     return envelope.to_message()
 
 
+QUEUE, IN_FO, BLOCKED, CANCELLED = "queue", "in_fo", "blocked", "cancelled"
+
+
+def reconcile_state(record: rec.OrderRecord | None) -> str:
+    """The reconciliation rule (the timer and the ops backfill): an order with no record, or one still
+    ``pending``, never reached F&O and is queued again (:data:`QUEUE`). In F&O, blocked on an
+    exception or cancelled: its state is known and it is left alone."""
+    if record is None or record.status == rec.PENDING:
+        return QUEUE
+    if record.status in rec.IN_FO:
+        return IN_FO
+    return BLOCKED if record.status == rec.BLOCKED else CANCELLED
+
+
 def _window(storage: Storage, now: datetime, lookback: timedelta) -> datetime:
     try:
-        last = storage.table(STATE_TABLE).get_entity("orders", "reconcile")["LastRunAt"]
+        last = storage.table(tables.SYNC_STATE).get_entity("orders", "reconcile")["LastRunAt"]
         start = datetime.fromisoformat(str(last))
     except (ResourceNotFoundError, KeyError, ValueError):
         start = now - lookback
@@ -64,12 +76,12 @@ def reconcile(
     for order in shopify.list_orders(since.isoformat(), now.isoformat()):
         seen += 1
         record = records.get(str(order["id"]))
-        if record is None or record.status == rec.PENDING:
-            queue.send_message(order_message(str(order["id"]), RECONCILE_TOPIC, order))
+        if reconcile_state(record) == QUEUE:
+            queue.send_message(order_message(str(order["id"]), queues.ORDER_RECONCILE, order))
             queued += 1
         if seen >= max_orders:
             break
-    storage.table(STATE_TABLE).upsert_entity(
+    storage.table(tables.SYNC_STATE).upsert_entity(
         {"PartitionKey": "orders", "RowKey": "reconcile", "LastRunAt": now.isoformat(), "Seen": seen, "Queued": queued},
         mode=UpdateMode.REPLACE,
     )

@@ -20,9 +20,10 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from integration.errors import Conflict
+from shared import tables
 from shared.storage import Storage, safe_key
 
-ORDERS_TABLE = "orders"
 ROW = "order"
 
 # Status values
@@ -34,7 +35,7 @@ CANCELLED = "cancelled"  # cancelled in Shopify; deleted in F&O or never created
 IN_FO = (CREATED, MISMATCH)
 
 
-class RecordConflict(RuntimeError):
+class RecordConflict(Conflict):
     """The order record changed since it was read (another writer): re-read and re-plan."""
 
 
@@ -92,7 +93,7 @@ class OrderRecords:
         self.storage = storage
 
     def _table(self) -> Any:
-        return self.storage.table(ORDERS_TABLE)
+        return self.storage.table(tables.ORDERS)
 
     def get(self, shopify_order_id: str | int) -> OrderRecord | None:
         try:

@@ -18,22 +18,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from integration.clients.d365 import (
-    BatchOp,
-    BatchRead,
-    D365AlreadyExists,
-    D365Client,
-    D365NotFound,
-    D365ValidationError,
-    odata_literal,
-)
+from integration.clients.d365 import BatchOp, D365AlreadyExists, D365Client, D365ValidationError
 from integration.clients.shopify import ShopifyAdmin
 from integration.crm import hooks as crm_hooks
-from integration.exceptions import ExceptionStore
 from integration.mappings import load_mappings
 from integration.orders import records as rec
-from integration.orders.customers import CustomerLinks, CustomerResolver
+from integration.orders import sales_orders
+from integration.orders.amend import OrderChanges
+from integration.orders.customer_match import CustomerLinks, CustomerResolver
+from integration.orders.exhausted import record_exhausted
 from integration.orders.model import Order, fingerprint, parse_order
+from integration.orders.outcome import ENTITY, TRANSIENT_EXHAUSTED, OrderLedger, Outcome, line_lots
 from integration.orders.products import DEFAULT_CACHE, ProductCache, available_quantities
 from integration.orders.salesorder import (
     OrderSettings,
@@ -44,39 +39,14 @@ from integration.orders.salesorder import (
 )
 from integration.orders.validation import FO_REJECTED, Failure, item_numbers, validate
 from integration.orders.writeback import write_back
-from shared.audit import AuditLog
+from shared import queues
 from shared.hooks import Hooks
 from shared.lease import ORDER_LEASE_SECONDS, holding_order
 from shared.logs import get_logger, log_event
 from shared.settings import Settings
 from shared.storage import Storage
 
-ENTITY = "order"
-RETRY_TOPIC = "orders/retry"  # internal: an ops retry (payload re-fetched from Shopify)
-RESYNC_TOPIC = "integration/resync"  # the ops API's resync/retry envelope (integration/ops/resync.py)
-RECONCILE_TOPIC = "orders/reconcile"  # internal: found by the reconciliation timer
-TRANSIENT_EXHAUSTED = "TRANSIENT_EXHAUSTED"  # the last delivery failed transiently (integration/orders/exhausted.py)
-HEADER_SELECT = [
-    "SalesOrderNumber",
-    "CustomerRequisitionNumber",
-    "SalesOrderStatus",
-    "SalesOrderProcessingStatus",
-    "OrderTotalAmount",
-    "OrderTotalTaxAmount",
-    "CurrencyCode",
-]
-LINES_EXPAND = (
-    "SalesOrderLines($select=InventoryLotId,OrderLineReference,ItemNumber,OrderedSalesQuantity,SalesOrderLineStatus)"
-)
 log = get_logger(__name__)
-
-
-@dataclass
-class Outcome:
-    status: str
-    action: str  # created | existing | blocked | ignored | updated | cancelled | conflict
-    sales_order_number: str = ""
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,9 +77,9 @@ class OrderSync:
         self.hooks = hooks or Hooks()
         self.lease_seconds = ORDER_LEASE_SECONDS
         self.products = products
-        self.records = rec.OrderRecords(storage)
-        self.exceptions = ExceptionStore(storage)
-        self.audit = AuditLog(storage)
+        self.ledger = OrderLedger(storage, shopify)
+        self.records, self.exceptions, self.audit = self.ledger.records, self.ledger.exceptions, self.ledger.audit
+        self.changes = OrderChanges(d365, storage, config.order, self.ledger, products, self.hooks)
         self.customers = CustomerResolver(d365, CustomerLinks(storage), config.customer_prefix)
 
     # ---- entry point -----------------------------------------------------------------------------
@@ -137,9 +107,7 @@ class OrderSync:
         return outcome
 
     def transient_exhausted(self, order_id: str, topic: str, error: BaseException, dequeue_count: int) -> None:
-        from integration.orders.exhausted import record_exhausted
-
-        record_exhausted(self, order_id, topic, error, dequeue_count)
+        record_exhausted(self.ledger, order_id, topic, error, dequeue_count)
 
     def _handle(self, topic: str, payload: dict[str, Any] | None, order_id: str, record: rec.OrderRecord) -> Outcome:
         payload = self._load(topic, payload, order_id, record)
@@ -147,23 +115,19 @@ class OrderSync:
             return Outcome(record.status, "ignored", record.sales_order_number, "order not found in Shopify")
         order = parse_order(payload)
         record.order_name = order.name
-        if topic == "orders/cancelled" or order.cancelled_at is not None:
-            from integration.orders.amend import cancel
-
-            return cancel(self, order, record)
+        if topic == queues.ORDER_CANCELLED or order.cancelled_at is not None:
+            return self.changes.cancel(order, record)
         if record.status == rec.CANCELLED:
-            return self._ignore(order, record, "order was cancelled")
+            return self.ledger.ignore(order, record, "order was cancelled")
         applied = record.shopify_updated_at
         if applied and order.updated_at and order.updated_at.isoformat() < applied and record.status in rec.IN_FO:
-            return self._ignore(order, record, f"stale: updated_at {order.updated_at.isoformat()} < {applied}")
+            return self.ledger.ignore(order, record, f"stale: updated_at {order.updated_at.isoformat()} < {applied}")
         if record.status in rec.IN_FO:
             if fingerprint(order) == record.fingerprint:
                 if not record.written_back:
-                    self._write_back(order, record)
-                return self._ignore(order, record, "no ERP-relevant change (e.g. our own tag write-back)")
-            from integration.orders.amend import update
-
-            return update(self, order, record)
+                    self.ledger.write_back(order, record)
+                return self.ledger.ignore(order, record, "no ERP-relevant change (e.g. our own tag write-back)")
+            return self.changes.update(order, record)
         return self.create(order, record)
 
     def _load(
@@ -171,7 +135,7 @@ class OrderSync:
     ) -> dict[str, Any] | None:
         """The freshest order body: the message's, unless it is partial or this is a retry."""
         partial = not payload or "line_items" not in payload or "total_price" not in payload
-        if partial or record.status == rec.BLOCKED or topic in (RETRY_TOPIC, RESYNC_TOPIC):
+        if partial or record.status == rec.BLOCKED or topic in (queues.ORDER_RETRY, queues.RESYNC):
             fresh = self.shopify.get_order(order_id)
             if fresh is not None:
                 return fresh
@@ -211,7 +175,7 @@ class OrderSync:
                 duration_ms=(time.monotonic() - started) * 1000,
                 details={"failures": [f.reason_code for f in failures]},
             )
-            return self._block(order, record, failures)
+            return self.ledger.block(order, record, failures)
         record.attempts += 1
         record.sales_order_number = plan.number
         try:
@@ -235,11 +199,11 @@ class OrderSync:
                     },
                 )
                 if retry.failure:
-                    return self._block(order, record, [retry.failure])
+                    return self.ledger.block(order, record, [retry.failure])
                 plan, record.customer_account = plan.with_customer(retry.account), retry.account
                 header, action = self._create_in_fo(order, plan, record)
         except D365ValidationError as error:
-            return self._block(
+            return self.ledger.block(
                 order,
                 record,
                 [
@@ -259,7 +223,10 @@ class OrderSync:
     def _create_in_fo(self, order: Order, plan: SalesOrderPlan, record: rec.OrderRecord) -> tuple[dict, str]:
         # A first attempt relies on the deterministic key (no extra lookup); a retry looks first,
         # because the earlier attempt may have been applied with its response lost.
-        if record.attempts > 1 and (existing := self.find_existing(plan.number, order.id)) is not None:
+        if (
+            record.attempts > 1
+            and (existing := sales_orders.find_existing(self.d365, plan.number, order.id)) is not None
+        ):
             return existing, "existing"
         ops = [
             BatchOp("POST", "SalesOrderHeadersV2", plan.header),
@@ -269,13 +236,13 @@ class OrderSync:
         try:
             # The read-back of F&O's computed totals rides in the same $batch, after the changeset:
             # one F&O request per order for a known customer.
-            *_, read = self.d365.batch(ops, reads=[self.order_read(plan.number)])
+            *_, read = self.d365.batch(ops, reads=[sales_orders.read_request(plan.number)])
             action = "created"
             header = dict(read.body) if read.error() is None and isinstance(read.body, dict) else None
         except D365AlreadyExists:
             action = "existing"
         if header is None:
-            header = self.read_order(plan.number)
+            header = sales_orders.read(self.d365, plan.number)
         if str(header.get("CustomerRequisitionNumber", "")) not in ("", str(order.id)):
             raise D365ValidationError(
                 409,
@@ -283,32 +250,6 @@ class OrderSync:
                 "SalesOrderHeadersV2",
             )
         return header, action
-
-    def order_read(self, number: str) -> BatchRead:
-        return BatchRead("SalesOrderHeadersV2", {"SalesOrderNumber": number}, select=HEADER_SELECT, expand=LINES_EXPAND)
-
-    def read_order(self, number: str) -> dict[str, Any]:
-        return dict(
-            self.d365.get(
-                "SalesOrderHeadersV2", {"SalesOrderNumber": number}, select=HEADER_SELECT, expand=LINES_EXPAND
-            )
-        )
-
-    def find_existing(self, number: str, order_id: int) -> dict[str, Any] | None:
-        try:
-            return self.read_order(number)
-        except D365NotFound:
-            pass
-        rows = self.d365.get(
-            "SalesOrderHeadersV2",
-            filter=f"dataAreaId eq {odata_literal(self.d365.legal_entity)} "
-            f"and CustomerRequisitionNumber eq {odata_literal(str(order_id))}",
-            select=HEADER_SELECT,
-            expand=LINES_EXPAND,
-            top=1,
-            cross_company=True,
-        )
-        return dict(rows[0]) if rows else None
 
     def _created(
         self,
@@ -349,9 +290,7 @@ class OrderSync:
                 raise  # another writer: the redelivery re-reads and re-plans
             # A cancel won while this create was writing: the create deletes its own order (and the
             # cancel's write-back marks the Shopify order cancelled).
-            from integration.orders.amend import cancel
-
-            return cancel(self, order, current)
+            return self.changes.cancel(order, current)
         self.audit.record(
             ENTITY,
             str(order.id),
@@ -368,7 +307,7 @@ class OrderSync:
             },
         )
         if mismatch:
-            self._open(order, [mismatch])
+            self.ledger.open(order, [mismatch])
         elif prior_failure:
             self.exceptions.resolve(ENTITY, str(order.id), f"synced as F&O sales order {record.sales_order_number}")
         if write_back_error is not None:
@@ -383,51 +322,6 @@ class OrderSync:
             status=record.status,
         )
         return Outcome(record.status, action, record.sales_order_number)
-
-    # ---- shared helpers ------------------------------------------------------------------------------
-    def _write_back(self, order: Order, record: rec.OrderRecord) -> None:
-        status = "created" if record.status == rec.CREATED else record.status
-        write_back(self.shopify, order.gid, record.sales_order_number, status)
-        record.written_back = True
-        self.records.save(record)
-        self.audit.record(ENTITY, str(order.id), "writeback", "ok", target=order.gid, details={"status": status})
-
-    def _open(self, order: Order, failures: list[Failure]) -> None:
-        first = failures[0]
-        message = "; ".join(f"{f.reason_code}: {f.message}" for f in failures)
-        values = {
-            "order_name": order.name,
-            "failures": [{"reason_code": f.reason_code, "message": f.message, "values": f.values} for f in failures],
-        }
-        self.exceptions.open(ENTITY, str(order.id), first.reason_code, message, values)
-
-    def _block(self, order: Order, record: rec.OrderRecord, failures: list[Failure]) -> Outcome:
-        record.status, record.reason_code = rec.BLOCKED, failures[0].reason_code
-        record.last_error = "; ".join(f.message for f in failures)[:1000]
-        self.records.save(record)
-        self._open(order, failures)
-        self.audit.record(
-            ENTITY,
-            str(order.id),
-            "blocked",
-            failures[0].reason_code,
-            details={"reasons": [f.reason_code for f in failures]},
-        )
-        return Outcome(rec.BLOCKED, "blocked", record.sales_order_number, record.reason_code)
-
-    def _ignore(self, order: Order, record: rec.OrderRecord, why: str) -> Outcome:
-        self.audit.record(ENTITY, str(order.id), "ignored", "ok", details={"why": why})
-        return Outcome(record.status, "ignored", record.sales_order_number, why)
-
-
-def line_lots(header: dict[str, Any]) -> dict[str, list[str]]:
-    """Shopify line item id (or ``shipping:<id>``) -> the F&O InventoryLotId(s) of its line(s)."""
-    lots: dict[str, list[str]] = {}
-    for line in header.get("SalesOrderLines") or []:
-        ref = str(line.get("OrderLineReference", ""))
-        if ref:
-            lots.setdefault(ref, []).append(str(line.get("InventoryLotId", "")))
-    return lots
 
 
 def _country(order: Order) -> str:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
-from integration.exceptions import ExceptionStore
 from integration.payments.config import Payout
 from integration.payments.journal import JournalLine, open_journal, write_line
 from integration.payments.mapping import legacy

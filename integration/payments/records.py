@@ -8,9 +8,9 @@ from typing import Any
 
 from azure.data.tables import UpdateMode
 
+from shared import tables
 from shared.storage import Storage, safe_key
 
-PAYMENTS_TABLE = "payments"
 SETTLE_READY, OPEN, SETTLED, BLOCKED = "settle_ready", "open", "settled", "blocked"
 POSTED = "posted"  # an unmarked line in a posted journal: open in AR, settled there by its reference
 
@@ -20,7 +20,7 @@ class PaymentRecords:
         self.storage = storage
 
     def _table(self) -> Any:
-        return self.storage.table(PAYMENTS_TABLE)
+        return self.storage.table(tables.PAYMENTS)
 
     def save(self, day: str, transaction_id: str, **values: Any) -> None:
         row = {"PartitionKey": safe_key(day), "RowKey": safe_key(transaction_id), **values}

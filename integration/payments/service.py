@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, odata_literal
 from integration.clients.shopify import ShopifyAdmin, gid
 from integration.crm import hooks as crm_hooks
-from integration.exceptions import ExceptionStore
-from integration.orders.records import IN_FO, ORDERS_TABLE, OrderRecord
+from integration.orders.records import IN_FO, OrderRecord
 from integration.orders.records import ROW as ORDER_ROW
 from integration.payments import records as rec
 from integration.payments.config import PaymentsConfig
@@ -33,6 +33,7 @@ from integration.payments.mapping import (
 )
 from integration.refunds.lookup import INVOICE_SET, credit_note_invoice, find_sales_order
 from integration.refunds.records import RefundRecords
+from shared import tables
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
 
@@ -209,7 +210,7 @@ class PaymentSync:
         """One timer run: the orders order sync put in F&O since ``since`` (default: the lookback)."""
         since = since or ((now or datetime.now(UTC)) - timedelta(days=self.lookback_days)).isoformat()
         summary = {"orders": 0, "lines": 0, "waiting": 0, "errors": 0, "posted": 0, "refused": 0, "settled": 0}
-        rows = self.storage.table(ORDERS_TABLE).query_entities(
+        rows = self.storage.table(tables.ORDERS).query_entities(
             "RowKey eq @r and SyncedAt ge @s", parameters={"r": ORDER_ROW, "s": since}
         )
         for row in rows:

@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from shared import tables
 from shared.batch_writer import BatchWriter
 from shared.redact import keyed_digest
 from shared.storage import Storage
 
-QUOTES_TABLE = "ratequotes"
 MAX_BUFFER = 10_000
 FLUSH_INTERVAL_S = 0.5
 
@@ -85,9 +85,11 @@ class QuoteRecorder(BatchWriter):
     """Quote rows, buffered and written in batches (see ``shared.batch_writer`` for the loss window)."""
 
     def __init__(self, storage_factory: Callable[[], Storage], interval_s: float = FLUSH_INTERVAL_S) -> None:
-        super().__init__(storage_factory, QUOTES_TABLE, interval_s, MAX_BUFFER, "rates.audit_failed")
+        super().__init__(storage_factory, tables.RATE_QUOTES, interval_s, MAX_BUFFER, "rates.audit_failed")
 
 
 def day_counts(storage: Storage, day: str) -> dict[str, int]:
-    rows = storage.table(QUOTES_TABLE).query_entities("PartitionKey eq @d", parameters={"d": day}, select=["Source"])
+    rows = storage.table(tables.RATE_QUOTES).query_entities(
+        "PartitionKey eq @d", parameters={"d": day}, select=["Source"]
+    )
     return dict(Counter(str(r.get("Source", "")) for r in rows))

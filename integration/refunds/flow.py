@@ -16,13 +16,10 @@ from integration.webhooks.envelope import Envelope, load_payload
 from shared import queues
 from shared.storage import Storage
 
-REFUND_TOPIC = "refunds/create"
-RESYNC_TOPIC = "integration/resync"
-
 
 def refund_payload(service: RefundService, envelope: Envelope, storage: Storage) -> dict[str, Any]:
     payload = load_payload(envelope, storage)
-    if envelope.topic == RESYNC_TOPIC:
+    if envelope.topic == queues.RESYNC:
         return service.fetch_refund(str(payload.get("id") or envelope.resource_id))
     return payload
 

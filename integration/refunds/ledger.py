@@ -41,12 +41,13 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import UpdateMode
 
 from integration.clients.d365 import D365Client, D365PreconditionFailed
+from integration.errors import Conflict
 from integration.refunds.errors import RefundBlocked
 from integration.refunds.reduction import LineReduction
+from shared import tables
 from shared.hooks import Hooks
 from shared.storage import Storage, safe_key
 
-LEDGER_TABLE = "refundreductions"
 LINE_SET = "SalesOrderLines"
 PENDING, APPLIED, UNCERTAIN = "pending", "applied", "uncertain"
 _ATTEMPTS = 5
@@ -54,7 +55,7 @@ _ATTEMPTS = 5
 Entries = dict[str, dict[str, Any]]  # "<refund id>|<lot>" -> {refund, lot, taken, etag, state, before, after}
 
 
-class LedgerConflict(RuntimeError):
+class LedgerConflict(Conflict):
     """The ledger kept changing under this writer: transient, the delivery is retried."""
 
 
@@ -72,7 +73,7 @@ def read_line(d365: D365Client, lot: str) -> Line:
 
 class Ledger:
     def __init__(self, storage: Storage, order_id: str) -> None:
-        self.table = storage.table(LEDGER_TABLE)
+        self.table = storage.table(tables.REFUND_REDUCTIONS)
         self.key = safe_key(order_id)
 
     def load(self) -> tuple[Entries, str]:

@@ -1,8 +1,8 @@
 """Reads the F&O side of a refund: the sales order of a Shopify order, its lines, its posted invoices
 (``SalesInvoiceHeadersV2`` / ``SalesInvoiceV2Lines``) and what earlier return orders already credited.
 
-Resolution of the sales order stays behind :func:`find_sales_order` so it can move to the order-sync
-record; today it filters ``CustomerRequisitionNumber eq '<shopify order id>'`` (order sync writes it).
+The sales order is the one the order-sync record names, else the one F&O finds by the Shopify order id
+(``integration/orders/sales_orders.py``, the lookup the order flow uses too).
 Invoice lines have no ``InventoryLotId``: they are matched to sales lines by item number and
 ``LineCreationSequenceNumber`` (which F&O copies from the sales line).
 """
@@ -13,13 +13,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from integration.clients.d365 import D365Client, D365NotFound, odata_literal
+from integration.orders import sales_orders
 from integration.orders.records import IN_FO, OrderRecords
 from integration.refunds.invoiced import Invoice, InvoicedOrder, SalesLine
 from integration.refunds.mapping import HEADER_SET, LINE_SET
 from integration.refunds.model import decimal_of
 from shared.storage import Storage
 
-ORDER_SET, ORDER_LINE_SET = "SalesOrderHeadersV2", "SalesOrderLines"
+ORDER_LINE_SET = "SalesOrderLines"
 INVOICE_SET, INVOICE_LINE_SET = "SalesInvoiceHeadersV2", "SalesInvoiceV2Lines"
 OR_CHUNK = 20  # keep $filter URLs short
 
@@ -39,12 +40,10 @@ def find_sales_order(d365: D365Client, shopify_order_id: str, storage: Storage |
         record = OrderRecords(storage).get(shopify_order_id)
         if record is not None and record.sales_order_number and record.status in IN_FO:
             try:
-                return d365.get(ORDER_SET, {"SalesOrderNumber": record.sales_order_number})
+                return d365.get(sales_orders.ORDER_SET, {"SalesOrderNumber": record.sales_order_number})
             except D365NotFound:
                 pass
-    return d365.find(
-        ORDER_SET, d365.company_filter(f"CustomerRequisitionNumber eq {odata_literal(str(shopify_order_id))}")
-    )
+    return sales_orders.by_shopify_id(d365, shopify_order_id)
 
 
 def return_order(d365: D365Client, number: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:

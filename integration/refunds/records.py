@@ -17,9 +17,9 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from integration.errors import Conflict
+from shared import tables
 from shared.storage import Storage, safe_key
-
-REFUNDS_TABLE = "refunds"
 
 WAITING, CREDITED, MISMATCH, ORDER_REDUCED, EXCEPTION, NOTHING = (
     "waiting",
@@ -74,7 +74,7 @@ class RefundRecord:
         return values
 
 
-class RefundRecordConflict(RuntimeError):
+class RefundRecordConflict(Conflict):
     """The refund record changed since it was read (another writer): re-read and re-plan."""
 
 
@@ -108,7 +108,7 @@ class RefundRecords:
         self.storage = storage
 
     def _table(self) -> Any:
-        return self.storage.table(REFUNDS_TABLE)
+        return self.storage.table(tables.REFUNDS)
 
     def get(self, order_id: str, refund_id: str) -> RefundRecord | None:
         try:

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import BatchOp, D365AlreadyExists, D365Client, D365ValidationError
 from integration.clients.shopify import ShopifyAdmin, ShopifyUserErrors, gid
 from integration.crm import hooks as crm_hooks
-from integration.exceptions import ExceptionStore
 from integration.refunds import lookup
 from integration.refunds.config import REDUCE_ORDER, RefundConfig
 from integration.refunds.errors import RefundBlocked, RefundNotYet, RefundProblem
@@ -45,7 +45,7 @@ from integration.refunds.records import (
     RefundRecords,
 )
 from integration.refunds.reduction import LineReduction, plan_order_reduction
-from integration.refunds.validation import check_credit_note, tax_or_total
+from integration.refunds.validation import check_credit_note, fo_totals, tax_or_total
 from shared.audit import AuditLog
 from shared.hooks import Hooks
 from shared.lease import ORDER_LEASE_SECONDS, LeaseBusy, holding_order
@@ -202,10 +202,7 @@ class RefundService:
             header, lines = self._create(plan)
         record.credit_note_number = number
         mismatches = check_credit_note(plan, header, lines)
-        totals = {
-            "total": -Decimal(str(header.get("OrderTotalAmount", 0))),
-            "tax": -Decimal(str(header.get("OrderTotalTaxAmount", 0))),
-        }
+        totals = fo_totals(header, lines)  # the numbers the check compared
         record.d365_total, record.d365_tax = str(totals["total"].quantize(CENT)), str(totals["tax"].quantize(CENT))
         if mismatches:
             values = {

@@ -8,7 +8,8 @@ from __future__ import annotations
 import azure.functions as func
 
 from integration import bootstrap
-from integration.orders.exhausted import is_last_delivery, is_transient
+from integration.errors import is_transient
+from integration.orders.exhausted import is_last_delivery
 from integration.webhooks.envelope import Envelope, load_payload
 from shared import queues
 from shared.lease import LeaseBusy

@@ -25,7 +25,7 @@ from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFo
 from integration.webhooks import signature
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope, blob_name
 from integration.webhooks.topics import also_for_crm, queue_for, resource_id
-from shared import queues
+from shared import queues, tables
 from shared.limits import bad_id, json_problem
 from shared.logs import correlation_id, get_logger, log_event
 from shared.settings import Settings, SettingsError
@@ -33,7 +33,6 @@ from shared.storage import QUEUE_MESSAGE_MAX_RAW_BYTES, Storage, safe_key
 
 log = get_logger(__name__)
 
-DEDUP_TABLE = "webhooks"
 JSON_TYPES = ("application/json", "text/json")
 # Shopify's webhook and event ids are UUIDs; anything far longer cannot be a real delivery and would
 # not fit a Table key (1 KiB) once prefixed.
@@ -198,7 +197,7 @@ class WebhookIntake:
         record, and Shopify's retry queues a second message that the consumers absorb (idempotent by
         source id). A delivery whose insert finds a record is a duplicate: its own message is deleted
         again (extra calls on that rare path only)."""
-        table = self.storage.table(DEDUP_TABLE)
+        table = self.storage.table(tables.WEBHOOKS)
         partition = safe_key(envelope.topic)
         key = self.dedupe_key(envelope)
         sent, inline = self._enqueue(envelope, queue, body)

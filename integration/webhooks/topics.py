@@ -3,16 +3,7 @@
 from __future__ import annotations
 
 from shared import queues
-
-ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
-REFUND_TOPICS = frozenset({"refunds/create"})
-CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
-# Compliance (GDPR/CPRA) and app lifecycle topics share one queue, consumed by the compliance function.
-COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact", "app/uninstalled"})
-
-KNOWN_TOPICS = ORDER_TOPICS | REFUND_TOPICS | CUSTOMER_TOPICS | COMPLIANCE_TOPICS
-# Also copied to the CRM queue when the CRM flow is on (DATAVERSE_URL set).
-CRM_TOPICS = ORDER_TOPICS | REFUND_TOPICS | CUSTOMER_TOPICS
+from shared.queues import COMPLIANCE_TOPICS, CRM_TOPICS, CUSTOMER_TOPICS, ORDER_TOPICS, REFUND_CREATE, REFUND_TOPICS
 
 
 def queue_for(topic: str) -> str | None:
@@ -35,7 +26,7 @@ def also_for_crm(topic: str, crm_enabled: bool) -> bool:
 
 def resource_id(topic: str, payload: dict) -> str:
     """The id of the Shopify resource a webhook is about (used for pointers, logs and redaction)."""
-    if topic == "refunds/create":
+    if topic == REFUND_CREATE:
         value = payload.get("order_id") or payload.get("id")
     elif topic in COMPLIANCE_TOPICS:
         customer = payload.get("customer")

@@ -13,6 +13,7 @@ from integration.webhooks.signature import sign
 from sandbox.emulators.fedex import create_app
 from sandbox.emulators.serve import RunningServer, start_in_thread
 from sandbox.host.process import HostProcess, start_host
+from shared import tables
 from shared.storage import Storage
 from tests.conftest import WEBHOOK_SECRET, sample_bytes
 
@@ -83,7 +84,7 @@ def test_sample_request_gets_fedex_rates_then_cache(
     day = time.strftime("%Y-%m-%d", time.gmtime())
 
     def sources() -> set[str]:
-        rows = storage.table("ratequotes").query_entities("PartitionKey eq @d", parameters={"d": day})
+        rows = storage.table(tables.RATE_QUOTES).query_entities("PartitionKey eq @d", parameters={"d": day})
         return {r["Source"] for r in rows}
 
     rates_host.wait_for(lambda _: {"fedex", "cache"} <= sources(), timeout=15, what="quote audit rows (batched)")

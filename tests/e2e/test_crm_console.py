@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from integration.exceptions import ExceptionStore
+from integration.cases import ExceptionStore
 from sandbox.host.process import HostProcess
 from shared.audit import AuditLog
 from shared.storage import Storage

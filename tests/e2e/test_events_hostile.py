@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integration.fulfillment.records import TABLE
 from sandbox.host.process import HostProcess
+from shared import tables
 from shared.storage import Storage
 from tests.e2e.conftest import flows_stack
 
@@ -34,7 +34,9 @@ def _event(sales_id: object, slip: object) -> dict[str, object]:
 
 def _rows_for(storage: Storage, marker: str) -> list:
     return [
-        r for r in storage.table(TABLE).query_entities("PartitionKey ne ''") if marker in json.dumps(r, default=str)
+        r
+        for r in storage.table(tables.FULFILLMENT_SYNC).query_entities("PartitionKey ne ''")
+        if marker in json.dumps(r, default=str)
     ]
 
 

@@ -15,10 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integration.mappings import MAPPINGS_TABLE
 from integration.triggers.ops import ops_api
 from sandbox.host.process import HostProcess
-from shared import queues
+from shared import queues, tables
 from shared.audit import AuditLog
 from shared.principal import encode_principal
 from shared.storage import Storage
@@ -37,7 +36,7 @@ def client(product_host: HostProcess):
 
 
 def _mapping_rows(storage: Storage, section: str) -> list:
-    return list(storage.table(MAPPINGS_TABLE).query_entities("PartitionKey eq @s", parameters={"s": section}))
+    return list(storage.table(tables.MAPPINGS).query_entities("PartitionKey eq @s", parameters={"s": section}))
 
 
 @pytest.mark.parametrize(

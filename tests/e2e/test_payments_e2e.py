@@ -84,8 +84,7 @@ def test_a_captured_order_ends_with_a_settle_ready_fo_payment_line(stack) -> Non
 
 
 def test_the_freight_invoice_timer_imports_a_dropped_export_once(stack, azurite: str) -> None:
-    from integration.freight.audit import CHARGES_TABLE
-    from integration.freight.blob_watch import MARKERS_TABLE
+    from shared import tables
     from shared.storage import Storage, safe_key
     from tests.integration.freight.test_freight_audit import HEADER, csv_row
 
@@ -101,9 +100,9 @@ def test_the_freight_invoice_timer_imports_a_dropped_export_once(stack, azurite:
         host.wait_for(
             lambda text, run=run: text.count("freight.invoice_timer") >= run, what=f"freight invoice timer run {run}"
         )
-    [charge] = storage.table(CHARGES_TABLE).query_entities("PartitionKey eq @p", parameters={"p": tracking})
+    [charge] = storage.table(tables.FEDEX_CHARGES).query_entities("PartitionKey eq @p", parameters={"p": tracking})
     assert charge["NetCharge"] == "17.25"
-    marker = storage.table(MARKERS_TABLE).get_entity("blob", safe_key(name))
+    marker = storage.table(tables.FEDEX_INVOICE_BLOBS).get_entity("blob", safe_key(name))
     assert marker["Status"] == "done" and marker["BlobEtag"]
     runs = [line for line in host.text().splitlines() if "freight.invoice_timer" in line]
     assert "imported=1" in runs[0] and "imported=0" in runs[1] and "skipped=0" not in runs[1], runs

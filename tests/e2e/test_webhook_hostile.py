@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from integration.webhooks.signature import sign
 from sandbox.host.process import HostProcess
-from shared import queues
+from shared import queues, tables
 from shared.storage import Storage
 from tests.conftest import WEBHOOK_SECRET, sample_bytes
 
@@ -176,5 +176,7 @@ def test_malformed_signed_webhooks_are_4xx_with_a_reason_and_not_stored(
     assert response.status_code == 400, response.text
     assert reason in response.json()["reason"]
     assert sent["X-Shopify-Webhook-Id"] not in _queued_ids(storage)
-    rows = storage.table("webhooks").query_entities("WebhookId eq @w", parameters={"w": sent["X-Shopify-Webhook-Id"]})
+    rows = storage.table(tables.WEBHOOKS).query_entities(
+        "WebhookId eq @w", parameters={"w": sent["X-Shopify-Webhook-Id"]}
+    )
     assert not list(rows)

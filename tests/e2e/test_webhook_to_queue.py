@@ -12,6 +12,7 @@ import pytest
 
 from integration.webhooks.signature import sign
 from sandbox.host.process import HostProcess
+from shared import tables
 from shared.storage import Storage
 from tests.conftest import SHOP, WEBHOOK_SECRET, sample_bytes
 
@@ -103,7 +104,7 @@ def test_compliance_webhook_is_handled(product_host: HostProcess, storage: Stora
     webhook_id = str(uuid.uuid4())
     assert post(product_host, body, "customers/redact", **{"X-Shopify-Webhook-Id": webhook_id}).status_code == 200
     product_host.wait_for(lambda t: "compliance.handled" in t and webhook_id in t, what="compliance handler")
-    row = storage.table("compliance").get_entity("customers_redact", webhook_id)
+    row = storage.table(tables.COMPLIANCE).get_entity("customers_redact", webhook_id)
     assert row["Status"] == "redacted"
 
 

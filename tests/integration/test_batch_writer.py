@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 
 from shared import storage as storage_module
-from shared.audit import DAILY_TABLE, AuditLog, daily_writer
+from shared import tables
+from shared.audit import AuditLog, daily_writer
 from shared.batch_writer import BatchWriter
 from shared.storage import Storage
 
@@ -48,4 +49,4 @@ def test_the_by_day_audit_row_is_batched_and_read_back_in_this_process(storage: 
     writer = daily_writer(storage)  # the by-day row waits for its next flush (1 s) or a read
     day = audit.timeline("order", entity_id)[0].at[:10]
     assert any(e.entity_id == entity_id for e in audit.day(day))  # day() flushes this process's rows first
-    assert writer.pending() == 0 and storage.table(DAILY_TABLE) is not None
+    assert writer.pending() == 0 and storage.table(tables.AUDIT_DAILY) is not None

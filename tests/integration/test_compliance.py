@@ -30,7 +30,7 @@ def test_customer_redact_deletes_order_and_customer_keyed_data(storage: Storage)
 def test_customer_redact_clears_exception_and_audit_text_about_the_customer(
     storage: Storage, app_env: dict[str, str], monkeypatch
 ) -> None:
-    from integration.exceptions import ExceptionStore
+    from integration.cases import ExceptionStore
     from integration.forget import REDACTED_TEXT
     from shared.audit import AuditLog
     from shared.settings import reset_settings_cache

@@ -1,6 +1,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
-from integration.exceptions import ExceptionStore
+from integration.cases import ExceptionStore
+from shared import tables
 from shared.audit import AuditLog
 from shared.storage import Storage
 from tests.conftest import present
@@ -40,7 +41,7 @@ def test_audit_timeline_and_day(storage: Storage) -> None:
     steps = audit.timeline("order", "77")
     assert [s.step for s in steps] == ["validated", "create"]
     assert steps[1].target == "SH77"
-    rows = list(storage.table("audit").query_entities("PartitionKey eq 'order|77'"))
+    rows = list(storage.table(tables.AUDIT).query_entities("PartitionKey eq 'order|77'"))
     assert all("x@example.com" not in str(r) for r in rows)
     day = steps[0].at[:10]
     daily = [e for e in audit.day(day, "order") if e.entity_id == "77"]

@@ -10,9 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from integration import bootstrap
-from integration.exceptions import ExceptionStore
+from integration.cases import ExceptionStore
 from integration.ops.api import Request
-from integration.ops.resync import RESYNC_TOPIC
 from integration.webhooks.envelope import Envelope
 from shared import queues
 from shared.audit import AuditLog
@@ -57,7 +56,7 @@ def test_exceptions_list_filter_and_retry(clean: Storage) -> None:
     status, data = call(clean, "POST", f"exceptions/order/{oid}/retry")
     assert status == 200 and data["results"][0]["ok"]
     [envelope] = drain(clean, queues.ORDERS)
-    assert envelope.topic == RESYNC_TOPIC and envelope.resource_id == oid
+    assert envelope.topic == queues.RESYNC and envelope.resource_id == oid
 
 
 def test_retry_by_reason_dry_run_changes_nothing(clean: Storage) -> None:

@@ -1,4 +1,5 @@
-from integration.rates.quotes import QUOTES_TABLE, QuoteRecorder, day_counts, quote_row
+from integration.rates.quotes import QuoteRecorder, day_counts, quote_row
+from shared import tables
 from shared.storage import Storage
 
 
@@ -24,7 +25,7 @@ def test_quotes_are_written_in_batches_and_counted(storage: Storage) -> None:
     assert recorder.written == 150 and recorder.dropped == 0
     counts = day_counts(storage, rows[0]["PartitionKey"])
     assert counts.get("fedex", 0) >= 30 and counts.get("cache", 0) >= 120
-    stored = storage.table(QUOTES_TABLE).get_entity(rows[0]["PartitionKey"], rows[0]["RowKey"])
+    stored = storage.table(tables.RATE_QUOTES).get_entity(rows[0]["PartitionKey"], rows[0]["RowKey"])
     assert stored["PostalPrefix"] == "100" and "10001" not in str(stored)  # no full postal code kept
 
 
@@ -34,7 +35,7 @@ def test_retention_purges_quote_days_older_than_the_setting(storage: Storage) ->
     from integration.retention import purge_rate_quotes
 
     now = datetime.now(UTC)
-    table = storage.table(QUOTES_TABLE)
+    table = storage.table(tables.RATE_QUOTES)
     old_day = (now - timedelta(days=40)).strftime("%Y-%m-%d")
     kept_day = (now - timedelta(days=3)).strftime("%Y-%m-%d")
     for day in (old_day, kept_day):

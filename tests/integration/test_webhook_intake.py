@@ -9,9 +9,9 @@ import uuid
 import pytest
 
 from integration.webhooks.envelope import PAYLOAD_CONTAINER, Envelope, load_payload
-from integration.webhooks.intake import DEDUP_TABLE, WebhookIntake
+from integration.webhooks.intake import WebhookIntake
 from integration.webhooks.signature import sign
-from shared import queues
+from shared import queues, tables
 from shared import storage as storage_module
 from shared.settings import load_settings
 from shared.storage import Storage
@@ -114,7 +114,7 @@ def test_large_payload_is_stored_and_pointer_queued(intake: WebhookIntake, stora
 
 
 def _nothing_stored(storage: Storage, webhook_id: str) -> bool:
-    rows = list(storage.table(DEDUP_TABLE).query_entities("WebhookId eq @w", parameters={"w": webhook_id}))
+    rows = list(storage.table(tables.WEBHOOKS).query_entities("WebhookId eq @w", parameters={"w": webhook_id}))
     return not rows and not drain(storage, queues.ORDERS)
 
 
@@ -192,7 +192,7 @@ def test_ack_is_two_storage_calls_with_event_id(intake: WebhookIntake, storage: 
     assert intake.handle(h, body).status == 200
     assert _calls() - before == 2  # the queue put and one insert-if-absent, nothing for the event id
     rows = list(
-        storage.table(DEDUP_TABLE).query_entities("WebhookId eq @w", parameters={"w": h["X-Shopify-Webhook-Id"]})
+        storage.table(tables.WEBHOOKS).query_entities("WebhookId eq @w", parameters={"w": h["X-Shopify-Webhook-Id"]})
     )
     assert [r["RowKey"] for r in rows] == [f"e_{h['X-Shopify-Event-Id']}"] and rows[0]["Status"] == "queued"
 
@@ -212,7 +212,7 @@ def test_a_message_without_its_record_is_redelivered_not_lost(intake: WebhookInt
     h = headers(body)
     assert intake.handle(h, body).status == 200
     partition = "orders_create"
-    storage.table(DEDUP_TABLE).delete_entity(partition, f"e_{h['X-Shopify-Event-Id']}")  # the record never landed
+    storage.table(tables.WEBHOOKS).delete_entity(partition, f"e_{h['X-Shopify-Event-Id']}")  # the record never landed
     retry = intake.handle(h, body)
     assert retry.status == 200 and not retry.duplicate
     assert len(drain(storage, queues.ORDERS)) == 2

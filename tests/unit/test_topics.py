@@ -1,7 +1,8 @@
 import pytest
 
-from integration.webhooks.topics import KNOWN_TOPICS, queue_for, resource_id
+from integration.webhooks.topics import queue_for, resource_id
 from shared import queues
+from shared.queues import KNOWN_TOPICS
 from tests.conftest import sample
 
 

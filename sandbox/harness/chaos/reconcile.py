@@ -18,16 +18,15 @@ from azure.core.exceptions import ResourceNotFoundError
 from rich.console import Console
 from rich.table import Table
 
-from integration.exceptions import OPEN, ExceptionStore
+from integration.cases import OPEN, ExceptionStore
 from integration.orders.records import CANCELLED, IN_FO, OrderRecords
 from integration.refunds.ledger import APPLIED, Ledger
 from integration.refunds.records import CREDITED, ORDER_REDUCED, RefundRecords
 from integration.webhooks.envelope import Envelope
-from integration.webhooks.intake import DEDUP_TABLE
 from sandbox.harness.chaos.delivery import Attempt
 from sandbox.harness.chaos.documents import Documents, refund_total
 from sandbox.harness.chaos.drain import fo_rows, queue_counts
-from shared import queues
+from shared import queues, tables
 from shared.storage import Storage, safe_key
 
 CENT = Decimal("0.01")
@@ -95,7 +94,7 @@ def reconcile_intake(report: Report, attempts: list[Attempt], storage: Storage) 
     )
     report.add("intake", "answered 'duplicate'", sum(a.duplicate for a in attempts))
     report.must_be("intake", "webhooks never acknowledged", len(unique - accepted), 0)
-    table = storage.table(DEDUP_TABLE)
+    table = storage.table(tables.WEBHOOKS)
     # One record per delivered event: keyed by the event id when the delivery had one (as the intake does).
     events = {(a.planned.delivery.topic, a.planned.delivery.webhook_id): a.planned.delivery.event_id for a in attempts}
     not_queued = 0

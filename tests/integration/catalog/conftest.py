@@ -11,21 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from integration import sku_registry
-from integration.catalog import state
 from integration.catalog.config import CatalogConfig, load_config
 from integration.catalog.service import CatalogSync
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
-from integration.exceptions import EXCEPTIONS_TABLE
-from integration.inventory import catalog as inventory_catalog
-from integration.inventory import ledger, runs
-from integration.mappings import MAPPINGS_TABLE
 from sandbox.emulators.d365.app import create_app as create_d365
 from sandbox.emulators.d365.config import D365EmulatorConfig
 from sandbox.emulators.serve import RunningServer, start_in_thread
 from sandbox.emulators.shopify.app import create_app as create_shopify
 from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from shared import tables
 from shared.http import RetryPolicy
 from shared.storage import Storage
 
@@ -153,13 +148,13 @@ class World:
 
 def _clear(storage: Storage) -> None:
     for name in (
-        state.TABLE,
-        EXCEPTIONS_TABLE,
-        MAPPINGS_TABLE,
-        sku_registry.TABLE,
-        inventory_catalog.TABLE,
-        ledger.TABLE,
-        runs.TABLE,
+        tables.CATALOG_PRODUCTS,
+        tables.EXCEPTIONS,
+        tables.MAPPINGS,
+        tables.CATALOG_SKUS,
+        tables.INVENTORY_ITEMS,
+        tables.INVENTORY_LEDGER,
+        tables.INVENTORY_RUNS,
     ):
         table = storage.table(name)
         for row in table.query_entities("PartitionKey ne ''", select=["PartitionKey", "RowKey"]):

@@ -7,11 +7,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from integration.cases import ExceptionStore
 from integration.catalog.config import CatalogConfig, load_config
 from integration.catalog.service import ENTITY, REJECTED, CatalogSync
 from integration.catalog.state import CatalogState, Synced
 from integration.clients.shopify import ShopifyTransient
-from integration.exceptions import ExceptionStore
 from integration.mappings import load_mappings
 from tests.integration.catalog.conftest import World
 

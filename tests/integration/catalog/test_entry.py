@@ -65,11 +65,11 @@ def test_the_timer_and_ops_sync_now_run_the_sync(world: World, settings_env: Non
 
 def test_a_run_while_another_holds_the_lease_writes_nothing(world: World, settings_env: None) -> None:
     world.product("E2", master=False)
-    holder = CatalogState(world.storage).acquire(600)  # another run is in progress
-    assert holder is not None
+    holder = CatalogState(world.storage).lease(600)
+    assert holder.acquire()  # another run is in progress
     status, body = bootstrap.ops_router().dispatch(world.storage, Request("POST", "catalog/sync", {}, b""))
     assert status == 200 and body["status"] == "skipped_overlap" and world.products() == {}
-    CatalogState(world.storage).release(holder)
+    holder.release()
     assert bootstrap.ops_router().dispatch(world.storage, Request("POST", "catalog/sync", {}, b""))[1]["created"] == 1
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import httpx
 
+from integration.cases import ExceptionStore
 from integration.catalog.config import PriceListMap, load_config
-from integration.exceptions import ExceptionStore
 from integration.orders.products import ProductCache
 from integration.orders.salesorder import OrderSettings
 from integration.orders.service import OrderFlowConfig, OrderSync

@@ -3,13 +3,13 @@ ownership, lifecycle, exceptions, mapping hand-off, price lists."""
 
 from __future__ import annotations
 
-from integration import sku_registry
+from integration.cases import ExceptionStore
 from integration.catalog import state
 from integration.catalog.config import PriceListMap, load_config
 from integration.catalog.service import ENTITY
-from integration.exceptions import ExceptionStore
 from integration.mappings import load_mappings
 from integration.sku_registry import SkuRegistry
+from shared import tables
 from tests.integration.catalog.conftest import World
 
 
@@ -137,10 +137,10 @@ def test_products_synced_before_the_sku_registry_register_their_skus_without_sho
     world.variants("R1", ["Red"], ["S", "M"])
     world.sync().run()
     # an earlier version's state: no registry rows, the row not marked
-    table = world.storage.table(sku_registry.TABLE)
+    table = world.storage.table(tables.CATALOG_SKUS)
     for row in table.query_entities("PartitionKey ne ''", select=["PartitionKey", "RowKey"]):
         table.delete_entity(row["PartitionKey"], row["RowKey"])
-    state_table = world.storage.table(state.TABLE)
+    state_table = world.storage.table(tables.CATALOG_PRODUCTS)
     row = state_table.get_entity(state.PRODUCT, "R1")
     row["SkusRegistered"] = False
     state_table.upsert_entity(row)

@@ -102,8 +102,8 @@ def test_a_dataverse_refusal_becomes_an_exception_not_a_retry(
 
 
 def test_dataverse_down_means_waiting_not_blocking(storage: Storage) -> None:
+    from integration.cases import ExceptionStore
     from integration.crm import entry
-    from integration.exceptions import ExceptionStore
     from tests.crm_fixtures import fast_policy
 
     intake = intake_for(storage, DATAVERSE_URL="https://contoso.crm.dynamics.com")

@@ -14,10 +14,10 @@ import pytest
 
 from integration.clients.dataverse import DataverseClient
 from integration.crm import hooks
-from integration.crm.entry import RETRY_TABLE, process, purge_waits
+from integration.crm.entry import process, purge_waits
 from integration.crm.service import CrmSync
 from integration.webhooks.envelope import Envelope
-from shared import queues
+from shared import queues, tables
 from shared.lease import LeaseBusy
 from shared.settings import reset_settings_cache
 from shared.storage import Storage, safe_key
@@ -165,14 +165,14 @@ def test_a_busy_order_goes_back_on_the_queue_without_counting_a_wait(crm: CrmSyn
     with holding(storage, "crm-order", str(body["id"])):
         outcome = process(crm, envelope)
     assert outcome.action == "busy"
-    table = storage.table(RETRY_TABLE)
+    table = storage.table(tables.CRM_RETRIES)
     key = safe_key(f"orders/updated|busy-{body['id']}")
     assert list(table.query_entities("PartitionKey eq @pk", parameters={"pk": key})) == []
     assert list(storage.queue(queues.CRM).peek_messages(max_messages=32)) == []  # invisible while the lease lasts
 
 
 def test_wait_counters_are_purged_after_the_retention_period(storage: Storage) -> None:
-    table = storage.table(RETRY_TABLE)
+    table = storage.table(tables.CRM_RETRIES)
     table.upsert_entity({"PartitionKey": "old-event", "RowKey": "retry", "Waits": 3})
     purge_waits(storage, 14)  # rows older than 14 days go; ours was just written
     assert table.get_entity("old-event", "retry")["Waits"] == 3

@@ -45,6 +45,6 @@ def test_dry_run_reports_and_apply_queues_the_differences(
     assert sorted(applied.queued) == sorted(d["order_id"] for d in dry.differences)
     messages = [Envelope.from_message(m.content) for m in storage.queue(queues.CRM).receive_messages(max_messages=32)]
     assert sorted(m.resource_id for m in messages) == sorted(applied.queued)
-    assert {m.topic for m in messages} == {"integration/resync"}
+    assert {m.topic for m in messages} == {queues.RESYNC}
     assert checkpoint(storage) == UNTIL.isoformat()
     storage.queue(queues.CRM).clear_messages()

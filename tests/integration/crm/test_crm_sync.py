@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from integration.cases import ExceptionStore
 from integration.clients.dataverse import DataverseClient
 from integration.crm.config import ENTITY_ORDER, CrmConfig
-from integration.crm.service import CrmNotReady, CrmSync
-from integration.exceptions import ExceptionStore
+from integration.crm.outcome import CrmNotReady
+from integration.crm.service import CrmSync
 from sandbox.harness.demo.sample_orders import erp_ready_order
 from shared.storage import Storage
 from tests.crm_fixtures import dv, dv_admin, dv_server, rows

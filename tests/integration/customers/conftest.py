@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from integration.clients.d365 import D365Client
-from integration.customers.service import SYNC_TABLE, CustomerSync
+from integration.customers.service import CustomerSync
 from sandbox.emulators.serve import RunningServer
+from shared import tables
 from shared.http import RetryPolicy
 from shared.storage import Storage
 from tests.integration.orders import conftest as orders
@@ -18,7 +19,7 @@ fo_server, shop_server, admin, clean_storage = orders.fo_server, orders.shop_ser
 
 @pytest.fixture
 def customer_storage(clean_storage: Storage) -> Storage:
-    table = clean_storage.table(SYNC_TABLE)
+    table = clean_storage.table(tables.CUSTOMER_SYNC)
     for row in table.query_entities("PartitionKey ne ''", select=["PartitionKey", "RowKey"]):
         table.delete_entity(row["PartitionKey"], row["RowKey"])
     return clean_storage

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from integration import compliance
-from integration.exceptions import ExceptionStore
-from integration.orders.customers import CustomerLinks, email_key
+from integration.cases import ExceptionStore
+from integration.orders.customer_match import CustomerLinks, email_key
 from integration.webhooks.envelope import Envelope
 from tests.conftest import present
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from integration import bootstrap
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client
-from integration.exceptions import ExceptionStore
 from integration.fulfillment.model import SlipRef
 from integration.fulfillment.records import FulfillmentRecords
 from integration.ops.api import Request
-from integration.rates.quotes import QUOTES_TABLE
 from sandbox import SAMPLES
 from sandbox.emulators.serve import RunningServer
+from shared import tables
 from shared.principal import Principal
 from shared.storage import Storage
 from tests.integration.refunds.conftest import (  # noqa: F401  (fixtures)
@@ -58,7 +58,7 @@ def env(
 
 def quote(storage: Storage, code: str, cents: int, minutes_ago: int = 5) -> None:
     at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    storage.table(QUOTES_TABLE).create_entity(
+    storage.table(tables.RATE_QUOTES).create_entity(
         {
             "PartitionKey": at.strftime("%Y-%m-%d"),
             "RowKey": f"{at.strftime('%H%M%S%f')}-test{code}{cents}",

@@ -9,11 +9,12 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client
-from integration.exceptions import ExceptionStore
-from integration.freight.blob_watch import MARKERS_TABLE, scan
+from integration.freight.blob_watch import scan
 from integration.freight.invoice_csv import parse
 from sandbox.emulators.serve import RunningServer
+from shared import tables
 from shared.storage import Storage, safe_key
 from tests.integration.freight.test_freight_audit import HEADER, call, csv_row, env, shipped  # noqa: F401
 from tests.integration.refunds.conftest import d365, d365_server, make_sale, shopify_server  # noqa: F401
@@ -46,7 +47,7 @@ def test_each_blob_version_is_imported_once(storage: Storage) -> None:
     blobs.upload_blob("2026-11/inv1.csv", "\n".join([HEADER, csv_row("T1", "13.50")]).encode(), overwrite=True)
     assert scan(storage, container, importer)["imported"] == 1
     assert seen[-1] == [("T1", Decimal("13.50"))]
-    marker = storage.table(MARKERS_TABLE).get_entity("blob", safe_key("2026-11/inv1.csv"))
+    marker = storage.table(tables.FEDEX_INVOICE_BLOBS).get_entity("blob", safe_key("2026-11/inv1.csv"))
     assert marker["Status"] == "done" and marker["BlobEtag"]
 
 
@@ -93,11 +94,10 @@ def test_the_timer_run_gives_every_shipped_order_its_audit_line(
     env: None, storage: Storage, d365: D365Client, d365_server: RunningServer, shopify_server: RunningServer
 ) -> None:
     from integration import bootstrap
-    from integration.freight.audit import AUDIT_TABLE
 
     sale = make_sale(d365, d365_server.url, shopify_server.url)
     shipped(storage, sale, f"N{sale.order_id}")
-    audit = storage.table(AUDIT_TABLE)  # emulator order ids repeat across test modules: start clean
+    audit = storage.table(tables.FREIGHT_AUDIT)  # emulator order ids repeat across test modules: start clean
     for old in audit.query_entities("RowKey eq @r", parameters={"r": str(sale.order_id)}):
         audit.delete_entity(old["PartitionKey"], old["RowKey"])
     first = bootstrap.freight_audit().scan_invoices()

@@ -12,9 +12,10 @@ import pytest
 
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
-from integration.rates.quotes import QUOTES_TABLE, quote_row, rate_cart_key
+from integration.rates.quotes import quote_row, rate_cart_key
 from integration.rates.request import parse_rate_request
 from sandbox.emulators.serve import RunningServer
+from shared import tables
 from shared.settings import reset_settings_cache
 from shared.storage import Storage
 from tests.integration.freight.test_freight_audit import call, env, shipped  # noqa: F401
@@ -49,7 +50,7 @@ def store_quote(storage: Storage, order: dict, cents: int, minutes_ago: int, car
         correlation_id="test", cart=cart,
     )  # fmt: skip
     row["PartitionKey"], row["RowKey"] = at.strftime("%Y-%m-%d"), f"{at.strftime('%H%M%S%f')}-{cents}"
-    storage.table(QUOTES_TABLE).create_entity(row)
+    storage.table(tables.RATE_QUOTES).create_entity(row)
 
 
 def test_the_quote_of_the_same_cart_wins_over_a_later_one_in_the_area(

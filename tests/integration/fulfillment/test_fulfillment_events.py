@@ -13,6 +13,7 @@ from azure.functions.decorators.http import HttpTrigger
 from integration import bootstrap
 from integration.fulfillment.entry import handle_packing_slip_event
 from integration.triggers import fulfillment_events
+from shared import tables
 from tests.conftest import sample
 from tests.integration.fulfillment.conftest import D365_TOKEN, SHOPIFY_TOKEN, World
 
@@ -118,9 +119,11 @@ def test_http_function_runs_the_flow_from_app_settings(world: World, function_en
 
 
 def _slip_rows(world: World, sales_order: str) -> list:
-    from integration.fulfillment.records import TABLE
-
-    return [r for r in world.storage.table(TABLE).query_entities("PartitionKey ne ''") if sales_order in str(r)]
+    return [
+        r
+        for r in world.storage.table(tables.FULFILLMENT_SYNC).query_entities("PartitionKey ne ''")
+        if sales_order in str(r)
+    ]
 
 
 @pytest.mark.parametrize(

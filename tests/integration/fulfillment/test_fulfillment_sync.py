@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integration.exceptions import ExceptionStore
+from integration.cases import ExceptionStore
 from integration.fulfillment.model import SlipRef
 from integration.fulfillment.records import FulfillmentRecords
 from tests.integration.fulfillment.conftest import World

@@ -12,7 +12,6 @@ import pytest
 
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
-from integration.inventory import catalog, ledger, runs
 from integration.inventory.config import InventoryConfig, parse_config
 from integration.inventory.service import InventorySync, Summary
 from sandbox.emulators.d365.app import create_app as create_d365
@@ -20,6 +19,7 @@ from sandbox.emulators.d365.config import D365EmulatorConfig
 from sandbox.emulators.serve import RunningServer, start_in_thread
 from sandbox.emulators.shopify.app import create_app as create_shopify
 from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from shared import tables
 from shared.http import RetryPolicy
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage
@@ -133,7 +133,7 @@ class Wire(httpx.BaseTransport):
 
 
 def _clear(storage: Storage) -> None:
-    for name in (catalog.TABLE, ledger.TABLE, runs.TABLE):
+    for name in (tables.INVENTORY_ITEMS, tables.INVENTORY_LEDGER, tables.INVENTORY_RUNS):
         table = storage.table(name)
         for row in table.query_entities("PartitionKey ne ''", select=["PartitionKey", "RowKey"]):
             table.delete_entity(row["PartitionKey"], row["RowKey"])

@@ -19,11 +19,12 @@ from sandbox.emulators.d365.app import create_app as create_d365
 from sandbox.emulators.serve import RunningServer, start_in_thread
 from sandbox.emulators.shopify.app import create_app as create_shopify
 from sandbox.harness.demo.sample_orders import erp_ready_order
+from shared import tables
 from shared.http import RetryPolicy
 from shared.settings import SHOPIFY_API_VERSION_DEFAULT
 from shared.storage import Storage
 
-TABLES = ("orders", "customerlinks", "exceptions", "mappings", "syncstate")
+TABLES = (tables.ORDERS, tables.CUSTOMER_LINKS, tables.EXCEPTIONS, tables.MAPPINGS, tables.SYNC_STATE)
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from integration.exceptions import ExceptionStore
+from integration.cases import ExceptionStore
 from integration.mappings import MappingStore
 from integration.orders.reconcile import reconcile
 from integration.orders.records import OrderRecords
-from integration.orders.service import RETRY_TOPIC
 from shared import queues
 from tests.conftest import present
 from tests.integration.orders.conftest import good_order
@@ -60,7 +59,7 @@ def test_fixing_the_mapping_and_retrying_completes_the_order(sync, admin):
     order = admin.shop_order(body)
     assert sync.handle("orders/create", order).detail == "UNMAPPED_SHIPPING_METHOD"
     MappingStore(sync.storage).set("shipping_methods", "Teleport", "OVERNIGHT")
-    outcome = sync.handle(RETRY_TOPIC, None, str(order["id"]))
+    outcome = sync.handle(queues.ORDER_RETRY, None, str(order["id"]))
     assert outcome.status == "created"
     assert admin.fo_rows("SalesOrderHeadersV2")[0]["DeliveryModeCode"] == "OVERNIGHT"
     assert present(ExceptionStore(sync.storage).get("order", str(order["id"]))).status == "resolved"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from integration.exceptions import ExceptionStore
+from integration.cases import ExceptionStore
 from integration.orders.records import OrderRecords
 from tests.conftest import present
 from tests.integration.orders.conftest import good_order

@@ -13,9 +13,10 @@ import pytest
 from azure.functions.queue import QueueMessage
 
 from integration import bootstrap
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Transient
-from integration.exceptions import ExceptionStore
-from integration.orders.exhausted import MAX_DEQUEUE_COUNT, is_last_delivery, is_transient
+from integration.errors import is_transient
+from integration.orders.exhausted import MAX_DEQUEUE_COUNT, is_last_delivery
 from integration.orders.records import OrderRecords
 from integration.triggers import order_queue
 from integration.webhooks.envelope import Envelope

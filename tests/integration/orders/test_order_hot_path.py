@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from integration.mappings import MAPPINGS_TABLE, load_mappings
-from integration.orders.customers import LINKS_TABLE, CustomerLinks
-from integration.orders.service import RETRY_TOPIC
+from integration.mappings import load_mappings
+from integration.orders.customer_match import CustomerLinks
+from shared import queues, tables
 from shared import storage as storage_module
 from shared.storage import Storage
 from tests.integration.orders.conftest import good_order
@@ -38,7 +38,7 @@ def test_customer_link_is_cached_and_forgotten_with_the_link(clean_storage: Stor
     before = _calls()
     assert links.get("customer:1") == "C-1"
     assert sum(_delta(before).values()) == 0
-    clean_storage.table(LINKS_TABLE).delete_entity("shopify", "customer:1")  # changed by another process
+    clean_storage.table(tables.CUSTOMER_LINKS).delete_entity("shopify", "customer:1")  # changed by another process
     assert links.get("customer:1") == "C-1"  # within the window: the cached link
     assert links.get("customer:1", fresh=True) is None
     links.put("customer:1", "C-2", "created")
@@ -50,10 +50,10 @@ def test_a_mapping_fixed_elsewhere_takes_effect_on_the_retry(sync, admin) -> Non
     order = admin.shop_order(good_order(shipping=("Carrier Pigeon", "10.00")))
     assert sync.handle("orders/create", order).status == "blocked"
     # Another instance (the ops API) writes the override: this process's cache does not know it.
-    sync.storage.table(MAPPINGS_TABLE).upsert_entity(
+    sync.storage.table(tables.MAPPINGS).upsert_entity(
         {"PartitionKey": "shipping_methods", "RowKey": "carrier pigeon", "Key": "Carrier Pigeon", "Value": "STANDARD"}
     )
-    assert sync.handle(RETRY_TOPIC, None, str(order["id"])).status == "created"
+    assert sync.handle(queues.ORDER_RETRY, None, str(order["id"])).status == "created"
 
 
 def test_storage_calls_for_a_known_customers_order(sync, admin) -> None:

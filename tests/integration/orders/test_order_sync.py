@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Transient
-from integration.exceptions import ExceptionStore
 from integration.mappings import MappingStore
 from integration.orders.records import OrderRecords
-from integration.orders.service import RETRY_TOPIC
+from shared import queues
 from shared.lease import LeaseBusy
 from tests.conftest import present
 from tests.integration.orders.conftest import good_order, make_sync
@@ -141,5 +141,5 @@ def test_fo_validation_error_becomes_an_exception_not_a_retry(sync, admin):
     assert record.reason_code == "FO_REJECTED" and "99" in record.message
     assert admin.fo_rows("SalesOrderHeadersV2") == []
     sync_mappings.set("warehouses", "default", {"site": "1", "warehouse": "11"})
-    assert sync.handle(RETRY_TOPIC, None, str(order["id"])).status == "created"
+    assert sync.handle(queues.ORDER_RETRY, None, str(order["id"])).status == "created"
     assert present(ExceptionStore(sync.storage).get("order", str(order["id"]))).status == "resolved"

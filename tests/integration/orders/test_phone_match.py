@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from integration.orders.customers import phone_pattern
+from integration.orders.customer_match import phone_pattern
 from tests.integration.orders.conftest import good_order
 
 pytestmark = pytest.mark.azurite

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from integration.exceptions import ExceptionStore
+from integration.cases import ExceptionStore
 from integration.mappings import MappingStore
-from integration.orders.customers import CustomerLinks
+from integration.orders.customer_match import CustomerLinks
 from tests.integration.orders.conftest import good_order
 
 pytestmark = pytest.mark.azurite

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import httpx
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, odata_literal
-from integration.exceptions import ExceptionStore
 from integration.payments import records as rec
 from integration.payments.journal import HEADER_SET, LINE_SET
 from integration.payments.service import PaymentSync

@@ -7,9 +7,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, D365Transient
 from integration.clients.shopify import ShopifyAdmin
-from integration.exceptions import ExceptionStore
 from integration.refunds import flow
 from integration.refunds.config import WAIT, RefundConfig
 from integration.refunds.records import RefundRecords
@@ -247,7 +247,7 @@ def test_resync_rereads_the_refund_from_shopify(
     assert created.status_code == 201, created.text
     refund_id = created.json()["refund"]["id"]
     text = Envelope(
-        topic="integration/resync",
+        topic=queues.RESYNC,
         webhook_id="resync-1",
         resource_id=f"{sale.order_id}/{refund_id}",
         payload={"entity": "refund", "id": f"{sale.order_id}/{refund_id}"},

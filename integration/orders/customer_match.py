@@ -30,9 +30,9 @@ from integration.mappings import Mappings, cache_seconds
 from integration.orders.contact import country_iso3, normalize_email, normalize_phone
 from integration.orders.model import Address, Order
 from integration.orders.validation import AMBIGUOUS_CUSTOMER, UNKNOWN_CUSTOMER, Failure
+from shared import tables
 from shared.storage import Storage, safe_key
 
-LINKS_TABLE = "customerlinks"
 LINK_CACHE_MAX = 10_000
 _MEMO = "customerlinks"  # key of the cached links in Storage.memo
 CONFIRMED = "confirmed"
@@ -74,7 +74,7 @@ class CustomerLinks:
         if hit is not None and time.monotonic() - hit[0] < cache_seconds("LINK_CACHE_SECONDS"):
             return hit[1]
         try:
-            account = str(self.storage.table(LINKS_TABLE).get_entity("shopify", safe_key(key))["Account"])
+            account = str(self.storage.table(tables.CUSTOMER_LINKS).get_entity("shopify", safe_key(key))["Account"])
         except ResourceNotFoundError:
             return None
         self._remember(key, account)
@@ -94,7 +94,7 @@ class CustomerLinks:
         or ``phone`` (matched to an account someone else owns), ``confirmed`` (a person confirmed it
         through the ops API), ``guest``; "" when there is no link."""
         try:
-            return str(self.storage.table(LINKS_TABLE).get_entity("shopify", safe_key(key)).get("How") or "")
+            return str(self.storage.table(tables.CUSTOMER_LINKS).get_entity("shopify", safe_key(key)).get("How") or "")
         except ResourceNotFoundError:
             return ""
 
@@ -107,7 +107,7 @@ class CustomerLinks:
         return True
 
     def put(self, key: str, account: str, how: str) -> None:
-        self.storage.table(LINKS_TABLE).upsert_entity(
+        self.storage.table(tables.CUSTOMER_LINKS).upsert_entity(
             {"PartitionKey": "shopify", "RowKey": safe_key(key), "Account": account, "How": how},
             mode=UpdateMode.REPLACE,
         )
@@ -116,7 +116,7 @@ class CustomerLinks:
     def forget(self, key: str) -> None:
         self._remember(key, None)
         try:
-            self.storage.table(LINKS_TABLE).delete_entity("shopify", safe_key(key))
+            self.storage.table(tables.CUSTOMER_LINKS).delete_entity("shopify", safe_key(key))
         except ResourceNotFoundError:
             pass
 

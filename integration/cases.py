@@ -1,4 +1,7 @@
-"""Exceptions: one record per blocked document, visible, explained and retryable.
+"""Cases for a person: one *exception* record per blocked document, visible, explained and retryable.
+
+(Business exceptions, not Python ones: those are in ``integration/errors.py``. The name ``exception``
+stays in the table, the entity of the ops API and the console, which is what operators see.)
 
 A flow calls :meth:`ExceptionStore.open` when a document cannot go on (an unknown SKU, a total that
 does not match, F&O refusing the write) with a stable reason code, a human message and the values
@@ -20,12 +23,12 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from shared import tables
 from shared.logs import correlation_id as current_correlation_id
 from shared.logs import get_logger, log_event
 from shared.redact import personal_values, redact, redact_text
 from shared.storage import Storage, safe_key
 
-EXCEPTIONS_TABLE = "exceptions"
 OPEN, RESOLVED = "open", "resolved"
 
 log = get_logger(__name__)
@@ -76,7 +79,7 @@ class ExceptionStore:
         self.storage = storage
 
     def _table(self) -> Any:
-        return self.storage.table(EXCEPTIONS_TABLE)
+        return self.storage.table(tables.EXCEPTIONS)
 
     def open(
         self,
