@@ -28,6 +28,8 @@ class SalesLine:
     shopify_line_id: str = ""  # known when the order-sync record maps line item id -> lot
     invoice_numbers: list[str] = field(default_factory=list)
     status: str = ""
+    # A product master's variant: ProductColorId, ... as on the sales line (a return line must name them too).
+    dimensions: dict[str, str] = field(default_factory=dict)
 
     @property
     def unit_price(self) -> Decimal:

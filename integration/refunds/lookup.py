@@ -18,6 +18,7 @@ from integration.orders.records import IN_FO, OrderRecords
 from integration.refunds.invoiced import Invoice, InvoicedOrder, SalesLine
 from integration.refunds.mapping import HEADER_SET, LINE_SET
 from integration.refunds.model import decimal_of
+from integration.sku_registry import DIMENSIONS
 from shared.storage import Storage
 
 ORDER_LINE_SET = "SalesOrderLines"
@@ -87,6 +88,7 @@ def load_invoiced_order(
             warehouse=str(r.get("ShippingWarehouseId", "")),
             shopify_line_id=str(r.get("OrderLineReference", "")),
             status=str(r.get("SalesOrderLineStatus", "")),
+            dimensions={d: str(r[d]) for d in DIMENSIONS if r.get(d)},
         )
         for r in raw_lines
         if r.get("SalesOrderLineStatus") != "Canceled"

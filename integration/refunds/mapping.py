@@ -65,6 +65,7 @@ class PlannedLine:
     returning_lot: str = ""
     shopify_line_item_id: str = ""
     description: str = ""
+    dimensions: dict[str, str] = field(default_factory=dict)  # the returned sales line's product dimensions
 
     def body(self, return_number: str) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -75,6 +76,7 @@ class PlannedLine:
             "LineAmount": -self.amount,
             "LineDescription": self.description[:60],
         }
+        body.update(self.dimensions)  # a product master's variant: F&O refuses a line that names only the item
         if self.returning_lot:
             body["ReturningInventoryLotId"] = self.returning_lot
         if self.disposition:
@@ -225,6 +227,7 @@ def _item_lines(
             returning_lot=line.lot,
             shopify_line_item_id=refund_line.line_item_id,
             description=f"Shopify refund line {refund_line.id} {refund_line.title}".strip(),
+            dimensions=dict(line.dimensions),
         )
         for (line, qty), amount, tax in zip(allocations, amounts, taxes, strict=True)
     ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from sandbox.emulators.d365.domain import Env, days_from_today, decimal, fail, money
 from sandbox.emulators.d365.entities import EntitySet
+from sandbox.emulators.d365.product_writes import DIMENSIONS, check_line_variant
 from sandbox.emulators.d365.sales import customer_name, lot_taken, order_number_taken
 from sandbox.emulators.d365.store import Row
 from sandbox.emulators.d365.wire import already_exists, not_in_related
@@ -168,6 +169,15 @@ def create_line(env: Env, es: EntitySet, row: Row) -> Row:
                 f"{original['ItemNumber']} of returned lot ID {original['InventoryLotId']}.",
             )
         row["ItemNumber"] = original["ItemNumber"]
+        for dimension in DIMENSIONS:
+            if row.get(dimension) and str(row[dimension]) != str(original.get(dimension) or ""):
+                raise fail(
+                    es,
+                    INFOLOG_LINE,
+                    f"{dimension} {row[dimension]} does not match the returned lot ID {original['InventoryLotId']}.",
+                )
+            if original.get(dimension):
+                row.setdefault(dimension, original[dimension])  # like the item number: the returned lot's
         ordered = decimal(original, "OrderedSalesQuantity") or Decimal(1)
         if "SalesPrice" not in row and "LineAmount" not in row:
             row["LineAmount"] = -_proportional_amount(env, original, -qty)
@@ -182,6 +192,7 @@ def create_line(env: Env, es: EntitySet, row: Row) -> Row:
     item = env.item(company, row["ItemNumber"])
     env.check_fk(es, INFOLOG_LINE, row, "ItemNumber", item is not None, "Released products")
     assert item is not None
+    check_line_variant(env, es, INFOLOG_LINE, row, item)  # a product master's line names its variant
     row.setdefault("SalesPrice", decimal(item, "SalesPrice"))
     row.setdefault("SalesUnitSymbol", item.get("SalesUnitSymbol") or "ea")
     row.setdefault("_TaxGroup", header.get("_TaxGroup", ""))

@@ -156,3 +156,42 @@ def test_fo_refuses_a_sales_line_of_a_product_master_without_its_dimensions(worl
         assert response.status_code == 400 and text in response.text, response.text
     created = fo.create("SalesOrderLines", {**base, "ProductColorId": "Red", "ProductSizeId": "S"})
     assert created["ProductSizeId"] == "S"
+
+
+def test_fo_return_lines_of_a_variant_keep_the_returned_lots_dimensions(world: World) -> None:
+    world.product("V3")
+    world.variants("V3", ["Red", "Blue"], ["S"])
+    fo = world.fo()
+    auth = {"Authorization": f"Bearer {D365_TOKEN}"}
+    number = fo.create(
+        "SalesOrderHeadersV2", {"dataAreaId": "usmf", "OrderingCustomerAccountNumber": "US-001", "CurrencyCode": "USD"}
+    )["SalesOrderNumber"]
+    line = fo.create(
+        "SalesOrderLines",
+        {
+            "dataAreaId": "usmf",
+            "SalesOrderNumber": number,
+            "ItemNumber": "V3",
+            "ShippingWarehouseId": "11",
+            "ProductColorId": "Blue",
+            "ProductSizeId": "S",
+            "OrderedSalesQuantity": 2,
+        },
+    )
+    assert httpx.post(f"{world.d365_url}/_emulator/sales-orders/{number}/invoice", json={}, headers=auth).is_success
+    fo.create(
+        "ReturnOrderHeadersV2",
+        {"dataAreaId": "usmf", "ReturnOrderNumber": "RFV3", "RMANumber": "RFV3", "CustomerAccountNumber": "US-001"},
+    )
+    base = {"dataAreaId": "usmf", "ReturnOrderNumber": "RFV3", "ReturningInventoryLotId": line["InventoryLotId"]}
+    wrong = httpx.post(
+        f"{world.d365_url}/data/ReturnOrderLinesV2",
+        json={**base, "ReturnSalesQuantity": -1, "ProductColorId": "Red", "ProductSizeId": "S"},
+        headers=auth,
+        timeout=30,
+    )
+    assert wrong.status_code == 400 and "does not match the returned lot" in wrong.text, wrong.text
+    right = fo.create(
+        "ReturnOrderLinesV2", {**base, "ReturnSalesQuantity": -1, "ProductColorId": "Blue", "ProductSizeId": "S"}
+    )
+    assert (right["ItemNumber"], right["ProductColorId"], right["ProductSizeId"]) == ("V3", "Blue", "S")

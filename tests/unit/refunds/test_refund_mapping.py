@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -223,3 +224,17 @@ def test_shipping_refund_matches_the_freight_line_by_its_order_line_reference() 
     body = refund(shipping=[("7.00", "0")])
     body["refund_shipping_lines"][0]["shipping_line_id"] = 301
     assert plan_credit_note(parse_refund(body), fo, CONFIG).lines[0].returning_lot == "F2"
+
+
+def test_a_returned_variant_line_names_the_product_dimensions_of_its_sales_line() -> None:
+    """A real F&O refuses a product master's line that names only the item number: the return line carries
+    the dimensions the order sync wrote on the sales line it returns (ReturnOrderLinesV2 has the same fields)."""
+    dims = {"ProductColorId": "Blue", "ProductSizeId": "M"}
+    fo = order(replace(sales_line("L1", "V1", 1, qty="2", amount="40.00"), dimensions=dims))
+    plan = plan_credit_note(parse_refund(refund(refund_line(1, 1, "20.00", "0.00", "V1"))), fo, CONFIG)
+    (body,) = plan.line_bodies()
+    assert {k: body.get(k) for k in dims} == dims and body["ItemNumber"] == "V1"
+    plain = plan_credit_note(
+        parse_refund(refund(refund_line(1, 1, "10.00", "0.00", "SKU-A"))), order(sales_line("L2", "SKU-A", 1)), CONFIG
+    )
+    assert not {"ProductColorId", "ProductSizeId"} & set(plain.line_bodies()[0])
