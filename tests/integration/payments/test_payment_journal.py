@@ -44,14 +44,22 @@ def test_captured_order_ends_with_a_settle_ready_line_equal_to_the_capture(
         and header["IsPosted"] == "No"
         and header["Description"].startswith("Shopify shopify_payments ")
     )
-    [row] = [r for r in rec.PaymentRecords(payments.storage).rows() if r["RowKey"] == capture]
+    [row] = [
+        r
+        for r in rec.PaymentRecords(payments.storage).rows()
+        if r["RowKey"] == capture and r.get("OrderId") == str(sale.order_id)
+    ]
     assert row["Status"] == rec.SETTLE_READY
 
     # An F&O user posts the journal: the next run sees the line settled.
     posted = httpx.post(f"{d365_server.url}/_emulator/payment-journals/{line['JournalBatchNumber']}/post")
     assert posted.status_code == 200, posted.text
     assert payments.refresh_settlement() >= 1
-    [row] = [r for r in rec.PaymentRecords(payments.storage).rows() if r["RowKey"] == capture]
+    [row] = [
+        r
+        for r in rec.PaymentRecords(payments.storage).rows()
+        if r["RowKey"] == capture and r.get("OrderId") == str(sale.order_id)
+    ]
     assert row["Status"] == rec.SETTLED
 
 
@@ -229,7 +237,11 @@ def test_optional_posting_posts_closed_days_and_records_f_and_o_refusals(
     header = d365.find(HEADER_SET, f"JournalBatchNumber eq {odata_literal(batch)}")
     assert header is not None and header["IsPosted"] == "Yes"
     assert payments.refresh_settlement() >= 1
-    [row] = [r for r in rec.PaymentRecords(payments.storage).rows() if r["RowKey"] == capture]
+    [row] = [
+        r
+        for r in rec.PaymentRecords(payments.storage).rows()
+        if r["RowKey"] == capture and r.get("OrderId") == str(sale.order_id)
+    ]
     assert row["Status"] == rec.SETTLED
     resolved = ExceptionStore(payments.storage).get("payment_journal", batch)
     assert resolved is not None and resolved.status != "open"
@@ -270,7 +282,11 @@ def test_a_refund_line_is_marked_against_its_credit_note_once_f_and_o_posts_it(
     assert (
         line["MarkedInvoice"] == "" and f"return order {outcome.credit_note} not invoiced yet" in line["PaymentNotes"]
     )
-    [row] = [r for r in rec.PaymentRecords(payments.storage).rows() if r["RowKey"] == refund_tx]
+    [row] = [
+        r
+        for r in rec.PaymentRecords(payments.storage).rows()
+        if r["RowKey"] == refund_tx and r.get("OrderId") == str(sale.order_id)
+    ]
     assert row["Status"] == rec.OPEN
 
     # F&O users post the credit note: the next run marks the (unposted) refund line against it.
@@ -281,5 +297,9 @@ def test_a_refund_line_is_marked_against_its_credit_note_once_f_and_o_posts_it(
     [line] = lines_for(d365, refund_tx)
     assert line["MarkedInvoice"] == credit_note and line["SettleVoucher"] == "SelectedTransact"
     assert Decimal(str(line["DebitAmount"])) == Decimal(str(refund["transactions"][0]["amount"]))
-    [row] = [r for r in rec.PaymentRecords(payments.storage).rows() if r["RowKey"] == refund_tx]
+    [row] = [
+        r
+        for r in rec.PaymentRecords(payments.storage).rows()
+        if r["RowKey"] == refund_tx and r.get("OrderId") == str(sale.order_id)
+    ]
     assert row["Status"] == rec.SETTLE_READY and row["MarkedInvoice"] == credit_note
