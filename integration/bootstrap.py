@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from integration import health
 from integration.catalog import ops as catalog_ops
 from integration.catalog.config import load_config as load_catalog_config
 from integration.catalog.service import CatalogSync
@@ -202,6 +203,12 @@ def freight_audit() -> FreightAudit:
     current = settings()
     current.require("SHOPIFY_ADMIN_TOKEN", "D365_URL", "D365_LEGAL_ENTITY")
     return FreightAudit(current, storage(), d365(), shopify())
+
+
+def health_report() -> dict[str, Any]:
+    """``GET /api/health``: configuration and storage checked afresh on every call. It keeps nothing
+    built, so it answers (503, unhealthy) even when the settings cannot build a client."""
+    return health.check_health()
 
 
 # -- the ops router ---------------------------------------------------------------------------------

@@ -85,22 +85,11 @@ def _confirm(request: Request, args: dict[str, str], crm: Crm) -> Any:
     return {"customer_id": args["customer_id"], "contact_id": contact_id, "owned": True}
 
 
-def _moment(request: Request, name: str, default: datetime) -> datetime:
-    value = request.params.get(name)
-    if not value:
-        return default
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(400, f"{name} must be an ISO 8601 date-time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _window(request: Request, crm: Crm, stored: str) -> tuple[datetime, datetime, bool]:
     crm.on()
     now = datetime.now(UTC)
-    since = _moment(request, "since", datetime.fromisoformat(stored) if stored else now - timedelta(days=1))
-    until = _moment(request, "until", now)
+    since = request.moment("since", datetime.fromisoformat(stored) if stored else now - timedelta(days=1))
+    until = request.moment("until", now)
     if since >= until:
         raise ApiError(400, "since must be before until")
     return since, until, request.params.get("dry_run", "true").lower() in ("0", "false", "no")

@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from integration.cases import ExceptionStore
@@ -70,6 +71,17 @@ class Request:
 
     def flag(self, name: str) -> bool:
         return self.params.get(name, "").lower() in ("1", "true", "yes")
+
+    def moment(self, name: str, default: datetime) -> datetime:
+        """An ISO 8601 date-time parameter (``Z`` allowed; a naive value is UTC), else ``default``."""
+        value = self.params.get(name)
+        if not value:
+            return default
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError(400, f"{name} must be an ISO 8601 date or time, e.g. 2026-11-20T00:00:00Z") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def int(self, name: str, default: int, maximum: int = 1000) -> int:
         value = self.params.get(name)

@@ -26,18 +26,6 @@ from shared import queues
 from shared.audit import AuditLog
 from shared.storage import Storage
 
-
-def _moment(request: Request, name: str, default: datetime) -> datetime:
-    value = request.params.get(name)
-    if not value:
-        return default
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(400, f"{name} must be an ISO 8601 date or time, e.g. 2026-11-20T00:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 MAX_RECONCILE_ORDERS = 2_000  # per call, to stay inside the HTTP limit; narrow the range for more
 
 
@@ -79,8 +67,8 @@ def reconcile_orders(
 
 def _reconcile(storage: Storage, request: Request, shopify: ShopifyAdmin) -> Any:
     now = datetime.now(UTC)
-    since = _moment(request, "since", now - timedelta(days=1))
-    until = _moment(request, "until", now)
+    since = request.moment("since", now - timedelta(days=1))
+    until = request.moment("until", now)
     if since >= until:
         raise ApiError(400, "since must be before until")
     apply = request.params.get("dry_run", "true").lower() in ("0", "false", "no")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from integration.health import check_health, public_health
+from integration import bootstrap
+from integration.health import public_health
 from integration.triggers.http import json_response
 from shared.logs import new_correlation
 
@@ -16,5 +17,5 @@ bp = func.Blueprint()
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def health(req: func.HttpRequest) -> func.HttpResponse:
     new_correlation()
-    report = check_health()
+    report = bootstrap.health_report()
     return json_response(public_health(report), status=200 if report["status"] == "ok" else 503)
