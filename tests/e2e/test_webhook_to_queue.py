@@ -57,7 +57,11 @@ def test_signed_order_lands_once_and_is_consumed(product_host: HostProcess, stor
     product_host.wait_for(lambda t: bool(received_lines(t)), what="order_queue invocation")
     line = received_lines(product_host.text())[0]
     assert f"resource_id={json.loads(body)['id']}" in line
-    assert f"correlation_id={first.json()['correlation_id']}" in line
+    # The intake queues before it marks the delivery seen, and a duplicate withdraws its own message: a
+    # consumer may take the duplicate's message first (the order flow absorbs the other, idempotent by
+    # order id), so the line carries the correlation id of one of the two deliveries.
+    ids = {first.json()["correlation_id"], again.json().get("correlation_id")}
+    assert any(f"correlation_id={cid} " in line for cid in ids if cid), (line, ids)
 
 
 @pytest.mark.parametrize(
