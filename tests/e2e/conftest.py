@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from integration.webhooks.signature import sign
 from sandbox.emulators.d365.app import create_app as create_d365
 from sandbox.emulators.serve import start_in_thread
 from sandbox.emulators.shopify.app import create_app as create_shopify
@@ -60,3 +65,23 @@ def flows_stack(azurite: str, log_dir: Path, **settings: str) -> Iterator[tuple[
         host.stop()
         fo.stop()
         shop.stop()
+
+
+def deliver(
+    host: HostProcess, topic: str, payload: dict[str, Any], copies: int = 1, api_version: str | None = "2026-10"
+) -> None:
+    """A signed Shopify webhook delivery (``copies`` times with the same ids: a redelivery), accepted with 200."""
+    body = json.dumps(payload).encode()
+    headers = {
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "Content-Type": "application/json",
+    }
+    if api_version:
+        headers["X-Shopify-API-Version"] = api_version
+    for _ in range(copies):
+        response = httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10)
+        assert response.status_code == 200, response.text

@@ -14,8 +14,7 @@ import pytest
 
 from shared import queues
 from shared.storage import Storage
-from tests.e2e.conftest import flows_stack
-from tests.e2e.test_crm_sync import deliver
+from tests.e2e.conftest import deliver, flows_stack
 from tests.integration.crm.test_crm_sync import order_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
@@ -29,7 +28,7 @@ def test_fo_order_sync_goes_on_while_dataverse_is_down(azurite: str, tmp_path: A
         order = httpx.post(
             f"{shop_url}/_emulator/orders", params={"webhook": "false"}, json={"order": body_in}, timeout=10
         ).json()["order"]
-        deliver(host, "orders/create", order)
+        deliver(host, "orders/create", order, api_version=None)
         host.wait_for(lambda text: "order.synced" in text and "CRMDOWN4712" in text, timeout=120, what="the F&O order")
         host.wait_for(
             lambda text: "crm.wait" in text and "topic=orders/create" in text,

@@ -3,21 +3,17 @@ salesorder with its lines in the Dataverse emulator, then fulfilled; the F&O flo
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from integration.webhooks.signature import sign
 from sandbox.emulators.dataverse import create_app as create_dataverse
 from sandbox.emulators.serve import RunningServer, start_in_thread
 from sandbox.host.process import HostProcess
-from tests.conftest import SHOP, WEBHOOK_SECRET
-from tests.e2e.conftest import flows_stack
+from tests.e2e.conftest import deliver, flows_stack
 from tests.integration.crm.test_crm_sync import order_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
@@ -34,19 +30,6 @@ def stack(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
         dataverse.stop()
 
 
-def deliver(host: HostProcess, topic: str, payload: dict[str, Any]) -> None:
-    body = json.dumps(payload).encode()
-    headers = {
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-        "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "Content-Type": "application/json",
-    }
-    assert httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10).status_code == 200
-
-
 def orders_where(dataverse: RunningServer, predicate: Any, what: str) -> list[dict[str, Any]]:
     deadline = time.monotonic() + 60  # bounded: the host polls its queues every 0.5 s
     while time.monotonic() < deadline:
@@ -60,7 +43,7 @@ def orders_where(dataverse: RunningServer, predicate: Any, what: str) -> list[di
 def test_signed_webhooks_become_a_fulfilled_crm_order(stack: tuple[HostProcess, RunningServer]) -> None:
     host, dataverse = stack
     body = order_body()
-    deliver(host, "orders/create", body)
+    deliver(host, "orders/create", body, api_version=None)
     [order] = orders_where(dataverse, lambda rows: len(rows) == 1, "the CRM order")
     lines = httpx.get(f"{dataverse.url}/_emulator/rows/salesorderdetails", timeout=10).json()
     assert len(lines) == 3 and str(order["totalamount"]) == body["total_price"]
@@ -68,6 +51,8 @@ def test_signed_webhooks_become_a_fulfilled_crm_order(stack: tuple[HostProcess, 
     assert order["_customerid_value"] == contact["contactid"]
 
     shipped = {"id": 1, "status": "success", "tracking_company": "FedEx", "tracking_numbers": ["794600000009"]}
-    deliver(host, "orders/updated", {**body, "fulfillment_status": "fulfilled", "fulfillments": [shipped]})
+    deliver(
+        host, "orders/updated", {**body, "fulfillment_status": "fulfilled", "fulfillments": [shipped]}, api_version=None
+    )
     [order] = orders_where(dataverse, lambda rows: rows and rows[0]["statecode"] == 3, "the fulfilled state")
     assert order["statuscode"] == 100001 and order["shop_trackingnumbers"] == "794600000009"

@@ -3,18 +3,14 @@ sales order in the F&O emulator -> the Shopify order tagged in the Shopify emula
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from integration.webhooks.signature import sign
 from sandbox.host.process import HostProcess
-from tests.conftest import SHOP, WEBHOOK_SECRET
-from tests.e2e.conftest import flows_stack
+from tests.e2e.conftest import deliver, flows_stack
 from tests.integration.orders.conftest import good_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
@@ -33,20 +29,7 @@ def test_signed_webhook_becomes_an_fo_sales_order_and_a_shopify_tag(stack) -> No
     order = httpx.post(
         f"{shop_url}/_emulator/orders", params={"webhook": "false"}, json={"order": body_in}, timeout=10
     ).json()["order"]
-    body = json.dumps(order).encode()
-    headers = {
-        "X-Shopify-Topic": "orders/create",
-        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-        "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "X-Shopify-API-Version": "2026-10",
-        "Content-Type": "application/json",
-    }
-    for _ in range(2):  # a duplicate delivery is absorbed
-        assert (
-            httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10).status_code == 200
-        )
+    deliver(host, "orders/create", order, copies=2)  # a duplicate delivery is absorbed
     host.wait_for(lambda text: "order.synced" in text and "E2E4711" in text, what="the order synced to F&O")
     deadline = time.monotonic() + 30
     tags = ""

@@ -4,19 +4,15 @@ capture, marked against the invoice, and the Money report showing it."""
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
 import pytest
 
-from integration.webhooks.signature import sign
 from sandbox.host.process import HostProcess
-from tests.conftest import SHOP, WEBHOOK_SECRET
-from tests.e2e.conftest import flows_stack
+from tests.e2e.conftest import deliver, flows_stack
 from tests.integration.orders.conftest import good_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
@@ -41,17 +37,7 @@ def test_a_captured_order_ends_with_a_settle_ready_fo_payment_line(stack) -> Non
     order = httpx.post(
         f"{shop_url}/_emulator/orders", params={"webhook": "false"}, json={"order": body_in}, timeout=10
     ).json()["order"]
-    body = json.dumps(order).encode()
-    headers = {
-        "X-Shopify-Topic": "orders/create",
-        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-        "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "X-Shopify-API-Version": "2025-10",
-        "Content-Type": "application/json",
-    }
-    assert httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10).status_code == 200
+    deliver(host, "orders/create", order, api_version="2025-10")
     host.wait_for(lambda text: "order.synced" in text and "PAY5150" in text, what="the order synced to F&O")
 
     # Not invoiced yet: nothing is written.

@@ -5,9 +5,7 @@ written back to the Shopify order."""
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -15,10 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from integration.webhooks.signature import sign
 from sandbox.host.process import HostProcess
-from tests.conftest import SHOP, WEBHOOK_SECRET
-from tests.e2e.conftest import flows_stack
+from tests.e2e.conftest import deliver, flows_stack
 from tests.integration.orders.conftest import good_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
@@ -35,22 +31,6 @@ def stack(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
         LOCAL_HOST_FUNCTION_KEY=FUNCTION_KEY,
     ) as stack:
         yield stack
-
-
-def deliver(host: HostProcess, topic: str, payload: dict[str, Any], copies: int = 1) -> None:
-    body = json.dumps(payload).encode()
-    headers = {
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-        "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "X-Shopify-API-Version": "2026-10",
-        "Content-Type": "application/json",
-    }
-    for _ in range(copies):
-        response = httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10)
-        assert response.status_code == 200, response.text
 
 
 def with_shipping_tax(refund: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
