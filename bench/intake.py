@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from bench.common import Deadline, Row, percentile, save, show
-from bench.measure import CpuMeter, calls_delta, host_calls, unit_rows
+from bench.measure import CpuMeter, calls_delta, function_threads_cpu, host_calls, unit_rows
 from integration.webhooks.signature import sign
 from sandbox import SAMPLES
 from sandbox.harness.stack import azurite
@@ -92,9 +92,11 @@ def run(count: int = 400, seconds: float = 120) -> list[Row]:
         for concurrency in LEVELS:
             meter = CpuMeter({"host": host.process.pid, "azurite": instance.process.pid, "bench": None})
             calls = host_calls(host.url)
+            threads = function_threads_cpu(host.url)
             meter.start()
             latencies, elapsed, failures = asyncio.run(_send_all(url, count, concurrency, deadline))
             cpu = meter.stop()
+            threads = function_threads_cpu(host.url) - threads
             calls = calls_delta(calls, host_calls(host.url))
             rate = len(latencies) / elapsed if elapsed else 0.0
             limit = raw_enqueue_rate(storage, min(count, 400), concurrency)
@@ -107,7 +109,16 @@ def run(count: int = 400, seconds: float = 120) -> list[Row]:
                 Row("intake", f"ack p99 @{concurrency}", percentile(latencies, 99), "ms", 5000.0, "Shopify timeout")
             )
             if concurrency == 16:
-                rows += unit_rows("intake", "webhook", len(latencies), calls, cpu, storage_goal=2.0, host_goal_ms=8.0)
+                rows += unit_rows(
+                    "intake",
+                    "webhook",
+                    len(latencies),
+                    calls,
+                    cpu,
+                    storage_goal=2.0,
+                    host_goal_ms=8.0,
+                    function_threads_s=threads,
+                )
     finally:
         if host:
             host.stop()

@@ -19,6 +19,7 @@ import httpx
 from bench.common import Row
 
 FUNCTION_KEY = "local-function-key"  # the local host's default function key
+MASTER_KEY = "local-master-key"  # the local host's default master key (admin API)
 SERVICES = ("table", "queue", "blob")
 
 
@@ -70,6 +71,15 @@ def host_calls(url: str) -> dict[str, int]:
     return {service: int(calls.get(service, 0)) for service in SERVICES}
 
 
+def function_threads_cpu(url: str) -> float:
+    """CPU seconds so far of the answering worker process's function threads (the runtime's thread pool
+    for sync functions: the functions and their SDK calls), from the local host's ``/admin/host/status``;
+    the rest of the host process is the local host's own work (see ``sandbox.host.worker.Worker.cpu``)."""
+    response = httpx.get(f"{url}/admin/host/status", headers={"x-functions-key": MASTER_KEY}, timeout=10)
+    response.raise_for_status()
+    return float(response.json().get("cpu", {}).get("function_threads_s", 0.0))
+
+
 def calls_delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
     delta = {service: after[service] - before[service] for service in SERVICES}
     delta["queue"] -= 1  # the second health report's own storage check
@@ -86,6 +96,7 @@ def unit_rows(
     processes: int = 1,
     storage_goal: float | None = None,
     host_goal_ms: float | None = None,
+    function_threads_s: float | None = None,
 ) -> list[Row]:
     """Rows: requests per unit by system, CPU ms per unit by process, and the CPU limits they imply.
 
@@ -122,6 +133,21 @@ def unit_rows(
             "all processes: " + ", ".join(f"{name} {value:.1f}" for name, value in per_cpu.items()),
         )
     )
+    if function_threads_s is not None and host:
+        functions = 1000 * function_threads_s / units
+        rows.append(
+            Row(
+                bench,
+                f"host CPU per {unit}: function threads",
+                functions,
+                "ms",
+                host_goal_ms,
+                "goal" if host_goal_ms is not None else "",
+                f"the runtime's thread pool (the functions and their SDK calls); the other {host - functions:.1f} ms"
+                " are the local host's own work (HTTP server, queue polling and completion, RPC messages), done by"
+                " Azure's Functions host in its own process",
+            )
+        )
     if host:
         rows.append(
             Row(

@@ -35,7 +35,7 @@ import aiohttp
 import httpx
 
 from bench.common import Deadline, Row, save, show
-from bench.measure import CpuMeter, calls_delta, flex_projection, host_calls, unit_rows
+from bench.measure import CpuMeter, calls_delta, flex_projection, function_threads_cpu, host_calls, unit_rows
 from integration.webhooks.signature import sign
 from sandbox import SAMPLES
 from sandbox.emulators.d365.app import create_app as create_d365
@@ -278,6 +278,7 @@ def run(
         fo_app.reset()
         meter = CpuMeter({"host": host.process.pid, "azurite": instance.process.pid, "bench+emulators": None})
         calls_before = host_calls(host.url) if processes == 1 else None
+        threads_before = function_threads_cpu(host.url) if processes == 1 else None
         meter.start()
         started = time.perf_counter()
         sent, failures = asyncio.run(_send_all(webhook_url, bodies, deadline))
@@ -287,6 +288,7 @@ def run(
         after = admin_fo.get("/_emulator/requests", params={"limit": 0}).json()
         peak, mean_inflight = fo_app.peak, fo_app.mean()
         cpu = meter.stop()
+        threads_cpu = function_threads_cpu(host.url) - threads_before if threads_before is not None else None
         # One host process answers the status route: the storage counts are exact in single mode only.
         calls = calls_delta(calls_before, host_calls(host.url)) if calls_before else {}
 
@@ -364,6 +366,7 @@ def run(
             processes=processes,
             storage_goal=5.0 if calls else None,
             host_goal_ms=20.0,
+            function_threads_s=threads_cpu,
         )
         if synced and cpu["host"]:
             rows.append(flex_projection(bench, 1000 * cpu["host"] / synced, latency_ms / 1000, per_order))

@@ -163,6 +163,7 @@ class LocalHost:
                     "errors": self.errors,
                     "invocations": self.worker.stats,
                     "pid": os.getpid(),
+                    "cpu": self.worker.cpu(),
                 }
             )
         if len(parts) == 3 and parts[1] == "functions" and request.method == "POST":

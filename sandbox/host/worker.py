@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import azure_functions_runtime as runtime
+from azure_functions_runtime.utils import threadpool
 
 from sandbox.host.functions import FunctionSpec, UnsupportedBinding, from_metadata
 from sandbox.host.rpc import protos
@@ -32,6 +33,11 @@ log = logging.getLogger("sandbox.host")
 HOST_VERSION = "4.1040.0-local"  # a Functions 4.x host; the runtime only logs it
 # Host capabilities offered to the worker: none (no shared-memory transfer, no function data cache).
 HOST_CAPABILITIES: dict[str, str] = {}
+
+
+def threadpool_executor() -> Any:
+    """The runtime's executor for sync functions (a module global of ``azure_functions_runtime``)."""
+    return getattr(threadpool, "_threadpool_executor", None)
 
 
 def stamp() -> str:
@@ -187,3 +193,22 @@ class Worker:
 
     def close(self) -> None:
         runtime.stop_threadpool_executor()
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds of this process so far, and of the runtime's function threads (the thread pool that
+        runs sync functions and every SDK call they make). The rest of the process is the local host's
+        own work (HTTP server, queue polling and completion, timers, the RPC messages), which Azure's
+        Functions host does in its own process; Azure's worker adds the gRPC (de)serialisation of each
+        invocation, which in-process messages do not have. Threads are read with their CPU clocks;
+        the pool's threads live as long as the pool."""
+        pool = threadpool_executor()
+        threads = list(getattr(pool, "_threads", ())) if pool is not None else []
+        function_threads = 0.0
+        for thread in threads:
+            if thread.ident is None or not thread.is_alive():
+                continue
+            try:
+                function_threads += time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+            except (OSError, ProcessLookupError):
+                continue  # ended between the check and the read
+        return {"process_s": time.process_time(), "function_threads_s": function_threads}

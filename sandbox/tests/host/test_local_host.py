@@ -79,6 +79,22 @@ def test_timer_runs_on_startup_and_on_schedule(test_host: HostProcess) -> None:
     assert status["invocations"]["tick"]["succeeded"] >= 3
 
 
+def test_status_reports_the_cpu_of_the_function_threads_apart(test_host: HostProcess) -> None:
+    def cpu() -> dict[str, float]:
+        status = httpx.get(f"{test_host.url}/admin/host/status", headers={"x-functions-key": "mkey"}).json()
+        return {name: float(value) for name, value in status["cpu"].items()}
+
+    before = cpu()
+    assert httpx.get(f"{test_host.url}/api/burn/sync/300", timeout=30).text == "burnt"
+    middle = cpu()
+    assert httpx.get(f"{test_host.url}/api/burn/async/300", timeout=30).text == "burnt"
+    after = cpu()
+    assert middle["function_threads_s"] - before["function_threads_s"] >= 0.3  # a sync function's own CPU
+    assert middle["process_s"] - before["process_s"] >= 0.3
+    assert after["function_threads_s"] - middle["function_threads_s"] < 0.1  # async ones run on the loop
+    assert after["process_s"] - middle["process_s"] >= 0.3
+
+
 def test_admin_endpoint_runs_a_non_http_function(test_host: HostProcess) -> None:
     token = uuid.uuid4().hex
     url = f"{test_host.url}/admin/functions/work"

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import threading
+import time
 from typing import Any, List  # noqa: UP035  (see contract_fan_out)
 
 import azure.functions as func
@@ -31,6 +32,24 @@ async def public_async(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="admin-only", auth_level=func.AuthLevel.ADMIN)
 def admin_only(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("admin")
+
+
+def _burn(seconds: float) -> None:
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+@app.route(route="burn/sync/{ms:int}", auth_level=func.AuthLevel.ANONYMOUS)
+def burn_sync(req: func.HttpRequest) -> func.HttpResponse:
+    _burn(int(req.route_params["ms"]) / 1000)
+    return func.HttpResponse("burnt")
+
+
+@app.route(route="burn/async/{ms:int}", auth_level=func.AuthLevel.ANONYMOUS)
+async def burn_async(req: func.HttpRequest) -> func.HttpResponse:
+    _burn(int(req.route_params["ms"]) / 1000)  # on the event loop: not a function thread
+    return func.HttpResponse("burnt")
 
 
 @app.route(route="crash", auth_level=func.AuthLevel.ANONYMOUS)
