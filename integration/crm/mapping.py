@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -23,6 +24,7 @@ import pycountry
 
 from integration.clients.dataverse import bind
 from integration.crm.config import CrmConfig
+from integration.customers.model import ShopifyCustomer
 from integration.orders.contact import country_iso3, normalize_email, normalize_phone
 from integration.orders.model import Address, Order
 
@@ -41,6 +43,9 @@ class Person:
     first_name: str = ""
     last_name: str = ""
     address: Address | None = None
+    # Shopify's updated_at of these values (UTC ISO 8601, "" if unknown): an older snapshot never overwrites
+    # a newer one in an owned contact (matching.py).
+    updated_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,28 @@ def person_from_order(order: Order, customer_id: str) -> Person:
         first_name=(customer.first_name if customer else "") or (address.first_name if address else ""),
         last_name=(customer.last_name if customer else "") or (address.last_name if address else ""),
         address=address,
+        updated_at=utc_text(customer.updated_at if customer else None),
     )
+
+
+def person_from_customer(customer: ShopifyCustomer) -> Person:
+    """The person of a ``customers/*`` body (``integration.customers.model.parse_customer``)."""
+    address = customer.default_address
+    region = address.country_code if address else ""
+    return Person(
+        customer_id=str(customer.id),
+        email=normalize_email(customer.email),
+        phone=normalize_phone(customer.phone or (address.phone if address else ""), region),
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        address=address,
+        updated_at=utc_text(customer.updated_at),
+    )
+
+
+def utc_text(moment: datetime | None) -> str:
+    """A comparable text of a Shopify timestamp (UTC, ISO 8601), "" when there is none."""
+    return moment.astimezone(UTC).isoformat() if moment is not None and moment.tzinfo is not None else ""
 
 
 def country(code: str, fmt: str) -> str:

@@ -56,11 +56,15 @@ class ContactResolver:
         key = {self.config.contact_key: person.customer_id}
         link = self.links.get(CONTACT, person.customer_id)
         if link is not None:
-            if link.owned and write and link.fingerprint != self._fingerprint(person):
-                # Only when Shopify's values changed: an unchanged customer costs no Dataverse request.
+            if link.owned and write and link.fingerprint != self._fingerprint(person) and not _older(person, link):
+                # Only when Shopify's values changed, and never with an older snapshot of them (an order
+                # placed before the customer's last change, processed after it): an unchanged customer
+                # costs no Dataverse request.
                 self._upsert(person)
                 self.links.put(
-                    CONTACT, person.customer_id, Link(link.row_id, link.how, True, self._fingerprint(person))
+                    CONTACT,
+                    person.customer_id,
+                    Link(link.row_id, link.how, True, self._fingerprint(person), person.updated_at or link.updated_at),
                 )
             return Resolution(link.row_id, "link", link.owned)
         found = self.client.get("contacts", key, select=["contactid"])
@@ -93,7 +97,8 @@ class ContactResolver:
     # ---- helpers ---------------------------------------------------------------------------------
     def _linked(self, person: Person, contact_id: str, how: str, owned: bool, written: bool = False) -> Resolution:
         fingerprint = self._fingerprint(person) if written else ""
-        self.links.put(CONTACT, person.customer_id, Link(contact_id, how, owned, fingerprint))
+        updated_at = person.updated_at if written else ""
+        self.links.put(CONTACT, person.customer_id, Link(contact_id, how, owned, fingerprint, updated_at))
         return Resolution(contact_id, how, owned)
 
     def _fingerprint(self, person: Person) -> str:
@@ -143,6 +148,11 @@ class ContactResolver:
     def _query(self, clause: str) -> list[dict[str, Any]]:
         # private: the filter holds the e-mail or phone number, kept out of URLs (logs, telemetry).
         return self.client.query("contacts", f"{clause} and statecode eq 0", select=_SELECT, top=10, private=True)
+
+
+def _older(person: Person, link: Link) -> bool:
+    """The person's values are an older snapshot than the ones last written (both times known)."""
+    return bool(person.updated_at and link.updated_at and person.updated_at < link.updated_at)
 
 
 def _spellings(e164: str) -> list[str]:

@@ -26,6 +26,7 @@ class Link:
     how: str  # created | key | email | phone | confirmed | adopted
     owned: bool
     fingerprint: str = ""  # hash of the contact fields last written (owned rows), salted: no personal data
+    updated_at: str = ""  # Shopify's updated_at of the values last written ("" if unknown)
 
 
 class CrmLinks:
@@ -38,7 +39,11 @@ class CrmLinks:
         except ResourceNotFoundError:
             return None
         return Link(
-            str(row["RowId"]), str(row.get("How", "")), bool(row.get("Owned", False)), str(row.get("Fingerprint", ""))
+            str(row["RowId"]),
+            str(row.get("How", "")),
+            bool(row.get("Owned", False)),
+            str(row.get("Fingerprint", "")),
+            str(row.get("SourceUpdatedAt", "")),
         )
 
     def put(self, kind: str, shopify_id: str, link: Link) -> None:
@@ -50,6 +55,7 @@ class CrmLinks:
                 "How": link.how,
                 "Owned": link.owned,
                 "Fingerprint": link.fingerprint,
+                "SourceUpdatedAt": link.updated_at,
             },
             mode=UpdateMode.REPLACE,
         )

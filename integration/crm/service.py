@@ -28,10 +28,10 @@ from integration.crm.mapping import (
     CLOSED,
     STATUS_NEW,
     TOTAL_MISMATCH,
-    Person,
     account_body,
     company_of,
     order_plan,
+    person_from_customer,
     person_from_order,
     tracking_numbers,
 )
@@ -39,7 +39,7 @@ from integration.crm.matching import AMBIGUOUS_CONTACT, ContactResolver
 from integration.crm.outcome import Outcome
 from integration.crm.records import CrmLinks, CrmOrders
 from integration.customers.model import parse_customer
-from integration.orders.contact import normalize_email, normalize_phone
+from integration.orders.contact import normalize_email
 from integration.orders.model import Order, parse_order
 from shared import queues
 from shared.audit import AuditLog
@@ -122,18 +122,7 @@ class CrmSync:
 
     # ---- customers -------------------------------------------------------------------------------
     def customer(self, payload: dict[str, Any]) -> Outcome:
-        customer = parse_customer(payload)
-        address = customer.default_address
-        person = Person(
-            customer_id=str(customer.id),
-            email=normalize_email(customer.email),
-            phone=normalize_phone(
-                customer.phone or (address.phone if address else ""), address.country_code if address else ""
-            ),
-            first_name=customer.first_name,
-            last_name=customer.last_name,
-            address=address,
-        )
+        person = person_from_customer(parse_customer(payload))
         if not (person.email or person.phone or person.last_name or person.first_name):
             return Outcome("ignored", "no contact details to sync")
         resolution = self.resolver.resolve(person)
@@ -217,7 +206,12 @@ class CrmSync:
             customer_id = "g-" + hashlib.sha256(normalize_email(order.email).encode()).hexdigest()[:24]
         else:
             return self._blocked_order(order, NO_CUSTOMER, "guest order without an e-mail: no contact to file it under")
-        resolution = self.resolver.resolve(person_from_order(order, customer_id))
+        # The contact is the customer's document: its writes run under the customer's CRM lease, as a
+        # customers/* event's do, so two orders of one customer (or an order and a customer update) never
+        # interleave them (order lease, then contact lease: the customer path takes only the second).
+        with holding(self.storage, CONTACT_LEASE_KIND, customer_id, LEASE_SECONDS):
+            self.hooks.reached("crm.contact.leased", customer_id)
+            resolution = self.resolver.resolve(person_from_order(order, customer_id))
         if resolution.ambiguous:
             return self._blocked_order(
                 order,

@@ -74,6 +74,7 @@ class Customer:
     first_name: str = ""
     last_name: str = ""
     default_address: Address | None = None
+    updated_at: datetime | None = None  # the customer's own last change (orders carry a snapshot of it)
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,7 @@ def parse_order(body: dict[str, Any]) -> Order:
                 first_name=str(customer_body.get("first_name") or "").strip(),
                 last_name=str(customer_body.get("last_name") or "").strip(),
                 default_address=_address(customer_body.get("default_address")),
+                updated_at=_date(customer_body.get("updated_at")),
             )
         total_shipping = money(body, "total_shipping_price", shop, pres)
         if "total_shipping_price_set" not in body:

@@ -9,6 +9,8 @@ import pytest
 
 from shared import queues
 from shared.storage import Storage
+from tests.crm_fixtures import dv, dv_admin, dv_server  # noqa: F401  (fixtures for every CRM test here)
+from tests.integration.crm.test_crm_sync import crm  # noqa: F401  (a CrmSync on that emulator)
 
 
 @pytest.fixture(autouse=True)
