@@ -4,7 +4,6 @@ Interleavings are forced with the flow's hooks, never with sleeps."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ from integration.crm.service import CrmSync
 from shared.lease import LeaseBusy
 from tests.crm_fixtures import rows
 from tests.integration.crm.test_crm_sync import order_body
+from tests.races import Paused
 
 OLDER, NEWER = "2026-12-01T10:00:00Z", "2026-12-02T10:00:00Z"
 
@@ -38,23 +38,10 @@ def test_two_orders_of_one_customer_write_the_contact_one_at_a_time(crm: CrmSync
     crm.handle("orders/create", first)  # the contact exists and is owned
     a = of_customer(910_000_001, OLDER, "Older City")
     b = of_customer(910_000_001, NEWER, "Newer City")
-    paused, go_on = threading.Event(), threading.Event()
-
-    def pause(customer_id: str) -> None:
-        if threading.current_thread().name == "delivery-a":
-            paused.set()
-            assert go_on.wait(30)
-
-    crm.hooks.on("crm.contact.leased", pause)
-    results: dict[str, Any] = {}
-    thread = threading.Thread(target=lambda: results.update(a=crm.handle("orders/create", a)), name="delivery-a")
-    thread.start()
-    assert paused.wait(30)
+    a_delivery = Paused(crm, "crm.contact.leased", lambda: crm.handle("orders/create", a)).start()
     with pytest.raises(LeaseBusy):
         crm.handle("orders/create", b)
-    go_on.set()
-    thread.join(30)
-    assert results["a"].action == "written"
+    assert a_delivery.finish().action == "written"
     assert crm.handle("orders/create", b).action == "written"  # B's redelivery, after A
     assert contact_city(dv_admin) == "Newer City"
     assert len(rows(dv_admin, "salesorders")) == 3

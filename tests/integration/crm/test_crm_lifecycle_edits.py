@@ -4,7 +4,6 @@ Azurite for storage."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,7 @@ from shared.settings import reset_settings_cache
 from shared.storage import Storage, safe_key
 from tests.crm_fixtures import TOKEN, dv, dv_admin, dv_server, rows
 from tests.integration.crm.test_crm_sync import crm, order_body
+from tests.races import Paused
 
 __all__ = ["crm", "dv", "dv_admin", "dv_server"]
 
@@ -133,23 +133,10 @@ def test_two_updates_of_one_order_never_interleave(crm: CrmSync, dv_admin: httpx
     older["shipping_address"] = {**body["shipping_address"], "city": "Older City"}
     newer = {**body, "updated_at": "2026-12-02T10:00:00Z"}
     newer["shipping_address"] = {**body["shipping_address"], "city": "Newer City"}
-    paused, go_on = threading.Event(), threading.Event()
-
-    def pause(order_id: str) -> None:
-        if threading.current_thread().name == "delivery-a":
-            paused.set()
-            assert go_on.wait(30)
-
-    crm.hooks.on("crm.order.checked", pause)
-    results: dict[str, Any] = {}
-    a = threading.Thread(target=lambda: results.update(a=crm.handle("orders/updated", older)), name="delivery-a")
-    a.start()
-    assert paused.wait(30)
+    a = Paused(crm, "crm.order.checked", lambda: crm.handle("orders/updated", older)).start()
     with pytest.raises(LeaseBusy):
         crm.handle("orders/updated", newer)  # B waits for A's lease
-    go_on.set()
-    a.join(30)
-    assert results["a"].action == "written"
+    assert a.finish().action == "written"
     assert crm.handle("orders/updated", newer).action == "written"  # B's redelivery, after A
     [order] = rows(dv_admin, "salesorders")
     assert order["shipto_city"] == "Newer City"

@@ -4,8 +4,6 @@ events, never sleeps. The final state must equal Shopify's."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -17,44 +15,11 @@ from shared.lease import LeaseBusy
 from tests.conftest import present
 from tests.integration.orders.conftest import good_order, make_sync
 from tests.integration.orders.test_order_edits import edit
+from tests.races import Paused
 
 pytestmark = pytest.mark.azurite
 
 GREEN = 0
-
-
-class Paused:
-    """Runs ``work`` on a thread that stops at ``point`` until :meth:`resume`."""
-
-    def __init__(self, sync: OrderSync, point: str, work: Callable[[], Any]) -> None:
-        self.reached, self.go = threading.Event(), threading.Event()
-        self.result: Any = None
-        self.error: BaseException | None = None
-        sync.hooks.on(point, self._stop)
-        self.thread = threading.Thread(target=self._run, args=(work,))
-
-    def _stop(self, _key: str) -> None:
-        if not self.reached.is_set():
-            self.reached.set()
-            assert self.go.wait(30)
-
-    def _run(self, work: Callable[[], Any]) -> None:
-        try:
-            self.result = work()
-        except BaseException as error:  # reported by finish()
-            self.error = error
-
-    def start(self) -> Paused:
-        self.thread.start()
-        assert self.reached.wait(30), "the paused delivery never reached its injection point"
-        return self
-
-    def finish(self) -> Any:
-        self.go.set()
-        self.thread.join(30)
-        if self.error is not None:
-            raise self.error
-        return self.result
 
 
 def deliver(sync: OrderSync, topic: str, body: dict[str, Any]) -> bool:
