@@ -63,7 +63,9 @@ class SkuEntry:
 
 class SkuRegistry:
     """``ttl`` > 0 (order sync: the mappings cache window): answers, found or not, are kept that long per
-    storage, so a repeat SKU costs no storage call (a SKU registered meanwhile counts after the window)."""
+    storage, so a repeat SKU costs no storage call. A SKU registered meanwhile by another process counts
+    after the window, or at once for an order about to be blocked as ``UNKNOWN_SKU`` (order sync reads
+    again with ``ttl`` 0 before it blocks)."""
 
     def __init__(self, storage: Storage, ttl: float = 0.0) -> None:
         self.storage = storage

@@ -21,7 +21,7 @@ from typing import Any
 from integration.clients.d365 import BatchOp, D365AlreadyExists, D365Client, D365ValidationError
 from integration.clients.shopify import ShopifyAdmin
 from integration.crm import hooks as crm_hooks
-from integration.mappings import load_mappings
+from integration.mappings import Mappings, load_mappings
 from integration.orders import records as rec
 from integration.orders import sales_orders
 from integration.orders.amend import OrderChanges
@@ -37,7 +37,7 @@ from integration.orders.salesorder import (
     fo_total_failure,
     total_failure,
 )
-from integration.orders.validation import FO_REJECTED, Failure, item_numbers, validate
+from integration.orders.validation import FO_REJECTED, UNKNOWN_SKU, Decisions, Failure, item_numbers, validate
 from integration.orders.writeback import write_back
 from shared import queues
 from shared.hooks import Hooks
@@ -142,19 +142,26 @@ class OrderSync:
         return None if partial else payload
 
     # ---- create ------------------------------------------------------------------------------------
-    def create(self, order: Order, record: rec.OrderRecord) -> Outcome:
-        started = time.monotonic()
-        # A retry of a blocked or failed order reads the overrides fresh (an ops fix takes effect at once).
-        again = record.status == rec.BLOCKED or record.attempts > 0
-        prior_failure = again or bool(record.reason_code or record.last_error)
-        mappings = load_mappings(self.storage, fresh=again)
-        items = item_numbers(order, mappings)
-        released = self.products.released(self.d365, items)
+    def _validate(self, order: Order, fresh: bool) -> tuple[Mappings, Decisions, list[Failure]]:
+        mappings = load_mappings(self.storage, fresh=fresh)
+        released = self.products.released(self.d365, item_numbers(order, mappings))
         available = None
         if mappings.inventory_policy == "hold":
             warehouse = mappings.warehouse_for(order.location_id, _country(order), "")
             available = available_quantities(self.d365, released, warehouse.warehouse if warehouse else "")
         decisions, failures = validate(order, mappings, released, available)
+        return mappings, decisions, failures
+
+    def create(self, order: Order, record: rec.OrderRecord) -> Outcome:
+        started = time.monotonic()
+        # A retry of a blocked or failed order reads the overrides fresh (an ops fix takes effect at once).
+        again = record.status == rec.BLOCKED or record.attempts > 0
+        prior_failure = again or bool(record.reason_code or record.last_error)
+        mappings, decisions, failures = self._validate(order, fresh=again)
+        if not again and any(f.reason_code == UNKNOWN_SKU for f in failures):
+            # The SKU registry's and the overrides' answers are cached for a few seconds: a product the
+            # catalog sync (or a person) added meanwhile must not block its first order, so read them again.
+            mappings, decisions, failures = self._validate(order, fresh=True)
         plan = build_sales_order(order, decisions, self.config.order, mappings.header_defaults)
         if not failures and (failure := total_failure(order, plan)):
             failures.append(failure)

@@ -7,6 +7,7 @@ import pytest
 
 from integration.mappings import load_mappings
 from integration.orders.customer_match import CustomerLinks
+from integration.sku_registry import SkuEntry, SkuRegistry
 from shared import queues, tables
 from shared import storage as storage_module
 from shared.storage import Storage
@@ -65,3 +66,15 @@ def test_storage_calls_for_a_known_customers_order(sync, admin) -> None:
     used = _delta(before)
     print(f"\nstorage calls for a known customer's order: {used}")
     assert sum(used.values()) <= 5  # lease, record read, ONE record write, one audit row, lease release
+
+
+def test_a_sku_registered_by_another_process_does_not_block_its_first_order(sync, admin, azurite) -> None:
+    """The registry's "not found" is cached for the window; a first attempt blocked on UNKNOWN_SKU reads it
+    again before blocking, so a product the catalog sync registered a moment ago sells at once."""
+    sku = "NEW-CATALOG-SKU"
+    first = admin.shop_order(good_order(lines=[(sku, 1, "199.00", "0.00")]))
+    assert sync.handle("orders/create", first).status == "blocked"  # nobody knows the SKU yet
+    other_process = Storage.from_setting("S", {"S": azurite})  # its own cache, as another instance has
+    SkuRegistry(other_process).put_many({sku: SkuEntry("IPOD2008GREEN")})
+    second = admin.shop_order(good_order(lines=[(sku, 1, "199.00", "0.00")]))
+    assert sync.handle("orders/create", second).status == "created"
