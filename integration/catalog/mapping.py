@@ -57,8 +57,18 @@ class ProductPlan:
 
     @property
     def content_hash(self) -> str:
-        text = json.dumps(self.input, sort_keys=True, separators=(",", ":"), default=str)
+        """Of the input without its nulls: a field that is null now and was absent before (a variant that
+        never had a barcode) is no change, so it does not rewrite the product."""
+        text = json.dumps(_without_nulls(self.input), sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def sku_of(item_number: str, dimensions: tuple[str, ...], config: CatalogConfig) -> str:
@@ -198,9 +208,10 @@ def build(
         }
         if config.owns("price") and price is not None:
             row["price"] = str(price)
-        barcode = barcode_of(entry, dims, config) if config.owns("barcode") else ""
-        if barcode:
-            row["barcode"] = barcode
+        if config.owns("barcode"):
+            # F&O owns it: a barcode removed in F&O is cleared in Shopify (an explicit null; productSet
+            # leaves omitted fields as they are).
+            row["barcode"] = barcode_of(entry, dims, config) or None
         out_variants.append(row)
         skus[sku] = product.item_number
         if any(dims):

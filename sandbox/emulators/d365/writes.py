@@ -102,6 +102,9 @@ def create(env: Env, es: EntitySet, payload: Any) -> Row:
         raise write_failed(es.aot_entity, f"Company '{company}' does not exist.")
     row["dataAreaId"] = company
     row = _CREATE.get(es.name, customers.create_simple)(env, es, row)
+    for key in es.keys:  # an unset string key is stored empty, as F&O does (so the row is found by its key)
+        if row.get(key) is None and es.fields[key].edm == "Edm.String":
+            row[key] = ""
     try:
         env.store.insert(es.table, row)
     except KeyError as exc:

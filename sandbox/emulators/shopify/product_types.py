@@ -284,7 +284,7 @@ async def get_catalog(request: Request) -> Response:
                         "id": gid("ProductVariant", v.id),
                         "sku": v.sku,
                         "price": str(v.price),
-                        "barcode": v.barcode,
+                        "barcode": v.barcode or None,
                         "options": list(v.options),
                         "inventory_item_id": gid("InventoryItem", v.item_id),
                         "requires_shipping": (book.measurements.get(v.item_id) or _Default).requires_shipping,

@@ -271,8 +271,8 @@ def _set_variants(
         variant.position = position
         if data.get("price") is not None:
             variant.price = Decimal(str(data["price"]))
-        if data.get("barcode") is not None:
-            variant.barcode = str(data["barcode"])
+        if "barcode" in data:  # an explicit null clears it; an omitted field stays as it is
+            variant.barcode = str(data["barcode"] or "")
         if sku and sku != variant.sku:
             item = store.items[variant.item_id]
             store.items_by_sku.pop(item.sku or "", None)

@@ -27,11 +27,28 @@ def test_fo_barcodes_reach_the_variants(world: World) -> None:
     world.barcode("B1", "0012345000011", color="Red", size="S")
     world.sync().run()
     variants = {v["sku"]: v for v in world.products()["B1"]["variants"]}
-    assert variants["B1-Red-S"]["barcode"] == "0012345000011" and variants["B1-Blue-S"]["barcode"] == ""
+    assert variants["B1-Red-S"]["barcode"] == "0012345000011" and variants["B1-Blue-S"]["barcode"] is None
     world.barcode("B1", "0012345000028", color="Blue", size="S")
     again = world.sync().run()
     assert again.written == 1
     assert {v["sku"]: v["barcode"] for v in world.products()["B1"]["variants"]}["B1-Blue-S"] == "0012345000028"
+
+
+def test_a_barcode_removed_in_fo_is_cleared_in_shopify_and_nothing_else_is_rewritten(world: World) -> None:
+    world.product("B2")
+    world.variants("B2", ["Red"], ["S"])
+    world.product("B3", master=False)  # never had a barcode
+    world.barcode("B2", "0012345000035", color="Red", size="S")
+    world.sync().run()
+    assert world.products()["B2"]["variants"][0]["barcode"] == "0012345000035"
+    [row] = world.fo().query("ProductBarcodesV3", filter="ItemNumber eq 'B2'")
+    keys = ["dataAreaId", "ItemNumber", "ProductConfigurationId", "ProductColorId", "ProductSizeId"]
+    keys += ["ProductStyleId", "ProductVersionId", "ProductQuantityUnitSymbol", "BarcodeSetupId", "Barcode"]
+    world.fo().delete("ProductBarcodesV3", {k: row[k] for k in keys})
+    again = world.sync().run()
+    assert again.written == 1  # B2 only: B3's plan gained a null barcode, which is no change
+    assert world.products()["B2"]["variants"][0]["barcode"] is None
+    assert world.sync().run().written == 0
 
 
 def test_translated_titles_are_registered_with_the_current_digest(world: World) -> None:
