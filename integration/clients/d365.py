@@ -128,6 +128,34 @@ class BatchResult(BatchPart):
         return classify(self.status, self.body, entity_set, in_batch=True) if self.status >= 400 else None
 
 
+@dataclass
+class ReadResult:
+    """The answer to one GET part of :meth:`D365Client.read_batch`: the entity (a keyed read) or every
+    row (a collection read), or the error the same GET sent alone would have raised."""
+
+    read: BatchRead
+    value: Any = None
+    error: D365Error | None = None
+
+    def entity(self) -> dict[str, Any] | None:
+        """A keyed read's entity; None when F&O has no such entity; other failures raise."""
+        if isinstance(self.error, D365NotFound):
+            return None
+        if self.error is not None:
+            raise self.error
+        return dict(self.value or {})
+
+    def rows(self) -> list[dict[str, Any]]:
+        """A collection read's rows (all pages); a failed part raises its error."""
+        if self.error is not None:
+            raise self.error
+        return list(self.value or [])
+
+
+def _sets(reads: Sequence[BatchRead]) -> str:
+    return ",".join(sorted({r.entity_set for r in reads}))
+
+
 # Shared (global) entities have no dataAreaId (reference d365.md §1.3); everything else the app
 # touches is company-specific.
 GLOBAL_ENTITY_SETS = frozenset(
@@ -318,8 +346,69 @@ class D365Client(ODataClient):
         read, in order; a failed read is returned, not raised (``BatchResult.error()``), because the
         changeset before it was committed and the caller decides what a missing read means.
         """
+        error, written, read_back = self._send_batch(operations, reads)
+        if error is not None:
+            raise error
+        if len(read_back) < len(reads):
+            raise D365Transient(0, f"$batch answered {len(read_back)} parts for {len(reads)} reads", _sets(reads))
+        return [*written, *read_back]
+
+    def read_batch(self, reads: Sequence[BatchRead]) -> list[ReadResult]:
+        """Every read in ONE ``$batch`` of GET parts (requests outside changesets: each answers in its
+        own part). One result per read, in order, each checked like a single GET: a failed part holds
+        the error :meth:`get` would have raised. A collection part cut by server paging
+        (``@odata.nextLink``) is completed with ordinary GETs, page by page (rare: F&O pages at 10,000).
+
+        OData stops processing a batch at its first failed part unless the client prefers
+        ``odata.continue-on-error`` (OData WebAPI's default since 5.7): reads after a failed part come
+        back unanswered, as a :class:`D365Transient`, so prefer collection reads (an empty ``value``)
+        to keyed reads that may answer 404."""
+        _, _, parts = self._send_batch([], reads)
+        return self.read_results(reads, parts)
+
+    def batch_then_read(
+        self, operations: list[BatchOp], reads: Sequence[BatchRead]
+    ) -> tuple[D365Error | None, list[ReadResult]]:
+        """One changeset, then ``reads`` as GET parts in the same HTTP request. The changeset's error
+        is returned, not raised: a caller whose keys are deterministic reads "already exists" as "an
+        earlier attempt wrote it". After a failed changeset F&O stops the batch (see
+        :meth:`read_batch`), so the reads then come back unanswered (``D365Transient`` each)."""
+        error, _, parts = self._send_batch(operations, reads)
+        return error, self.read_results(reads, parts)
+
+    def read_results(self, reads: Sequence[BatchRead], parts: Sequence[BatchResult]) -> list[ReadResult]:
+        out: list[ReadResult] = []
+        stopped = ""
+        for index, read in enumerate(reads):
+            if index >= len(parts):
+                message = f"not answered: the $batch stopped after {stopped or 'an earlier failure'}"
+                out.append(ReadResult(read, error=D365Transient(0, message, read.entity_set)))
+                continue
+            part = parts[index]
+            if part.status >= 400:
+                stopped = f"a {part.status} on {read.entity_set}"
+                out.append(ReadResult(read, error=classify(part.status, part.body, read.entity_set)))
+                continue
+            body = part.body if isinstance(part.body, dict) else {}
+            if read.key is not None:
+                out.append(ReadResult(read, body))
+                continue
+            rows = list(body.get("value", []))
+            next_link = body.get("@odata.nextLink")
+            while next_link:  # server paging: the next pages are ordinary GETs
+                page = loads(self.request("GET", str(next_link), read.entity_set).content)
+                rows.extend(page.get("value", []))
+                next_link = page.get("@odata.nextLink")
+            out.append(ReadResult(read, rows))
+        return out
+
+    def _send_batch(
+        self, operations: list[BatchOp], reads: Sequence[BatchRead]
+    ) -> tuple[D365Error | None, list[BatchResult], list[BatchResult]]:
+        """POST one ``$batch``: the changeset's error (None when it committed or there is none), its
+        parts, and the parts answering ``reads`` (fewer than asked when F&O stopped the batch)."""
         if not operations and not reads:
-            return []
+            return None, [], []
         if len(operations) + len(reads) > 5000:
             raise ValueError("an F&O batch holds at most 5000 operations")
         batch_boundary, changeset_boundary = f"batch_{uuid.uuid4()}", f"changeset_{uuid.uuid4()}"
@@ -362,15 +451,19 @@ class D365Client(ODataClient):
             headers={"Content-Type": f"multipart/mixed; boundary={batch_boundary}", "Accept": "multipart/mixed"},
         )
         results = parse_batch_response(response.headers.get("content-type", ""), response.content)
-        if reads and len(results) < len(reads):
-            raise D365Transient(0, f"$batch answered {len(results)} parts for {len(reads)} reads", entity_sets)
-        written, read_back = (
-            (results[: len(results) - len(reads)], results[len(results) - len(reads) :]) if reads else (results, [])
-        )
-        for result in written:
-            if result.status >= 400:
-                raise classify(result.status, result.body, entity_sets, in_batch=True)
-        return [*written, *read_back]
+        if not operations:
+            return None, [], results
+        # A committed changeset answers one part per operation; a failed one a single error part.
+        failed = next((r for r in results[: len(operations)] if r.status >= 400), None)
+        if failed is not None:
+            error = classify(failed.status, failed.body, entity_sets, in_batch=True)
+            after = len(results) - len(reads)  # reads answered only when F&O went on after the failure
+            return error, [], results[after:] if reads and after >= 1 else []
+        if len(results) < len(operations):
+            raise D365Transient(
+                0, f"$batch answered {len(results)} parts for {len(operations)} operations", entity_sets
+            )
+        return None, results[: len(operations)], results[len(operations) :]
 
     def _read_url(self, read: BatchRead) -> str:
         url = f"{self.root}/{read.entity_set}"

@@ -21,12 +21,13 @@ from integration.refunds.model import decimal_of
 from integration.sku_registry import DIMENSIONS
 from shared.storage import Storage
 
-ORDER_LINE_SET = "SalesOrderLines"
-INVOICE_SET, INVOICE_LINE_SET = "SalesInvoiceHeadersV2", "SalesInvoiceV2Lines"
+ORDER_LINES = "SalesOrderLines"  # SalesOrderHeadersV2's navigation to its lines (reference d365.md)
+INVOICE_SET = "SalesInvoiceHeadersV2"
+INVOICE_LINES = "SalesInvoiceLinesV2"  # its navigation to SalesInvoiceV2Lines (real $metadata)
 OR_CHUNK = 20  # keep $filter URLs short
 
 
-def _any_of(field: str, values: Iterable[str]) -> Iterator[str]:
+def any_of(field: str, values: Iterable[str]) -> Iterator[str]:
     values = list(dict.fromkeys(values))
     for start in range(0, len(values), OR_CHUNK):
         yield " or ".join(f"{field} eq {odata_literal(v)}" for v in values[start : start + OR_CHUNK])
@@ -67,16 +68,16 @@ def credit_note_invoice(d365: D365Client, return_number: str) -> str:
     return str(row.get("InvoiceNumber", "")) if row else ""
 
 
-def load_invoiced_order(
-    d365: D365Client, shopify_order_id: str, own_return_number: str = "", storage: Storage | None = None
-) -> InvoicedOrder | None:
-    header = find_sales_order(d365, shopify_order_id, storage)
-    if header is None:
-        return None
-    number = str(header["SalesOrderNumber"])
-    raw_lines = list(
-        d365.query(ORDER_LINE_SET, filter=d365.company_filter(f"SalesOrderNumber eq {odata_literal(number)}"))
-    )
+def invoiced_order(
+    header: dict[str, Any],
+    raw_lines: list[dict[str, Any]],
+    invoice_rows: list[dict[str, Any]],
+    returned: list[dict[str, Any]],
+    own_return_number: str = "",
+) -> InvoicedOrder:
+    """The sales order as the refund mapping sees it, from F&O's rows: the header, its lines, its
+    invoice headers (each with its ``SalesInvoiceLinesV2`` expanded) and every return line that
+    points at one of its lots."""
     lines = [
         SalesLine(
             lot=str(r["InventoryLotId"]),
@@ -101,21 +102,18 @@ def load_invoiced_order(
             decimal_of(r.get("TotalInvoiceAmount")),
             decimal_of(r.get("TotalTaxAmount")),
         )
-        for r in d365.query(INVOICE_SET, filter=d365.company_filter(f"SalesOrderNumber eq {odata_literal(number)}"))
+        for r in invoice_rows
     ]
     invoices.sort(key=lambda i: (i.date, i.number))
-    if invoices:
-        invoice_lines: list[dict[str, Any]] = []
-        for clause in _any_of("InvoiceNumber", [i.number for i in invoices]):
-            invoice_lines.extend(d365.query(INVOICE_LINE_SET, filter=d365.company_filter(clause)))
-        _apply_invoice_lines(lines, invoice_lines)
-    if lines:
-        returned: list[dict[str, Any]] = []
-        for clause in _any_of("ReturningInventoryLotId", [s.lot for s in lines]):
-            returned.extend(d365.query(LINE_SET, filter=d365.company_filter(clause)))
-        _apply_returns(lines, returned, own_return_number)
+    invoice_lines = [
+        {"InvoiceNumber": r.get("InvoiceNumber"), "InvoiceDate": r.get("InvoiceDate"), **line}
+        for r in invoice_rows
+        for line in r.get(INVOICE_LINES) or []
+    ]
+    _apply_invoice_lines(lines, invoice_lines)
+    _apply_returns(lines, returned, own_return_number)
     return InvoicedOrder(
-        sales_order_number=number,
+        sales_order_number=str(header["SalesOrderNumber"]),
         customer_account=str(header.get("OrderingCustomerAccountNumber", "")),
         invoice_account=str(header.get("InvoiceCustomerAccountNumber", "")),
         currency=str(header.get("CurrencyCode", "")),

@@ -1,9 +1,11 @@
 """The refund flow: Shopify refund -> F&O credit note (return order) linked to the invoiced lines.
 
-One call per queue message (:meth:`RefundService.handle`). Idempotent by construction: the return order
-number is derived from the refund id, looked up before the create, and created header + lines in one
-``$batch`` changeset; a retry after "created but response lost" meets F&O's "already exists" (or finds
-the order) and goes on to the checks. Nothing is booked while the refund's money is pending or before
+One call per queue message (:meth:`RefundService.handle`), two F&O requests on the usual path: every
+read in one ``$batch`` of GET parts (``fo_reads.py``), then header + lines in one changeset with the
+read-back as GET parts after it. Idempotent by construction: the return order number is derived from
+the refund id; a retry (a stored refund record) reads it in the first batch and does not write it again,
+and a retry whose earlier attempt died before saving any record meets F&O's "already exists" and reads
+the order back instead. Nothing is booked while the refund's money is pending or before
 the order is invoiced; those wait (``RefundNotYet``) with backoff up to the wait horizon.
 """
 
@@ -20,7 +22,7 @@ from integration.cases import ExceptionStore
 from integration.clients.d365 import BatchOp, D365AlreadyExists, D365Client, D365ValidationError
 from integration.clients.shopify import ShopifyAdmin, ShopifyUserErrors, gid
 from integration.crm import hooks as crm_hooks
-from integration.refunds import lookup
+from integration.refunds import fo_reads
 from integration.refunds.config import REDUCE_ORDER, RefundConfig
 from integration.refunds.errors import RefundBlocked, RefundNotYet, RefundProblem
 from integration.refunds.invoiced import InvoicedOrder
@@ -172,7 +174,11 @@ class RefundService:
     # -- the flow --------------------------------------------------------------------------------------
     def _process(self, refund: Refund, record: RefundRecord) -> Outcome:
         number = self.config.return_number(refund.id)
-        order = lookup.load_invoiced_order(self.d365, refund.order_id, own_return_number=number, storage=self.storage)
+        # A stored record means an earlier attempt got this far and may have written the credit note:
+        # only then is it looked for (in the same batch). A first attempt whose crash left no record
+        # meets F&O's "already exists" on the write instead, answered in that same request.
+        side = fo_reads.read_refund_side(self.d365, refund.order_id, number, self.storage, own=bool(record.etag))
+        order = side.order
         if order is None:
             raise RefundNotYet(
                 "refund_order_not_in_d365",
@@ -180,7 +186,8 @@ class RefundService:
                 {"order_id": refund.order_id},
             )
         record.sales_order_number = order.sales_order_number
-        header, lines = lookup.return_order(self.d365, number)
+        credit_note = side.credit_note or fo_reads.CreditNote()
+        header, lines = credit_note.header, credit_note.lines
         shopify = self._shopify_lines(refund, order)
         if header is None and order.nothing_invoiced:
             return self._before_invoice(refund, record, order, shopify)
@@ -199,7 +206,9 @@ class RefundService:
             )
             return Outcome(NOTHING, refund.order_id, refund.id)
         if header is None:
-            header, lines = self._create(plan)
+            credit_note = self._create(plan, refund.id)
+            assert credit_note.header is not None
+            header, lines = credit_note.header, credit_note.lines
         record.credit_note_number = number
         mismatches = check_credit_note(plan, header, lines)
         totals = fo_totals(header, lines)  # the numbers the check compared
@@ -220,7 +229,7 @@ class RefundService:
             self.records.save(record)
             self.audit.record(ENTITY, record.entity_id, "credit_note_check", "mismatch", target="d365", details=values)
             return Outcome(MISMATCH, refund.order_id, refund.id, number, reason)
-        record.credit_note_invoice = lookup.credit_note_invoice(self.d365, number)
+        record.credit_note_invoice = credit_note.invoice
         record.status, record.reason_code, record.message = CREDITED, "", ""
         self.records.save(record)
         self.exceptions.resolve(ENTITY, record.entity_id, f"credit note {number}")
@@ -241,21 +250,28 @@ class RefundService:
         self._write_back(refund, record)
         return Outcome(CREDITED, refund.order_id, refund.id, number)
 
-    def _create(self, plan: CreditNotePlan) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _create(self, plan: CreditNotePlan, refund_id: str) -> fo_reads.CreditNote:
+        """Header and lines in one changeset, and the read-back (header totals F&O computed, lines,
+        posted credit note) as GET parts after it: one HTTP request."""
         operations = [BatchOp("POST", HEADER_SET, plan.header)]
         operations += [BatchOp("POST", LINE_SET, body) for body in plan.line_bodies()]
-        try:
-            self.d365.batch(operations)
-        except D365AlreadyExists:
-            pass  # an earlier attempt (or a concurrent copy of this message) created it: read it back
-        header, lines = lookup.return_order(self.d365, plan.return_number)
-        if header is None:
+        reads = fo_reads.own_reads(self.d365, plan.return_number)
+        self.hooks.reached("refund.writing", refund_id)
+        error, results = self.d365.batch_then_read(operations, reads)
+        if error is not None and not isinstance(error, D365AlreadyExists):
+            raise error
+        if error is not None and any(r.error is not None for r in results):
+            # An earlier attempt (or a concurrent copy of this message) created it, and F&O stopped the
+            # batch at the refusal: read it on its own (the one extra request of this rare path).
+            results = self.d365.read_batch(reads)
+        credit_note = fo_reads.credit_note_of(results)
+        if credit_note.header is None:
             raise RefundNotYet(
                 "refund_credit_note_not_visible",
                 f"return order {plan.return_number} was created but cannot be read back yet",
                 {"credit_note": plan.return_number},
             )
-        return header, lines
+        return credit_note
 
     def _before_invoice(
         self, refund: Refund, record: RefundRecord, order: InvoicedOrder, shopify: ShopifyOrderLines
@@ -271,9 +287,7 @@ class RefundService:
 
         def plan() -> list[LineReduction]:
             # Re-read on every (re-)plan: the quantities are F&O's current ones, never a stored baseline.
-            current = lookup.load_invoiced_order(
-                self.d365, refund.order_id, own_return_number=number, storage=self.storage
-            )
+            current = fo_reads.read_refund_side(self.d365, refund.order_id, number, self.storage).order
             return plan_order_reduction(refund, current or order, self.config, shopify)
 
         plan_order_reduction(refund, order, self.config, shopify)  # refuses what cannot reduce, before any write

@@ -75,7 +75,14 @@ def create_app(config: D365EmulatorConfig | None = None) -> Any:
                 def inner(m: str, p: str, status: int) -> None:
                     state.log.add(m, p, status, batch=True)
 
-                reply = batch.execute(state.service, body, request.headers.get("content-type", ""), base, inner)
+                reply = batch.execute(
+                    state.service,
+                    body,
+                    request.headers.get("content-type", ""),
+                    base,
+                    inner,
+                    prefer=request.headers.get("prefer", ""),
+                )
             else:
                 reply = state.service.handle(method, path, dict(request.query_params), request.headers, body, base)
         except ODataError as exc:

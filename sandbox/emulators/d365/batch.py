@@ -7,6 +7,12 @@ SmartTalks samples (``sandbox/samples/d365/smarttalks__batch_*.http.txt``).
   500 there, as in the sample), while the outer response stays ``200 OK``. Other failures (404,
   412) keep their status.
 * Requests outside changesets (typically GETs) run on their own and answer in their own part.
+* Processing stops at the first failed part (a failed changeset, or a request outside changesets
+  answering 4xx/5xx): the parts after it are not run and not answered, unless the request says
+  ``Prefer: odata.continue-on-error`` (OData v4 §8.2.8.3; stop-on-error is the default of the
+  Microsoft OData WebAPI stack F&O's ``/data`` runs on, since 5.7).
+* A changeset holds only modifications (OData v4 §11.4.9.2): a GET inside one makes the whole
+  ``$batch`` a 400 with ODataLib's message, as the real reader refuses it before running anything.
 * ``Content-ID`` is echoed; ``$<id>`` at the start of a later URL in the same changeset refers to
   the entity the operation with that Content-ID created.
 * At most ``max_batch_operations`` (5,000) operations per batch.
@@ -148,8 +154,20 @@ def _run(service: ODataService, op: Operation, created: dict[str, str], base: st
     return reply
 
 
-def execute(service: ODataService, body: bytes, content_type: str, base: str, log: Logger) -> Reply:
+CHANGESET_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def execute(service: ODataService, body: bytes, content_type: str, base: str, log: Logger, prefer: str = "") -> Reply:
     items = parse(body, content_type)
+    for item in items:
+        for op in item if isinstance(item, list) else []:
+            if op.method not in CHANGESET_METHODS:
+                message = (
+                    f"An invalid HTTP method '{op.method}' was detected for a request in a change set. Requests in "
+                    "change sets only support the HTTP methods 'POST', 'PUT', 'DELETE', and 'PATCH'."
+                )
+                raise ODataError(400, message, error_type=ODATA_EXCEPTION)
+    continue_on_error = "odata.continue-on-error" in prefer.lower()
     count = sum(len(i) if isinstance(i, list) else 1 for i in items)
     limit = service.env.config.max_batch_operations
     if count > limit:
@@ -164,7 +182,10 @@ def execute(service: ODataService, body: bytes, content_type: str, base: str, lo
     for item in items:
         out.append(f"--{batch_boundary}\r\n".encode())
         if isinstance(item, Operation):
-            out.append(_part(_run(service, item, {}, base, log), item.content_id))
+            reply = _run(service, item, {}, base, log)
+            out.append(_part(reply, item.content_id))
+            if reply.status >= 400 and not continue_on_error:
+                break
             continue
         cs_boundary = f"changesetresponse_{uuid.uuid4()}"
         out.append(f"Content-Type: multipart/mixed; boundary={cs_boundary}\r\n\r\n".encode())
@@ -189,7 +210,10 @@ def execute(service: ODataService, body: bytes, content_type: str, base: str, lo
             out.append(f"--{cs_boundary}\r\n".encode())
             out.append(_part(reply, content_id))
         out.append(f"--{cs_boundary}--\r\n".encode())
+        if replies and replies[0][0].status >= 400 and not continue_on_error:
+            break
     out.append(f"--{batch_boundary}--\r\n".encode())
-    return Reply(
-        200, b"".join(out), {"Content-Type": f"multipart/mixed; boundary={batch_boundary}", "OData-Version": "4.0"}
-    )
+    headers = {"Content-Type": f"multipart/mixed; boundary={batch_boundary}", "OData-Version": "4.0"}
+    if continue_on_error:
+        headers["Preference-Applied"] = "odata.continue-on-error"
+    return Reply(200, b"".join(out), headers)

@@ -10,6 +10,7 @@ import pytest
 from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, D365Transient
 from integration.clients.shopify import ShopifyAdmin
+from integration.orders.records import CREATED, OrderRecord, OrderRecords
 from integration.refunds import flow
 from integration.refunds.config import WAIT, RefundConfig
 from integration.refunds.records import RefundRecords
@@ -31,6 +32,20 @@ def return_lines(d365: D365Client, number: str) -> list[dict]:
     return sorted(
         d365.query("ReturnOrderLinesV2", filter=f"ReturnOrderNumber eq '{number}'"),
         key=lambda r: r["LineCreationSequenceNumber"],
+    )
+
+
+def fo_http_requests(sale: Sale) -> int:
+    return int(httpx.get(f"{sale.d365_url}/_emulator/requests", params={"last": 0}).json()["http_requests"])
+
+
+def record_sync(storage: Storage, sale: Sale) -> None:
+    """The order-sync record order sync saves once F&O has the order: its number and line lots."""
+    lots: dict[str, list[str]] = {}
+    for reference, lot in sale.lots.items():
+        lots.setdefault(reference, []).append(lot)
+    OrderRecords(storage).save(
+        OrderRecord(str(sale.order_id), sales_order_number=sale.number, status=CREATED, line_lots=lots)
     )
 
 
@@ -186,14 +201,78 @@ def test_created_but_response_lost_is_found_not_created_twice(
     sale.invoice()
     body = sale.refund_body([(0, 1, "return")], shipping=Decimal("10.00"))
     faults = {"rate_lost_response": 1.0, "paths": r"\$batch", "seed": 1}
-    httpx.put(f"{sale.d365_url}/_emulator/faults", json=faults).raise_for_status()
+
+    def lose_the_write(_: str) -> None:  # the reads before it are answered; the write's answers are lost
+        httpx.put(f"{sale.d365_url}/_emulator/faults", json=faults).raise_for_status()
+
+    service.hooks.on("refund.writing", lose_the_write)
     with pytest.raises(D365Transient):
         service.handle(body)  # applied in F&O, every answer lost: the queue will redeliver
+    service.hooks.clear()
     httpx.delete(f"{sale.d365_url}/_emulator/faults").raise_for_status()
     assert len(return_orders(d365, body["id"])) == 1
+    assert RefundRecords(service.storage).get(str(sale.order_id), str(body["id"])) is None  # died before any save
+    before = fo_http_requests(sale)
+    # No refund record, so this looks like a first attempt: the write meets "already exists", F&O stops
+    # the batch there, and the credit note is read on its own (one extra request, never a second note).
+    # This fixture has no order-sync record either: the sales order is found by the Shopify order id
+    # before its invoices and returns can be read (one more): 4 requests on this rare path.
     assert service.handle(body).status == "credited"
+    assert fo_http_requests(sale) - before == 4
     (header,) = return_orders(d365, body["id"])
     assert len(return_lines(d365, header["ReturnOrderNumber"])) == 2
+
+
+def test_a_retry_with_a_stored_record_finds_its_credit_note_in_the_read_batch(
+    service: RefundService, sale: Sale, d365: D365Client
+) -> None:
+    body = sale.refund_body([(0, 1, "return")])
+    service.config = RefundConfig(uninvoiced_action=WAIT, retry_base_s=1, retry_max_s=4, wait_horizon_s=3600)
+    assert service.handle(body).reason_code == "refund_not_invoiced"  # the record is stored (waiting)
+    sale.invoice()
+    faults = {"rate_lost_response": 1.0, "paths": r"\$batch", "seed": 1}
+    service.hooks.on(
+        "refund.writing",
+        lambda _: httpx.put(f"{sale.d365_url}/_emulator/faults", json=faults).raise_for_status(),
+    )
+    with pytest.raises(D365Transient):
+        service.handle(body)  # created in F&O, answer lost, record still "waiting"
+    service.hooks.clear()
+    httpx.delete(f"{sale.d365_url}/_emulator/faults").raise_for_status()
+    before = fo_http_requests(sale)
+    outcome = service.handle(body)
+    assert outcome.status == "credited"
+    assert fo_http_requests(sale) - before == 2  # the read batch finds it (no write); the order's lookup by id
+    assert len(return_orders(d365, body["id"])) == 1
+
+
+def test_first_attempt_of_a_synced_invoiced_order_is_two_fo_requests_and_no_existence_check(
+    service: RefundService, sale: Sale, d365: D365Client, storage: Storage
+) -> None:
+    record_sync(storage, sale)
+    sale.invoice()
+    body = sale.refund_body([(0, 1, "return")], shipping=Decimal("10.00"))
+    clear = httpx.delete(f"{sale.d365_url}/_emulator/requests")
+    clear.raise_for_status()
+    outcome = service.handle(body)
+    assert outcome.status == "credited"
+    log = httpx.get(f"{sale.d365_url}/_emulator/requests", params={"last": 100}).json()
+    assert log["http_requests"] == 2, log["requests"]
+    # Inside the two batches: the reads (never this refund's own return order on a first attempt), then
+    # the changeset and its read-back (header totals, lines, posted credit note).
+    assert [(r["method"], r["set"]) for r in log["requests"]] == [
+        ("GET", "SalesOrderHeadersV2"),
+        ("GET", "SalesInvoiceHeadersV2"),
+        ("GET", "ReturnOrderLinesV2"),
+        ("POST", "$batch"),
+        ("POST", "ReturnOrderHeadersV2"),
+        ("POST", "ReturnOrderLinesV2"),
+        ("POST", "ReturnOrderLinesV2"),
+        ("GET", "ReturnOrderHeadersV2"),
+        ("GET", "ReturnOrderLinesV2"),
+        ("GET", "SalesInvoiceHeadersV2"),
+        ("POST", "$batch"),
+    ]
 
 
 def test_f_and_o_validation_error_becomes_an_exception(
