@@ -166,7 +166,7 @@ def execute(service: ODataService, body: bytes, content_type: str, base: str, lo
                     f"An invalid HTTP method '{op.method}' was detected for a request in a change set. Requests in "
                     "change sets only support the HTTP methods 'POST', 'PUT', 'DELETE', and 'PATCH'."
                 )
-                raise ODataError(400, message, error_type=ODATA_EXCEPTION)
+                raise ODataError(400, message, message=message, error_type=ODATA_EXCEPTION)
     continue_on_error = "odata.continue-on-error" in prefer.lower()
     count = sum(len(i) if isinstance(i, list) else 1 for i in items)
     limit = service.env.config.max_batch_operations

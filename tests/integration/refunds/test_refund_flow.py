@@ -39,6 +39,10 @@ def fo_http_requests(sale: Sale) -> int:
     return int(httpx.get(f"{sale.d365_url}/_emulator/requests", params={"last": 0}).json()["http_requests"])
 
 
+def lose_answers(sale: Sale, faults: dict[str, object]) -> None:
+    httpx.put(f"{sale.d365_url}/_emulator/faults", json=faults).raise_for_status()
+
+
 def record_sync(storage: Storage, sale: Sale) -> None:
     """The order-sync record order sync saves once F&O has the order: its number and line lots."""
     lots: dict[str, list[str]] = {}
@@ -202,10 +206,8 @@ def test_created_but_response_lost_is_found_not_created_twice(
     body = sale.refund_body([(0, 1, "return")], shipping=Decimal("10.00"))
     faults = {"rate_lost_response": 1.0, "paths": r"\$batch", "seed": 1}
 
-    def lose_the_write(_: str) -> None:  # the reads before it are answered; the write's answers are lost
-        httpx.put(f"{sale.d365_url}/_emulator/faults", json=faults).raise_for_status()
-
-    service.hooks.on("refund.writing", lose_the_write)
+    # The reads before the write are answered; from the write on, every answer is lost.
+    service.hooks.on("refund.writing", lambda _: lose_answers(sale, faults))
     with pytest.raises(D365Transient):
         service.handle(body)  # applied in F&O, every answer lost: the queue will redeliver
     service.hooks.clear()
@@ -231,10 +233,7 @@ def test_a_retry_with_a_stored_record_finds_its_credit_note_in_the_read_batch(
     assert service.handle(body).reason_code == "refund_not_invoiced"  # the record is stored (waiting)
     sale.invoice()
     faults = {"rate_lost_response": 1.0, "paths": r"\$batch", "seed": 1}
-    service.hooks.on(
-        "refund.writing",
-        lambda _: httpx.put(f"{sale.d365_url}/_emulator/faults", json=faults).raise_for_status(),
-    )
+    service.hooks.on("refund.writing", lambda _: lose_answers(sale, faults))
     with pytest.raises(D365Transient):
         service.handle(body)  # created in F&O, answer lost, record still "waiting"
     service.hooks.clear()
