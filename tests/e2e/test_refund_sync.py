@@ -29,6 +29,17 @@ def stack(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
         D365_ORDER_NUMBER_PREFIX="E2R",
         D365_RETURN_NUMBER_PREFIX="RF",
         LOCAL_HOST_FUNCTION_KEY=FUNCTION_KEY,
+        # No timer polls F&O or Shopify while a test counts the refund's requests.
+        **dict.fromkeys(
+            (
+                "INVENTORY_SYNC_SCHEDULE",
+                "CATALOG_SYNC_SCHEDULE",
+                "FULFILLMENT_SYNC_SCHEDULE",
+                "PAYMENTS_SYNC_SCHEDULE",
+                "FREIGHT_INVOICE_SCHEDULE",
+            ),
+            "0 0 0 1 1 *",
+        ),
     ) as stack:
         yield stack
 
@@ -103,3 +114,47 @@ def test_signed_refund_webhook_becomes_one_credit_note_linked_to_the_invoice(sta
     assert record["sales_order_number"] == "E2R5150" and len(record["lines"]) == 2
     tags = httpx.get(f"{shop_url}/_emulator/orders/{order['id']}", timeout=10).json()["summary"]["tags"] or ""
     assert f"D365-CN-{number}" in tags
+
+
+def test_a_first_attempt_refund_of_an_invoiced_order_is_two_fo_requests_and_one_shopify_write(stack) -> None:
+    host, fo_url, shop_url = stack
+    unique = int(time.time() * 1000) + 1
+    order = httpx.post(
+        f"{shop_url}/_emulator/orders",
+        params={"webhook": "false"},
+        timeout=10,
+        json={"order": good_order(order_number=5151, customer_id=unique % 10**9) | {"id": unique}},
+    ).json()["order"]
+    deliver(host, "orders/create", order)
+    host.wait_for(lambda text: "order.synced" in text and "E2R5151" in text, what="the order synced to F&O")
+    invoice = httpx.post(f"{fo_url}/_emulator/sales-orders/E2R5151/invoice", json={}, timeout=10)
+    assert invoice.status_code == 201, invoice.text
+    green = next(li for li in order["line_items"] if li["sku"] == "IPOD2008GREEN")
+    created = httpx.post(
+        f"{shop_url}/_emulator/orders/{order['id']}/refunds",
+        params={"webhook": "false"},
+        timeout=10,
+        json={
+            "refund_line_items": [{"line_item_id": green["id"], "quantity": 1, "restock_type": "return"}],
+            "shipping": {"full_refund": True},
+        },
+    )
+    assert created.status_code == 201, created.text
+    refund = with_shipping_tax(created.json()["refund"], order)
+    httpx.delete(f"{fo_url}/_emulator/requests", timeout=10).raise_for_status()
+    httpx.delete(f"{shop_url}/_emulator/requests", timeout=10).raise_for_status()
+
+    deliver(host, "refunds/create", refund)
+    done = f"refund_id={refund['id']}"
+
+    def finished(text: str) -> list[str]:
+        return [line for line in text.splitlines() if "refund.done" in line and done in line]
+
+    host.wait_for(lambda text: bool(finished(text)), what="the refund handled")
+    assert all("status=credited" in line for line in finished(host.text())), finished(host.text())
+
+    fo = httpx.get(f"{fo_url}/_emulator/requests", params={"last": 100}, timeout=10).json()
+    assert fo["http_requests"] == 2, fo["requests"]  # one read $batch, one write $batch
+    assert [r["set"] for r in fo["requests"] if not r["batch"]] == ["$batch", "$batch"]
+    shop = httpx.get(f"{shop_url}/_emulator/requests", params={"last": 100}, timeout=10).json()
+    assert shop["counts"] == {"graphql tagsAdd+metafieldsSet": 1}  # tags and metafield in one mutation, no reads
