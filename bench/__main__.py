@@ -18,6 +18,7 @@ BENCHMARKS: list[tuple[str, dict, dict]] = [
     ("bench.orders", {"count": 100, "seconds": 100}, {"count": 2000, "seconds": 900}),
     # the host as 2 worker processes sharing the queues (FUNCTIONS_WORKER_PROCESS_COUNT=2), same F&O cap
     ("bench.orders", {"count": 100, "seconds": 100, "processes": 2}, {"count": 2000, "seconds": 900, "processes": 2}),
+    ("bench.refunds", {"count": 50, "seconds": 180}, {"count": 500, "seconds": 900}),
     ("bench.rates", {"callers": 200, "waves": 2, "seconds": 60}, {"callers": 200, "waves": 5, "seconds": 240}),
     ("bench.inventory", {"skus": 2000, "seconds": 120}, {"skus": 50_000, "seconds": 900}),
     ("bench.crm", {"count": 200, "seconds": 30}, {"count": 5000, "seconds": 180}),

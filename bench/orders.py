@@ -148,9 +148,9 @@ def order_body(number: int) -> dict[str, Any]:
     return order
 
 
-def _headers(body: bytes) -> dict[str, str]:
+def _headers(body: bytes, topic: str = "orders/create") -> dict[str, str]:
     return {
-        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Topic": topic,
         "X-Shopify-Hmac-Sha256": sign(body, SECRET),
         "X-Shopify-Shop-Domain": SHOP,
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
@@ -160,8 +160,8 @@ def _headers(body: bytes) -> dict[str, str]:
     }
 
 
-async def _send_all(url: str, bodies: list[bytes], deadline: Deadline) -> tuple[int, int]:
-    """POST every body as a signed orders/create webhook from SENDERS concurrent senders."""
+async def _send_all(url: str, bodies: list[bytes], deadline: Deadline, topic: str = "orders/create") -> tuple[int, int]:
+    """POST every body as a signed ``topic`` webhook from SENDERS concurrent senders."""
     pending = list(reversed(bodies))
     sent = failures = 0
     connector = aiohttp.TCPConnector(limit=SENDERS, keepalive_timeout=3)  # under uvicorn's 5 s keep-alive
@@ -171,7 +171,7 @@ async def _send_all(url: str, bodies: list[bytes], deadline: Deadline) -> tuple[
             nonlocal sent, failures
             while pending and not deadline.passed():
                 body = pending.pop()
-                async with session.post(url, data=body, headers=_headers(body)) as response:
+                async with session.post(url, data=body, headers=_headers(body, topic)) as response:
                     await response.read()
                 sent += 1
                 failures += response.status != 200
