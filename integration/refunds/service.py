@@ -44,6 +44,7 @@ from integration.refunds.records import (
     ORDER_REDUCED,
     WAITING,
     RefundRecord,
+    RefundRecordConflict,
     RefundRecords,
 )
 from integration.refunds.reduction import LineReduction, plan_order_reduction
@@ -107,29 +108,30 @@ class RefundService:
             if refund.pending_transactions and self.shopify is not None:
                 refund = parse_refund(self._settled(refund, payload))
         except RefundPayloadError as error:
-            entity_id = f"{payload.get('order_id', '')}/{payload.get('id', '')}"
-            self.exceptions.open(ENTITY, entity_id, "refund_payload_invalid", str(error), {})
+            order_id, refund_id = str(payload.get("order_id") or ""), str(payload.get("id") or "")
+            self.exceptions.open(ENTITY, f"{order_id}/{refund_id}", "refund_payload_invalid", str(error), {})
+            if order_id and refund_id:  # stored, so a later valid delivery knows to resolve the exception
+                self._note_invalid(RefundRecord(order_id, refund_id), str(error))
             return Outcome("exception", reason_code="refund_payload_invalid")
-        record = self.records.get(refund.order_id, refund.id) or RefundRecord(refund.order_id, refund.id)
-        if record.status in DONE:
-            if record.status == CREDITED and not record.writeback_done:
-                self._write_back(refund, record)
-            return Outcome("duplicate", refund.order_id, refund.id, record.credit_note_number)
-        if record.status == EXCEPTION:
-            record.first_wait_at, record.wait_attempts = "", 0  # a person asked for another try
+        record = RefundRecord(refund.order_id, refund.id)
         started = time.monotonic()
         try:
-            # One writer per Shopify order (shared with order sync and fulfillment).
+            # One writer per Shopify order (shared with order sync and fulfillment); the record is read
+            # under the lease, with its ETag (a duplicate delivery waits for the lease like any other).
             with holding_order(self.storage, refund.order_id, seconds=self.lease_seconds):
                 self.hooks.reached("refund.leased", refund.id)
-                fresh = self.records.get(refund.order_id, refund.id)  # with its ETag, read under the lease
-                if fresh is not None:
-                    retry_asked = record.status == EXCEPTION
-                    record = fresh  # another delivery may have moved it on while this one waited
-                    if record.status in DONE:
-                        return Outcome("duplicate", refund.order_id, refund.id, record.credit_note_number)
-                    if retry_asked and record.status == EXCEPTION:
-                        record.first_wait_at, record.wait_attempts = "", 0
+                record = self.records.get(refund.order_id, refund.id) or record
+                if record.status in DONE:
+                    if record.status == CREDITED and not record.writeback_done:
+                        details = self._write_back(refund, record)
+                        if record.writeback_done:
+                            self.records.save(record)
+                            self.audit.record(
+                                ENTITY, record.entity_id, "writeback", "ok", target="shopify", details=details
+                            )
+                    return Outcome("duplicate", refund.order_id, refund.id, record.credit_note_number)
+                if record.status == EXCEPTION:
+                    record.first_wait_at, record.wait_attempts = "", 0  # a person asked for another try
                 return self._process(refund, record)
         except LeaseBusy as busy:
             # Another delivery of this order is writing: put back until its lease ends (not a wait).
@@ -230,24 +232,20 @@ class RefundService:
             self.audit.record(ENTITY, record.entity_id, "credit_note_check", "mismatch", target="d365", details=values)
             return Outcome(MISMATCH, refund.order_id, refund.id, number, reason)
         record.credit_note_invoice = credit_note.invoice
+        had_problem = bool(record.etag)  # only a stored record can have an exception open
         record.status, record.reason_code, record.message = CREDITED, "", ""
-        self.records.save(record)
-        self.exceptions.resolve(ENTITY, record.entity_id, f"credit note {number}")
+        if had_problem:
+            self.exceptions.resolve(ENTITY, record.entity_id, f"credit note {number}")
         crm_hooks.fo_document_known(self.storage, crm_hooks.FO_CREDIT_NOTE, refund.order_id, number, refund.id)
-        self.audit.record(
-            ENTITY,
-            record.entity_id,
-            "credit_note",
-            "created",
-            target="d365",
-            details={
-                "credit_note": number,
-                "invoices": plan.invoice_numbers,
-                "total": str(plan.total),
-                "tax": str(plan.tax),
-            },
-        )
-        self._write_back(refund, record)
+        details = {"credit_note": number, "invoices": plan.invoice_numbers, "total": str(plan.total)}
+        details["tax"] = str(plan.tax)
+        try:
+            # Written back before the record is saved, so one save holds both; a write-back that
+            # fails still leaves the record saved as credited (a redelivery then only writes back).
+            details |= self._write_back(refund, record)
+        finally:
+            self.records.save(record)
+        self.audit.record(ENTITY, record.entity_id, "credit_note", "created", target="d365", details=details)
         return Outcome(CREDITED, refund.order_id, refund.id, number)
 
     def _create(self, plan: CreditNotePlan, refund_id: str) -> fo_reads.CreditNote:
@@ -389,19 +387,22 @@ class RefundService:
         )
         return Outcome(EXCEPTION, refund.order_id, refund.id, reason_code=problem.reason_code)
 
-    def _write_back(self, refund: Refund, record: RefundRecord) -> None:
-        """Tag (``D365-CN-<number>``) and metafield (``d365.credit_note_<refund id>``) on the Shopify order.
-        Transient failures propagate (the queue retries; the credit note is found, not re-created)."""
+    def _write_back(self, refund: Refund, record: RefundRecord) -> dict[str, str]:
+        """Tag (``D365-CN-<number>``) and metafield (``d365.credit_note_<refund id>``) on the Shopify order,
+        in one request; sets ``writeback_done`` (the caller saves the record) and returns what the audit
+        row names. Transient failures propagate (the queue retries; the credit note is found, not
+        re-created); a refusal is audited on its own row and left for a person."""
         if self.shopify is None:
-            return
+            return {}
         order_gid = gid("Order", refund.order_id)
+        tag = f"{self.config.writeback_tag_prefix}{record.credit_note_number}"
         try:
             value = record.credit_note_number + (
                 f" (invoice {', '.join(record.invoice_numbers)})" if record.invoice_numbers else ""
             )
             self.shopify.tags_and_metafields(  # one Shopify request
                 order_gid,
-                [f"{self.config.writeback_tag_prefix}{record.credit_note_number}"],
+                [tag],
                 [
                     {
                         "ownerId": order_gid,
@@ -416,14 +417,17 @@ class RefundService:
             self.audit.record(
                 ENTITY, record.entity_id, "writeback", "refused", target="shopify", details={"error": str(error)}
             )
-            return
+            return {"writeback": "refused"}
         record.writeback_done = True
-        self.records.save(record)
-        self.audit.record(
-            ENTITY,
-            record.entity_id,
-            "writeback",
-            "ok",
-            target="shopify",
-            details={"tag": f"{self.config.writeback_tag_prefix}{record.credit_note_number}"},
-        )
+        return {"writeback": "ok", "tag": tag}
+
+    def _note_invalid(self, record: RefundRecord, message: str) -> None:
+        current = self.records.get(record.order_id, record.refund_id)
+        if current is not None and current.status in DONE:
+            return
+        record = current or record
+        record.status, record.reason_code, record.message = EXCEPTION, "refund_payload_invalid", message[:1000]
+        try:
+            self.records.save(record)
+        except RefundRecordConflict:
+            pass  # another delivery saved it meanwhile: its record says more than this one would

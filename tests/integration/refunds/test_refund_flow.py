@@ -18,7 +18,7 @@ from integration.refunds.service import RefundService
 from integration.webhooks.envelope import Envelope
 from sandbox.emulators.serve import RunningServer
 from shared import queues
-from shared.storage import Storage
+from shared.storage import Storage, calls_in_this_thread
 from tests.integration.refunds.conftest import Clock, Sale, make_sale, mirror_in_fo, tax
 
 pytestmark = pytest.mark.azurite
@@ -332,3 +332,28 @@ def test_resync_rereads_the_refund_from_shopify(
     ).to_message()
     outcome = flow.process_message(storage, text, RefundService(d365, shopify, storage))
     assert outcome.status == "credited" and outcome.credit_note == f"RF{refund_id}"
+
+
+def test_a_first_attempt_makes_six_storage_calls(service: RefundService, sale: Sale, storage: Storage) -> None:
+    record_sync(storage, sale)
+    sale.invoice()
+    assert service.handle(sale.refund_body([(0, 1, "return")])).status == "credited"  # tables exist now
+    before = dict(calls_in_this_thread())
+    assert service.handle(sale.refund_body([(1, 1, "no_restock")])).status == "credited"
+    made = {k: v - before[k] for k, v in calls_in_this_thread().items()}
+    # lease, refund record, order record, one record save, one audit row, lease release
+    assert made == {"table": 6, "queue": 0, "blob": 0}, made
+
+
+def test_an_invalid_payload_is_an_exception_a_later_valid_delivery_resolves(
+    service: RefundService, sale: Sale, storage: Storage
+) -> None:
+    sale.invoice()
+    body = sale.refund_body([(0, 1, "return")])
+    broken = {**body, "refund_line_items": [{"id": 1, "line_item_id": sale.line_id(0), "quantity": "x"}]}
+    assert service.handle(broken).reason_code == "refund_payload_invalid"
+    assert exception_of(storage, sale, body).status == "open"
+    record = RefundRecords(storage).get(str(sale.order_id), str(body["id"]))
+    assert record is not None and record.reason_code == "refund_payload_invalid"
+    assert service.handle(body).status == "credited"
+    assert exception_of(storage, sale, body).status == "resolved"
