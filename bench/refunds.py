@@ -49,6 +49,7 @@ class Refunds:
 
     def __init__(self, host: HostProcess) -> None:
         self.host, self.seen, self.done, self.credited = host, 0, 0, 0
+        self.function_cpu_ms: list[float] = []  # the refund function's own thread CPU (refund.handled)
 
     def poll(self) -> int:
         lines = self.host.lines[self.seen :]
@@ -57,6 +58,8 @@ class Refunds:
             if "refund.done" in line:
                 self.done += 1
                 self.credited += "status=credited" in line
+            elif "refund.handled" in line and "cpu_ms=" in line:
+                self.function_cpu_ms.append(float(line.split("cpu_ms=", 1)[1].split()[0].strip(",\"'")))
         return self.done
 
 
@@ -177,6 +180,17 @@ def run(
             ),
             Row("refunds", "F&O requests in flight (peak)", float(peak), "req", float(cap), "cap"),
         ]
+        own = refunds.function_cpu_ms
+        rows.append(
+            Row(
+                "refunds",
+                "refund function's own CPU per refund",
+                sum(own) / len(own) if own else float("nan"),
+                "ms",
+                note=f"thread CPU of RefundService.handle ({len(own)} refunds, from refund.handled); the rest of "
+                "the host's CPU per refund is the webhook intake and the host's queue listener",
+            )
+        )
         rows += unit_rows(
             "refunds",
             "refund",

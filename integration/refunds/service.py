@@ -114,7 +114,7 @@ class RefundService:
                 self._note_invalid(RefundRecord(order_id, refund_id), str(error))
             return Outcome("exception", reason_code="refund_payload_invalid")
         record = RefundRecord(refund.order_id, refund.id)
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.thread_time()
         try:
             # One writer per Shopify order (shared with order sync and fulfillment); the record is read
             # under the lease, with its ETag (a duplicate delivery waits for the lease like any other).
@@ -157,6 +157,7 @@ class RefundService:
                 order_id=refund.order_id,
                 status=record.status,
                 duration_ms=round((time.monotonic() - started) * 1000, 1),
+                cpu_ms=round((time.thread_time() - cpu_started) * 1000, 1),  # this function's own CPU
             )
 
     def _settled(self, refund: Refund, payload: dict[str, Any]) -> dict[str, Any]:
