@@ -201,6 +201,26 @@ def _wait(progress: Progress, target: int, deadline: Deadline) -> float:
     return time.perf_counter()
 
 
+def host_env(storage: str, fo_url: str, shop_url: str, prefix: str, threads: int) -> dict[str, str]:
+    """The local host's settings for a pipeline benchmark: the emulators, ``threads`` worker threads
+    (the F&O cap) and a queue listener that keeps messages waiting for them."""
+    return {
+        "AzureWebJobsStorage": storage,
+        "SHOPIFY_API_SECRET": SECRET,
+        "SHOPIFY_SHOP_DOMAIN": SHOP,
+        "SHOPIFY_ADMIN_URL": shop_url,
+        "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev",
+        "D365_URL": fo_url,
+        "D365_LEGAL_ENTITY": "usmf",
+        "D365_TOKEN": "local-dev-token",
+        "D365_ORDER_NUMBER_PREFIX": prefix,
+        "PYTHON_THREADPOOL_THREAD_COUNT": str(threads),
+        "AzureFunctionsJobHost__extensions__queues__batchSize": str(threads),
+        "AzureFunctionsJobHost__extensions__queues__newBatchThreshold": str(max(1, threads // 2)),
+        "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
+    }
+
+
 def run(
     count: int = 2000,
     seconds: float = 600,
@@ -227,21 +247,8 @@ def run(
     )
     host: HostProcess | None = None
     try:
-        env = {
-            "AzureWebJobsStorage": instance.connection_string,
-            "SHOPIFY_API_SECRET": SECRET,
-            "SHOPIFY_SHOP_DOMAIN": SHOP,
-            "SHOPIFY_ADMIN_URL": shop.url,
-            "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev",
-            "D365_URL": fo.url,
-            "D365_LEGAL_ENTITY": "usmf",
-            "D365_TOKEN": "local-dev-token",
-            "D365_ORDER_NUMBER_PREFIX": "BN",
+        env = host_env(instance.connection_string, fo.url, shop.url, "BN", threads) | {
             "FUNCTIONS_WORKER_PROCESS_COUNT": str(processes),
-            "PYTHON_THREADPOOL_THREAD_COUNT": str(threads),
-            "AzureFunctionsJobHost__extensions__queues__batchSize": str(threads),
-            "AzureFunctionsJobHost__extensions__queues__newBatchThreshold": str(max(1, threads // 2)),
-            "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
             **{
                 f"{name}_SCHEDULE": OFF
                 for name in ("WEBHOOK_RETENTION", "ORDER_RECONCILE", "FULFILLMENT_SYNC", "INVENTORY_SYNC")

@@ -22,14 +22,14 @@ import asyncio
 import json
 import os
 import time
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from bench.common import Deadline, Row, save, show
 from bench.measure import CpuMeter, calls_delta, host_calls, unit_rows
-from bench.orders import OFF, SECRET, SHOP, InFlight, Progress, _send_all, _wait, order_body
+from bench.orders import OFF, SECRET, SHOP, InFlight, Progress, _send_all, _wait, host_env, order_body
 from sandbox.emulators.d365.app import create_app as create_d365
 from sandbox.emulators.d365.config import D365EmulatorConfig
 from sandbox.emulators.faults import FaultConfig
@@ -101,33 +101,21 @@ def run(
     count: int = 200, seconds: float = 600, latency_ms: float = 150.0, cap: int = 16, host_log: str = ""
 ) -> list[Row]:
     deadline = Deadline(seconds)
-    instance = azurite.start()
-    fo_app = InFlight(create_d365(D365EmulatorConfig(faults=FaultConfig(latency_ms=latency_ms))))
-    fo = start_in_thread(fo_app, name="bench-d365")
-    shop = start_in_thread(
-        create_shopify(ShopifyEmulatorConfig(api_secret=SECRET, shop_domain=SHOP)), name="bench-shop"
-    )
-    host: HostProcess | None = None
-    try:
-        env: dict[str, Any] = {
-            "AzureWebJobsStorage": instance.connection_string,
-            "SHOPIFY_API_SECRET": SECRET,
-            "SHOPIFY_SHOP_DOMAIN": SHOP,
-            "SHOPIFY_ADMIN_URL": shop.url,
-            "SHOPIFY_ADMIN_TOKEN": "shpat_local_dev",
-            "D365_URL": fo.url,
-            "D365_LEGAL_ENTITY": "usmf",
-            "D365_TOKEN": "local-dev-token",
-            "D365_ORDER_NUMBER_PREFIX": PREFIX,
-            "PYTHON_THREADPOOL_THREAD_COUNT": str(cap),
-            "AzureFunctionsJobHost__extensions__queues__batchSize": str(cap),
-            "AzureFunctionsJobHost__extensions__queues__newBatchThreshold": str(max(1, cap // 2)),
-            "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
-            **{f"{name}_SCHEDULE": OFF for name in TIMERS.split()},
-        }
+    with ExitStack() as stack:
+        instance = azurite.start()
+        stack.callback(instance.stop)
+        fo_app = InFlight(create_d365(D365EmulatorConfig(faults=FaultConfig(latency_ms=latency_ms))))
+        fo = start_in_thread(fo_app, name="bench-d365")
+        stack.callback(fo.stop)
+        shop_config = ShopifyEmulatorConfig(api_secret=SECRET, shop_domain=SHOP)
+        shop = start_in_thread(create_shopify(shop_config), name="bench-shop")
+        stack.callback(shop.stop)
+        env = host_env(instance.connection_string, fo.url, shop.url, PREFIX, cap)
+        env |= {f"{name}_SCHEDULE": OFF for name in TIMERS.split()}
         host = start_host(env, log_file=Path(host_log) if host_log else None)
-        admin_shop = httpx.Client(base_url=shop.url, timeout=30)
-        admin_fo = httpx.Client(base_url=fo.url, timeout=30)
+        stack.callback(host.stop)
+        admin_shop = stack.enter_context(httpx.Client(base_url=shop.url, timeout=30))
+        admin_fo = stack.enter_context(httpx.Client(base_url=fo.url, timeout=30))
         bodies = _setup(host, admin_shop, admin_fo, count, deadline)
 
         refunds = Refunds(host)
@@ -200,21 +188,18 @@ def run(
             host_goal_ms=30.0,
         )
         return rows
-    finally:
-        if host:
-            host.stop()
-        fo.stop()
-        shop.stop()
-        instance.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--count", type=int, default=200, help="timed refunds (and orders synced untimed)")
-    parser.add_argument("--seconds", type=float, default=600, help="time budget for the whole run")
-    parser.add_argument("--latency-ms", type=float, default=150.0, help="F&O emulator latency per request")
-    parser.add_argument("--cap", type=int, default=16, help="F&O requests in flight at most")
-    parser.add_argument("--host-log", default="", help="append the local host's output to this file")
+    for flag, kind, default, text in (
+        ("--count", int, 200, "timed refunds (and as many orders synced untimed)"),
+        ("--seconds", float, 600, "time budget for the whole run"),
+        ("--latency-ms", float, 150.0, "F&O emulator latency per request"),
+        ("--cap", int, 16, "F&O requests in flight at most"),
+        ("--host-log", str, "", "append the local host's output to this file"),
+    ):
+        parser.add_argument(flag, type=kind, default=default, help=text)
     args = parser.parse_args()
     rows = run(args.count, args.seconds, args.latency_ms, args.cap, args.host_log)
     show(rows)

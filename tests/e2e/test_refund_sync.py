@@ -54,31 +54,41 @@ def with_shipping_tax(refund: dict[str, Any], order: dict[str, Any]) -> dict[str
     return refund
 
 
-def test_signed_refund_webhook_becomes_one_credit_note_linked_to_the_invoice(stack) -> None:
+def invoiced_then_refunded(
+    stack: tuple[HostProcess, str, str], number: int, quantity: int
+) -> tuple[dict[str, Any], httpx.Response, httpx.Response]:
+    """An order synced through the host (sales order ``E2R<number>``), invoiced in F&O, and a refund of
+    ``quantity`` IPOD2008GREEN with full shipping created in Shopify (its webhook not sent): the Shopify
+    order, the invoice answer and the refund answer."""
     host, fo_url, shop_url = stack
-    unique = int(time.time() * 1000)
+    unique = int(time.time() * 1000) + number
     order = httpx.post(
         f"{shop_url}/_emulator/orders",
         params={"webhook": "false"},
         timeout=10,
-        json={"order": good_order(order_number=5150, customer_id=unique % 10**9) | {"id": unique}},
+        json={"order": good_order(order_number=number, customer_id=unique % 10**9) | {"id": unique}},
     ).json()["order"]
     deliver(host, "orders/create", order)
-    host.wait_for(lambda text: "order.synced" in text and "E2R5150" in text, what="the order synced to F&O")
-    invoice = httpx.post(f"{fo_url}/_emulator/sales-orders/E2R5150/invoice", json={}, timeout=10)
+    host.wait_for(lambda text: "order.synced" in text and f"E2R{number}" in text, what="the order synced to F&O")
+    invoice = httpx.post(f"{fo_url}/_emulator/sales-orders/E2R{number}/invoice", json={}, timeout=10)
     assert invoice.status_code == 201, invoice.text
-
     green = next(li for li in order["line_items"] if li["sku"] == "IPOD2008GREEN")
     created = httpx.post(
         f"{shop_url}/_emulator/orders/{order['id']}/refunds",
         params={"webhook": "false"},
         timeout=10,
         json={
-            "refund_line_items": [{"line_item_id": green["id"], "quantity": 2, "restock_type": "return"}],
+            "refund_line_items": [{"line_item_id": green["id"], "quantity": quantity, "restock_type": "return"}],
             "shipping": {"full_refund": True},
         },
     )
     assert created.status_code == 201, created.text
+    return order, invoice, created
+
+
+def test_signed_refund_webhook_becomes_one_credit_note_linked_to_the_invoice(stack) -> None:
+    host, fo_url, shop_url = stack
+    order, invoice, created = invoiced_then_refunded(stack, 5150, quantity=2)
     refund = with_shipping_tax(created.json()["refund"], order)
     deliver(host, "refunds/create", refund, copies=2)  # a duplicate delivery is absorbed
     host.wait_for(lambda text: "refund.done" in text and "status=credited" in text, what="the credit note")
@@ -118,28 +128,7 @@ def test_signed_refund_webhook_becomes_one_credit_note_linked_to_the_invoice(sta
 
 def test_a_first_attempt_refund_of_an_invoiced_order_is_two_fo_requests_and_one_shopify_write(stack) -> None:
     host, fo_url, shop_url = stack
-    unique = int(time.time() * 1000) + 1
-    order = httpx.post(
-        f"{shop_url}/_emulator/orders",
-        params={"webhook": "false"},
-        timeout=10,
-        json={"order": good_order(order_number=5151, customer_id=unique % 10**9) | {"id": unique}},
-    ).json()["order"]
-    deliver(host, "orders/create", order)
-    host.wait_for(lambda text: "order.synced" in text and "E2R5151" in text, what="the order synced to F&O")
-    invoice = httpx.post(f"{fo_url}/_emulator/sales-orders/E2R5151/invoice", json={}, timeout=10)
-    assert invoice.status_code == 201, invoice.text
-    green = next(li for li in order["line_items"] if li["sku"] == "IPOD2008GREEN")
-    created = httpx.post(
-        f"{shop_url}/_emulator/orders/{order['id']}/refunds",
-        params={"webhook": "false"},
-        timeout=10,
-        json={
-            "refund_line_items": [{"line_item_id": green["id"], "quantity": 1, "restock_type": "return"}],
-            "shipping": {"full_refund": True},
-        },
-    )
-    assert created.status_code == 201, created.text
+    order, _, created = invoiced_then_refunded(stack, 5151, quantity=1)
     refund = with_shipping_tax(created.json()["refund"], order)
     httpx.delete(f"{fo_url}/_emulator/requests", timeout=10).raise_for_status()
     httpx.delete(f"{shop_url}/_emulator/requests", timeout=10).raise_for_status()
