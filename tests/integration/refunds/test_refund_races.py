@@ -6,8 +6,6 @@ each test pauses (or kills) one delivery at a named injection point and runs the
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +20,7 @@ from sandbox.emulators.serve import RunningServer
 from shared.http import RetryPolicy
 from shared.storage import Storage
 from tests.integration.refunds.conftest import Clock, Sale
+from tests.races import Paused
 
 TSHIRT = 1  # line index: TSHIRT-1 x 3
 
@@ -32,39 +31,6 @@ class Crash(Exception):
 
 def new_service(d365: D365Client, shopify: ShopifyAdmin, storage: Storage, clock: Clock) -> RefundService:
     return RefundService(d365, shopify, storage, RefundConfig(retry_base_s=1, retry_max_s=4), now=clock)
-
-
-class Paused:
-    def __init__(self, service: RefundService, point: str, work: Callable[[], Outcome]) -> None:
-        self.reached, self.go = threading.Event(), threading.Event()
-        self.result: Outcome | None = None
-        self.error: BaseException | None = None
-        service.hooks.on(point, self._stop)
-        self.thread = threading.Thread(target=self._run, args=(work,))
-
-    def _stop(self, _key: str) -> None:
-        if not self.reached.is_set():
-            self.reached.set()
-            assert self.go.wait(30)
-
-    def _run(self, work: Callable[[], Outcome]) -> None:
-        try:
-            self.result = work()
-        except BaseException as error:
-            self.error = error
-
-    def start(self) -> Paused:
-        self.thread.start()
-        assert self.reached.wait(30)
-        return self
-
-    def finish(self) -> Outcome:
-        self.go.set()
-        self.thread.join(30)
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
 
 
 def quantity(d365: D365Client, sale: Sale) -> Decimal:
