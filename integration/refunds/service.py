@@ -244,9 +244,12 @@ class RefundService:
             # Written back before the record is saved, so one save holds both; a write-back that
             # fails still leaves the record saved as credited (a redelivery then only writes back).
             details |= self._write_back(refund, record)
+        except Exception:
+            details["writeback"] = "failed"
+            raise
         finally:
             self.records.save(record)
-        self.audit.record(ENTITY, record.entity_id, "credit_note", "created", target="d365", details=details)
+            self.audit.record(ENTITY, record.entity_id, "credit_note", "created", target="d365", details=details)
         return Outcome(CREDITED, refund.order_id, refund.id, number)
 
     def _create(self, plan: CreditNotePlan, refund_id: str) -> fo_reads.CreditNote:

@@ -9,7 +9,7 @@ import pytest
 
 from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, D365Transient
-from integration.clients.shopify import ShopifyAdmin
+from integration.clients.shopify import ShopifyAdmin, ShopifyTransient
 from integration.orders.records import CREATED, OrderRecord, OrderRecords
 from integration.refunds import flow
 from integration.refunds.config import WAIT, RefundConfig
@@ -357,3 +357,25 @@ def test_an_invalid_payload_is_an_exception_a_later_valid_delivery_resolves(
     assert record is not None and record.reason_code == "refund_payload_invalid"
     assert service.handle(body).status == "credited"
     assert exception_of(storage, sale, body).status == "resolved"
+
+
+def test_a_write_back_that_fails_leaves_the_record_credited_and_a_redelivery_only_writes_back(
+    service: RefundService, sale: Sale, storage: Storage
+) -> None:
+    record_sync(storage, sale)
+    sale.invoice()
+    body = sale.refund_body([(0, 1, "return")])
+    down = {"rate_503": 1.0, "paths": "graphql"}
+    httpx.put(f"{sale.shopify_url}/_emulator/faults", json=down).raise_for_status()
+    try:
+        with pytest.raises(ShopifyTransient):
+            service.handle(body)
+    finally:
+        httpx.delete(f"{sale.shopify_url}/_emulator/faults").raise_for_status()
+    record = RefundRecords(storage).get(str(sale.order_id), str(body["id"]))
+    assert record is not None and record.status == "credited" and not record.writeback_done
+    before = fo_http_requests(sale)
+    assert service.handle(body).status == "duplicate"
+    assert fo_http_requests(sale) == before  # nothing more in F&O: only the write-back
+    record = RefundRecords(storage).get(str(sale.order_id), str(body["id"]))
+    assert record is not None and record.writeback_done
