@@ -13,10 +13,10 @@ Every part is a collection read (``$filter``): one that matches nothing answers 
 Dependent reads, each one more request and each rare:
 
 - the order record is missing or names no sales order (the order was never synced or its record is
-  gone): the header is found by ``CustomerRequisitionNumber`` = Shopify order id first, then the rest;
-- the record names a sales order F&O does not have: the same lookup by Shopify order id;
-  (the header part expands ``SalesOrderLines``, so that lookup brings the lines and their lots, and
-  the invoices and returns follow in one more batch);
+  gone): the header is found by ``CustomerRequisitionNumber`` = Shopify order id first (its part expands
+  ``SalesOrderLines``, so the lines and their lots come with it), then invoices and returns in one more
+  batch;
+- the record names a sales order F&O does not have: the same lookup by Shopify order id, one more;
 - a sales line whose lot the record does not list (a line added in F&O after sync): its earlier
   returns are read after the batch;
 - server paging (``@odata.nextLink``, at 10,000 rows) is followed with ordinary GETs.

@@ -1,5 +1,7 @@
-"""Reads the F&O side of a refund: the sales order of a Shopify order, its lines, its posted invoices
-(``SalesInvoiceHeadersV2`` / ``SalesInvoiceV2Lines``) and what earlier return orders already credited.
+"""The F&O side of a refund as plain values: the sales order of a Shopify order, its lines, its posted
+invoices (``SalesInvoiceHeadersV2`` with their ``SalesInvoiceLinesV2``) and what earlier return orders
+already credited (:func:`invoiced_order`, from the rows ``fo_reads.py`` reads in one ``$batch``), and the
+single reads other flows use (payments: :func:`find_sales_order`, :func:`credit_note_invoice`).
 
 The sales order is the one the order-sync record names, else the one F&O finds by the Shopify order id
 (``integration/orders/sales_orders.py``, the lookup the order flow uses too).
