@@ -1,6 +1,5 @@
-"""``D365Client.read_batch`` / ``batch_then_read`` against the F&O emulator's ``$batch`` over real HTTP,
-and the emulator refusing what F&O's OData stack refuses (a GET inside a changeset) and stopping a batch
-at its first failed part unless the client prefers ``odata.continue-on-error``."""
+"""``D365Client.read_batch`` / ``batch_then_read`` against the F&O emulator's ``$batch`` over real HTTP
+(the emulator's own ``$batch`` rules are tested in ``sandbox/tests/emulators/d365/test_batch.py``)."""
 
 from __future__ import annotations
 
@@ -89,43 +88,3 @@ def test_a_refused_changeset_is_returned_and_the_reads_after_it_are_unanswered(d
         [BatchOp("PATCH", "SalesOrderHeadersV2", {}, {"SalesOrderNumber": sale.number})], reads
     )
     assert error is None and len(lines.rows()) == 3
-
-
-def _raw_batch(sale: Sale, parts: list[str], changeset: list[str] | None = None, prefer: str = "") -> httpx.Response:
-    body = ""
-    if changeset is not None:
-        inner = "".join(
-            f"--cs\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {i}\r\n\r\n"
-            f"{request}\r\n"
-            for i, request in enumerate(changeset, start=1)
-        )
-        body += f"--b\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n{inner}--cs--\r\n"
-    for request in parts:
-        body += f"--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n{request}\r\n"
-    body += "--b--\r\n"
-    headers = {"Content-Type": "multipart/mixed; boundary=b", "Authorization": "Bearer local-dev-token"}
-    if prefer:
-        headers["Prefer"] = prefer
-    return httpx.post(f"{sale.d365_url}/data/$batch", content=body.encode(), headers=headers)
-
-
-def statuses(response: httpx.Response) -> list[str]:
-    return [line.split()[1] for line in response.text.splitlines() if line.startswith("HTTP/1.1 ")]
-
-
-def test_the_emulator_refuses_a_get_inside_a_changeset(sale: Sale) -> None:
-    get = "GET /data/SalesOrderHeadersV2?cross-company=true HTTP/1.1\r\nAccept: application/json\r\n"
-    response = _raw_batch(sale, [], changeset=[get])
-    assert response.status_code == 400
-    assert "invalid HTTP method 'GET'" in response.json()["error"]["message"]
-
-
-def test_continue_on_error_runs_the_parts_after_a_failure(sale: Sale) -> None:
-    missing = "GET /data/ReturnOrderHeadersV2(dataAreaId='usmf',ReturnOrderNumber='RF-NONE') HTTP/1.1\r\n"
-    key = f"dataAreaId='usmf',SalesOrderNumber='{sale.number}'"
-    found = f"GET /data/SalesOrderHeadersV2({key})?cross-company=true HTTP/1.1\r\n"
-    stopped = _raw_batch(sale, [missing, found])
-    assert statuses(stopped) == ["404"]
-    went_on = _raw_batch(sale, [missing, found], prefer="odata.continue-on-error")
-    assert statuses(went_on) == ["404", "200"]
-    assert went_on.headers["preference-applied"] == "odata.continue-on-error"

@@ -99,17 +99,51 @@ def test_order_header_and_lines_in_one_changeset_with_rollback(client: httpx.Cli
         "/data/$batch", content=_batch([header, good, bad], [get]), headers={"Content-Type": content_type}
     )
     parts = _parts(failed)
-    assert [status for status, _ in parts] == ["HTTP/1.1 500 Internal Server Error", "HTTP/1.1 200 OK"]
+    # OData stops a batch at its first failed part: the GET after the failed changeset is not answered.
+    assert [status for status, _ in parts] == ["HTTP/1.1 500 Internal Server Error"]
     assert "Content-ID: 3" in failed.text  # the failing operation
-    assert json.loads(parts[1][1])["value"] == []  # header rolled back, the GET outside ran after it
     assert client.get("/data/SalesOrderLines/$count").text == "0"
+    went_on = client.post(
+        "/data/$batch",
+        content=_batch([header, good, bad], [get]),
+        headers={"Content-Type": content_type, "Prefer": "odata.continue-on-error"},
+    )
+    parts = _parts(went_on)
+    assert [status for status, _ in parts] == ["HTTP/1.1 500 Internal Server Error", "HTTP/1.1 200 OK"]
+    assert json.loads(parts[1][1])["value"] == []  # header rolled back, the GET outside ran after it
+    assert went_on.headers["preference-applied"] == "odata.continue-on-error"
 
     ok = client.post("/data/$batch", content=_batch([header, good], [get]), headers={"Content-Type": content_type})
     parts = _parts(ok)
     assert [status for status, _ in parts] == ["HTTP/1.1 201 Created"] * 2 + ["HTTP/1.1 200 OK"]
     assert [v["SalesOrderNumber"] for v in json.loads(parts[2][1])["value"]] == ["SH7001"]
     log = client.get("/_emulator/requests", params={"limit": "0"}).json()
-    assert log["by_set"]["SalesOrderLines"] >= 3 and log["by_set"]["$batch"] == 2
+    assert log["by_set"]["SalesOrderLines"] >= 3 and log["by_set"]["$batch"] == 3
+
+
+def test_a_failed_get_outside_changesets_stops_the_batch_unless_continue_on_error(client: httpx.Client) -> None:
+    missing = "GET ReturnOrderHeadersV2(dataAreaId='usmf',ReturnOrderNumber='RF-NONE') HTTP/1.1"
+    found = "GET DeliveryModesV2?$top=1 HTTP/1.1"
+    content_type = "multipart/mixed; boundary=batch_b"
+    stopped = client.post("/data/$batch", content=_batch([], [missing, found]), headers={"Content-Type": content_type})
+    assert [status for status, _ in _parts(stopped)] == ["HTTP/1.1 404 Not Found"]
+    went_on = client.post(
+        "/data/$batch",
+        content=_batch([], [missing, found]),
+        headers={"Content-Type": content_type, "Prefer": "odata.continue-on-error"},
+    )
+    assert [status for status, _ in _parts(went_on)] == ["HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"]
+    log = client.get("/_emulator/requests", params={"limit": "0"}).json()
+    assert log["http_requests"] == 2 and log["by_method"]["GET"] == 3  # one HTTP request per $batch
+
+
+def test_a_get_inside_a_changeset_is_refused(client: httpx.Client) -> None:
+    get = "GET DeliveryModesV2?$top=1 HTTP/1.1"
+    r = client.post(
+        "/data/$batch", content=_batch([get], []), headers={"Content-Type": "multipart/mixed; boundary=batch_b"}
+    )
+    assert r.status_code == 400
+    assert "invalid HTTP method 'GET' was detected for a request in a change set" in r.json()["error"]["message"]
 
 
 def test_batch_operation_limit(client: httpx.Client) -> None:
