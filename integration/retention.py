@@ -1,5 +1,5 @@
 """Retention: forget webhook de-duplication records and stored payloads after N days, and checkout
-quote rows (``ratequotes``, partitioned by UTC day) after ``RATE_QUOTES_RETENTION_DAYS``.
+quotes (append blobs in container ``ratequotes``, a folder per UTC day) after ``RATE_QUOTES_RETENTION_DAYS``.
 
 Shopify retries a delivery for at most 4 hours and reconciliation looks back days, so two weeks of
 de-duplication history (``WEBHOOK_RETENTION_DAYS``, default 14) is ample.
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from integration.rates import quotes
 from integration.webhooks.envelope import PAYLOAD_CONTAINER
 from shared import tables
+from shared.append_log import delete_days_before
 from shared.storage import Storage
 
 
@@ -33,13 +35,6 @@ def purge(storage: Storage, days: int, now: datetime | None = None) -> dict[str,
 
 
 def purge_rate_quotes(storage: Storage, days: int, now: datetime | None = None) -> int:
-    """Delete quote rows of UTC days older than ``days`` (whole day partitions, oldest first)."""
+    """Delete the quote blobs of UTC days older than ``days`` (whole days); the number of blobs deleted."""
     cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).strftime("%Y-%m-%d")
-    table = storage.table(tables.RATE_QUOTES)
-    deleted = 0
-    for entity in table.query_entities(
-        "PartitionKey lt @day", parameters={"day": cutoff}, select=["PartitionKey", "RowKey"]
-    ):
-        table.delete_entity(entity["PartitionKey"], entity["RowKey"])
-        deleted += 1
-    return deleted
+    return delete_days_before(storage, quotes.CONTAINER, cutoff)

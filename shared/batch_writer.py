@@ -26,19 +26,15 @@ IDLE_FLUSHES = 20  # the thread ends after this many empty intervals (one per St
 log = get_logger(__name__)
 
 
-class BatchWriter:
-    """Buffers rows for one table and writes them in batches from one daemon thread."""
+class BufferedWriter:
+    """A bounded buffer of records and one daemon thread that hands them to ``_write`` every
+    ``interval_s`` (the thread ends after ``IDLE_FLUSHES`` empty intervals; the next ``add`` starts one).
+    ``_write`` raising is logged (``event``) and its records counted in ``failed``: a record of work must
+    never fail the work or crash the worker."""
 
-    def __init__(
-        self,
-        storage_factory: Callable[[], Storage],
-        table: str,
-        interval_s: float = 0.5,
-        max_rows: int = MAX_ROWS,
-        event: str = "batch_writer.failed",
-    ) -> None:
+    def __init__(self, storage_factory: Callable[[], Storage], name: str, interval_s: float, max_rows: int, event: str):
         self._storage_factory = storage_factory
-        self.table = table
+        self._thread_name = f"batch-{name}"
         self._buffer: deque[dict[str, Any]] = deque()
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
@@ -48,6 +44,7 @@ class BatchWriter:
         self._event = event
         self._thread: threading.Thread | None = None
         self.dropped = 0
+        self.failed = 0
         self.written = 0
 
     def add(self, row: dict[str, Any]) -> None:
@@ -56,8 +53,8 @@ class BatchWriter:
                 self._buffer.popleft()
                 self.dropped += 1
             self._buffer.append(row)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name=f"batch-{self.table}", daemon=True)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
                 self._thread.start()
 
     def pending(self) -> int:
@@ -76,24 +73,19 @@ class BatchWriter:
             self.flush()
 
     def flush(self) -> None:
-        with self._flushing:  # one flush at a time: rows reach the table in the order they came
+        with self._flushing:  # one flush at a time: records are written in the order they came
             with self._lock:
                 rows, self._buffer = list(self._buffer), deque()
             if not rows:
                 return
             try:
-                table = self._storage_factory().table(self.table)
-                by_partition: dict[str, list[dict[str, Any]]] = {}
-                for row in rows:
-                    by_partition.setdefault(row["PartitionKey"], []).append(row)
-                for partition_rows in by_partition.values():
-                    for start in range(0, len(partition_rows), TRANSACTION_ROWS):
-                        table.submit_transaction(
-                            [("upsert", r) for r in partition_rows[start : start + TRANSACTION_ROWS]]
-                        )
-                self.written += len(rows)
-            except Exception as error:  # a record of work must never fail the work or crash the worker
+                self._write(rows)
+            except Exception as error:  # never fail the work or crash the worker
+                self.failed += len(rows)
                 log_event(log, self._event, error=type(error).__name__, rows=len(rows), dropped=self.dropped)
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Flush now and return (tests, reads in this process, shutdown)."""
@@ -102,3 +94,28 @@ class BatchWriter:
         while self._buffer and time.monotonic() < deadline:
             time.sleep(0.05)
             self.flush()
+
+
+class BatchWriter(BufferedWriter):
+    """Buffers rows for one table and writes them in entity group transactions from one daemon thread."""
+
+    def __init__(
+        self,
+        storage_factory: Callable[[], Storage],
+        table: str,
+        interval_s: float = 0.5,
+        max_rows: int = MAX_ROWS,
+        event: str = "batch_writer.failed",
+    ) -> None:
+        super().__init__(storage_factory, table, interval_s, max_rows, event)
+        self.table = table
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        table = self._storage_factory().table(self.table)
+        by_partition: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_partition.setdefault(row["PartitionKey"], []).append(row)
+        for partition_rows in by_partition.values():
+            for start in range(0, len(partition_rows), TRANSACTION_ROWS):
+                table.submit_transaction([("upsert", r) for r in partition_rows[start : start + TRANSACTION_ROWS]])
+        self.written += len(rows)

@@ -27,7 +27,6 @@ INVENTORY_RUNS = "inventoryruns"  # integration/inventory/runs.py
 CATALOG_PRODUCTS = "catalogproducts"  # integration/catalog/state.py
 CATALOG_SKUS = "catalogskus"  # SKU -> F&O item number and product dimensions, integration/sku_registry.py
 PAYMENTS = "payments"  # integration/payments/records.py
-RATE_QUOTES = "ratequotes"  # checkout rate quotes, integration/rates/quotes.py
 FEDEX_CHARGES = "fedexcharges"  # FedEx invoice lines, integration/freight/audit.py
 FREIGHT_AUDIT = "freightaudit"  # integration/freight/audit.py
 FEDEX_INVOICE_BLOBS = "fedexinvoiceblobs"  # invoice CSV blobs already read, integration/freight/blob_watch.py
@@ -56,7 +55,6 @@ ALL = (
     CATALOG_PRODUCTS,
     CATALOG_SKUS,
     PAYMENTS,
-    RATE_QUOTES,
     FEDEX_CHARGES,
     FREIGHT_AUDIT,
     FEDEX_INVOICE_BLOBS,

@@ -1,6 +1,6 @@
 """The freight audit: for every shipped order, side by side
 
-* ``quoted``: the rate the shopper saw at checkout (quote audit, table ``ratequotes``);
+* ``quoted``: the rate the shopper saw at checkout (quote audit, append blobs in ``ratequotes``);
 * ``charged``: the shipping Shopify charged (the order's shipping lines, shop currency);
 * ``fo_order`` / ``fo_invoiced``: the freight line(s) on the F&O sales order and its invoices (item
   ``D365_FREIGHT_ITEM``, which order sync uses for freight);
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,7 @@ from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client, odata_literal
 from integration.clients.shopify import ShopifyAdmin
 from integration.freight.invoice_csv import FedexCharge
-from integration.rates.quotes import cart_key
+from integration.rates.quotes import cart_key, day_quotes
 from shared import tables
 from shared.storage import Storage, safe_key
 
@@ -126,45 +126,64 @@ def shipped_orders(storage: Storage) -> dict[str, tuple[str, set[str]]]:
     return out
 
 
-def _latest_quote(rows: Any, created: datetime, code: str, best: tuple[str, Decimal] | None) -> Any:
-    for row in rows:
-        stamp = f"{row['PartitionKey']}T{row['RowKey'][:12]}"
-        if stamp > created.strftime("%Y-%m-%dT%H%M%S%f"):
-            continue
-        for rate in json.loads(row.get("Rates") or "[]"):
-            if str(rate.get("code")) == code and rate.get("price") is not None:
-                price = Decimal(str(rate["price"])) / 100  # Shopify carrier rates are in subunits
-                if best is None or stamp > best[0]:
-                    best = (stamp, price)
+class QuoteIndex:
+    """The quote audit's days, each read once per audit run and indexed by cart key and by area
+    (country, postal prefix): an audit of many orders reads each day's blobs once, not once per order."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._days: dict[str, tuple[dict[str, list[Quote]], dict[tuple[str, str], list[Quote]]]] = {}
+
+    def day(self, day: str) -> tuple[dict[str, list[Quote]], dict[tuple[str, str], list[Quote]]]:
+        found = self._days.get(day)
+        if found is None:
+            by_cart: dict[str, list[Quote]] = {}
+            by_area: dict[tuple[str, str], list[Quote]] = {}
+            for row in day_quotes(self.storage, day):
+                at = datetime.fromisoformat(str(row["at"]))
+                prices = {
+                    str(r.get("code")): Decimal(str(r["price"])) / 100  # Shopify carrier rates are in subunits
+                    for r in row.get("rates") or []
+                    if r.get("price") is not None
+                }
+                quote = (at, prices)
+                if row.get("cart"):
+                    by_cart.setdefault(str(row["cart"]), []).append(quote)
+                area = (str(row.get("country") or ""), str(row.get("postal_prefix") or ""))
+                by_area.setdefault(area, []).append(quote)
+            found = self._days[day] = (by_cart, by_area)
+        return found
+
+
+Quote = tuple[datetime, dict[str, Decimal]]
+
+
+def _latest(quotes: list[Quote], created: datetime, code: str, best: Quote | None) -> Quote | None:
+    for quote in quotes:
+        if quote[0] <= created and code in quote[1] and (best is None or quote[0] > best[0]):
+            best = quote
     return best
 
 
 def find_quote(
-    storage: Storage, created: datetime, country: str, postal: str, code: str, cart: str = ""
+    quotes: QuoteIndex, created: datetime, country: str, postal: str, code: str, cart: str = ""
 ) -> tuple[Decimal | None, str]:
     """(the quoted price, how it was matched): ``cart`` when a quote of the same cart key (destination
     and items, see ``integration.rates.quotes.cart_key``) exists, else ``area`` (same country and postal
-    prefix: a guess), else ``none``. Only quotes of the order's day or the day before, at or before the
-    order's creation, offering the order's shipping code, count; the latest wins."""
-    table = storage.table(tables.RATE_QUOTES)
-    days = (created.date() - timedelta(days=1), created.date())
+    prefix: a guess), else ``none``. Only quotes of the order's day or the day before (UTC), at or before
+    the order's creation, offering the order's shipping code, count; the latest wins."""
+    when = created.astimezone(UTC)
+    days = [quotes.day(d.isoformat()) for d in (when.date() - timedelta(days=1), when.date())]
     if cart:
         best = None
-        for day in days:
-            rows = table.query_entities(
-                "PartitionKey eq @d and Cart eq @k", parameters={"d": day.isoformat(), "k": cart}
-            )
-            best = _latest_quote(rows, created, code, best)
+        for by_cart, _ in days:
+            best = _latest(by_cart.get(cart, []), when, code, best)
         if best:
-            return best[1], "cart"
+            return best[1][code], "cart"
     best = None
-    for day in days:
-        rows = table.query_entities(
-            "PartitionKey eq @d and Country eq @c and PostalPrefix eq @p",
-            parameters={"d": day.isoformat(), "c": country, "p": (postal or "")[:3]},
-        )
-        best = _latest_quote(rows, created, code, best)
-    return (best[1], "area") if best else (None, "none")
+    for _, by_area in days:
+        best = _latest(by_area.get((country, (postal or "")[:3]), []), when, code, best)
+    return (best[1][code], "area") if best else (None, "none")
 
 
 def order_cart_key(order: dict[str, Any]) -> str:
@@ -209,7 +228,9 @@ def audit_order(
     tracking: set[str],
     tolerance: Tolerance,
     freight_item: str = "FREIGHT",
+    quotes: QuoteIndex | None = None,
 ) -> FreightLine:
+    """One order's freight line; ``quotes``: the run's quote index (one per run, shared by its orders)."""
     order = shopify.get_order(order_id) or {}
     shipping_lines = order.get("shipping_lines") or []
     code = str(shipping_lines[0].get("code") or "") if shipping_lines else ""
@@ -218,7 +239,7 @@ def audit_order(
     created = datetime.fromisoformat(created_text.replace("Z", "+00:00"))
     address = order.get("shipping_address") or {}
     quoted, matched = find_quote(
-        storage,
+        quotes or QuoteIndex(storage),
         created,
         str(address.get("country_code") or ""),
         str(address.get("zip") or ""),

@@ -10,7 +10,7 @@ from typing import Any
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
 from integration.freight import blob_watch, ship_reply
-from integration.freight.audit import Tolerance, audit_lines, audit_order, shipped_orders, store_charges
+from integration.freight.audit import QuoteIndex, Tolerance, audit_lines, audit_order, shipped_orders, store_charges
 from integration.freight.invoice_csv import FedexCharge, parse
 from shared.settings import Settings
 from shared.storage import Storage
@@ -33,11 +33,20 @@ def run_audit(
     its line, with an empty ``actual`` until FedEx's charge arrives)."""
     summary = {"orders": 0, "flagged": 0, "awaiting_invoice": 0}
     audited = {str(line["order_id"]) for line in audit_lines(storage)} if missing_only else set()
+    quotes = QuoteIndex(storage)  # each day's quotes read once for the whole run
     for order_id, (sales_order, numbers) in sorted(shipped_orders(storage).items()):
         if (only is not None and not numbers & only) or order_id in audited:
             continue
         line = audit_order(
-            storage, d365, shopify, order_id, sales_order, numbers, tolerance(settings), settings.D365_FREIGHT_ITEM
+            storage,
+            d365,
+            shopify,
+            order_id,
+            sales_order,
+            numbers,
+            tolerance(settings),
+            settings.D365_FREIGHT_ITEM,
+            quotes,
         )
         summary["orders"] += 1
         summary["flagged"] += line.flagged

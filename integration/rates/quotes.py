@@ -1,28 +1,31 @@
 """Quote audit: every rate answer served at checkout, for comparing quoted with charged freight and
-for the cache-hit ratio on the dashboard. One row per quote in table ``ratequotes`` partitioned by
-UTC day; no personal data (destination reduced to country and the first three postal characters).
+for the cache-hit ratio on the dashboard. One JSON line per quote in append blobs of container
+``ratequotes``, ``<UTC day>/<hour>/<writer>.ndjson`` (``shared.append_log``); no personal data
+(destination reduced to country and the first three postal characters, the cart as a keyed digest).
 
-Rows are buffered and written by a background thread in batches (one entity group transaction per
-day partition, up to 100 rows; ``shared.batch_writer``): a Table insert per checkout request cost more
-CPU than the cached answer itself. The buffer is bounded; what it drops under overload is counted.
-A crash loses the rows of the last flush interval (0.5 s) at most.
+The request path only builds the record and puts it in a bounded buffer; a background thread appends
+everything buffered as one block every 0.5 s (one round trip per flush, whatever the number of quotes).
+It replaced a Table (entity group transactions per day): building and parsing those multipart batches
+was a third of the host's CPU per cache hit.
+
+Loss window on a crash: the quotes of the last flush interval (0.5 s) at most, plus a flush in progress
+(an append is all or nothing). Readers (``day_quotes``: the dashboard counts, the freight audit's quote
+match) read whole days; retention deletes whole days (``integration.retention.purge_rate_quotes``).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import tables
-from shared.batch_writer import BatchWriter
+from shared.append_log import AppendLog, read_lines
 from shared.redact import keyed_digest
 from shared.storage import Storage
 
+CONTAINER = "ratequotes"  # append blobs <YYYY-MM-DD>/<HH>/<writer>.ndjson, created on first use
 MAX_BUFFER = 10_000
 FLUSH_INTERVAL_S = 0.5
 
@@ -63,33 +66,34 @@ def quote_row(
     currency: str,
     correlation_id: str,
     cart: str = "",
+    at: datetime | None = None,
 ) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    rates = [{"code": r.get("service_code"), "price": r.get("total_price")} for r in body.get("rates", [])]
+    """One quote record. ``rates``: Shopify's service codes and prices (subunits, as answered)."""
     return {
-        "PartitionKey": now.strftime("%Y-%m-%d"),
-        "RowKey": f"{now.strftime('%H%M%S%f')}-{uuid.uuid4().hex[:8]}",
-        "Source": source,
-        "Reason": reason[:500],
-        "LatencyMs": round(latency_ms, 1),
-        "Rates": json.dumps(rates),
-        "Currency": currency,
-        "Country": destination_country,
-        "PostalPrefix": (destination_postal or "")[:3],
-        "CorrelationId": correlation_id,
-        "Cart": cart,
+        "at": (at or datetime.now(UTC)).isoformat(timespec="microseconds"),
+        "source": source,
+        "reason": reason[:500],
+        "latency_ms": round(latency_ms, 1),
+        "rates": [{"code": r.get("service_code"), "price": r.get("total_price")} for r in body.get("rates", [])],
+        "currency": currency,
+        "country": destination_country,
+        "postal_prefix": (destination_postal or "")[:3],
+        "correlation_id": correlation_id,
+        "cart": cart,
     }
 
 
-class QuoteRecorder(BatchWriter):
-    """Quote rows, buffered and written in batches (see ``shared.batch_writer`` for the loss window)."""
+class QuoteRecorder(AppendLog):
+    """Quote records, buffered and appended in blocks (see ``shared.append_log`` for the loss window)."""
 
     def __init__(self, storage_factory: Callable[[], Storage], interval_s: float = FLUSH_INTERVAL_S) -> None:
-        super().__init__(storage_factory, tables.RATE_QUOTES, interval_s, MAX_BUFFER, "rates.audit_failed")
+        super().__init__(storage_factory, CONTAINER, interval_s, MAX_BUFFER, "rates.audit_failed")
+
+
+def day_quotes(storage: Storage, day: str) -> Iterator[dict[str, Any]]:
+    """Every quote recorded on a UTC day (``YYYY-MM-DD``), writer by writer, oldest hour first."""
+    return read_lines(storage, CONTAINER, f"{day}/")
 
 
 def day_counts(storage: Storage, day: str) -> dict[str, int]:
-    rows = storage.table(tables.RATE_QUOTES).query_entities(
-        "PartitionKey eq @d", parameters={"d": day}, select=["Source"]
-    )
-    return dict(Counter(str(r.get("Source", "")) for r in rows))
+    return dict(Counter(str(row.get("source", "")) for row in day_quotes(storage, day)))

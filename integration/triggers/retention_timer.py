@@ -25,7 +25,7 @@ def retention_timer(timer: func.TimerRequest) -> None:
     settings, storage = bootstrap.settings(), bootstrap.storage()
     result = purge(storage, settings.WEBHOOK_RETENTION_DAYS)
     audit_rows = AuditLog(storage).purge_before(settings.AUDIT_RETENTION_DAYS)
-    quote_rows = purge_rate_quotes(storage, settings.RATE_QUOTES_RETENTION_DAYS)
+    quote_blobs = purge_rate_quotes(storage, settings.RATE_QUOTES_RETENTION_DAYS)
     crm_wait_rows = purge_waits(storage, settings.WEBHOOK_RETENTION_DAYS)  # Table crmretries
     log_event(
         log,
@@ -33,7 +33,7 @@ def retention_timer(timer: func.TimerRequest) -> None:
         days=settings.WEBHOOK_RETENTION_DAYS,
         audit_days=settings.AUDIT_RETENTION_DAYS,
         audit_rows_deleted=audit_rows,
-        rate_quote_rows_deleted=quote_rows,
+        rate_quote_blobs_deleted=quote_blobs,
         crm_wait_rows_deleted=crm_wait_rows,
         past_due=timer.past_due,
         **result,

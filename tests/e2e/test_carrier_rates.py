@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from integration.rates.quotes import day_quotes
 from integration.webhooks.signature import sign
 from sandbox.emulators.fedex import create_app
 from sandbox.emulators.serve import RunningServer, start_in_thread
 from sandbox.host.process import HostProcess, start_host
-from shared import tables
 from shared.storage import Storage
 from tests.conftest import WEBHOOK_SECRET, sample_bytes
 
@@ -84,8 +84,7 @@ def test_sample_request_gets_fedex_rates_then_cache(
     day = time.strftime("%Y-%m-%d", time.gmtime())
 
     def sources() -> set[str]:
-        rows = storage.table(tables.RATE_QUOTES).query_entities("PartitionKey eq @d", parameters={"d": day})
-        return {r["Source"] for r in rows}
+        return {r["source"] for r in day_quotes(storage, day)}
 
     rates_host.wait_for(lambda _: {"fedex", "cache"} <= sources(), timeout=15, what="quote audit rows (batched)")
 

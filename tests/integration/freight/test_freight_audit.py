@@ -4,7 +4,6 @@ tolerance, the freight_drift exception and the report; both emulators over HTTP,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,9 +16,9 @@ from integration.clients.d365 import D365Client
 from integration.fulfillment.model import SlipRef
 from integration.fulfillment.records import FulfillmentRecords
 from integration.ops.api import Request
+from integration.rates.quotes import QuoteRecorder, quote_row
 from sandbox import SAMPLES
 from sandbox.emulators.serve import RunningServer
-from shared import tables
 from shared.principal import Principal
 from shared.storage import Storage
 from tests.integration.refunds.conftest import (  # noqa: F401  (fixtures)
@@ -58,16 +57,15 @@ def env(
 
 def quote(storage: Storage, code: str, cents: int, minutes_ago: int = 5) -> None:
     at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    storage.table(tables.RATE_QUOTES).create_entity(
-        {
-            "PartitionKey": at.strftime("%Y-%m-%d"),
-            "RowKey": f"{at.strftime('%H%M%S%f')}-test{code}{cents}",
-            "Source": "live",
-            "Rates": json.dumps([{"code": code, "price": str(cents)}, {"code": "OTHER", "price": "99"}]),
-            "Country": "",
-            "PostalPrefix": "",
-        }
-    )
+    offered = [(code, str(cents)), ("OTHER", "99")]
+    body = {"rates": [{"service_code": c, "total_price": price} for c, price in offered]}
+    row = quote_row(
+        source="live", reason="", latency_ms=1.0, body=body, destination_country="", destination_postal="",
+        currency="USD", correlation_id="test", at=at,
+    )  # fmt: skip
+    recorder = QuoteRecorder(lambda: storage, interval_s=3600)
+    recorder.add(row)
+    recorder.flush()
 
 
 def shipped(storage: Storage, sale: Sale, tracking: str) -> None:

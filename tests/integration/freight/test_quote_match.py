@@ -12,10 +12,9 @@ import pytest
 
 from integration.clients.d365 import D365Client
 from integration.clients.shopify import ShopifyAdmin
-from integration.rates.quotes import quote_row, rate_cart_key
+from integration.rates.quotes import QuoteRecorder, quote_row, rate_cart_key
 from integration.rates.request import parse_rate_request
 from sandbox.emulators.serve import RunningServer
-from shared import tables
 from shared.settings import reset_settings_cache
 from shared.storage import Storage
 from tests.integration.freight.test_freight_audit import call, env, shipped  # noqa: F401
@@ -47,10 +46,11 @@ def store_quote(storage: Storage, order: dict, cents: int, minutes_ago: int, car
     row = quote_row(
         source="live", reason="", latency_ms=1.0, body={"rates": [{"service_code": "GROUND", "total_price": cents}]},
         destination_country=address["country_code"], destination_postal=address["zip"], currency="USD",
-        correlation_id="test", cart=cart,
+        correlation_id="test", cart=cart, at=at,
     )  # fmt: skip
-    row["PartitionKey"], row["RowKey"] = at.strftime("%Y-%m-%d"), f"{at.strftime('%H%M%S%f')}-{cents}"
-    storage.table(tables.RATE_QUOTES).create_entity(row)
+    recorder = QuoteRecorder(lambda: storage, interval_s=3600)
+    recorder.add(row)
+    recorder.flush()
 
 
 def test_the_quote_of_the_same_cart_wins_over_a_later_one_in_the_area(
