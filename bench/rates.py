@@ -35,9 +35,10 @@ import time
 from typing import Any
 
 import aiohttp
+import httpx
 
 from bench.common import Deadline, Row, percentile, save, show
-from bench.measure import calls_delta, cpu_seconds, host_calls
+from bench.measure import FUNCTION_KEY, calls_delta, cpu_seconds, host_calls
 from integration.rates.config import load_rates_config
 from integration.webhooks.signature import sign
 from sandbox import SAMPLES
@@ -53,6 +54,13 @@ SAMPLE = json.loads((SAMPLES / "shopify" / "shopify_dev__carrier_service_rate_re
 REPEATED = 0.8
 OFF = "0 0 0 1 1 *"
 _ANSWERED = re.compile(r"rates\.answered .*?source=(\w+).*?latency_ms=([\d.]+)")
+
+
+def function_cpu(url: str) -> dict[str, dict[str, int]]:
+    """The host's functions' own CPU so far by outcome (``shared.meter``, via the detailed health report)."""
+    response = httpx.get(f"{url}/api/ops/health", headers={"x-functions-key": FUNCTION_KEY}, timeout=10)
+    response.raise_for_status()
+    return dict(response.json().get("process", {}).get("function_cpu", {}))
 
 
 def rate_body(key: int) -> bytes:
@@ -161,18 +169,29 @@ async def _measure(
         # Sampled before the audit writes queued by the last wave have all run: a lower bound.
         out["cpu_per_request"] = 1000 * (cpu_seconds(host.process.pid) - cpu_before) / max(1, warm_requests)
         out["warm_requests"] = warm_requests
-        # Hits only (every caller on a hot key): the host's CPU per cache hit, the quote audit included
-        # (its batched flush runs inside the window: 2 s of waiting, then the CPU is read).
+        # Hits only (every caller on a hot key), ``waves`` waves: the host's CPU per cache hit, the quote
+        # audit included (its flushes run inside the window: 2 s of waiting, then the CPU is read), and the
+        # function's own CPU per hit (thread CPU inside the handler, from the host's health report, read
+        # outside the window).
+        meter_before = function_cpu(host.url).get("rates.cache", {})
         cpu_before = cpu_seconds(host.process.pid)
-        await _wave(session, url, [rate_body(i % hot) for i in range(callers)])
-        await answers.take(callers)
+        for _ in range(max(1, waves)):
+            await _wave(session, url, [rate_body(i % hot) for i in range(callers)])
+            await answers.take(callers)
         await asyncio.sleep(2)
-        out["cpu_per_hit"] = 1000 * (cpu_seconds(host.process.pid) - cpu_before) / callers
+        hit_count = callers * max(1, waves)
+        out["cpu_per_hit"] = 1000 * (cpu_seconds(host.process.pid) - cpu_before) / hit_count
+        meter_after = function_cpu(host.url).get("rates.cache", {})
+        hits_metered = meter_after.get("count", 0) - meter_before.get("count", 0)
+        function_ns = meter_after.get("cpu_ns", 0) - meter_before.get("cpu_ns", 0)
+        out["function_cpu_per_hit"] = function_ns / 1e6 / max(1, hits_metered)
+        out["hits_metered"] = hits_metered
         out["keys"] = next_key  # hot keys 0..hot-1 and every new key after them
         out["fedex_calls"] = await fedex_calls() - before
         await asyncio.sleep(2)  # let the audit writes of the last wave finish
         # Storage calls of the warm waves, the batched quote-audit flushes included.
         out["storage_calls"] = calls_delta(calls_before, host_calls(host.url))
+        out["storage_calls"]["queue"] -= 2  # the two function-CPU reads (health reports) in the window
         bare: list[float] = []
         cpu_before = cpu_seconds(host.process.pid)
         for _ in range(max(1, waves)):
@@ -300,8 +319,21 @@ def _rows(r: dict[str, Any], callers: int, latency_ms: float, deadline_s: float)
             "ms",
             1.0,
             "goal",
-            f"a wave of {callers} hits, quote audit flush included; warm waves (80 % hits, 20 % misses) "
-            f"{r['cpu_per_request']:.1f} ms per request; a bare 404 costs {r['cpu_per_bare']:.2f} ms",
+            f"waves of {callers} hits only, quote audit flushes included: the function itself "
+            f"{r['function_cpu_per_hit']:.2f} ms, the rest is the host (HTTP, worker runtime) and the audit "
+            f"thread; a bare 404 costs {r['cpu_per_bare']:.2f} ms; warm waves (80 % hits, 20 % misses) "
+            f"{r['cpu_per_request']:.1f} ms per request",
+        )
+    )
+    rows.append(
+        Row(
+            "rates",
+            "function CPU per checkout hit",
+            r["function_cpu_per_hit"],
+            "ms",
+            note=f"thread CPU inside the HTTP function (parse, HMAC, plan, cache, rules, log, audit buffer) "
+            f"over {r['hits_metered']} hits (shared.meter); host CPU without it and without a bare 404's "
+            f"{r['cpu_per_bare']:.2f} ms: {r['cpu_per_hit'] - r['function_cpu_per_hit'] - r['cpu_per_bare']:.2f} ms",
         )
     )
     keys = r["keys"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from azure.core.exceptions import AzureError
 
+from shared import meter
 from shared.settings import Settings, SettingsError, get_settings
 from shared.storage import CALLS, get_storage
 
@@ -87,8 +88,9 @@ def check_health() -> dict[str, Any]:
         "status": "ok" if ok else "unhealthy",
         "checks": {"settings": settings_check, "storage": storage_check},
         # This worker process's storage round trips since it started, per service (the benchmarks read
-        # them per unit of work; this report's own storage check is one queue call).
-        "process": {"pid": os.getpid(), "storage_calls": dict(CALLS)},
+        # them per unit of work; this report's own storage check is one queue call)
+        # and its functions' own CPU per outcome (shared.meter).
+        "process": {"pid": os.getpid(), "storage_calls": dict(CALLS), "function_cpu": meter.snapshot()},
         "versions": {
             "app": APP_VERSION,
             "python": platform.python_version(),

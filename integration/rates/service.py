@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,7 @@ from shared.settings import Settings
 
 log = get_logger(__name__)
 MAX_TRACKED_KEYS = 10_000
+MAX_ANSWERS = 10_000  # answer bodies kept for repeat carts (cleared whole when full)
 INLINE_PACKING_LINES = 20  # carts up to this many lines are packed on the event loop (well under 1 ms)
 
 
@@ -91,6 +93,10 @@ class RateService:
         self.breaker = breaker or CircuitBreaker(clock=clock)
         self.flights: SingleFlight[list[ServiceQuote]] = SingleFlight()
         self.stats = RateStats()
+        # The answer body for (quote key, currency, cart value, day), with the quotes it was made from:
+        # a repeat cart whose quotes are still the cached ones gets the same body without rules, delivery
+        # dates and formatting again (the largest part of a cache hit's CPU).
+        self.answers: dict[tuple[str, str, Decimal, date], tuple[list[ServiceQuote], RatesOutcome]] = {}
         self._clock = clock
         self._today = today or (lambda: datetime.now(ZoneInfo(config.timezone)).date())
 
@@ -112,7 +118,7 @@ class RateService:
         cached = await self._cached(key)
         if cached is not None:
             self.stats.cache_hits += 1
-            return self._answer(rate, query, cached, today, "cache")
+            return self._answer(rate, query, cached, today, "cache", key)
         if not self.breaker.allow():
             self.stats.breaker_skips += 1
             return self._fallback(rate, query, today, "circuit open")
@@ -165,14 +171,22 @@ class RateService:
         except FedexError as error:
             log.warning("FedEx unavailable (%s); serving fallback rates", error)
             return self._fallback(rate, query, today, f"fedex: {type(error).__name__}")
-        return self._answer(rate, query, quotes, today, "fedex")
+        return self._answer(rate, query, quotes, today, "fedex", key)
 
     def _answer(
-        self, rate: ShopifyRate, query: Any, quotes: list[ServiceQuote], today: date, source: str
+        self, rate: ShopifyRate, query: Any, quotes: list[ServiceQuote], today: date, source: str, key: str
     ) -> RatesOutcome:
+        memo = (key, rate.currency, rate.subtotal(), today)
+        known = self.answers.get(memo)
+        if known is not None and known[0] is quotes:
+            return RatesOutcome(known[1].body, source, known[1].reason)
         usable, dropped = in_currency(quotes, rate.currency, self.config)
         if not dropped:
-            return RatesOutcome(from_quotes(rate, usable, self.config, today), source)
+            outcome = RatesOutcome(from_quotes(rate, usable, self.config, today), source)
+            if len(self.answers) >= MAX_ANSWERS:
+                self.answers.clear()
+            self.answers[memo] = (quotes, outcome)
+            return outcome
         self.stats.currency_dropped += len(dropped)
         note = f"currency: dropped {len(dropped)} quote(s) in {','.join(sorted({d.currency for d in dropped}))}"
         log_event(

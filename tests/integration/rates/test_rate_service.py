@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -192,6 +193,22 @@ async def test_free_shipping_applies_after_the_cache(stack: Stack) -> None:
     rich = await rates.rates(parse_rate_request(body))
     assert rich.source == "cache"  # same parcels, same FedEx quote
     assert int(cheap.body["rates"][0]["total_price"]) > 0 and rich.body["rates"][0]["total_price"] == "0"
+    await rates.client.aclose()
+
+
+async def test_a_repeat_cart_reuses_its_answer_only_while_its_quotes_are_the_cached_ones(stack: Stack) -> None:
+    rates = service(stack)
+    first = await rates.rates(shopify_request())
+    again = await rates.rates(shopify_request())
+    assert again.source == "cache" and again.body is first.body  # rules and formatting not run again
+    (key,) = list(rates.stats.by_key)
+    cached = rates.cache.get(key)
+    assert cached is not None
+    cheaper = [replace(q, amount=q.amount / 2) for q in cached]  # what a refreshed cache entry holds
+    rates.cache.set(key, cheaper, 60)
+    fresh = await rates.rates(shopify_request())
+    assert fresh.body is not first.body
+    assert int(fresh.body["rates"][0]["total_price"]) < int(first.body["rates"][0]["total_price"])
     await rates.client.aclose()
 
 

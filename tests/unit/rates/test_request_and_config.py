@@ -128,3 +128,26 @@ def test_a_billion_units_is_refused_in_well_under_50_ms() -> None:
     with pytest.raises(InvalidRateRequest, match="quantity"):
         parse_rate_request(raw)
     assert time.perf_counter() - started < 0.05
+
+
+def _with_city(city_json: bytes) -> bytes:
+    """The sample as bytes with the destination city written as given (raw JSON)."""
+    body = json.dumps(sample()).encode()
+    return body.replace(b'"city": "Ottawa"', b'"city": ' + city_json, 1) if b'"city": "Ottawa"' in body else body
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(lambda: _with_city(b'"\\ud800"'), id="escaped lone surrogate"),
+        pytest.param(lambda: _with_city(b'"\xed\xa0\x80"'), id="UTF-8 bytes of a lone surrogate"),
+        pytest.param(lambda: json.dumps(sample() | {"x": "\ud800"}).encode("utf-16", "surrogatepass"), id="UTF-16"),
+        pytest.param(lambda: json.dumps(sample() | {"deep": json.loads("[" * 70 + "]" * 70)}).encode(), id="deep"),
+    ],
+)
+def test_bodies_json_cannot_store_are_refused_whatever_the_fast_path(raw) -> None:
+    """The raw-bytes shortcut past the JSON walk must still send these to it (a lone surrogate would
+    fail the cart key's HMAC with a 500)."""
+    body = raw()
+    with pytest.raises(InvalidRateRequest, match=r"surrogate|deeper"):
+        parse_rate_request(body)
