@@ -11,10 +11,14 @@ Method: hits and misses are told apart by construction, and the host's log check
    wave (TTL 600 s), so those 80 % are hits; the 20 % new keys are misses, one FedEx call each.
    The host logs ``rates.answered source=cache|fedex|fallback`` per answer; in the warm waves the
    number of ``source=cache`` lines must equal the designed hits (shown in the notes).
-4. FedEx calls per unique key: the FedEx emulator's ``rate_requests`` counter / keys sent.
-5. Bare round trip (the limit for hits; FedEx latency + it for misses): the same body POSTed at the
+4. CPU per hit: ``waves`` more waves of hits only. The host process's CPU (/proc) over them ÷ hits, the
+   quote audit's appends included (2 s of waiting inside the window); and the function's own CPU per
+   hit, the thread CPU inside the HTTP function (``shared.meter``, one hit in 8 sampled), read from the
+   host's detailed health report before and after (outside the CPU window).
+5. FedEx calls per unique key: the FedEx emulator's ``rate_requests`` counter / keys sent.
+6. Bare round trip (the limit for hits; FedEx latency + it for misses): the same body POSTed at the
    same concurrency to a route the host does not have (its router answers 404: HTTP, no function).
-6. FedEx down: a wave of new keys while every FedEx request hangs (``rate_timeout``, longer than
+7. FedEx down: a wave of new keys while every FedEx request hangs (``rate_timeout``, longer than
    the client's patience, so the circuit breaker stays closed), then one while FedEx answers 503;
    the limit is the service deadline (rates config ``deadline_s``) + 100 ms.
 
