@@ -12,9 +12,9 @@ Method: hits and misses are told apart by construction, and the host's log check
    The host logs ``rates.answered source=cache|fedex|fallback`` per answer; in the warm waves the
    number of ``source=cache`` lines must equal the designed hits (shown in the notes).
 4. CPU per hit: ``waves`` more waves of hits only. The host process's CPU (/proc) over them ÷ hits, the
-   quote audit's appends included (2 s of waiting inside the window); and the function's own CPU per
-   hit, the thread CPU inside the HTTP function (``shared.meter``, one hit in 8 sampled), read from the
-   host's detailed health report before and after (outside the CPU window).
+   quote audit's appends included (1 s of waiting, two flush intervals, inside the window); and the
+   function's own CPU per hit, the thread CPU inside the HTTP function (``shared.meter``, one hit in 16
+   sampled), read from the host's detailed health report before and after (outside the CPU window).
 5. FedEx calls per unique key: the FedEx emulator's ``rate_requests`` counter / keys sent.
 6. Bare round trip (the limit for hits; FedEx latency + it for misses): the same body POSTed at the
    same concurrency to a route the host does not have (its router answers 404: HTTP, no function).
@@ -174,7 +174,7 @@ async def _measure(
         out["cpu_per_request"] = 1000 * (cpu_seconds(host.process.pid) - cpu_before) / max(1, warm_requests)
         out["warm_requests"] = warm_requests
         # Hits only (every caller on a hot key), ``waves`` waves: the host's CPU per cache hit, the quote
-        # audit included (its flushes run inside the window: 2 s of waiting, then the CPU is read), and the
+        # audit included (its flushes run inside the window: 1 s of waiting, then the CPU is read), and the
         # function's own CPU per hit (thread CPU inside the handler, from the host's health report, read
         # outside the window).
         meter_before = function_cpu(host.url).get("rates.cache", {})
@@ -182,7 +182,7 @@ async def _measure(
         for _ in range(max(1, waves)):
             await _wave(session, url, [rate_body(i % hot) for i in range(callers)])
             await answers.take(callers)
-        await asyncio.sleep(2)
+        await asyncio.sleep(1)  # two flush intervals: the last wave's quotes are appended inside the window
         hit_count = callers * max(1, waves)
         out["cpu_per_hit"] = 1000 * (cpu_seconds(host.process.pid) - cpu_before) / hit_count
         meter_after = function_cpu(host.url).get("rates.cache", {})

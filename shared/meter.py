@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 
-EVERY = 8
+EVERY = 16
 _lock = threading.Lock()
 _cpu_ns: dict[str, int] = {}
 _counts: dict[str, int] = {}

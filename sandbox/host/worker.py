@@ -16,7 +16,6 @@ import logging
 import random
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +51,9 @@ def stamp() -> str:
 
 
 def new_id() -> str:
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    """A version-4 UUID's text from the module's generator."""
+    h = f"{random.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def hex_id(digits: int) -> str:
@@ -170,12 +171,10 @@ class Worker:
         reason: str,
         incoming_trace: str = "",
     ) -> Outcome:
-        invocation_id = new_id()
+        invocation_id, now = new_id(), stamp()
         metadata = {
             **trigger_metadata,
-            "sys": protos.TypedData(
-                json=json.dumps({"MethodName": spec.name, "UtcNow": stamp(), "RandGuid": new_id()})
-            ),
+            "sys": protos.TypedData(json=json.dumps({"MethodName": spec.name, "UtcNow": now, "RandGuid": new_id()})),
         }
         request = protos.InvocationRequest(
             invocation_id=invocation_id,
@@ -185,7 +184,7 @@ class Worker:
             trace_context=protos.RpcTraceContext(trace_parent=trace_parent(incoming_trace)),
             retry_context=protos.RetryContext(),
         )
-        say(f"[{stamp()}] Executing 'Functions.{spec.name}' (Reason='{reason}', Id={invocation_id})")
+        say(f"[{now}] Executing 'Functions.{spec.name}' (Reason='{reason}', Id={invocation_id})")
         started = time.perf_counter()
         response = await runtime.invocation_request(self._message(invocation_request=request))
         duration = (time.perf_counter() - started) * 1000

@@ -151,3 +151,14 @@ def test_bodies_json_cannot_store_are_refused_whatever_the_fast_path(raw) -> Non
     body = raw()
     with pytest.raises(InvalidRateRequest, match=r"surrogate|deeper"):
         parse_rate_request(body)
+
+
+def test_bytes_parse_as_the_parsed_dict_does() -> None:
+    """Raw bytes go through pydantic's JSON parser in one pass; the result is the dict path's."""
+    body = sample()
+    body["rate"]["items"][0]["quantity"] = "3"  # lax: a numeric string is a number on both paths
+    assert parse_rate_request(json.dumps(body).encode()) == parse_rate_request(body)
+    with pytest.raises(InvalidRateRequest, match="body must be a JSON object with a 'rate' member"):
+        parse_rate_request(b'{"rates": {}}')  # refused by the one pass, then named as always
+    with pytest.raises(InvalidRateRequest, match="body is not JSON"):
+        parse_rate_request(b'{"rate": ')
