@@ -44,6 +44,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, ContainerClient
 
 from shared.batch_writer import BufferedWriter
+from shared.hooks import Hooks
 from shared.storage import Storage
 
 MAX_BLOCK_BYTES = 4 * 1024 * 1024  # Append Block: at most 4 MiB per block
@@ -91,14 +92,13 @@ class AppendLog(BufferedWriter):
         name: str | None = None,
         block_bytes: int = MAX_BLOCK_BYTES,
         max_blocks: int = MAX_BLOCKS,
-        before_create: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(storage_factory, container, interval_s, max_rows, event)
         self.container = container
         self.name = name or writer_id()
         self._block_bytes = min(block_bytes, MAX_BLOCK_BYTES)
         self._max_blocks = max_blocks
-        self._before_create = before_create  # tests force the create race through it
+        self.hooks = Hooks()  # named pause points for race tests (no-op in production)
         self._blocks: dict[str, int] = {}  # blocks this writer appended, per blob it created or joined
         self._series: dict[str, int] = {}  # per hour prefix: the n of ``<name>-<n>`` in use
 
@@ -142,8 +142,7 @@ class AppendLog(BufferedWriter):
         self._blocks[name] = self._blocks.get(name, 0) + 1
 
     def _create(self, blob: BlobClient, name: str) -> None:
-        if self._before_create is not None:
-            self._before_create(name)
+        self.hooks.reached("append_log.create", name)
         try:
             blob.create_append_blob(if_none_match="*")  # never truncate another writer's lines
         except HttpResponseError as error:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from shared.append_log import AppendLog, delete_days_before, read_lines
 from shared.storage import Storage, calls_in_this_thread
 from tests.conftest import ROOT
+from tests.races import Paused
 
 AT = "2026-12-08T01:02:03.000004+00:00"
 
@@ -73,28 +73,18 @@ def test_rows_go_to_the_blob_of_their_hour_and_a_full_blob_rolls_over(storage: S
 
 def test_two_writers_creating_the_same_blob_keep_each_others_lines(storage: Storage) -> None:
     """Both writers decide the blob is new to them; the second one's create comes after the first has
-    created it and appended (forced by a hook, not timing): its create must not truncate those lines."""
+    created it and appended (forced by a pause point, not timing): its create must not truncate those
+    lines (If-None-Match: *, then 409/412 = it exists)."""
     container = _container()
-    first_done = threading.Event()
-    second_creating = threading.Event()
-
-    def wait_for_first(name: str) -> None:
-        second_creating.set()
-        assert first_done.wait(10)
-
     first = AppendLog(lambda: storage, container, interval_s=3600, name="same")
-    second = AppendLog(lambda: storage, container, interval_s=3600, name="same", before_create=wait_for_first)
+    second = AppendLog(lambda: storage, container, interval_s=3600, name="same")
     for row in _rows(0, 3):
         first.add(row)
     for row in _rows(10, 2):
         second.add(row)
-    racer = threading.Thread(target=second.flush)
-    racer.start()
-    assert second_creating.wait(10)  # the second writer is about to create the blob
+    racer = Paused(second, "append_log.create", second.flush).start()  # about to create the blob
     first.flush()  # creates it and appends its 3 lines
-    first_done.set()
-    racer.join(10)
-    assert not racer.is_alive()
+    racer.finish()
     assert [r["i"] for r in read_lines(storage, container, "2026-12-08/")] == [0, 1, 2, 10, 11]
     assert first.failed == second.failed == 0
 
