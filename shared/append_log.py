@@ -110,6 +110,9 @@ class AppendLog(BufferedWriter):
                 self.dropped += 1
                 continue
             by_hour.setdefault(blob_prefix(str(row["at"])), []).append(line)
+        if len(self._blocks) > 2 * len(by_hour) + 8:  # forget past hours' blobs (a late line re-creates: 409)
+            self._blocks = {n: c for n, c in self._blocks.items() if n[:14] in by_hour}
+            self._series = {p: n for p, n in self._series.items() if p in by_hour}
         container = self._storage_factory().container(self.container)
         for prefix, lines in by_hour.items():
             for block in blocks(lines, self._block_bytes):

@@ -78,10 +78,11 @@ class BufferedWriter:
                 rows, self._buffer = list(self._buffer), deque()
             if not rows:
                 return
+            written = self.written
             try:
                 self._write(rows)
             except Exception as error:  # never fail the work or crash the worker
-                self.failed += len(rows)
+                self.failed += len(rows) - (self.written - written)  # what this flush did not write
                 log_event(log, self._event, error=type(error).__name__, rows=len(rows), dropped=self.dropped)
 
     def _write(self, rows: list[dict[str, Any]]) -> None:

@@ -91,7 +91,10 @@ class QuoteRecorder(AppendLog):
 
 
 def day_quotes(storage: Storage, day: str) -> Iterator[dict[str, Any]]:
-    """Every quote recorded on a UTC day (``YYYY-MM-DD``), writer by writer, oldest hour first."""
+    """Every quote recorded on a UTC day (``YYYY-MM-DD``), writer by writer, oldest hour first; none for
+    text that is not such a day (an ops caller's ``day`` goes into a blob prefix)."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
+        return iter(())
     return read_lines(storage, CONTAINER, f"{day}/")
 
 

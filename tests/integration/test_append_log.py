@@ -69,6 +69,14 @@ def test_rows_go_to_the_blob_of_their_hour_and_a_full_blob_rolls_over(storage: S
     names = sorted(b.name for b in storage.container(container).list_blobs())
     assert names == ["2026-12-08/01/w1-1.ndjson", "2026-12-08/01/w1.ndjson", "2026-12-08/02/w1.ndjson"]
     assert sorted(r["i"] for r in read_lines(storage, container, "2026-12-08/")) == [0, 1, 2, 3]
+    for hour in range(24):  # a long-lived writer forgets past hours' blobs; a late line still lands
+        writer.add({"at": f"2026-12-09T{hour:02d}:00:00.000000+00:00", "i": 100 + hour})
+        writer.flush()
+    writer.add(_rows(4, 1)[0])  # a late line of 2026-12-08 01:00, the blob's writer long forgotten
+    writer.flush()
+    assert len(writer._blocks) <= 10 and writer.failed == 0
+    assert sorted(r["i"] for r in read_lines(storage, container, "2026-12-08/")) == [0, 1, 2, 3, 4]
+    assert len(list(read_lines(storage, container, "2026-12-09/"))) == 24
 
 
 def test_two_writers_creating_the_same_blob_keep_each_others_lines(storage: Storage) -> None:

@@ -34,6 +34,7 @@ def test_quotes_are_appended_in_blocks_and_counted(storage: Storage) -> None:
     mine = [r for r in day_quotes(storage, day) if r["correlation_id"] == "quote-audit-test"]
     assert len(mine) >= 150 and mine[-1]["rates"] == [{"code": "FEDEX_GROUND", "price": "1973"}]
     assert mine[-1]["postal_prefix"] == "100" and "10001" not in str(mine)  # no full postal code kept
+    assert day_counts(storage, "\x1f") == {} == day_counts(storage, f"{day}/../")  # not a day: no quotes
 
 
 def test_retention_purges_quote_days_older_than_the_setting(storage: Storage) -> None:
