@@ -48,8 +48,6 @@ def stamp() -> str:
 # Invocation, request and trace ids: random, not secret. One getrandom() syscall per id (uuid4, secrets)
 # was a measurable share of the local host's CPU per invocation, which Azure's (.NET) host does not
 # charge to the Python process. (The module's generator: it is reseeded in a forked child.)
-
-
 def new_id() -> str:
     """A version-4 UUID's text from the module's generator."""
     h = f"{random.getrandbits(128):032x}"
