@@ -12,29 +12,58 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 
+from integration.clients.d365_batch import BatchOp, BatchRead, BatchResult, ReadResult, parse_batch_response, sets_of
+from integration.clients.d365_errors import (
+    D365AlreadyExists,
+    D365AuthError,
+    D365Error,
+    D365NotFound,
+    D365PreconditionFailed,
+    D365Transient,
+    D365ValidationError,
+    classify,
+)
 from integration.clients.odata import (
-    BatchPart,
     ODataClient,
     TokenProvider,
     dumps,
     key_segment,
     loads,
     odata_literal,
-    parse_batch,
     token_provider,
 )
-from integration.errors import Conflict, IntegrationError, Permanent, Transient
+from integration.errors import IntegrationError
 from shared.http import DEFAULT_TIMEOUT, RetryPolicy
 from shared.settings import Settings
 
-# Re-exported: the flows build filters and keys with these (integration/clients/odata.py has them).
-__all__ = ["D365Client", "TokenProvider", "dumps", "key_segment", "loads", "odata_literal"]
+# Re-exported: the flows build filters, keys and batches with these, and catch these errors, through this
+# module (their homes: odata.py, d365_batch.py, d365_errors.py).
+__all__ = [
+    "BatchOp",
+    "BatchRead",
+    "BatchResult",
+    "D365AlreadyExists",
+    "D365AuthError",
+    "D365Client",
+    "D365Error",
+    "D365NotFound",
+    "D365PreconditionFailed",
+    "D365Transient",
+    "D365ValidationError",
+    "ReadResult",
+    "TokenProvider",
+    "classify",
+    "dumps",
+    "key_segment",
+    "loads",
+    "odata_literal",
+    "parse_batch_response",
+]
 
 JSON_HEADERS = {
     "OData-Version": "4.0",
@@ -42,118 +71,6 @@ JSON_HEADERS = {
     "Accept": "application/json;odata.metadata=minimal",
     "Content-Type": "application/json;odata.metadata=minimal",
 }
-
-
-class D365Error(IntegrationError):
-    def __init__(self, status: int, message: str, entity_set: str = "", body: Any = None) -> None:
-        super().__init__(f"F&O {status} on {entity_set or 'request'}: {message}")
-        self.status = status
-        self.message = message
-        self.entity_set = entity_set
-        self.body = body
-
-
-class D365ValidationError(D365Error, Permanent):
-    """F&O refused the write (a permanent 4xx or a failed changeset): fix data or mapping, do not retry."""
-
-
-class D365AlreadyExists(D365ValidationError):
-    """The key exists: for deterministic keys this means an earlier attempt already created it."""
-
-
-class D365NotFound(D365Error, Permanent):
-    pass
-
-
-class D365PreconditionFailed(D365Error, Conflict):
-    """Stale ``If-Match`` ETag."""
-
-
-class D365AuthError(D365Error, Permanent):
-    pass
-
-
-class D365Transient(D365Error, Transient):
-    """429/5xx/timeouts/dropped connections that outlasted the client's own retries: retry later."""
-
-
-def classify(status: int, payload: Any, entity_set: str = "", in_batch: bool = False) -> D365Error:
-    error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
-    if not isinstance(error, dict):  # a gateway's or proxy's {"error": "text"}, not OData's error object
-        error = {"message": str(error)}
-    inner: dict[str, Any] = error["innererror"] if isinstance(error.get("innererror"), dict) else {}
-    message = inner.get("message") or error.get("message") or (str(payload)[:500] if payload else f"HTTP {status}")
-    text = message.lower()
-    write_failure = "write failed" in text or "WriteException" in str(inner.get("type", ""))
-    if "already exist" in text:
-        return D365AlreadyExists(status, message, entity_set, payload)
-    if "no resources were found" in text or status == 404:
-        return D365NotFound(status, message, entity_set, payload)
-    if status in (401, 403):
-        return D365AuthError(status, message, entity_set, payload)
-    if status == 412:
-        return D365PreconditionFailed(status, message, entity_set, payload)
-    # 408/429 that outlasted the retries are "not now", like a 5xx (Dataverse's classify says the same).
-    if (400 <= status < 500 and status not in (408, 429)) or (in_batch and write_failure):
-        return D365ValidationError(status, message, entity_set, payload)
-    return D365Transient(status, message, entity_set, payload)
-
-
-@dataclass
-class BatchOp:
-    method: str  # POST | PATCH | DELETE
-    entity_set: str
-    body: dict[str, Any] | None = None
-    key: Mapping[str, Any] | None = None
-    etag: str | None = None  # sent as If-Match: the ETag read, so a concurrent change fails the changeset (412)
-
-
-@dataclass
-class BatchRead:
-    """A GET sent in the same ``$batch`` after the changeset (outside it: OData runs requests outside
-    changesets on their own, in order, so it sees what the changeset committed)."""
-
-    entity_set: str
-    key: Mapping[str, Any] | None = None
-    filter: str | None = None
-    select: list[str] | str | None = None
-    expand: str | None = None
-    top: int | None = None
-    cross_company: bool = False
-
-
-class BatchResult(BatchPart):
-    def error(self, entity_set: str = "") -> D365Error | None:
-        """The classified error of a failed part (None when it succeeded)."""
-        return classify(self.status, self.body, entity_set, in_batch=True) if self.status >= 400 else None
-
-
-@dataclass
-class ReadResult:
-    """The answer to one GET part of :meth:`D365Client.read_batch`: the entity (a keyed read) or every
-    row (a collection read), or the error the same GET sent alone would have raised."""
-
-    read: BatchRead
-    value: Any = None
-    error: D365Error | None = None
-
-    def entity(self) -> dict[str, Any] | None:
-        """A keyed read's entity; None when F&O has no such entity; other failures raise."""
-        if isinstance(self.error, D365NotFound):
-            return None
-        if self.error is not None:
-            raise self.error
-        return dict(self.value or {})
-
-    def rows(self) -> list[dict[str, Any]]:
-        """A collection read's rows (all pages); a failed part raises its error."""
-        if self.error is not None:
-            raise self.error
-        return list(self.value or [])
-
-
-def _sets(reads: Sequence[BatchRead]) -> str:
-    return ",".join(sorted({r.entity_set for r in reads}))
 
 
 # Shared (global) entities have no dataAreaId (reference d365.md §1.3); everything else the app
@@ -350,7 +267,7 @@ class D365Client(ODataClient):
         if error is not None:
             raise error
         if len(read_back) < len(reads):
-            raise D365Transient(0, f"$batch answered {len(read_back)} parts for {len(reads)} reads", _sets(reads))
+            raise D365Transient(0, f"$batch answered {len(read_back)} parts for {len(reads)} reads", sets_of(reads))
         return [*written, *read_back]
 
     def read_batch(self, reads: Sequence[BatchRead]) -> list[ReadResult]:
@@ -473,11 +390,3 @@ class D365Client(ODataClient):
         params = self._params(filter, read.select, read.expand, read.top, None, read.cross_company or scoped)
         # Encoded like httpx encodes a query: a request line cannot carry spaces.
         return f"{url}?{urlencode(params, quote_via=quote, safe='$,()=')}" if params else url
-
-
-def parse_batch_response(content_type: str, content: bytes) -> list[BatchResult]:
-    """The HTTP responses inside a multipart ``$batch`` answer, changesets flattened, in order."""
-    try:
-        return [BatchResult(part.status, part.body) for part in parse_batch(content_type, content)]
-    except ValueError as error:
-        raise D365Transient(0, str(error)) from None
