@@ -10,14 +10,21 @@ so callers see one typed error.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 
-from integration.clients.d365_batch import BatchOp, BatchRead, BatchResult, ReadResult, parse_batch_response, sets_of
+from integration.clients.d365_batch import (
+    BatchOp,
+    BatchRead,
+    BatchResult,
+    ReadResult,
+    multipart_body,
+    parse_batch_response,
+    sets_of,
+)
 from integration.clients.d365_errors import (
     D365AlreadyExists,
     D365AuthError,
@@ -328,43 +335,13 @@ class D365Client(ODataClient):
             return None, [], []
         if len(operations) + len(reads) > 5000:
             raise ValueError("an F&O batch holds at most 5000 operations")
-        batch_boundary, changeset_boundary = f"batch_{uuid.uuid4()}", f"changeset_{uuid.uuid4()}"
-        parts = []
-        for index, op in enumerate(operations, start=1):
-            target = f"{self.root}/{op.entity_set}"
-            if op.key is not None:
-                target = self._keyed_url(op.entity_set, op.key)
-            body = (
-                dumps({"dataAreaId": self.legal_entity, **op.body})
-                if op.body is not None and op.method == "POST"
-                else (dumps(op.body) if op.body is not None else "")
-            )
-            parts.append(
-                f"--{changeset_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
-                f"Content-ID: {index}\r\n\r\n{op.method} {target} HTTP/1.1\r\nOData-Version: 4.0\r\n"
-                + (f"If-Match: {op.etag}\r\n" if op.etag else "")
-                + f"Content-Type: application/json;odata.metadata=minimal\r\nAccept: application/json\r\n\r\n{body}\r\n"
-            )
-        payload = ""
-        if operations:
-            changeset = "".join(parts) + f"--{changeset_boundary}--\r\n"
-            payload += (
-                f"--{batch_boundary}\r\nContent-Type: multipart/mixed; boundary={changeset_boundary}\r\n\r\n"
-                f"{changeset}\r\n"
-            )
-        for read in reads:
-            payload += (
-                f"--{batch_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
-                f"\r\nGET {self._read_url(read)} HTTP/1.1\r\nOData-Version: 4.0\r\n"
-                f"Accept: application/json;odata.metadata=minimal\r\n\r\n"
-            )
-        payload += f"--{batch_boundary}--\r\n"
+        batch_boundary, payload = multipart_body(operations, reads, self.legal_entity, self._op_url, self._read_url)
         entity_sets = ",".join(sorted({op.entity_set for op in operations} | {r.entity_set for r in reads}))
         response = self.request(
             "POST",
             f"{self.root}/$batch",
             entity_sets,
-            content=payload.encode(),
+            content=payload,
             headers={"Content-Type": f"multipart/mixed; boundary={batch_boundary}", "Accept": "multipart/mixed"},
         )
         results = parse_batch_response(response.headers.get("content-type", ""), response.content)
@@ -381,6 +358,9 @@ class D365Client(ODataClient):
                 0, f"$batch answered {len(results)} parts for {len(operations)} operations", entity_sets
             )
         return None, results[: len(operations)], results[len(operations) :]
+
+    def _op_url(self, op: BatchOp) -> str:
+        return self._keyed_url(op.entity_set, op.key) if op.key is not None else f"{self.root}/{op.entity_set}"
 
     def _read_url(self, read: BatchRead) -> str:
         url = f"{self.root}/{read.entity_set}"

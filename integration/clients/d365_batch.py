@@ -3,12 +3,13 @@ their answers, classified as the same request sent alone would be (``d365_errors
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from integration.clients.d365_errors import D365Error, D365NotFound, D365Transient, classify
-from integration.clients.odata import BatchPart, parse_batch
+from integration.clients.odata import BatchPart, dumps, parse_batch
 
 
 @dataclass
@@ -74,3 +75,42 @@ def parse_batch_response(content_type: str, content: bytes) -> list[BatchResult]
         return [BatchResult(part.status, part.body) for part in parse_batch(content_type, content)]
     except ValueError as error:
         raise D365Transient(0, str(error)) from None
+
+
+def multipart_body(
+    operations: Sequence[BatchOp],
+    reads: Sequence[BatchRead],
+    legal_entity: str,
+    target: Callable[[BatchOp], str],
+    read_url: Callable[[BatchRead], str],
+) -> tuple[str, bytes]:
+    """(batch boundary, body) of one ``$batch``: the operations as ONE changeset (Content-IDs 1..n; a POST
+    carries the legal entity), then each read as a GET part outside it, in order."""
+    batch_boundary, changeset_boundary = f"batch_{uuid.uuid4()}", f"changeset_{uuid.uuid4()}"
+    parts = []
+    for index, op in enumerate(operations, start=1):
+        body = (
+            dumps({"dataAreaId": legal_entity, **op.body})
+            if op.body is not None and op.method == "POST"
+            else (dumps(op.body) if op.body is not None else "")
+        )
+        parts.append(
+            f"--{changeset_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+            f"Content-ID: {index}\r\n\r\n{op.method} {target(op)} HTTP/1.1\r\nOData-Version: 4.0\r\n"
+            + (f"If-Match: {op.etag}\r\n" if op.etag else "")
+            + f"Content-Type: application/json;odata.metadata=minimal\r\nAccept: application/json\r\n\r\n{body}\r\n"
+        )
+    payload = ""
+    if operations:
+        changeset = "".join(parts) + f"--{changeset_boundary}--\r\n"
+        payload += (
+            f"--{batch_boundary}\r\nContent-Type: multipart/mixed; boundary={changeset_boundary}\r\n\r\n{changeset}\r\n"
+        )
+    for read in reads:
+        payload += (
+            f"--{batch_boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+            f"\r\nGET {read_url(read)} HTTP/1.1\r\nOData-Version: 4.0\r\n"
+            f"Accept: application/json;odata.metadata=minimal\r\n\r\n"
+        )
+    payload += f"--{batch_boundary}--\r\n"
+    return batch_boundary, payload.encode()
