@@ -29,13 +29,16 @@ def run_audit(
     missing_only: bool = False,
 ) -> dict[str, Any]:
     """Audit every shipped order (or only those shipped with one of the ``only`` tracking numbers, or
-    with ``missing_only`` those that have no audit line yet: the timer's way to give every shipped order
-    its line, with an empty ``actual`` until FedEx's charge arrives)."""
+    with ``missing_only`` those that have no audit line yet, or whose line misses a tracking number the
+    order has now: the timer's way to give every shipped order its line, with an empty ``actual`` until
+    FedEx's charge arrives)."""
     summary = {"orders": 0, "flagged": 0, "awaiting_invoice": 0}
-    audited = {str(line["order_id"]) for line in audit_lines(storage)} if missing_only else set()
+    # Audited orders and the tracking numbers their line covers: an order shipped again (a new tracking
+    # number) is audited again, so its line sums every package.
+    audited = {str(line["order_id"]): set(line["tracking"]) for line in audit_lines(storage)} if missing_only else {}
     quotes = QuoteIndex(storage)  # each day's quotes read once for the whole run
     for order_id, (sales_order, numbers) in sorted(shipped_orders(storage).items()):
-        if (only is not None and not numbers & only) or order_id in audited:
+        if (only is not None and not numbers & only) or (order_id in audited and numbers <= audited[order_id]):
             continue
         line = audit_order(
             storage,

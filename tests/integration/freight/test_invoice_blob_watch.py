@@ -13,6 +13,8 @@ from integration.cases import ExceptionStore
 from integration.clients.d365 import D365Client
 from integration.freight.blob_watch import scan
 from integration.freight.invoice_csv import parse
+from integration.fulfillment.model import SlipRef
+from integration.fulfillment.records import FulfillmentRecords
 from sandbox.emulators.serve import RunningServer
 from shared import tables
 from shared.storage import Storage, safe_key
@@ -106,3 +108,15 @@ def test_the_timer_run_gives_every_shipped_order_its_audit_line(
     [line] = [x for x in rep["lines"] if x["order_id"] == str(sale.order_id)]
     assert line["actual"] == "" and line["charged"] == "10.00" and not line["flagged"]  # awaiting FedEx's charge
     assert bootstrap.freight_audit().scan_invoices()["newly_shipped"] == 0  # audited once, not every run
+
+    # The order ships again (a second packing slip, a new tracking number): its line is audited again and
+    # covers both packages.
+    records = FulfillmentRecords(storage)
+    again = records.claim(SlipRef(sale.number, f"CPS-{sale.order_id}-2"))
+    again.shopify_order_id, again.tracking_numbers, again.status = str(sale.order_id), (f"R{sale.order_id}",), "done"
+    records.save(again, release=True)
+    assert bootstrap.freight_audit().scan_invoices()["newly_shipped"] == 1
+    _, rep = call(storage, "GET", "money/freight", top="100")
+    [line] = [x for x in rep["lines"] if x["order_id"] == str(sale.order_id)]
+    assert sorted(line["tracking"]) == sorted([f"N{sale.order_id}", f"R{sale.order_id}"])
+    assert bootstrap.freight_audit().scan_invoices()["newly_shipped"] == 0
