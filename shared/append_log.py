@@ -22,11 +22,16 @@ same name (a restarted process reusing an id, a copy of the writer) must never t
 lines, so a 409/412 on create means "someone made it" and the append goes ahead. Each block is whole
 lines, and Azure appends blocks atomically, so readers never see half a record.
 
-Loss window, by design: records still in the buffer when the process dies are lost: at most what arrived
-in the last ``interval_s`` (0.5 s by default), plus a flush in progress whose append did not complete (a
-block is all or nothing). Every completed flush is kept. A failed append is logged and its records are
-dropped (counted in ``failed``); the buffer keeps the newest ``max_rows`` under overload and counts the
-rest in ``dropped`` (buffer and thread: ``shared.batch_writer.BufferedWriter``).
+Loss window, by design: records still in the buffer when the process dies are lost: what arrived in the
+last ``interval_s`` (0.5 s by default), plus a flush in progress whose append did not complete (a block
+is all or nothing; a flush waits at most for the storage timeouts and one retry, about 10 s, and records
+keep arriving meanwhile). Every completed flush is kept. A flush that fails transiently goes back to the
+head of the buffer for the next one; a permanent failure drops its records (counted in ``failed``); the
+buffer keeps the newest ``max_rows`` under overload and counts the rest in ``dropped`` (buffer and
+thread: ``shared.batch_writer.BufferedWriter``). Append Block is not idempotent: a retried block whose
+first answer was lost, or a flush put back after a partial failure, can land twice; readers that count
+(``integration.rates.quotes.day_counts``) count a record once, and the freight audit's latest-quote rule
+is not changed by a repeat.
 ``tests/integration/test_append_log.py`` kills a writer's process with records in the buffer and checks
 exactly what survives.
 """
@@ -107,7 +112,8 @@ class AppendLog(BufferedWriter):
         for row in rows:
             line = json.dumps(row, separators=(",", ":"), default=str).encode() + b"\n"
             if len(line) > self._block_bytes:
-                self.dropped += 1
+                with self._lock:  # add() counts under the same lock
+                    self.dropped += 1
                 continue
             by_hour.setdefault(blob_prefix(str(row["at"])), []).append(line)
         if len(self._blocks) > 2 * len(by_hour) + 8:  # forget past hours' blobs (a late line re-creates: 409)
@@ -154,11 +160,25 @@ class AppendLog(BufferedWriter):
         self._blocks.setdefault(name, 0)
 
 
-def read_lines(storage: Storage, container: str, prefix: str) -> Iterator[dict[str, Any]]:
-    """Every record of the blobs under ``prefix`` (for example a day, ``2026-12-08/``), blob by blob."""
+READ_RANGE = 32 * 1024 * 1024  # the SDK answers a range up to max_single_get_size (32 MiB) in one GET
+
+
+def read_lines(
+    storage: Storage, container: str, prefix: str, range_bytes: int = READ_RANGE
+) -> Iterator[dict[str, Any]]:
+    """Every record of the blobs under ``prefix`` (for example a day, ``2026-12-08/``), blob by blob.
+
+    A blob is read as its listed size in ranges of at most ``range_bytes`` (32 MiB) bytes, each one GET: the SDK's
+    own chunked download of a larger blob sends ``If-Match`` with its later chunks, which fails (412) on
+    a blob still being appended to. Appended bytes never change and every block ends a line, so the listed
+    size is a line boundary and the ranges join exactly."""
     client = storage.container(container)
     for item in client.list_blobs(name_starts_with=prefix):
-        data = client.download_blob(item.name).readall()
+        size = int(item.size or 0)
+        data = b"".join(
+            client.download_blob(item.name, offset=start, length=min(range_bytes, size - start)).readall()
+            for start in range(0, size, range_bytes)
+        )
         for line in data.splitlines():
             if line.strip():
                 try:

@@ -4,9 +4,12 @@ in entity group transactions (up to 100 rows of one partition each).
 For rows that many units of work add to the same partition (the checkout quote audit, the audit's
 by-day index): one transaction per partition per flush instead of one insert per row.
 
-Loss window, by design: rows still in the buffer when the process dies are lost: at most what
-arrived during the last ``interval_s`` (plus a flush in progress, whose failure is logged). When
-storage cannot keep up, the buffer keeps the newest ``max_rows`` and counts what it dropped.
+Loss window, by design: rows still in the buffer when the process dies are lost: what arrived during
+the last ``interval_s``, plus those of a flush in progress (a flush waits at most for the storage
+client's timeouts and one retry, about 10 s, while new rows keep arriving). A flush that fails with a
+transient error (a dropped connection, 408/429/5xx) puts its rows back at the head of the buffer for the
+next one; a permanent failure drops them (counted in ``failed``). When storage cannot keep up, the buffer
+keeps the newest ``max_rows`` and counts what it dropped.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
+
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
 from shared.logs import get_logger, log_event
 from shared.storage import Storage
@@ -53,7 +58,7 @@ class BufferedWriter:
                 self._buffer.popleft()
                 self.dropped += 1
             self._buffer.append(row)
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():  # none yet, idle exit, or died
                 self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
                 self._thread.start()
 
@@ -78,12 +83,18 @@ class BufferedWriter:
                 rows, self._buffer = list(self._buffer), deque()
             if not rows:
                 return
-            written = self.written
             try:
                 self._write(rows)
             except Exception as error:  # never fail the work or crash the worker
-                self.failed += len(rows) - (self.written - written)  # what this flush did not write
-                log_event(log, self._event, error=type(error).__name__, rows=len(rows), dropped=self.dropped)
+                again = transient(error)
+                with self._lock:
+                    if again:  # back at the head for the next flush, within the buffer's bound
+                        room = max(0, self._max_rows - len(self._buffer))
+                        self.dropped += len(rows) - min(room, len(rows))
+                        self._buffer.extendleft(reversed(rows[len(rows) - room :] if room < len(rows) else rows))
+                    else:
+                        self.failed += len(rows)
+                log_event(log, self._event, error=type(error).__name__, rows=len(rows), retried=again)
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         raise NotImplementedError
@@ -95,6 +106,14 @@ class BufferedWriter:
         while self._buffer and time.monotonic() < deadline:
             time.sleep(0.05)
             self.flush()
+
+
+def transient(error: BaseException) -> bool:
+    """A storage failure worth another try: no answer, or 408/429/5xx."""
+    if isinstance(error, (ServiceRequestError, ServiceResponseError)):
+        return True
+    status = getattr(error, "status_code", None)
+    return isinstance(status, int) and (status >= 500 or status in (408, 429))
 
 
 class BatchWriter(BufferedWriter):

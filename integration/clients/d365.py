@@ -303,15 +303,23 @@ class D365Client(ODataClient):
     def read_results(self, reads: Sequence[BatchRead], parts: Sequence[BatchResult]) -> list[ReadResult]:
         out: list[ReadResult] = []
         stopped = ""
+        stopper: D365Error | None = None
         for index, read in enumerate(reads):
             if index >= len(parts):
+                # Unanswered because an earlier part failed: that failure is what a caller must see (a
+                # permanent one stays permanent, not "try again"); after a 404 or a transient failure the
+                # part's own answer is unknown, so it is transient.
+                if stopper is not None and not isinstance(stopper, (D365NotFound, D365Transient)):
+                    out.append(ReadResult(read, error=stopper))
+                    continue
                 message = f"not answered: the $batch stopped after {stopped or 'an earlier failure'}"
                 out.append(ReadResult(read, error=D365Transient(0, message, read.entity_set)))
                 continue
             part = parts[index]
             if part.status >= 400:
                 stopped = f"a {part.status} on {read.entity_set}"
-                out.append(ReadResult(read, error=classify(part.status, part.body, read.entity_set)))
+                stopper = classify(part.status, part.body, read.entity_set)
+                out.append(ReadResult(read, error=stopper))
                 continue
             body = part.body if isinstance(part.body, dict) else {}
             if read.key is not None:

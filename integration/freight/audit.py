@@ -140,12 +140,17 @@ class QuoteIndex:
             by_cart: dict[str, list[Quote]] = {}
             by_area: dict[tuple[str, str], list[Quote]] = {}
             for row in day_quotes(self.storage, day):
-                at = datetime.fromisoformat(str(row["at"]))
-                prices = {
-                    str(r.get("code")): Decimal(str(r["price"])) / 100  # Shopify carrier rates are in subunits
-                    for r in row.get("rates") or []
-                    if r.get("price") is not None
-                }
+                try:
+                    at = datetime.fromisoformat(str(row["at"]))
+                    prices = {
+                        str(r.get("code")): Decimal(str(r["price"])) / 100  # Shopify carrier rates are in subunits
+                        for r in row.get("rates") or []
+                        if r.get("price") is not None
+                    }
+                except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError):
+                    continue  # not a quote record of ours (one bad line must not stop the audit)
+                if at.tzinfo is None:
+                    continue
                 quote = (at, prices)
                 if row.get("cart"):
                     by_cart.setdefault(str(row["cart"]), []).append(quote)

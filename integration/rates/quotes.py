@@ -99,4 +99,16 @@ def day_quotes(storage: Storage, day: str) -> Iterator[dict[str, Any]]:
 
 
 def day_counts(storage: Storage, day: str) -> dict[str, int]:
-    return dict(Counter(str(row.get("source", "")) for row in day_quotes(storage, day)))
+    """Quotes per source on a day. A record appended twice (an Append Block retried after its answer was
+    lost, or a flush put back after a transient failure) counts once: same correlation id and time."""
+    seen: set[tuple[str, str]] = set()
+    counts: Counter[str] = Counter()
+    for row in day_quotes(storage, day):
+        if not isinstance(row, dict):
+            continue
+        key = (str(row.get("correlation_id", "")), str(row.get("at", "")))
+        if key[0] and key in seen:
+            continue
+        seen.add(key)
+        counts[str(row.get("source", ""))] += 1
+    return dict(counts)

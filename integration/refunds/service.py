@@ -109,9 +109,11 @@ class RefundService:
                 refund = parse_refund(self._settled(refund, payload))
         except RefundPayloadError as error:
             order_id, refund_id = str(payload.get("order_id") or ""), str(payload.get("id") or "")
-            self.exceptions.open(ENTITY, f"{order_id}/{refund_id}", "refund_payload_invalid", str(error), {})
-            if order_id and refund_id:  # stored, so a later valid delivery knows to resolve the exception
+            # The record first, then the exception: a later valid delivery resolves the exception only when
+            # it finds a stored record, so an exception must never exist without one.
+            if order_id and refund_id:
                 self._note_invalid(RefundRecord(order_id, refund_id), str(error))
+            self.exceptions.open(ENTITY, f"{order_id}/{refund_id}", "refund_payload_invalid", str(error), {})
             return Outcome("exception", reason_code="refund_payload_invalid")
         record = RefundRecord(refund.order_id, refund.id)
         started, cpu_started = time.monotonic(), time.thread_time()
@@ -225,11 +227,11 @@ class RefundService:
             }
             reason = tax_or_total(mismatches)
             text = "; ".join(f"{m.what}: Shopify {m.shopify} vs F&O {m.d365}" for m in mismatches)
+            record.status, record.reason_code, record.message = MISMATCH, reason, text
+            self.records.save(record)  # the record before the exception (see _blocked)
             self.exceptions.open(
                 ENTITY, record.entity_id, reason, f"credit note {number} differs from the refund: {text}", values
             )
-            record.status, record.reason_code, record.message = MISMATCH, reason, text
-            self.records.save(record)
             self.audit.record(ENTITY, record.entity_id, "credit_note_check", "mismatch", target="d365", details=values)
             return Outcome(MISMATCH, refund.order_id, refund.id, number, reason)
         record.credit_note_invoice = credit_note.invoice
@@ -359,6 +361,8 @@ class RefundService:
         record.reason_code, record.message = problem.reason_code, problem.message
         if waited >= self.config.wait_horizon_s:
             values = {**problem.values, "waited_hours": round(waited / 3600, 2), "attempts": record.wait_attempts}
+            record.status = EXCEPTION
+            self.records.save(record)  # the record before the exception (see _blocked)
             self.exceptions.open(
                 ENTITY,
                 record.entity_id,
@@ -366,8 +370,6 @@ class RefundService:
                 f"{problem.message} (still after {values['waited_hours']} h)",
                 values,
             )
-            record.status = EXCEPTION
-            self.records.save(record)
             self.audit.record(ENTITY, record.entity_id, "wait", "expired", details=values)
             return Outcome(EXCEPTION, refund.order_id, refund.id, reason_code=problem.reason_code)
         record.status = WAITING
@@ -379,9 +381,12 @@ class RefundService:
         return Outcome(WAITING, refund.order_id, refund.id, reason_code=problem.reason_code, retry_after=delay)
 
     def _blocked(self, refund: Refund, record: RefundRecord, problem: RefundProblem) -> Outcome:
-        self.exceptions.open(ENTITY, record.entity_id, problem.reason_code, problem.message, problem.values)
+        # The record before the exception: the success path resolves an exception only when a record is
+        # stored (one Table call fewer per refund), so a crash in between must leave a record without an
+        # exception (the retry opens it), never an exception without a record (it would stay open).
         record.status, record.reason_code, record.message = EXCEPTION, problem.reason_code, problem.message
         self.records.save(record)
+        self.exceptions.open(ENTITY, record.entity_id, problem.reason_code, problem.message, problem.values)
         self.audit.record(
             ENTITY,
             record.entity_id,

@@ -58,6 +58,24 @@ def test_a_flush_bigger_than_a_block_is_split_at_line_boundaries(storage: Storag
     assert writer.dropped == 1 and writer.written == 25
 
 
+def test_a_blob_read_in_small_ranges_joins_exactly_while_it_grows(storage: Storage) -> None:
+    """Ranged reads (one GET each, so no If-Match between chunks, which the SDK's own chunked download of a
+    blob over 32 MiB sends and a blob being appended to fails with 412) up to the listed size: lines cut by
+    a range boundary join again, and lines appended after the listing are read next time."""
+    container = _container()
+    writer = AppendLog(lambda: storage, container, interval_s=3600, name="w1")
+    for row in _rows(0, 40, pad=37):
+        writer.add(row)
+    writer.flush()
+    lines = read_lines(storage, container, "2026-12-08/", range_bytes=100)  # ~70-byte lines: cut everywhere
+    first = next(lines)
+    for row in _rows(40, 5):  # appended after this read listed the blob
+        writer.add(row)
+    writer.flush()
+    assert [first["i"], *(r["i"] for r in lines)] == list(range(40))  # the listed size read: no more, no less
+    assert [r["i"] for r in read_lines(storage, container, "2026-12-08/", range_bytes=100)] == list(range(45))
+
+
 def test_rows_go_to_the_blob_of_their_hour_and_a_full_blob_rolls_over(storage: Storage) -> None:
     container = _container()
     writer = AppendLog(lambda: storage, container, interval_s=3600, name="w1", max_blocks=2)

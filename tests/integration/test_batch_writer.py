@@ -69,3 +69,33 @@ def test_the_by_day_audit_row_is_batched_and_read_back_in_this_process(storage: 
     day = audit.timeline("order", entity_id)[0].at[:10]
     assert any(e.entity_id == entity_id for e in audit.day(day))  # day() flushes this process's rows first
     assert writer.pending() == 0 and storage.table(tables.AUDIT_DAILY) is not None
+
+
+def test_a_transient_failure_puts_the_rows_back_and_a_permanent_one_drops_them(storage: Storage) -> None:
+    table = f"bw{uuid.uuid4().hex[:12]}"
+    # Storage that does not answer (nothing listens on port 9 here): a transient failure.
+    down = Storage.from_setting(
+        "S",
+        {
+            "S": "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey="
+            "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+            "TableEndpoint=http://127.0.0.1:9/devstoreaccount1;",
+        },
+    )
+    current = {"storage": down}
+    writer = BatchWriter(lambda: current["storage"], table, interval_s=3600, max_rows=6)
+    for row in _rows("a", 4):
+        writer.add(row)
+    writer.flush()
+    assert writer.pending() == 4 and writer.failed == 0  # back in the buffer, oldest first
+    writer.add(_rows("a", 5)[4])
+    writer.add({"PartitionKey": "a", "RowKey": "0005", "V": "5"})
+    writer.add({"PartitionKey": "a", "RowKey": "0006", "V": "6"})
+    assert writer.pending() == 6 and writer.dropped == 1  # the bound holds: the oldest row went
+    current["storage"] = storage
+    writer.flush()
+    assert sorted(r["RowKey"] for r in storage.table(table).list_entities()) == [f"{i:04d}" for i in range(1, 7)]
+    # A permanent refusal (a key with a character the Table service refuses) is dropped and counted.
+    writer.add({"PartitionKey": "a", "RowKey": "bad/key", "V": "x"})
+    writer.flush()
+    assert writer.pending() == 0 and writer.failed == 1

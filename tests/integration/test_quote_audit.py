@@ -1,3 +1,4 @@
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from integration.rates.quotes import CONTAINER, QuoteRecorder, day_counts, day_quotes, quote_row
@@ -48,3 +49,26 @@ def test_retention_purges_quote_days_older_than_the_setting(storage: Storage) ->
     names = [b.name for b in storage.container(CONTAINER).list_blobs()]
     assert not [n for n in names if n.startswith(old.strftime("%Y-%m-%d"))]
     assert [n for n in names if n.startswith(kept.strftime("%Y-%m-%d"))]
+
+
+def test_a_quote_appended_twice_counts_once(storage: Storage) -> None:
+    """An Append Block retried after its answer was lost (or a flush put back after a transient failure)
+    can land twice; the dashboard's counts do not double it."""
+    recorder = QuoteRecorder(lambda: storage)
+    row = quote_row(
+        source="cache",
+        reason="",
+        latency_ms=1.0,
+        body={"rates": []},
+        destination_country="US",
+        destination_postal="94103",
+        currency="USD",
+        correlation_id=f"dup-{uuid.uuid4().hex}",
+    )
+    day = str(row["at"])[:10]
+    before = day_counts(storage, day).get("cache", 0)
+    recorder.add(row)
+    recorder.flush()
+    recorder.add(dict(row))  # the same record again
+    recorder.flush()
+    assert day_counts(storage, day).get("cache", 0) == before + 1

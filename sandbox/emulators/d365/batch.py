@@ -167,7 +167,10 @@ def execute(service: ODataService, body: bytes, content_type: str, base: str, lo
                     "change sets only support the HTTP methods 'POST', 'PUT', 'DELETE', and 'PATCH'."
                 )
                 raise ODataError(400, message, message=message, error_type=ODATA_EXCEPTION)
-    continue_on_error = "odata.continue-on-error" in prefer.lower()
+    continue_on_error = any(  # "odata.continue-on-error" or "=true"; "=false" asks for the default
+        p.strip().replace(" ", "") in ("odata.continue-on-error", "odata.continue-on-error=true")
+        for p in prefer.lower().split(",")
+    )
     count = sum(len(i) if isinstance(i, list) else 1 for i in items)
     limit = service.env.config.max_batch_operations
     if count > limit:

@@ -15,6 +15,7 @@ from integration.clients.d365 import (
     D365Client,
     D365NotFound,
     D365Transient,
+    D365ValidationError,
 )
 from tests.integration.refunds.conftest import Sale
 
@@ -58,6 +59,21 @@ def test_a_failed_part_is_the_error_a_single_get_raises_and_the_batch_stops_ther
     assert type(failed.error) is type(single.value) and failed.error.status == single.value.status == 404
     assert isinstance(after.error, D365Transient) and "not answered" in after.error.message
     with pytest.raises(D365Transient):
+        after.rows()
+
+
+def test_reads_after_a_permanent_failure_carry_that_failure_not_a_transient_one(d365: D365Client, sale: Sale) -> None:
+    """A refused read (400: no such property) stops the batch; the parts after it must not look like "try
+    again" (the refund would be retried into poison instead of opening an exception with F&O's message)."""
+    refused, after = d365.read_batch(
+        [
+            BatchRead("SalesOrderLines", filter="NoSuchProperty eq 'x'"),
+            BatchRead("SalesOrderLines", filter=of_order(d365, sale)),
+        ]
+    )
+    assert isinstance(refused.error, D365ValidationError)
+    assert after.error is refused.error
+    with pytest.raises(D365ValidationError):
         after.rows()
 
 
