@@ -32,9 +32,11 @@ from integration.orders import sales_orders
 from integration.orders.records import IN_FO, OrderRecords
 from integration.refunds.invoiced import InvoicedOrder
 from integration.refunds.lookup import (
+    INVOICE_LINE_SET,
     INVOICE_LINES,
     INVOICE_SET,
     ORDER_LINES,
+    SALES_LINE_SET,
     any_of,
     invoiced_order,
 )
@@ -116,6 +118,20 @@ def _returns(d365: D365Client, lots: list[str]) -> list[dict[str, Any]]:
     return [row for result in d365.read_batch(reads) for row in result.rows()] if reads else []
 
 
+def _with_invoice_lines(d365: D365Client, invoices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The invoice headers with their lines: expanded by F&O in the batch; read on their own (one more
+    request) only for headers a service answered without the expansion."""
+    bare = [r for r in invoices if INVOICE_LINES not in r]
+    if not bare:
+        return invoices
+    lines: list[dict[str, Any]] = []
+    for clause in any_of("InvoiceNumber", [str(r["InvoiceNumber"]) for r in bare]):
+        lines.extend(d365.query(INVOICE_LINE_SET, filter=d365.company_filter(clause)))
+    for row in bare:
+        row[INVOICE_LINES] = [line for line in lines if line.get("InvoiceNumber") == row["InvoiceNumber"]]
+    return invoices
+
+
 def read_refund_side(
     d365: D365Client,
     shopify_order_id: str,
@@ -137,12 +153,15 @@ def read_refund_side(
     if not headers:
         return RefundSide(None, credit_note)
     header = dict(headers[0])
+    if ORDER_LINES not in header:  # a service that ignored $expand (F&O honours it): the lines on their own
+        filter = d365.company_filter(f"SalesOrderNumber eq {odata_literal(str(header['SalesOrderNumber']))}")
+        header[ORDER_LINES] = d365.query(SALES_LINE_SET, filter=filter)
     line_rows: list[dict[str, Any]] = list(header.pop(ORDER_LINES, None) or [])
     line_lots = [str(r.get("InventoryLotId", "")) for r in line_rows]
     if not number:  # found by the Shopify order id: its invoices and returns need its number and lots
         number, lots = str(header["SalesOrderNumber"]), line_lots
         order_results = d365.read_batch(_order_reads(d365, number, lots))
-    invoice_rows = order_results[0].rows()
+    invoice_rows = _with_invoice_lines(d365, order_results[0].rows())
     returned = [row for result in order_results[1:] for row in result.rows()]
     # Lines the order record does not list (added in F&O after sync): their earlier returns too.
     returned += _returns(d365, [lot for lot in line_lots if lot and lot not in lots])

@@ -26,6 +26,8 @@ from shared.storage import Storage
 ORDER_LINES = "SalesOrderLines"  # SalesOrderHeadersV2's navigation to its lines (reference d365.md)
 INVOICE_SET = "SalesInvoiceHeadersV2"
 INVOICE_LINES = "SalesInvoiceLinesV2"  # its navigation to SalesInvoiceV2Lines (real $metadata)
+INVOICE_LINE_SET = "SalesInvoiceV2Lines"  # the same lines as an entity set (read alone only without $expand)
+SALES_LINE_SET = "SalesOrderLines"  # the entity set (and SalesOrderHeadersV2's navigation) of sales lines
 OR_CHUNK = 20  # keep $filter URLs short
 
 

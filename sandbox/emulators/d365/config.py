@@ -33,6 +33,8 @@ class D365EmulatorConfig:
     # The company the operator endpoints (/_emulator/...) seed into when a request names none.
     data_company: str = "usmf"
     page_size: int = 10_000  # server-driven paging (documented maximum 10,000)
+    # Answer as a service that does not apply $expand (real F&O does): for testing clients' fallbacks.
+    ignore_expand: bool = False
     max_batch_operations: int = 5_000
     static_token: str = "local-dev-token"  # always accepted (the app's D365_TOKEN locally)
     client_id: str = "local-client-id"

@@ -265,13 +265,15 @@ def routes(state: EmulatorState) -> list[Route]:
                 "customer_account_sequence",
                 "allow_negative_inventory",
                 "default_company",
+                "ignore_expand",
             }
             if unknown:
                 return _error(400, f"unknown setting(s): {', '.join(sorted(unknown))}")
             if "manual_numbers" in body:
                 env().store.setup.manual_numbers.update({k: bool(v) for k, v in body["manual_numbers"].items()})
                 number_sequences.sync(env().store, env().store.setup.companies)
-            for name in ("page_size", "customer_account_sequence", "allow_negative_inventory", "default_company"):
+            names = ("page_size", "customer_account_sequence", "allow_negative_inventory", "default_company")
+            for name in (*names, "ignore_expand"):
                 if name in body:
                     value = int(body[name]) if name == "page_size" else body[name]
                     setattr(state.config, name, value)
@@ -283,6 +285,7 @@ def routes(state: EmulatorState) -> list[Route]:
                 "customer_account_sequence": c.customer_account_sequence,
                 "allow_negative_inventory": c.allow_negative_inventory,
                 "default_company": c.default_company,
+                "ignore_expand": c.ignore_expand,
             }
         )
 

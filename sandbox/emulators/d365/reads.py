@@ -132,7 +132,7 @@ def collection(
         rows = list(env.store.scan(es.table, **narrow))
     candidates = [r for r in rows if visible(env, r, cross)]
     select = parse_select(params["$select"], es) if params.get("$select") else None
-    expand = parse_expand(params["$expand"], es) if params.get("$expand") else {}
+    expand = parse_expand(params["$expand"], es) if params.get("$expand") and not env.config.ignore_expand else {}
     page, count = apply_options(es, candidates, params)
     more = len(page) > page_size
     page = page[:page_size]
@@ -166,7 +166,7 @@ def count_only(env: Env, es: EntitySet, params: Mapping[str, str]) -> int:
 
 def entity(env: Env, es: EntitySet, row: Row, params: Mapping[str, str], base: str) -> dict[str, Any]:
     select = parse_select(params["$select"], es) if params.get("$select") else None
-    expand = parse_expand(params["$expand"], es) if params.get("$expand") else {}
+    expand = parse_expand(params["$expand"], es) if params.get("$expand") and not env.config.ignore_expand else {}
     body: dict[str, Any] = {"@odata.context": context_url(base, es, select, expand, entity=True)}
     item = project(es, row, select)
     if expand:

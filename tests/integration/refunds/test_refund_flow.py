@@ -274,6 +274,29 @@ def test_first_attempt_of_a_synced_invoiced_order_is_two_fo_requests_and_no_exis
     ]
 
 
+def test_a_service_that_ignores_expand_costs_two_more_reads_and_credits_the_same(
+    service: RefundService, sale: Sale, d365: D365Client, storage: Storage
+) -> None:
+    """F&O applies $expand; a service that answers without the expansion must not look like an order with
+    no lines or uninvoiced lines: the sales lines and the invoice lines are then read on their own."""
+    record_sync(storage, sale)
+    sale.invoice()
+    body = sale.refund_body([(0, 1, "return")], shipping=Decimal("10.00"))
+    settings = f"{sale.d365_url}/_emulator/settings"
+    httpx.put(settings, json={"ignore_expand": True}).raise_for_status()
+    try:
+        before = fo_http_requests(sale)
+        outcome = service.handle(body)
+        requests = fo_http_requests(sale) - before
+    finally:
+        httpx.put(settings, json={"ignore_expand": False}).raise_for_status()
+    assert outcome.status == "credited"
+    assert requests == 4  # read batch, the sales lines, the invoice lines, write batch
+    [header] = return_orders(d365, body["id"])
+    lines = d365.query("ReturnOrderLinesV2", filter=f"ReturnOrderNumber eq '{header['ReturnOrderNumber']}'")
+    assert all(line["ReturningInventoryLotId"] for line in lines)  # linked to the invoiced lots
+
+
 def test_f_and_o_validation_error_becomes_an_exception(
     d365: D365Client, shopify: ShopifyAdmin, storage: Storage, sale: Sale
 ) -> None:
