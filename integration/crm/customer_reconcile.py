@@ -21,17 +21,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
-
 from integration.cases import ExceptionStore
 from integration.clients.dataverse import DataverseClient, odata_literal
 from integration.clients.shopify_orders import updated_query
 from integration.crm.config import ENTITY_CONTACT, CrmConfig
-from integration.crm.reconcile import CHUNK, Report
+from integration.crm.reconcile import CHUNK, Report, save_checkpoint
 from integration.crm.records import CrmLinks
 from integration.ops.resync import resync_envelope
-from shared import queues, tables
+from shared import queues
 from shared.storage import Storage
 
 CHECKPOINT_ROW = "crm-customers"
@@ -96,13 +93,6 @@ def fetch_customer(shopify: Any, customer_id: str) -> dict[str, Any] | None:
     }
 
 
-def checkpoint(storage: Storage) -> str:
-    try:
-        return str(storage.table(tables.SYNC_STATE).get_entity("crm", CHECKPOINT_ROW).get("Until", ""))
-    except ResourceNotFoundError:
-        return ""
-
-
 def reconcile_customers(
     storage: Storage,
     client: DataverseClient,
@@ -134,9 +124,7 @@ def reconcile_customers(
                 storage.queue(queues.CRM).send_message(envelope.to_message())
                 report.queued.append(customer_id)
     if apply:
-        storage.table(tables.SYNC_STATE).upsert_entity(
-            {"PartitionKey": "crm", "RowKey": CHECKPOINT_ROW, "Until": until.isoformat()}, mode=UpdateMode.MERGE
-        )
+        save_checkpoint(storage, CHECKPOINT_ROW, until)
     return report
 
 

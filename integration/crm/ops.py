@@ -103,7 +103,7 @@ def _reconcile(storage: Storage, request: Request, crm: Crm) -> Any:
 
 
 def _reconcile_customers(storage: Storage, request: Request, crm: Crm) -> Any:
-    since, until, apply = _window(request, crm, customer_reconcile.checkpoint(storage))
+    since, until, apply = _window(request, crm, order_reconcile.checkpoint(storage, customer_reconcile.CHECKPOINT_ROW))
     found = customer_reconcile.updated_customers(crm.shopify(), since.isoformat(), until.isoformat())
     ids = list(dict.fromkeys(found))
     sync = crm.sync()
@@ -121,7 +121,7 @@ def _summary(storage: Storage, crm: Crm) -> Any:
         "open_exceptions": sum(by_reason.values()),
         "exceptions_by_reason": by_reason,
         "orders_checkpoint": order_reconcile.checkpoint(storage),
-        "customers_checkpoint": customer_reconcile.checkpoint(storage),
+        "customers_checkpoint": order_reconcile.checkpoint(storage, customer_reconcile.CHECKPOINT_ROW),
     }
 
 

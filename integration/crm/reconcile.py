@@ -52,11 +52,18 @@ class Report:
         return dict(self.__dict__)
 
 
-def checkpoint(storage: Storage) -> str:
+def checkpoint(storage: Storage, row: str = CHECKPOINT_ROW) -> str:
+    """Where the last applied run of a CRM reconciliation ended (``row``: orders' or customers')."""
     try:
-        return str(storage.table(tables.SYNC_STATE).get_entity("crm", CHECKPOINT_ROW).get("Until", ""))
+        return str(storage.table(tables.SYNC_STATE).get_entity("crm", row).get("Until", ""))
     except ResourceNotFoundError:
         return ""
+
+
+def save_checkpoint(storage: Storage, row: str, until: datetime) -> None:
+    storage.table(tables.SYNC_STATE).upsert_entity(
+        {"PartitionKey": "crm", "RowKey": row, "Until": until.isoformat()}, mode=UpdateMode.MERGE
+    )
 
 
 def reconcile(
@@ -99,9 +106,7 @@ def reconcile(
                 storage.queue(queues.CRM).send_message(envelope.to_message())
                 report.queued.append(order_id)
     if apply:
-        storage.table(tables.SYNC_STATE).upsert_entity(
-            {"PartitionKey": "crm", "RowKey": CHECKPOINT_ROW, "Until": until.isoformat()}, mode=UpdateMode.MERGE
-        )
+        save_checkpoint(storage, CHECKPOINT_ROW, until)
     return report
 
 

@@ -16,11 +16,12 @@ from integration.clients.dataverse import DataverseClient
 from integration.clients.shopify import ShopifyAdmin
 from integration.crm.config import ENTITY_CONTACT, CrmConfig
 from integration.crm.customer_reconcile import (
-    checkpoint,
+    CHECKPOINT_ROW,
     fetch_customer,
     reconcile_customers,
     updated_customers,
 )
+from integration.crm.reconcile import checkpoint
 from integration.crm.records import CrmLinks
 from integration.crm.service import CrmSync
 from integration.webhooks.envelope import Envelope
@@ -110,7 +111,7 @@ def test_dry_run_reports_and_apply_queues_and_resyncs(
     applied = reconcile_customers(storage, dv, CrmConfig(), ids, SINCE, UNTIL, apply=True)
     assert sorted(applied.queued) == sorted(d["customer_id"] for d in dry.differences)
     assert CrmLinks(storage).get("contact", gone_id) is None  # the stale link is dropped
-    assert checkpoint(storage) == UNTIL.isoformat()
+    assert checkpoint(storage, CHECKPOINT_ROW) == UNTIL.isoformat()
     messages = [Envelope.from_message(m.content) for m in storage.queue(queues.CRM).receive_messages(max_messages=32)]
     storage.queue(queues.CRM).clear_messages()
     assert {(m.payload or {}).get("entity") for m in messages} == {ENTITY_CONTACT}
