@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,6 @@ import httpx
 
 from bench.common import Deadline, Row, save, show
 from bench.measure import CpuMeter, calls_delta, flex_projection, function_threads_cpu, host_calls, unit_rows
-from integration.webhooks.signature import sign
 from sandbox import SAMPLES
 from sandbox.emulators.d365.app import create_app as create_d365
 from sandbox.emulators.d365.config import D365EmulatorConfig
@@ -44,6 +42,7 @@ from sandbox.emulators.faults import FaultConfig
 from sandbox.emulators.serve import start_in_thread
 from sandbox.emulators.shopify.app import create_app as create_shopify
 from sandbox.emulators.shopify.config import ShopifyEmulatorConfig
+from sandbox.emulators.shopify.webhooks import build_headers
 from sandbox.harness.stack import azurite
 from sandbox.host.process import HostProcess, start_host
 from shared import tables
@@ -149,15 +148,7 @@ def order_body(number: int) -> dict[str, Any]:
 
 
 def _headers(body: bytes, topic: str = "orders/create") -> dict[str, str]:
-    return {
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": sign(body, SECRET),
-        "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "X-Shopify-API-Version": "2026-10",
-        "Content-Type": "application/json",
-    }
+    return build_headers(body, topic, SECRET, shop_domain=SHOP)
 
 
 async def _send_all(url: str, bodies: list[bytes], deadline: Deadline, topic: str = "orders/create") -> tuple[int, int]:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from integration.webhooks.signature import sign
 from sandbox.emulators.d365.app import create_app as create_d365
 from sandbox.emulators.serve import start_in_thread
 from sandbox.emulators.shopify.app import create_app as create_shopify
+from sandbox.emulators.shopify.webhooks import build_headers
 from sandbox.host.process import HostProcess, start_host
 from tests.conftest import SHOP, WEBHOOK_SECRET
 
@@ -72,16 +71,9 @@ def deliver(
 ) -> None:
     """A signed Shopify webhook delivery (``copies`` times with the same ids: a redelivery), accepted with 200."""
     body = json.dumps(payload).encode()
-    headers = {
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": sign(body, WEBHOOK_SECRET),
-        "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "Content-Type": "application/json",
-    }
-    if api_version:
-        headers["X-Shopify-API-Version"] = api_version
+    headers = build_headers(body, topic, WEBHOOK_SECRET, shop_domain=SHOP, api_version=api_version or "")
+    if not api_version:
+        del headers["X-Shopify-API-Version"]
     for _ in range(copies):
         response = httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10)
         assert response.status_code == 200, response.text
