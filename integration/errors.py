@@ -26,9 +26,9 @@ of it (clients, flows, triggers) can use it without a cycle.
 from __future__ import annotations
 
 import httpx
-from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
 from shared.lease import LeaseBusy
+from shared.storage import storage_unavailable
 
 
 class IntegrationError(Exception):
@@ -47,16 +47,9 @@ class Conflict(IntegrationError):
     """Another writer changed what was read: re-read and re-plan (a later delivery does)."""
 
 
-# Failures of the infrastructure itself, raised by libraries rather than by our clients: the
-# network (after the clients' own retries, httpx errors are wrapped in each client's Transient),
-# and Azure Storage being unreachable.
-_TRANSIENT_FOREIGN: tuple[type[BaseException], ...] = (
-    httpx.TransportError,
-    ServiceRequestError,
-    ServiceResponseError,
-    TimeoutError,
-    ConnectionError,
-)
+# Failures of the network itself, raised by libraries rather than by our clients (after the clients'
+# own retries, httpx errors are wrapped in each client's Transient); Azure Storage's: shared.storage.
+_TRANSIENT_FOREIGN: tuple[type[BaseException], ...] = (httpx.TransportError, TimeoutError, ConnectionError)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -65,7 +58,4 @@ def is_transient(error: BaseException) -> bool:
     answering 429/5xx. Everything else (a :class:`Permanent`, a bug) is not retried blindly."""
     # shared/ sits below integration/ and does not import it, so its lease error is named here
     # rather than subclassing Conflict.
-    if isinstance(error, (Transient, Conflict, LeaseBusy, *_TRANSIENT_FOREIGN)):
-        return True
-    status = getattr(error, "status_code", None)
-    return isinstance(error, HttpResponseError) and isinstance(status, int) and (status == 429 or status >= 500)
+    return isinstance(error, (Transient, Conflict, LeaseBusy, *_TRANSIENT_FOREIGN)) or storage_unavailable(error)

@@ -7,9 +7,9 @@ by-day index): one transaction per partition per flush instead of one insert per
 Loss window, by design: rows still in the buffer when the process dies are lost: what arrived during
 the last ``interval_s``, plus those of a flush in progress (a flush waits at most for the storage
 client's timeouts and one retry, about 10 s, while new rows keep arriving). A flush that fails with a
-transient error (a dropped connection, 408/429/5xx) puts its rows back at the head of the buffer for the
-next one; a permanent failure drops them (counted in ``failed``). When storage cannot keep up, the buffer
-keeps the newest ``max_rows`` and counts what it dropped.
+transient error (no answer, 429/5xx: ``shared.storage.storage_unavailable``) puts its rows back at the
+head of the buffer for the next one; a permanent failure drops them (counted in ``failed``). When
+storage cannot keep up, the buffer keeps the newest ``max_rows`` and counts what it dropped.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from azure.core.exceptions import ServiceRequestError, ServiceResponseError
-
 from shared.logs import get_logger, log_event
-from shared.storage import Storage
+from shared.storage import Storage, storage_unavailable
 
 MAX_ROWS = 10_000
 TRANSACTION_ROWS = 100  # the Table service's limit per entity group transaction
@@ -86,12 +84,12 @@ class BufferedWriter:
             try:
                 self._write(rows)
             except Exception as error:  # never fail the work or crash the worker
-                again = transient(error)
+                again = storage_unavailable(error)
                 with self._lock:
-                    if again:  # back at the head for the next flush, within the buffer's bound
-                        room = max(0, self._max_rows - len(self._buffer))
-                        self.dropped += len(rows) - min(room, len(rows))
-                        self._buffer.extendleft(reversed(rows[len(rows) - room :] if room < len(rows) else rows))
+                    if again:  # back at the head for the next flush, within the buffer's bound (the newest kept)
+                        kept = rows[max(0, len(rows) - (self._max_rows - len(self._buffer))) :]
+                        self.dropped += len(rows) - len(kept)
+                        self._buffer.extendleft(reversed(kept))
                     else:
                         self.failed += len(rows)
                 log_event(log, self._event, error=type(error).__name__, rows=len(rows), retried=again)
@@ -106,14 +104,6 @@ class BufferedWriter:
         while self._buffer and time.monotonic() < deadline:
             time.sleep(0.05)
             self.flush()
-
-
-def transient(error: BaseException) -> bool:
-    """A storage failure worth another try: no answer, or 408/429/5xx."""
-    if isinstance(error, (ServiceRequestError, ServiceResponseError)):
-        return True
-    status = getattr(error, "status_code", None)
-    return isinstance(status, int) and (status >= 500 or status in (408, 429))
 
 
 class BatchWriter(BufferedWriter):

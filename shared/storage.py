@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import requests
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ServiceRequestError, ServiceResponseError
 from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.blob import BlobServiceClient, ContainerClient
@@ -331,6 +331,15 @@ def reset_storage() -> None:
 
 
 _FORBIDDEN_KEY_CHARS = set("/\\#?") | {chr(c) for c in range(0x20)} | {chr(c) for c in range(0x7F, 0xA0)}
+
+
+def storage_unavailable(error: BaseException) -> bool:
+    """Azure Storage did not answer, or answered 429/5xx: worth another try later (the one rule for
+    storage failures; ``integration.errors.is_transient`` and the buffered writers use it)."""
+    if isinstance(error, (ServiceRequestError, ServiceResponseError)):
+        return True
+    status = getattr(error, "status_code", None)
+    return isinstance(error, HttpResponseError) and isinstance(status, int) and (status == 429 or status >= 500)
 
 
 def safe_key(value: str) -> str:
