@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -15,6 +15,9 @@ from sandbox.emulators.shopify.app import create_app as create_shopify
 from sandbox.emulators.shopify.webhooks import build_headers
 from sandbox.host.process import HostProcess, start_host
 from tests.conftest import SHOP, WEBHOOK_SECRET
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 FAST_QUEUES = {
     # The real host reads these overrides too; they make retries immediate for the tests.
@@ -77,3 +80,11 @@ def deliver(
     for _ in range(copies):
         response = httpx.post(f"{host.url}/api/shopify/webhooks", content=body, headers=headers, timeout=10)
         assert response.status_code == 200, response.text
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for one test module (tests/e2e/chromium.py; imported here only when a test asks)."""
+    from tests.e2e.chromium import launched
+
+    yield from launched()

@@ -5,24 +5,13 @@ host's CRM trigger consumes), the timeline of a CRM document, and the reconcilia
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from integration.cases import ExceptionStore
 from sandbox.host.process import HostProcess
 from shared.audit import AuditLog
 from shared.storage import Storage
-from tests.e2e.test_ops_console import ARGS, CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def test_crm_page_lists_crm_exceptions_retries_and_shows_the_timeline(

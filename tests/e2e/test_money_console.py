@@ -4,24 +4,13 @@ drift as SVG charts, the top drift orders, and the CSV exports of both reports."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from integration.freight.audit import FreightLine, save
 from integration.payments import records as rec
 from sandbox.host.process import HostProcess
 from shared.storage import Storage
-from tests.e2e.test_ops_console import ARGS, CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def test_money_page_draws_payments_and_freight_and_exports_csv(
